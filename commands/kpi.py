@@ -1,0 +1,150 @@
+"""`python cli.py kpi ...`: define KPIs from TOML specs, read their history, check them, decide.
+
+`kpi check` is meant for cron and CI: exit status 0 when every KPI is healthy or has no data, 10
+when one is at warning and none at exit, 20 when an exit criterion is met, 1 on error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from data import kpi_store
+from data.store import current_actor, settings_for
+from kpi import service
+from kpi.spec import SpecError, parse_spec
+
+ERROR_EXIT = 1
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `kpi define`, `kpi history`, `kpi check` and `kpi decide`."""
+    kpi = subparsers.add_parser("kpi", help="KPIs with exit criteria agreed up front")
+    commands = kpi.add_subparsers(dest="kpi_command", metavar="ACTION", required=True)
+
+    define = commands.add_parser("define", help="store a KPI spec (TOML) as a new version")
+    define.add_argument("--db", help="store path")
+    define.add_argument("--spec", required=True, help="the KPI spec, a TOML file")
+    define.add_argument("--author", help="who agreed this version (default: the current user)")
+    define.set_defaults(handler=_define)
+
+    history = commands.add_parser("history", help="every version of one KPI")
+    history.add_argument("--db", help="store path")
+    history.add_argument("--id", required=True, dest="kpi_id", help="the KPI id")
+    history.add_argument("--json", action="store_true", help="print JSON")
+    history.set_defaults(handler=_history)
+
+    check = commands.add_parser("check", help="evaluate every KPI; exit 0 / 10 warning / 20 exit")
+    check.add_argument("--db", help="store path")
+    check.add_argument("--as-of", type=_iso_date, help="evaluate as of this day (YYYY-MM-DD)")
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.add_argument(
+        "--no-record", action="store_true", help="do not store the evaluations in the store"
+    )
+    check.set_defaults(handler=_check)
+
+    decide = commands.add_parser("decide", help="record a decision: continue, retrain, withdraw")
+    decide.add_argument("--db", help="store path")
+    decide.add_argument("--id", required=True, dest="kpi_id", help="the KPI id")
+    decide.add_argument("--decision", required=True, choices=kpi_store.DECISIONS)
+    decide.add_argument("--reason", required=True, help="why")
+    decide.add_argument("--by", help="who decided (default: the current user)")
+    decide.set_defaults(handler=_decide)
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-27") from error
+
+
+def _define(args: argparse.Namespace) -> int:
+    path = Path(args.spec)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"error: cannot read spec {path}: {error}", file=sys.stderr)
+        return ERROR_EXIT
+    try:
+        spec = parse_spec(text, path.name)
+        outcome = kpi_store.define_kpi(settings_for(args.db), spec, args.author, path.name, text)
+    except SpecError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return ERROR_EXIT
+    if outcome.created:
+        moved = f" (moved: {', '.join(outcome.changed_lines)})" if outcome.changed_lines else ""
+        print(f"{outcome.kpi_id}: stored version {outcome.version}{moved}")
+    else:
+        print(f"{outcome.kpi_id}: unchanged, version {outcome.version} stays in force")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    try:
+        versions = kpi_store.kpi_history(settings_for(args.db), args.kpi_id)
+    except kpi_store.UnknownKpiError as error:
+        print(f"error: {error.args[0]}", file=sys.stderr)
+        return ERROR_EXIT
+    if args.json:
+        rows = [
+            {
+                "version": v.version,
+                "author": v.author,
+                "created_at": v.created_at.isoformat(),
+                "rationale": v.spec.rationale,
+                "target": v.spec.target,
+                "warning": v.spec.warning,
+                "exit": v.spec.exit_threshold,
+                "window_days": v.spec.window_days,
+                "persistence": v.spec.persistence,
+                "confidence": v.spec.confidence,
+                "owner": v.spec.owner,
+            }
+            for v in versions
+        ]
+        print(json.dumps({"id": args.kpi_id, "versions": rows}, ensure_ascii=False, indent=2))
+        return 0
+    for v in versions:
+        print(
+            f"v{v.version}  {v.created_at:%Y-%m-%d %H:%M}  {v.author}  target={v.spec.target:g} "
+            f"warning={v.spec.warning:g} exit={v.spec.exit_threshold:g}  {v.spec.rationale}"
+        )
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    settings = settings_for(args.db)
+    statuses = service.all_kpi_statuses(settings, args.as_of)
+    if not args.no_record:
+        kpi_store.record_evaluations(settings, service.recorded(statuses, current_actor()))
+    as_of = statuses[0].as_of if statuses else args.as_of
+    if args.json:
+        payload = {
+            "as_of": as_of.isoformat() if as_of else None,
+            "kpis": [status.to_json() for status in statuses],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        for s in statuses:
+            value = f"{s.value:.6g}" if s.value is not None else "–"
+            print(
+                f"{s.kpi_id:<28} v{s.version:<3} {s.status:<8} value={value} "
+                f"warning={s.warning:g} exit={s.exit:g} model={s.model_id or '–'}"
+            )
+    return service.exit_code(statuses)
+
+
+def _decide(args: argparse.Namespace) -> int:
+    try:
+        decision = kpi_store.record_decision(
+            settings_for(args.db), args.kpi_id, args.decision, args.reason, args.by
+        )
+    except (kpi_store.UnknownKpiError, ValueError) as error:
+        print(f"error: {error.args[0]}", file=sys.stderr)
+        return ERROR_EXIT
+    print(f"{decision.kpi_id}: recorded '{decision.decision}' under version {decision.version}")
+    return 0
