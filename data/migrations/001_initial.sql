@@ -50,7 +50,7 @@ CREATE SEQUENCE IF NOT EXISTS audit_log_id;
 
 CREATE TABLE IF NOT EXISTS audit_log (
     id      BIGINT PRIMARY KEY DEFAULT nextval('audit_log_id'),
-    at      TIMESTAMP NOT NULL DEFAULT (now()::TIMESTAMP),
+    logged_at TIMESTAMP NOT NULL DEFAULT (now()::TIMESTAMP),
     actor   VARCHAR NOT NULL,
     action  VARCHAR NOT NULL,
     target  VARCHAR NOT NULL,

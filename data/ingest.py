@@ -1,0 +1,796 @@
+"""Loading CSV and Parquet files into the store: validated first, written all at once, never twice.
+
+DuckDB reads the files (no pandas round trip). Every file of a command is staged in a temporary
+table, checked, and only then inserted, in one transaction: a bad file leaves the store exactly as
+it was, and loading the same rows again adds nothing.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from data.kinds import COUNT_METRICS, KINDS, MODEL_STAGES, ColumnSpec, ColumnType, KindSpec
+from data.store import StoreSettings, connect, write_audit
+
+MAX_PROBLEMS_SHOWN = 5
+_PARQUET_MAGIC = b"PAR1"
+_READ_BLOCK = 1 << 22
+_TIMESTAMP_FORMATS = (
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+)
+_HAS_ZONE = r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$"
+_SOURCE_TYPES_ACCEPTED = {
+    ColumnType.TEXT: ("VARCHAR", "INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UINT"),
+    ColumnType.FLOAT: ("DOUBLE", "FLOAT", "DECIMAL", "INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT",
+                       "UINT", "VARCHAR", "REAL"),
+    ColumnType.COUNT: ("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UINT", "VARCHAR"),
+    ColumnType.TIMESTAMP: ("TIMESTAMP", "DATE", "VARCHAR"),
+    ColumnType.DATE: ("DATE", "TIMESTAMP", "VARCHAR"),
+}
+_TYPE_WORDS = {
+    ColumnType.TEXT: "text",
+    ColumnType.FLOAT: "a number",
+    ColumnType.COUNT: "a whole number",
+    ColumnType.TIMESTAMP: "a timestamp",
+    ColumnType.DATE: "a date",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file.
+
+    Attributes:
+        file: the file's name as the user knows it.
+        line: the line of the CSV file (1 = header) or the row of a Parquet file (1 = first row);
+            None for problems of the whole file.
+        column: the column at fault, if one is.
+        message: what is wrong, in words a newcomer understands.
+        row_label: "line" for CSV, "row" for Parquet.
+    """
+
+    file: str
+    line: int | None
+    column: str | None
+    message: str
+    row_label: str = "line"
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.line is not None:
+            where.append(f"{self.row_label} {self.line}")
+        if self.column:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+class IngestError(Exception):
+    """Input was refused; nothing was written.
+
+    Attributes:
+        problems: the first problems found (at most a few per check).
+        total: how many problems there were in all.
+    """
+
+    def __init__(self, problems: Sequence[Problem], total: int | None = None) -> None:
+        self.problems = tuple(problems)
+        self.total = total if total is not None else len(self.problems)
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        shown = self.problems[: MAX_PROBLEMS_SHOWN * 2]
+        lines = [str(p) for p in shown]
+        hidden = self.total - len(shown)
+        if hidden > 0:
+            lines.append(f"... and {hidden} more problem(s)")
+        lines.append("Nothing was written: fix the file(s) and load them again.")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What a successful load did.
+
+    Attributes:
+        kind: the kind loaded.
+        files: the files, as named by the user.
+        rows_read: data rows in the files.
+        new_rows: rows added to the store.
+        already_present: rows whose key and values were already stored (or repeated in the input).
+        seconds: wall-clock time of the whole command.
+    """
+
+    kind: str
+    files: tuple[str, ...]
+    rows_read: int
+    new_rows: int
+    already_present: int
+    seconds: float
+
+    def summary(self) -> str:
+        return f"{self.new_rows:,} new, {self.already_present:,} already present"
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """A progress report: which file, which step, and how far along (0-1, None when unknown)."""
+
+    file: str
+    step: str
+    fraction: float | None
+
+
+ProgressCallback = Callable[[IngestProgress], None]
+
+
+@dataclass
+class _Source:
+    """A file ready for DuckDB to read, with what the header told us."""
+
+    display_name: str
+    read_path: Path
+    is_parquet: bool
+    columns: list[str]
+    source_types: dict[str, str] = field(default_factory=dict)
+    header_line: int = 1
+    encoding: str = "utf-8"
+    temporary: bool = False
+
+    @property
+    def row_label(self) -> str:
+        return "row" if self.is_parquet else "line"
+
+
+def _problem(source: _Source, message: str, line: int | None = None, column: str | None = None
+             ) -> Problem:
+    return Problem(source.display_name, line, column, message, source.row_label)
+
+
+def _detect_encoding(path: Path, display_name: str) -> str:
+    """UTF-8 (with or without BOM) or CP932, as Japanese Excel writes; mixed files are refused."""
+    with path.open("rb") as handle:
+        head = handle.read(3)
+        if head == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while block := handle.read(_READ_BLOCK):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+    return _classify_non_utf8(path, display_name)
+
+
+def _classify_non_utf8(path: Path, display_name: str) -> str:
+    """Tell CP932 from a file that mixes UTF-8 and CP932 lines (which no single encoding reads)."""
+    first_utf8_line = first_cp932_line = None
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if raw.isascii():
+                continue
+            try:
+                raw.decode("utf-8")
+                first_utf8_line = first_utf8_line or number
+            except UnicodeDecodeError:
+                try:
+                    raw.decode("cp932")
+                except UnicodeDecodeError as error:
+                    raise IngestError(
+                        [Problem(display_name, number, None,
+                                 f"bytes that are neither UTF-8 nor Shift-JIS (CP932) ({error.reason}); "
+                                 "save the file as UTF-8 or pass --encoding")]
+                    ) from error
+                first_cp932_line = first_cp932_line or number
+            if first_utf8_line and first_cp932_line:
+                raise IngestError(
+                    [Problem(display_name, max(first_utf8_line, first_cp932_line), None,
+                             f"mixed encodings: line {first_utf8_line} is UTF-8 but line "
+                             f"{first_cp932_line} is Shift-JIS (CP932); save the whole file in one "
+                             "encoding")]
+                )
+    return "cp932"
+
+
+def _transcode_to_utf8(path: Path, encoding: str, display_name: str) -> Path:
+    """A UTF-8 copy of a file in another encoding, streamed, for DuckDB's reader."""
+    handle, target = tempfile.mkstemp(prefix="yardstick-", suffix=".csv")
+    os.close(handle)
+    line = 1
+    try:
+        with path.open("r", encoding=encoding, newline="") as source, open(
+            target, "w", encoding="utf-8", newline=""
+        ) as sink:
+            while block := source.read(_READ_BLOCK):
+                sink.write(block)
+                line += block.count("\n")
+    except UnicodeDecodeError as error:
+        os.unlink(target)
+        raise IngestError(
+            [Problem(display_name, line, None, f"cannot be read as {encoding}: {error.reason}")]
+        ) from error
+    except LookupError as error:
+        os.unlink(target)
+        raise IngestError([Problem(display_name, None, None, f"unknown encoding {encoding!r}")]) from error
+    return Path(target)
+
+
+def _read_first_lines(path: Path, encoding: str, count: int = 2) -> list[str]:
+    with path.open("r", encoding=encoding, newline="") as handle:
+        lines = []
+        for _ in range(count):
+            line = handle.readline()
+            if not line:
+                break
+            lines.append(line)
+    return lines
+
+
+def _parse_header(line: str) -> list[str]:
+    return [name.strip().lstrip("\ufeff") for name in next(csv.reader(io.StringIO(line)), [])]
+
+
+def _missing_columns_problem(source: _Source, spec: KindSpec, lines: list[str]) -> Problem:
+    header = _parse_header(lines[0])
+    missing = [c for c in spec.required_columns if c not in header]
+    if len(header) == 1:
+        for delimiter, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+            if delimiter in lines[0]:
+                return _problem(source, f"the columns are separated by {word}; Yardstick reads "
+                                        "comma-separated files (save as CSV with commas)", 1)
+    if len(lines) > 1:
+        second = _parse_header(lines[1])
+        if all(c in second for c in spec.required_columns):
+            return _problem(source, "an extra row above the header: the column names are on "
+                                    "line 2; delete line 1", 1)
+    return _problem(source, f"missing required column(s) {', '.join(missing)}; the header has: "
+                            f"{', '.join(header) or '(nothing)'}", 1)
+
+
+def _prepare_csv(path: Path, display_name: str, spec: KindSpec, encoding: str | None) -> _Source:
+    if path.stat().st_size == 0 or not path.read_bytes()[:4096].strip():
+        raise IngestError([Problem(display_name, None, None, "the file is empty")])
+    chosen = encoding or _detect_encoding(path, display_name)
+    source = _Source(display_name, path, False, [], encoding=chosen)
+    if chosen.replace("_", "-").lower() not in ("utf-8", "utf8", "utf-8-sig"):
+        source.read_path = _transcode_to_utf8(path, chosen, display_name)
+        source.temporary = True
+        chosen = "utf-8"
+    lines = _read_first_lines(source.read_path, "utf-8-sig" if chosen == "utf-8-sig" else "utf-8")
+    header = _parse_header(lines[0])
+    if any(c not in header for c in spec.required_columns):
+        raise IngestError([_missing_columns_problem(source, spec, lines)])
+    if len(lines) < 2 or not lines[1].strip():
+        raise IngestError([_problem(source, "the file has a header but no data rows")])
+    source.columns = header
+    return source
+
+
+def _prepare_parquet(con: duckdb.DuckDBPyConnection, path: Path, display_name: str,
+                     spec: KindSpec) -> _Source:
+    source = _Source(display_name, path, True, [])
+    try:
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    except duckdb.Error as error:
+        raise IngestError([_problem(source, f"not a readable Parquet file ({error})")]) from error
+    source.columns = [row[0] for row in described]
+    source.source_types = {row[0]: str(row[1]).upper() for row in described}
+    missing = [c for c in spec.required_columns if c not in source.columns]
+    if missing:
+        raise IngestError([_problem(source, f"missing required column(s) {', '.join(missing)}; "
+                                            f"the file has: {', '.join(source.columns)}")])
+    problems = []
+    for column in spec.columns:
+        found = source.source_types.get(column.name)
+        if found and not found.startswith(_SOURCE_TYPES_ACCEPTED[column.type]):
+            problems.append(_problem(source, f"stored as {found} in the Parquet file; expected "
+                                             f"{_TYPE_WORDS[column.type]}", column=column.name))
+    if problems:
+        raise IngestError(problems)
+    return source
+
+
+def _is_parquet(path: Path) -> bool:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return True
+    with path.open("rb") as handle:
+        return handle.read(4) == _PARQUET_MAGIC
+
+
+def _check_columns(source: _Source, spec: KindSpec) -> None:
+    known = {c.name for c in spec.columns}
+    seen: set[str] = set()
+    problems = []
+    for name in source.columns:
+        if name in seen:
+            problems.append(_problem(source, f"the column {name!r} appears twice in the header", 1))
+        seen.add(name)
+        if not name:
+            problems.append(_problem(source, "a column without a name in the header", 1))
+    unknown = [c for c in source.columns if c and c not in known]
+    if unknown and spec.extra_columns_as is None:
+        problems.append(_problem(
+            source, f"unexpected column(s) {', '.join(unknown)}; a {spec.name} file has "
+                    f"{', '.join(c.name for c in spec.columns)}", 1 if not source.is_parquet else None))
+    if problems:
+        raise IngestError(problems)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _typed_expression(column: ColumnSpec, source: _Source) -> str:
+    """SQL turning the raw column into its stored type; NULL where it cannot be read."""
+    if column.name not in source.columns:
+        return column.default or "NULL"
+    source_type = source.source_types.get(column.name, "VARCHAR")
+    raw = _quote(column.name)
+    if column.type == ColumnType.TEXT:
+        return f"nullif(trim(CAST({raw} AS VARCHAR)), '')"
+    if not source_type.startswith("VARCHAR"):
+        return f"TRY_CAST({raw} AS {column.type.value})"
+    text = f"nullif(trim({raw}), '')"
+    if column.type == ColumnType.FLOAT:
+        typed = f"TRY_CAST({text} AS DOUBLE)"
+    elif column.type == ColumnType.COUNT:
+        as_double = f"TRY_CAST({text} AS DOUBLE)"
+        typed = (f"coalesce(TRY_CAST({text} AS BIGINT), CASE WHEN {as_double} = floor({as_double}) "
+                 f"AND abs({as_double}) < 9e18 THEN CAST({as_double} AS BIGINT) END)")
+    elif column.type == ColumnType.TIMESTAMP:
+        formats = ", ".join(f"'{f}'" for f in _TIMESTAMP_FORMATS)
+        typed = (f"coalesce(CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP), "
+                 f"try_strptime({text}, [{formats}]))")
+    else:
+        typed = f"coalesce(TRY_CAST({text} AS DATE), CAST(try_strptime({text}, '%Y/%m/%d') AS DATE))"
+    if column.default is not None:
+        typed = f"coalesce({typed}, CASE WHEN {text} IS NULL THEN {column.default} END)"
+    return typed
+
+
+def _raw_text(column: ColumnSpec, source: _Source) -> str:
+    if column.name not in source.columns:
+        return "NULL"
+    return f"nullif(trim(CAST({_quote(column.name)} AS VARCHAR)), '')"
+
+
+def _stage_select(source: _Source, spec: KindSpec, file_index: int) -> tuple[str, list[object]]:
+    """The SELECT that reads one file into the staging table's shape."""
+    parts = [f"{file_index} AS _file"]
+    if source.is_parquet:
+        parts.append("file_row_number + 1 AS _line")
+        reader = "read_parquet(?, file_row_number = true)"
+    else:
+        parts.append(f"ordinality + {source.header_line} AS _line")
+        varchar_columns = ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in source.columns)
+        reader = (
+            "read_csv(?, header = true, all_varchar = true, delim = ',', quote = '\"', "
+            "escape = '\"', strict_mode = true, store_rejects = true, "
+            f"rejects_table = 'rejects_{file_index}', rejects_scan = 'rejects_scan_{file_index}', "
+            "null_padding = false, auto_detect = false, "
+            f"columns = {{{varchar_columns}}}) WITH ORDINALITY"
+        )
+    for column in spec.columns:
+        parts.append(f"{_typed_expression(column, source)} AS {_quote(column.name)}")
+        parts.append(f"{_raw_text(column, source)} AS {_quote('_raw_' + column.name)}")
+        if column.type == ColumnType.TIMESTAMP:
+            parts.append(
+                f"regexp_matches(coalesce({_raw_text(column, source)}, ''), '{_HAS_ZONE}') "
+                f"AS {_quote('_zoned_' + column.name)}"
+            )
+    if spec.extra_columns_as:
+        known = {c.name for c in spec.columns}
+        extras = [c for c in source.columns if c not in known]
+        if extras:
+            pairs = ", ".join(f"{_sql_string(c)}, CAST({_quote(c)} AS VARCHAR)" for c in extras)
+            parts.append(f"CAST(json_object({pairs}) AS JSON) AS {_quote(spec.extra_columns_as)}")
+        else:
+            parts.append(f"CAST(NULL AS JSON) AS {_quote(spec.extra_columns_as)}")
+    return f"SELECT {', '.join(parts)} FROM {reader}", [str(source.read_path)]
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _run_with_progress(con: duckdb.DuckDBPyConnection, sql: str, params: list[object],
+                       report: Callable[[float | None], None] | None) -> None:
+    """Execute one statement; while it runs, report DuckDB's own progress estimate."""
+    if report is None:
+        con.execute(sql, params)
+        return
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            con.execute(sql, params)
+        except BaseException as error:
+            failure.append(error)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    started = time.monotonic()
+    while worker.is_alive():
+        worker.join(0.25)
+        if worker.is_alive() and time.monotonic() - started > 1.0:
+            fraction = con.query_progress()
+            report(fraction / 100 if fraction is not None and fraction >= 0 else None)
+    if failure:
+        raise failure[0]
+
+
+@dataclass(frozen=True)
+class _RowCheck:
+    """A row-level rule: rows matching `condition` are bad for the reason given."""
+
+    column: str | None
+    condition: str
+    message: str
+
+
+def _row_checks(spec: KindSpec) -> list[_RowCheck]:
+    checks = []
+    for column in spec.columns:
+        name, raw = _quote(column.name), _quote("_raw_" + column.name)
+        if column.required or column.key:
+            what = "an empty key" if column.key else "an empty value"
+            checks.append(_RowCheck(column.name, f"{raw} IS NULL AND {name} IS NULL",
+                                    f"{what} (the column is required)"))
+        if column.type != ColumnType.TEXT:
+            checks.append(_RowCheck(
+                column.name, f"{raw} IS NOT NULL AND {name} IS NULL",
+                f"cannot read \"' || {raw} || '\" as {_TYPE_WORDS[column.type]}"))
+        if column.type == ColumnType.FLOAT:
+            checks.append(_RowCheck(column.name, f"{name} IS NOT NULL AND NOT isfinite({name})",
+                                    "not a finite number (NaN or infinity)"))
+        if column.non_negative:
+            checks.append(_RowCheck(column.name, f"{name} < 0", "a negative value where counts and "
+                                                               "spreads cannot be negative"))
+    if spec.name == "online_metrics":
+        metrics = ", ".join(_sql_string(m) for m in sorted(COUNT_METRICS))
+        checks.append(_RowCheck("value", f"metric IN ({metrics}) AND value < 0",
+                                "a negative count for a count metric"))
+    if spec.name == "models":
+        stages = ", ".join(_sql_string(s) for s in MODEL_STAGES)
+        checks.append(_RowCheck("stage", f"stage NOT IN ({stages})",
+                                f"stage must be one of {', '.join(MODEL_STAGES)}"))
+        checks.append(_RowCheck("retired_at", "retired_at <= deployed_at",
+                                "retired_at is not after deployed_at"))
+    if spec.model_column:
+        column = _quote(spec.model_column)
+        checks.append(_RowCheck(
+            spec.model_column,
+            f"{column} IS NOT NULL AND {column} NOT IN (SELECT model_id FROM models)",
+            f"unknown model \"' || {column} || '\"; load it with --kind models first"))
+    return checks
+
+
+def _message_sql(message: str) -> str:
+    """A message template as a SQL string expression (templates may splice a column in)."""
+    return "'" + message + "'"
+
+
+class _Collector:
+    """Gathers problems across checks and files, keeping the first few of each and a total."""
+
+    def __init__(self, sources: list[_Source]) -> None:
+        self.sources = sources
+        self.problems: list[Problem] = []
+        self.total = 0
+
+    def add_rows(self, rows: list[tuple[int, int, str]], column: str | None, count: int) -> None:
+        self.total += count
+        for file_index, line, message in rows:
+            source = self.sources[file_index]
+            self.problems.append(_problem(source, message, int(line), column))
+
+    def add(self, problem: Problem) -> None:
+        self.total += 1
+        self.problems.append(problem)
+
+
+def _check_rejects(con: duckdb.DuckDBPyConnection, sources: list[_Source], found: _Collector) -> None:
+    for index, source in enumerate(sources):
+        if source.is_parquet:
+            continue
+        rows = con.execute(
+            f"SELECT line, column_name, error_type, error_message FROM rejects_{index} "
+            f"ORDER BY line LIMIT {MAX_PROBLEMS_SHOWN}"
+        ).fetchall()
+        count = con.execute(f"SELECT count(*) FROM rejects_{index}").fetchone()[0]
+        found.total += max(count - len(rows), 0)
+        for line, column, error_type, error_message in rows:
+            found.add(_problem(source, _describe_reject(str(error_type), str(error_message)),
+                               int(line), column or None))
+
+
+def _describe_reject(error_type: str, error_message: str) -> str:
+    readable = {
+        "MISSING COLUMNS": "too few values on this line (a truncated line or a missing comma): ",
+        "TOO MANY COLUMNS": "too many values on this line (an unquoted comma?): ",
+        "UNQUOTED VALUE": "a value with a stray quote: ",
+        "LINE SIZE OVER MAXIMUM": "the line is too long: ",
+        "INVALID UNICODE": "bytes that are not valid text: ",
+    }
+    return readable.get(error_type, f"{error_type.lower()}: ") + error_message
+
+
+def _check_rows(con: duckdb.DuckDBPyConnection, spec: KindSpec, found: _Collector) -> None:
+    checks = _row_checks(spec)
+    counts_sql = ", ".join(f"count(*) FILTER (WHERE {c.condition})" for c in checks)
+    counts = con.execute(f"SELECT {counts_sql} FROM stage").fetchone()
+    for check, count in zip(checks, counts, strict=True):
+        if not count:
+            continue
+        rows = con.execute(
+            f"SELECT _file, _line, {_message_sql(check.message)} FROM stage WHERE {check.condition} "
+            f"ORDER BY _file, _line LIMIT {MAX_PROBLEMS_SHOWN}"
+        ).fetchall()
+        found.add_rows(rows, check.column, count)
+
+
+def _check_time_zones(con: duckdb.DuckDBPyConnection, spec: KindSpec, sources: list[_Source],
+                      found: _Collector) -> None:
+    for column in (c for c in spec.columns if c.type == ColumnType.TIMESTAMP):
+        zoned, raw = _quote("_zoned_" + column.name), _quote("_raw_" + column.name)
+        rows = con.execute(
+            f"SELECT _file, count(*) FILTER (WHERE {zoned}), count(*) FILTER (WHERE NOT {zoned}), "
+            f"min(_line) FILTER (WHERE {zoned}), min(_line) FILTER (WHERE NOT {zoned}) "
+            f"FROM stage WHERE {raw} IS NOT NULL GROUP BY _file ORDER BY _file"
+        ).fetchall()
+        for file_index, with_zone, without_zone, first_zoned, first_plain in rows:
+            if with_zone and without_zone:
+                found.add(_problem(
+                    sources[file_index],
+                    f"timestamps in mixed time zones: line {first_zoned} carries a UTC offset but "
+                    f"line {first_plain} does not, so its time zone is unknown; give every timestamp "
+                    "an offset (e.g. +09:00) or none (read as UTC)",
+                    max(first_zoned, first_plain), column.name))
+
+
+def _value_columns(spec: KindSpec) -> list[str]:
+    names = [c.name for c in spec.columns if not c.key]
+    if spec.extra_columns_as:
+        names.append(spec.extra_columns_as)
+    return names
+
+
+def _key_match(left: str, right: str, spec: KindSpec) -> str:
+    return " AND ".join(f"{left}.{_quote(k)} = {right}.{_quote(k)}" for k in spec.key_columns)
+
+
+def _differs(left: str, right: str, spec: KindSpec) -> str:
+    parts = []
+    for name in _value_columns(spec):
+        column = _quote(name)
+        if name == spec.extra_columns_as:
+            parts.append(f"CAST({left}.{column} AS VARCHAR) IS DISTINCT FROM "
+                         f"CAST({right}.{column} AS VARCHAR)")
+        else:
+            parts.append(f"{left}.{column} IS DISTINCT FROM {right}.{column}")
+    return "(" + " OR ".join(parts) + ")" if parts else "false"
+
+
+def _key_text(alias: str, spec: KindSpec) -> str:
+    return " || ', ' || ".join(f"CAST({alias}.{_quote(k)} AS VARCHAR)" for k in spec.key_columns)
+
+
+def _check_duplicates(con: duckdb.DuckDBPyConnection, spec: KindSpec, found: _Collector) -> int:
+    """Conflicting repeats of a key inside the input; returns how many exact repeats there are."""
+    keys = ", ".join(_quote(k) for k in spec.key_columns)
+    values = ", ".join(
+        f"CAST({_quote(v)} AS VARCHAR)" if v == spec.extra_columns_as else _quote(v)
+        for v in _value_columns(spec)
+    )
+    distinct_values = f"count(DISTINCT ({values}))" if values else "1"
+    summary = con.execute(
+        f"SELECT count(*) FILTER (WHERE copies > 1), sum(copies - 1) FILTER (WHERE copies > 1), "
+        f"count(*) FILTER (WHERE versions > 1) FROM (SELECT count(*) AS copies, "
+        f"{distinct_values} AS versions FROM stage GROUP BY {keys})"
+    ).fetchone()
+    repeated_keys, repeats, conflicting = summary[0] or 0, summary[1] or 0, summary[2] or 0
+    if repeated_keys == 0:
+        return 0
+    if conflicting:
+        rows = con.execute(
+            f"SELECT a._file, b._line, 'the key (' || {_key_text('a', spec)} || ') appears again "
+            f"with different values (first on line ' || a._line || ')' "
+            f"FROM stage a JOIN stage b ON {_key_match('a', 'b', spec)} "
+            f"AND (a._file, a._line) < (b._file, b._line) AND {_differs('a', 'b', spec)} "
+            f"ORDER BY b._file, b._line LIMIT {MAX_PROBLEMS_SHOWN}"
+        ).fetchall()
+        found.add_rows(rows, None, conflicting)
+    return int(repeats)
+
+
+def _check_conflicts_with_store(con: duckdb.DuckDBPyConnection, spec: KindSpec,
+                                found: _Collector) -> None:
+    table = _quote(spec.table)
+    condition = f"{_key_match('s', 't', spec)} AND {_differs('s', 't', spec)}"
+    count = con.execute(f"SELECT count(*) FROM stage s JOIN {table} t ON {condition}").fetchone()[0]
+    if not count:
+        return
+    rows = con.execute(
+        f"SELECT s._file, s._line, 'the key (' || {_key_text('s', spec)} || ') is already stored "
+        f"with different values; Yardstick never overwrites silently (correct the file, or remove "
+        f"the stored row first)' FROM stage s JOIN {table} t ON {condition} "
+        f"ORDER BY s._file, s._line LIMIT {MAX_PROBLEMS_SHOWN}"
+    ).fetchall()
+    found.add_rows(rows, None, count)
+
+
+def _check_live_versions(con: duckdb.DuckDBPyConnection, found: _Collector,
+                         sources: list[_Source]) -> None:
+    """A family has one production version on any day: production periods must not overlap."""
+    rows = con.execute(
+        "WITH candidate AS ("
+        " SELECT model_id, family, deployed_at, retired_at, _file, _line FROM stage"
+        " WHERE stage = 'production'"
+        " UNION ALL SELECT model_id, family, deployed_at, retired_at, NULL, NULL FROM models"
+        " WHERE stage = 'production' AND model_id NOT IN (SELECT model_id FROM stage))"
+        " SELECT b._file, b._line, a.model_id, b.model_id, b.family FROM candidate a JOIN candidate b"
+        " ON a.family = b.family AND a.model_id < b.model_id"
+        " AND a.deployed_at < coalesce(b.retired_at, TIMESTAMP '9999-12-31')"
+        " AND b.deployed_at < coalesce(a.retired_at, TIMESTAMP '9999-12-31')"
+        " ORDER BY b._file NULLS LAST, b._line LIMIT 5"
+    ).fetchall()
+    for file_index, line, first, second, family in rows:
+        index = file_index if file_index is not None else 0
+        found.add(_problem(
+            sources[index],
+            f"models {first} and {second} of family {family} are both in production on the same "
+            "days; set retired_at on the older one (a challenger under test has stage=challenger)",
+            line, "deployed_at"))
+
+
+def _stage_files(con: duckdb.DuckDBPyConnection, sources: list[_Source], spec: KindSpec,
+                 on_progress: ProgressCallback | None) -> None:
+    for index, source in enumerate(sources):
+        select, params = _stage_select(source, spec, index)
+        statement = (f"CREATE TEMP TABLE stage AS {select}" if index == 0
+                     else f"INSERT INTO stage {select}")
+        report = None
+        if on_progress:
+            on_progress(IngestProgress(source.display_name, "reading", 0.0))
+
+            def report(fraction: float | None, name: str = source.display_name) -> None:
+                on_progress(IngestProgress(name, "reading", fraction))
+
+        try:
+            _run_with_progress(con, statement, params, report)
+        except duckdb.Error as error:
+            raise IngestError([_problem(source, f"cannot be read as CSV: {error}")]) from error
+
+
+def _prepare_sources(con: duckdb.DuckDBPyConnection, paths: Sequence[Path], names: Sequence[str],
+                     spec: KindSpec, encoding: str | None) -> list[_Source]:
+    sources, problems = [], []
+    for path, name in zip(paths, names, strict=True):
+        try:
+            if not path.exists():
+                raise IngestError([Problem(name, None, None, "no such file")])
+            source = (_prepare_parquet(con, path, name, spec) if _is_parquet(path)
+                      else _prepare_csv(path, name, spec, encoding))
+            _check_columns(source, spec)
+            sources.append(source)
+        except IngestError as error:
+            problems.extend(error.problems)
+    if problems:
+        for source in sources:
+            _cleanup(source)
+        raise IngestError(problems)
+    return sources
+
+
+def _cleanup(source: _Source) -> None:
+    if source.temporary:
+        source.read_path.unlink(missing_ok=True)
+
+
+def _insert_new_rows(con: duckdb.DuckDBPyConnection, spec: KindSpec, has_repeats: bool) -> int:
+    table = _quote(spec.table)
+    columns = [c.name for c in spec.columns] + (
+        [spec.extra_columns_as] if spec.extra_columns_as else [])
+    column_list = ", ".join(_quote(c) for c in columns)
+    source = "stage"
+    if has_repeats:
+        keys = ", ".join(_quote(k) for k in spec.key_columns)
+        source = f"(SELECT DISTINCT ON ({keys}) * FROM stage ORDER BY {keys}, _file, _line)"
+    stored = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    where = "" if stored == 0 else (
+        f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {_key_match('s', 't', spec)})")
+    inserted = con.execute(
+        f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {source} s{where}"
+    ).fetchone()
+    return int(inserted[0]) if inserted else 0
+
+
+def ingest_files(
+    settings: StoreSettings,
+    kind: str,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    encoding: str | None = None,
+    display_names: Sequence[str] | None = None,
+    on_progress: ProgressCallback | None = None,
+    actor: str | None = None,
+    reason: str | None = None,
+) -> IngestResult:
+    """Validate and load files of one kind, all or nothing, in one transaction.
+
+    Raises:
+        IngestError: any file is unreadable or holds a bad row; the store is unchanged.
+        ValueError: the kind is unknown.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    spec = KINDS[kind]
+    started = time.monotonic()
+    file_paths = [Path(p) for p in paths]
+    names = list(display_names) if display_names else [str(p) for p in paths]
+    with connect(settings) as con:
+        sources = _prepare_sources(con, file_paths, names, spec, encoding)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                result = _load(con, spec, sources, on_progress, actor, reason)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            for source in sources:
+                _cleanup(source)
+    return IngestResult(kind, tuple(names), result[0], result[1], result[2],
+                        time.monotonic() - started)
+
+
+def _load(con: duckdb.DuckDBPyConnection, spec: KindSpec, sources: list[_Source],
+          on_progress: ProgressCallback | None, actor: str | None, reason: str | None
+          ) -> tuple[int, int, int]:
+    _stage_files(con, sources, spec, on_progress)
+    found = _Collector(sources)
+    _check_rejects(con, sources, found)
+    rows_read = con.execute("SELECT count(*) FROM stage").fetchone()[0]
+    if rows_read == 0 and not found.problems:
+        found.add(_problem(sources[0], "no data rows"))
+    if on_progress:
+        on_progress(IngestProgress(sources[-1].display_name, "checking", None))
+    if not found.problems:
+        _check_rows(con, spec, found)
+        _check_time_zones(con, spec, sources, found)
+    if not found.problems:
+        repeats = _check_duplicates(con, spec, found)
+        _check_conflicts_with_store(con, spec, found)
+        if spec.name == "models":
+            _check_live_versions(con, found, sources)
+    if found.problems:
+        raise IngestError(found.problems, found.total)
+    if on_progress:
+        on_progress(IngestProgress(sources[-1].display_name, "writing", None))
+    new_rows = _insert_new_rows(con, spec, repeats > 0)
+    write_audit(
+        con, "ingest", spec.table,
+        {"files": [s.display_name for s in sources], "rows_read": rows_read, "new_rows": new_rows,
+         "encodings": [s.encoding for s in sources]},
+        reason, actor,
+    )
+    con.execute("DROP TABLE stage")
+    return rows_read, new_rows, rows_read - new_rows

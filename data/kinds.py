@@ -1,0 +1,143 @@
+"""What each kind of input file must hold: its columns, their types, and its natural key.
+
+The natural key makes loading idempotent: a row whose key is already stored is skipped when its
+other values agree and refused when they differ, so nothing is ever silently overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ColumnType(StrEnum):
+    """The logical type of an input column, and the DuckDB type it is stored as."""
+
+    TEXT = "VARCHAR"
+    FLOAT = "DOUBLE"
+    COUNT = "BIGINT"
+    TIMESTAMP = "TIMESTAMP"
+    DATE = "DATE"
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of an input kind.
+
+    Attributes:
+        name: the column's name in the file and in the table.
+        type: its logical type.
+        required: a file without this column is refused.
+        key: part of the natural key (may never be empty).
+        default: SQL literal used when an optional column is absent or empty.
+        non_negative: negative values are refused (counts, spreads).
+    """
+
+    name: str
+    type: ColumnType
+    required: bool = True
+    key: bool = False
+    default: str | None = None
+    non_negative: bool = False
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """One kind of input file and the table it lands in.
+
+    Attributes:
+        name: the kind, as given to `--kind`.
+        table: the store table.
+        columns: the known columns, in table order.
+        model_column: a column that must name a registered model, if any.
+        extra_columns_as: the JSON column that keeps unknown columns (assignments' segment
+            attributes); None refuses unknown columns.
+    """
+
+    name: str
+    table: str
+    columns: tuple[ColumnSpec, ...]
+    model_column: str | None = None
+    extra_columns_as: str | None = None
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.key)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+
+# Online metrics that are counts of things: a negative value is a data error, not a measurement.
+COUNT_METRICS = frozenset(
+    {"tp", "fp", "tn", "fn", "impressions", "clicks", "sessions", "requests", "conversions"}
+)
+
+MODEL_STAGES = ("production", "challenger")
+
+KINDS: dict[str, KindSpec] = {
+    "models": KindSpec(
+        name="models",
+        table="models",
+        columns=(
+            ColumnSpec("model_id", ColumnType.TEXT, key=True),
+            ColumnSpec("family", ColumnType.TEXT),
+            ColumnSpec("version", ColumnType.TEXT),
+            ColumnSpec("deployed_at", ColumnType.TIMESTAMP),
+            ColumnSpec("retired_at", ColumnType.TIMESTAMP, required=False),
+            ColumnSpec("notes", ColumnType.TEXT, required=False),
+            ColumnSpec("stage", ColumnType.TEXT, required=False, default="'production'"),
+        ),
+    ),
+    "offline_metrics": KindSpec(
+        name="offline_metrics",
+        table="offline_metrics",
+        columns=(
+            ColumnSpec("model_id", ColumnType.TEXT, key=True),
+            ColumnSpec("metric", ColumnType.TEXT, key=True),
+            ColumnSpec("value", ColumnType.FLOAT),
+            ColumnSpec("evaluated_at", ColumnType.TIMESTAMP, key=True),
+            ColumnSpec("dataset", ColumnType.TEXT, key=True),
+            ColumnSpec("n", ColumnType.COUNT, required=False, non_negative=True),
+        ),
+        model_column="model_id",
+    ),
+    "online_metrics": KindSpec(
+        name="online_metrics",
+        table="online_metrics",
+        columns=(
+            ColumnSpec("date", ColumnType.DATE, key=True),
+            ColumnSpec("model_id", ColumnType.TEXT, key=True),
+            ColumnSpec("metric", ColumnType.TEXT, key=True),
+            ColumnSpec("value", ColumnType.FLOAT),
+            ColumnSpec("n", ColumnType.COUNT, required=False, non_negative=True),
+            ColumnSpec("std", ColumnType.FLOAT, required=False, non_negative=True),
+        ),
+        model_column="model_id",
+    ),
+    "assignments": KindSpec(
+        name="assignments",
+        table="assignments",
+        columns=(
+            ColumnSpec("experiment_id", ColumnType.TEXT, key=True),
+            ColumnSpec("unit_id", ColumnType.TEXT, key=True),
+            ColumnSpec("variant", ColumnType.TEXT, key=True),
+            ColumnSpec("assigned_at", ColumnType.TIMESTAMP),
+        ),
+        extra_columns_as="attributes",
+    ),
+    "events": KindSpec(
+        name="events",
+        table="events",
+        columns=(
+            ColumnSpec("unit_id", ColumnType.TEXT, key=True),
+            ColumnSpec("event", ColumnType.TEXT, key=True),
+            ColumnSpec("value", ColumnType.FLOAT, required=False, default="1"),
+            ColumnSpec("ts", ColumnType.TIMESTAMP, key=True),
+        ),
+    ),
+}
