@@ -1,0 +1,220 @@
+"""The ship / don't ship call for one variant, from rules fixed before the data.
+
+Rules, checked in this order (the first that applies decides):
+1. Sample ratio mismatch -> `dont_ship`. The assignment is broken, so every estimate may be biased;
+   more data from the same broken assignment cannot repair that, so waiting (`keep_running`) would
+   only postpone the same verdict. Fix the assignment and restart.
+2. Fixed method before the planned sample -> `keep_running`. A fixed-horizon test is only valid
+   at its planned sample; reading it earlier inflates the false positive rate.
+3. Primary metric significant (after correction) in the wrong direction -> `dont_ship`.
+4. A guardrail shown worse than its margin -> `dont_ship`.
+5. Primary significant in its direction: every guardrail non-inferior -> `ship`; some guardrail
+   inconclusive -> `keep_running` while a sequential experiment is short of its planned sample,
+   else `dont_ship` (harm within the margin could not be ruled out).
+6. Primary not significant -> `no_effect` once the planned sample is reached, else (sequential
+   only) `keep_running`.
+
+The sequential method may stop at any look because its p-values are always valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from experiments.guardrails import GuardrailResult
+from experiments.srm import SrmResult
+from experiments.stats import Comparison
+
+SHIP = "ship"
+DONT_SHIP = "dont_ship"
+KEEP_RUNNING = "keep_running"
+NO_EFFECT = "no_effect"
+
+
+class Reason(NamedTuple):
+    """One reason behind a decision.
+
+    Attributes:
+        code: machine-readable code the UI translates (`decision.reason.<code>`).
+        text: the same reason as a plain English sentence.
+        values: the numbers and names the sentence uses, for the translated templates.
+    """
+
+    code: str
+    text: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The call for one variant and why.
+
+    Attributes:
+        variant: the variant decided on.
+        outcome: `ship`, `dont_ship`, `keep_running` or `no_effect`.
+        reasons: plain English sentences, in the order the rules were checked.
+        reason_codes: machine-readable codes, parallel to `reasons`.
+        reason_values: placeholders for each reason's translated template, parallel to `reasons`.
+    """
+
+    variant: str
+    outcome: str
+    reasons: tuple[str, ...]
+    reason_codes: tuple[str, ...]
+    reason_values: tuple[dict[str, Any], ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready fields."""
+        return {
+            "variant": self.variant,
+            "outcome": self.outcome,
+            "reasons": list(self.reasons),
+            "reason_codes": list(self.reason_codes),
+            "reason_values": [dict(values) for values in self.reason_values],
+        }
+
+
+def _decision(variant: str, outcome: str, reasons: Sequence[Reason]) -> Decision:
+    return Decision(
+        variant=variant,
+        outcome=outcome,
+        reasons=tuple(r.text for r in reasons),
+        reason_codes=tuple(r.code for r in reasons),
+        reason_values=tuple(r.values for r in reasons),
+    )
+
+
+def _is_better(comparison: Comparison) -> bool:
+    if comparison.direction == "increase":
+        return comparison.absolute_effect > 0
+    return comparison.absolute_effect < 0
+
+
+def decide(
+    primary: Comparison,
+    guardrails: Sequence[GuardrailResult],
+    srm: SrmResult,
+    *,
+    planned_sample_reached: bool,
+) -> Decision:
+    """Apply the module's rules to the primary metric, the guardrails and the SRM check.
+
+    Args:
+        primary: the primary metric's comparison for this variant, after correction.
+        guardrails: this variant's guardrail results (may be empty).
+        srm: the experiment's sample ratio check.
+        planned_sample_reached: whether the planned sample (or duration) has been reached.
+    """
+    variant = primary.variant
+    if srm.mismatch:
+        return _decision(
+            variant,
+            DONT_SHIP,
+            [
+                Reason(
+                    "srm_mismatch",
+                    f"The units per variant do not match the planned allocation "
+                    f"(p = {srm.p_value:.2g} < {srm.threshold:g}); the results cannot be trusted.",
+                    {"p_value": srm.p_value, "threshold": srm.threshold},
+                )
+            ],
+        )
+    if primary.method == "fixed" and not planned_sample_reached:
+        return _decision(
+            variant,
+            KEEP_RUNNING,
+            [
+                Reason(
+                    "planned_sample_not_reached",
+                    "The planned sample has not been reached; a fixed-horizon test is read only "
+                    "at its end.",
+                    {},
+                )
+            ],
+        )
+    p_value = primary.decisive_p_value
+    significant = p_value < primary.alpha
+    values = {"metric": primary.metric, "p_value": p_value, "alpha": primary.alpha}
+    if significant and not _is_better(primary):
+        return _decision(
+            variant,
+            DONT_SHIP,
+            [
+                Reason(
+                    "primary_worse",
+                    f"The primary metric {primary.metric} moved significantly in the wrong "
+                    f"direction (p = {p_value:.2g} < {primary.alpha:g}).",
+                    values,
+                )
+            ],
+        )
+    breached = [g for g in guardrails if g.breached]
+    if breached:
+        return _decision(
+            variant,
+            DONT_SHIP,
+            [
+                Reason(
+                    "guardrail_breached",
+                    f"Guardrail {g.metric} is worse than its {g.margin:.1%} margin.",
+                    {"metric": g.metric, "margin": g.margin},
+                )
+                for g in breached
+            ],
+        )
+    if significant:
+        better = Reason(
+            "primary_better",
+            f"The primary metric {primary.metric} improved significantly "
+            f"(p = {p_value:.2g} < {primary.alpha:g}).",
+            values,
+        )
+        unsettled = [g for g in guardrails if not g.non_inferior]
+        if not unsettled:
+            return _decision(variant, SHIP, [better])
+        outcome = (
+            KEEP_RUNNING
+            if primary.method == "sequential" and not planned_sample_reached
+            else DONT_SHIP
+        )
+        return _decision(
+            variant,
+            outcome,
+            [better]
+            + [
+                Reason(
+                    "guardrail_inconclusive",
+                    f"Guardrail {g.metric} is not yet shown to be within its {g.margin:.1%} "
+                    "margin.",
+                    {"metric": g.metric, "margin": g.margin},
+                )
+                for g in unsettled
+            ],
+        )
+    if planned_sample_reached:
+        return _decision(
+            variant,
+            NO_EFFECT,
+            [
+                Reason(
+                    "primary_not_significant",
+                    f"The planned sample is reached and the primary metric {primary.metric} "
+                    f"shows no significant effect (p = {p_value:.2g} >= {primary.alpha:g}).",
+                    values,
+                )
+            ],
+        )
+    return _decision(
+        variant,
+        KEEP_RUNNING,
+        [
+            Reason(
+                "primary_not_yet_significant",
+                f"The primary metric {primary.metric} is not significant yet "
+                f"(p = {p_value:.2g} >= {primary.alpha:g}) and the planned sample is not reached.",
+                values,
+            )
+        ],
+    )

@@ -1,0 +1,486 @@
+"""One treatment against control: effect, interval, p-value and a Bayesian reading, from sums.
+
+Formulas, each from its standard source:
+- Welch's unequal-variance t-test with Welch–Satterthwaite degrees of freedom (Welch, "The
+  generalization of Student's problem when several different population variances are involved",
+  Biometrika 1947).
+- Relative effect and its interval by the delta method, a first-order Taylor expansion of
+  effect / control mean that keeps the covariance of numerator and denominator (Deng, Knoblich and
+  Lu, "Applying the Delta Method in Metric Analytics", KDD 2018).
+- CUPED (Deng, Xu, Kohavi and Walker, "Improving the Sensitivity of Online Controlled Experiments by
+  Utilizing Pre-Experiment Data", WSDM 2013): theta = cov(Y, X) / var(X) over both arms pooled, the
+  slope of an OLS fit of Y on X; each arm's adjusted mean is mean(Y) - theta * mean(X) and its unit
+  variance var(Y) + theta^2 var(X) - 2 theta cov(X, Y). The relative effect divides the adjusted
+  effect by the unadjusted control mean.
+- Bayesian view: a Gaussian approximation to the likelihood of the relative effect combined with a
+  Gaussian prior (flat by default), as in Deng, "Objective Bayesian Two Sample Hypothesis Testing
+  for Online Controlled Experiments" (WWW 2015); chance to win is the posterior mass on the better
+  side, expected loss the posterior mean of the relative loss if the variant ships.
+- Always-valid intervals and p-values for the sequential method: see `experiments.sequential`.
+
+The array-level functions (`welch_test`, `relative_delta`, `cuped_moments`, `bayesian_view`) accept
+numpy arrays so simulations can analyse thousands of experiments at once; `compare` is the scalar
+entry point that validates its input and builds a `Comparison`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats as distributions
+
+from experiments import sequential
+from experiments.sufficient import (
+    CupedStats,
+    MeanStats,
+    ProportionCupedStats,
+    ProportionStats,
+    RatioStats,
+    Stats,
+)
+
+FloatLike = float | npt.NDArray[np.float64]
+Direction = Literal["increase", "decrease"]
+Method = Literal["fixed", "sequential"]
+
+DIRECTIONS: tuple[str, ...] = ("increase", "decrease")
+METHODS: tuple[str, ...] = ("fixed", "sequential")
+CUPED_NO_PRE_VARIANCE = "no_pre_period_variance"
+# The pre-period variance is computed from sums; all-equal x leaves rounding noise, not zero.
+_PRE_VARIANCE_TOLERANCE = 1e-12
+
+
+class InsufficientDataError(ValueError):
+    """The sufficient statistics cannot support a comparison (too few units, no variance, ...)."""
+
+
+@dataclass(frozen=True)
+class GaussianPrior:
+    """A proper Gaussian prior on the relative effect (0.02 = +2%).
+
+    Attributes:
+        mean: prior mean of the relative effect.
+        variance: prior variance of the relative effect (must be positive).
+    """
+
+    mean: float
+    variance: float
+
+    def __post_init__(self) -> None:
+        if not self.variance > 0:
+            raise ValueError(f"prior variance must be positive, got {self.variance}")
+
+
+class ArmMoments(NamedTuple):
+    """What the Welch test needs of one arm.
+
+    Attributes:
+        n: units in the arm.
+        mean: the arm's estimate (CUPED-adjusted when CUPED applies), metric units.
+        variance: per-unit variance of that estimate's terms, so that variance / n is the
+            variance of `mean` (metric units squared).
+    """
+
+    n: FloatLike
+    mean: FloatLike
+    variance: FloatLike
+
+
+class WelchTest(NamedTuple):
+    """Welch's test of variant minus control (arrays when the input is arrays).
+
+    Attributes:
+        effect: variant estimate minus control estimate (metric units).
+        std_error: standard error of `effect`.
+        dof: Welch–Satterthwaite degrees of freedom.
+        statistic: effect / std_error.
+        p_value: two-sided p-value from Student's t with `dof` degrees of freedom.
+        ci_lower, ci_upper: two-sided 1 - alpha confidence interval of `effect`.
+    """
+
+    effect: FloatLike
+    std_error: FloatLike
+    dof: FloatLike
+    statistic: FloatLike
+    p_value: FloatLike
+    ci_lower: FloatLike
+    ci_upper: FloatLike
+
+
+class RelativeEstimate(NamedTuple):
+    """The relative effect (0.02 = +2%) and its delta-method standard error."""
+
+    effect: FloatLike
+    std_error: FloatLike
+
+
+class CupedMoments(NamedTuple):
+    """Both arms after the CUPED adjustment, with what the relative effect needs.
+
+    Attributes:
+        theta: the pooled regression slope of y on x.
+        control, variant: adjusted moments of each arm.
+        control_mean_variance: variance of the unadjusted control mean.
+        adjusted_unadjusted_covariance: covariance of the control's adjusted and unadjusted means.
+    """
+
+    theta: FloatLike
+    control: ArmMoments
+    variant: ArmMoments
+    control_mean_variance: FloatLike
+    adjusted_unadjusted_covariance: FloatLike
+
+
+class BayesianView(NamedTuple):
+    """Posterior reading of the relative effect.
+
+    Attributes:
+        chance_to_win: posterior probability that the variant is better than control in the
+            metric's direction (0..1).
+        expected_loss: posterior mean of the relative loss from shipping the variant, i.e. of
+            max(0, -effect) for `increase` and max(0, effect) for `decrease` (0.01 = 1%).
+    """
+
+    chance_to_win: FloatLike
+    expected_loss: FloatLike
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One (metric, treatment) pair against control.
+
+    Attributes:
+        metric: metric name.
+        kind: `mean`, `proportion` or `ratio`.
+        variant, control: variant names.
+        n_control, n_variant: units in each arm.
+        control_mean, variant_mean: unadjusted per-unit means (the ratio for a ratio metric).
+        cuped: whether the CUPED adjustment was applied.
+        cuped_fallback: why CUPED was asked for but not applied (`no_pre_period_variance`), else
+            None.
+        cuped_theta: the pooled CUPED slope, None without CUPED.
+        method: `fixed` (t intervals) or `sequential` (confidence sequences).
+        alpha: the significance level; intervals are two-sided at 1 - alpha.
+        direction: `increase` or `decrease`, which way is better.
+        sequential_tuning: the confidence sequence's tuning (units at which it is tightest) for
+            the sequential method, None for fixed.
+        absolute_effect: variant minus control (CUPED-adjusted if `cuped`), metric units.
+        absolute_std_error: standard error of `absolute_effect`.
+        absolute_ci: (lower, upper) interval of `absolute_effect`, per `method`.
+        relative_effect: absolute_effect / control_mean (0.02 = +2%).
+        relative_std_error: delta-method standard error of `relative_effect`.
+        relative_ci: (lower, upper) interval of `relative_effect`, per `method`.
+        dof: Welch–Satterthwaite degrees of freedom.
+        statistic: absolute_effect / absolute_std_error.
+        p_value: two-sided p-value: Welch's for `fixed`, always-valid for `sequential`.
+        adjusted_p_value: `p_value` after the multiple-testing correction; None until
+            `experiments.corrections.apply_correction` fills it.
+        correction: the correction that produced `adjusted_p_value` (`holm`, `bh`, `none`).
+        chance_to_win: posterior probability the variant is better (0..1).
+        expected_loss: posterior expected relative loss of shipping the variant (0.01 = 1%).
+    """
+
+    metric: str
+    kind: str
+    variant: str
+    control: str
+    n_control: int
+    n_variant: int
+    control_mean: float
+    variant_mean: float
+    cuped: bool
+    cuped_fallback: str | None
+    cuped_theta: float | None
+    method: str
+    alpha: float
+    direction: str
+    sequential_tuning: float | None
+    absolute_effect: float
+    absolute_std_error: float
+    absolute_ci: tuple[float, float]
+    relative_effect: float
+    relative_std_error: float
+    relative_ci: tuple[float, float]
+    dof: float
+    statistic: float
+    p_value: float
+    chance_to_win: float
+    expected_loss: float
+    adjusted_p_value: float | None = None
+    correction: str | None = None
+
+    @property
+    def decisive_p_value(self) -> float:
+        """The corrected p-value when a correction was applied, else the raw one."""
+        return self.p_value if self.adjusted_p_value is None else self.adjusted_p_value
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready fields (tuples become lists when serialised)."""
+        return asdict(self)
+
+
+def welch_test(control: ArmMoments, variant: ArmMoments, alpha: float) -> WelchTest:
+    """Welch's t-test of variant minus control from each arm's n, mean and unit variance."""
+    control_sq_error = control.variance / control.n
+    variant_sq_error = variant.variance / variant.n
+    sq_error = control_sq_error + variant_sq_error
+    std_error = np.sqrt(sq_error)
+    dof = sq_error**2 / (
+        control_sq_error**2 / (control.n - 1) + variant_sq_error**2 / (variant.n - 1)
+    )
+    effect = variant.mean - control.mean
+    statistic = effect / std_error
+    p_value = 2 * distributions.t.sf(np.abs(statistic), dof)
+    quantile = distributions.t.ppf(1 - alpha / 2, dof)
+    return WelchTest(
+        effect=effect,
+        std_error=std_error,
+        dof=dof,
+        statistic=statistic,
+        p_value=p_value,
+        ci_lower=effect - quantile * std_error,
+        ci_upper=effect + quantile * std_error,
+    )
+
+
+def relative_delta(
+    effect: FloatLike,
+    effect_variance: FloatLike,
+    control_mean: FloatLike,
+    control_mean_variance: FloatLike,
+    effect_control_covariance: FloatLike,
+) -> RelativeEstimate:
+    """effect / control_mean and its delta-method standard error.
+
+    The gradient of d / m is (1 / m, -d / m^2), so
+    Var = Var(d) / m^2 + d^2 Var(m) / m^4 - 2 d Cov(d, m) / m^3.
+    """
+    relative = effect / control_mean
+    variance = (
+        effect_variance / control_mean**2
+        + effect**2 * control_mean_variance / control_mean**4
+        - 2 * effect * effect_control_covariance / control_mean**3
+    )
+    return RelativeEstimate(relative, np.sqrt(variance))
+
+
+def cuped_theta(control: CupedStats, variant: CupedStats) -> FloatLike:
+    """cov(Y, X) / var(X) over both arms pooled: the OLS slope of y on x without an arm term."""
+    pooled = control + variant
+    return pooled.covariance / pooled.pre_variance
+
+
+def cuped_moments(control: CupedStats, variant: CupedStats) -> CupedMoments:
+    """Adjusted means and unit variances of both arms with the pooled theta."""
+    theta = cuped_theta(control, variant)
+
+    def adjusted(arm: CupedStats) -> ArmMoments:
+        variance = arm.sample_variance + theta**2 * arm.pre_variance - 2 * theta * arm.covariance
+        return ArmMoments(arm.n, arm.mean - theta * arm.pre_mean, variance)
+
+    return CupedMoments(
+        theta=theta,
+        control=adjusted(control),
+        variant=adjusted(variant),
+        control_mean_variance=control.sample_variance / control.n,
+        adjusted_unadjusted_covariance=(
+            (control.sample_variance - theta * control.covariance) / control.n
+        ),
+    )
+
+
+def bayesian_view(
+    relative_effect: FloatLike,
+    relative_std_error: FloatLike,
+    direction: str,
+    prior: GaussianPrior | None = None,
+) -> BayesianView:
+    """Chance to win and expected loss of the relative effect, flat prior unless one is given."""
+    if prior is None:
+        posterior_mean = relative_effect
+        posterior_sd = relative_std_error
+    else:
+        precision = 1 / prior.variance + 1 / relative_std_error**2
+        posterior_mean = (
+            prior.mean / prior.variance + relative_effect / relative_std_error**2
+        ) / precision
+        posterior_sd = np.sqrt(1 / precision)
+    # Orient so that a positive value is always good for the variant.
+    oriented = posterior_mean if direction == "increase" else -posterior_mean
+    standardised = oriented / posterior_sd
+    chance_to_win = distributions.norm.cdf(standardised)
+    # E[max(0, -Z)] for Z ~ N(m, s^2) is s * phi(m / s) - m * Phi(-m / s).
+    expected_loss = posterior_sd * distributions.norm.pdf(
+        standardised
+    ) - oriented * distributions.norm.cdf(-standardised)
+    return BayesianView(chance_to_win, expected_loss)
+
+
+def metric_kind(stats: Stats) -> str:
+    """`proportion`, `ratio` or `mean` for a statistics object."""
+    if isinstance(stats, ProportionStats | ProportionCupedStats):
+        return "proportion"
+    if isinstance(stats, RatioStats):
+        return "ratio"
+    return "mean"
+
+
+class _Prepared(NamedTuple):
+    """Both arms ready for the Welch test, with what the relative effect needs."""
+
+    control: ArmMoments
+    variant: ArmMoments
+    control_mean_variance: float
+    effect_control_covariance: float
+    cuped_fallback: str | None
+    cuped_theta: float | None
+
+
+def _unadjusted(control: MeanStats | RatioStats, variant: MeanStats | RatioStats) -> _Prepared:
+    control_mean_variance = control.variance / control.n
+    return _Prepared(
+        control=ArmMoments(control.n, control.mean, control.variance),
+        variant=ArmMoments(variant.n, variant.mean, variant.variance),
+        control_mean_variance=control_mean_variance,
+        # Cov(variant mean - control mean, control mean) = -Var(control mean).
+        effect_control_covariance=-control_mean_variance,
+        cuped_fallback=None,
+        cuped_theta=None,
+    )
+
+
+def _prepare(control: Stats, variant: Stats) -> _Prepared:
+    if not (isinstance(control, CupedStats) and isinstance(variant, CupedStats)):
+        assert not isinstance(control, CupedStats) and not isinstance(variant, CupedStats)
+        return _unadjusted(control, variant)
+    if not _has_pre_variance(control, variant):
+        return _unadjusted(control.outcome, variant.outcome)._replace(
+            cuped_fallback=CUPED_NO_PRE_VARIANCE
+        )
+    moments = cuped_moments(control, variant)
+    return _Prepared(
+        control=moments.control,
+        variant=moments.variant,
+        control_mean_variance=float(moments.control_mean_variance),
+        # Cov(effect, control mean) = -Cov(adjusted control mean, unadjusted control mean).
+        effect_control_covariance=-float(moments.adjusted_unadjusted_covariance),
+        cuped_fallback=None,
+        cuped_theta=float(moments.theta),
+    )
+
+
+def _has_pre_variance(control: CupedStats, variant: CupedStats) -> bool:
+    pooled = control + variant
+    scale = max(pooled.pre_sum_sq / pooled.n, pooled.pre_mean**2)
+    return bool(pooled.pre_variance > _PRE_VARIANCE_TOLERANCE * scale)
+
+
+def _validate(control: Stats, variant: Stats, alpha: float, direction: str, method: str) -> None:
+    if type(control) is not type(variant):
+        raise TypeError(
+            f"control has {type(control).__name__} and variant {type(variant).__name__}; "
+            "both arms need the same statistic kind"
+        )
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    for role, arm in (("control", control), ("variant", variant)):
+        if arm.n < 2:
+            raise InsufficientDataError(f"the {role} arm has {arm.n} units; at least 2 are needed")
+    if isinstance(control, RatioStats) and (control.den_sum == 0 or variant.den_sum == 0):
+        raise InsufficientDataError("a ratio metric's denominator sums to 0 in one arm")
+    if control.mean == 0:
+        raise InsufficientDataError("the control mean is 0, so the relative effect is undefined")
+
+
+def compare(
+    control: Stats,
+    variant: Stats,
+    *,
+    metric: str,
+    control_name: str,
+    variant_name: str,
+    alpha: float = 0.05,
+    direction: str = "increase",
+    method: str = "fixed",
+    sequential_tuning: float = sequential.DEFAULT_TUNING,
+    prior: GaussianPrior | None = None,
+) -> Comparison:
+    """Compare one variant with control from their sufficient statistics.
+
+    CUPED applies when both arms carry `CupedStats` and the pooled pre-period has variance;
+    otherwise the unadjusted estimate is used and `cuped_fallback` says why.
+
+    Raises:
+        InsufficientDataError: fewer than 2 units in an arm, a zero control mean, or no
+            variance at all in the compared values.
+        TypeError: the arms carry different statistic kinds.
+        ValueError: alpha, direction or method out of range.
+    """
+    _validate(control, variant, alpha, direction, method)
+    prepared = _prepare(control, variant)
+    welch = welch_test(prepared.control, prepared.variant, alpha)
+    if not welch.std_error > 0:
+        raise InsufficientDataError(f"metric {metric!r} has no variance in either arm")
+    relative = relative_delta(
+        welch.effect,
+        welch.std_error**2,
+        control.mean,
+        prepared.control_mean_variance,
+        prepared.effect_control_covariance,
+    )
+    absolute_ci = (float(welch.ci_lower), float(welch.ci_upper))
+    relative_quantile = float(distributions.t.ppf(1 - alpha / 2, welch.dof))
+    relative_ci = (
+        float(relative.effect - relative_quantile * relative.std_error),
+        float(relative.effect + relative_quantile * relative.std_error),
+    )
+    p_value = float(welch.p_value)
+    if method == "sequential":
+        n_units = control.n + variant.n
+        rho = sequential.mixing_rho(alpha, sequential_tuning)
+        absolute_half = float(sequential.half_width(welch.std_error, n_units, alpha, rho))
+        relative_half = float(sequential.half_width(relative.std_error, n_units, alpha, rho))
+        absolute_ci = (float(welch.effect) - absolute_half, float(welch.effect) + absolute_half)
+        relative_ci = (
+            float(relative.effect) - relative_half,
+            float(relative.effect) + relative_half,
+        )
+        p_value = float(
+            sequential.always_valid_p_value(welch.effect, welch.std_error, n_units, rho)
+        )
+    bayes = bayesian_view(relative.effect, relative.std_error, direction, prior)
+    return Comparison(
+        metric=metric,
+        kind=metric_kind(control),
+        variant=variant_name,
+        control=control_name,
+        n_control=int(control.n),
+        n_variant=int(variant.n),
+        control_mean=float(control.mean),
+        variant_mean=float(variant.mean),
+        cuped=prepared.cuped_theta is not None,
+        cuped_fallback=prepared.cuped_fallback,
+        cuped_theta=prepared.cuped_theta,
+        method=method,
+        alpha=alpha,
+        direction=direction,
+        sequential_tuning=sequential_tuning if method == "sequential" else None,
+        absolute_effect=float(welch.effect),
+        absolute_std_error=float(welch.std_error),
+        absolute_ci=absolute_ci,
+        relative_effect=float(relative.effect),
+        relative_std_error=float(relative.std_error),
+        relative_ci=relative_ci,
+        dof=float(welch.dof),
+        statistic=float(welch.statistic),
+        p_value=p_value,
+        chance_to_win=float(bayes.chance_to_win),
+        expected_loss=float(bayes.expected_loss),
+    )
