@@ -1,0 +1,403 @@
+"""Daily evaluation of a KPI against its agreed lines: window estimate, interval and status.
+
+Also which model version of a family was live on each day, so that every day is judged on the
+version that served it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+Direction = Literal["increase", "decrease"]
+Status = Literal["healthy", "warning", "exit", "no_data"]
+IntervalMethod = Literal["binomial", "unit_std", "day_spread", "none"]
+
+DIRECTIONS: tuple[Direction, ...] = ("increase", "decrease")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The lines agreed for a KPI, in the metric's own unit.
+
+    Attributes:
+        target: the level the model is expected to hold.
+        warning: crossing it (for `persistence` days) turns the status to warning.
+        exit: the withdrawal line; crossing it (for `persistence` days) meets the exit criterion.
+        direction: "increase" when higher is better, "decrease" when lower is better.
+    """
+
+    target: float
+    warning: float
+    exit: float
+    direction: Direction
+
+    def __post_init__(self) -> None:
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}, got {self.direction!r}")
+        ordered = (self.target, self.warning, self.exit)
+        if self.direction == "decrease":
+            ordered = ordered[::-1]
+        if not ordered[0] > ordered[1] > ordered[2]:
+            relation = (
+                "target > warning > exit"
+                if self.direction == "increase"
+                else ("target < warning < exit")
+            )
+            raise ValueError(
+                f"warning must lie between target and exit for direction {self.direction!r} "
+                f"({relation}); got target={self.target}, warning={self.warning}, exit={self.exit}"
+            )
+
+
+def interval_is_past(ci_low: float, ci_high: float, line: float, direction: Direction) -> bool:
+    """Whether the whole interval lies on the bad side of `line` (a line touched is not crossed)."""
+    if direction == "increase":
+        return ci_high < line
+    return ci_low > line
+
+
+@dataclass(frozen=True)
+class WindowEstimate:
+    """The KPI over one evaluation window.
+
+    Attributes:
+        estimate: the window's value, the days weighted by their units n (equal weights when a day
+            lacks n); in the metric's unit.
+        ci_low: lower end of the two-sided interval at the requested confidence; None when the
+            window holds too little to measure its spread (a single day without n or std).
+        ci_high: upper end of that interval; None likewise.
+        n: units behind the window (sum of the days' n); None when a day lacks n.
+        days: days with data in the window.
+        method: where the interval comes from: "binomial" (a rate in [0, 1] with n), "unit_std"
+            (the days' std of the unit values), "day_spread" (the weighted day-to-day spread),
+            or "none".
+    """
+
+    estimate: float
+    ci_low: float | None
+    ci_high: float | None
+    n: int | None
+    days: int
+    method: IntervalMethod
+
+
+def window_estimate(
+    values: np.ndarray,
+    n: np.ndarray | None,
+    std: np.ndarray | None,
+    confidence: float,
+    is_rate: bool,
+) -> WindowEstimate:
+    """The weighted estimate of one window and its interval.
+
+    Args:
+        values: each day's metric value.
+        n: each day's units (NaN where unknown), or None.
+        std: each day's standard deviation of the unit values (ddof=1; NaN where unknown), or None.
+        confidence: two-sided confidence of the interval, in (0, 1).
+        is_rate: the metric is a proportion in [0, 1] (a click-through rate, a conversion rate).
+    """
+    values = np.asarray(values, dtype=float)
+    days = len(values)
+    if days == 0:
+        raise ValueError("a window needs at least one day with data")
+    has_n = n is not None and bool(np.all(np.isfinite(n))) and bool(np.all(np.asarray(n) > 0))
+    weights = np.asarray(n, dtype=float) if has_n else np.ones(days)
+    total_weight = float(weights.sum())
+    estimate = float(np.dot(weights, values) / total_weight)
+    units = round(total_weight) if has_n else None
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+
+    if has_n and is_rate:
+        half_width = z * math.sqrt(max(estimate * (1 - estimate), 0.0) / total_weight)
+        return WindowEstimate(
+            estimate, estimate - half_width, estimate + half_width, units, days, "binomial"
+        )
+    if has_n and std is not None and bool(np.all(np.isfinite(std))) and total_weight > 1:
+        # Pooled variance of the unit values behind the whole window: within-day spread plus the
+        # spread of the day means, exactly as if the units had been pooled into one sample.
+        within = float(np.dot(weights - 1, np.square(std)))
+        between = float(np.dot(weights, np.square(values - estimate)))
+        unit_variance = (within + between) / (total_weight - 1)
+        half_width = z * math.sqrt(unit_variance / total_weight)
+        return WindowEstimate(
+            estimate, estimate - half_width, estimate + half_width, units, days, "unit_std"
+        )
+    if days >= 2:
+        squared_weights = float(np.dot(weights, weights))
+        spread = float(np.dot(weights, np.square(values - estimate))) / (
+            total_weight - squared_weights / total_weight
+        )
+        standard_error = math.sqrt(spread * squared_weights) / total_weight
+        half_width = float(stats.t.ppf(0.5 + confidence / 2, days - 1)) * standard_error
+        return WindowEstimate(
+            estimate, estimate - half_width, estimate + half_width, units, days, "day_spread"
+        )
+    return WindowEstimate(estimate, None, None, units, days, "none")
+
+
+@dataclass(frozen=True)
+class DayEvaluation:
+    """One day's judgement of a KPI.
+
+    Attributes:
+        date: the evaluated day; the window is the `window_days` days ending on it.
+        model_id: the version live that day (the window holds only its days); None when the input
+            carries no model_id column.
+        estimate: the window estimate (metric unit); None when the window is empty.
+        ci_low: lower end of the window's interval; None when empty or not measurable.
+        ci_high: upper end of the window's interval; None when empty or not measurable.
+        n: units behind the window; None when unknown.
+        days_in_window: days with data in the window.
+        interval_method: see `WindowEstimate.method`.
+        status: "healthy", "warning", "exit" or "no_data" (empty window).
+        days_past_warning: consecutive days, ending on this one, whose interval lay wholly past
+            the warning line.
+        days_past_exit: the same for the exit line.
+    """
+
+    date: dt.date
+    model_id: str | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int | None
+    days_in_window: int
+    interval_method: IntervalMethod
+    status: Status
+    days_past_warning: int
+    days_past_exit: int
+
+
+@dataclass
+class _StatusMachine:
+    """Moves the status only after `persistence` consecutive days agree, in both directions."""
+
+    persistence: int
+    status: Status = "healthy"
+    past_warning: int = 0
+    past_exit: int = 0
+    within_warning: int = 0
+    within_exit: int = 0
+
+    def _next_status(self) -> Status:
+        persistence = self.persistence
+        if self.past_exit >= persistence:
+            return "exit"
+        if self.status == "exit" and self.within_exit < persistence:
+            return "exit"
+        if self.past_warning >= persistence:
+            return "warning"
+        if self.status in ("warning", "exit") and self.within_warning < persistence:
+            return "warning"
+        return "healthy"
+
+    def reset(self) -> None:
+        self.status = "healthy"
+        self.past_warning = self.past_exit = self.within_warning = self.within_exit = 0
+
+    def step(self, is_past_warning: bool, is_past_exit: bool) -> Status:
+        self.past_warning = self.past_warning + 1 if is_past_warning else 0
+        self.within_warning = 0 if is_past_warning else self.within_warning + 1
+        self.past_exit = self.past_exit + 1 if is_past_exit else 0
+        self.within_exit = 0 if is_past_exit else self.within_exit + 1
+        self.status = self._next_status()
+        return self.status
+
+
+def _validated_daily(daily: pd.DataFrame, is_rate: bool) -> pd.DataFrame:
+    missing = [column for column in ("date", "value") if column not in daily.columns]
+    if missing:
+        raise ValueError(f"daily series lacks column(s) {missing}; needs date, value[, n, std]")
+    frame = daily.copy()
+    frame["date"] = pd.to_datetime(frame["date"]).dt.normalize()
+    for column in ("n", "std"):
+        frame[column] = (
+            pd.to_numeric(frame[column], errors="raise").astype(float)
+            if column in frame.columns
+            else np.nan
+        )
+    frame["value"] = pd.to_numeric(frame["value"], errors="raise").astype(float)
+    duplicated = frame["date"].duplicated()
+    if duplicated.any():
+        first = frame.loc[duplicated, "date"].iloc[0].date()
+        raise ValueError(f"daily series has more than one row for {first}; one row per day")
+    if not np.isfinite(frame["value"]).all():
+        raise ValueError("daily series has a missing or infinite value in column 'value'")
+    if (frame["n"] < 0).any():
+        raise ValueError("daily series has a negative count in column 'n'")
+    if (frame["std"] < 0).any():
+        raise ValueError("daily series has a negative standard deviation in column 'std'")
+    if is_rate and ((frame["value"] < 0) | (frame["value"] > 1)).any():
+        raise ValueError("a rate metric needs every value in [0, 1] (column 'value')")
+    # Days with zero units carry no measurement.
+    frame = frame[~(frame["n"] == 0)]
+    return frame.sort_values("date").reset_index(drop=True)
+
+
+def evaluate_days(
+    daily: pd.DataFrame,
+    thresholds: Thresholds,
+    window_days: int,
+    persistence: int,
+    confidence: float,
+    is_rate: bool,
+    days: Iterable[dt.date] | None = None,
+) -> list[DayEvaluation]:
+    """Evaluate a KPI on each day: window estimate, interval and status.
+
+    Args:
+        daily: one row per day with columns date, value and optionally n (units behind the value),
+            std (standard deviation of those unit values) and model_id (the version live that day).
+            When model_id is given, a window only holds days of the version live on the evaluated
+            day, and a new version starts healthy.
+        thresholds: the agreed lines and the direction.
+        window_days: length of the evaluation window in calendar days, ending on the evaluated day.
+        persistence: consecutive days past a line before the status moves to it; the same number
+            of days back within a line before it moves back.
+        confidence: two-sided confidence of the window interval; a line counts as crossed only
+            when the whole interval is past it.
+        is_rate: the metric is a proportion in [0, 1], so its variance is binomial with n.
+        days: the days to evaluate; defaults to every calendar day from the first to the last
+            row. A day without a row keeps the version of the latest earlier row.
+    """
+    if window_days < 1:
+        raise ValueError(f"window_days must be at least 1, got {window_days}")
+    if persistence < 1:
+        raise ValueError(f"persistence must be at least 1, got {persistence}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+    frame = _validated_daily(daily, is_rate)
+    if days is None:
+        if frame.empty:
+            return []
+        evaluated = pd.date_range(frame["date"].iloc[0], frame["date"].iloc[-1], freq="D")
+    else:
+        evaluated = pd.DatetimeIndex(pd.to_datetime(list(days))).normalize().sort_values()
+
+    ordinals = frame["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    values = frame["value"].to_numpy()
+    counts = frame["n"].to_numpy()
+    stds = frame["std"].to_numpy()
+    has_models = "model_id" in frame.columns
+    models = frame["model_id"].astype(str).to_numpy() if has_models else None
+
+    machine = _StatusMachine(persistence)
+    live_model: str | None = None
+    evaluations = []
+    for day in evaluated:
+        ordinal = int(np.datetime64(day.date(), "D").astype(np.int64))
+        start = int(np.searchsorted(ordinals, ordinal - window_days + 1, side="left"))
+        stop = int(np.searchsorted(ordinals, ordinal, side="right"))
+        in_window = np.arange(start, stop)
+        if models is not None:
+            model_today = str(models[stop - 1]) if stop > 0 else None
+            if model_today != live_model:
+                machine.reset()
+                live_model = model_today
+            in_window = in_window[models[in_window] == live_model]
+        if len(in_window) == 0:
+            machine.reset()
+            evaluations.append(
+                DayEvaluation(
+                    day.date(), live_model, None, None, None, None, 0, "none", "no_data", 0, 0
+                )
+            )
+            continue
+        window = window_estimate(
+            values[in_window], counts[in_window], stds[in_window], confidence, is_rate
+        )
+        measurable = window.ci_low is not None and window.ci_high is not None
+        past_warning = measurable and interval_is_past(
+            window.ci_low, window.ci_high, thresholds.warning, thresholds.direction
+        )
+        past_exit = measurable and interval_is_past(
+            window.ci_low, window.ci_high, thresholds.exit, thresholds.direction
+        )
+        status = machine.step(past_warning, past_exit)
+        evaluations.append(
+            DayEvaluation(
+                date=day.date(),
+                model_id=live_model,
+                estimate=window.estimate,
+                ci_low=window.ci_low,
+                ci_high=window.ci_high,
+                n=window.n,
+                days_in_window=window.days,
+                interval_method=window.method,
+                status=status,
+                days_past_warning=machine.past_warning,
+                days_past_exit=machine.past_exit,
+            )
+        )
+    return evaluations
+
+
+def live_model_by_day(models: pd.DataFrame, family: str, days: Iterable[dt.date]) -> pd.DataFrame:
+    """Which production version of `family` was live on each day.
+
+    A version is live on a day when its stage is production and deployed_at <= day < retired_at
+    (no retired_at: still live), the day taken at midnight. Should two production versions overlap,
+    the one deployed later is taken, as it is the one serving after the switch.
+
+    Args:
+        models: rows of the models table (model_id, family, deployed_at, retired_at, stage).
+        family: the model family.
+        days: the days wanted.
+
+    Returns:
+        A frame with columns date (datetime64, midnight) and model_id (None on a day with no live
+        production version), one row per requested day, in date order.
+    """
+    missing = [
+        column
+        for column in ("model_id", "family", "deployed_at", "retired_at", "stage")
+        if column not in models.columns
+    ]
+    if missing:
+        raise ValueError(f"models frame lacks column(s) {missing}")
+    wanted = pd.DatetimeIndex(pd.to_datetime(list(days))).normalize().sort_values()
+    versions = models[(models["family"] == family) & (models["stage"] == "production")]
+    versions = versions.assign(
+        deployed_at=pd.to_datetime(versions["deployed_at"]),
+        retired_at=pd.to_datetime(versions["retired_at"]),
+    ).sort_values("deployed_at")
+    live: list[str | None] = [None] * len(wanted)
+    day_values = wanted.to_numpy()
+    for version in versions.itertuples(index=False):
+        on_or_after_deploy = day_values >= np.datetime64(version.deployed_at)
+        before_retire = (
+            np.ones(len(day_values), dtype=bool)
+            if pd.isna(version.retired_at)
+            else day_values < np.datetime64(version.retired_at)
+        )
+        for position in np.flatnonzero(on_or_after_deploy & before_retire):
+            live[position] = str(version.model_id)
+    return pd.DataFrame({"date": wanted, "model_id": live})
+
+
+def series_of_live_versions(online: pd.DataFrame, live: pd.DataFrame) -> pd.DataFrame:
+    """The daily series of one metric, each day taken from the version live that day.
+
+    Args:
+        online: online_metrics rows of one metric (date, model_id, value, n, std), any versions.
+        live: the output of `live_model_by_day`.
+
+    Returns:
+        Rows date, model_id, value, n, std for the days where the live version has a row.
+    """
+    rows = online.assign(date=pd.to_datetime(online["date"]).dt.normalize())
+    keyed = live.dropna(subset=["model_id"]).assign(
+        date=lambda frame: pd.to_datetime(frame["date"]).dt.normalize()
+    )
+    merged = keyed.merge(rows, on=["date", "model_id"], how="inner")
+    columns = [c for c in ("date", "model_id", "value", "n", "std") if c in merged.columns]
+    return merged[columns].sort_values("date").reset_index(drop=True)
