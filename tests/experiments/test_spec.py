@@ -1,0 +1,114 @@
+"""Experiment specs: a wrong spec is refused naming the key; a good one round-trips."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from experiments.spec import SpecError, load_spec, parse_spec, parse_spec_text, spec_to_dict
+from tests.experiments.test_sql_fixtures import spec_dict
+
+GOOD_TOML = """\
+id = "rec-v3-vs-v2"
+name = "Recommender v3 against v2"
+hypothesis = "v3 raises CTR without hurting latency"
+control = "v2"
+variants = { v2 = 0.5, v3 = 0.5 }
+variant_models = { v2 = "recommender-v2", v3 = "recommender-v3" }
+start = 2026-10-01T00:00:00Z
+end = 2026-10-29T09:00:00+09:00
+method = "sequential"
+correction = "bh"
+cuped_days = 14
+planned_mde = 0.02
+segments = ["device", "region"]
+
+[[metrics]]
+name = "ctr"
+kind = "ratio"
+numerator = "click"
+denominator = "impression"
+role = "primary"
+
+[[metrics]]
+name = "latency"
+kind = "mean"
+event = "latency_ms"
+role = "guardrail"
+direction = "decrease"
+non_inferiority_margin = 0.02
+"""
+
+
+def test_a_full_spec_is_read_with_defaults_and_utc_times():
+    spec = parse_spec_text(GOOD_TOML)
+    assert spec.control == "v2" and spec.treatments == ("v3",)
+    assert spec.end == dt.datetime(2026, 10, 29)
+    assert spec.alpha == 0.05 and spec.sequential_tuning == 5000
+    assert spec.primary_metric.name == "ctr"
+    assert spec.metrics[1].non_inferiority_margin == 0.02
+    assert spec.model_for == {"v2": "recommender-v2", "v3": "recommender-v3"}
+
+
+def test_a_spec_round_trips_through_its_dict_form():
+    spec = parse_spec_text(GOOD_TOML)
+    assert parse_spec(spec_to_dict(spec)) == spec
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"colour": "red"}, "'colour'"),
+        ({"variants": {"a": 0.5, "b": 0.4}}, "'variants'"),
+        ({"control": "z"}, "'control'"),
+        ({"method": "bayes"}, "'method'"),
+        ({"correction": "bonferroni"}, "'correction'"),
+        ({"segments": ["device; drop"]}, "'segments\\[0\\]'"),
+        ({"end": dt.datetime(2026, 9, 1)}, "'end'"),
+        ({"cuped_days": -1}, "'cuped_days'"),
+        ({"prior_mean": 0.0}, "'prior_variance'"),
+    ],
+)
+def test_bad_top_level_values_are_refused_naming_the_key(change, named):
+    with pytest.raises(SpecError, match=named):
+        parse_spec(spec_dict(**change))
+
+
+def _metrics_with(index: int, **change: object) -> list[dict[str, object]]:
+    metrics = [dict(metric) for metric in spec_dict()["metrics"]]
+    metrics[index].update(change)
+    return metrics
+
+
+@pytest.mark.parametrize(
+    ("metrics", "named"),
+    [
+        (_metrics_with(1, kind="median"), "'metrics\\[1\\].kind'"),
+        (_metrics_with(1, colour="red"), "'metrics\\[1\\].colour'"),
+        (_metrics_with(0, role="secondary"), "exactly one metric with role"),
+        (_metrics_with(1, role="primary"), "exactly one metric with role"),
+        (_metrics_with(0, numerator=None), "'metrics\\[0\\].numerator'"),
+        (_metrics_with(2, event=""), "'metrics\\[2\\].event'"),
+        (_metrics_with(2, cap_percentile=0.99), "'metrics\\[2\\].cap_percentile'"),
+        (_metrics_with(1, non_inferiority_margin=0.02), "non_inferiority_margin"),
+        (_metrics_with(2, name="ctr"), "two metrics named 'ctr'"),
+    ],
+)
+def test_bad_metrics_are_refused_naming_the_key(metrics, named):
+    cleaned = [{k: v for k, v in m.items() if v is not None} for m in metrics]
+    with pytest.raises(SpecError, match=named):
+        parse_spec(spec_dict(metrics=cleaned))
+
+
+def test_a_missing_primary_metric_is_refused():
+    metrics = [m for m in spec_dict()["metrics"] if m["role"] != "primary"]
+    with pytest.raises(SpecError, match="exactly one metric with role"):
+        parse_spec(spec_dict(metrics=metrics))
+
+
+def test_toml_syntax_errors_name_the_file_and_line(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text('id = "x"\nvariants = { a = 0.5,, }\n', encoding="utf-8")
+    with pytest.raises(SpecError, match=r"broken\.toml.*line 2"):
+        load_spec(path)
