@@ -49,3 +49,8 @@ def cuped_stats_of(values: Values, pre_values: Values, proportion: bool = False)
         float((pre_values**2).sum()),
         float((values * pre_values).sum()),
     )
+
+
+def mean_stats_with(n: int, mean: float, sd: float) -> MeanStats:
+    """MeanStats of n units with exactly this mean and sample standard deviation."""
+    return MeanStats(n, n * mean, (n - 1) * sd**2 + n * mean**2)
