@@ -67,7 +67,9 @@ ProgressReport = Callable[[str, float], None]
 
 # Functions `f(settings)` that add definitions (experiments, KPIs, retraining plans) to a freshly
 # built demo store, in order. Each area registers its own in its module and is listed here.
-DEFINITION_STEPS: tuple[str, ...] = ()
+DEFINITION_STEPS: tuple[str, ...] = (
+    "data.experiment_store:define_demo_experiments",
+)
 
 
 def demo_end_date(today: dt.date | None = None) -> dt.date:
@@ -424,3 +426,23 @@ def build_demo(
             leftover.unlink(missing_ok=True)
     report("done", 1.0)
     return DemoSummary(target, counts)
+
+
+def build_demo_if_missing(settings: StoreSettings, size: str = "medium",
+                          on_progress: ProgressReport | None = None) -> bool:
+    """Build the demo store unless one exists; safe when several app sessions start at once.
+
+    Returns True when this call built it.
+    """
+    import fcntl
+
+    if settings.path.exists():
+        return False
+    settings.path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = settings.path.with_name(f".{settings.path.name}.lock")
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if settings.path.exists():
+            return False
+        build_demo(settings, size=size, on_progress=on_progress)
+        return True

@@ -1,0 +1,88 @@
+"""Data: what the store holds, how fresh it is, loading files, and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from data.ingest import IngestError, IngestProgress, ingest_files
+from data.kinds import KINDS
+from data.reads import PREVIEW_TABLES
+from ui import cached
+from ui.context import page_context
+from ui.format import format_date
+
+ctx = page_context()
+st.title(ctx.t("data.title"))
+
+summaries = cached.table_summaries(ctx.path, ctx.fingerprint)
+today = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+st.subheader(ctx.t("data.tables"))
+st.dataframe(
+    pd.DataFrame({
+        ctx.t("data.col_table"): [s.table for s in summaries],
+        ctx.t("data.col_rows"): [s.rows for s in summaries],
+        ctx.t("data.col_first"): [format_date(s.first, ctx.lang) for s in summaries],
+        ctx.t("data.col_last"): [format_date(s.last, ctx.lang) for s in summaries],
+        ctx.t("data.col_age_days"): [(today - s.last).days if s.last else None for s in summaries],
+    }),
+    hide_index=True,
+    width="stretch",
+    key="table-summaries",
+)
+
+preview_table = st.selectbox(ctx.t("data.preview_table"), PREVIEW_TABLES, key="preview-table")
+st.dataframe(cached.table_preview(ctx.path, ctx.fingerprint, preview_table, 20), hide_index=True,
+             width="stretch")
+
+st.subheader(ctx.t("data.upload"))
+st.caption(ctx.t("data.upload_help"))
+with st.form("upload", clear_on_submit=False):
+    kind = st.selectbox(ctx.t("data.kind"), list(KINDS), key="upload-kind")
+    files = st.file_uploader(ctx.t("data.files"), type=["csv", "parquet", "pq", "txt"],
+                             accept_multiple_files=True, key="upload-files")
+    encoding = st.selectbox(ctx.t("data.encoding"), ["auto", "utf-8", "cp932"],
+                            format_func=lambda e: ctx.t("data.encoding_auto") if e == "auto" else e)
+    reason = st.text_input(ctx.t("data.reason"))
+    submitted = st.form_submit_button(ctx.t("data.load"), type="primary")
+
+if submitted:
+    if not files:
+        st.warning(ctx.t("data.no_files"))
+    else:
+        progress = st.progress(0.0, ctx.t("data.reading"))
+
+        def show_progress(report: IngestProgress) -> None:
+            label = ctx.t(f"data.step_{report.step}", file=report.file)
+            progress.progress(report.fraction or 0.0, label)
+
+        with tempfile.TemporaryDirectory(prefix="yardstick-upload-") as folder:
+            paths = []
+            for index, upload in enumerate(files):
+                path = Path(folder) / f"{index}{Path(upload.name).suffix or '.csv'}"
+                path.write_bytes(upload.getvalue())
+                paths.append(path)
+            try:
+                result = ingest_files(
+                    ctx.settings, kind, paths, display_names=[f.name for f in files],
+                    encoding=None if encoding == "auto" else encoding, on_progress=show_progress,
+                    reason=reason or None)
+            except IngestError as error:
+                progress.empty()
+                st.error(ctx.t("data.refused") + "\n\n" + "\n\n".join(
+                    str(p) for p in error.problems[:10])
+                    + ("\n\n" + ctx.t("data.more_problems", count=error.total - 10)
+                       if error.total > 10 else ""), icon=":material/block:")
+            else:
+                progress.empty()
+                cached.clear_after_write()
+                st.success(ctx.t("data.loaded", kind=result.kind, new=result.new_rows,
+                                 present=result.already_present), icon=":material/check_circle:")
+
+st.subheader(ctx.t("data.audit"))
+st.dataframe(cached.recent_audit(ctx.path, cached.store_fingerprint(ctx.path), 20),
+             hide_index=True, width="stretch")

@@ -1,0 +1,44 @@
+"""Shared fixtures: a small demo store built once per test session, and fresh empty stores."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from data.demo import build_demo
+from data.store import StoreSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def demo_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo store, built once; copy it (demo_settings) before writing to it."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    build_demo(StoreSettings(path), size="small", seed=7)
+    return path
+
+
+@pytest.fixture
+def demo_settings(demo_store_template: Path, tmp_path: Path) -> StoreSettings:
+    """A private, writable copy of the small demo store."""
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_store_template, path)
+    return StoreSettings(path)
+
+
+@pytest.fixture
+def empty_settings(tmp_path: Path) -> StoreSettings:
+    """Settings for a store file that does not exist yet (created and migrated on first write)."""
+    return StoreSettings(tmp_path / "store.duckdb")
+
+
+@pytest.fixture
+def app_env(demo_settings: StoreSettings, monkeypatch: pytest.MonkeyPatch) -> StoreSettings:
+    """Point the app (AppTest) at a private copy of the small demo store."""
+    monkeypatch.setenv("YARDSTICK_DB", str(demo_settings.path))
+    monkeypatch.chdir(ROOT)
+    return demo_settings

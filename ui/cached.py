@@ -1,0 +1,90 @@
+"""Every cached read of the dashboard, in one place.
+
+Each function takes plain, hashable arguments (the store path and its fingerprint) so the cache is
+per store version: a write changes the fingerprint, and `clear_after_write` empties the cache at
+once for the session that wrote.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from data import reads
+from data.store import StoreSettings
+
+TTL_SECONDS = 300
+
+
+def settings_from(path: str) -> StoreSettings:
+    """Store settings for a cached function's path argument (memory and threads from the env)."""
+    from data.store import settings_for
+
+    return settings_for(Path(path))
+
+
+def store_fingerprint(path: str) -> str:
+    """The current version of the store file (not cached: it is a stat call)."""
+    return reads.store_fingerprint(settings_from(path))
+
+
+def clear_after_write() -> None:
+    """Forget every cached read: call after anything the page wrote to the store."""
+    st.cache_data.clear()
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def table_summaries(path: str, fingerprint: str) -> list[reads.TableSummary]:
+    return reads.table_summaries(settings_from(path))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def is_demo_store(path: str, fingerprint: str) -> bool:
+    return reads.is_demo_store(settings_from(path))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def families(path: str, fingerprint: str) -> list[str]:
+    return reads.families(settings_from(path))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def models(path: str, fingerprint: str, family: str | None) -> pd.DataFrame:
+    return reads.models(settings_from(path), family)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def live_models(path: str, fingerprint: str, family: str | None) -> pd.DataFrame:
+    return reads.live_models(settings_from(path), family)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def latest_offline_metrics(path: str, fingerprint: str, model_id: str) -> pd.DataFrame:
+    return reads.latest_offline_metrics(settings_from(path), model_id)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def latest_online_metrics(path: str, fingerprint: str, model_id: str) -> pd.DataFrame:
+    return reads.latest_online_metrics(settings_from(path), model_id)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def recent_online_series(path: str, fingerprint: str, model_id: str, days: int) -> pd.DataFrame:
+    return reads.recent_online_series(settings_from(path), model_id, days)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def recent_offline_series(path: str, fingerprint: str, model_id: str, days: int) -> pd.DataFrame:
+    return reads.recent_offline_series(settings_from(path), model_id, days)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def table_preview(path: str, fingerprint: str, table: str, limit: int) -> pd.DataFrame:
+    return reads.table_preview(settings_from(path), table, limit)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def recent_audit(path: str, fingerprint: str, limit: int) -> pd.DataFrame:
+    return reads.recent_audit(settings_from(path), limit)
