@@ -9,57 +9,40 @@ glue that the analytics modules do not (yet) provide is kept here, small and pur
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
 
 from data import kpi_store
 from data.store import StoreSettings
+from kpi.bridge import Bridge, BridgeEffect, describe_bridge, fit_bridge, weekly_bridge_pairs
+from kpi.degradation import (
+    MIN_TREND_DAYS,
+    Crossing,
+    StepChange,
+    TrendFit,
+    detect_steps,
+    fit_trend,
+    forecast_crossing,
+    value_lost_to_date,
+)
 from kpi.evaluation import DayEvaluation, Thresholds, evaluate_days
 from kpi.spec import COST_CELLS, KpiSpec
+from kpi.value import (
+    CellValues,
+    ConfusionCounts,
+    CostMatrixValue,
+    value_cost_matrix,
+    value_per_day_bridge,
+    value_per_day_per_unit,
+)
 
 BASELINE_DAYS = 28
 FORECAST_HORIZON_DAYS = 365
-TREND_CONFIDENCE = 0.95
+BRIDGE_CONFIDENCE = 0.9
+BRIDGE_STEP = 0.01
 STATUS_EXIT_CODES = {"healthy": 0, "no_data": 0, "warning": 10, "exit": 20}
-
-
-@dataclass(frozen=True)
-class Trend:
-    """The KPI's drift for the live version after removing weekly seasonality.
-
-    Attributes:
-        per_30_days: change of the metric per 30 days (metric unit); negative means falling.
-        ci_low: lower end of its 95% interval.
-        ci_high: upper end of its 95% interval.
-        level: the fitted de-seasonalised level on the as-of day (metric unit).
-        days_fitted: days of the live version used in the fit.
-    """
-
-    per_30_days: float
-    ci_low: float
-    ci_high: float
-    level: float
-    days_fitted: int
-
-
-@dataclass(frozen=True)
-class Crossing:
-    """When the trend is expected to cross a line.
-
-    Attributes:
-        date: the day the fitted trend crosses the line.
-        interval_low: the earliest day (the steeper edge of the trend's band crosses).
-        interval_high: the latest day, None when that edge does not cross within the horizon.
-    """
-
-    date: dt.date
-    interval_low: dt.date
-    interval_high: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -114,7 +97,7 @@ class KpiStatus:
     exit: float
     days_past_warning: int
     days_past_exit: int
-    trend: Trend | None
+    trend: TrendFit | None
     forecast_warning: Crossing | None
     forecast_exit: Crossing | None
     currency: str
@@ -128,10 +111,10 @@ class KpiStatus:
         def crossing(item: Crossing | None) -> dict[str, object] | None:
             if item is None:
                 return None
-            high = item.interval_high.isoformat() if item.interval_high else None
+            high = item.latest.isoformat() if item.latest else None
             return {
                 "date": item.date.isoformat(),
-                "interval": [item.interval_low.isoformat(), high],
+                "interval": [item.earliest.isoformat(), high],
             }
 
         return {
@@ -155,7 +138,7 @@ class KpiStatus:
             "trend": (
                 {
                     "per_30_days": self.trend.per_30_days,
-                    "ci": [self.trend.ci_low, self.trend.ci_high],
+                    "ci": list(self.trend.per_30_days_ci),
                 }
                 if self.trend
                 else None
@@ -168,26 +151,6 @@ class KpiStatus:
             "value_per_day": self.value_per_day,
             "value_lost_to_date": self.value_lost_to_date,
         }
-
-
-@dataclass(frozen=True)
-class KpiDetail:
-    """A KPI's status with the series behind it (for the Degradation page).
-
-    Attributes:
-        status: the status record.
-        spec: the definition version used.
-        series: the daily series of the live versions (date, model_id, value, n, std).
-        evaluations: one evaluation per day up to `as_of`.
-        trend_line: fitted de-seasonalised trend of the live version (date, level, low, high),
-            extended to the forecast horizon; empty without a trend.
-    """
-
-    status: KpiStatus
-    spec: KpiSpec
-    series: pd.DataFrame
-    evaluations: list[DayEvaluation]
-    trend_line: pd.DataFrame
 
 
 def is_rate_series(series: pd.DataFrame) -> bool:
@@ -203,64 +166,6 @@ def is_rate_series(series: pd.DataFrame) -> bool:
     return bool(series["value"].between(0, 1).all())
 
 
-def fit_trend(series: pd.DataFrame, as_of: dt.date) -> Trend | None:
-    """Robust linear trend with day-of-week effects (Huber M-estimate), per 30 days.
-
-    Weekly seasonality is removed by weekday dummies in the same regression, so the slope is not
-    biased by which weekday the series starts or ends on. Needs at least 21 days.
-    """
-    if len(series) < 21:
-        return None
-    dates = pd.to_datetime(series["date"])
-    days = ((dates - pd.Timestamp(as_of)).dt.days).to_numpy(dtype=float)
-    weekdays = pd.get_dummies(dates.dt.weekday, prefix="wd", drop_first=True, dtype=float)
-    design = np.column_stack([np.ones(len(days)), days, weekdays.to_numpy()])
-    model = sm.RLM(series["value"].to_numpy(dtype=float), design, M=sm.robust.norms.HuberT())
-    fit = model.fit()
-    slope, slope_se = float(fit.params[1]), float(fit.bse[1])
-    # The level on the as-of day averaged over weekdays (day = 0 at as_of).
-    level = float(fit.params[0] + weekdays.to_numpy().mean(axis=0) @ fit.params[2:])
-    z = float(stats.norm.ppf(0.5 + TREND_CONFIDENCE / 2))
-    return Trend(
-        per_30_days=30 * slope,
-        ci_low=30 * (slope - z * slope_se),
-        ci_high=30 * (slope + z * slope_se),
-        level=level,
-        days_fitted=len(series),
-    )
-
-
-def _days_to_cross(level: float, per_day: float, line: float, direction: str) -> float | None:
-    """Days until a line moving at `per_day` from `level` reaches `line`; None if it never does."""
-    gap = line - level
-    worsening = per_day < 0 if direction == "increase" else per_day > 0
-    already_past = gap >= 0 if direction == "increase" else gap <= 0
-    if already_past or not worsening:
-        return None
-    return gap / per_day
-
-
-def forecast_crossing(trend: Trend, line: float, direction: str, as_of: dt.date) -> Crossing | None:
-    """When the trend and its band edges reach `line`; None if passed or beyond 365 days."""
-    central = _days_to_cross(trend.level, trend.per_30_days / 30, line, direction)
-    if central is None or central > FORECAST_HORIZON_DAYS:
-        return None
-    edges = [
-        _days_to_cross(trend.level, edge / 30, line, direction)
-        for edge in (trend.ci_low, trend.ci_high)
-    ]
-    crossing_edges = [days for days in edges if days is not None]
-    earliest = min(crossing_edges, default=central)
-    latest = max(crossing_edges) if len(crossing_edges) == 2 else None
-    if latest is not None and latest > FORECAST_HORIZON_DAYS:
-        latest = None
-
-    def day(offset: float) -> dt.date:
-        return as_of + dt.timedelta(days=math.ceil(offset))
-
-    return Crossing(day(central), day(earliest), day(latest) if latest is not None else None)
-
-
 def _window(frame: pd.DataFrame, as_of: dt.date, window_days: int) -> pd.DataFrame:
     start = pd.Timestamp(as_of - dt.timedelta(days=window_days - 1))
     dates = pd.to_datetime(frame["date"])
@@ -271,54 +176,38 @@ def per_unit_value_per_day(window: pd.DataFrame, unit_value: float) -> float | N
     """Mean over the window's days of metric x n x unit_value (currency per day)."""
     if window.empty or window["n"].isna().any():
         return None
-    return float((window["value"] * window["n"]).mean() * unit_value)
+    days = [
+        value_per_day_per_unit(float(r.value), float(r.n), unit_value)
+        for r in window.itertuples(index=False)
+    ]
+    return float(np.mean(days))
 
 
-def cost_matrix_value_per_day(counts: pd.DataFrame, cells: dict[str, float]) -> float | None:
-    """Mean over days of the four counts times their cell values (currency per day).
+def _cost_matrix_days(counts: pd.DataFrame, cells: CellValues) -> list[CostMatrixValue]:
+    return [
+        value_cost_matrix(ConfusionCounts(int(r.tp), int(r.fp), int(r.tn), int(r.fn)), cells)
+        for r in counts.itertuples(index=False)
+    ]
 
-    `counts` has one row per day and one column per cell (tp, fp, tn, fn).
+
+def cost_matrix_value_lost(counts: pd.DataFrame, cells: CellValues) -> float | None:
+    """Sum over days of (baseline - actual value per prediction) x predictions (currency).
+
+    The baseline is the value per prediction over the first 28 days; None with fewer days.
     """
-    if counts.empty:
+    days = _cost_matrix_days(counts, cells)
+    if len(days) <= BASELINE_DAYS:
         return None
-    return float(sum(counts[cell] * value for cell, value in cells.items()).mean())
-
-
-def cost_matrix_value_per_prediction(counts: pd.DataFrame, cells: dict[str, float]) -> float | None:
-    """Value of one prediction: total value over total predictions (between the extreme cells)."""
-    predictions = float(counts[list(cells)].to_numpy().sum()) if not counts.empty else 0.0
-    if predictions == 0:
-        return None
-    total = float(sum(counts[cell].sum() * value for cell, value in cells.items()))
-    return total / predictions
-
-
-def value_lost_per_unit(
-    series: pd.DataFrame, unit_value: float, direction: str, baseline_days: int = BASELINE_DAYS
-) -> float | None:
-    """Sum over the live version's days of (baseline - actual) x n x unit_value.
-
-    The baseline is the version's own n-weighted level over its first `baseline_days` days; for a
-    lower-is-better KPI a rise is a loss. None when the version has no more than the baseline days.
-    """
-    if len(series) <= baseline_days or series["n"].isna().any():
-        return None
-    ordered = series.sort_values("date")
-    first = ordered.iloc[:baseline_days]
-    baseline = float((first["value"] * first["n"]).sum() / first["n"].sum())
-    shortfall = (
-        baseline - ordered["value"] if direction == "increase" else ordered["value"] - baseline
-    )
-    return float((shortfall * ordered["n"] * unit_value).sum())
+    first = days[:BASELINE_DAYS]
+    baseline = sum(d.total for d in first) / sum(d.predictions for d in first)
+    return float(sum(baseline * d.predictions - d.total for d in days))
 
 
 def _counts_by_day(long: pd.DataFrame) -> pd.DataFrame:
+    if long.empty:
+        return pd.DataFrame(columns=["date", "model_id", *COST_CELLS])
     wide = long.pivot_table(index=["date", "model_id"], columns="metric", values="value")
-    return wide.reset_index().dropna(subset=list(COST_CELLS))
-
-
-def _live_version_rows(series: pd.DataFrame, model_id: str | None) -> pd.DataFrame:
-    return series[series["model_id"] == model_id] if model_id else series.iloc[0:0]
+    return wide.reset_index().dropna(subset=list(COST_CELLS)).sort_values("date")
 
 
 def _version_note(spec_created: dt.datetime, as_of: dt.date) -> str:
@@ -326,6 +215,51 @@ def _version_note(spec_created: dt.datetime, as_of: dt.date) -> str:
         f"defined on {spec_created.date().isoformat()}, after as_of; "
         "evaluated with its first version"
     )
+
+
+@dataclass(frozen=True)
+class BridgeView:
+    """The offline-to-online relation of a KPI's family.
+
+    Attributes:
+        offline_metric: offline metric on the x axis.
+        online_metric: online metric on the y axis.
+        pairs: (model_id, week, offline_value, online_value) pairs behind the fit.
+        bridge: the fitted relation; None with too few pairs.
+        effect: what +0.01 of the offline metric is worth, per month; None without a unit value.
+    """
+
+    offline_metric: str
+    online_metric: str
+    pairs: pd.DataFrame
+    bridge: Bridge | None
+    effect: BridgeEffect | None
+
+
+@dataclass(frozen=True)
+class KpiDetail:
+    """A KPI's status with the series behind it (for the Degradation page).
+
+    Attributes:
+        status: the status record.
+        spec: the definition version used.
+        series: the daily series of the live versions (date, model_id, value, n, std).
+        evaluations: one evaluation per day up to `as_of`.
+        steps: step changes detected in the live version's series.
+        trend_line: the fitted trend of the live version (date, level, low, high) from its first
+            day to the forecast horizon; empty without a trend.
+        offline: offline evaluations of the family's models (evaluated_at, model_id, metric, value).
+        bridge: the offline-to-online bridge; None for a family without offline metrics.
+    """
+
+    status: KpiStatus
+    spec: KpiSpec
+    series: pd.DataFrame
+    evaluations: list[DayEvaluation]
+    steps: tuple[StepChange, ...]
+    trend_line: pd.DataFrame
+    offline: pd.DataFrame
+    bridge: BridgeView | None
 
 
 def kpi_detail(settings: StoreSettings, kpi_id: str, as_of: dt.date | None = None) -> KpiDetail:
@@ -341,11 +275,10 @@ def _read_series(settings: StoreSettings, spec: KpiSpec, as_of: dt.date) -> pd.D
         frame = kpi_store.live_daily_series(settings, spec.family, [spec.metric], as_of)
         return frame.drop(columns="metric")
     offline = kpi_store.offline_series(settings, spec.family, [spec.metric], as_of)
-    # Offline evaluations of the production model, one per day (the day's mean).
     live = kpi_store.live_daily_series(settings, spec.family, [spec.online_value_metric], as_of)
     offline = offline.assign(date=pd.to_datetime(offline["evaluated_at"]).dt.normalize())
-    live_models = set(live["model_id"])
-    offline = offline[offline["model_id"].isin(live_models)]
+    offline = offline[offline["model_id"].isin(set(live["model_id"]))]
+    # One row per evaluation day of the production model (the day's mean over datasets).
     return (
         offline.groupby(["date", "model_id"], as_index=False)
         .agg(value=("value", "mean"), n=("n", "sum"))
@@ -355,16 +288,24 @@ def _read_series(settings: StoreSettings, spec: KpiSpec, as_of: dt.date) -> pd.D
     )
 
 
+def _trend(live: pd.DataFrame, spec: KpiSpec) -> tuple[TrendFit | None, tuple[StepChange, ...]]:
+    if spec.source != "online" or len(live) < MIN_TREND_DAYS:
+        return None, ()
+    daily = live[["date", "value"]]
+    steps = tuple(detect_steps(daily))
+    return fit_trend(daily, steps=steps), steps
+
+
 def _detail(
     settings: StoreSettings, version: kpi_store.KpiVersion, as_of: dt.date, defined_later: bool
 ) -> KpiDetail:
     spec = version.spec
     series = _read_series(settings, spec, as_of)
-    thresholds = Thresholds(spec.target, spec.warning, spec.exit_threshold, spec.direction)  # type: ignore[arg-type]
+    direction = spec.direction  # type: ignore[assignment]
+    thresholds = Thresholds(spec.target, spec.warning, spec.exit_threshold, direction)  # type: ignore[arg-type]
     evaluations: list[DayEvaluation] = []
     if not series.empty:
         first_day = pd.Timestamp(series["date"].min()).date()
-        days = pd.date_range(first_day, as_of, freq="D").date
         evaluations = evaluate_days(
             series,
             thresholds,
@@ -372,18 +313,18 @@ def _detail(
             spec.persistence,
             spec.confidence,
             is_rate_series(series),
-            days,
+            pd.date_range(first_day, as_of, freq="D").date,
         )
     today = evaluations[-1] if evaluations else None
     model_id = today.model_id if today else None
-    live = _live_version_rows(series, model_id)
-    trend = fit_trend(live, as_of) if spec.source == "online" else None
-    value_per_day, value_lost = _money(settings, spec, series, live, as_of)
+    live = series[series["model_id"] == model_id] if model_id else series.iloc[0:0]
+    trend, steps = _trend(live, spec)
+    value_per_day, value_lost = _money(settings, spec, live, as_of)
     decay = None
-    if trend is not None and value_per_day is not None and trend.level:
-        # The trend's share of the level lost per day, priced at today's value per day.
+    if trend is not None and value_per_day is not None and trend.level_at_end:
+        # The trend's relative change per day, priced at today's value per day.
         sign = -1.0 if spec.direction == "increase" else 1.0
-        decay = sign * (trend.per_30_days / 30) / trend.level * value_per_day
+        decay = sign * trend.slope_per_day / trend.level_at_end * value_per_day
     status = KpiStatus(
         kpi_id=spec.kpi_id,
         version=version.version,
@@ -406,10 +347,10 @@ def _detail(
         days_past_warning=today.days_past_warning if today else 0,
         days_past_exit=today.days_past_exit if today else 0,
         trend=trend,
-        forecast_warning=forecast_crossing(trend, spec.warning, spec.direction, as_of)
+        forecast_warning=forecast_crossing(trend, spec.warning, as_of, direction)  # type: ignore[arg-type]
         if trend
         else None,
-        forecast_exit=forecast_crossing(trend, spec.exit_threshold, spec.direction, as_of)
+        forecast_exit=forecast_crossing(trend, spec.exit_threshold, as_of, direction)  # type: ignore[arg-type]
         if trend
         else None,
         currency=spec.value.currency,
@@ -417,60 +358,111 @@ def _detail(
         value_lost_to_date=value_lost,
         decay_per_day=decay,
     )
-    return KpiDetail(status, spec, series, evaluations, _trend_line(trend, live, as_of))
+    return KpiDetail(
+        status=status,
+        spec=spec,
+        series=series,
+        evaluations=evaluations,
+        steps=steps,
+        trend_line=_trend_line(trend, as_of),
+        offline=kpi_store.offline_series(
+            settings, spec.family, _offline_metrics(settings, spec.family), as_of
+        ),
+        bridge=_bridge_view(settings, spec, as_of),
+    )
+
+
+def _offline_metrics(settings: StoreSettings, family: str) -> list[str]:
+    return sorted(
+        a.metric
+        for a in kpi_store.metric_availability(settings)
+        if a.family == family and a.source == "offline"
+    )
+
+
+def _bridge_view(settings: StoreSettings, spec: KpiSpec, as_of: dt.date) -> BridgeView | None:
+    """The bridge from the spec's offline metric (else the family's first) to its online metric."""
+    offline_metrics = _offline_metrics(settings, spec.family)
+    if not offline_metrics:
+        return None
+    offline_metric = spec.value.offline_metric or offline_metrics[0]
+    online_metric = spec.online_value_metric if spec.value.kind != "cost_matrix" else spec.metric
+    offline = kpi_store.offline_series(settings, spec.family, [offline_metric], as_of)
+    online = kpi_store.live_daily_series(settings, spec.family, [online_metric], as_of)
+    pairs = weekly_bridge_pairs(offline, online)
+    if len(pairs) < 3:
+        return BridgeView(offline_metric, online_metric, pairs, None, None)
+    bridge = fit_bridge(pairs, BRIDGE_CONFIDENCE)
+    effect = None
+    if spec.value.unit_value is not None and not online.empty and online["n"].notna().all():
+        units_per_month = float(online["n"].tail(28).mean()) * 30
+        effect = describe_bridge(bridge, BRIDGE_STEP, spec.value.unit_value, units_per_month)
+    return BridgeView(offline_metric, online_metric, pairs, bridge, effect)
 
 
 def _money(
-    settings: StoreSettings,
-    spec: KpiSpec,
-    series: pd.DataFrame,
-    live: pd.DataFrame,
-    as_of: dt.date,
+    settings: StoreSettings, spec: KpiSpec, live: pd.DataFrame, as_of: dt.date
 ) -> tuple[float | None, float | None]:
     """Value per day over the window and value lost since the live version's baseline."""
     model = spec.value
-    if model.kind == "per_unit" and model.unit_value is not None:
-        window = _window(live, as_of, spec.window_days)
-        return (
-            per_unit_value_per_day(window, model.unit_value),
-            value_lost_per_unit(live, model.unit_value, spec.direction),
-        )
     if model.kind == "cost_matrix" and model.cost_matrix is not None:
-        cells = {cell: getattr(model.cost_matrix, cell) for cell in COST_CELLS}
-        counts = _counts_by_day(
-            kpi_store.live_daily_series(settings, spec.family, COST_CELLS, as_of)
-        )
+        cells = CellValues(**{c: getattr(model.cost_matrix, c) for c in COST_CELLS})
+        long = kpi_store.live_daily_series(settings, spec.family, COST_CELLS, as_of)
+        counts = _counts_by_day(long)
         model_id = live["model_id"].iloc[-1] if not live.empty else None
-        live_counts = counts[counts["model_id"] == model_id].sort_values("date")
-        per_day = cost_matrix_value_per_day(_window(live_counts, as_of, spec.window_days), cells)
-        return per_day, _cost_matrix_value_lost(live_counts, cells)
-    return None, None
+        counts = counts[counts["model_id"] == model_id]
+        window = _cost_matrix_days(_window(counts, as_of, spec.window_days), cells)
+        per_day = float(np.mean([d.total for d in window])) if window else None
+        return per_day, cost_matrix_value_lost(counts, cells)
+    if model.unit_value is None:
+        return None, None
+    priced = live
+    if model.kind == "bridge" or spec.source == "offline":
+        priced = kpi_store.live_daily_series(
+            settings, spec.family, [spec.online_value_metric], as_of
+        )
+        priced = priced[priced["model_id"].isin(set(live["model_id"]))]
+    window = _window(priced, as_of, spec.window_days)
+    if model.kind == "bridge":
+        per_day = _bridge_value_per_day(settings, spec, window, as_of)
+    else:
+        per_day = per_unit_value_per_day(window, model.unit_value)
+    lost = None
+    if len(priced) > BASELINE_DAYS and priced["n"].notna().all():
+        lost = value_lost_to_date(priced, model.unit_value, spec.direction).amount  # type: ignore[arg-type]
+    return per_day, lost
 
 
-def _cost_matrix_value_lost(counts: pd.DataFrame, cells: dict[str, float]) -> float | None:
-    """(baseline value per prediction - actual) x predictions, summed over the version's days."""
-    if len(counts) <= BASELINE_DAYS:
+def _bridge_value_per_day(
+    settings: StoreSettings, spec: KpiSpec, window: pd.DataFrame, as_of: dt.date
+) -> float | None:
+    """The online metric read off the bridge at the live model's latest offline value, priced."""
+    view = _bridge_view(settings, spec, as_of)
+    if view is None or view.bridge is None or window.empty or window["n"].isna().any():
         return None
-    baseline = cost_matrix_value_per_prediction(counts.iloc[:BASELINE_DAYS], cells)
-    if baseline is None:
+    model_id = window["model_id"].iloc[-1]
+    offline = kpi_store.offline_series(settings, spec.family, [view.offline_metric], as_of)
+    latest = offline[offline["model_id"] == model_id]
+    if latest.empty:
         return None
-    predictions = counts[list(cells)].sum(axis=1)
-    actual = sum(counts[cell] * value for cell, value in cells.items())
-    return float((baseline * predictions - actual).sum())
+    value = value_per_day_bridge(
+        view.bridge,
+        float(latest["value"].iloc[-1]),
+        float(window["n"].mean()),
+        spec.value.unit_value or 0.0,
+    )
+    return value.value_per_day
 
 
-def _trend_line(trend: Trend | None, live: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """The fitted trend from the version's first day to the forecast horizon, with its cone."""
-    if trend is None or live.empty:
+def _trend_line(trend: TrendFit | None, as_of: dt.date) -> pd.DataFrame:
+    """The fitted trend from its first day to the forecast horizon, with its band (the cone)."""
+    if trend is None:
         return pd.DataFrame(columns=["date", "level", "low", "high"])
-    start = pd.Timestamp(live["date"].min())
-    dates = pd.date_range(start, pd.Timestamp(as_of) + pd.Timedelta(days=FORECAST_HORIZON_DAYS))
-    offset = (dates - pd.Timestamp(as_of)).days.to_numpy(dtype=float)
-    ahead = np.clip(offset, 0, None)
-    level = trend.level + offset * trend.per_30_days / 30
-    low = level + ahead * (trend.ci_low - trend.per_30_days) / 30
-    high = level + ahead * (trend.ci_high - trend.per_30_days) / 30
-    return pd.DataFrame({"date": dates, "level": level, "low": low, "high": high})
+    dates = pd.date_range(trend.start, as_of + dt.timedelta(days=FORECAST_HORIZON_DAYS))
+    offsets = np.array([(d.date() - trend.end).days for d in dates], dtype=float)
+    level = trend.level_at_end + trend.slope_per_day * offsets
+    half = trend.critical_value * np.sqrt(trend.level_variance_at(offsets))
+    return pd.DataFrame({"date": dates, "level": level, "low": level - half, "high": level + half})
 
 
 def kpi_status(settings: StoreSettings, kpi_id: str, as_of: dt.date | None = None) -> KpiStatus:

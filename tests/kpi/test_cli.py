@@ -1,0 +1,95 @@
+"""`python cli.py kpi ...`: define, history, check with exit codes 0 / 10 / 20 / 1, decide."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import cli
+from tests.kpi.synthetic_store import END, FRAUD_SPEC, build_store, ctr_spec
+
+
+def decaying_ctr(day: int) -> float:
+    return 0.050 - 0.00003 * max(day - 100, 0)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    directory = tmp_path_factory.mktemp("cli")
+    return str(build_store(directory, decaying_ctr).path)
+
+
+def write_spec(directory: Path, name: str, text: str) -> str:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def run(*argv: str) -> int:
+    return cli.main(list(argv))
+
+
+def test_check_exits_0_10_20_for_healthy_warning_exit(tmp_path: Path) -> None:
+    db = str(build_store(tmp_path, decaying_ctr).path)
+    healthy = write_spec(tmp_path, "loose.toml", ctr_spec(target=0.040, warning=0.035, exit=0.030))
+    assert run("kpi", "define", "--db", db, "--spec", healthy) == 0
+    assert run("kpi", "check", "--db", db) == 0
+    warning = write_spec(tmp_path, "warn.toml", ctr_spec("rec-warn"))
+    assert run("kpi", "define", "--db", db, "--spec", warning) == 0
+    assert run("kpi", "check", "--db", db) == 10
+    exit_spec = ctr_spec("rec-exit", target=0.060, warning=0.055, exit=0.050)
+    assert (
+        run("kpi", "define", "--db", db, "--spec", write_spec(tmp_path, "x.toml", exit_spec)) == 0
+    )
+    assert run("kpi", "check", "--db", db) == 20
+
+
+def test_check_json_prints_as_of_and_every_kpi(db: str, tmp_path: Path, capsys) -> None:
+    run("kpi", "define", "--db", db, "--spec", write_spec(tmp_path, "c.toml", ctr_spec()))
+    run("kpi", "define", "--db", db, "--spec", write_spec(tmp_path, "f.toml", FRAUD_SPEC))
+    capsys.readouterr()
+    code = run("kpi", "check", "--db", db, "--as-of", END.isoformat(), "--json")
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["as_of"] == END.isoformat()
+    by_id = {k["id"]: k for k in payload["kpis"]}
+    assert by_id["rec-ctr"]["status"] == "warning" and code == 10
+    assert by_id["fraud-cost"]["value_per_day"] == -1_320_000.0
+
+
+def test_bad_spec_exits_1_naming_the_key_and_stores_nothing(
+    db: str, tmp_path: Path, capsys
+) -> None:
+    bad = write_spec(tmp_path, "bad.toml", ctr_spec("rec-bad", warning=0.06))
+    assert run("kpi", "define", "--db", db, "--spec", bad) == 1
+    error = capsys.readouterr().err
+    assert "bad.toml, line 8" in error and "warning" in error
+    assert run("kpi", "history", "--db", db, "--id", "rec-bad") == 1
+
+
+def test_history_json_lists_versions_with_rationale(db: str, tmp_path: Path, capsys) -> None:
+    run("kpi", "define", "--db", db, "--spec", write_spec(tmp_path, "h1.toml", ctr_spec("rec-h")))
+    moved = ctr_spec("rec-h", exit=0.041, rationale="Owner agreed a lower floor")
+    run("kpi", "define", "--db", db, "--spec", write_spec(tmp_path, "h2.toml", moved))
+    capsys.readouterr()
+    assert run("kpi", "history", "--db", db, "--id", "rec-h", "--json") == 0
+    versions = json.loads(capsys.readouterr().out)["versions"]
+    assert [v["version"] for v in versions] == [1, 2]
+    assert versions[1]["rationale"] == "Owner agreed a lower floor" and versions[1]["exit"] == 0.041
+
+
+def test_unknown_kpi_history_exits_1(db: str, capsys) -> None:
+    assert run("kpi", "history", "--db", db, "--id", "nope") == 1
+    assert "nope" in capsys.readouterr().err
+
+
+def test_decide_records_a_decision(db: str, tmp_path: Path, capsys) -> None:
+    run("kpi", "define", "--db", db, "--spec", write_spec(tmp_path, "d.toml", ctr_spec("rec-d")))
+    code = run("kpi", "decide", "--db", db, "--id", "rec-d", "--decision", "retrain",
+               "--reason", "CTR below warning for a month", "--by", "sato")  # fmt: skip
+    assert code == 0 and "version 1" in capsys.readouterr().out
+
+
+def test_check_on_a_missing_store_exits_1(tmp_path: Path) -> None:
+    assert run("kpi", "check", "--db", str(tmp_path / "missing.duckdb")) == 1

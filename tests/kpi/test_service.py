@@ -1,0 +1,153 @@
+"""KPI status records: status, money, decay and forecasts from a store with known series."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data import kpi_store
+from kpi import service
+from kpi.spec import parse_spec
+from tests.kpi.synthetic_store import (
+    END,
+    FRAUD_CELLS,
+    FRAUD_SPEC,
+    IMPRESSIONS,
+    SWITCH_DAY,
+    build_store,
+    ctr_spec,
+)
+
+DECAY_PER_DAY = 0.00003
+NOISE = np.random.default_rng(7).normal(0, 0.0004, 300)
+
+
+def decaying_ctr(day: int) -> float:
+    """v2 starts at 0.050 and loses DECAY_PER_DAY a day, with weekly seasonality and noise."""
+    since = max(day - SWITCH_DAY, 0)
+    weekly = 0.001 * np.sin(2 * np.pi * day / 7)
+    return 0.050 - DECAY_PER_DAY * since + weekly + NOISE[day]
+
+
+@pytest.fixture(scope="module")
+def decaying(tmp_path_factory: pytest.TempPathFactory):
+    settings = build_store(tmp_path_factory.mktemp("decaying"), decaying_ctr)
+    # v2's level at END is 0.050 - 0.00003 * 199 = 0.04403: past warning, above exit.
+    kpi_store.define_kpi(settings, parse_spec(ctr_spec()))
+    kpi_store.define_kpi(settings, parse_spec(FRAUD_SPEC))
+    kpi_store.define_kpi(
+        settings, parse_spec(ctr_spec("rec-ctr-strict", 0.060, 0.055, 0.050, rationale="Strict"))
+    )
+    kpi_store.define_kpi(
+        settings, parse_spec(ctr_spec("rec-ctr-loose", 0.040, 0.035, 0.030, rationale="Loose"))
+    )
+    return settings
+
+
+def test_each_kpi_gets_the_status_its_lines_imply(decaying) -> None:
+    statuses = {s.kpi_id: s for s in service.all_kpi_statuses(decaying, END)}
+    assert statuses["rec-ctr"].status == "warning"
+    assert statuses["rec-ctr-strict"].status == "exit"
+    assert statuses["rec-ctr-loose"].status == "healthy"
+    assert statuses["rec-ctr"].model_id == "recommender-v2"
+    assert service.exit_code(list(statuses.values())) == 20
+
+
+def test_exit_code_maps_the_worst_status() -> None:
+    def of(*states: str) -> list[service.KpiStatus]:
+        return [_status(state) for state in states]
+
+    assert service.exit_code(of("healthy", "no_data")) == 0
+    assert service.exit_code(of("healthy", "warning")) == 10
+    assert service.exit_code(of("warning", "exit", "healthy")) == 20
+    assert service.exit_code([]) == 0
+
+
+def _status(state: str) -> service.KpiStatus:
+    return service.KpiStatus(
+        "k", 1, None, "n", "f", "m", "increase", "o", END, state, None, None, None,
+        1.0, 0.9, 0.8, 0, 0, None, None, None, "JPY", None, None, None,
+    )  # fmt: skip
+
+
+def test_trend_recovers_the_known_decay_within_its_interval(decaying) -> None:
+    status = service.kpi_status(decaying, "rec-ctr", END)
+    assert status.trend is not None
+    low, high = status.trend.per_30_days_ci
+    assert low <= -30 * DECAY_PER_DAY <= high
+    assert status.decay_per_day is not None and status.decay_per_day > 0
+
+
+def test_exit_forecast_lands_near_the_true_crossing_day(decaying) -> None:
+    status = service.kpi_status(decaying, "rec-ctr", END)
+    true_days = (0.04403 - 0.042) / DECAY_PER_DAY
+    assert status.forecast_warning is None  # already past
+    assert status.forecast_exit is not None
+    forecast_days = (status.forecast_exit.date - END).days
+    assert abs(forecast_days - true_days) <= 0.1 * true_days
+    assert status.forecast_exit.earliest <= END + dt.timedelta(days=round(true_days))
+
+
+def test_value_per_day_is_clicks_times_unit_value(decaying) -> None:
+    status = service.kpi_status(decaying, "rec-ctr", END)
+    detail = service.kpi_detail(decaying, "rec-ctr", END)
+    window = detail.series.tail(7)
+    expected = float((window["value"] * IMPRESSIONS * 30).mean())
+    assert status.value_per_day == pytest.approx(expected)
+    assert status.currency == "JPY"
+
+
+def test_value_lost_is_positive_for_a_decaying_kpi(decaying) -> None:
+    status = service.kpi_status(decaying, "rec-ctr", END)
+    # about half the decay over 200 days, times impressions and the unit value
+    rough = 0.5 * DECAY_PER_DAY * 199 * 172 * IMPRESSIONS * 30
+    assert status.value_lost_to_date == pytest.approx(rough, rel=0.3)
+
+
+def test_cost_matrix_value_matches_a_hand_computation(decaying) -> None:
+    status = service.kpi_status(decaying, "fraud-cost", END)
+    by_hand = 40 * 48_000 + 300 * -800 + 9_600 * 0 + 60 * -50_000
+    assert status.value_per_day == pytest.approx(by_hand)
+    predictions = sum(FRAUD_CELLS.values())
+    assert -50_000 <= by_hand / predictions <= 48_000
+    assert status.value_lost_to_date == pytest.approx(0.0)
+
+
+def test_json_has_the_documented_shape(decaying) -> None:
+    record = service.kpi_status(decaying, "rec-ctr", END).to_json()
+    for key in ("id", "version", "name", "status", "model_id", "value", "ci", "target",
+                "warning", "exit", "days_past_warning", "days_past_exit", "trend", "forecast",
+                "currency", "value_per_day", "value_lost_to_date"):  # fmt: skip
+        assert key in record
+    assert set(record["forecast"]) == {"warning", "exit"}
+    assert record["forecast"]["exit"]["date"] > END.isoformat()
+
+
+def test_a_kpi_defined_after_as_of_is_evaluated_with_its_first_version_and_says_so(
+    decaying,
+) -> None:
+    status = service.kpi_status(decaying, "rec-ctr", END)
+    assert status.version == 1 and status.version_note and "first version" in status.version_note
+
+
+def test_window_with_no_data_is_no_data(tmp_path: Path) -> None:
+    settings = build_store(tmp_path)
+    kpi_store.define_kpi(settings, parse_spec(ctr_spec()))
+    before_any_data = END - dt.timedelta(days=400)
+    status = service.kpi_status(settings, "rec-ctr", before_any_data)
+    assert status.status == "no_data" and status.value is None
+
+
+def test_an_evaluation_made_before_a_threshold_change_keeps_its_version(tmp_path: Path) -> None:
+    settings = build_store(tmp_path, decaying_ctr)
+    kpi_store.define_kpi(settings, parse_spec(ctr_spec()))
+    first = service.all_kpi_statuses(settings)
+    kpi_store.record_evaluations(settings, service.recorded(first, "cron"))
+    kpi_store.define_kpi(settings, parse_spec(ctr_spec(warning=0.043, rationale="Relaxed")))
+    later = kpi_store.latest_versions(settings)
+    assert later[0].version == 2
+    [stored] = kpi_store.recorded_evaluations(settings, "rec-ctr")
+    assert (stored.version, stored.status) == (1, "warning")
