@@ -29,6 +29,8 @@ from experiments.sufficient import (
     Stats,
 )
 
+DEMO_EXPERIMENT_DAYS = 28
+
 
 class UnknownExperimentError(LookupError):
     """No definition is stored under the asked experiment id."""
@@ -109,7 +111,9 @@ class OfflineMetric:
     n: int | None
 
 
-def save_definition(settings: StoreSettings, spec: ExperimentSpec, reason: str | None = None) -> int:
+def save_definition(
+    settings: StoreSettings, spec: ExperimentSpec, reason: str | None = None
+) -> int:
     """Store `spec` as the next version of its id, with an audit row; returns the version."""
     payload = json.dumps(spec_to_dict(spec), ensure_ascii=False)
     with connect(settings) as con:
@@ -272,3 +276,78 @@ def latest_offline_metrics(
         OfflineMetric(model_id, metric, float(value), evaluated_at, dataset, n)
         for model_id, metric, value, evaluated_at, dataset, n in rows
     ]
+
+
+def _demo_specs(start: dt.datetime, end: dt.datetime) -> list[dict[str, object]]:
+    """The three experiments of the demo data (see data.demo), as spec dictionaries."""
+    revenue = {"name": "revenue", "kind": "mean", "event": "purchase", "role": "secondary"}
+    converted = {"name": "converted", "kind": "proportion", "event": "purchase"}
+    ctr = {
+        "name": "ctr",
+        "kind": "ratio",
+        "numerator": "click",
+        "denominator": "impression",
+        "role": "primary",
+    }
+    latency = {
+        "name": "latency",
+        "kind": "mean",
+        "event": "latency_ms",
+        "role": "guardrail",
+        "direction": "decrease",
+        "non_inferiority_margin": 0.02,
+    }
+    common = {"start": start, "end": end, "cuped_days": 14, "segments": ["device", "region"]}
+    return [
+        {
+            "id": "rec-v3-vs-v2",
+            "name": "Recommender v3 against v2",
+            "hypothesis": "v3 raises CTR and revenue without hurting latency",
+            "control": "v2",
+            "variants": {"v2": 0.5, "v3": 0.5},
+            "variant_models": {"v2": "recommender-v2", "v3": "recommender-v3"},
+            "planned_mde": 0.02,
+            "metrics": [ctr, {**revenue, "cap_percentile": 0.99}, converted, latency],
+            **common,
+        },
+        {
+            "id": "aa-homepage",
+            "name": "Homepage A/A check",
+            "hypothesis": "Identical arms: no metric should move",
+            "control": "control",
+            "variants": {"control": 0.5, "treatment": 0.5},
+            "metrics": [{**converted, "role": "primary"}, revenue, {**ctr, "role": "secondary"}],
+            **common,
+        },
+        {
+            "id": "banner-split",
+            "name": "New banner",
+            "hypothesis": "The new banner raises conversion",
+            "control": "control",
+            "variants": {"control": 0.5, "new_banner": 0.5},
+            "method": "sequential",
+            "metrics": [{**converted, "role": "primary"}, revenue],
+            **common,
+        },
+    ]
+
+
+def define_demo_experiments(settings: StoreSettings) -> list[str]:
+    """Define the demo's three experiments on a freshly built demo store; returns their ids.
+
+    The window is the demo's test period: from the first assignment's midnight, four weeks.
+    """
+    with connect(settings, read_only=True) as con:
+        row = con.execute(
+            "SELECT min(assigned_at)::DATE FROM assignments WHERE experiment_id = 'rec-v3-vs-v2'"
+        ).fetchone()
+    if row is None or row[0] is None:
+        raise ValueError(f"{settings.path} holds no demo assignments to define experiments on")
+    start = dt.datetime.combine(row[0], dt.time())
+    end = start + dt.timedelta(days=DEMO_EXPERIMENT_DAYS)
+    ids = []
+    for raw in _demo_specs(start, end):
+        spec = parse_spec(raw, origin=f"demo experiment {raw['id']}")
+        save_definition(settings, spec, reason="demo data set")
+        ids.append(spec.id)
+    return ids

@@ -1,0 +1,505 @@
+"""Orchestration: an experiment definition and the store in, a typed analysis out.
+
+The store returns sufficient statistics only (`data.experiment_store`); everything here is pure
+arithmetic on them through the statistics modules, plus the decision rules. The JSON output of
+`experiment analyze --json` is `analysis_to_json` of the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+from data.experiment_store import (
+    CellStatistics,
+    Exposure,
+    OfflineMetric,
+    fetch_exposure,
+    fetch_statistics,
+    latest_offline_metrics,
+)
+from data.store import StoreSettings
+from experiments.corrections import apply_correction
+from experiments.decision import DONT_SHIP, KEEP_RUNNING, NO_EFFECT, SHIP, Decision, decide
+from experiments.guardrails import GuardrailResult, guardrail_test
+from experiments.power import PowerResult, power_analysis
+from experiments.spec import ExperimentSpec
+from experiments.srm import SrmResult, sample_ratio_mismatch
+from experiments.stats import Comparison, GaussianPrior, InsufficientDataError, compare
+
+MAX_LOOKS = 14
+_RECOMMENDATION_ORDER = (SHIP, KEEP_RUNNING, NO_EFFECT, DONT_SHIP)
+
+
+class NoDataError(ValueError):
+    """The experiment has no analysable units (or no primary-metric variance) in the window."""
+
+
+@dataclass(frozen=True)
+class SegmentComparison:
+    """One comparison within one value of a segment column.
+
+    Attributes:
+        column: the assignment attribute (e.g. device).
+        value: its value (`other` gathers values beyond the 20 largest).
+        comparison: the comparison on that segment's units, its p-value corrected over the
+            comparisons of the same segment column.
+    """
+
+    column: str
+    value: str
+    comparison: Comparison
+
+
+@dataclass(frozen=True)
+class ExperimentAnalysis:
+    """Everything `experiment analyze` reports for one experiment at one time.
+
+    Attributes:
+        spec: the definition analysed.
+        version: its stored version.
+        as_of: the window's end (the spec's end or the asked time, whichever is earlier), UTC.
+        units: units per variant kept in the analysis, all variants in spec order.
+        excluded_multiple_variants: units assigned to more than one variant (left out).
+        daily_units: units per day of first assignment, all kept variants together.
+        srm: the sample ratio mismatch check against the planned allocation.
+        comparisons: each (metric, treatment) pair on whole arms, corrected over that family.
+        segments: the same per segment value.
+        guardrails: non-inferiority results of guardrail metrics with a margin.
+        power: power of the primary metric per treatment.
+        decisions: the decision per treatment.
+        recommendation: the experiment's call: `ship` if some treatment ships, else
+            `keep_running`, `no_effect` or `dont_ship` in that order of precedence.
+        reasons: the reasons behind the recommendation (plain English).
+        warnings: comparisons that could not be computed, and CUPED fallbacks.
+        planned_duration_reached: whether the window reaches the spec's end.
+    """
+
+    spec: ExperimentSpec
+    version: int
+    as_of: dt.datetime
+    units: dict[str, int]
+    excluded_multiple_variants: int
+    daily_units: tuple[tuple[dt.date, int], ...]
+    srm: SrmResult
+    comparisons: tuple[Comparison, ...]
+    segments: tuple[SegmentComparison, ...]
+    guardrails: tuple[GuardrailResult, ...]
+    power: tuple[PowerResult, ...]
+    decisions: tuple[Decision, ...]
+    recommendation: str
+    reasons: tuple[str, ...]
+    warnings: tuple[str, ...]
+    planned_duration_reached: bool
+
+    @property
+    def primary(self) -> tuple[Comparison, ...]:
+        """The primary metric's comparisons, one per treatment."""
+        name = self.spec.primary_metric.name
+        return tuple(c for c in self.comparisons if c.metric == name)
+
+
+@dataclass(frozen=True)
+class CumulativePoint:
+    """The primary metric's comparison as it would have been read at one earlier time.
+
+    Attributes:
+        as_of: the look's time (UTC).
+        comparison: the comparison with only units and events before `as_of`.
+    """
+
+    as_of: dt.datetime
+    comparison: Comparison
+
+
+@dataclass(frozen=True)
+class ModelLink:
+    """A variant's model: its offline metrics next to its online effect.
+
+    Attributes:
+        experiment: the experiment id.
+        variant: the variant served by the model.
+        model_id: the model.
+        is_control: whether the variant is the control.
+        offline: the model's latest offline metrics.
+        online: the primary metric's comparison of this variant (None for the control).
+    """
+
+    experiment: str
+    variant: str
+    model_id: str
+    is_control: bool
+    offline: tuple[OfflineMetric, ...]
+    online: Comparison | None
+
+
+@dataclass(frozen=True)
+class OfflineOnlinePoint:
+    """One finished experiment's treatment: its offline gain against its online effect.
+
+    Attributes:
+        experiment: the experiment id.
+        variant: the treatment.
+        offline_metric: the offline metric compared (e.g. auc).
+        offline_difference: treatment model minus control model on it (metric units).
+        online_metric: the experiment's primary metric.
+        online_effect: the primary metric's relative effect (0.02 = +2%).
+        online_ci: its interval.
+    """
+
+    experiment: str
+    variant: str
+    offline_metric: str
+    offline_difference: float
+    online_metric: str
+    online_effect: float
+    online_ci: tuple[float, float]
+
+
+def window_end(spec: ExperimentSpec, as_of: dt.datetime | None) -> dt.datetime:
+    """The spec's end or `as_of`, whichever is earlier (naive UTC)."""
+    if as_of is None:
+        return spec.end
+    if as_of.tzinfo is not None:
+        as_of = as_of.astimezone(dt.UTC).replace(tzinfo=None)
+    return min(spec.end, as_of)
+
+
+def _prior(spec: ExperimentSpec) -> GaussianPrior | None:
+    if spec.prior_mean is None or spec.prior_variance is None:
+        return None
+    return GaussianPrior(spec.prior_mean, spec.prior_variance)
+
+
+def _compare_cells(
+    spec: ExperimentSpec, cells: dict[str, CellStatistics], warnings: list[str], where: str
+) -> list[Comparison]:
+    """Every (metric, treatment) comparison between the given per-variant cells."""
+    comparisons = []
+    control = cells.get(spec.control)
+    for index, metric in enumerate(spec.metrics):
+        for treatment in spec.treatments:
+            variant = cells.get(treatment)
+            if control is None or variant is None:
+                warnings.append(f"{metric.name} {treatment}{where}: an arm has no units")
+                continue
+            try:
+                comparison = compare(
+                    control.metrics[index],
+                    variant.metrics[index],
+                    metric=metric.name,
+                    control_name=spec.control,
+                    variant_name=treatment,
+                    alpha=spec.alpha,
+                    direction=metric.direction,
+                    method=spec.method,
+                    sequential_tuning=spec.sequential_tuning,
+                    prior=_prior(spec),
+                )
+            except InsufficientDataError as error:
+                warnings.append(f"{metric.name} {treatment}{where}: {error}")
+                continue
+            if comparison.cuped_fallback and not where:
+                warnings.append(
+                    f"{metric.name} {treatment}: CUPED not applied ({comparison.cuped_fallback});"
+                    " the unadjusted estimate is shown"
+                )
+            comparisons.append(comparison)
+    return comparisons
+
+
+def _segment_comparisons(
+    spec: ExperimentSpec, cells: list[CellStatistics], warnings: list[str]
+) -> list[SegmentComparison]:
+    results = []
+    for column in spec.segments:
+        values = sorted({c.segment_value for c in cells if c.segment_column == column})
+        family: list[tuple[str, Comparison]] = []
+        for value in values:
+            by_variant = {
+                c.variant: c
+                for c in cells
+                if c.segment_column == column and c.segment_value == value
+            }
+            where = f" ({column} = {value})"
+            family += [(value, c) for c in _compare_cells(spec, by_variant, warnings, where)]
+        corrected = apply_correction([c for _, c in family], spec.correction)
+        results += [
+            SegmentComparison(column, value, comparison)
+            for (value, _), comparison in zip(family, corrected, strict=True)
+        ]
+    return results
+
+
+def _units_per_day(exposure: Exposure, spec: ExperimentSpec, until: dt.datetime) -> float | None:
+    days = max((until - spec.start).total_seconds() / 86400, 0.0)
+    total = sum(units for _, _, units in exposure.daily_units)
+    if days < 1 or total == 0:
+        return None
+    return total / days
+
+
+def _recommendation(spec: ExperimentSpec, decisions: list[Decision]) -> tuple[str, tuple[str, ...]]:
+    outcome = min(
+        (d.outcome for d in decisions), key=_RECOMMENDATION_ORDER.index, default=KEEP_RUNNING
+    )
+    deciding = [d for d in decisions if d.outcome == outcome]
+    if len(spec.treatments) == 1:
+        return outcome, tuple(reason for d in deciding for reason in d.reasons)
+    return outcome, tuple(f"{d.variant}: {reason}" for d in deciding for reason in d.reasons)
+
+
+def analyze_cells(
+    spec: ExperimentSpec,
+    cells: list[CellStatistics],
+    exposure: Exposure,
+    until: dt.datetime,
+    version: int = 0,
+) -> ExperimentAnalysis:
+    """The full analysis from sufficient statistics (no store access).
+
+    Raises:
+        NoDataError: no units in the window, or the primary metric cannot be compared.
+    """
+    whole = {c.variant: c for c in cells if c.segment_column is None}
+    units = {
+        variant: (whole[variant].n if variant in whole else 0) for variant in spec.variant_names
+    }
+    if not sum(units.values()):
+        raise NoDataError(
+            f"Experiment {spec.id!r} has no units assigned before "
+            f"{until:%Y-%m-%d %H:%M} UTC (window {spec.start:%Y-%m-%d} to {spec.end:%Y-%m-%d})."
+        )
+    warnings: list[str] = []
+    comparisons = apply_correction(_compare_cells(spec, whole, warnings, ""), spec.correction)
+    primary_name = spec.primary_metric.name
+    primary = [c for c in comparisons if c.metric == primary_name]
+    if not primary:
+        raise NoDataError(
+            f"Experiment {spec.id!r}: the primary metric {primary_name!r} cannot be compared as "
+            f"of {until:%Y-%m-%d %H:%M} UTC ({'; '.join(warnings) or 'no data'})."
+        )
+    srm = sample_ratio_mismatch(units, spec.allocation)
+    margins = {m.name: m.non_inferiority_margin for m in spec.metrics if m.role == "guardrail"}
+    guardrails = [
+        guardrail_test(c, margin)
+        for c in comparisons
+        if (margin := margins.get(c.metric)) is not None
+    ]
+    reached = until >= spec.end
+    daily_traffic = _units_per_day(exposure, spec, until)
+    power = [
+        power_analysis(c, planned_mde=spec.planned_mde, units_per_day=daily_traffic)
+        for c in primary
+    ]
+    decisions = [
+        decide(
+            c,
+            [g for g in guardrails if g.variant == c.variant],
+            srm,
+            planned_sample_reached=reached,
+        )
+        for c in primary
+    ]
+    recommendation, reasons = _recommendation(spec, decisions)
+    daily: dict[dt.date, int] = {}
+    for _, day, count in exposure.daily_units:
+        daily[day] = daily.get(day, 0) + count
+    return ExperimentAnalysis(
+        spec=spec,
+        version=version,
+        as_of=until,
+        units=units,
+        excluded_multiple_variants=exposure.excluded_multiple_variants,
+        daily_units=tuple(sorted(daily.items())),
+        srm=srm,
+        comparisons=tuple(comparisons),
+        segments=tuple(_segment_comparisons(spec, cells, warnings)),
+        guardrails=tuple(guardrails),
+        power=tuple(power),
+        decisions=tuple(decisions),
+        recommendation=recommendation,
+        reasons=reasons,
+        warnings=tuple(warnings),
+        planned_duration_reached=reached,
+    )
+
+
+def analyze(
+    settings: StoreSettings,
+    spec: ExperimentSpec,
+    as_of: dt.datetime | None = None,
+    version: int = 0,
+) -> ExperimentAnalysis:
+    """Analyse `spec` on the store as of `as_of` (default: the spec's end)."""
+    until = window_end(spec, as_of)
+    cells = fetch_statistics(settings, spec, until)
+    exposure = fetch_exposure(settings, spec, until)
+    return analyze_cells(spec, cells, exposure, until, version)
+
+
+def look_times(
+    spec: ExperimentSpec, until: dt.datetime, max_looks: int = MAX_LOOKS
+) -> list[dt.datetime]:
+    """Times at which to re-read the experiment for the cumulative chart, the last being `until`.
+
+    Daily midnights from the day after the start, thinned to at most `max_looks` evenly spaced
+    days. Each look is an exact as-of analysis (the same definitions as `--as-of`), so the chart
+    shows what a reader would have seen that day. Events carry no day-of-assignment cohort key
+    that would let one query give every look exactly (a unit's value at a look depends on its
+    events before that look), so the cost is one statistics query per look; bounding the looks
+    keeps the page within a few scans of the events, and the result is cached per store version.
+    """
+    first = dt.datetime.combine(spec.start.date(), dt.time()) + dt.timedelta(days=1)
+    days = []
+    day = first
+    while day < until:
+        days.append(day)
+        day += dt.timedelta(days=1)
+    if len(days) >= max_looks:
+        step = len(days) / (max_looks - 1)
+        days = [days[min(len(days) - 1, round(i * step))] for i in range(max_looks - 1)]
+    return [*sorted(set(days)), until]
+
+
+def cumulative_effects(
+    settings: StoreSettings, spec: ExperimentSpec, as_of: dt.datetime | None = None
+) -> list[CumulativePoint]:
+    """The primary metric's comparison per treatment at each look up to the window's end."""
+    until = window_end(spec, as_of)
+    primary_only = replace(spec, metrics=(spec.primary_metric,), segments=(), correction="none")
+    points = []
+    for look in look_times(spec, until):
+        cells = fetch_statistics(settings, primary_only, look)
+        whole = {c.variant: c for c in cells if c.segment_column is None}
+        points += [
+            CumulativePoint(look, c) for c in _compare_cells(primary_only, whole, [], " (look)")
+        ]
+    return points
+
+
+def model_links(settings: StoreSettings, analysis: ExperimentAnalysis) -> list[ModelLink]:
+    """Each variant's model with its offline metrics and the variant's online primary effect."""
+    models = analysis.spec.model_for
+    offline = latest_offline_metrics(settings, tuple(models.values()))
+    online = {c.variant: c for c in analysis.primary}
+    return [
+        ModelLink(
+            experiment=analysis.spec.id,
+            variant=variant,
+            model_id=model_id,
+            is_control=variant == analysis.spec.control,
+            offline=tuple(m for m in offline if m.model_id == model_id),
+            online=online.get(variant),
+        )
+        for variant, model_id in models.items()
+    ]
+
+
+def offline_online_points(links: list[ModelLink]) -> list[OfflineOnlinePoint]:
+    """Offline difference (treatment model minus control model) against online effect."""
+    points = []
+    controls = {link.experiment: link for link in links if link.is_control}
+    for link in links:
+        control = controls.get(link.experiment)
+        if link.is_control or control is None or link.online is None:
+            continue
+        control_values = {m.metric: m.value for m in control.offline}
+        for metric in link.offline:
+            if metric.metric not in control_values:
+                continue
+            points.append(
+                OfflineOnlinePoint(
+                    experiment=link.experiment,
+                    variant=link.variant,
+                    offline_metric=metric.metric,
+                    offline_difference=metric.value - control_values[metric.metric],
+                    online_metric=link.online.metric,
+                    online_effect=link.online.relative_effect,
+                    online_ci=link.online.relative_ci,
+                )
+            )
+    return points
+
+
+def _utc(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _json_safe(value: Any) -> Any:
+    """Non-finite floats become null, which JSON (unlike Python's json module) requires."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+def _result_row(
+    spec: ExperimentSpec, comparison: Comparison, segment: dict[str, str] | None
+) -> dict[str, Any]:
+    role = next(m.role for m in spec.metrics if m.name == comparison.metric)
+    return {
+        "metric": comparison.metric,
+        "kind": comparison.kind,
+        "role": role,
+        "variant": comparison.variant,
+        "control": comparison.control,
+        "n_control": comparison.n_control,
+        "n_variant": comparison.n_variant,
+        "control_mean": comparison.control_mean,
+        "variant_mean": comparison.variant_mean,
+        "cuped": comparison.cuped,
+        "cuped_theta": comparison.cuped_theta,
+        "absolute_effect": comparison.absolute_effect,
+        "absolute_ci": list(comparison.absolute_ci),
+        "relative_effect": comparison.relative_effect,
+        "relative_ci": list(comparison.relative_ci),
+        "p_value": comparison.p_value,
+        "adjusted_p_value": comparison.adjusted_p_value,
+        "chance_to_win": comparison.chance_to_win,
+        "expected_loss": comparison.expected_loss,
+        "segment": segment,
+    }
+
+
+def analysis_to_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
+    """The `experiment analyze --json` document."""
+    spec = analysis.spec
+    rows = [_result_row(spec, c, None) for c in analysis.comparisons]
+    rows += [
+        _result_row(spec, s.comparison, {"column": s.column, "value": s.value})
+        for s in analysis.segments
+    ]
+    document = {
+        "experiment": spec.id,
+        "version": analysis.version,
+        "as_of": _utc(analysis.as_of),
+        "method": spec.method,
+        "correction": spec.correction,
+        "alpha": spec.alpha,
+        "units": analysis.units,
+        "excluded_multiple_variants": analysis.excluded_multiple_variants,
+        "srm": {
+            "p_value": analysis.srm.p_value,
+            "mismatch": analysis.srm.mismatch,
+            "expected": analysis.srm.expected,
+        },
+        "results": rows,
+        "guardrails": [g.to_dict() for g in analysis.guardrails],
+        "power": [
+            {"variant": c.variant, **p.to_dict()}
+            for c, p in zip(analysis.primary, analysis.power, strict=True)
+        ],
+        "decision": {
+            "recommendation": analysis.recommendation,
+            "reasons": list(analysis.reasons),
+            "per_variant": [d.to_dict() for d in analysis.decisions],
+        },
+        "warnings": list(analysis.warnings),
+    }
+    return _json_safe(document)
