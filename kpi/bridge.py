@@ -15,7 +15,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-IntervalKind = Literal["cluster", "ols"]
+IntervalKind = Literal["versions", "cluster", "ols"]
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,9 @@ class Bridge:
         covariance: covariance matrix of (intercept, slope), row by row.
         critical_value: the multiplier of a standard error that gives the interval half-width.
         confidence: two-sided confidence of the intervals, in (0, 1).
-        interval_kind: "cluster" when the standard errors are clustered by model version (the weeks
-            of one version share its offline value, so they are not independent); "ols" when a
-            single version is present and weeks are the only source of variation.
+        interval_kind: "versions" (regression over version means, the offline value being fixed
+            per version), "cluster" (errors clustered by version, the offline value moving within
+            versions) or "ols" (a single version, weeks the only source of variation).
         r_squared: share of the online variance the line explains.
         n_pairs: (model, week) pairs behind the fit.
         n_models: distinct model versions behind the fit.
@@ -56,6 +56,39 @@ class Bridge:
     mean_online: float
 
 
+def _bridge_covariance(
+    fit: sm.regression.linear_model.RegressionResultsWrapper,
+    offline: np.ndarray,
+    online: np.ndarray,
+    groups: np.ndarray,
+    n_models: int,
+) -> tuple[np.ndarray, int, IntervalKind]:
+    """Covariance of (intercept, slope), degrees of freedom, and which kind of interval it is.
+
+    - "versions": each version's offline value is fixed, so the pooled line equals the line
+      through the version means weighted by their weeks; its OLS errors with G - 2 degrees of
+      freedom are exact for version-level noise, where clustered errors with few versions are
+      too narrow.
+    - "cluster": the offline value moves within versions; errors clustered by version, t(G - 1).
+    - "ols": a single version; ordinary errors over its weeks.
+    """
+    offline_varies_within = bool((pd.Series(offline).groupby(groups).nunique() > 1).any())
+    if n_models >= 3 and not offline_varies_within:
+        weeks = np.bincount(groups).astype(float)
+        mean_offline = np.bincount(groups, weights=offline) / weeks
+        mean_online = np.bincount(groups, weights=online) / weeks
+        between = sm.WLS(
+            mean_online, sm.add_constant(mean_offline, has_constant="add"), weights=weeks
+        ).fit()
+        return np.asarray(between.cov_params()), n_models - 2, "versions"
+    if n_models >= 2:
+        clustered = fit.get_robustcov_results(
+            cov_type="cluster", groups=groups, use_correction=True
+        )
+        return np.asarray(clustered.cov_params()), n_models - 1, "cluster"
+    return np.asarray(fit.cov_params()), int(fit.df_resid), "ols"
+
+
 def fit_bridge(pairs: pd.DataFrame, confidence: float = 0.9) -> Bridge:
     """Regress the online metric on the offline metric across versions and weeks (OLS).
 
@@ -64,9 +97,9 @@ def fit_bridge(pairs: pd.DataFrame, confidence: float = 0.9) -> Bridge:
             online_value.
         confidence: two-sided confidence of the slope interval.
 
-    Standard errors are clustered by model version with t(G-1) critical values when there are at
-    least two versions (honest about few versions: two give a very wide interval); with one
-    version, ordinary OLS errors over its weeks.
+    The slope is the pooled OLS slope over all pairs. Its interval respects that the weeks of one
+    version share that version's offline value and its own online quirks, so they are not
+    independent evidence; see `_bridge_covariance` for how.
     """
     missing = [
         c for c in ("model_id", "week", "offline_value", "online_value") if c not in pairs.columns
@@ -86,18 +119,9 @@ def fit_bridge(pairs: pd.DataFrame, confidence: float = 0.9) -> Bridge:
     groups = pd.factorize(clean["model_id"].astype(str))[0]
     n_models = int(groups.max()) + 1
     design = sm.add_constant(offline, has_constant="add")
-    if n_models >= 2:
-        fit = sm.OLS(online, design).fit(
-            cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
-        )
-        degrees = n_models - 1
-        kind: IntervalKind = "cluster"
-    else:
-        fit = sm.OLS(online, design).fit()
-        degrees = int(fit.df_resid)
-        kind = "ols"
+    fit = sm.OLS(online, design).fit()
+    covariance, degrees, kind = _bridge_covariance(fit, offline, online, groups, n_models)
     critical = float(stats.t.ppf(0.5 + confidence / 2, degrees))
-    covariance = np.asarray(fit.cov_params())
     slope = float(fit.params[1])
     slope_se = math.sqrt(covariance[1, 1])
     return Bridge(
@@ -229,7 +253,7 @@ def weekly_bridge_pairs(offline: pd.DataFrame, online: pd.DataFrame) -> pd.DataF
     weights = days["n"].astype(float) if "n" in days.columns else pd.Series(1.0, index=days.index)
     weights = weights.where(weights.notna() & (weights > 0), 1.0)
     days = days.assign(
-        week=days["date"] - pd.to_timedelta(days["date"].dt.weekday, unit="D"),
+        week=days["date"] - pd.to_timedelta(days["date"].dt.day_of_week, unit="D"),
         weight=weights,
         weighted=days["value"].astype(float) * weights,
     )

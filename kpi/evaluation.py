@@ -381,7 +381,7 @@ def live_model_by_day(models: pd.DataFrame, family: str, days: Iterable[dt.date]
         )
         for position in np.flatnonzero(on_or_after_deploy & before_retire):
             live[position] = str(version.model_id)
-    return pd.DataFrame({"date": wanted, "model_id": live})
+    return pd.DataFrame({"date": wanted, "model_id": pd.Series(live, dtype=object)})
 
 
 def series_of_live_versions(online: pd.DataFrame, live: pd.DataFrame) -> pd.DataFrame:
