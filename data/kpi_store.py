@@ -226,11 +226,13 @@ def define_kpi(
     author: str | None = None,
     origin: str = "<spec>",
     text: str | None = None,
+    created_at: dt.datetime | None = None,
 ) -> DefineOutcome:
     """Store `spec` as the KPI's next version; refuses (SpecError) what the store cannot serve.
 
     A spec equal to the latest version stores nothing. Moving target, warning or exit needs a
     rationale different from the previous version's, so the reason for the move is on record.
+    `created_at` back-dates an agreement made before the store existed (default: now, UTC).
     """
     author = author or current_actor()
     with connect(settings) as con:
@@ -254,7 +256,8 @@ def define_kpi(
             version = previous.version + 1 if previous else 1
             con.execute(
                 f"INSERT INTO kpi_versions ({_VERSION_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "coalesce(?, now()::TIMESTAMP), ?)",
                 [
                     spec.kpi_id,
                     version,
@@ -272,6 +275,7 @@ def define_kpi(
                     spec.owner,
                     _value_model_json(spec.value),
                     author,
+                    created_at,
                     spec.rationale,
                 ],
             )
