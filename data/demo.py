@@ -69,6 +69,7 @@ ProgressReport = Callable[[str, float], None]
 # built demo store, in order. Each area registers its own in its module and is listed here.
 DEFINITION_STEPS: tuple[str, ...] = (
     "data.experiment_store:define_demo_experiments",
+    "data.demo_kpis:define_demo_kpis",
 )
 
 
