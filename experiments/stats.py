@@ -425,9 +425,9 @@ def compare(
     """
     _validate(control, variant, alpha, direction, method)
     prepared = _prepare(control, variant)
-    welch = welch_test(prepared.control, prepared.variant, alpha)
-    if not welch.std_error > 0:
+    if not (prepared.control.variance > 0 or prepared.variant.variance > 0):
         raise InsufficientDataError(f"metric {metric!r} has no variance in either arm")
+    welch = welch_test(prepared.control, prepared.variant, alpha)
     relative = relative_delta(
         welch.effect,
         welch.std_error**2,

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Self, TypeVar
 
+import numpy as np
+
 
 def _check_same_kind(left: object, right: object) -> None:
     if type(left) is not type(right):
@@ -40,6 +42,11 @@ def _add_fields(left: _Sums, right: _Sums) -> _Sums:
 
 def _sample_covariance(n: float, sum_a: float, sum_b: float, sum_ab: float) -> float:
     return (sum_ab - sum_a * sum_b / n) / (n - 1)
+
+
+def _sample_variance(n: float, total: float, total_sq: float) -> float:
+    # Rounding in sum_sq - sum^2 / n can leave a tiny negative number for constant values.
+    return np.maximum(_sample_covariance(n, total, total, total_sq), 0.0)
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,7 @@ class MeanStats:
     @property
     def variance(self) -> float:
         """Sample variance of y (denominator n - 1)."""
-        return _sample_covariance(self.n, self.sum, self.sum, self.sum_sq)
+        return _sample_variance(self.n, self.sum, self.sum_sq)
 
 
 @dataclass(frozen=True)
@@ -112,12 +119,12 @@ class RatioStats:
     @property
     def num_variance(self) -> float:
         """Sample variance of the per-unit numerator."""
-        return _sample_covariance(self.n, self.num_sum, self.num_sum, self.num_sum_sq)
+        return _sample_variance(self.n, self.num_sum, self.num_sum_sq)
 
     @property
     def den_variance(self) -> float:
         """Sample variance of the per-unit denominator."""
-        return _sample_covariance(self.n, self.den_sum, self.den_sum, self.den_sum_sq)
+        return _sample_variance(self.n, self.den_sum, self.den_sum_sq)
 
     @property
     def num_den_covariance(self) -> float:
@@ -175,7 +182,7 @@ class CupedStats:
     @property
     def sample_variance(self) -> float:
         """Sample variance of y (denominator n - 1), used by the regression adjustment."""
-        return _sample_covariance(self.n, self.sum, self.sum, self.sum_sq)
+        return _sample_variance(self.n, self.sum, self.sum_sq)
 
     @property
     def pre_mean(self) -> float:
@@ -185,7 +192,7 @@ class CupedStats:
     @property
     def pre_variance(self) -> float:
         """Sample variance of x."""
-        return _sample_covariance(self.n, self.pre_sum, self.pre_sum, self.pre_sum_sq)
+        return _sample_variance(self.n, self.pre_sum, self.pre_sum_sq)
 
     @property
     def covariance(self) -> float:

@@ -299,3 +299,8 @@ def test_comparison_serialises_to_plain_json():
     decoded = json.loads(json.dumps(result.to_dict()))
     assert decoded["absolute_ci"] == list(result.absolute_ci)
     assert decoded["adjusted_p_value"] is None
+
+
+def test_constant_values_in_both_arms_are_refused_as_having_no_variance():
+    with pytest.raises(InsufficientDataError, match="no variance in either arm"):
+        _compare(MeanStats(3, 0.3, 0.03), MeanStats(3, 0.3, 0.03))
