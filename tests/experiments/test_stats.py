@@ -304,3 +304,28 @@ def test_comparison_serialises_to_plain_json():
 def test_constant_values_in_both_arms_are_refused_as_having_no_variance():
     with pytest.raises(InsufficientDataError, match="no variance in either arm"):
         _compare(MeanStats(3, 0.3, 0.03), MeanStats(3, 0.3, 0.03))
+
+
+def test_proportion_cuped_matches_ols_theta_then_welch_on_adjusted_indicators():
+    rng = np.random.default_rng(20)
+    pre_control = (rng.random(3_000) < 0.3).astype(float)
+    pre_variant = (rng.random(3_000) < 0.3).astype(float)
+    control = np.where(rng.random(3_000) < 0.7, pre_control, rng.random(3_000) < 0.3)
+    variant = np.where(rng.random(3_000) < 0.7, pre_variant, rng.random(3_000) < 0.36)
+    control, variant = control.astype(float), variant.astype(float)
+
+    result = _compare(
+        cuped_stats_of(control, pre_control, proportion=True),
+        cuped_stats_of(variant, pre_variant, proportion=True),
+    )
+
+    pre = np.concatenate([pre_control, pre_variant])
+    theta = sm.OLS(np.concatenate([control, variant]), sm.add_constant(pre)).fit().params[1]
+    statistic, p_value, dof = ttest_ind(
+        variant - theta * pre_variant, control - theta * pre_control, usevar="unequal"
+    )
+    assert result.kind == "proportion" and result.cuped
+    assert result.cuped_theta == pytest.approx(theta, rel=RTOL)
+    assert result.statistic == pytest.approx(statistic, rel=RTOL)
+    assert result.p_value == pytest.approx(p_value, rel=RTOL)
+    assert result.dof == pytest.approx(dof, rel=RTOL)

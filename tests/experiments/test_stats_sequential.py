@@ -85,3 +85,11 @@ def test_half_width_accepts_arrays_of_looks():
 def test_non_positive_tuning_is_refused():
     with pytest.raises(ValueError, match="sequential_tuning must be positive"):
         sequential.mixing_rho(0.05, tuning=0)
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.05, 0.1, 0.2, 0.4])
+def test_sequential_p_value_is_below_alpha_exactly_when_the_sequence_excludes_zero(shift):
+    seq, _ = _sequential_and_fixed(2_000, shift)
+
+    excludes_zero = seq.absolute_ci[0] > 0 or seq.absolute_ci[1] < 0
+    assert (seq.p_value < seq.alpha) == excludes_zero
