@@ -16,6 +16,7 @@ from data.store import StoreLockedError, StoreMissingError
 COMMAND_MODULES = (
     "commands.data",
     "commands.kpi",
+    "commands.experiment",
     "commands.retrain",
 )
 

@@ -159,9 +159,12 @@ class OfflineOnlinePoint:
 
 
 def window_end(spec: ExperimentSpec, as_of: dt.datetime | None) -> dt.datetime:
-    """The spec's end or `as_of`, whichever is earlier (naive UTC)."""
+    """The spec's end or `as_of` (default: now), whichever is earlier, naive UTC.
+
+    Defaulting to now keeps a running experiment from being read as if its planned end had come.
+    """
     if as_of is None:
-        return spec.end
+        as_of = dt.datetime.now(dt.UTC)
     if as_of.tzinfo is not None:
         as_of = as_of.astimezone(dt.UTC).replace(tzinfo=None)
     return min(spec.end, as_of)
@@ -333,7 +336,7 @@ def analyze(
     as_of: dt.datetime | None = None,
     version: int = 0,
 ) -> ExperimentAnalysis:
-    """Analyse `spec` on the store as of `as_of` (default: the spec's end)."""
+    """Analyse `spec` on the store as of `as_of` (default: now; never past the spec's end)."""
     until = window_end(spec, as_of)
     cells = fetch_statistics(settings, spec, until)
     exposure = fetch_exposure(settings, spec, until)

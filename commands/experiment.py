@@ -1,0 +1,162 @@
+"""`experiment define`, `history` and `analyze`: A/B tests from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+
+from commands.data import add_store_arguments, store_settings
+from data.experiment_store import (
+    UnknownExperimentError,
+    definition_history,
+    load_definition,
+    save_definition,
+)
+from experiments.analysis import ExperimentAnalysis, NoDataError, analysis_to_json, analyze
+from experiments.spec import SpecError, load_spec
+
+
+def parse_as_of(text: str) -> dt.datetime:
+    """An ISO date or timestamp (`2026-10-29`, `2026-10-29T00:00:00Z`) as naive UTC."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"--as-of {text!r} is not an ISO timestamp such as 2026-10-29T00:00:00Z"
+        ) from error
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def _define(args: argparse.Namespace) -> int:
+    try:
+        spec = load_spec(args.spec)
+    except SpecError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    version = save_definition(store_settings(args), spec, reason=args.reason)
+    print(f"Experiment {spec.id} stored as version {version}.")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    versions = definition_history(store_settings(args), args.experiment_id)
+    if not versions:
+        print(f"error: no experiment {args.experiment_id!r} is defined", file=sys.stderr)
+        return 1
+    for entry in versions:
+        spec = entry.spec
+        print(
+            f"v{entry.version}  {entry.defined_at:%Y-%m-%d %H:%M} UTC  {entry.defined_by}  "
+            f"{spec.start:%Y-%m-%d} to {spec.end:%Y-%m-%d}  {spec.method}  "
+            f"primary={spec.primary_metric.name}"
+        )
+    return 0
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:+.2f}%"
+
+
+def render_table(analysis: ExperimentAnalysis) -> str:
+    """The analysis as a plain-text report for a terminal."""
+    spec = analysis.spec
+    lines = [
+        f"{spec.id} (v{analysis.version}): {spec.name}",
+        f"as of {analysis.as_of:%Y-%m-%d %H:%M} UTC, {spec.method} method, alpha {spec.alpha:g}, "
+        f"{spec.correction} correction",
+        "units: "
+        + ", ".join(f"{name} {count:,}" for name, count in analysis.units.items())
+        + f"; excluded (several variants): {analysis.excluded_multiple_variants:,}",
+        f"sample ratio: p = {analysis.srm.p_value:.3g}"
+        + (" MISMATCH" if analysis.srm.mismatch else " ok"),
+        "",
+    ]
+    header = (
+        f"{'metric':<14}{'role':<10}{'variant':<12}{'control':>12}{'variant':>12}"
+        f"{'relative effect [CI]':>30}{'p':>9}{'adj. p':>9}{'P(win)':>8}  cuped"
+    )
+    lines += [header, "-" * len(header)]
+    roles = {metric.name: metric.role for metric in spec.metrics}
+    for c in analysis.comparisons:
+        interval = f"{_percent(c.relative_effect)} [{_percent(c.relative_ci[0])}, " + (
+            f"{_percent(c.relative_ci[1])}]"
+        )
+        lines.append(
+            f"{c.metric:<14}{roles[c.metric]:<10}{c.variant:<12}{c.control_mean:>12.5g}"
+            f"{c.variant_mean:>12.5g}{interval:>30}{c.p_value:>9.3g}"
+            f"{c.decisive_p_value:>9.3g}{c.chance_to_win:>8.1%}  {'yes' if c.cuped else 'no'}"
+        )
+    for g in analysis.guardrails:
+        lines.append(
+            f"guardrail {g.metric} ({g.variant}): {g.status}, worst case "
+            f"{_percent(g.worst_case_relative_effect)} against a {g.margin:.1%} margin"
+        )
+    lines += ["", f"decision: {analysis.recommendation}"]
+    lines += [f"  - {reason}" for reason in analysis.reasons]
+    lines += [f"warning: {warning}" for warning in analysis.warnings]
+    if analysis.segments:
+        lines.append(f"({len(analysis.segments)} segment rows; see --json)")
+    return "\n".join(lines)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    settings = store_settings(args)
+    try:
+        definition = load_definition(settings, args.experiment_id, args.version)
+        analysis = analyze(settings, definition.spec, args.as_of, definition.version)
+    except (UnknownExperimentError, NoDataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(analysis_to_json(analysis), ensure_ascii=False, indent=2))
+    else:
+        print(render_table(analysis))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `experiment define`, `experiment history` and `experiment analyze`."""
+    experiment = subparsers.add_parser("experiment", help="A/B tests: define and analyse")
+    actions = experiment.add_subparsers(dest="experiment_command", metavar="ACTION", required=True)
+
+    define = actions.add_parser(
+        "define",
+        help="store an experiment spec (TOML) as a new version",
+        description="Validate a TOML spec and store it; an existing id gets a new version, and "
+        "earlier versions stay in the history (and the audit log).",
+    )
+    add_store_arguments(define)
+    define.add_argument("--spec", required=True, metavar="FILE.toml", help="the experiment spec")
+    define.add_argument("--reason", help="why, for the audit log")
+    define.set_defaults(handler=_define)
+
+    history = actions.add_parser("history", help="every stored version of one experiment")
+    add_store_arguments(history)
+    history.add_argument("--id", required=True, dest="experiment_id", help="the experiment id")
+    history.set_defaults(handler=_history)
+
+    analyze_parser = actions.add_parser(
+        "analyze",
+        help="analyse an experiment: effects, intervals, SRM, guardrails, decision",
+        description="Everything is computed inside the store; only sums per variant come back. "
+        "Exit status 1 for an unknown experiment or no data in the window.",
+    )
+    add_store_arguments(analyze_parser)
+    analyze_parser.add_argument(
+        "--id", required=True, dest="experiment_id", help="the experiment id"
+    )
+    analyze_parser.add_argument(
+        "--as-of",
+        type=parse_as_of,
+        metavar="TIMESTAMP",
+        help="read the experiment as it was at this time (ISO, UTC; default: now, at most its end)",
+    )
+    analyze_parser.add_argument(
+        "--version", type=int, help="analyse this stored version of the definition (default latest)"
+    )
+    analyze_parser.add_argument("--json", action="store_true", help="print JSON")
+    analyze_parser.set_defaults(handler=_analyze)

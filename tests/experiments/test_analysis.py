@@ -1,0 +1,178 @@
+"""End to end from the store: SQL sums through the statistics agree with statsmodels."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from statsmodels.stats.weightstats import ttest_ind
+
+from data.experiment_store import fetch_exposure, fetch_statistics, load_definition
+from experiments.analysis import (
+    NoDataError,
+    analysis_to_json,
+    analyze,
+    analyze_cells,
+    cumulative_effects,
+    look_times,
+    model_links,
+    offline_online_points,
+)
+from tests.experiments.test_sql_fixtures import END, START, make_spec, random_experiment
+
+RTOL = 1e-8
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory):
+    return random_experiment(tmp_path_factory.mktemp("exp") / "s.duckdb", units=600, seed=11)
+
+
+def _by_metric(analysis):
+    return {c.metric: c for c in analysis.comparisons}
+
+
+def test_mean_metric_matches_statsmodels_welch_on_unit_level_values(experiment):
+    settings, truth = experiment
+    results = _by_metric(analyze(settings, make_spec(), END))
+    a, b = truth.revenue[truth.variant == "a"], truth.revenue[truth.variant == "b"]
+    statistic, p_value, dof = ttest_ind(b, a, usevar="unequal")
+    revenue = results["revenue"]
+    np.testing.assert_allclose(
+        [revenue.absolute_effect, revenue.statistic, revenue.p_value, revenue.dof],
+        [b.mean() - a.mean(), statistic, p_value, dof],
+        rtol=RTOL,
+    )
+
+
+def test_proportion_effect_and_variance_follow_the_bernoulli_definition(experiment):
+    settings, truth = experiment
+    converted = _by_metric(analyze(settings, make_spec(), END))["converted"]
+    a, b = truth.converted[truth.variant == "a"], truth.converted[truth.variant == "b"]
+    std_error = np.sqrt(a.mean() * (1 - a.mean()) / len(a) + b.mean() * (1 - b.mean()) / len(b))
+    np.testing.assert_allclose(
+        [converted.absolute_effect, converted.absolute_std_error],
+        [b.mean() - a.mean(), std_error],
+        rtol=RTOL,
+    )
+
+
+def test_cuped_matches_pooled_ols_slope_then_welch_on_adjusted_unit_values(experiment):
+    settings, truth = experiment
+    revenue = _by_metric(analyze(settings, make_spec(cuped_days=14), END))["revenue"]
+    slope = sm.OLS(truth.revenue, sm.add_constant(truth.pre_revenue)).fit().params[1]
+    adjusted = truth.revenue - slope * (truth.pre_revenue - truth.pre_revenue.mean())
+    a, b = adjusted[truth.variant == "a"], adjusted[truth.variant == "b"]
+    statistic, p_value, _ = ttest_ind(b, a, usevar="unequal")
+    assert revenue.cuped
+    np.testing.assert_allclose(
+        [revenue.cuped_theta, revenue.absolute_effect, revenue.statistic, revenue.p_value],
+        [slope, b.mean() - a.mean(), statistic, p_value],
+        rtol=RTOL,
+    )
+    control_mean = truth.revenue[truth.variant == "a"].mean()
+    np.testing.assert_allclose(revenue.relative_effect, (b.mean() - a.mean()) / control_mean)
+
+
+def test_ratio_metric_is_the_ratio_of_sums_per_arm(experiment):
+    settings, truth = experiment
+    ctr = _by_metric(analyze(settings, make_spec(), END))["ctr"]
+    mask = truth.variant == "b"
+    np.testing.assert_allclose(
+        ctr.variant_mean, truth.clicks[mask].sum() / truth.impressions[mask].sum(), rtol=RTOL
+    )
+
+
+def test_swapping_control_and_treatment_flips_the_absolute_effect(experiment):
+    settings, _ = experiment
+    forward = _by_metric(analyze(settings, make_spec(), END))
+    swapped = _by_metric(analyze(settings, make_spec(control="b"), END))
+    for name in ("ctr", "revenue", "converted"):
+        assert swapped[name].absolute_effect == pytest.approx(-forward[name].absolute_effect)
+        assert swapped[name].p_value == pytest.approx(forward[name].p_value)
+
+
+def test_raw_and_corrected_p_values_are_both_reported(experiment):
+    settings, _ = experiment
+    analysis = analyze(settings, make_spec(correction="holm"), END)
+    raw = sorted(c.p_value for c in analysis.comparisons)
+    assert all(c.adjusted_p_value >= c.p_value for c in analysis.comparisons)
+    assert min(c.adjusted_p_value for c in analysis.comparisons) == pytest.approx(
+        min(1.0, raw[0] * len(raw))
+    )
+
+
+def test_segment_rows_cover_each_value_and_their_units_add_up(experiment):
+    settings, _ = experiment
+    analysis = analyze(settings, make_spec(segments=["device"]), END)
+    ctr_rows = [s for s in analysis.segments if s.comparison.metric == "ctr"]
+    assert {s.value for s in ctr_rows} == {"mobile", "desktop", "tablet"}
+    assert sum(s.comparison.n_variant for s in ctr_rows) == analysis.units["b"]
+    document = analysis_to_json(analysis)
+    segment_rows = [r for r in document["results"] if r["segment"] is not None]
+    assert {r["segment"]["column"] for r in segment_rows} == {"device"}
+
+
+def test_no_units_in_the_window_is_refused_with_a_message(experiment):
+    settings, _ = experiment
+    with pytest.raises(NoDataError, match="no units assigned before 2026-09-01"):
+        analyze(settings, make_spec(), dt.datetime(2026, 9, 1))
+
+
+def test_a_fixed_experiment_before_its_end_keeps_running(experiment):
+    settings, _ = experiment
+    analysis = analyze(settings, make_spec(), START + dt.timedelta(days=10))
+    assert not analysis.planned_duration_reached
+    assert analysis.recommendation == "keep_running"
+
+
+def test_a_planned_mismatch_in_allocation_is_flagged_as_srm(experiment):
+    settings, _ = experiment
+    spec = make_spec(variants={"a": 0.8, "b": 0.2})
+    analysis = analyze(settings, spec, END)
+    assert analysis.srm.mismatch and analysis.recommendation == "dont_ship"
+
+
+def test_looks_are_daily_bounded_in_number_and_end_at_the_window_end():
+    spec = make_spec()
+    looks = look_times(spec, END, max_looks=14)
+    assert len(looks) == 14 and looks[-1] == END
+    assert looks == sorted(set(looks))
+    assert look_times(spec, START + dt.timedelta(days=3)) == [
+        START + dt.timedelta(days=1),
+        START + dt.timedelta(days=2),
+        START + dt.timedelta(days=3),
+    ]
+
+
+def test_the_last_cumulative_look_equals_the_headline_result(experiment):
+    settings, _ = experiment
+    spec = make_spec()
+    points = cumulative_effects(settings, spec, END)
+    headline = _by_metric(analyze(settings, spec, END))["ctr"]
+    assert points[-1].as_of == END
+    assert points[-1].comparison.relative_effect == pytest.approx(headline.relative_effect)
+    assert points[-1].comparison.p_value == pytest.approx(headline.p_value)
+
+
+def test_analysis_from_sums_equals_analysis_from_the_store(experiment):
+    settings, _ = experiment
+    spec = make_spec()
+    cells = fetch_statistics(settings, spec, END)
+    exposure = fetch_exposure(settings, spec, END)
+    assert analyze_cells(spec, cells, exposure, END) == analyze(settings, spec, END)
+
+
+def test_demo_experiments_are_defined_and_analysed(demo_settings):
+    aa = analyze(demo_settings, load_definition(demo_settings, "aa-homepage").spec)
+    assert aa.recommendation == "no_effect" and not aa.srm.mismatch
+    rec = load_definition(demo_settings, "rec-v3-vs-v2")
+    analysis = analyze(demo_settings, rec.spec, version=rec.version)
+    assert analysis.excluded_multiple_variants > 0
+    links = model_links(demo_settings, analysis)
+    assert {link.model_id for link in links} == {"recommender-v2", "recommender-v3"}
+    points = offline_online_points(links)
+    assert {p.offline_metric for p in points} >= {"auc"}
+    assert all(p.online_metric == "ctr" for p in points)
