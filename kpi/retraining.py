@@ -11,7 +11,11 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from kpi import economics
+from data import experiment_store
+from data.retrain_store import RetrainingPlan
+from data.store import StoreSettings
+from experiments import analysis
+from kpi import economics, service
 from kpi.economics import EconomicsInputs, Estimate, Reason, RetrainingEconomics
 from ui.format import format_date, format_money, format_number, format_percent
 from ui.i18n import translate
@@ -119,6 +123,89 @@ def assumed_uplift(relative: float, standard_error: float) -> UpliftEvidence:
     return UpliftEvidence(Estimate.from_standard_error(relative, standard_error), "assumed")
 
 
+def kpi_facts(detail: service.KpiDetail) -> KpiFacts:
+    """The facts of a KPI's status; refuses a KPI without a value per day or a decay trend."""
+    status = detail.status
+    if status.value_per_day is None:
+        raise RetrainingInputError(
+            f"KPI '{status.kpi_id}' has no value per day as of {status.as_of} (no data in its "
+            "window, or no value model)"
+        )
+    if status.trend is None or status.decay_per_day is None or not status.trend.level_at_end:
+        raise RetrainingInputError(
+            f"KPI '{status.kpi_id}' has no decay trend as of {status.as_of}: its live model "
+            f"{status.model_id} has too few days for a trend fit"
+        )
+    # The same pricing as the status's decay: the trend's relative change per day at today's value.
+    sign = -1.0 if status.direction == "increase" else 1.0
+    scale = sign / status.trend.level_at_end * status.value_per_day
+    ends = sorted(scale * edge / 30 for edge in status.trend.per_30_days_ci)
+    return KpiFacts(
+        kpi_id=status.kpi_id,
+        name=status.name,
+        version=status.version,
+        rationale=detail.spec.rationale,
+        owner=status.owner,
+        as_of=status.as_of,
+        status=status.status,
+        model_id=status.model_id,
+        currency=status.currency,
+        value_per_day=status.value_per_day,
+        decay_per_day=Estimate(status.decay_per_day, ends[0], ends[1]),
+        value_lost_to_date=status.value_lost_to_date,
+        warning_date=status.forecast_warning.date if status.forecast_warning else None,
+        exit_date=status.forecast_exit.date if status.forecast_exit else None,
+    )
+
+
+def experiment_uplift(
+    settings: StoreSettings, experiment_id: str, metric: str, as_of: dt.date
+) -> UpliftEvidence:
+    """The relative effect of an experiment's first treatment on `metric`, data up to `as_of`.
+
+    The 95% interval is rebuilt from the effect's standard error, so a sequential test's wider
+    always-valid interval does not widen the economics. For a lower-is-better metric the sign
+    is turned, so a positive uplift is always an improvement.
+    """
+    definition = experiment_store.load_definition(settings, experiment_id)
+    spec = definition.spec
+    names = [m.name for m in spec.metrics]
+    if metric not in names:
+        raise RetrainingInputError(
+            f"Experiment '{experiment_id}' has no metric '{metric}' (it has: {', '.join(names)})"
+        )
+    end_of_day = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    try:
+        result = analysis.analyze(settings, spec, end_of_day, definition.version)
+    except (analysis.NoDataError, ValueError) as error:
+        raise RetrainingInputError(
+            f"Experiment '{experiment_id}' gives no effect on '{metric}': {error}"
+        ) from error
+    comparisons = [c for c in result.comparisons if c.metric == metric]
+    if not comparisons:
+        raise RetrainingInputError(
+            f"Experiment '{experiment_id}' gives no effect on '{metric}' as of {as_of}: "
+            + "; ".join(result.warnings)
+        )
+    comparison = comparisons[0]
+    sign = -1.0 if comparison.direction == "decrease" else 1.0
+    models = spec.model_for
+    return UpliftEvidence(
+        uplift=Estimate.from_standard_error(
+            sign * comparison.relative_effect, comparison.relative_std_error
+        ),
+        source=f"experiment:{experiment_id}",
+        experiment_id=experiment_id,
+        metric=metric,
+        control=models.get(comparison.control, comparison.control),
+        variant=models.get(comparison.variant, comparison.variant),
+        n_units=comparison.n_control + comparison.n_variant,
+        p_value=comparison.p_value,
+        start=spec.start.date(),
+        end=(result.as_of - dt.timedelta(microseconds=1)).date(),
+    )
+
+
 def economics_inputs(
     kpi: KpiFacts,
     evidence: UpliftEvidence,
@@ -168,8 +255,10 @@ def reason_text(reason: Reason, case: RetrainingCase, lang: str) -> str:
     values.update({k: format_money(v, currency, lang) for k, v in reason.amounts.items()})
     values.update({k: format_percent(v, lang, digits=1) for k, v in reason.shares.items()})
     for key, days in reason.days.items():
-        is_date = key.endswith("_day")
-        values[key] = format_date(case.day(days), lang) if is_date else format_number(days, lang, 1)
+        if key.endswith("_day"):
+            values[key] = format_date(case.day(days), lang)
+        else:
+            values[key] = format_number(days, lang, 0 if float(days).is_integer() else 1)
     return translate(lang, f"retrain.reason.{reason.code}", **values)
 
 
@@ -231,3 +320,80 @@ def case_to_json(case: RetrainingCase) -> dict[str, object]:
         "monte_carlo": {"draws": inputs.draws, "seed": inputs.seed},
         "plan": case.plan_id,
     }
+
+
+@dataclass(frozen=True)
+class CaseRequest:
+    """What a user asks to evaluate (the flags of `retrain evaluate`, or the page's fields).
+
+    Attributes:
+        kpi_id: the KPI.
+        cost: the full cost of one retraining (currency).
+        uplift_experiment: the experiment measuring the gain, with `uplift_metric`.
+        uplift_metric: the experiment's metric whose relative effect is the gain.
+        uplift: an assumed relative uplift, with `uplift_se`.
+        uplift_se: its standard error.
+        horizon_days: days the options are compared over.
+        discount_rate: annual discount rate.
+        fallback_value_per_day: value per day of the fallback, None if unknown.
+        as_of: the last day of data to use; None for the last day in the store.
+        plan_id: the stored plan the request comes from, if any.
+    """
+
+    kpi_id: str
+    cost: float
+    uplift_experiment: str | None = None
+    uplift_metric: str | None = None
+    uplift: float | None = None
+    uplift_se: float | None = None
+    horizon_days: int = economics.DEFAULT_HORIZON_DAYS
+    discount_rate: float = economics.DEFAULT_DISCOUNT_RATE
+    fallback_value_per_day: float | None = None
+    as_of: dt.date | None = None
+    plan_id: str | None = None
+
+
+def request_from_plan(plan: RetrainingPlan, as_of: dt.date | None = None) -> CaseRequest:
+    """The request a stored retraining plan stands for."""
+    return CaseRequest(
+        kpi_id=plan.kpi_id,
+        cost=plan.cost,
+        uplift_experiment=plan.uplift_experiment,
+        uplift_metric=plan.uplift_metric,
+        uplift=plan.uplift,
+        uplift_se=plan.uplift_se,
+        horizon_days=plan.horizon_days,
+        discount_rate=plan.discount_rate,
+        fallback_value_per_day=plan.fallback_value_per_day,
+        as_of=as_of,
+        plan_id=plan.plan_id,
+    )
+
+
+def evaluate_request(
+    settings: StoreSettings, request: CaseRequest
+) -> tuple[RetrainingCase, service.KpiDetail]:
+    """The retraining case of a request, and the KPI detail it was built on (for charts)."""
+    detail = service.kpi_detail(settings, request.kpi_id, request.as_of)
+    facts = kpi_facts(detail)
+    if request.uplift_experiment is not None and request.uplift_metric is not None:
+        evidence = experiment_uplift(
+            settings, request.uplift_experiment, request.uplift_metric, facts.as_of
+        )
+    elif request.uplift is not None and request.uplift_se is not None:
+        evidence = assumed_uplift(request.uplift, request.uplift_se)
+    else:
+        raise RetrainingInputError(
+            "give the expected gain: --uplift-experiment EXP with --uplift-metric NAME, "
+            "or --uplift REL with --uplift-se SE"
+        )
+    case = build_case(
+        facts,
+        evidence,
+        request.cost,
+        request.horizon_days,
+        request.discount_rate,
+        request.fallback_value_per_day,
+        request.plan_id,
+    )
+    return case, detail
