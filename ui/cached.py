@@ -12,8 +12,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from data import reads
+from data import kpi_store, reads
 from data.store import StoreSettings
+from kpi import service as kpi_service
+from kpi.spec import MetricAvailability
 
 TTL_SECONDS = 300
 
@@ -88,3 +90,43 @@ def table_preview(path: str, fingerprint: str, table: str, limit: int) -> pd.Dat
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def recent_audit(path: str, fingerprint: str, limit: int) -> pd.DataFrame:
     return reads.recent_audit(settings_from(path), limit)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def kpi_statuses(path: str, fingerprint: str) -> list[kpi_service.KpiStatus]:
+    return kpi_service.all_kpi_statuses(settings_from(path))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def kpi_detail(path: str, fingerprint: str, kpi_id: str) -> kpi_service.KpiDetail:
+    return kpi_service.kpi_detail(settings_from(path), kpi_id)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def kpi_definitions(path: str, fingerprint: str) -> list[kpi_store.KpiVersion]:
+    return kpi_store.latest_versions(settings_from(path))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def kpi_history(path: str, fingerprint: str, kpi_id: str) -> list[kpi_store.KpiVersion]:
+    return kpi_store.kpi_history(settings_from(path), kpi_id)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def kpi_decisions(path: str, fingerprint: str) -> list[kpi_store.Decision]:
+    return kpi_store.decisions(settings_from(path))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def kpi_evaluations(path: str, fingerprint: str, kpi_id: str) -> list[kpi_store.RecordedEvaluation]:
+    return kpi_store.recorded_evaluations(settings_from(path), kpi_id)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def kpi_deployments(path: str, fingerprint: str, family: str) -> list[kpi_store.Deployment]:
+    return kpi_store.deployments(settings_from(path), family)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def metric_availability(path: str, fingerprint: str) -> list[MetricAvailability]:
+    return kpi_store.metric_availability(settings_from(path))
