@@ -41,6 +41,8 @@ with st.sidebar.expander(translate(lang, "app.store"), expanded=False):
 # Each page is a file in pages/; titles follow the reader's language.
 PAGES = [
     st.Page("pages/overview.py", title=translate(lang, "overview.title"), icon=":material/dashboard:", default=True),
+    st.Page("pages/kpis.py", title=translate(lang, "kpi.page_title"), icon=":material/flag:"),
+    st.Page("pages/degradation.py", title=translate(lang, "kpi.degradation_title"), icon=":material/trending_down:"),
     st.Page("pages/data.py", title=translate(lang, "data.title"), icon=":material/database:"),
 ]
 

@@ -9,6 +9,7 @@ import streamlit as st
 from ui import cached
 from ui.context import page_context
 from ui.format import format_date, format_number
+from ui.kpi_cards import render_kpi_cards
 
 SPARKLINE_DAYS = 90
 
@@ -17,6 +18,8 @@ st.title(ctx.t("overview.title"))
 
 if cached.is_demo_store(ctx.path, ctx.fingerprint):
     st.info(ctx.t("overview.demo_notice"), icon=":material/info:")
+
+render_kpi_cards(ctx)
 
 
 def sparkline(frame: pd.DataFrame, x: str, name: str) -> go.Figure:

@@ -1,0 +1,251 @@
+"""Degradation: one KPI's daily series against its lines, its trend and forecast cone, the value
+lost so far, and beside it the model's offline metrics and the offline-to-online bridge."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui import cached
+from ui.context import page_context
+from ui.format import format_date, format_money, format_percent
+from ui.kpi_cards import forecast_sentence, format_metric, trend_arrow
+
+LINE_COLOURS = {"target": "#2e7d32", "warning": "#ef6c00", "exit": "#c62828"}
+
+ctx = page_context()
+st.title(ctx.t("kpi.degradation_title"))
+
+definitions = [
+    d
+    for d in cached.kpi_definitions(ctx.path, ctx.fingerprint)
+    if ctx.family is None or d.spec.family == ctx.family
+]
+if not definitions:
+    st.info(ctx.t("kpi.no_kpis"))
+    st.stop()
+
+kpi_id = st.selectbox(
+    ctx.t("kpi.choose"),
+    [d.spec.kpi_id for d in definitions],
+    format_func=lambda k: next(f"{d.spec.name} ({k})" for d in definitions if d.spec.kpi_id == k),
+    key="degradation_kpi",
+)
+detail = cached.kpi_detail(ctx.path, ctx.fingerprint, kpi_id)
+status = detail.status
+
+columns = st.columns(4)
+columns[0].metric(ctx.t("kpi.col.status"), ctx.t(f"kpi.status.{status.status}"))
+columns[1].metric(ctx.t("kpi.col.value"), format_metric(status.value, ctx.lang))
+columns[2].metric(
+    ctx.t("kpi.trend_per_30_days"),
+    f"{trend_arrow(status)} {format_metric(status.trend.per_30_days, ctx.lang)}"
+    if status.trend
+    else "–",
+)
+columns[3].metric(
+    ctx.t("kpi.value_lost"), format_money(status.value_lost_to_date, status.currency, ctx.lang)
+)
+st.caption(forecast_sentence(ctx, status))
+if status.version_note:
+    st.caption(ctx.t("kpi.version_note", version=status.version))
+
+
+def series_figure() -> go.Figure:
+    """Daily values, window estimate and band, agreed lines, deployments, steps, trend and cone."""
+    figure = go.Figure()
+    cone = detail.trend_line
+    if not cone.empty:
+        figure.add_trace(
+            go.Scatter(
+                x=cone["date"],
+                y=cone["high"],
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=cone["date"],
+                y=cone["low"],
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor="rgba(120,120,200,0.2)",
+                name=ctx.t("kpi.chart.cone"),
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=cone["date"],
+                y=cone["level"],
+                name=ctx.t("kpi.chart.trend"),
+                line={"dash": "dot", "color": "#3949ab"},
+            )
+        )
+    evaluated = pd.DataFrame(
+        [
+            (e.date, e.estimate, e.ci_low, e.ci_high)
+            for e in detail.evaluations
+            if e.estimate is not None
+        ],
+        columns=["date", "estimate", "low", "high"],
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=detail.series["date"],
+            y=detail.series["value"],
+            mode="markers",
+            marker={"size": 3, "color": "#9e9e9e"},
+            name=ctx.t("kpi.chart.daily"),
+        )
+    )
+    if not evaluated.empty:
+        figure.add_trace(
+            go.Scatter(
+                x=evaluated["date"],
+                y=evaluated["high"],
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=evaluated["date"],
+                y=evaluated["low"],
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor="rgba(0,0,0,0.15)",
+                name=ctx.t("kpi.chart.band"),
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=evaluated["date"],
+                y=evaluated["estimate"],
+                name=ctx.t("kpi.chart.window"),
+                line={"color": "#212121"},
+            )
+        )
+    for key, value in (
+        ("target", status.target),
+        ("warning", status.warning),
+        ("exit", status.exit),
+    ):
+        figure.add_hline(
+            y=value,
+            line={"color": LINE_COLOURS[key], "dash": "dash"},
+            annotation_text=ctx.t(f"kpi.line.{key}"),
+        )
+    for deployment in cached.kpi_deployments(ctx.path, ctx.fingerprint, status.family):
+        if deployment.stage == "production":
+            figure.add_vline(
+                x=pd.Timestamp(deployment.deployed_at).timestamp() * 1000,
+                line={"color": "#607d8b", "width": 1},
+                annotation_text=deployment.model_id,
+            )
+    for step in detail.steps:
+        figure.add_vline(
+            x=pd.Timestamp(step.date).timestamp() * 1000,
+            line={"color": "#8e24aa", "dash": "dot"},
+            annotation_text=ctx.t("kpi.chart.step"),
+        )
+    figure.update_layout(
+        title=ctx.t("kpi.chart.series_title", name=status.name),
+        xaxis_title=ctx.t("kpi.chart.date"),
+        yaxis_title=status.metric,
+        height=480,
+        legend={"orientation": "h"},
+        margin={"t": 60},
+    )
+    return figure
+
+
+def offline_figure() -> go.Figure:
+    """The family's offline metrics per model over time."""
+    figure = go.Figure()
+    for (model_id, metric), rows in detail.offline.groupby(["model_id", "metric"]):
+        figure.add_trace(
+            go.Scatter(
+                x=rows["evaluated_at"],
+                y=rows["value"],
+                mode="lines+markers",
+                marker={"size": 4},
+                name=f"{model_id} · {metric}",
+            )
+        )
+    figure.update_layout(
+        title=ctx.t("kpi.chart.offline_title"),
+        xaxis_title=ctx.t("kpi.chart.date"),
+        yaxis_title=ctx.t("kpi.chart.offline_value"),
+        height=320,
+        legend={"orientation": "h"},
+    )
+    return figure
+
+
+def bridge_figure() -> go.Figure:
+    """Weekly (offline, online) pairs per model and the fitted line."""
+    bridge = detail.bridge
+    figure = go.Figure()
+    for model_id, rows in bridge.pairs.groupby("model_id"):
+        figure.add_trace(
+            go.Scatter(
+                x=rows["offline_value"], y=rows["online_value"], mode="markers", name=model_id
+            )
+        )
+    if bridge.bridge is not None:
+        xs = pd.Series([bridge.pairs["offline_value"].min(), bridge.pairs["offline_value"].max()])
+        figure.add_trace(
+            go.Scatter(
+                x=xs,
+                y=bridge.bridge.intercept + bridge.bridge.slope * xs,
+                name=ctx.t("kpi.chart.bridge_fit"),
+                line={"color": "#212121"},
+            )
+        )
+    figure.update_layout(
+        title=ctx.t("kpi.chart.bridge_title"),
+        xaxis_title=bridge.offline_metric,
+        yaxis_title=bridge.online_metric,
+        height=320,
+        legend={"orientation": "h"},
+    )
+    return figure
+
+
+main, side = st.columns([3, 2])
+with main:
+    st.plotly_chart(series_figure(), width="stretch", key="degradation-series")
+    for step in detail.steps:
+        st.caption(
+            ctx.t(
+                "kpi.step_found",
+                date=format_date(step.date, ctx.lang),
+                size=format_percent(step.relative_size, ctx.lang, signed=True),
+            )
+        )
+with side:
+    if detail.offline.empty:
+        st.caption(ctx.t("kpi.no_offline"))
+    else:
+        st.plotly_chart(offline_figure(), width="stretch", key="degradation-offline")
+    if detail.bridge is not None and not detail.bridge.pairs.empty:
+        st.plotly_chart(bridge_figure(), width="stretch", key="degradation-bridge")
+        effect = detail.bridge.effect
+        if effect is not None:
+            st.caption(
+                ctx.t(
+                    "kpi.bridge_sentence",
+                    step=format_metric(effect.delta_offline, ctx.lang),
+                    offline=detail.bridge.offline_metric,
+                    change=format_percent(effect.relative_change, ctx.lang, signed=True),
+                    online=detail.bridge.online_metric,
+                    money=format_money(effect.value_per_month, status.currency, ctx.lang),
+                    level=format_percent(effect.confidence, ctx.lang, digits=0),
+                    low=format_money(effect.value_per_month_ci[0], status.currency, ctx.lang),
+                    high=format_money(effect.value_per_month_ci[1], status.currency, ctx.lang),
+                )
+            )

@@ -1,0 +1,258 @@
+"""KPIs: the agreed definitions with their version history, the editor, and the decision record."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from data import kpi_store
+from kpi.spec import DIRECTIONS, SOURCES, VALUE_KINDS, SpecError, spec_from_mapping, spec_to_mapping
+from ui import cached
+from ui.context import page_context
+from ui.format import format_date, format_timestamp
+from ui.kpi_cards import format_metric
+
+NEW_KPI = "__new__"
+
+ctx = page_context()
+st.title(ctx.t("kpi.page_title"))
+st.caption(ctx.t("kpi.page_intro"))
+
+definitions = cached.kpi_definitions(ctx.path, ctx.fingerprint)
+shown = [d for d in definitions if ctx.family is None or d.spec.family == ctx.family]
+
+st.subheader(ctx.t("kpi.definitions"))
+if shown:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ctx.t("kpi.col.id"): [d.spec.kpi_id for d in shown],
+                ctx.t("kpi.col.name"): [d.spec.name for d in shown],
+                ctx.t("kpi.col.family"): [d.spec.family for d in shown],
+                ctx.t("kpi.col.metric"): [d.spec.metric for d in shown],
+                ctx.t("kpi.col.direction"): [
+                    ctx.t(f"kpi.direction.{d.spec.direction}") for d in shown
+                ],
+                ctx.t("kpi.line.target"): [format_metric(d.spec.target, ctx.lang) for d in shown],
+                ctx.t("kpi.line.warning"): [format_metric(d.spec.warning, ctx.lang) for d in shown],
+                ctx.t("kpi.line.exit"): [
+                    format_metric(d.spec.exit_threshold, ctx.lang) for d in shown
+                ],
+                ctx.t("kpi.col.owner"): [d.spec.owner for d in shown],
+                ctx.t("kpi.col.version"): [d.version for d in shown],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.info(ctx.t("kpi.no_kpis"))
+
+ids = [d.spec.kpi_id for d in shown]
+chosen = st.selectbox(
+    ctx.t("kpi.choose"),
+    [*ids, NEW_KPI],
+    format_func=lambda k: ctx.t("kpi.new_kpi") if k == NEW_KPI else k,
+    key="kpi_chosen",
+)
+
+if chosen != NEW_KPI:
+    st.subheader(ctx.t("kpi.history", kpi_id=chosen))
+    history = cached.kpi_history(ctx.path, ctx.fingerprint, chosen)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ctx.t("kpi.col.version"): [v.version for v in history],
+                ctx.t("kpi.col.created_at"): [
+                    format_timestamp(v.created_at, ctx.lang) for v in history
+                ],
+                ctx.t("kpi.col.author"): [v.author for v in history],
+                ctx.t("kpi.line.target"): [format_metric(v.spec.target, ctx.lang) for v in history],
+                ctx.t("kpi.line.warning"): [
+                    format_metric(v.spec.warning, ctx.lang) for v in history
+                ],
+                ctx.t("kpi.line.exit"): [
+                    format_metric(v.spec.exit_threshold, ctx.lang) for v in history
+                ],
+                ctx.t("kpi.col.rationale"): [v.spec.rationale for v in history],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    evaluations = cached.kpi_evaluations(ctx.path, ctx.fingerprint, chosen)
+    if evaluations:
+        st.markdown(f"**{ctx.t('kpi.recorded_evaluations')}**")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    ctx.t("kpi.col.as_of"): [format_date(e.as_of, ctx.lang) for e in evaluations],
+                    ctx.t("kpi.col.version"): [e.version for e in evaluations],
+                    ctx.t("kpi.col.status"): [ctx.t(f"kpi.status.{e.status}") for e in evaluations],
+                    ctx.t("kpi.col.value"): [format_metric(e.value, ctx.lang) for e in evaluations],
+                    ctx.t("kpi.col.evaluated_by"): [e.evaluated_by for e in evaluations],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+st.subheader(ctx.t("kpi.editor"))
+current = (
+    spec_to_mapping(cached.kpi_history(ctx.path, ctx.fingerprint, chosen)[-1].spec)
+    if chosen != NEW_KPI
+    else None
+)
+families = sorted({a.family for a in cached.metric_availability(ctx.path, ctx.fingerprint)})
+
+
+def field(key: str, default: object) -> object:
+    """The current version's value of a key, or the default for a new KPI."""
+    return current.get(key, default) if current else default
+
+
+value_table = field("value", {}) or {}
+with st.form(f"kpi_editor_{chosen}"):
+    left, right = st.columns(2)
+    with left:
+        kpi_id = st.text_input(
+            ctx.t("kpi.field.id"), value=str(field("id", "")), disabled=current is not None
+        )
+        name = st.text_input(ctx.t("kpi.field.name"), value=str(field("name", "")))
+        family_default = field("family", "")
+        family = st.selectbox(
+            ctx.t("kpi.field.family"),
+            families,
+            index=families.index(family_default) if family_default in families else 0,
+        )
+        metric = st.text_input(ctx.t("kpi.field.metric"), value=str(field("metric", "")))
+        source = st.selectbox(
+            ctx.t("kpi.field.source"), SOURCES, index=SOURCES.index(field("source", "online"))
+        )
+        direction = st.selectbox(
+            ctx.t("kpi.field.direction"),
+            DIRECTIONS,
+            index=DIRECTIONS.index(field("direction", "increase")),
+            format_func=lambda d: ctx.t(f"kpi.direction.{d}"),
+        )
+        owner = st.text_input(ctx.t("kpi.field.owner"), value=str(field("owner", "")))
+    with right:
+        target = st.number_input(
+            ctx.t("kpi.line.target"), value=float(field("target", 0.0)), format="%g"
+        )
+        warning = st.number_input(
+            ctx.t("kpi.line.warning"), value=float(field("warning", 0.0)), format="%g"
+        )
+        exit_line = st.number_input(
+            ctx.t("kpi.line.exit"), value=float(field("exit", 0.0)), format="%g"
+        )
+        window_days = st.number_input(
+            ctx.t("kpi.field.window_days"), min_value=1, value=int(field("window_days", 7))
+        )
+        persistence = st.number_input(
+            ctx.t("kpi.field.persistence"), min_value=1, value=int(field("persistence", 3))
+        )
+        confidence = st.number_input(
+            ctx.t("kpi.field.confidence"),
+            min_value=0.5,
+            max_value=0.999,
+            value=float(field("confidence", 0.95)),
+        )
+    kind = st.selectbox(
+        ctx.t("kpi.field.value_kind"),
+        VALUE_KINDS,
+        index=VALUE_KINDS.index(value_table.get("kind", "per_unit")),
+    )
+    currency = st.text_input(
+        ctx.t("kpi.field.currency"), value=str(value_table.get("currency", "JPY"))
+    )
+    parameters = st.text_input(
+        ctx.t("kpi.field.value_parameters"),
+        value=", ".join(
+            f"{k} = {v}" for k, v in value_table.items() if k not in ("kind", "currency")
+        ),
+        help=ctx.t("kpi.field.value_parameters_help"),
+    )
+    rationale = st.text_area(
+        ctx.t("kpi.field.rationale"), value="", help=ctx.t("kpi.field.rationale_help")
+    )
+    author = st.text_input(ctx.t("kpi.field.author"), value="")
+    submitted = st.form_submit_button(ctx.t("kpi.save"), type="primary")
+
+
+def parsed_parameters(text: str) -> dict[str, object]:
+    """`unit_value = 1200, offline_metric = auc` as a mapping (numbers where they parse)."""
+    parameters: dict[str, object] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, _, raw = part.partition("=")
+        raw = raw.strip().strip('"')
+        try:
+            parameters[key.strip()] = float(raw)
+        except ValueError:
+            parameters[key.strip()] = raw
+    return parameters
+
+
+if submitted:
+    mapping = {
+        "id": kpi_id.strip(), "name": name, "family": family, "metric": metric.strip(),
+        "source": source, "direction": direction, "target": target, "warning": warning,
+        "exit": exit_line, "window_days": int(window_days), "persistence": int(persistence),
+        "confidence": confidence, "owner": owner, "rationale": rationale or field("rationale", ""),
+        "value": {"kind": kind, "currency": currency.strip(), **parsed_parameters(parameters)},
+    }  # fmt: skip
+    try:
+        spec = spec_from_mapping(mapping, "<editor>")
+        outcome = kpi_store.define_kpi(ctx.settings, spec, author.strip() or None, "<editor>")
+    except SpecError as error:
+        st.error(error.describe(ctx.lang))
+    else:
+        cached.clear_after_write()
+        if outcome.created:
+            st.success(ctx.t("kpi.saved", kpi_id=outcome.kpi_id, version=outcome.version))
+        else:
+            st.info(ctx.t("kpi.unchanged", kpi_id=outcome.kpi_id, version=outcome.version))
+
+st.subheader(ctx.t("kpi.decisions"))
+decisions = [d for d in cached.kpi_decisions(ctx.path, ctx.fingerprint) if d.kpi_id in ids]
+if decisions:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ctx.t("kpi.col.decided_at"): [
+                    format_timestamp(d.decided_at, ctx.lang) for d in decisions
+                ],
+                ctx.t("kpi.col.id"): [d.kpi_id for d in decisions],
+                ctx.t("kpi.col.version"): [d.version for d in decisions],
+                ctx.t("kpi.col.decision"): [ctx.t(f"kpi.decision.{d.decision}") for d in decisions],
+                ctx.t("kpi.col.decided_by"): [d.decided_by for d in decisions],
+                ctx.t("kpi.col.reason"): [d.reason for d in decisions],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.caption(ctx.t("kpi.no_decisions"))
+
+if chosen != NEW_KPI:
+    with st.form(f"kpi_decision_{chosen}"):
+        decision = st.radio(
+            ctx.t("kpi.col.decision"),
+            kpi_store.DECISIONS,
+            horizontal=True,
+            format_func=lambda d: ctx.t(f"kpi.decision.{d}"),
+        )
+        decided_by = st.text_input(ctx.t("kpi.col.decided_by"))
+        reason = st.text_area(ctx.t("kpi.col.reason"))
+        record = st.form_submit_button(ctx.t("kpi.record_decision", kpi_id=chosen))
+    if record:
+        try:
+            kpi_store.record_decision(
+                ctx.settings, chosen, decision, reason, decided_by.strip() or None
+            )
+        except ValueError:
+            st.error(ctx.t("kpi.decision_needs_reason"))
+        else:
+            cached.clear_after_write()
+            st.success(ctx.t("kpi.decision_recorded", kpi_id=chosen))

@@ -1,0 +1,87 @@
+"""The Overview KPI cards, the KPIs page and the Degradation page render on the demo store."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data import kpi_store
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.usefixtures("app_env")
+
+
+def run_page(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    if page != "pages/overview.py":
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def all_text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += (
+        [m.label for m in at.metric] + [t.value for t in at.title] + [s.value for s in at.subheader]
+    )
+    return "\n".join(str(p) for p in parts)
+
+
+def test_overview_shows_a_card_per_demo_kpi_with_status_and_forecast() -> None:
+    at = run_page("pages/overview.py")
+    text = all_text(at)
+    assert "KPIs and exit criteria" in text
+    for status in ("Healthy", "Warning", "Exit criterion met"):
+        assert status in text
+    assert "Exit threshold expected around" in text
+
+
+def test_kpis_page_lists_definitions_history_and_decisions() -> None:
+    at = run_page("pages/kpis.py")
+    assert at.title[0].value == "KPIs"
+    frames = [frame.value for frame in at.dataframe]
+    ids = set(frames[0]["ID"])
+    assert {"rec-ctr", "rec-latency", "rec-revenue-per-session", "fraud-cost"} <= ids
+    assert any("Reason" in frame.columns for frame in frames)
+
+
+def test_editor_refuses_warning_outside_the_lines_and_names_the_key(app_env) -> None:
+    at = run_page("pages/kpis.py")
+    at.selectbox(key="kpi_chosen").set_value("rec-ctr").run()
+    at.number_input[1].set_value(0.06)
+    at.text_area[0].input("Trying a stricter warning")
+    at.button[0].click().run()
+    assert at.error and "warning" in at.error[0].value
+    assert len(kpi_store.kpi_history(app_env, "rec-ctr")) == 1
+
+
+def test_editor_moving_exit_with_a_rationale_stores_version_two(app_env) -> None:
+    at = run_page("pages/kpis.py")
+    at.selectbox(key="kpi_chosen").set_value("rec-ctr").run()
+    at.number_input[2].set_value(0.039)
+    at.text_area[0].input("Owner accepted a lower floor until the retrain")
+    at.button[0].click().run()
+    assert not at.error
+    history = kpi_store.kpi_history(app_env, "rec-ctr")
+    assert [v.version for v in history] == [1, 2] and history[1].spec.exit_threshold == 0.039
+
+
+def test_degradation_page_shows_series_offline_and_bridge() -> None:
+    at = run_page("pages/degradation.py")
+    at.selectbox(key="degradation_kpi").set_value("rec-ctr").run()
+    assert not at.exception
+    text = all_text(at)
+    assert "Value lost to date" in text and "Trend per 30 days" in text
+    assert "expected around" in text
+
+
+def test_pages_render_in_japanese() -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["lang"] = "ja"
+    at.run()
+    at.switch_page("pages/kpis.py")
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "KPI"

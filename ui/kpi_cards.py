@@ -1,0 +1,111 @@
+"""KPI cards for the Overview page: status, value against the agreed lines, money, forecast."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from kpi.degradation import Crossing
+from kpi.service import KpiStatus
+from ui import cached
+from ui.context import PageContext
+from ui.format import format_date, format_money, format_number
+
+STATUS_COLOURS = {"healthy": "green", "warning": "orange", "exit": "red", "no_data": "gray"}
+
+
+def format_metric(value: float | None, lang: str) -> str:
+    """A KPI value with the digits its magnitude needs (0.0457, 3.21, 187.9)."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    magnitude = abs(value)
+    digits = 4 if magnitude < 1 else 2 if magnitude < 10 else 1
+    return format_number(value, lang, digits)
+
+
+def trend_arrow(status: KpiStatus) -> str:
+    """↗ / ↘ / → for a rising, falling or flat trend (flat: the interval holds zero)."""
+    if status.trend is None:
+        return "–"
+    low, high = status.trend.per_30_days_ci
+    if low <= 0 <= high:
+        return "→"
+    return "↗" if status.trend.per_30_days > 0 else "↘"
+
+
+def forecast_sentence(ctx: PageContext, status: KpiStatus) -> str:
+    """One sentence: the next line the trend is expected to cross, and when."""
+    if status.forecast_exit is not None:
+        return _crossing_sentence(ctx, "exit", status.forecast_exit)
+    if status.forecast_warning is not None:
+        return _crossing_sentence(ctx, "warning", status.forecast_warning)
+    if status.status == "exit":
+        return ctx.t("kpi.forecast.exit_met")
+    return ctx.t("kpi.forecast.none")
+
+
+def _crossing_sentence(ctx: PageContext, line_key: str, crossing: Crossing) -> str:
+    line = ctx.t(f"kpi.line.{line_key}")
+    if crossing.latest is None:
+        return ctx.t(
+            "kpi.forecast.open_ended",
+            line=line,
+            date=format_date(crossing.date, ctx.lang),
+            low=format_date(crossing.earliest, ctx.lang),
+        )
+    return ctx.t(
+        "kpi.forecast.crossing",
+        line=line,
+        date=format_date(crossing.date, ctx.lang),
+        low=format_date(crossing.earliest, ctx.lang),
+        high=format_date(crossing.latest, ctx.lang),
+    )
+
+
+def render_kpi_card(ctx: PageContext, status: KpiStatus) -> None:
+    """One bordered card for one KPI."""
+    with st.container(border=True):
+        colour = STATUS_COLOURS[status.status]
+        label = ctx.t(f"kpi.status.{status.status}")
+        st.markdown(f"**{status.name}** :{colour}-badge[{label}]")
+        delta = None if status.value is None else status.value - status.target
+        st.metric(
+            ctx.t("kpi.card.value_vs_target", target=format_metric(status.target, ctx.lang)),
+            format_metric(status.value, ctx.lang),
+            delta=format_metric(delta, ctx.lang) if delta is not None else None,
+            delta_color="normal" if status.direction == "increase" else "inverse",
+        )
+        st.caption(
+            ctx.t(
+                "kpi.card.lines",
+                target=format_metric(status.target, ctx.lang),
+                warning=format_metric(status.warning, ctx.lang),
+                exit=format_metric(status.exit, ctx.lang),
+            )
+        )
+        st.caption(
+            ctx.t(
+                "kpi.card.money",
+                per_day=format_money(status.value_per_day, status.currency, ctx.lang),
+                arrow=trend_arrow(status),
+            )
+        )
+        st.caption(forecast_sentence(ctx, status))
+
+
+def render_kpi_cards(ctx: PageContext) -> None:
+    """The KPI cards of the chosen family (all families when none is chosen), three a row."""
+    statuses = [
+        s
+        for s in cached.kpi_statuses(ctx.path, ctx.fingerprint)
+        if ctx.family is None or s.family == ctx.family
+    ]
+    st.subheader(ctx.t("kpi.cards_title"))
+    if not statuses:
+        st.caption(ctx.t("kpi.no_kpis"))
+        return
+    columns = st.columns(3)
+    for index, status in enumerate(statuses):
+        with columns[index % 3]:
+            render_kpi_card(ctx, status)
