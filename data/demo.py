@@ -107,7 +107,7 @@ def _models(end: dt.date) -> pd.DataFrame:
 
 def _weekly_pattern(days: pd.DatetimeIndex, amplitude: float) -> np.ndarray:
     """Weekends are busier and click more: a multiplicative day-of-week pattern."""
-    weekday = days.dayofweek.to_numpy()
+    weekday = days.day_of_week.to_numpy()
     return 1 + amplitude * np.where(weekday >= 5, 1.0, np.where(weekday == 4, 0.4, -0.3))
 
 
@@ -166,7 +166,7 @@ def _recommender_online(end: dt.date, rng: np.random.Generator) -> tuple[pd.Data
     ]
     online = pd.concat(frames, ignore_index=True)
 
-    weeks = days[days.dayofweek == 0]
+    weeks = days[days.day_of_week == 0]
     offline_rows = []
     for week in weeks:
         index = days.get_loc(week)
@@ -214,7 +214,7 @@ def _fraud_online(end: dt.date, rng: np.random.Generator) -> tuple[pd.DataFrame,
     frames.append(_metric_frame(days, model, "recall", tp / np.maximum(positives, 1),
                                 positives, None))
     online = pd.concat(frames, ignore_index=True)
-    weeks = days[days.dayofweek == 0]
+    weeks = days[days.day_of_week == 0]
     offline_rows = []
     for week in weeks:
         index = days.get_loc(week)

@@ -1,0 +1,68 @@
+"""The app shell, Overview and Data pages render from a real small demo store (Streamlit AppTest)."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data.store import StoreSettings
+from tests.conftest import ROOT
+from ui.i18n import translate
+
+TIMEOUT_S = 90
+
+
+def run_page(page: str | None = None, lang: str = "en", family: str | None = None) -> AppTest:
+    """Run the app (and switch to `page`) with the sidebar choices made up front.
+
+    AppTest drops the entry script's widgets from its element tree after a rerun under
+    st.navigation, so sidebar choices are set in session state before the first run.
+    """
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
+    app.session_state["lang"] = lang
+    if family:
+        app.session_state["family"] = family
+    app.run()
+    if page:
+        app.switch_page(page)
+        app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_overview_shows_each_live_model_with_metrics(app_env: StoreSettings) -> None:
+    app = run_page()
+    subheaders = [s.value for s in app.subheader]
+    assert "recommender: recommender-v2" in subheaders
+    assert "fraud: fraud-v2" in subheaders
+    metric_labels = {m.label for m in app.metric}
+    assert {"ctr", "auc", "ndcg_at_10", "recall", "latency_p95_ms"} <= metric_labels
+
+
+def test_overview_says_it_is_showing_demo_data(app_env: StoreSettings) -> None:
+    app = run_page()
+    assert any("demo data" in info.value for info in app.info)
+
+
+def test_family_filter_limits_the_overview(app_env: StoreSettings) -> None:
+    app = run_page(family="fraud")
+    subheaders = [s.value for s in app.subheader]
+    assert "fraud: fraud-v2" in subheaders
+    assert not any("recommender" in s for s in subheaders)
+
+
+def test_data_page_lists_tables_with_counts_and_the_upload_form(app_env: StoreSettings) -> None:
+    app = run_page("pages/data.py")
+    summaries = app.dataframe[0].value
+    counts = dict(zip(summaries.iloc[:, 0], summaries.iloc[:, 1], strict=True))
+    assert counts["models"] == 5
+    assert counts["events"] > 100_000
+    assert app.selectbox(key="upload-kind").options[0] == "models"
+    assert app.button[0].label == translate("en", "data.load") or any(
+        b.label == translate("en", "data.load") for b in app.button)
+
+
+@pytest.mark.parametrize("page", [None, "pages/data.py"])
+def test_shell_pages_render_in_japanese(app_env: StoreSettings, page: str | None) -> None:
+    app = run_page(page, lang="ja")
+    assert app.title[0].value in (translate("ja", "overview.title"), translate("ja", "data.title"))

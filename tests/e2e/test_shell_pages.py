@@ -1,0 +1,66 @@
+"""The dashboard in real Chromium: the Overview draws its charts; the Data page loads files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.e2e.conftest import RunningApp, screenshot, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def test_overview_draws_its_charts(served_app: RunningApp, page) -> None:
+    page.goto(served_app.url)
+    wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    assert page.locator(".js-plotly-plot").count() >= 8
+    assert page.get_by_text("recommender: recommender-v2").count() == 1
+    screenshot(page, "overview")
+
+
+def _upload(page, served_app: RunningApp, kind: str, file: Path) -> None:
+    page.goto(f"{served_app.url}/data")
+    wait_for_app(page)
+    form = page.locator("[data-testid='stForm']")
+    form.locator("[data-testid='stSelectbox']").first.click()
+    page.get_by_role("option", name=kind, exact=True).click()
+    form.locator("input[type='file']").set_input_files(str(file))
+    page.wait_for_timeout(800)
+    form.get_by_role("button", name="Check and load").click()
+
+
+def _events(db_path: Path) -> int:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute("SELECT count(*) FROM events").fetchone()[0]
+
+
+def test_bad_csv_upload_names_line_and_column_and_changes_nothing(
+        served_app: RunningApp, page, tmp_path: Path) -> None:
+    bad = tmp_path / "bad_events.csv"
+    bad.write_text("unit_id,event,value,ts\nu1,click,1,2026-11-01 10:00:00\n"
+                   "u2,click,abc,2026-11-01 10:00:05\n", encoding="utf-8")
+    before = _events(served_app.db_path)
+    _upload(page, served_app, "events", bad)
+    alert = page.locator("[data-testid='stAlert']").filter(has_text="bad_events.csv")
+    alert.wait_for(timeout=60_000)
+    text = alert.inner_text()
+    assert "line 3" in text and "column value" in text and "abc" in text
+    screenshot(page, "data-upload-refused")
+    assert _events(served_app.db_path) == before
+
+
+def test_good_csv_upload_changes_the_row_counts(served_app: RunningApp, page,
+                                                tmp_path: Path) -> None:
+    good = tmp_path / "good_events.csv"
+    good.write_text("unit_id,event,value,ts\n" + "".join(
+        f"e2e-{i},click,1,2026-11-02 10:00:{i:02d}\n" for i in range(7)), encoding="utf-8")
+    before = _events(served_app.db_path)
+    _upload(page, served_app, "events", good)
+    page.get_by_text("7 new, 0 already present").wait_for(timeout=60_000)
+    assert _events(served_app.db_path) == before + 7
+    table = page.locator("[data-testid='stDataFrame']").first
+    table.wait_for()
+    screenshot(page, "data-upload-loaded")
