@@ -84,6 +84,10 @@ def deseasonalise(daily: pd.DataFrame, period: int = 7) -> pd.Series:
     outage day or a step from bending the weekday effects.
     """
     series = _series(daily, period)
+    return pd.Series(_deseasonalised(series), index=series.dates, name="deseasonalised")
+
+
+def _deseasonalised(series: _Series) -> np.ndarray:
     design = np.column_stack([np.ones_like(series.days), series.days])
     coefficients, *_ = np.linalg.lstsq(design, series.values, rcond=None)
     residuals = series.values - design @ coefficients
@@ -93,7 +97,7 @@ def deseasonalise(daily: pd.DataFrame, period: int = 7) -> pd.Series:
     }
     centre = float(np.mean(list(effects.values())))
     seasonal = np.array([effects[level] - centre for level in series.phase])
-    return pd.Series(series.values - seasonal, index=series.dates, name="deseasonalised")
+    return series.values - seasonal
 
 
 def _clipped(values: np.ndarray, scale: float, limit: float = 3.0) -> np.ndarray:
@@ -193,11 +197,22 @@ def detect_steps(
         penalty: threshold for the statistic; defaults to 3 log(days), a conservative BIC.
         max_steps: most steps reported.
     """
-    series = _series(daily, period)
+    return _detect_steps(
+        _series(daily, period), min_segment_days, min_relative_size, penalty, max_steps
+    )
+
+
+def _detect_steps(
+    series: _Series,
+    min_segment_days: int = 14,
+    min_relative_size: float = 0.03,
+    penalty: float | None = None,
+    max_steps: int = 5,
+) -> list[StepChange]:
     size = len(series.values)
     if size < 2 * min_segment_days:
         return []
-    deseasonalised = deseasonalise(daily, period).to_numpy()
+    deseasonalised = _deseasonalised(series)
     scale = _robust_scale(deseasonalised)
     values = _clipped(deseasonalised, scale) if scale > 0 else deseasonalised
     threshold = 3 * math.log(size) if penalty is None else penalty
@@ -335,7 +350,7 @@ def fit_trend(
             f"a trend needs at least {MIN_TREND_DAYS} days of data, got {len(series.values)}"
         )
     if steps is None:
-        steps = detect_steps(daily, period)
+        steps = _detect_steps(series)
     first, last = series.dates[0].date(), series.dates[-1].date()
     used_steps = tuple(step for step in steps if first < step.date <= last)
     offsets = series.days - series.days[-1]
