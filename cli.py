@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "commands.kpi",
     "commands.experiment",
     "commands.retrain",
+    "commands.report",
 )
 
 EPILOG = """\
