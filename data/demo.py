@@ -70,6 +70,7 @@ ProgressReport = Callable[[str, float], None]
 DEFINITION_STEPS: tuple[str, ...] = (
     "data.experiment_store:define_demo_experiments",
     "data.demo_kpis:define_demo_kpis",
+    "data.retrain_store:define_demo_retraining",
 )
 
 

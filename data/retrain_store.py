@@ -290,3 +290,23 @@ def decision_evidence(settings: StoreSettings, decision_id: int) -> DecisionEvid
     if row is None:
         return None
     return DecisionEvidence(*row[:6], json.loads(row[6]), row[7])
+
+
+DEMO_PLAN = RetrainingPlan(
+    plan_id="rec-ctr-retrain",
+    kpi_id="rec-ctr",
+    name="Retrain the recommender on recent clicks (v3)",
+    person_days=20,
+    day_rate=80_000,
+    compute_cost=400_000,
+    release_cost=600_000,
+    uplift_experiment="rec-v3-vs-v2",
+    uplift_metric="ctr",
+    fallback_value_per_day=1_800_000,
+    notes="Evidence: the v3 challenger's A/B test against v2. Fallback: popular-items rules.",
+)
+
+
+def define_demo_retraining(settings: StoreSettings) -> None:
+    """The demo's retraining plan: retrain the recommender, with the v3 experiment as evidence."""
+    save_plan(settings, DEMO_PLAN, author="demo")
