@@ -33,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every command group registered."""
     parser = argparse.ArgumentParser(
         prog="python cli.py",
-        description="Yardstick: what an ML model in production is worth, and whether the next move pays.",
+        description=(
+            "Yardstick: what an ML model in production is worth, and whether the next move pays."
+        ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -46,8 +46,6 @@ def generate(rows: int, workdir: Path) -> dict[str, Path]:
     return files
 
 
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -55,8 +53,10 @@ def main() -> None:
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     files = generate(args.rows, args.workdir)
-    print(f"| format | bare DuckDB load (s) | yardstick ingest (s) | ratio | peak MB bare | "
-          f"peak MB ingest |")
+    print(
+        "| format | bare DuckDB load (s) | yardstick ingest (s) | ratio | peak MB bare | "
+        "peak MB ingest |"
+    )
     print("|---|---|---|---|---|---|")
     for fmt, path in files.items():
         # Fresh process per measurement: ru_maxrss of children is a running maximum, so run the
@@ -64,21 +64,33 @@ def main() -> None:
         reader = "read_parquet" if fmt == "parquet" else "read_csv"
         results = {}
         for name, command in (
-            ("ingest", [sys.executable, "cli.py", "ingest", "--db", "{db}", "--kind", "events",
-                        str(path)]),
+            (
+                "ingest",
+                [sys.executable, "cli.py", "ingest", "--db", "{db}", "--kind", "events", str(path)],
+            ),
             ("bare", [sys.executable, "-c", _BARE.format(reader=reader), "{db}", str(path)]),
         ):
             db = args.workdir / f"{name}-{fmt}.duckdb"
             db.unlink(missing_ok=True)
             db.with_name(db.name + ".wal").unlink(missing_ok=True)
             measured = subprocess.run(
-                [sys.executable, "-m", "benchmarks.ingest_one", *[
-                    part.replace("{db}", str(db)) for part in command]],
-                cwd=ROOT, capture_output=True, text=True, check=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.ingest_one",
+                    *[part.replace("{db}", str(db)) for part in command],
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             results[name] = [float(x) for x in measured.stdout.split()[:2]]
         bare, ingest = results["bare"], results["ingest"]
-        print(f"| {fmt} | {bare[0]:.1f} | {ingest[0]:.1f} | {ingest[0] / bare[0]:.2f}x | "
-              f"{bare[1]:.0f} | {ingest[1]:.0f} |")
+        print(
+            f"| {fmt} | {bare[0]:.1f} | {ingest[0]:.1f} | {ingest[0] / bare[0]:.2f}x | "
+            f"{bare[1]:.0f} | {ingest[1]:.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""Run one command and print its wall seconds and peak memory (MB): `python -m benchmarks.ingest_one CMD...`."""
+"""Run one command; print its wall seconds and peak memory in MB.
+
+Usage: `python -m benchmarks.ingest_one CMD...`.
+"""
 
 from __future__ import annotations
 

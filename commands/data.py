@@ -14,15 +14,25 @@ from data.store import settings_for
 
 def add_store_arguments(parser: argparse.ArgumentParser) -> None:
     """--db, --memory-limit and --threads, shared by every command that touches the store."""
-    parser.add_argument("--db", metavar="PATH", help="store file (default: $YARDSTICK_DB, else "
-                        "data/yardstick.duckdb)")
-    parser.add_argument("--memory-limit", metavar="SIZE", help="DuckDB memory limit, e.g. 2GB "
-                        "(default: $YARDSTICK_MEMORY_LIMIT, else 1GB)")
-    parser.add_argument("--threads", type=int, metavar="N", help="DuckDB worker threads "
-                        "(default: $YARDSTICK_THREADS, else one per core)")
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="store file (default: $YARDSTICK_DB, else data/yardstick.duckdb)",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="DuckDB memory limit, e.g. 2GB (default: $YARDSTICK_MEMORY_LIMIT, else 1GB)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="DuckDB worker threads (default: $YARDSTICK_THREADS, else one per core)",
+    )
 
 
-def store_settings(args: argparse.Namespace):  # noqa: ANN201 - StoreSettings, kept import-light
+def store_settings(args: argparse.Namespace):
     """The store settings chosen by the common flags."""
     return settings_for(args.db, args.memory_limit, args.threads)
 
@@ -51,15 +61,23 @@ class _ProgressPrinter:
 def _run_ingest(args: argparse.Namespace) -> int:
     printer = _ProgressPrinter()
     try:
-        result = ingest_files(store_settings(args), args.kind, args.files, encoding=args.encoding,
-                              on_progress=printer, reason=args.reason)
+        result = ingest_files(
+            store_settings(args),
+            args.kind,
+            args.files,
+            encoding=args.encoding,
+            on_progress=printer,
+            reason=args.reason,
+        )
     except IngestError as error:
         printer.finish()
         print(f"error: {error.describe()}", file=sys.stderr)
         return 1
     printer.finish()
-    print(f"{result.kind}: {result.summary()} ({result.rows_read:,} rows read from "
-          f"{len(result.files)} file(s) in {result.seconds:.1f} s)")
+    print(
+        f"{result.kind}: {result.summary()} ({result.rows_read:,} rows read from "
+        f"{len(result.files)} file(s) in {result.seconds:.1f} s)"
+    )
     return 0
 
 
@@ -71,26 +89,31 @@ def _run_demo(args: argparse.Namespace) -> int:
         print(f"\r[{fraction:4.0%}] {step:<60}", end="", file=sys.stderr, flush=True)
 
     try:
-        summary = build_demo(settings, seed=args.seed, size=args.size, force=args.force,
-                             on_progress=report)
+        summary = build_demo(
+            settings, seed=args.seed, size=args.size, force=args.force, on_progress=report
+        )
     except DemoExistsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(file=sys.stderr)
     counts = ", ".join(f"{table} {rows:,}" for table, rows in summary.row_counts.items())
-    print(f"Demo store ({args.size}, seed {args.seed}) written to {settings.path} in "
-          f"{time.monotonic() - started:.1f} s: {counts}")
+    print(
+        f"Demo store ({args.size}, seed {args.seed}) written to {settings.path} in "
+        f"{time.monotonic() - started:.1f} s: {counts}"
+    )
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `demo` and `ingest`."""
     demo = subparsers.add_parser(
-        "demo", help="build the demo store (an online retailer's recommender and a fraud model)",
+        "demo",
+        help="build the demo store (an online retailer's recommender and a fraud model)",
         description="Build a deterministic demo store: ~18 months of a product recommender "
-                    "(v1, v2 live, challenger v3 in an A/B test) and a fraud classifier, ending "
-                    "yesterday. small builds in seconds (tests), medium in under a minute (the "
-                    "dashboard's first start), large has 100M+ events for benchmarks.")
+        "(v1, v2 live, challenger v3 in an A/B test) and a fraud classifier, ending "
+        "yesterday. small builds in seconds (tests), medium in under a minute (the "
+        "dashboard's first start), large has 100M+ events for benchmarks.",
+    )
     add_store_arguments(demo)
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument("--size", choices=DEMO_SIZES, default="medium", help="default medium")
@@ -98,22 +121,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.set_defaults(handler=_run_demo)
 
     ingest = subparsers.add_parser(
-        "ingest", help="load CSV or Parquet files into the store (validated, all or nothing)",
+        "ingest",
+        help="load CSV or Parquet files into the store (validated, all or nothing)",
         description="Load files of one kind. CSV (UTF-8, UTF-8 with BOM, or CP932 as Japanese "
-                    "Excel writes it, detected) and Parquet. Every file is checked before anything "
-                    "is written; one bad row refuses the whole command and names file, line and "
-                    "column. Loading the same rows again adds nothing; the same key with different "
-                    "values is an error.",
-        epilog="Columns by kind (* = required, [k] = part of the natural key):\n" + "\n".join(
-            f"  {name}: " + ", ".join(
-                f"{c.name}{'*' if c.required else ''}{' [k]' if c.key else ''}" for c in spec.columns)
+        "Excel writes it, detected) and Parquet. Every file is checked before anything "
+        "is written; one bad row refuses the whole command and names file, line and "
+        "column. Loading the same rows again adds nothing; the same key with different "
+        "values is an error.",
+        epilog="Columns by kind (* = required, [k] = part of the natural key):\n"
+        + "\n".join(
+            f"  {name}: "
+            + ", ".join(
+                f"{c.name}{'*' if c.required else ''}{' [k]' if c.key else ''}"
+                for c in spec.columns
+            )
             + ("; other columns are kept as segment attributes" if spec.extra_columns_as else "")
-            for name, spec in KINDS.items()),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+            for name, spec in KINDS.items()
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_store_arguments(ingest)
     ingest.add_argument("--kind", required=True, choices=list(KINDS), help="what the files hold")
-    ingest.add_argument("--encoding", help="CSV encoding, e.g. cp932 (default: detect UTF-8, "
-                        "UTF-8 with BOM or CP932)")
+    ingest.add_argument(
+        "--encoding",
+        help="CSV encoding, e.g. cp932 (default: detect UTF-8, UTF-8 with BOM or CP932)",
+    )
     ingest.add_argument("--reason", help="why, for the audit log")
     ingest.add_argument("files", nargs="+", metavar="FILE", help="CSV or Parquet files")
     ingest.set_defaults(handler=_run_ingest)

@@ -1,4 +1,4 @@
-"""The demo store: an online retailer's recommender and a fraud classifier, 18 months ending yesterday.
+"""The demo store: a retailer's recommender and a fraud classifier, 18 months ending yesterday.
 
 The story a stakeholder recognises: recommender v1 was replaced by v2 about a year ago, v2 decays
 a few percent a quarter and dropped at a catalogue change, and a challenger v3 has been in an A/B
@@ -91,19 +91,56 @@ def _models(end: dt.date) -> pd.DataFrame:
     v3_start = end - dt.timedelta(days=EXPERIMENT_DAYS - 1)
     fraud_v2_start = end - dt.timedelta(days=210)
     rows = [
-        ("recommender-v1", "recommender", "v1", at(start), at(v2_start),
-         "Collaborative filtering on purchase history", "production"),
-        ("recommender-v2", "recommender", "v2", at(v2_start), None,
-         "Two-tower retrieval with session features", "production"),
-        ("recommender-v3", "recommender", "v3", at(v3_start), None,
-         "Challenger: v2 retrained with the new catalogue; in A/B test rec-v3-vs-v2", "challenger"),
-        ("fraud-v1", "fraud", "v1", at(start), at(fraud_v2_start),
-         "Gradient-boosted trees on card transactions", "production"),
-        ("fraud-v2", "fraud", "v2", at(fraud_v2_start), None,
-         "v1 retrained on the last six months of labelled fraud", "production"),
+        (
+            "recommender-v1",
+            "recommender",
+            "v1",
+            at(start),
+            at(v2_start),
+            "Collaborative filtering on purchase history",
+            "production",
+        ),
+        (
+            "recommender-v2",
+            "recommender",
+            "v2",
+            at(v2_start),
+            None,
+            "Two-tower retrieval with session features",
+            "production",
+        ),
+        (
+            "recommender-v3",
+            "recommender",
+            "v3",
+            at(v3_start),
+            None,
+            "Challenger: v2 retrained with the new catalogue; in A/B test rec-v3-vs-v2",
+            "challenger",
+        ),
+        (
+            "fraud-v1",
+            "fraud",
+            "v1",
+            at(start),
+            at(fraud_v2_start),
+            "Gradient-boosted trees on card transactions",
+            "production",
+        ),
+        (
+            "fraud-v2",
+            "fraud",
+            "v2",
+            at(fraud_v2_start),
+            None,
+            "v1 retrained on the last six months of labelled fraud",
+            "production",
+        ),
     ]
-    return pd.DataFrame(rows, columns=["model_id", "family", "version", "deployed_at",
-                                       "retired_at", "notes", "stage"])
+    return pd.DataFrame(
+        rows,
+        columns=["model_id", "family", "version", "deployed_at", "retired_at", "notes", "stage"],
+    )
 
 
 def _weekly_pattern(days: pd.DatetimeIndex, amplitude: float) -> np.ndarray:
@@ -112,7 +149,9 @@ def _weekly_pattern(days: pd.DatetimeIndex, amplitude: float) -> np.ndarray:
     return 1 + amplitude * np.where(weekday >= 5, 1.0, np.where(weekday == 4, 0.4, -0.3))
 
 
-def _recommender_online(end: dt.date, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _recommender_online(
+    end: dt.date, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Daily online metrics of the live recommender and weekly offline evaluations."""
     days = pd.date_range(end=pd.Timestamp(end), periods=HISTORY_DAYS, freq="D")
     v2_start = pd.Timestamp(end - dt.timedelta(days=364))
@@ -124,17 +163,28 @@ def _recommender_online(end: dt.date, rng: np.random.Generator) -> tuple[pd.Data
     auc = auc0 - 0.012 * age / 91 - np.where(is_v2 & (days >= catalogue_change), 0.02, 0.0)
     # Online quality follows offline quality: -0.01 AUC costs about 2.5% of CTR.
     quality = 1 + 2.5 * (auc - auc0)
-    sessions = (118_000 * (1 + 0.15 * (days - days[0]).days / HISTORY_DAYS)
-                * _weekly_pattern(days, 0.08) * rng.lognormal(0, 0.03, len(days))).round()
+    sessions = (
+        118_000
+        * (1 + 0.15 * (days - days[0]).days / HISTORY_DAYS)
+        * _weekly_pattern(days, 0.08)
+        * rng.lognormal(0, 0.03, len(days))
+    ).round()
     impressions = (sessions * 7.5).round()
-    ctr = (np.where(is_v2, 0.0512, 0.0478) * quality
-           * _weekly_pattern(days, 0.03) * rng.normal(1, 0.006, len(days)))
-    conversion = (np.where(is_v2, 0.0315, 0.0297) * (1 + 0.7 * (quality - 1))
-                  * _weekly_pattern(days, 0.04) * rng.normal(1, 0.01, len(days)))
+    ctr = (
+        np.where(is_v2, 0.0512, 0.0478)
+        * quality
+        * _weekly_pattern(days, 0.03)
+        * rng.normal(1, 0.006, len(days))
+    )
+    conversion = (
+        np.where(is_v2, 0.0315, 0.0297)
+        * (1 + 0.7 * (quality - 1))
+        * _weekly_pattern(days, 0.04)
+        * rng.normal(1, 0.01, len(days))
+    )
     revenue = conversion * rng.normal(13_600, 250, len(days))
     latency = (np.where(is_v2, 182.0, 166.0) + 0.02 * age) * rng.normal(1, 0.03, len(days))
-    fallback = (np.where(is_v2, 0.0042, 0.0061) * (1 + age / 700)
-                * rng.lognormal(0, 0.12, len(days)))
+    fallback = np.where(is_v2, 0.0042, 0.0061) * (1 + age / 700) * rng.lognormal(0, 0.12, len(days))
     model = np.where(is_v2, "recommender-v2", "recommender-v1")
     requests = (sessions * 1.9).round()
     frames = [
@@ -142,8 +192,14 @@ def _recommender_online(end: dt.date, rng: np.random.Generator) -> tuple[pd.Data
         _metric_frame(days, model, "impressions", impressions, impressions, None),
         _metric_frame(days, model, "ctr", ctr, impressions, None),
         _metric_frame(days, model, "conversion_rate", conversion, sessions, None),
-        _metric_frame(days, model, "revenue_per_session", revenue, sessions,
-                      revenue * rng.normal(9.0, 0.2, len(days))),
+        _metric_frame(
+            days,
+            model,
+            "revenue_per_session",
+            revenue,
+            sessions,
+            revenue * rng.normal(9.0, 0.2, len(days)),
+        ),
         _metric_frame(days, model, "latency_p95_ms", latency, requests, None),
         _metric_frame(days, model, "fallback_rate", fallback, requests, None),
     ]
@@ -156,14 +212,38 @@ def _recommender_online(end: dt.date, rng: np.random.Generator) -> tuple[pd.Data
     frames += [
         _metric_frame(test_days, v3, "sessions", test_sessions, test_sessions, None),
         _metric_frame(test_days, v3, "impressions", test_impressions, test_impressions, None),
-        _metric_frame(test_days, v3, "ctr", ctr[-EXPERIMENT_DAYS:] * 1.03
-                      * rng.normal(1, 0.01, EXPERIMENT_DAYS), test_impressions, None),
-        _metric_frame(test_days, v3, "conversion_rate", conversion[-EXPERIMENT_DAYS:] * 1.02,
-                      test_sessions, None),
-        _metric_frame(test_days, v3, "revenue_per_session", revenue[-EXPERIMENT_DAYS:] * 1.025,
-                      test_sessions, revenue[-EXPERIMENT_DAYS:] * 9.0),
-        _metric_frame(test_days, v3, "latency_p95_ms", latency[-EXPERIMENT_DAYS:] * 1.05,
-                      (test_sessions * 1.9).round(), None),
+        _metric_frame(
+            test_days,
+            v3,
+            "ctr",
+            ctr[-EXPERIMENT_DAYS:] * 1.03 * rng.normal(1, 0.01, EXPERIMENT_DAYS),
+            test_impressions,
+            None,
+        ),
+        _metric_frame(
+            test_days,
+            v3,
+            "conversion_rate",
+            conversion[-EXPERIMENT_DAYS:] * 1.02,
+            test_sessions,
+            None,
+        ),
+        _metric_frame(
+            test_days,
+            v3,
+            "revenue_per_session",
+            revenue[-EXPERIMENT_DAYS:] * 1.025,
+            test_sessions,
+            revenue[-EXPERIMENT_DAYS:] * 9.0,
+        ),
+        _metric_frame(
+            test_days,
+            v3,
+            "latency_p95_ms",
+            latency[-EXPERIMENT_DAYS:] * 1.05,
+            (test_sessions * 1.9).round(),
+            None,
+        ),
     ]
     online = pd.concat(frames, ignore_index=True)
 
@@ -174,26 +254,55 @@ def _recommender_online(end: dt.date, rng: np.random.Generator) -> tuple[pd.Data
         live = model[index]
         week_auc = auc[index] + rng.normal(0, 0.002)
         offline_rows.append((live, "auc", week_auc, week, f"labels-{week:%Y-%m-%d}", 250_000))
-        offline_rows.append((live, "ndcg_at_10", 0.352 + 1.6 * (auc[index] - 0.80)
-                             + rng.normal(0, 0.002), week, f"labels-{week:%Y-%m-%d}", 250_000))
+        offline_rows.append(
+            (
+                live,
+                "ndcg_at_10",
+                0.352 + 1.6 * (auc[index] - 0.80) + rng.normal(0, 0.002),
+                week,
+                f"labels-{week:%Y-%m-%d}",
+                250_000,
+            )
+        )
         if week >= pd.Timestamp(end - dt.timedelta(days=EXPERIMENT_DAYS + 28)):
             challenger_auc = auc[index] + 0.022 + rng.normal(0, 0.002)
-            offline_rows.append(("recommender-v3", "auc", challenger_auc, week,
-                                 f"labels-{week:%Y-%m-%d}", 250_000))
-            offline_rows.append(("recommender-v3", "ndcg_at_10", 0.352 + 1.6
-                                 * (challenger_auc - 0.80) + rng.normal(0, 0.002), week,
-                                 f"labels-{week:%Y-%m-%d}", 250_000))
-    offline = pd.DataFrame(offline_rows, columns=["model_id", "metric", "value", "evaluated_at",
-                                                  "dataset", "n"])
+            offline_rows.append(
+                ("recommender-v3", "auc", challenger_auc, week, f"labels-{week:%Y-%m-%d}", 250_000)
+            )
+            offline_rows.append(
+                (
+                    "recommender-v3",
+                    "ndcg_at_10",
+                    0.352 + 1.6 * (challenger_auc - 0.80) + rng.normal(0, 0.002),
+                    week,
+                    f"labels-{week:%Y-%m-%d}",
+                    250_000,
+                )
+            )
+    offline = pd.DataFrame(
+        offline_rows, columns=["model_id", "metric", "value", "evaluated_at", "dataset", "n"]
+    )
     return online, offline
 
 
-def _metric_frame(days: pd.DatetimeIndex, model: np.ndarray, metric: str, value: np.ndarray,
-                  n: np.ndarray, std: np.ndarray | None) -> pd.DataFrame:
-    return pd.DataFrame({
-        "date": days.date, "model_id": model, "metric": metric, "value": value.astype(float),
-        "n": n.astype("int64"), "std": std if std is not None else np.full(len(days), np.nan),
-    })
+def _metric_frame(
+    days: pd.DatetimeIndex,
+    model: np.ndarray,
+    metric: str,
+    value: np.ndarray,
+    n: np.ndarray,
+    std: np.ndarray | None,
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "date": days.date,
+            "model_id": model,
+            "metric": metric,
+            "value": value.astype(float),
+            "n": n.astype("int64"),
+            "std": std if std is not None else np.full(len(days), np.nan),
+        }
+    )
 
 
 def _fraud_online(end: dt.date, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -203,28 +312,50 @@ def _fraud_online(end: dt.date, rng: np.random.Generator) -> tuple[pd.DataFrame,
     is_v2 = days >= v2_start
     age = np.where(is_v2, (days - v2_start).days, (days - days[0]).days).astype(float)
     recall_level = np.where(is_v2, 0.905, 0.87) - np.where(is_v2, 0.00042, 0.00055) * age
-    transactions = (210_000 * _weekly_pattern(days, 0.06) * rng.lognormal(0, 0.03, len(days))).round()
+    transactions = (
+        210_000 * _weekly_pattern(days, 0.06) * rng.lognormal(0, 0.03, len(days))
+    ).round()
     positives = rng.binomial(transactions.astype("int64"), 0.0021)
     tp = rng.binomial(positives, np.clip(recall_level, 0.01, 0.99))
     fn = positives - tp
     fp = rng.binomial((transactions - positives).astype("int64"), 0.0042)
     tn = transactions - positives - fp
     model = np.where(is_v2, "fraud-v2", "fraud-v1")
-    frames = [_metric_frame(days, model, name, counts.astype(float), counts, None)
-              for name, counts in (("tp", tp), ("fp", fp), ("tn", tn), ("fn", fn))]
-    frames.append(_metric_frame(days, model, "recall", tp / np.maximum(positives, 1),
-                                positives, None))
+    frames = [
+        _metric_frame(days, model, name, counts.astype(float), counts, None)
+        for name, counts in (("tp", tp), ("fp", fp), ("tn", tn), ("fn", fn))
+    ]
+    frames.append(
+        _metric_frame(days, model, "recall", tp / np.maximum(positives, 1), positives, None)
+    )
     online = pd.concat(frames, ignore_index=True)
     weeks = days[days.day_of_week == 0]
     offline_rows = []
     for week in weeks:
         index = days.get_loc(week)
-        offline_rows.append((model[index], "auc", 0.962 - (0.905 - recall_level[index]) * 0.35
-                             + rng.normal(0, 0.002), week, f"fraud-labels-{week:%Y-%m-%d}", 80_000))
-        offline_rows.append((model[index], "recall", recall_level[index] + rng.normal(0, 0.006),
-                             week, f"fraud-labels-{week:%Y-%m-%d}", 80_000))
-    offline = pd.DataFrame(offline_rows, columns=["model_id", "metric", "value", "evaluated_at",
-                                                  "dataset", "n"])
+        offline_rows.append(
+            (
+                model[index],
+                "auc",
+                0.962 - (0.905 - recall_level[index]) * 0.35 + rng.normal(0, 0.002),
+                week,
+                f"fraud-labels-{week:%Y-%m-%d}",
+                80_000,
+            )
+        )
+        offline_rows.append(
+            (
+                model[index],
+                "recall",
+                recall_level[index] + rng.normal(0, 0.006),
+                week,
+                f"fraud-labels-{week:%Y-%m-%d}",
+                80_000,
+            )
+        )
+    offline = pd.DataFrame(
+        offline_rows, columns=["model_id", "metric", "value", "evaluated_at", "dataset", "n"]
+    )
     return online, offline
 
 
@@ -343,7 +474,7 @@ def _bind(sql: str, values: dict[str, object]) -> str:
     return sql
 
 
-def _insert_frame(con, table: str, frame: pd.DataFrame) -> None:  # noqa: ANN001 - duckdb connection
+def _insert_frame(con, table: str, frame: pd.DataFrame) -> None:
     con.register("demo_frame", frame)
     columns = ", ".join(frame.columns)
     con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM demo_frame")
@@ -384,10 +515,16 @@ def build_demo(
     test_start = dt.datetime.combine(end - dt.timedelta(days=EXPERIMENT_DAYS - 1), dt.time())
     day_us = 86_400_000_000
     values = {
-        "seed": seed, "rec_units": scale.units[0], "aa_units": scale.units[1],
-        "banner_units": scale.units[2], "start": f"TIMESTAMP '{test_start:%Y-%m-%d %H:%M:%S}'",
-        "enroll_us": 21 * day_us, "window_us": 6 * day_us, "pre_us": PRE_PERIOD_DAYS * day_us,
-        "sessions_mean": scale.sessions_mean, "impressions": scale.impressions_per_session,
+        "seed": seed,
+        "rec_units": scale.units[0],
+        "aa_units": scale.units[1],
+        "banner_units": scale.units[2],
+        "start": f"TIMESTAMP '{test_start:%Y-%m-%d %H:%M:%S}'",
+        "enroll_us": 21 * day_us,
+        "window_us": 6 * day_us,
+        "pre_us": PRE_PERIOD_DAYS * day_us,
+        "sessions_mean": scale.sessions_mean,
+        "impressions": scale.impressions_per_session,
         "double_assigned": scale.double_assigned,
     }
     try:
@@ -405,8 +542,9 @@ def build_demo(
             con.execute(_bind(_SESSIONS_SQL, values))
             report("events", 0.45)
             con.execute(_bind(_EVENTS_SQL, values))
-            write_audit(con, "demo", "store", {"size": size, "seed": seed, "end": str(end)},
-                        "demo data set")
+            write_audit(
+                con, "demo", "store", {"size": size, "seed": seed, "end": str(end)}, "demo data set"
+            )
             con.execute("COMMIT")
             report("checkpoint", 0.85)
             con.execute("CHECKPOINT")
@@ -416,9 +554,16 @@ def build_demo(
             module = __import__(module_name, fromlist=[function_name])
             getattr(module, function_name)(build_settings)
         with connect(build_settings) as con:
-            counts = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                      for table in ("models", "online_metrics", "offline_metrics",
-                                    "assignments", "events")}
+            counts = {
+                table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in (
+                    "models",
+                    "online_metrics",
+                    "offline_metrics",
+                    "assignments",
+                    "events",
+                )
+            }
             con.execute("CHECKPOINT")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.with_name(target.name + ".wal").unlink(missing_ok=True)
@@ -430,8 +575,9 @@ def build_demo(
     return DemoSummary(target, counts)
 
 
-def build_demo_if_missing(settings: StoreSettings, size: str = "medium",
-                          on_progress: ProgressReport | None = None) -> bool:
+def build_demo_if_missing(
+    settings: StoreSettings, size: str = "medium", on_progress: ProgressReport | None = None
+) -> bool:
     """Build the demo store unless one exists; safe when several app sessions start at once.
 
     Returns True when this call built it.

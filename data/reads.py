@@ -65,7 +65,8 @@ def is_demo_store(settings: StoreSettings) -> bool:
     """True while the store holds only the generated demo data (no file of the user's loaded)."""
     with connect(settings, read_only=True) as con:
         row = con.execute(
-            "SELECT count(*) FILTER (WHERE action = 'demo'), count(*) FILTER (WHERE action = 'ingest')"
+            "SELECT count(*) FILTER (WHERE action = 'demo'),"
+            " count(*) FILTER (WHERE action = 'ingest')"
             " FROM audit_log"
         ).fetchone()
     return bool(row[0]) and not row[1]
@@ -74,7 +75,9 @@ def is_demo_store(settings: StoreSettings) -> bool:
 def families(settings: StoreSettings) -> list[str]:
     """Model families in the store, alphabetically."""
     with connect(settings, read_only=True) as con:
-        return [r[0] for r in con.execute("SELECT DISTINCT family FROM models ORDER BY 1").fetchall()]
+        return [
+            r[0] for r in con.execute("SELECT DISTINCT family FROM models ORDER BY 1").fetchall()
+        ]
 
 
 def models(settings: StoreSettings, family: str | None = None) -> pd.DataFrame:
@@ -103,7 +106,8 @@ def latest_offline_metrics(settings: StoreSettings, model_id: str) -> pd.DataFra
     """Each offline metric's latest evaluation of one model."""
     with connect(settings, read_only=True) as con:
         return con.execute(
-            "SELECT metric, arg_max(value, evaluated_at) AS value, max(evaluated_at) AS evaluated_at,"
+            "SELECT metric, arg_max(value, evaluated_at) AS value,"
+            " max(evaluated_at) AS evaluated_at,"
             " arg_max(dataset, evaluated_at) AS dataset FROM offline_metrics WHERE model_id = ?"
             " GROUP BY metric ORDER BY metric",
             [model_id],

@@ -110,7 +110,9 @@ def _open(settings: StoreSettings, read_only: bool) -> duckdb.DuckDBPyConnection
 
 
 @contextmanager
-def connect(settings: StoreSettings, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    settings: StoreSettings, *, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection, retried with backoff while another process holds the file.
 
     A writable connection also brings the schema up to date, so an older store upgrades in place.
@@ -131,7 +133,8 @@ def connect(settings: StoreSettings, *, read_only: bool = False) -> Iterator[duc
             if time.monotonic() >= deadline:
                 raise StoreLockedError(
                     f"The store {settings.path} is in use by another process (for example an "
-                    f"ingest or a demo build) and stayed locked for {settings.lock_timeout_s:.0f} s. "
+                    "ingest or a demo build) and stayed locked for "
+                    f"{settings.lock_timeout_s:.0f} s. "
                     "Wait for it to finish and try again."
                 ) from error
             time.sleep(delay)

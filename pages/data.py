@@ -23,30 +23,44 @@ summaries = cached.table_summaries(ctx.path, ctx.fingerprint)
 today = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 st.subheader(ctx.t("data.tables"))
 st.dataframe(
-    pd.DataFrame({
-        ctx.t("data.col_table"): [s.table for s in summaries],
-        ctx.t("data.col_rows"): [s.rows for s in summaries],
-        ctx.t("data.col_first"): [format_date(s.first, ctx.lang) for s in summaries],
-        ctx.t("data.col_last"): [format_date(s.last, ctx.lang) for s in summaries],
-        ctx.t("data.col_age_days"): [(today - s.last).days if s.last else None for s in summaries],
-    }),
+    pd.DataFrame(
+        {
+            ctx.t("data.col_table"): [s.table for s in summaries],
+            ctx.t("data.col_rows"): [s.rows for s in summaries],
+            ctx.t("data.col_first"): [format_date(s.first, ctx.lang) for s in summaries],
+            ctx.t("data.col_last"): [format_date(s.last, ctx.lang) for s in summaries],
+            ctx.t("data.col_age_days"): [
+                (today - s.last).days if s.last else None for s in summaries
+            ],
+        }
+    ),
     hide_index=True,
     width="stretch",
     key="table-summaries",
 )
 
 preview_table = st.selectbox(ctx.t("data.preview_table"), PREVIEW_TABLES, key="preview-table")
-st.dataframe(cached.table_preview(ctx.path, ctx.fingerprint, preview_table, 20), hide_index=True,
-             width="stretch")
+st.dataframe(
+    cached.table_preview(ctx.path, ctx.fingerprint, preview_table, 20),
+    hide_index=True,
+    width="stretch",
+)
 
 st.subheader(ctx.t("data.upload"))
 st.caption(ctx.t("data.upload_help"))
 with st.form("upload", clear_on_submit=False):
     kind = st.selectbox(ctx.t("data.kind"), list(KINDS), key="upload-kind")
-    files = st.file_uploader(ctx.t("data.files"), type=["csv", "parquet", "pq", "txt"],
-                             accept_multiple_files=True, key="upload-files")
-    encoding = st.selectbox(ctx.t("data.encoding"), ["auto", "utf-8", "cp932"],
-                            format_func=lambda e: ctx.t("data.encoding_auto") if e == "auto" else e)
+    files = st.file_uploader(
+        ctx.t("data.files"),
+        type=["csv", "parquet", "pq", "txt"],
+        accept_multiple_files=True,
+        key="upload-files",
+    )
+    encoding = st.selectbox(
+        ctx.t("data.encoding"),
+        ["auto", "utf-8", "cp932"],
+        format_func=lambda e: ctx.t("data.encoding_auto") if e == "auto" else e,
+    )
     reason = st.text_input(ctx.t("data.reason"))
     submitted = st.form_submit_button(ctx.t("data.load"), type="primary")
 
@@ -68,21 +82,43 @@ if submitted:
                 paths.append(path)
             try:
                 result = ingest_files(
-                    ctx.settings, kind, paths, display_names=[f.name for f in files],
-                    encoding=None if encoding == "auto" else encoding, on_progress=show_progress,
-                    reason=reason or None)
+                    ctx.settings,
+                    kind,
+                    paths,
+                    display_names=[f.name for f in files],
+                    encoding=None if encoding == "auto" else encoding,
+                    on_progress=show_progress,
+                    reason=reason or None,
+                )
             except IngestError as error:
                 progress.empty()
-                st.error(ctx.t("data.refused") + "\n\n" + "\n\n".join(
-                    str(p) for p in error.problems[:10])
-                    + ("\n\n" + ctx.t("data.more_problems", count=error.total - 10)
-                       if error.total > 10 else ""), icon=":material/block:")
+                st.error(
+                    ctx.t("data.refused")
+                    + "\n\n"
+                    + "\n\n".join(str(p) for p in error.problems[:10])
+                    + (
+                        "\n\n" + ctx.t("data.more_problems", count=error.total - 10)
+                        if error.total > 10
+                        else ""
+                    ),
+                    icon=":material/block:",
+                )
             else:
                 progress.empty()
                 cached.clear_after_write()
-                st.success(ctx.t("data.loaded", kind=result.kind, new=result.new_rows,
-                                 present=result.already_present), icon=":material/check_circle:")
+                st.success(
+                    ctx.t(
+                        "data.loaded",
+                        kind=result.kind,
+                        new=result.new_rows,
+                        present=result.already_present,
+                    ),
+                    icon=":material/check_circle:",
+                )
 
 st.subheader(ctx.t("data.audit"))
-st.dataframe(cached.recent_audit(ctx.path, cached.store_fingerprint(ctx.path), 20),
-             hide_index=True, width="stretch")
+st.dataframe(
+    cached.recent_audit(ctx.path, cached.store_fingerprint(ctx.path), 20),
+    hide_index=True,
+    width="stretch",
+)

@@ -24,28 +24,47 @@ render_kpi_cards(ctx)
 
 def sparkline(frame: pd.DataFrame, x: str, name: str) -> go.Figure:
     """A small line of one metric's recent values, without axes, for a glance at its direction."""
-    figure = go.Figure(go.Scatter(x=frame[x], y=frame["value"], mode="lines", name=name,
-                                  line={"width": 2}, hovertemplate="%{x|%Y-%m-%d}: %{y:.4g}"))
-    figure.update_layout(height=70, margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=False,
-                         xaxis={"visible": False}, yaxis={"visible": False})
+    figure = go.Figure(
+        go.Scatter(
+            x=frame[x],
+            y=frame["value"],
+            mode="lines",
+            name=name,
+            line={"width": 2},
+            hovertemplate="%{x|%Y-%m-%d}: %{y:.4g}",
+        )
+    )
+    figure.update_layout(
+        height=70,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        showlegend=False,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+    )
     return figure
 
 
-def metric_tiles(model_id: str, latest: pd.DataFrame, series: pd.DataFrame, x: str,
-                 date_column: str) -> None:
+def metric_tiles(
+    model_id: str, latest: pd.DataFrame, series: pd.DataFrame, x: str, date_column: str
+) -> None:
     """One tile per metric: its latest value and date, and its sparkline."""
     columns = st.columns(4)
     for index, row in enumerate(latest.itertuples()):
         with columns[index % 4]:
             digits = 0 if float(row.value).is_integer() else (4 if abs(row.value) < 1 else 1)
-            st.metric(row.metric, format_number(row.value, ctx.lang, digits),
-                      help=ctx.t("overview.as_of", date=format_date(getattr(row, date_column),
-                                                                    ctx.lang)))
+            st.metric(
+                row.metric,
+                format_number(row.value, ctx.lang, digits),
+                help=ctx.t("overview.as_of", date=format_date(getattr(row, date_column), ctx.lang)),
+            )
             history = series[series["metric"] == row.metric]
             if len(history) > 1:
-                st.plotly_chart(sparkline(history, x, row.metric), width="stretch",
-                                config={"displayModeBar": False},
-                                key=f"spark-{model_id}-{x}-{row.metric}")
+                st.plotly_chart(
+                    sparkline(history, x, row.metric),
+                    width="stretch",
+                    config={"displayModeBar": False},
+                    key=f"spark-{model_id}-{x}-{row.metric}",
+                )
 
 
 live = cached.live_models(ctx.path, ctx.fingerprint, ctx.family)
@@ -55,20 +74,38 @@ if live.empty:
 for model in live.itertuples():
     with st.container(border=True):
         st.subheader(ctx.t("overview.live_model", family=model.family, model_id=model.model_id))
-        st.caption(ctx.t("overview.deployed", date=format_date(model.deployed_at, ctx.lang),
-                         notes=model.notes or ""))
+        st.caption(
+            ctx.t(
+                "overview.deployed",
+                date=format_date(model.deployed_at, ctx.lang),
+                notes=model.notes or "",
+            )
+        )
         st.markdown(f"**{ctx.t('overview.online_metrics')}**")
         online = cached.latest_online_metrics(ctx.path, ctx.fingerprint, model.model_id)
         if online.empty:
             st.caption(ctx.t("overview.no_metrics"))
         else:
-            metric_tiles(model.model_id, online, cached.recent_online_series(
-                ctx.path, ctx.fingerprint, model.model_id, SPARKLINE_DAYS), "date", "date")
+            metric_tiles(
+                model.model_id,
+                online,
+                cached.recent_online_series(
+                    ctx.path, ctx.fingerprint, model.model_id, SPARKLINE_DAYS
+                ),
+                "date",
+                "date",
+            )
         st.markdown(f"**{ctx.t('overview.offline_metrics')}**")
         offline = cached.latest_offline_metrics(ctx.path, ctx.fingerprint, model.model_id)
         if offline.empty:
             st.caption(ctx.t("overview.no_metrics"))
         else:
-            metric_tiles(model.model_id, offline, cached.recent_offline_series(
-                ctx.path, ctx.fingerprint, model.model_id, SPARKLINE_DAYS), "evaluated_at",
-                "evaluated_at")
+            metric_tiles(
+                model.model_id,
+                offline,
+                cached.recent_offline_series(
+                    ctx.path, ctx.fingerprint, model.model_id, SPARKLINE_DAYS
+                ),
+                "evaluated_at",
+                "evaluated_at",
+            )

@@ -1,4 +1,4 @@
-"""Numbers, money and dates as a reader of each language expects them (one helper for the whole app)."""
+"""Numbers, money and dates as a reader of each language expects them (one helper for all)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The app shell, Overview and Data pages render from a real small demo store (Streamlit AppTest)."""
+"""The app shell, Overview and Data pages render from a small demo store (Streamlit AppTest)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ def test_data_page_lists_tables_with_counts_and_the_upload_form(app_env: StoreSe
     assert counts["events"] > 100_000
     assert app.selectbox(key="upload-kind").options[0] == "models"
     assert app.button[0].label == translate("en", "data.load") or any(
-        b.label == translate("en", "data.load") for b in app.button)
+        b.label == translate("en", "data.load") for b in app.button
+    )
 
 
 @pytest.mark.parametrize("page", [None, "pages/data.py"])

@@ -20,8 +20,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+]
 
 
 def chromium_path() -> str | None:
@@ -61,18 +65,37 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 90) -> 
 
 
 @pytest.fixture(scope="session")
-def served_app(demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory
-               ) -> Iterator[RunningApp]:
+def served_app(
+    demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
     """The dashboard on 127.0.0.1 over a private copy of the small demo store."""
     db_path = tmp_path_factory.mktemp("served") / "store.duckdb"
     shutil.copy(demo_store_template, db_path)
     port = _free_port()
-    env = {**os.environ, "YARDSTICK_DB": str(db_path), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "YARDSTICK_DB": str(db_path),
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
     log = (tmp_path_factory.mktemp("logs") / "streamlit.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -92,7 +115,9 @@ def browser() -> Iterator[object]:
     """Headless Chromium through Playwright."""
     executable = chromium_path()
     if executable is None:
-        message = "Chromium is not installed (apt-get install chromium, or playwright install chromium)"
+        message = (
+            "Chromium is not installed (apt-get install chromium, or playwright install chromium)"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)

@@ -38,10 +38,14 @@ def _events(db_path: Path) -> int:
 
 
 def test_bad_csv_upload_names_line_and_column_and_changes_nothing(
-        served_app: RunningApp, page, tmp_path: Path) -> None:
+    served_app: RunningApp, page, tmp_path: Path
+) -> None:
     bad = tmp_path / "bad_events.csv"
-    bad.write_text("unit_id,event,value,ts\nu1,click,1,2026-11-01 10:00:00\n"
-                   "u2,click,abc,2026-11-01 10:00:05\n", encoding="utf-8")
+    bad.write_text(
+        "unit_id,event,value,ts\nu1,click,1,2026-11-01 10:00:00\n"
+        "u2,click,abc,2026-11-01 10:00:05\n",
+        encoding="utf-8",
+    )
     before = _events(served_app.db_path)
     _upload(page, served_app, "events", bad)
     alert = page.locator("[data-testid='stAlert']").filter(has_text="bad_events.csv")
@@ -52,11 +56,15 @@ def test_bad_csv_upload_names_line_and_column_and_changes_nothing(
     assert _events(served_app.db_path) == before
 
 
-def test_good_csv_upload_changes_the_row_counts(served_app: RunningApp, page,
-                                                tmp_path: Path) -> None:
+def test_good_csv_upload_changes_the_row_counts(
+    served_app: RunningApp, page, tmp_path: Path
+) -> None:
     good = tmp_path / "good_events.csv"
-    good.write_text("unit_id,event,value,ts\n" + "".join(
-        f"e2e-{i},click,1,2026-11-02 10:00:{i:02d}\n" for i in range(7)), encoding="utf-8")
+    good.write_text(
+        "unit_id,event,value,ts\n"
+        + "".join(f"e2e-{i},click,1,2026-11-02 10:00:{i:02d}\n" for i in range(7)),
+        encoding="utf-8",
+    )
     before = _events(served_app.db_path)
     _upload(page, served_app, "events", good)
     page.get_by_text("7 new, 0 already present").wait_for(timeout=60_000)
