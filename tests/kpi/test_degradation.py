@@ -78,6 +78,23 @@ def test_fitted_decay_rate_lies_within_its_interval_of_the_truth_in_most_seeds(
     )
 
 
+def test_rate_interval_keeps_its_coverage_when_days_are_autocorrelated() -> None:
+    covered = []
+    for seed in range(100):
+        rng = np.random.default_rng(1_000 + seed)
+        shocks = rng.normal(0, NOISE, HISTORY_DAYS)
+        noise = np.empty(HISTORY_DAYS)
+        noise[0] = shocks[0]
+        for day in range(1, HISTORY_DAYS):
+            # AR(1) with rho 0.5: yesterday's surprise half carries over into today.
+            noise[day] = 0.5 * noise[day - 1] + np.sqrt(1 - 0.25) * shocks[day]
+        series = synthetic_series(seed, noise=0.0)
+        series["value"] += noise
+        low, high = fit_trend(series).per_30_days_ci
+        covered.append(low <= DECAY_PER_30_DAYS <= high)
+    assert np.mean(covered) >= 0.88
+
+
 def test_forecast_exit_date_is_within_ten_percent_of_the_true_remaining_time(
     seeded_fits: list[TrendFit],
 ) -> None:
