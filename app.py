@@ -43,6 +43,11 @@ PAGES = [
     st.Page("pages/overview.py", title=translate(lang, "overview.title"), icon=":material/dashboard:", default=True),
     st.Page("pages/kpis.py", title=translate(lang, "kpi.page_title"), icon=":material/flag:"),
     st.Page("pages/degradation.py", title=translate(lang, "kpi.degradation_title"), icon=":material/trending_down:"),
+    st.Page(
+        "pages/retraining.py",
+        title=translate(lang, "retrain.page_title"),
+        icon=":material/model_training:",
+    ),
     st.Page("pages/data.py", title=translate(lang, "data.title"), icon=":material/database:"),
 ]
 

@@ -12,8 +12,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from data import kpi_store, reads
+from data import kpi_store, reads, retrain_store
 from data.store import StoreSettings
+from kpi import report as retraining_report_lib
+from kpi import retraining
 from kpi import service as kpi_service
 from kpi.spec import MetricAvailability
 
@@ -130,3 +132,33 @@ def kpi_deployments(path: str, fingerprint: str, family: str) -> list[kpi_store.
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def metric_availability(path: str, fingerprint: str) -> list[MetricAvailability]:
     return kpi_store.metric_availability(settings_from(path))
+
+
+# Retraining: a case (experiment analysis + Monte Carlo) and its report are computed once per
+# store version and request, not on every widget change.
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def retraining_plans(path: str, fingerprint: str, kpi_id: str) -> list[retrain_store.StoredPlan]:
+    return retrain_store.latest_plans(settings_from(path), kpi_id)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def retraining_case(
+    path: str, fingerprint: str, request: retraining.CaseRequest
+) -> tuple[retraining.RetrainingCase, kpi_service.KpiDetail] | str:
+    """The case and the KPI detail behind it, or the message of why it cannot be built (a str)."""
+    try:
+        return retraining.evaluate_request(settings_from(path), request)
+    except (retraining.RetrainingInputError, LookupError) as error:
+        return str(error.args[0]) if error.args else str(error)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def retraining_report(
+    path: str, fingerprint: str, request: retraining.CaseRequest, lang: str, report_format: str
+) -> str | None:
+    """The report of a case in `lang` and `report_format`; None when the case cannot be built."""
+    built = retraining_case(path, fingerprint, request)
+    if isinstance(built, str):
+        return None
+    case, detail = built
+    return retraining_report_lib.render_report(case, detail, lang, report_format)
