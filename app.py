@@ -35,14 +35,40 @@ store_context(PageContext(settings, lang, None if family == ALL_FAMILIES else fa
 with st.sidebar.expander(translate(lang, "app.store"), expanded=False):
     st.caption(str(settings.path))
     for summary in cached.table_summaries(str(settings.path), fingerprint):
-        st.caption(translate(lang, "app.freshness_line", table=summary.table, rows=summary.rows,
-                             last=format_date(summary.last, lang)))
+        st.caption(
+            translate(
+                lang,
+                "app.freshness_line",
+                table=summary.table,
+                rows=summary.rows,
+                last=format_date(summary.last, lang),
+            )
+        )
 
 # Each page is a file in pages/; titles follow the reader's language.
 PAGES = [
-    st.Page("pages/overview.py", title=translate(lang, "overview.title"), icon=":material/dashboard:", default=True),
+    st.Page(
+        "pages/overview.py",
+        title=translate(lang, "overview.title"),
+        icon=":material/dashboard:",
+        default=True,
+    ),
     st.Page("pages/kpis.py", title=translate(lang, "kpi.page_title"), icon=":material/flag:"),
-    st.Page("pages/degradation.py", title=translate(lang, "kpi.degradation_title"), icon=":material/trending_down:"),
+    st.Page(
+        "pages/degradation.py",
+        title=translate(lang, "kpi.degradation_title"),
+        icon=":material/trending_down:",
+    ),
+    st.Page(
+        "pages/experiments.py",
+        title=translate(lang, "experiments.title"),
+        icon=":material/science:",
+    ),
+    st.Page(
+        "pages/experiment_detail.py",
+        title=translate(lang, "experiments.detail_nav"),
+        icon=":material/query_stats:",
+    ),
     st.Page(
         "pages/retraining.py",
         title=translate(lang, "retrain.page_title"),

@@ -7,13 +7,15 @@ once for the session that wrote.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from data import kpi_store, reads, retrain_store
+from data import experiment_store, kpi_store, reads, retrain_store
 from data.store import StoreSettings
+from experiments import analysis as experiment_analysis_lib
 from kpi import report as retraining_report_lib
 from kpi import retraining
 from kpi import service as kpi_service
@@ -132,6 +134,74 @@ def kpi_deployments(path: str, fingerprint: str, family: str) -> list[kpi_store.
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def metric_availability(path: str, fingerprint: str) -> list[MetricAvailability]:
     return kpi_store.metric_availability(settings_from(path))
+
+
+# Experiments: analyses are keyed by store version, experiment and the hour read, so the detail
+# page never recomputes from events on a rerun.
+def experiment_as_of(end_iso: str) -> str:
+    """The time pages read an experiment at: now to the hour, never past its end (ISO, UTC)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    return min(now, dt.datetime.fromisoformat(end_iso)).isoformat()
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def experiment_definitions(path: str, fingerprint: str) -> list[experiment_store.DefinitionVersion]:
+    return experiment_store.latest_definitions(settings_from(path))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def experiment_analysis(
+    path: str, fingerprint: str, experiment_id: str, as_of: str
+) -> experiment_analysis_lib.ExperimentAnalysis | str:
+    """The experiment's analysis, or the message of why it cannot be analysed (a str)."""
+    settings = settings_from(path)
+    definition = experiment_store.load_definition(settings, experiment_id)
+    try:
+        return experiment_analysis_lib.analyze(
+            settings, definition.spec, dt.datetime.fromisoformat(as_of), definition.version
+        )
+    except experiment_analysis_lib.NoDataError as error:
+        return str(error)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def experiment_cumulative(
+    path: str, fingerprint: str, experiment_id: str, as_of: str
+) -> list[experiment_analysis_lib.CumulativePoint]:
+    settings = settings_from(path)
+    spec = experiment_store.load_definition(settings, experiment_id).spec
+    as_of_time = dt.datetime.fromisoformat(as_of)
+    return experiment_analysis_lib.cumulative_effects(settings, spec, as_of_time)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def experiment_model_links(
+    path: str, fingerprint: str, experiment_id: str, as_of: str
+) -> list[experiment_analysis_lib.ModelLink]:
+    result = experiment_analysis(path, fingerprint, experiment_id, as_of)
+    if isinstance(result, str):
+        return []
+    return experiment_analysis_lib.model_links(settings_from(path), result)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def finished_offline_online(
+    path: str, fingerprint: str
+) -> list[experiment_analysis_lib.OfflineOnlinePoint]:
+    """Offline difference against online effect over every finished experiment with models."""
+    links = []
+    for definition in experiment_definitions(path, fingerprint):
+        spec = definition.spec
+        as_of = experiment_as_of(spec.end.isoformat())
+        if not spec.model_for or as_of < spec.end.isoformat():
+            continue
+        links += experiment_model_links(path, fingerprint, spec.id, as_of)
+    return experiment_analysis_lib.offline_online_points(links)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def latest_event_time(path: str, fingerprint: str) -> dt.datetime | None:
+    return experiment_store.latest_event_time(settings_from(path))
 
 
 # Retraining: a case (experiment analysis + Monte Carlo) and its report are computed once per

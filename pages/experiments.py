@@ -1,0 +1,95 @@
+"""Experiments: every A/B test with status, days running, units per arm, sample ratio and call."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from data.experiment_store import save_definition
+from experiments.analysis import ExperimentAnalysis
+from experiments.spec import ExperimentSpec, SpecError, parse_spec_text
+from ui import cached
+from ui.context import page_context
+from ui.format import format_number, format_percent
+
+DETAIL_PAGE = "pages/experiment_detail.py"
+CHOSEN_KEY = "experiment_chosen"
+
+ctx = page_context()
+st.title(ctx.t("experiments.title"))
+st.caption(ctx.t("experiments.intro"))
+
+
+def status_of(spec: ExperimentSpec, now: dt.datetime) -> str:
+    """planned, running or finished, by the spec's window."""
+    if now < spec.start:
+        return "planned"
+    return "running" if now < spec.end else "finished"
+
+
+def overview_row(spec: ExperimentSpec, result: ExperimentAnalysis | str, now: dt.datetime) -> dict:
+    """One line of the experiments table."""
+    days = max(0, (min(now, spec.end) - spec.start).days)
+    row = {
+        ctx.t("experiments.col_id"): spec.id,
+        ctx.t("experiments.col_name"): spec.name,
+        ctx.t("experiments.col_status"): ctx.t(f"experiments.status_{status_of(spec, now)}"),
+        ctx.t("experiments.col_days"): days,
+    }
+    if isinstance(result, str):
+        row[ctx.t("experiments.col_decision")] = ctx.t("experiments.not_analysable", message="")
+        return row
+    primary = result.primary[0] if result.primary else None
+    srm_key = "srm_mismatch" if result.srm.mismatch else "srm_ok"
+    row |= {
+        ctx.t("experiments.col_units"): " / ".join(
+            f"{name} {format_number(count, ctx.lang)}" for name, count in result.units.items()
+        ),
+        ctx.t("experiments.col_srm"): ctx.t(f"experiments.{srm_key}"),
+        ctx.t("experiments.col_primary"): (
+            f"{primary.metric} {format_percent(primary.relative_effect, ctx.lang, 2, signed=True)}"
+            if primary
+            else "–"
+        ),
+        ctx.t("experiments.col_decision"): ctx.t(f"experiments.decision_{result.recommendation}"),
+    }
+    return row
+
+
+definitions = cached.experiment_definitions(ctx.path, ctx.fingerprint)
+now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+if not definitions:
+    st.info(ctx.t("experiments.no_experiments"))
+else:
+    rows = []
+    for definition in definitions:
+        spec = definition.spec
+        as_of = cached.experiment_as_of(spec.end.isoformat())
+        result = cached.experiment_analysis(ctx.path, ctx.fingerprint, spec.id, as_of)
+        rows.append(overview_row(spec, result, now))
+        if isinstance(result, str):
+            st.caption(f"{spec.id}: " + ctx.t("experiments.not_analysable", message=result))
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    ids = [definition.spec.id for definition in definitions]
+    chosen = st.selectbox(ctx.t("experiments.choose_experiment"), ids, key="experiments_open")
+    if st.button(ctx.t("experiments.open_detail"), key="experiments_open_button"):
+        st.session_state[CHOSEN_KEY] = chosen
+        st.switch_page(DETAIL_PAGE)
+
+with st.expander(ctx.t("experiments.define_title"), expanded=not definitions):
+    st.caption(ctx.t("experiments.define_help"))
+    with st.form("experiment_define"):
+        spec_text = st.text_area(ctx.t("experiments.define_spec"), height=300, key="spec_text")
+        reason = st.text_input(ctx.t("experiments.define_reason"), key="spec_reason")
+        submitted = st.form_submit_button(ctx.t("experiments.define_submit"))
+    if submitted:
+        try:
+            spec = parse_spec_text(spec_text, origin="spec")
+        except SpecError as error:
+            st.error(ctx.t("experiments.define_refused", message=str(error)))
+        else:
+            version = save_definition(ctx.settings, spec, reason=reason or None)
+            cached.clear_after_write()
+            st.success(ctx.t("experiments.define_saved", id=spec.id, version=version))

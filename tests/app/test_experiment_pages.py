@@ -1,0 +1,116 @@
+"""The Experiments and Experiment detail pages render on the demo store, in both languages."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data.experiment_store import definition_history
+from experiments import analysis
+from tests.conftest import ROOT
+from tests.experiments.test_spec import GOOD_TOML
+from ui.i18n import translate
+
+pytestmark = pytest.mark.usefixtures("app_env")
+
+LIST_PAGE = "pages/experiments.py"
+DETAIL_PAGE = "pages/experiment_detail.py"
+
+
+def run_page(page: str, lang: str = "en", chosen: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["lang"] = lang
+    if chosen:
+        at.session_state["experiment_chosen"] = chosen
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [m.label for m in at.metric] + [t.value for t in at.title]
+    return "\n".join(str(part) for part in parts)
+
+
+def test_experiments_page_lists_each_demo_experiment_with_its_call():
+    at = run_page(LIST_PAGE)
+    table = at.dataframe[0].value
+    assert set(table["ID"]) == {"rec-v3-vs-v2", "aa-homepage", "banner-split"}
+    decisions = {
+        translate("en", f"experiments.decision_{d}")
+        for d in ("ship", "dont_ship", "keep_running", "no_effect")
+    }
+    assert set(table["Decision"]) <= decisions
+    assert set(table["Sample ratio"]) <= {"OK", "Mismatch"}
+    assert table.loc[table["ID"] == "aa-homepage", "Status"].item() == "Finished"
+
+
+def test_open_detail_switches_to_the_chosen_experiment():
+    at = run_page(LIST_PAGE)
+    at.selectbox(key="experiments_open").set_value("rec-v3-vs-v2").run()
+    at.button(key="experiments_open_button").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Experiment: Recommender v3 against v2"
+
+
+def test_detail_page_draws_the_forest_plot_and_the_decision_badge():
+    at = run_page(DETAIL_PAGE, chosen="rec-v3-vs-v2")
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 2
+    forest = json.loads(charts[0].proto.spec)["data"]
+    assert all("error_x" in trace for trace in forest)
+    labels = {label for trace in forest for label in trace["y"]}
+    assert labels == {f"{m} · v3" for m in ("ctr", "revenue", "converted", "latency")}
+    badges = [m.value for m in at.markdown if "-badge[" in m.value]
+    assert len(badges) == 1
+    text = texts(at)
+    assert "Sample ratio" in text and "Excluded units" in text and "Newest event" in text
+    offline = [frame.value for frame in at.dataframe if "Offline metric" in frame.value.columns]
+    assert {"recommender-v2", "recommender-v3"} <= set(pd.concat(offline)["Model"])
+
+
+def test_detail_page_reruns_without_going_back_to_the_events(monkeypatch):
+    calls = []
+    original = analysis.fetch_statistics
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "fetch_statistics", counting)
+    at = run_page(DETAIL_PAGE, chosen="aa-homepage")
+    first = len(calls)
+    assert first > 0
+    at.run()
+    at.selectbox(key="segment_column").set_value("region").run()
+    assert len(calls) == first
+
+
+def test_detail_page_renders_in_japanese():
+    at = run_page(DETAIL_PAGE, lang="ja", chosen="banner-split")
+    assert at.title[0].value == translate("ja", "experiments.detail_title", name="New banner")
+    assert "健全性チェック" in [s.value for s in at.subheader]
+
+
+def test_the_form_refuses_a_bad_spec_naming_the_key_and_stores_nothing(app_env):
+    at = run_page(LIST_PAGE)
+    at.text_area(key="spec_text").input(GOOD_TOML.replace('kind = "ratio"', 'kind = "median"'))
+    at.button[-1].click().run()
+    assert at.error and "metrics[0].kind" in at.error[0].value
+    assert definition_history(app_env, "rec-v3-vs-v2")[-1].version == 1
+
+
+def test_the_form_stores_a_new_version_of_an_existing_experiment(app_env):
+    at = run_page(LIST_PAGE)
+    at.text_area(key="spec_text").input(GOOD_TOML)
+    at.text_input(key="spec_reason").input("sequential from now on")
+    at.button[-1].click().run()
+    assert not at.error
+    assert at.success and "version 2" in at.success[0].value
+    assert [v.version for v in definition_history(app_env, "rec-v3-vs-v2")] == [1, 2]
