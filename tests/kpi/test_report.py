@@ -1,0 +1,232 @@
+"""The stakeholder report: valid, self-contained HTML; Markdown with the same text; both languages
+complete; user text escaped."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from data import kpi_store
+from data.store import StoreSettings
+from kpi import report
+from kpi.retraining import CaseRequest, evaluate_request
+from kpi.spec import parse_spec
+from tests.kpi.synthetic_store import build_store, ctr_spec
+from ui.i18n import catalogue
+
+PREPARED = dt.date(2026, 11, 28)
+HOSTILE = "<script>alert(1)</script>"
+VOID_TAGS = {"meta", "br", "hr", "img", "input", "link", "area", "base", "col", "source", "wbr"}
+
+
+class StructureChecker(HTMLParser):
+    """Checks tags nest and close, and records scripts, stylesheets and visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.problems: list[str] = []
+        self.script_sources: list[str] = []
+        self.stylesheet_links: list[str] = []
+        self.scripts = 0
+        self.text: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "script":
+            self.scripts += 1
+            self._in_script = True
+            if values.get("src"):
+                self.script_sources.append(values["src"] or "")
+        if tag == "link" and "stylesheet" in (values.get("rel") or ""):
+            self.stylesheet_links.append(values.get("href") or "")
+        if tag not in VOID_TAGS:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+        if tag in VOID_TAGS:
+            return
+        if not self.open or self.open[-1] != tag:
+            self.problems.append(f"</{tag}> closes {self.open[-1:] or 'nothing'}")
+            return
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self._in_script:
+            self.text.append(data)
+
+
+def checked(document: str) -> StructureChecker:
+    checker = StructureChecker()
+    checker.feed(document)
+    checker.close()
+    return checker
+
+
+@pytest.fixture(scope="module")
+def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> StoreSettings:
+    """A KPI whose name and rationale are markup, on a slowly falling CTR."""
+    settings = build_store(
+        tmp_path_factory.mktemp("report"), ctr_of_day=lambda day: 0.055 - 0.00002 * day
+    )
+    spec = ctr_spec(rationale=f"Owner said {HOSTILE} & more").replace(
+        'name = "Recommendation click-through rate"', f'name = "{HOSTILE}"'
+    )
+    kpi_store.define_kpi(settings, parse_spec(spec), author="tests")
+    return settings
+
+
+@pytest.fixture(scope="module")
+def hostile_case(hostile_store: StoreSettings):
+    return evaluate_request(
+        hostile_store, CaseRequest("rec-ctr", 2_000_000.0, uplift=0.02, uplift_se=0.005)
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_case(demo_store_template: Path):
+    settings = StoreSettings(demo_store_template)
+    request = CaseRequest(
+        "rec-ctr", 2_600_000.0, "rec-v3-vs-v2", "ctr", fallback_value_per_day=1.8e6
+    )
+    return evaluate_request(settings, request)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_html_report_is_well_formed_and_fetches_nothing(demo_case, lang: str) -> None:
+    case, detail = demo_case
+    document = report.render_report(case, detail, lang, "html", PREPARED)
+    checker = checked(document)
+    assert checker.problems == []
+    assert checker.open == []
+    assert checker.script_sources == []
+    assert checker.stylesheet_links == []
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=[\"']?(https?:)?//", document)
+    assert document.count("Plotly.newPlot") == 2
+    assert len(re.findall(r"\* plotly\.js v", document)) == 1
+    assert f'<html lang="{lang}">' in document
+
+
+def test_html_report_prints_with_page_breaks(demo_case) -> None:
+    case, detail = demo_case
+    document = report.render_report(case, detail, "en", "html", PREPARED)
+    assert "@media print" in document
+    assert "@page" in document
+    assert '<div class="page-break"></div>' in document
+
+
+def test_user_text_appears_as_text_not_markup(hostile_case) -> None:
+    case, detail = hostile_case
+    document = report.render_report(case, detail, "en", "html", PREPARED)
+    checker = checked(document)
+    visible = "".join(checker.text)
+    assert HOSTILE in visible
+    assert f"Owner said {HOSTILE} & more" in visible
+    assert HOSTILE not in document
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document
+    markdown = report.render_report(case, detail, "en", "md", PREPARED)
+    assert HOSTILE not in markdown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
+
+
+def table_cells(blocks: list[report.Block]) -> list[str]:
+    return [
+        cell
+        for block in blocks
+        if isinstance(block, report.Table)
+        for row in (block.header, *block.rows)
+        for cell in row
+    ]
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_markdown_carries_the_same_text_and_tables_as_the_html(demo_case, lang: str) -> None:
+    case, detail = demo_case
+    blocks = report.report_blocks(case, detail, lang, PREPARED)
+    markdown = report.render_markdown(blocks)
+    visible = "".join(checked(report.render_html(blocks, lang, "t", "f")).text)
+    texts = [b.text for b in blocks if isinstance(b, report.Heading | report.Paragraph)]
+    texts += [item for b in blocks if isinstance(b, report.BulletList) for item in b.items]
+    for text in texts + table_cells(blocks):
+        assert text in visible
+        assert text.replace("|", "\\|") in markdown
+    table_rows = [line for line in markdown.splitlines() if line.startswith("| ")]
+    expected_rows = sum(1 + len(b.rows) for b in blocks if isinstance(b, report.Table))
+    assert len(table_rows) == expected_rows
+
+
+def test_report_holds_every_required_section(demo_case) -> None:
+    case, detail = demo_case
+    markdown = report.render_report(case, detail, "en", "md", PREPARED)
+    for heading in (
+        "## Executive summary",
+        "## The KPI against its agreed lines",
+        "## Degradation and forecast",
+        "## Value lost so far",
+        "## A/B evidence",
+        "## Value of retraining",
+        "## Options",
+        "## Recommendation",
+        "## Appendix",
+        "### Method",
+        "### Data sources",
+        "### Model versions involved",
+    ):
+        assert heading in markdown
+    assert "Experiment rec-v3-vs-v2 compared recommender-v3" in markdown
+    assert "Lines agreed in version 1 of the KPI" in markdown
+    summary = markdown.split("## Executive summary\n\n")[1].split("\n\n")[0]
+    assert summary.count(". ") + 1 >= 3
+
+
+def english_fragments() -> list[str]:
+    """Literal pieces of the English report and retraining messages long enough to be telling."""
+    english, japanese = catalogue("en"), catalogue("ja")
+    pieces = []
+    for key, text in english.items():
+        if key.split(".")[0] in ("report", "retrain") and text != japanese[key]:
+            pieces += [p.strip() for p in re.split(r"\{[^}]*\}", text) if len(p.strip()) >= 8]
+    return pieces
+
+
+def test_japanese_report_is_complete_and_holds_no_english_message(demo_case) -> None:
+    case, detail = demo_case
+    markdown = report.render_report(case, detail, "ja", "md", PREPARED)
+    # User text (names, rationale, owner) stays as the user wrote it.
+    without_user_text = markdown
+    for user_text in (case.kpi.name, case.kpi.rationale, case.kpi.owner):
+        without_user_text = without_user_text.replace(user_text, "")
+    leaks = [piece for piece in english_fragments() if piece in without_user_text]
+    assert leaks == []
+    for heading in ("## 要旨", "## 合意済みラインに対するKPI", "## 付録", "### データの出所"):
+        assert heading in markdown
+    assert "2026年11月27日" in markdown
+    assert "万円" in markdown
+
+
+def test_english_report_uses_english_formats(demo_case) -> None:
+    case, detail = demo_case
+    markdown = report.render_report(case, detail, "en", "md", PREPARED)
+    assert "27 Nov 2026" in markdown
+    assert "¥" in markdown
+    assert sum(piece in markdown for piece in english_fragments()) > 30
+    assert "万円" not in markdown
+
+
+def test_report_file_name_names_kpi_day_and_language(demo_case) -> None:
+    case, _ = demo_case
+    name = report.report_filename(case, "ja", "html")
+    assert name == f"retraining-rec-ctr-{case.kpi.as_of.isoformat()}-ja.html"
+
+
+def test_unknown_format_is_refused(demo_case) -> None:
+    case, detail = demo_case
+    with pytest.raises(ValueError, match="html, md"):
+        report.render_report(case, detail, "en", "pdf", PREPARED)
