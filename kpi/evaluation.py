@@ -10,6 +10,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -55,6 +56,17 @@ class Thresholds:
                 f"warning must lie between target and exit for direction {self.direction!r} "
                 f"({relation}); got target={self.target}, warning={self.warning}, exit={self.exit}"
             )
+
+
+@lru_cache(maxsize=64)
+def _normal_quantile(confidence: float) -> float:
+    # scipy's ppf costs ~0.3 ms a call, which dominated a 550-day evaluation.
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
+@lru_cache(maxsize=256)
+def _t_quantile(confidence: float, degrees: int) -> float:
+    return float(stats.t.ppf(0.5 + confidence / 2, degrees))
 
 
 def interval_is_past(ci_low: float, ci_high: float, line: float, direction: Direction) -> bool:
@@ -114,7 +126,7 @@ def window_estimate(
     total_weight = float(weights.sum())
     estimate = float(np.dot(weights, values) / total_weight)
     units = round(total_weight) if has_n else None
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    z = _normal_quantile(confidence)
 
     if has_n and is_rate:
         half_width = z * math.sqrt(max(estimate * (1 - estimate), 0.0) / total_weight)
@@ -137,7 +149,7 @@ def window_estimate(
             total_weight - squared_weights / total_weight
         )
         standard_error = math.sqrt(spread * squared_weights) / total_weight
-        half_width = float(stats.t.ppf(0.5 + confidence / 2, days - 1)) * standard_error
+        half_width = _t_quantile(confidence, days - 1) * standard_error
         return WindowEstimate(
             estimate, estimate - half_width, estimate + half_width, units, days, "day_spread"
         )
