@@ -289,7 +289,8 @@ def _prepare_parquet(con: duckdb.DuckDBPyConnection, path: Path, display_name: s
     try:
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
     except duckdb.Error as error:
-        raise IngestError([_problem(source, f"not a readable Parquet file ({error})")]) from error
+        reason = str(error).split("\n", 1)[0].removeprefix("Invalid Input Error: ")
+        raise IngestError([_problem(source, f"not a readable Parquet file ({reason})")]) from error
     source.columns = [row[0] for row in described]
     source.source_types = {row[0]: str(row[1]).upper() for row in described}
     missing = [c for c in spec.required_columns if c not in source.columns]
@@ -327,8 +328,8 @@ def _check_columns(source: _Source, spec: KindSpec) -> None:
     unknown = [c for c in source.columns if c and c not in known]
     if unknown and spec.extra_columns_as is None:
         problems.append(_problem(
-            source, f"unexpected column(s) {', '.join(unknown)}; a {spec.name} file has "
-                    f"{', '.join(c.name for c in spec.columns)}", 1 if not source.is_parquet else None))
+            source, f"unexpected column(s) {', '.join(unknown)}; files of kind {spec.name} have "
+                    f"only {', '.join(c.name for c in spec.columns)}", 1 if not source.is_parquet else None))
     if problems:
         raise IngestError(problems)
 
@@ -344,24 +345,33 @@ def _typed_expression(column: ColumnSpec, source: _Source) -> str:
     source_type = source.source_types.get(column.name, "VARCHAR")
     raw = _quote(column.name)
     if column.type == ColumnType.TEXT:
-        return f"nullif(trim(CAST({raw} AS VARCHAR)), '')"
-    if not source_type.startswith("VARCHAR"):
-        return f"TRY_CAST({raw} AS {column.type.value})"
+        typed = text = f"nullif(trim(CAST({raw} AS VARCHAR)), '')"
+    elif not source_type.startswith("VARCHAR"):
+        typed, text = f"TRY_CAST({raw} AS {column.type.value})", raw
+    else:
+        typed, text = _typed_from_text(column, raw), f"nullif(trim({raw}), '')"
+    # An empty cell of an optional column takes the default, in CSV and Parquet alike.
+    if column.default is not None:
+        typed = f"coalesce({typed}, CASE WHEN {text} IS NULL THEN {column.default} END)"
+    return typed
+
+
+def _typed_from_text(column: ColumnSpec, raw: str) -> str:
+    """SQL reading a text cell as the column's type: ISO forms and Japanese Excel's 2026/11/27."""
     text = f"nullif(trim({raw}), '')"
     if column.type == ColumnType.FLOAT:
         typed = f"TRY_CAST({text} AS DOUBLE)"
     elif column.type == ColumnType.COUNT:
         as_double = f"TRY_CAST({text} AS DOUBLE)"
-        typed = (f"coalesce(TRY_CAST({text} AS BIGINT), CASE WHEN {as_double} = floor({as_double}) "
-                 f"AND abs({as_double}) < 9e18 THEN CAST({as_double} AS BIGINT) END)")
+        # DuckDB rounds '6400.5' to 6401 when casting text to BIGINT: only whole values pass.
+        typed = (f"CASE WHEN {as_double} = floor({as_double}) AND abs({as_double}) < 9e18 THEN "
+                 f"coalesce(TRY_CAST({text} AS BIGINT), CAST({as_double} AS BIGINT)) END")
     elif column.type == ColumnType.TIMESTAMP:
         formats = ", ".join(f"'{f}'" for f in _TIMESTAMP_FORMATS)
         typed = (f"coalesce(CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP), "
                  f"try_strptime({text}, [{formats}]))")
     else:
         typed = f"coalesce(TRY_CAST({text} AS DATE), CAST(try_strptime({text}, '%Y/%m/%d') AS DATE))"
-    if column.default is not None:
-        typed = f"coalesce({typed}, CASE WHEN {text} IS NULL THEN {column.default} END)"
     return typed
 
 

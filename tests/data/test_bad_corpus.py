@@ -1,0 +1,166 @@
+"""Every file of the bad-input corpus is refused by `python cli.py ingest` and changes nothing."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pytest
+
+from data.store import StoreSettings
+from tests.data.conftest import BAD, GOOD, ingest, table_checksums
+
+
+class Refusal(NamedTuple):
+    """What the command must say about one bad file.
+
+    Attributes:
+        line: the line (CSV) or row (Parquet) named, None when the problem is the whole file.
+        column: the column named, None when no single column is at fault.
+        fragment: a piece of the message that says what the problem is.
+    """
+
+    line: int | None
+    column: str | None
+    fragment: str
+
+
+# File names are <what is wrong>.<kind>.<format>.
+EXPECTED: dict[str, Refusal] = {
+    "missing_column.online_metrics.csv": Refusal(1, None, "missing required column(s) value"),
+    "missing_column_ts.events.csv": Refusal(1, None, "missing required column(s) ts"),
+    "missing_column.events.parquet": Refusal(None, None, "missing required column(s) ts"),
+    "extra_header_row.online_metrics.csv": Refusal(1, None, "an extra row above the header"),
+    "semicolon_delimiter.online_metrics.csv": Refusal(1, None, "separated by semicolons"),
+    "tab_delimiter.events.csv": Refusal(1, None, "separated by tabs"),
+    "empty.events.csv": Refusal(None, None, "the file is empty"),
+    "blank_lines_only.events.csv": Refusal(None, None, "the file is empty"),
+    "header_only.events.csv": Refusal(None, None, "a header but no data rows"),
+    "bad_timestamp.events.csv": Refusal(3, "ts", 'cannot read "2026-13-45 25:00" as a timestamp'),
+    "unparseable_assigned_at.assignments.csv": Refusal(
+        2, "assigned_at", 'cannot read "yesterday" as a timestamp'
+    ),
+    "mixed_time_zones.events.csv": Refusal(4, "ts", "timestamps in mixed time zones"),
+    "nan_value.online_metrics.csv": Refusal(3, "value", "not a finite number"),
+    "nan_value.online_metrics.parquet": Refusal(3, "value", "not a finite number"),
+    "inf_value.online_metrics.csv": Refusal(4, "value", "not a finite number"),
+    "negative_n.online_metrics.csv": Refusal(2, "n", "a negative value"),
+    "negative_n.online_metrics.parquet": Refusal(2, "n", "a negative value"),
+    "negative_n.offline_metrics.csv": Refusal(2, "n", "a negative value"),
+    "negative_count_metric.online_metrics.csv": Refusal(
+        3, "value", "a negative count for a count metric"
+    ),
+    "fractional_count.online_metrics.csv": Refusal(
+        2, "n", 'cannot read "6400.5" as a whole number'
+    ),
+    "empty_unit_id.events.csv": Refusal(3, "unit_id", "an empty key"),
+    "empty_variant.assignments.csv": Refusal(3, "variant", "an empty key"),
+    "unknown_model.online_metrics.csv": Refusal(3, "model_id", 'unknown model "recommender-v9"'),
+    "cp932_unknown_model.online_metrics.csv": Refusal(
+        3, "model_id", 'unknown model "推薦モデル-v4"'
+    ),
+    "duplicate_key_in_file.online_metrics.csv": Refusal(
+        4, None, "appears again with different values (first on line 2)"
+    ),
+    "duplicate_key_against_store.models.csv": Refusal(
+        2, None, "the key (fraud-v1) is already stored with different values"
+    ),
+    "non_numeric_value.online_metrics.csv": Refusal(3, "value", 'cannot read "n/a" as a number'),
+    "bad_date.online_metrics.csv": Refusal(3, "date", 'cannot read "2026-02-30" as a date'),
+    "mixed_encodings.assignments.csv": Refusal(
+        3, None, "mixed encodings: line 2 is UTF-8 but line 3 is Shift-JIS (CP932)"
+    ),
+    "windows1252_bytes.events.csv": Refusal(3, None, "neither UTF-8 nor Shift-JIS (CP932)"),
+    "truncated_last_line.events.csv": Refusal(4, None, "too few values on this line"),
+    "unquoted_comma.events.csv": Refusal(3, None, "too many values on this line"),
+    "wrong_types.online_metrics.parquet": Refusal(
+        None, "value", "stored as BOOLEAN in the Parquet file; expected a number"
+    ),
+    "not_parquet.events.parquet": Refusal(None, None, "not a readable Parquet file"),
+    "unknown_extra_column.online_metrics.csv": Refusal(1, None, "unexpected column(s) comment"),
+    "duplicate_header.events.csv": Refusal(1, None, "the column 'value' appears twice"),
+    "overlapping_production.models.csv": Refusal(
+        3, "deployed_at", "ranker-v1 and ranker-v2 of family ranker are both in production"
+    ),
+    "bad_stage.models.csv": Refusal(2, "stage", "stage must be one of production, challenger"),
+    "retired_before_deployed.models.csv": Refusal(
+        2, "retired_at", "retired_at is not after deployed_at"
+    ),
+    "many_bad_rows.events.csv": Refusal(2, "ts", "... and 35 more problem(s)"),
+}
+
+
+def kind_of(file_name: str) -> str:
+    return file_name.split(".")[1]
+
+
+def test_the_corpus_and_the_table_of_expectations_list_the_same_files() -> None:
+    on_disk = {p.name for p in BAD.iterdir() if p.is_file()}
+    assert on_disk == set(EXPECTED)
+    assert len(on_disk) >= 25
+
+
+@pytest.mark.parametrize("file_name", sorted(EXPECTED))
+def test_bad_file_is_refused_with_a_precise_message_and_changes_nothing(
+    file_name: str, store: StoreSettings
+) -> None:
+    expected = EXPECTED[file_name]
+    path = BAD / file_name
+    before = table_checksums(store.path)
+
+    result = ingest(store, kind_of(file_name), path)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout == ""
+    message = result.stderr
+    assert "Traceback" not in message
+    where = str(path)
+    if expected.line is not None:
+        label = "row" if file_name.endswith(".parquet") else "line"
+        where += f", {label} {expected.line}"
+    assert where in message
+    if expected.column is not None:
+        assert f"column {expected.column}" in message
+    assert expected.fragment in message
+    assert "Nothing was written" in message
+    assert table_checksums(store.path) == before
+
+
+def test_many_bad_rows_show_the_first_five_and_count_the_rest(store: StoreSettings) -> None:
+    result = ingest(store, "events", BAD / "many_bad_rows.events.csv")
+
+    shown = [line for line in result.stderr.splitlines() if "cannot read" in line]
+    assert [line.split(",")[1].strip() for line in shown] == [f"line {n}" for n in range(2, 7)]
+    assert "... and 35 more problem(s)" in result.stderr
+
+
+def test_one_good_and_one_bad_file_in_one_command_write_nothing(store: StoreSettings) -> None:
+    models = ingest(store, "models", GOOD / "models.csv")
+    assert models.returncode == 0, models.stderr
+    before = table_checksums(store.path)
+
+    result = ingest(
+        store, "online_metrics", GOOD / "online_metrics.csv", BAD / "nan_value.online_metrics.csv"
+    )
+
+    assert result.returncode == 1
+    assert "nan_value.online_metrics.csv, line 3, column value" in result.stderr
+    assert table_checksums(store.path) == before
+
+
+def test_every_bad_file_of_a_command_is_reported_not_only_the_first(store: StoreSettings) -> None:
+    result = ingest(store, "events", BAD / "empty.events.csv", BAD / "tab_delimiter.events.csv")
+
+    assert result.returncode == 1
+    assert "empty.events.csv: the file is empty" in result.stderr
+    assert "tab_delimiter.events.csv, line 1: the columns are separated by tabs" in result.stderr
+
+
+def test_a_file_that_does_not_exist_is_named(store: StoreSettings, tmp_path) -> None:
+    missing = tmp_path / "nowhere.csv"
+    before = table_checksums(store.path)
+
+    result = ingest(store, "events", missing)
+
+    assert result.returncode == 1
+    assert f"{missing}: no such file" in result.stderr
+    assert table_checksums(store.path) == before
