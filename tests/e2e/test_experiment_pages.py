@@ -1,0 +1,38 @@
+"""The Experiments pages in real Chromium: the list, then the detail with its forest plot."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import RunningApp, screenshot, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def open_from_sidebar(page, served_app: RunningApp, title: str) -> None:
+    """Start at the root and follow the sidebar link, as a reader does."""
+    page.goto(served_app.url)
+    wait_for_app(page)
+    page.get_by_role("link", name=title, exact=True).first.click()
+    wait_for_app(page)
+
+
+def test_experiments_list_shows_every_demo_experiment(served_app: RunningApp, page) -> None:
+    open_from_sidebar(page, served_app, "Experiments")
+    page.wait_for_selector("[data-testid='stDataFrame']", timeout=90_000)
+    assert page.get_by_role("button", name="Open the details").count() == 1
+    screenshot(page, "experiments-list")
+
+
+def test_detail_draws_the_forest_plot_and_the_decision_badge(served_app: RunningApp, page) -> None:
+    open_from_sidebar(page, served_app, "Experiments")
+    page.get_by_role("button", name="Open the details").click()
+    page.wait_for_selector(".js-plotly-plot .errorbar", timeout=90_000)
+    wait_for_app(page)
+    assert page.get_by_text("Relative effects with their intervals").count() == 1
+    forest = page.locator(".js-plotly-plot").first
+    assert forest.locator(".errorbar").count() >= 3
+    decisions = ("Ship", "Don't ship", "Keep running", "No effect")
+    badges = page.locator("[data-testid='stMarkdownContainer'] span")
+    assert any(badges.filter(has_text=label).count() for label in decisions)
+    screenshot(page, "experiment-detail")
