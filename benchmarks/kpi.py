@@ -1,0 +1,142 @@
+"""Benchmark: `kpi check` over 20 KPIs on the medium demo, and the KPI pages' render time on that
+store and on a copy with 100x more online-metric rows (the pages must stay within 1.5x).
+
+Run: /work/venv/bin/python benchmarks/kpi.py [--workdir DIR] [--repeats 3]
+Prints a Markdown section for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import cli  # noqa: E402
+from data import kpi_store  # noqa: E402
+from data.demo import build_demo  # noqa: E402
+from data.demo_kpis import DEMO_SPECS  # noqa: E402
+from data.ingest import ingest_files  # noqa: E402
+from data.store import StoreSettings  # noqa: E402
+from kpi.spec import parse_spec, spec_to_toml  # noqa: E402
+
+ROW_MULTIPLIER = 100
+PAGES = ("pages/overview.py", "pages/kpis.py", "pages/degradation.py")
+VARIANTS_PER_KPI = 4
+
+
+def define_twenty_kpis(settings: StoreSettings) -> int:
+    """The 4 demo KPIs plus 4 variants of each with other windows and persistence: 20 in all."""
+    count = len(kpi_store.latest_versions(settings))
+    for kpi_id in DEMO_SPECS:
+        base = kpi_store.kpi_history(settings, kpi_id)[-1].spec
+        for variant in range(1, VARIANTS_PER_KPI + 1):
+            text = spec_to_toml(base).replace(f'id = "{kpi_id}"', f'id = "{kpi_id}-v{variant}"')
+            text = text.replace(f"window_days = {base.window_days}", f"window_days = {7 * variant}")
+            kpi_store.define_kpi(settings, parse_spec(text), "benchmark")
+            count += 1
+    return count
+
+
+def add_segment_rows(settings: StoreSettings, workdir: Path) -> int:
+    """Multiply the online-metric rows by ROW_MULTIPLIER with per-segment copies of each metric."""
+    base = kpi_store.live_daily_series(settings, "recommender", _metrics(settings, "recommender"))
+    fraud = kpi_store.live_daily_series(settings, "fraud", _metrics(settings, "fraud"))
+    rows = pd.concat([base, fraud], ignore_index=True)
+    copies = [
+        rows.assign(metric=rows["metric"] + f"_segment_{segment:03d}")
+        for segment in range(1, ROW_MULTIPLIER)
+    ]
+    extra = pd.concat(copies, ignore_index=True)
+    path = workdir / "segments.parquet"
+    extra.to_parquet(path, index=False)
+    ingest_files(settings, "online_metrics", [path], actor="benchmark")
+    return len(extra)
+
+
+def _metrics(settings: StoreSettings, family: str) -> list[str]:
+    return sorted(
+        a.metric
+        for a in kpi_store.metric_availability(settings)
+        if a.family == family and a.source == "online"
+    )
+
+
+def time_check(settings: StoreSettings, repeats: int) -> list[float]:
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = cli.main(["kpi", "check", "--db", str(settings.path), "--json", "--no-record"])
+        timings.append(time.perf_counter() - started)
+        assert code in (0, 10, 20), code
+    return timings
+
+
+def time_page(settings: StoreSettings, page: str, repeats: int) -> list[float]:
+    """Cold-cache render time of one page through AppTest (the app run included)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["YARDSTICK_DB"] = str(settings.path)
+    timings = []
+    for _ in range(repeats):
+        st.cache_data.clear()
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+        started = time.perf_counter()
+        at.run()
+        if page != "pages/overview.py":
+            at.switch_page(page)
+            at.run()
+        timings.append(time.perf_counter() - started)
+        assert not at.exception, at.exception
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="yardstick-kpi-bench-"))
+    base = StoreSettings(workdir / "medium.duckdb")
+    for leftover in (base.path, workdir / "medium-100x.duckdb"):
+        leftover.unlink(missing_ok=True)
+    build_demo(base, size="medium", seed=7)
+    kpis = define_twenty_kpis(base)
+    big = StoreSettings(workdir / "medium-100x.duckdb")
+    shutil.copy(base.path, big.path)
+    added = add_segment_rows(big, workdir)
+
+    check = statistics.median(time_check(base, args.repeats))
+    lines = [
+        "## KPIs (`benchmarks/kpi.py`)",
+        "",
+        f"Medium demo store, {kpis} KPIs; {added:,} online-metric rows added for the 100x store "
+        f"(per-segment copies of every metric). Median of {args.repeats} runs, cold page cache.",
+        "",
+        f"- `kpi check --json` over {kpis} KPIs: {check:.2f} s",
+        "",
+        "| page | medium demo (s) | 100x online rows (s) | ratio |",
+        "|---|---|---|---|",
+    ]
+    for page in PAGES:
+        small = statistics.median(time_page(base, page, args.repeats))
+        large = statistics.median(time_page(big, page, args.repeats))
+        lines.append(f"| {page} | {small:.2f} | {large:.2f} | {large / small:.2f} |")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
