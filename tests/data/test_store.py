@@ -1,0 +1,182 @@
+"""The store under stress: upgrades in place, waits out a lock or says so, survives a kill."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from data.store import (
+    StoreLockedError,
+    StoreSettings,
+    available_migrations,
+    connect,
+    latest_schema_version,
+    migrate,
+    schema_version,
+)
+from tests.data.conftest import ROOT, query
+
+HOLD_LOCK = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def test_a_store_at_the_first_migration_upgrades_in_place_and_keeps_its_rows(
+    empty_settings: StoreSettings,
+) -> None:
+    con = duckdb.connect(str(empty_settings.path))
+    assert migrate(con, target=1) == [1]
+    con.execute(
+        "INSERT INTO models VALUES ('m1', 'fam', 'v1', TIMESTAMP '2026-01-01', NULL, "
+        "'kept across upgrades', 'production')"
+    )
+    con.execute("INSERT INTO events VALUES ('u1', 'click', 1, TIMESTAMP '2026-01-02 03:04:05')")
+    con.close()
+
+    with connect(empty_settings) as upgraded:
+        assert schema_version(upgraded) == latest_schema_version()
+        versions = upgraded.execute(
+            "SELECT version, name FROM schema_version ORDER BY version"
+        ).fetchall()
+
+    assert versions == [(m.version, m.name) for m in available_migrations()]
+    assert latest_schema_version() > 1
+    assert query(empty_settings.path, "SELECT model_id, notes FROM models") == [
+        ("m1", "kept across upgrades")
+    ]
+    assert query(empty_settings.path, "SELECT count(*) FROM events") == [(1,)]
+
+
+def test_migrating_an_up_to_date_store_again_changes_nothing(empty_settings: StoreSettings) -> None:
+    with connect(empty_settings):
+        pass
+    con = duckdb.connect(str(empty_settings.path))
+    try:
+        before = con.execute("SELECT * FROM schema_version ORDER BY version").fetchall()
+        assert migrate(con) == []
+        assert con.execute("SELECT * FROM schema_version ORDER BY version").fetchall() == before
+    finally:
+        con.close()
+
+
+def hold_write_lock(path: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process with a write connection open on `path`, for `seconds`."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(path), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def test_a_store_held_by_another_process_is_reported_locked_after_retrying(
+    empty_settings: StoreSettings,
+) -> None:
+    with connect(empty_settings):
+        pass
+    holder = hold_write_lock(empty_settings.path, 30)
+    try:
+        impatient = StoreSettings(empty_settings.path, lock_timeout_s=0.5)
+        started = time.monotonic()
+        with pytest.raises(StoreLockedError) as locked, connect(impatient):
+            pass
+        waited = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert waited >= 0.5
+    message = str(locked.value)
+    assert str(empty_settings.path) in message
+    assert "in use by another process" in message
+    assert "try again" in message
+
+
+def test_a_lock_released_within_the_timeout_lets_the_write_through(
+    empty_settings: StoreSettings,
+) -> None:
+    with connect(empty_settings):
+        pass
+    holder = hold_write_lock(empty_settings.path, 1.0)
+    try:
+        patient = StoreSettings(empty_settings.path, lock_timeout_s=30)
+        with connect(patient) as con:
+            con.execute("INSERT INTO events VALUES ('u1', 'click', 1, TIMESTAMP '2026-01-01')")
+        assert holder.wait(timeout=30) == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    assert query(empty_settings.path, "SELECT count(*) FROM events") == [(1,)]
+
+
+def write_large_events_csv(path: Path, rows: int) -> None:
+    """`rows` distinct events as CSV, written by DuckDB itself (no Python loop)."""
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"COPY (SELECT 'crash' || (i % 50000) AS unit_id, 'impression' AS event, 1 AS value, "
+            f"TIMESTAMP '2020-01-01' + to_microseconds(i * 1000) AS ts FROM range({rows}) r(i)) "
+            f"TO '{path}' (HEADER, DELIMITER ',')"
+        )
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_an_ingest_killed_midway_leaves_all_of_the_file_or_none(
+    demo_settings: StoreSettings, tmp_path: Path
+) -> None:
+    rows = 4_000_000
+    big = tmp_path / "events.csv"
+    write_large_events_csv(big, rows)
+    (before,) = query(demo_settings.path, "SELECT count(*) FROM events")[0]
+    wal = demo_settings.path.with_name(demo_settings.path.name + ".wal")
+    wal.unlink(missing_ok=True)
+
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "cli.py",
+            "ingest",
+            "--db",
+            str(demo_settings.path),
+            "--kind",
+            "events",
+            str(big),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    # Kill as soon as the store's write-ahead log grows: the insert has started writing.
+    while process.poll() is None and time.monotonic() < deadline:
+        if wal.exists() and wal.stat().st_size > 0:
+            break
+        time.sleep(0.005)
+    assert process.poll() is None, "the ingest finished before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+
+    with connect(StoreSettings(demo_settings.path), read_only=True) as con:
+        (after,) = con.execute("SELECT count(*) FROM events").fetchone()
+        (crash_rows,) = con.execute(
+            "SELECT count(*) FROM events WHERE unit_id LIKE 'crash%'"
+        ).fetchone()
+    assert after in (before, before + rows)
+    assert crash_rows in (0, rows)
+    assert after - before == crash_rows
