@@ -220,6 +220,17 @@ def metric_availability(settings: StoreSettings) -> list[MetricAvailability]:
         return _availability(con)
 
 
+def offline_metric_names(settings: StoreSettings, family: str) -> list[str]:
+    """The offline metrics stored for a family's models (reads only the small offline table)."""
+    with connect(settings, read_only=True) as con:
+        rows = con.execute(
+            "SELECT DISTINCT f.metric FROM offline_metrics f JOIN models m USING (model_id) "
+            "WHERE m.family = ? ORDER BY f.metric",
+            [family],
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
 def define_kpi(
     settings: StoreSettings,
     spec: KpiSpec,

@@ -267,7 +267,7 @@ def kpi_detail(settings: StoreSettings, kpi_id: str, as_of: dt.date | None = Non
     versions = kpi_store.kpi_history(settings, kpi_id)
     as_of = as_of or kpi_store.last_online_date(settings) or dt.date.today()
     version, defined_later = kpi_store.version_in_force(versions, as_of)
-    return _detail(settings, version, as_of, defined_later)
+    return _detail(settings, version, as_of, defined_later, with_context=True)
 
 
 def _read_series(settings: StoreSettings, spec: KpiSpec, as_of: dt.date) -> pd.DataFrame:
@@ -297,8 +297,13 @@ def _trend(live: pd.DataFrame, spec: KpiSpec) -> tuple[TrendFit | None, tuple[St
 
 
 def _detail(
-    settings: StoreSettings, version: kpi_store.KpiVersion, as_of: dt.date, defined_later: bool
+    settings: StoreSettings,
+    version: kpi_store.KpiVersion,
+    as_of: dt.date,
+    defined_later: bool,
+    with_context: bool,
 ) -> KpiDetail:
+    """The evaluation; `with_context` adds the offline metrics and the bridge (pages only)."""
     spec = version.spec
     series = _read_series(settings, spec, as_of)
     direction = spec.direction  # type: ignore[assignment]
@@ -366,23 +371,17 @@ def _detail(
         steps=steps,
         trend_line=_trend_line(trend, as_of),
         offline=kpi_store.offline_series(
-            settings, spec.family, _offline_metrics(settings, spec.family), as_of
-        ),
-        bridge=_bridge_view(settings, spec, as_of),
-    )
-
-
-def _offline_metrics(settings: StoreSettings, family: str) -> list[str]:
-    return sorted(
-        a.metric
-        for a in kpi_store.metric_availability(settings)
-        if a.family == family and a.source == "offline"
+            settings, spec.family, kpi_store.offline_metric_names(settings, spec.family), as_of
+        )
+        if with_context
+        else pd.DataFrame(),
+        bridge=_bridge_view(settings, spec, as_of) if with_context else None,
     )
 
 
 def _bridge_view(settings: StoreSettings, spec: KpiSpec, as_of: dt.date) -> BridgeView | None:
     """The bridge from the spec's offline metric (else the family's first) to its online metric."""
-    offline_metrics = _offline_metrics(settings, spec.family)
+    offline_metrics = kpi_store.offline_metric_names(settings, spec.family)
     if not offline_metrics:
         return None
     offline_metric = spec.value.offline_metric or offline_metrics[0]
@@ -467,7 +466,10 @@ def _trend_line(trend: TrendFit | None, as_of: dt.date) -> pd.DataFrame:
 
 def kpi_status(settings: StoreSettings, kpi_id: str, as_of: dt.date | None = None) -> KpiStatus:
     """The status record of one KPI as of a day (default: the last day with online data)."""
-    return kpi_detail(settings, kpi_id, as_of).status
+    versions = kpi_store.kpi_history(settings, kpi_id)
+    as_of = as_of or kpi_store.last_online_date(settings) or dt.date.today()
+    version, defined_later = kpi_store.version_in_force(versions, as_of)
+    return _detail(settings, version, as_of, defined_later, with_context=False).status
 
 
 def all_kpi_statuses(settings: StoreSettings, as_of: dt.date | None = None) -> list[KpiStatus]:

@@ -103,7 +103,7 @@ current = (
     if chosen != NEW_KPI
     else None
 )
-families = sorted({a.family for a in cached.metric_availability(ctx.path, ctx.fingerprint)})
+families = cached.families(ctx.path, ctx.fingerprint)
 
 
 def field(key: str, default: object) -> object:

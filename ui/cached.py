@@ -19,7 +19,6 @@ from experiments import analysis as experiment_analysis_lib
 from kpi import report as retraining_report_lib
 from kpi import retraining
 from kpi import service as kpi_service
-from kpi.spec import MetricAvailability
 
 TTL_SECONDS = 300
 
@@ -129,11 +128,6 @@ def kpi_evaluations(path: str, fingerprint: str, kpi_id: str) -> list[kpi_store.
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def kpi_deployments(path: str, fingerprint: str, family: str) -> list[kpi_store.Deployment]:
     return kpi_store.deployments(settings_from(path), family)
-
-
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def metric_availability(path: str, fingerprint: str) -> list[MetricAvailability]:
-    return kpi_store.metric_availability(settings_from(path))
 
 
 # Experiments: analyses are keyed by store version, experiment and the hour read, so the detail
