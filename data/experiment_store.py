@@ -207,15 +207,7 @@ def _statistics_for(kind: str, cuped: bool, values: list) -> Stats:
     return cls(int(n), *(float(v) for v in sums))
 
 
-def fetch_statistics(
-    settings: StoreSettings, spec: ExperimentSpec, until: dt.datetime
-) -> list[CellStatistics]:
-    """Sufficient statistics per variant and per (variant, segment value) as of `until`."""
-    query = statistics_query(spec, until).sql(dialect="duckdb")
-    with connect(settings, read_only=True) as con:
-        cursor = con.execute(query)
-        names = [column[0] for column in cursor.description]
-        rows = cursor.fetchall()
+def _cells(spec: ExperimentSpec, names: list[str], rows: list[tuple]) -> list[CellStatistics]:
     layout = metric_columns(spec)
     cells = []
     for row in rows:
@@ -238,16 +230,44 @@ def fetch_statistics(
     return cells
 
 
-def fetch_exposure(settings: StoreSettings, spec: ExperimentSpec, until: dt.datetime) -> Exposure:
-    """Units per variant and day of assignment, and the units excluded for multiple variants."""
-    query = exposure_query(spec, until).sql(dialect="duckdb")
-    with connect(settings, read_only=True) as con:
-        rows = con.execute(query).fetchall()
+def _exposure(rows: list[tuple]) -> Exposure:
     daily = tuple(
         sorted((variant, day, int(units)) for variant, day, units in rows if variant is not None)
     )
     excluded = sum(int(units) for variant, _, units in rows if variant is None)
     return Exposure(daily, excluded)
+
+
+def fetch_statistics(
+    settings: StoreSettings, spec: ExperimentSpec, until: dt.datetime
+) -> list[CellStatistics]:
+    """Sufficient statistics per variant and per (variant, segment value) as of `until`."""
+    query = statistics_query(spec, until).sql(dialect="duckdb")
+    with connect(settings, read_only=True) as con:
+        cursor = con.execute(query)
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    return _cells(spec, names, rows)
+
+
+def fetch_exposure(settings: StoreSettings, spec: ExperimentSpec, until: dt.datetime) -> Exposure:
+    """Units per variant and day of assignment, and the units excluded for multiple variants."""
+    query = exposure_query(spec, until).sql(dialect="duckdb")
+    with connect(settings, read_only=True) as con:
+        rows = con.execute(query).fetchall()
+    return _exposure(rows)
+
+
+def fetch_experiment(
+    settings: StoreSettings, spec: ExperimentSpec, until: dt.datetime
+) -> tuple[list[CellStatistics], Exposure]:
+    """`fetch_statistics` and `fetch_exposure` over one connection (one open of the store)."""
+    with connect(settings, read_only=True) as con:
+        cursor = con.execute(statistics_query(spec, until).sql(dialect="duckdb"))
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+        exposure_rows = con.execute(exposure_query(spec, until).sql(dialect="duckdb")).fetchall()
+    return _cells(spec, names, rows), _exposure(exposure_rows)
 
 
 def latest_event_time(settings: StoreSettings) -> dt.datetime | None:

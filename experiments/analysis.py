@@ -16,7 +16,7 @@ from data.experiment_store import (
     CellStatistics,
     Exposure,
     OfflineMetric,
-    fetch_exposure,
+    fetch_experiment,
     fetch_statistics,
     latest_offline_metrics,
 )
@@ -338,8 +338,7 @@ def analyze(
 ) -> ExperimentAnalysis:
     """Analyse `spec` on the store as of `as_of` (default: now; never past the spec's end)."""
     until = window_end(spec, as_of)
-    cells = fetch_statistics(settings, spec, until)
-    exposure = fetch_exposure(settings, spec, until)
+    cells, exposure = fetch_experiment(settings, spec, until)
     return analyze_cells(spec, cells, exposure, until, version)
 
 

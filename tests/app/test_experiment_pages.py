@@ -77,13 +77,14 @@ def test_detail_page_draws_the_forest_plot_and_the_decision_badge():
 
 def test_detail_page_reruns_without_going_back_to_the_events(monkeypatch):
     calls = []
-    original = analysis.fetch_statistics
+    for name in ("fetch_statistics", "fetch_experiment"):
+        original = getattr(analysis, name)
 
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
+        def counting(*args, _original=original, **kwargs):
+            calls.append(1)
+            return _original(*args, **kwargs)
 
-    monkeypatch.setattr(analysis, "fetch_statistics", counting)
+        monkeypatch.setattr(analysis, name, counting)
     at = run_page(DETAIL_PAGE, chosen="aa-homepage")
     first = len(calls)
     assert first > 0
