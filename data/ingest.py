@@ -11,6 +11,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import tempfile
 import threading
 import time
@@ -41,6 +42,13 @@ _SOURCE_TYPES_ACCEPTED = {
     ColumnType.COUNT: ("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UINT", "VARCHAR"),
     ColumnType.TIMESTAMP: ("TIMESTAMP", "DATE", "VARCHAR"),
     ColumnType.DATE: ("DATE", "TIMESTAMP", "VARCHAR"),
+}
+_COLUMN_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+_TYPE_EXAMPLES = {
+    ColumnType.FLOAT: "e.g. 0.05 or 1200",
+    ColumnType.COUNT: "e.g. 51000",
+    ColumnType.TIMESTAMP: "e.g. 2026-11-27 09:05:00, 2026/11/27 9:05 or 2026-11-27T09:05:00+09:00",
+    ColumnType.DATE: "e.g. 2026-11-27 or 2026/11/27",
 }
 _TYPE_WORDS = {
     ColumnType.TEXT: "text",
@@ -466,7 +474,8 @@ def _row_checks(spec: KindSpec) -> list[_RowCheck]:
         if column.type != ColumnType.TEXT:
             checks.append(_RowCheck(
                 column.name, f"{raw} IS NOT NULL AND {name} IS NULL",
-                f"cannot read \"' || {raw} || '\" as {_TYPE_WORDS[column.type]}"))
+                f"cannot read \"' || {raw} || '\" as {_TYPE_WORDS[column.type]} "
+                f"({_TYPE_EXAMPLES[column.type]})"))
         if column.type == ColumnType.FLOAT:
             checks.append(_RowCheck(column.name, f"{name} IS NOT NULL AND NOT isfinite({name})",
                                     "not a finite number (NaN or infinity)"))
@@ -480,7 +489,8 @@ def _row_checks(spec: KindSpec) -> list[_RowCheck]:
     if spec.name == "models":
         stages = ", ".join(_sql_string(s) for s in MODEL_STAGES)
         checks.append(_RowCheck("stage", f"stage NOT IN ({stages})",
-                                f"stage must be one of {', '.join(MODEL_STAGES)}"))
+                                f"stage \"' || {_quote('_raw_stage')} || '\" is not one of "
+                                f"{', '.join(MODEL_STAGES)}"))
         checks.append(_RowCheck("retired_at", "retired_at <= deployed_at",
                                 "retired_at is not after deployed_at"))
     if spec.model_column:
@@ -520,11 +530,12 @@ def _check_rejects(con: duckdb.DuckDBPyConnection, sources: list[_Source], found
     for index, source in enumerate(sources):
         if source.is_parquet:
             continue
+        # DuckDB rejects a short line once per missing value: report each line once.
         rows = con.execute(
-            f"SELECT line, column_name, error_type, error_message FROM rejects_{index} "
-            f"ORDER BY line LIMIT {MAX_PROBLEMS_SHOWN}"
+            f"SELECT DISTINCT ON (line) line, column_name, error_type, error_message "
+            f"FROM rejects_{index} ORDER BY line, column_idx LIMIT {MAX_PROBLEMS_SHOWN}"
         ).fetchall()
-        count = con.execute(f"SELECT count(*) FROM rejects_{index}").fetchone()[0]
+        count = con.execute(f"SELECT count(DISTINCT line) FROM rejects_{index}").fetchone()[0]
         found.total += max(count - len(rows), 0)
         for line, column, error_type, error_message in rows:
             found.add(_problem(source, _describe_reject(str(error_type), str(error_message)),
@@ -539,7 +550,35 @@ def _describe_reject(error_type: str, error_message: str) -> str:
         "LINE SIZE OVER MAXIMUM": "the line is too long: ",
         "INVALID UNICODE": "bytes that are not valid text: ",
     }
+    counted = _COLUMN_COUNTS.search(error_message)
+    if counted:
+        error_message = f"expected {counted.group(1)} values, found {counted.group(2)}"
     return readable.get(error_type, f"{error_type.lower()}: ") + error_message
+
+
+def _count_line_breaks_in_values(con: duckdb.DuckDBPyConnection, spec: KindSpec,
+                                 sources: list[_Source]) -> None:
+    """Make `_line` the file's line when quoted values hold line breaks (Alt+Enter in Excel).
+
+    The reader numbers records; each line break inside an earlier record's value pushes the
+    following records one line further down the file.
+    """
+    csv_files = ", ".join(str(i) for i, s in enumerate(sources) if not s.is_parquet)
+    if not csv_files:
+        return
+    raw = [_quote("_raw_" + c.name) for c in spec.columns]
+    breaks = " + ".join(f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)"
+                        for c in raw)
+    with_breaks = con.execute(
+        f"SELECT count(*) FROM stage WHERE _file IN ({csv_files}) AND ({breaks}) > 0"
+    ).fetchone()[0]
+    if not with_breaks:
+        return
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE stage AS SELECT * REPLACE (CASE WHEN _file IN ({csv_files}) "
+        f"THEN _line + coalesce(sum({breaks}) OVER (PARTITION BY _file ORDER BY _line ROWS "
+        "BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) ELSE _line END AS _line) FROM stage"
+    )
 
 
 def _check_rows(con: duckdb.DuckDBPyConnection, spec: KindSpec, found: _Collector) -> None:
@@ -599,7 +638,8 @@ def _differs(left: str, right: str, spec: KindSpec) -> str:
 
 
 def _key_text(alias: str, spec: KindSpec) -> str:
-    return " || ', ' || ".join(f"CAST({alias}.{_quote(k)} AS VARCHAR)" for k in spec.key_columns)
+    return " || ', ' || ".join(
+        f"'{k}=' || CAST({alias}.{_quote(k)} AS VARCHAR)" for k in spec.key_columns)
 
 
 def _check_duplicates(con: duckdb.DuckDBPyConnection, spec: KindSpec, found: _Collector) -> int:
@@ -655,11 +695,13 @@ def _check_live_versions(con: duckdb.DuckDBPyConnection, found: _Collector,
         " WHERE stage = 'production'"
         " UNION ALL SELECT model_id, family, deployed_at, retired_at, NULL, NULL FROM models"
         " WHERE stage = 'production' AND model_id NOT IN (SELECT model_id FROM stage))"
-        " SELECT b._file, b._line, a.model_id, b.model_id, b.family FROM candidate a JOIN candidate b"
+        # Name the input row of the pair: either model may be the one already stored.
+        " SELECT coalesce(b._file, a._file) AS f, coalesce(b._line, a._line) AS l,"
+        " a.model_id, b.model_id, b.family FROM candidate a JOIN candidate b"
         " ON a.family = b.family AND a.model_id < b.model_id"
         " AND a.deployed_at < coalesce(b.retired_at, TIMESTAMP '9999-12-31')"
         " AND b.deployed_at < coalesce(a.retired_at, TIMESTAMP '9999-12-31')"
-        " ORDER BY b._file NULLS LAST, b._line LIMIT 5"
+        " ORDER BY f NULLS LAST, l LIMIT 5"
     ).fetchall()
     for file_index, line, first, second, family in rows:
         index = file_index if file_index is not None else 0
@@ -778,6 +820,7 @@ def _load(con: duckdb.DuckDBPyConnection, spec: KindSpec, sources: list[_Source]
     _stage_files(con, sources, spec, on_progress)
     found = _Collector(sources)
     _check_rejects(con, sources, found)
+    _count_line_breaks_in_values(con, spec, sources)
     rows_read = con.execute("SELECT count(*) FROM stage").fetchone()[0]
     if rows_read == 0 and not found.problems:
         found.add(_problem(sources[0], "no data rows"))

@@ -62,7 +62,7 @@ EXPECTED: dict[str, Refusal] = {
         4, None, "appears again with different values (first on line 2)"
     ),
     "duplicate_key_against_store.models.csv": Refusal(
-        2, None, "the key (fraud-v1) is already stored with different values"
+        2, None, "the key (model_id=fraud-v1) is already stored with different values"
     ),
     "non_numeric_value.online_metrics.csv": Refusal(3, "value", 'cannot read "n/a" as a number'),
     "bad_date.online_metrics.csv": Refusal(3, "date", 'cannot read "2026-02-30" as a date'),
@@ -70,8 +70,14 @@ EXPECTED: dict[str, Refusal] = {
         3, None, "mixed encodings: line 2 is UTF-8 but line 3 is Shift-JIS (CP932)"
     ),
     "windows1252_bytes.events.csv": Refusal(3, None, "neither UTF-8 nor Shift-JIS (CP932)"),
-    "truncated_last_line.events.csv": Refusal(4, None, "too few values on this line"),
-    "unquoted_comma.events.csv": Refusal(3, None, "too many values on this line"),
+    "truncated_last_line.events.csv": Refusal(
+        4,
+        None,
+        "(a truncated line or a missing comma): expected 4 values, found 2",
+    ),
+    "unquoted_comma.events.csv": Refusal(
+        3, None, "too many values on this line (an unquoted comma?): expected 4 values, found 5"
+    ),
     "wrong_types.online_metrics.parquet": Refusal(
         None, "value", "stored as BOOLEAN in the Parquet file; expected a number"
     ),
@@ -81,7 +87,15 @@ EXPECTED: dict[str, Refusal] = {
     "overlapping_production.models.csv": Refusal(
         3, "deployed_at", "ranker-v1 and ranker-v2 of family ranker are both in production"
     ),
-    "bad_stage.models.csv": Refusal(2, "stage", "stage must be one of production, challenger"),
+    "overlaps_stored_production.models.csv": Refusal(
+        2, "deployed_at", "recommender-v0 and recommender-v2 of family recommender are both"
+    ),
+    "multiline_note_then_bad_timestamp.models.csv": Refusal(
+        4, "deployed_at", 'cannot read "2026-13-01 00:00:00" as a timestamp'
+    ),
+    "bad_stage.models.csv": Refusal(
+        2, "stage", 'stage "staging" is not one of production, challenger'
+    ),
     "retired_before_deployed.models.csv": Refusal(
         2, "retired_at", "retired_at is not after deployed_at"
     ),
@@ -164,3 +178,17 @@ def test_a_file_that_does_not_exist_is_named(store: StoreSettings, tmp_path) -> 
     assert result.returncode == 1
     assert f"{missing}: no such file" in result.stderr
     assert table_checksums(store.path) == before
+
+
+def test_a_short_line_is_reported_once_however_many_values_it_lacks(store: StoreSettings) -> None:
+    result = ingest(store, "events", BAD / "truncated_last_line.events.csv")
+
+    assert result.stderr.count("too few values") == 1
+
+
+def test_a_bad_value_message_shows_the_formats_that_are_accepted(store: StoreSettings) -> None:
+    result = ingest(store, "events", BAD / "bad_timestamp.events.csv")
+
+    assert "(e.g. 2026-11-27 09:05:00, 2026/11/27 9:05 or 2026-11-27T09:05:00+09:00)" in (
+        result.stderr
+    )

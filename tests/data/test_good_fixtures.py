@@ -199,7 +199,9 @@ def test_the_same_key_with_a_new_value_is_refused_against_the_store(
         ingest_files(empty_settings, "events", [changed])
 
     assert "line 2" in str(refused.value)
-    assert "(s0002, purchase, 2026-11-02 10:02:00) is already stored" in str(refused.value)
+    assert "(unit_id=s0002, event=purchase, ts=2026-11-02 10:02:00) is already stored" in str(
+        refused.value
+    )
     assert query(
         empty_settings.path,
         "SELECT value FROM events WHERE unit_id = 's0002' AND event = 'purchase'",
