@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from data.store import StoreSettings, connect, current_actor, write_audit
 from experiments.spec import ExperimentSpec, parse_spec, spec_to_dict
 from experiments.sql import (
+    EXCLUDED_COLUMN,
     exposure_query,
     grouping_column,
     metric_columns,
@@ -260,14 +261,15 @@ def fetch_exposure(settings: StoreSettings, spec: ExperimentSpec, until: dt.date
 
 def fetch_experiment(
     settings: StoreSettings, spec: ExperimentSpec, until: dt.datetime
-) -> tuple[list[CellStatistics], Exposure]:
-    """`fetch_statistics` and `fetch_exposure` over one connection (one open of the store)."""
+) -> tuple[list[CellStatistics], int]:
+    """The statistics cells and the count of units excluded for several variants, in one query."""
     with connect(settings, read_only=True) as con:
         cursor = con.execute(statistics_query(spec, until).sql(dialect="duckdb"))
         names = [column[0] for column in cursor.description]
         rows = cursor.fetchall()
-        exposure_rows = con.execute(exposure_query(spec, until).sql(dialect="duckdb")).fetchall()
-    return _cells(spec, names, rows), _exposure(exposure_rows)
+    position = names.index(EXCLUDED_COLUMN)
+    excluded = int(rows[0][position]) if rows else 0
+    return _cells(spec, names, rows), excluded
 
 
 def latest_event_time(settings: StoreSettings) -> dt.datetime | None:

@@ -14,7 +14,6 @@ from typing import Any
 
 from data.experiment_store import (
     CellStatistics,
-    Exposure,
     OfflineMetric,
     fetch_experiment,
     fetch_statistics,
@@ -63,7 +62,6 @@ class ExperimentAnalysis:
         as_of: the window's end (the spec's end or the asked time, whichever is earlier), UTC.
         units: units per variant kept in the analysis, all variants in spec order.
         excluded_multiple_variants: units assigned to more than one variant (left out).
-        daily_units: units per day of first assignment, all kept variants together.
         srm: the sample ratio mismatch check against the planned allocation.
         comparisons: each (metric, treatment) pair on whole arms, corrected over that family.
         segments: the same per segment value.
@@ -82,7 +80,6 @@ class ExperimentAnalysis:
     as_of: dt.datetime
     units: dict[str, int]
     excluded_multiple_variants: int
-    daily_units: tuple[tuple[dt.date, int], ...]
     srm: SrmResult
     comparisons: tuple[Comparison, ...]
     segments: tuple[SegmentComparison, ...]
@@ -236,9 +233,9 @@ def _segment_comparisons(
     return results
 
 
-def _units_per_day(exposure: Exposure, spec: ExperimentSpec, until: dt.datetime) -> float | None:
+def _units_per_day(units: dict[str, int], spec: ExperimentSpec, until: dt.datetime) -> float | None:
     days = max((until - spec.start).total_seconds() / 86400, 0.0)
-    total = sum(units for _, _, units in exposure.daily_units)
+    total = sum(units.values())
     if days < 1 or total == 0:
         return None
     return total / days
@@ -257,7 +254,7 @@ def _recommendation(spec: ExperimentSpec, decisions: list[Decision]) -> tuple[st
 def analyze_cells(
     spec: ExperimentSpec,
     cells: list[CellStatistics],
-    exposure: Exposure,
+    excluded_multiple_variants: int,
     until: dt.datetime,
     version: int = 0,
 ) -> ExperimentAnalysis:
@@ -292,7 +289,7 @@ def analyze_cells(
         if (margin := margins.get(c.metric)) is not None
     ]
     reached = until >= spec.end
-    daily_traffic = _units_per_day(exposure, spec, until)
+    daily_traffic = _units_per_day(units, spec, until)
     power = [
         power_analysis(c, planned_mde=spec.planned_mde, units_per_day=daily_traffic)
         for c in primary
@@ -307,16 +304,12 @@ def analyze_cells(
         for c in primary
     ]
     recommendation, reasons = _recommendation(spec, decisions)
-    daily: dict[dt.date, int] = {}
-    for _, day, count in exposure.daily_units:
-        daily[day] = daily.get(day, 0) + count
     return ExperimentAnalysis(
         spec=spec,
         version=version,
         as_of=until,
         units=units,
-        excluded_multiple_variants=exposure.excluded_multiple_variants,
-        daily_units=tuple(sorted(daily.items())),
+        excluded_multiple_variants=excluded_multiple_variants,
         srm=srm,
         comparisons=tuple(comparisons),
         segments=tuple(_segment_comparisons(spec, cells, warnings)),
@@ -338,8 +331,8 @@ def analyze(
 ) -> ExperimentAnalysis:
     """Analyse `spec` on the store as of `as_of` (default: now; never past the spec's end)."""
     until = window_end(spec, as_of)
-    cells, exposure = fetch_experiment(settings, spec, until)
-    return analyze_cells(spec, cells, exposure, until, version)
+    cells, excluded = fetch_experiment(settings, spec, until)
+    return analyze_cells(spec, cells, excluded, until, version)
 
 
 def look_times(

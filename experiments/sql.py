@@ -19,6 +19,7 @@ from experiments.spec import ExperimentSpec, MetricSpec
 OTHER_SEGMENT = "other"
 MISSING_SEGMENT = "(none)"
 TOP_SEGMENT_VALUES = 20
+EXCLUDED_COLUMN = "excluded_multiple_variants"
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,8 @@ def statistics_query(spec: ExperimentSpec, until: dt.datetime) -> exp.Select:
     `assigned_at - cuped_days <= ts < assigned_at`. Units without events count as 0. Per segment
     column the 20 most common values keep their name and the rest are summed as `other`; the
     `grouping_<i>` flags tell the whole-arm rows (all 1) from each segment's rows.
-    Columns: `variant`, `segment_<i>`, `grouping_<i>`, then `metric_columns(spec)`.
+    Columns: `variant`, `segment_<i>`, `grouping_<i>`, `excluded_multiple_variants` (units seen in
+    several variants, the same on every row), then `metric_columns(spec)`.
     """
     assigned, units = _clean_units(spec, until)
     event_names = tuple(dict.fromkeys(name for metric in spec.metrics for name in metric.events))
@@ -301,7 +303,10 @@ def statistics_query(spec: ExperimentSpec, until: dt.datetime) -> exp.Select:
             .join("caps", join_type="cross")
         )
 
-    aggregates: list[exp.Expression] = [exp.Count(this=exp.Star()).as_("n")]
+    aggregates: list[exp.Expression] = [
+        exp.Max(this=exp.column(EXCLUDED_COLUMN)).as_(EXCLUDED_COLUMN),
+        exp.Count(this=exp.Star()).as_("n"),
+    ]
     for index, columns in enumerate(metric_columns(spec)):
         prefix = f"m{index}_"
         if columns.metric.kind == "ratio":
@@ -349,8 +354,15 @@ def statistics_query(spec: ExperimentSpec, until: dt.datetime) -> exp.Select:
         ),
         *aggregates,
     ).from_(source)
+    final = final.join("excluded", join_type="cross")
     final = final.group_by(exp.GroupingSets(expressions=grouping_sets))
+    excluded = (
+        exp.select(exp.Count(this=exp.Star()).as_(EXCLUDED_COLUMN))
+        .from_("assigned")
+        .where(exp.column("variant_count") > exp.Literal.number(1))
+    )
     final = final.with_("assigned", as_=assigned).with_("units", as_=units)
+    final = final.with_("excluded", as_=excluded)
     for position in range(len(spec.segments)):
         name = segment_column(position)
         top_values = (

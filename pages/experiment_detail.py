@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from data.experiment_store import Exposure
 from experiments.analysis import CumulativePoint, ExperimentAnalysis, OfflineOnlinePoint
 from experiments.stats import Comparison
 from ui import cached
@@ -199,6 +200,23 @@ def offline_online_chart(points: list[OfflineOnlinePoint]) -> go.Figure:
     return figure
 
 
+def daily_units_chart(exposure: Exposure) -> go.Figure:
+    """Units entering each arm per day of first assignment, stacked."""
+    figure = go.Figure()
+    for variant in spec.variant_names:
+        days = [(day, units) for name, day, units in exposure.daily_units if name == variant]
+        figure.add_trace(
+            go.Bar(x=[day for day, _ in days], y=[units for _, units in days], name=variant)
+        )
+    figure.update_layout(
+        barmode="stack",
+        height=220,
+        margin={"l": 10, "r": 10, "t": 10, "b": 30},
+        yaxis={"title": ctx.t("experiments.axis_units_per_day")},
+    )
+    return figure
+
+
 def comparison_table(comparisons: list[Comparison], value_by_row: list[str] | None = None):
     roles = {m.name: m.role for m in spec.metrics}
     rows = []
@@ -273,6 +291,9 @@ with health[3]:
         if isinstance(newest, dt.datetime)
         else ctx.t("experiments.health_freshness") + ": –"
     )
+
+exposure = cached.experiment_exposure(ctx.path, ctx.fingerprint, experiment_id, as_of)
+st.plotly_chart(daily_units_chart(exposure), width="stretch", key="daily_units")
 
 # Decision
 st.subheader(ctx.t("experiments.decision_title"))

@@ -194,6 +194,15 @@ def finished_offline_online(
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def experiment_exposure(
+    path: str, fingerprint: str, experiment_id: str, as_of: str
+) -> experiment_store.Exposure:
+    settings = settings_from(path)
+    spec = experiment_store.load_definition(settings, experiment_id).spec
+    return experiment_store.fetch_exposure(settings, spec, dt.datetime.fromisoformat(as_of))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def latest_event_time(path: str, fingerprint: str) -> dt.datetime | None:
     return experiment_store.latest_event_time(settings_from(path))
 

@@ -63,8 +63,8 @@ def test_detail_page_draws_the_forest_plot_and_the_decision_badge():
     at = run_page(DETAIL_PAGE, chosen="rec-v3-vs-v2")
     charts = at.get("plotly_chart")
     assert len(charts) >= 2
-    forest = json.loads(charts[0].proto.spec)["data"]
-    assert all("error_x" in trace for trace in forest)
+    figures = [json.loads(chart.proto.spec)["data"] for chart in charts]
+    forest = next(data for data in figures if all("error_x" in trace for trace in data))
     labels = {label for trace in forest for label in trace["y"]}
     assert labels == {f"{m} · v3" for m in ("ctr", "revenue", "converted", "latency")}
     badges = [m.value for m in at.markdown if "-badge[" in m.value]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sqlglot
 
-from data.experiment_store import fetch_exposure, fetch_statistics
+from data.experiment_store import fetch_experiment, fetch_exposure, fetch_statistics
 from data.store import connect
 from experiments.sql import OTHER_SEGMENT, statistics_query
 from experiments.sufficient import (
@@ -146,6 +146,7 @@ def test_units_in_two_variants_are_excluded_from_every_arm_and_counted(tmp_path)
     exposure = fetch_exposure(settings, spec, spec.end)
     assert exposure.excluded_multiple_variants == 1
     assert (exposure.units("a"), exposure.units("b")) == (1, 1)
+    assert fetch_experiment(settings, spec, spec.end)[1] == 1
 
 
 def test_cap_percentile_caps_unit_values_at_the_quantile_of_all_units(tmp_path):

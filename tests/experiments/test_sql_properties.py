@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data.experiment_store import fetch_exposure, fetch_statistics
+from data.experiment_store import fetch_experiment, fetch_exposure, fetch_statistics
 from tests.experiments.test_sql_fixtures import START, make_spec, write_store
 
 CUPED_DAYS = 14
@@ -87,8 +87,11 @@ def test_sql_sums_equal_the_definitions_and_segments_add_up(assignments, events)
         )
         cells = fetch_statistics(settings_, spec, UNTIL)
         exposure = fetch_exposure(settings_, spec, UNTIL)
+        _, excluded_in_statistics = fetch_experiment(settings_, spec, UNTIL)
     values, excluded = reference_values(assignments, events)
     assert exposure.excluded_multiple_variants == excluded
+    if values:
+        assert excluded_in_statistics == excluded
     for variant in ("a", "b"):
         mine = [v for v in values.values() if v[0] == variant]
         whole = [c for c in cells if c.variant == variant and c.segment_column is None]
