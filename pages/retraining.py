@@ -41,9 +41,12 @@ if not definitions:
 
 names = {d.spec.kpi_id: d.spec.name for d in definitions}
 currency_of = {d.spec.kpi_id: d.spec.value.currency for d in definitions}
+# Open on the first KPI that has a stored plan: that is where a retraining case already exists.
+with_plans = [k for k in names if cached.retraining_plans(ctx.path, ctx.fingerprint, k)]
 kpi_id = st.selectbox(
     ctx.t("retrain.kpi"),
     list(names),
+    index=list(names).index(with_plans[0]) if with_plans else 0,
     format_func=lambda k: f"{names[k]} ({k})",
     key="retrain_kpi",
 )
@@ -66,9 +69,7 @@ experiments = {
 }
 left, right = st.columns(2)
 with left:
-    measured_by_default = (plan is None and bool(experiments)) or bool(
-        plan and plan.uplift_experiment
-    )
+    measured_by_default = bool(plan and plan.uplift_experiment)
     source = st.radio(
         ctx.t("retrain.gain_source"),
         SOURCES,
@@ -130,6 +131,7 @@ with right:
         min_value=0.0,
         value=float(plan.person_days if plan else 20.0),
         step=1.0,
+        format="%.1f",
         key=f"retrain_person_days_{scope}",
     )
     day_rate = cost_columns[1].number_input(
@@ -137,6 +139,7 @@ with right:
         min_value=0.0,
         value=float(plan.day_rate if plan else 80_000.0),
         step=10_000.0,
+        format="%.0f",
         key=f"retrain_day_rate_{scope}",
     )
     compute_cost = cost_columns[0].number_input(
@@ -144,6 +147,7 @@ with right:
         min_value=0.0,
         value=float(plan.compute_cost if plan else 400_000.0),
         step=50_000.0,
+        format="%.0f",
         key=f"retrain_compute_{scope}",
     )
     release_cost = cost_columns[1].number_input(
@@ -151,6 +155,7 @@ with right:
         min_value=0.0,
         value=float(plan.release_cost if plan else 600_000.0),
         step=50_000.0,
+        format="%.0f",
         key=f"retrain_release_{scope}",
     )
     cost = person_days * day_rate + compute_cost + release_cost
@@ -183,6 +188,7 @@ with st.expander(ctx.t("retrain.assumptions")):
             ctx.t("retrain.fallback", currency=currency),
             value=float(plan.fallback_value_per_day or 0.0) if plan else 0.0,
             step=100_000.0,
+            format="%.0f",
             key=f"retrain_fallback_{scope}",
         )
 
@@ -209,7 +215,7 @@ case, detail = built
 result = case.economics
 
 st.divider()
-figures = st.columns(5)
+figures = [*st.columns(3), *st.columns(3)[:2]]
 figures[0].metric(ctx.t("retrain.npv"), format_money(result.npv.expected, currency, ctx.lang))
 figures[0].caption(
     ctx.t(
