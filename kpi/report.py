@@ -29,6 +29,8 @@ OPTION_COLOURS = {
     "retrain_later": "#2ca02c",
     "withdraw": "#d62728",
 }
+# Plotly's own date ticks are English; Japanese readers get 2027年1月.
+DATE_TICK_FORMAT = {"ja": "%Y年%-m月", "en": "%b %Y"}
 FONT_FAMILY = '"Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", "Meiryo", sans-serif'
 
 
@@ -248,6 +250,7 @@ def degradation_figure(detail: KpiDetail, lang: str) -> go.Figure:
     figure.update_layout(
         title=_t(lang, "report.chart_degradation_title", metric=metric),
         xaxis_title=_t(lang, "report.axis_date"),
+        xaxis_tickformat=DATE_TICK_FORMAT[lang],
         yaxis_title=metric,
         font={"family": FONT_FAMILY},
         template="plotly_white",
@@ -261,13 +264,15 @@ def options_figure(case: RetrainingCase, lang: str) -> go.Figure:
     """Cumulative discounted value of each option over the horizon."""
     paths = cumulative_values(case.economics.inputs, case.economics.options)
     currency = case.kpi.currency
+    # Japanese readers count yen in man (10,000): the axis is in 万円 rather than millions.
+    scale, unit = (1e4, "万円") if lang == "ja" and currency == "JPY" else (1.0, currency)
     figure = go.Figure()
     for option, path in paths.items():
         dates = [case.day(day) for day in range(len(path))]
         figure.add_trace(
             go.Scatter(
                 x=dates,
-                y=path,
+                y=path / scale,
                 mode="lines",
                 line={"color": OPTION_COLOURS[option], "width": 2},
                 name=_t(lang, f"retrain.option.{option}"),
@@ -276,7 +281,9 @@ def options_figure(case: RetrainingCase, lang: str) -> go.Figure:
     figure.update_layout(
         title=_t(lang, "retrain.options_chart_title"),
         xaxis_title=_t(lang, "retrain.axis_date"),
-        yaxis_title=_t(lang, "retrain.axis_cumulative", currency=currency),
+        xaxis_tickformat=DATE_TICK_FORMAT[lang],
+        yaxis_title=_t(lang, "retrain.axis_cumulative", currency=unit),
+        yaxis_tickformat=",.0f" if scale != 1.0 else None,
         font={"family": FONT_FAMILY},
         template="plotly_white",
         height=420,

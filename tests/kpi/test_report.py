@@ -230,3 +230,17 @@ def test_unknown_format_is_refused(demo_case) -> None:
     case, detail = demo_case
     with pytest.raises(ValueError, match="html, md"):
         report.render_report(case, detail, "en", "pdf", PREPARED)
+
+
+def test_chart_titles_axes_and_legends_follow_the_language(demo_case) -> None:
+    case, detail = demo_case
+    japanese = report.options_figure(case, "ja")
+    assert japanese.layout.title.text == "期間内の累積割引価値"
+    assert japanese.layout.yaxis.title.text == "累積割引価値（万円）"
+    assert japanese.layout.xaxis.tickformat == "%Y年%-m月"
+    assert japanese.data[0].name == "何もしない"
+    english = report.options_figure(case, "en")
+    assert english.layout.yaxis.title.text == "Cumulative discounted value (JPY)"
+    assert english.data[1].y[-1] == pytest.approx(japanese.data[1].y[-1] * 1e4)
+    degradation = report.degradation_figure(detail, "ja")
+    assert {trace.name for trace in degradation.data} >= {"日次の値", "傾向と予測"}
