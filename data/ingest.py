@@ -37,8 +37,19 @@ _TIMESTAMP_FORMATS = (
 _HAS_ZONE = r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$"
 _SOURCE_TYPES_ACCEPTED = {
     ColumnType.TEXT: ("VARCHAR", "INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UINT"),
-    ColumnType.FLOAT: ("DOUBLE", "FLOAT", "DECIMAL", "INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT",
-                       "UINT", "VARCHAR", "REAL"),
+    ColumnType.FLOAT: (
+        "DOUBLE",
+        "FLOAT",
+        "DECIMAL",
+        "INT",
+        "BIGINT",
+        "SMALLINT",
+        "TINYINT",
+        "HUGEINT",
+        "UINT",
+        "VARCHAR",
+        "REAL",
+    ),
     ColumnType.COUNT: ("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UINT", "VARCHAR"),
     ColumnType.TIMESTAMP: ("TIMESTAMP", "DATE", "VARCHAR"),
     ColumnType.DATE: ("DATE", "TIMESTAMP", "VARCHAR"),
@@ -164,8 +175,9 @@ class _Source:
         return "row" if self.is_parquet else "line"
 
 
-def _problem(source: _Source, message: str, line: int | None = None, column: str | None = None
-             ) -> Problem:
+def _problem(
+    source: _Source, message: str, line: int | None = None, column: str | None = None
+) -> Problem:
     return Problem(source.display_name, line, column, message, source.row_label)
 
 
@@ -202,17 +214,29 @@ def _classify_non_utf8(path: Path, display_name: str) -> str:
                     raw.decode("cp932")
                 except UnicodeDecodeError as error:
                     raise IngestError(
-                        [Problem(display_name, number, None,
-                                 f"bytes that are neither UTF-8 nor Shift-JIS (CP932) ({error.reason}); "
-                                 "save the file as UTF-8 or pass --encoding")]
+                        [
+                            Problem(
+                                display_name,
+                                number,
+                                None,
+                                "bytes that are neither UTF-8 nor Shift-JIS (CP932) "
+                                f"({error.reason}); save the file as UTF-8 or pass --encoding",
+                            )
+                        ]
                     ) from error
                 first_cp932_line = first_cp932_line or number
             if first_utf8_line and first_cp932_line:
                 raise IngestError(
-                    [Problem(display_name, max(first_utf8_line, first_cp932_line), None,
-                             f"mixed encodings: line {first_utf8_line} is UTF-8 but line "
-                             f"{first_cp932_line} is Shift-JIS (CP932); save the whole file in one "
-                             "encoding")]
+                    [
+                        Problem(
+                            display_name,
+                            max(first_utf8_line, first_cp932_line),
+                            None,
+                            f"mixed encodings: line {first_utf8_line} is UTF-8 but line "
+                            f"{first_cp932_line} is Shift-JIS (CP932); save the whole file in one "
+                            "encoding",
+                        )
+                    ]
                 )
     return "cp932"
 
@@ -223,21 +247,45 @@ def _transcode_to_utf8(path: Path, encoding: str, display_name: str) -> Path:
     os.close(handle)
     line = 1
     try:
-        with path.open("r", encoding=encoding, newline="") as source, open(
-            target, "w", encoding="utf-8", newline=""
-        ) as sink:
+        with (
+            path.open("r", encoding=encoding, newline="") as source,
+            open(target, "w", encoding="utf-8", newline="") as sink,
+        ):
             while block := source.read(_READ_BLOCK):
                 sink.write(block)
                 line += block.count("\n")
     except UnicodeDecodeError as error:
         os.unlink(target)
+        _check_decodes(path, encoding, display_name)
         raise IngestError(
             [Problem(display_name, line, None, f"cannot be read as {encoding}: {error.reason}")]
         ) from error
     except LookupError as error:
         os.unlink(target)
-        raise IngestError([Problem(display_name, None, None, f"unknown encoding {encoding!r}")]) from error
+        raise IngestError(
+            [Problem(display_name, None, None, f"unknown encoding {encoding!r}")]
+        ) from error
     return Path(target)
+
+
+def _check_decodes(path: Path, encoding: str, display_name: str) -> None:
+    """Refuse a file that the chosen encoding cannot read, naming the first line it fails on."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode(encoding)
+            except UnicodeDecodeError as error:
+                raise IngestError(
+                    [
+                        Problem(
+                            display_name,
+                            number,
+                            None,
+                            f"cannot be read as {encoding} ({error.reason}); leave out "
+                            "--encoding to detect UTF-8, UTF-8 with BOM or Shift-JIS (CP932)",
+                        )
+                    ]
+                ) from error
 
 
 def _read_first_lines(path: Path, encoding: str, count: int = 2) -> list[str]:
@@ -261,23 +309,41 @@ def _missing_columns_problem(source: _Source, spec: KindSpec, lines: list[str]) 
     if len(header) == 1:
         for delimiter, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
             if delimiter in lines[0]:
-                return _problem(source, f"the columns are separated by {word}; Yardstick reads "
-                                        "comma-separated files (save as CSV with commas)", 1)
+                return _problem(
+                    source,
+                    f"the columns are separated by {word}; Yardstick reads "
+                    "comma-separated files (save as CSV with commas)",
+                    1,
+                )
     if len(lines) > 1:
         second = _parse_header(lines[1])
         if all(c in second for c in spec.required_columns):
-            return _problem(source, "an extra row above the header: the column names are on "
-                                    "line 2; delete line 1", 1)
-    return _problem(source, f"missing required column(s) {', '.join(missing)}; the header has: "
-                            f"{', '.join(header) or '(nothing)'}", 1)
+            return _problem(
+                source,
+                "an extra row above the header: the column names are on line 2; delete line 1",
+                1,
+            )
+    return _problem(
+        source,
+        f"missing required column(s) {', '.join(missing)}; the header has: "
+        f"{', '.join(header) or '(nothing)'}",
+        1,
+    )
+
+
+def _is_utf8(encoding: str) -> bool:
+    return encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig")
 
 
 def _prepare_csv(path: Path, display_name: str, spec: KindSpec, encoding: str | None) -> _Source:
-    if path.stat().st_size == 0 or not path.read_bytes()[:4096].strip():
-        raise IngestError([Problem(display_name, None, None, "the file is empty")])
+    with path.open("rb") as handle:
+        if not handle.read(4096).strip():
+            raise IngestError([Problem(display_name, None, None, "the file is empty")])
     chosen = encoding or _detect_encoding(path, display_name)
+    if encoding and _is_utf8(encoding):
+        _check_decodes(path, encoding, display_name)
     source = _Source(display_name, path, False, [], encoding=chosen)
-    if chosen.replace("_", "-").lower() not in ("utf-8", "utf8", "utf-8-sig"):
+    if not _is_utf8(chosen):
         source.read_path = _transcode_to_utf8(path, chosen, display_name)
         source.temporary = True
         chosen = "utf-8"
@@ -291,8 +357,9 @@ def _prepare_csv(path: Path, display_name: str, spec: KindSpec, encoding: str | 
     return source
 
 
-def _prepare_parquet(con: duckdb.DuckDBPyConnection, path: Path, display_name: str,
-                     spec: KindSpec) -> _Source:
+def _prepare_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, display_name: str, spec: KindSpec
+) -> _Source:
     source = _Source(display_name, path, True, [])
     try:
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
@@ -303,14 +370,26 @@ def _prepare_parquet(con: duckdb.DuckDBPyConnection, path: Path, display_name: s
     source.source_types = {row[0]: str(row[1]).upper() for row in described}
     missing = [c for c in spec.required_columns if c not in source.columns]
     if missing:
-        raise IngestError([_problem(source, f"missing required column(s) {', '.join(missing)}; "
-                                            f"the file has: {', '.join(source.columns)}")])
+        raise IngestError(
+            [
+                _problem(
+                    source,
+                    f"missing required column(s) {', '.join(missing)}; "
+                    f"the file has: {', '.join(source.columns)}",
+                )
+            ]
+        )
     problems = []
     for column in spec.columns:
         found = source.source_types.get(column.name)
         if found and not found.startswith(_SOURCE_TYPES_ACCEPTED[column.type]):
-            problems.append(_problem(source, f"stored as {found} in the Parquet file; expected "
-                                             f"{_TYPE_WORDS[column.type]}", column=column.name))
+            problems.append(
+                _problem(
+                    source,
+                    f"stored as {found} in the Parquet file; expected {_TYPE_WORDS[column.type]}",
+                    column=column.name,
+                )
+            )
     if problems:
         raise IngestError(problems)
     return source
@@ -335,9 +414,14 @@ def _check_columns(source: _Source, spec: KindSpec) -> None:
             problems.append(_problem(source, "a column without a name in the header", 1))
     unknown = [c for c in source.columns if c and c not in known]
     if unknown and spec.extra_columns_as is None:
-        problems.append(_problem(
-            source, f"unexpected column(s) {', '.join(unknown)}; files of kind {spec.name} have "
-                    f"only {', '.join(c.name for c in spec.columns)}", 1 if not source.is_parquet else None))
+        problems.append(
+            _problem(
+                source,
+                f"unexpected column(s) {', '.join(unknown)}; files of kind {spec.name} have "
+                f"only {', '.join(c.name for c in spec.columns)}",
+                1 if not source.is_parquet else None,
+            )
+        )
     if problems:
         raise IngestError(problems)
 
@@ -372,14 +456,20 @@ def _typed_from_text(column: ColumnSpec, raw: str) -> str:
     elif column.type == ColumnType.COUNT:
         as_double = f"TRY_CAST({text} AS DOUBLE)"
         # DuckDB rounds '6400.5' to 6401 when casting text to BIGINT: only whole values pass.
-        typed = (f"CASE WHEN {as_double} = floor({as_double}) AND abs({as_double}) < 9e18 THEN "
-                 f"coalesce(TRY_CAST({text} AS BIGINT), CAST({as_double} AS BIGINT)) END")
+        typed = (
+            f"CASE WHEN {as_double} = floor({as_double}) AND abs({as_double}) < 9e18 THEN "
+            f"coalesce(TRY_CAST({text} AS BIGINT), CAST({as_double} AS BIGINT)) END"
+        )
     elif column.type == ColumnType.TIMESTAMP:
         formats = ", ".join(f"'{f}'" for f in _TIMESTAMP_FORMATS)
-        typed = (f"coalesce(CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP), "
-                 f"try_strptime({text}, [{formats}]))")
+        typed = (
+            f"coalesce(CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP), "
+            f"try_strptime({text}, [{formats}]))"
+        )
     else:
-        typed = f"coalesce(TRY_CAST({text} AS DATE), CAST(try_strptime({text}, '%Y/%m/%d') AS DATE))"
+        typed = (
+            f"coalesce(TRY_CAST({text} AS DATE), CAST(try_strptime({text}, '%Y/%m/%d') AS DATE))"
+        )
     return typed
 
 
@@ -428,8 +518,12 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _run_with_progress(con: duckdb.DuckDBPyConnection, sql: str, params: list[object],
-                       report: Callable[[float | None], None] | None) -> None:
+def _run_with_progress(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: list[object],
+    report: Callable[[float | None], None] | None,
+) -> None:
     """Execute one statement; while it runs, report DuckDB's own progress estimate."""
     if report is None:
         con.execute(sql, params)
@@ -469,36 +563,71 @@ def _row_checks(spec: KindSpec) -> list[_RowCheck]:
         name, raw = _quote(column.name), _quote("_raw_" + column.name)
         if column.required or column.key:
             what = "an empty key" if column.key else "an empty value"
-            checks.append(_RowCheck(column.name, f"{raw} IS NULL AND {name} IS NULL",
-                                    f"{what} (the column is required)"))
+            checks.append(
+                _RowCheck(
+                    column.name,
+                    f"{raw} IS NULL AND {name} IS NULL",
+                    f"{what} (the column is required)",
+                )
+            )
         if column.type != ColumnType.TEXT:
-            checks.append(_RowCheck(
-                column.name, f"{raw} IS NOT NULL AND {name} IS NULL",
-                f"cannot read \"' || {raw} || '\" as {_TYPE_WORDS[column.type]} "
-                f"({_TYPE_EXAMPLES[column.type]})"))
+            checks.append(
+                _RowCheck(
+                    column.name,
+                    f"{raw} IS NOT NULL AND {name} IS NULL",
+                    f"cannot read \"' || {raw} || '\" as {_TYPE_WORDS[column.type]} "
+                    f"({_TYPE_EXAMPLES[column.type]})",
+                )
+            )
         if column.type == ColumnType.FLOAT:
-            checks.append(_RowCheck(column.name, f"{name} IS NOT NULL AND NOT isfinite({name})",
-                                    "not a finite number (NaN or infinity)"))
+            checks.append(
+                _RowCheck(
+                    column.name,
+                    f"{name} IS NOT NULL AND NOT isfinite({name})",
+                    "not a finite number (NaN or infinity)",
+                )
+            )
         if column.non_negative:
-            checks.append(_RowCheck(column.name, f"{name} < 0", "a negative value where counts and "
-                                                               "spreads cannot be negative"))
+            checks.append(
+                _RowCheck(
+                    column.name,
+                    f"{name} < 0",
+                    "a negative value where counts and spreads cannot be negative",
+                )
+            )
     if spec.name == "online_metrics":
         metrics = ", ".join(_sql_string(m) for m in sorted(COUNT_METRICS))
-        checks.append(_RowCheck("value", f"metric IN ({metrics}) AND value < 0",
-                                "a negative count for a count metric"))
+        checks.append(
+            _RowCheck(
+                "value",
+                f"metric IN ({metrics}) AND value < 0",
+                "a negative count for a count metric",
+            )
+        )
     if spec.name == "models":
         stages = ", ".join(_sql_string(s) for s in MODEL_STAGES)
-        checks.append(_RowCheck("stage", f"stage NOT IN ({stages})",
-                                f"stage \"' || {_quote('_raw_stage')} || '\" is not one of "
-                                f"{', '.join(MODEL_STAGES)}"))
-        checks.append(_RowCheck("retired_at", "retired_at <= deployed_at",
-                                "retired_at is not after deployed_at"))
+        checks.append(
+            _RowCheck(
+                "stage",
+                f"stage NOT IN ({stages})",
+                f"stage \"' || {_quote('_raw_stage')} || '\" is not one of "
+                f"{', '.join(MODEL_STAGES)}",
+            )
+        )
+        checks.append(
+            _RowCheck(
+                "retired_at", "retired_at <= deployed_at", "retired_at is not after deployed_at"
+            )
+        )
     if spec.model_column:
         column = _quote(spec.model_column)
-        checks.append(_RowCheck(
-            spec.model_column,
-            f"{column} IS NOT NULL AND {column} NOT IN (SELECT model_id FROM models)",
-            f"unknown model \"' || {column} || '\"; load it with --kind models first"))
+        checks.append(
+            _RowCheck(
+                spec.model_column,
+                f"{column} IS NOT NULL AND {column} NOT IN (SELECT model_id FROM models)",
+                f"unknown model \"' || {column} || '\"; load it with --kind models first",
+            )
+        )
     return checks
 
 
@@ -526,7 +655,9 @@ class _Collector:
         self.problems.append(problem)
 
 
-def _check_rejects(con: duckdb.DuckDBPyConnection, sources: list[_Source], found: _Collector) -> None:
+def _check_rejects(
+    con: duckdb.DuckDBPyConnection, sources: list[_Source], found: _Collector
+) -> None:
     for index, source in enumerate(sources):
         if source.is_parquet:
             continue
@@ -538,8 +669,14 @@ def _check_rejects(con: duckdb.DuckDBPyConnection, sources: list[_Source], found
         count = con.execute(f"SELECT count(DISTINCT line) FROM rejects_{index}").fetchone()[0]
         found.total += max(count - len(rows), 0)
         for line, column, error_type, error_message in rows:
-            found.add(_problem(source, _describe_reject(str(error_type), str(error_message)),
-                               int(line), column or None))
+            found.add(
+                _problem(
+                    source,
+                    _describe_reject(str(error_type), str(error_message)),
+                    int(line),
+                    column or None,
+                )
+            )
 
 
 def _describe_reject(error_type: str, error_message: str) -> str:
@@ -556,8 +693,9 @@ def _describe_reject(error_type: str, error_message: str) -> str:
     return readable.get(error_type, f"{error_type.lower()}: ") + error_message
 
 
-def _count_line_breaks_in_values(con: duckdb.DuckDBPyConnection, spec: KindSpec,
-                                 sources: list[_Source]) -> None:
+def _count_line_breaks_in_values(
+    con: duckdb.DuckDBPyConnection, spec: KindSpec, sources: list[_Source]
+) -> None:
     """Make `_line` the file's line when quoted values hold line breaks (Alt+Enter in Excel).
 
     The reader numbers records; each line break inside an earlier record's value pushes the
@@ -567,8 +705,9 @@ def _count_line_breaks_in_values(con: duckdb.DuckDBPyConnection, spec: KindSpec,
     if not csv_files:
         return
     raw = [_quote("_raw_" + c.name) for c in spec.columns]
-    breaks = " + ".join(f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)"
-                        for c in raw)
+    breaks = " + ".join(
+        f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in raw
+    )
     with_breaks = con.execute(
         f"SELECT count(*) FROM stage WHERE _file IN ({csv_files}) AND ({breaks}) > 0"
     ).fetchone()[0]
@@ -589,14 +728,15 @@ def _check_rows(con: duckdb.DuckDBPyConnection, spec: KindSpec, found: _Collecto
         if not count:
             continue
         rows = con.execute(
-            f"SELECT _file, _line, {_message_sql(check.message)} FROM stage WHERE {check.condition} "
-            f"ORDER BY _file, _line LIMIT {MAX_PROBLEMS_SHOWN}"
+            f"SELECT _file, _line, {_message_sql(check.message)} FROM stage "
+            f"WHERE {check.condition} ORDER BY _file, _line LIMIT {MAX_PROBLEMS_SHOWN}"
         ).fetchall()
         found.add_rows(rows, check.column, count)
 
 
-def _check_time_zones(con: duckdb.DuckDBPyConnection, spec: KindSpec, sources: list[_Source],
-                      found: _Collector) -> None:
+def _check_time_zones(
+    con: duckdb.DuckDBPyConnection, spec: KindSpec, sources: list[_Source], found: _Collector
+) -> None:
     for column in (c for c in spec.columns if c.type == ColumnType.TIMESTAMP):
         zoned, raw = _quote("_zoned_" + column.name), _quote("_raw_" + column.name)
         rows = con.execute(
@@ -606,12 +746,16 @@ def _check_time_zones(con: duckdb.DuckDBPyConnection, spec: KindSpec, sources: l
         ).fetchall()
         for file_index, with_zone, without_zone, first_zoned, first_plain in rows:
             if with_zone and without_zone:
-                found.add(_problem(
-                    sources[file_index],
-                    f"timestamps in mixed time zones: line {first_zoned} carries a UTC offset but "
-                    f"line {first_plain} does not, so its time zone is unknown; give every timestamp "
-                    "an offset (e.g. +09:00) or none (read as UTC)",
-                    max(first_zoned, first_plain), column.name))
+                found.add(
+                    _problem(
+                        sources[file_index],
+                        f"timestamps in mixed time zones: line {first_zoned} carries a UTC "
+                        f"offset but line {first_plain} does not, so its time zone is unknown; "
+                        "give every timestamp an offset (e.g. +09:00) or none (read as UTC)",
+                        max(first_zoned, first_plain),
+                        column.name,
+                    )
+                )
 
 
 def _value_columns(spec: KindSpec) -> list[str]:
@@ -630,8 +774,10 @@ def _differs(left: str, right: str, spec: KindSpec) -> str:
     for name in _value_columns(spec):
         column = _quote(name)
         if name == spec.extra_columns_as:
-            parts.append(f"CAST({left}.{column} AS VARCHAR) IS DISTINCT FROM "
-                         f"CAST({right}.{column} AS VARCHAR)")
+            parts.append(
+                f"CAST({left}.{column} AS VARCHAR) IS DISTINCT FROM "
+                f"CAST({right}.{column} AS VARCHAR)"
+            )
         else:
             parts.append(f"{left}.{column} IS DISTINCT FROM {right}.{column}")
     return "(" + " OR ".join(parts) + ")" if parts else "false"
@@ -639,7 +785,8 @@ def _differs(left: str, right: str, spec: KindSpec) -> str:
 
 def _key_text(alias: str, spec: KindSpec) -> str:
     return " || ', ' || ".join(
-        f"'{k}=' || CAST({alias}.{_quote(k)} AS VARCHAR)" for k in spec.key_columns)
+        f"'{k}=' || CAST({alias}.{_quote(k)} AS VARCHAR)" for k in spec.key_columns
+    )
 
 
 def _check_duplicates(con: duckdb.DuckDBPyConnection, spec: KindSpec, found: _Collector) -> int:
@@ -670,8 +817,9 @@ def _check_duplicates(con: duckdb.DuckDBPyConnection, spec: KindSpec, found: _Co
     return int(repeats)
 
 
-def _check_conflicts_with_store(con: duckdb.DuckDBPyConnection, spec: KindSpec,
-                                found: _Collector) -> None:
+def _check_conflicts_with_store(
+    con: duckdb.DuckDBPyConnection, spec: KindSpec, found: _Collector
+) -> None:
     table = _quote(spec.table)
     condition = f"{_key_match('s', 't', spec)} AND {_differs('s', 't', spec)}"
     count = con.execute(f"SELECT count(*) FROM stage s JOIN {table} t ON {condition}").fetchone()[0]
@@ -686,8 +834,9 @@ def _check_conflicts_with_store(con: duckdb.DuckDBPyConnection, spec: KindSpec,
     found.add_rows(rows, None, count)
 
 
-def _check_live_versions(con: duckdb.DuckDBPyConnection, found: _Collector,
-                         sources: list[_Source]) -> None:
+def _check_live_versions(
+    con: duckdb.DuckDBPyConnection, found: _Collector, sources: list[_Source]
+) -> None:
     """A family has one production version on any day: production periods must not overlap."""
     rows = con.execute(
         "WITH candidate AS ("
@@ -705,19 +854,29 @@ def _check_live_versions(con: duckdb.DuckDBPyConnection, found: _Collector,
     ).fetchall()
     for file_index, line, first, second, family in rows:
         index = file_index if file_index is not None else 0
-        found.add(_problem(
-            sources[index],
-            f"models {first} and {second} of family {family} are both in production on the same "
-            "days; set retired_at on the older one (a challenger under test has stage=challenger)",
-            line, "deployed_at"))
+        found.add(
+            _problem(
+                sources[index],
+                f"models {first} and {second} of family {family} are both in production on the "
+                "same days; set retired_at on the older one (a challenger under test has "
+                "stage=challenger)",
+                line,
+                "deployed_at",
+            )
+        )
 
 
-def _stage_files(con: duckdb.DuckDBPyConnection, sources: list[_Source], spec: KindSpec,
-                 on_progress: ProgressCallback | None) -> None:
+def _stage_files(
+    con: duckdb.DuckDBPyConnection,
+    sources: list[_Source],
+    spec: KindSpec,
+    on_progress: ProgressCallback | None,
+) -> None:
     for index, source in enumerate(sources):
         select, params = _stage_select(source, spec, index)
-        statement = (f"CREATE TEMP TABLE stage AS {select}" if index == 0
-                     else f"INSERT INTO stage {select}")
+        statement = (
+            f"CREATE TEMP TABLE stage AS {select}" if index == 0 else f"INSERT INTO stage {select}"
+        )
         report = None
         if on_progress:
             on_progress(IngestProgress(source.display_name, "reading", 0.0))
@@ -731,15 +890,23 @@ def _stage_files(con: duckdb.DuckDBPyConnection, sources: list[_Source], spec: K
             raise IngestError([_problem(source, f"cannot be read as CSV: {error}")]) from error
 
 
-def _prepare_sources(con: duckdb.DuckDBPyConnection, paths: Sequence[Path], names: Sequence[str],
-                     spec: KindSpec, encoding: str | None) -> list[_Source]:
+def _prepare_sources(
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[Path],
+    names: Sequence[str],
+    spec: KindSpec,
+    encoding: str | None,
+) -> list[_Source]:
     sources, problems = [], []
     for path, name in zip(paths, names, strict=True):
         try:
             if not path.exists():
                 raise IngestError([Problem(name, None, None, "no such file")])
-            source = (_prepare_parquet(con, path, name, spec) if _is_parquet(path)
-                      else _prepare_csv(path, name, spec, encoding))
+            source = (
+                _prepare_parquet(con, path, name, spec)
+                if _is_parquet(path)
+                else _prepare_csv(path, name, spec, encoding)
+            )
             _check_columns(source, spec)
             sources.append(source)
         except IngestError as error:
@@ -759,15 +926,19 @@ def _cleanup(source: _Source) -> None:
 def _insert_new_rows(con: duckdb.DuckDBPyConnection, spec: KindSpec, has_repeats: bool) -> int:
     table = _quote(spec.table)
     columns = [c.name for c in spec.columns] + (
-        [spec.extra_columns_as] if spec.extra_columns_as else [])
+        [spec.extra_columns_as] if spec.extra_columns_as else []
+    )
     column_list = ", ".join(_quote(c) for c in columns)
     source = "stage"
     if has_repeats:
         keys = ", ".join(_quote(k) for k in spec.key_columns)
         source = f"(SELECT DISTINCT ON ({keys}) * FROM stage ORDER BY {keys}, _file, _line)"
     stored = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    where = "" if stored == 0 else (
-        f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {_key_match('s', 't', spec)})")
+    where = (
+        ""
+        if stored == 0
+        else (f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {_key_match('s', 't', spec)})")
+    )
     inserted = con.execute(
         f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {source} s{where}"
     ).fetchone()
@@ -810,13 +981,19 @@ def ingest_files(
         finally:
             for source in sources:
                 _cleanup(source)
-    return IngestResult(kind, tuple(names), result[0], result[1], result[2],
-                        time.monotonic() - started)
+    return IngestResult(
+        kind, tuple(names), result[0], result[1], result[2], time.monotonic() - started
+    )
 
 
-def _load(con: duckdb.DuckDBPyConnection, spec: KindSpec, sources: list[_Source],
-          on_progress: ProgressCallback | None, actor: str | None, reason: str | None
-          ) -> tuple[int, int, int]:
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    spec: KindSpec,
+    sources: list[_Source],
+    on_progress: ProgressCallback | None,
+    actor: str | None,
+    reason: str | None,
+) -> tuple[int, int, int]:
     _stage_files(con, sources, spec, on_progress)
     found = _Collector(sources)
     _check_rejects(con, sources, found)
@@ -840,10 +1017,17 @@ def _load(con: duckdb.DuckDBPyConnection, spec: KindSpec, sources: list[_Source]
         on_progress(IngestProgress(sources[-1].display_name, "writing", None))
     new_rows = _insert_new_rows(con, spec, repeats > 0)
     write_audit(
-        con, "ingest", spec.table,
-        {"files": [s.display_name for s in sources], "rows_read": rows_read, "new_rows": new_rows,
-         "encodings": [s.encoding for s in sources]},
-        reason, actor,
+        con,
+        "ingest",
+        spec.table,
+        {
+            "files": [s.display_name for s in sources],
+            "rows_read": rows_read,
+            "new_rows": new_rows,
+            "encodings": [s.encoding for s in sources],
+        },
+        reason,
+        actor,
     )
     con.execute("DROP TABLE stage")
     return rows_read, new_rows, rows_read - new_rows

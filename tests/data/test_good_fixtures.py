@@ -206,3 +206,24 @@ def test_the_same_key_with_a_new_value_is_refused_against_the_store(
         empty_settings.path,
         "SELECT value FROM events WHERE unit_id = 's0002' AND event = 'purchase'",
     ) == [(3980.0,)]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "encoding", "message"),
+    [
+        ("models.cp932.csv", "utf-8", "models.cp932.csv, line 2: cannot be read as utf-8"),
+        ("models.csv", "cp932", "models.csv, line 2: cannot be read as cp932"),
+    ],
+)
+def test_a_wrong_explicit_encoding_names_the_first_line_it_cannot_read(
+    file_name: str, encoding: str, message: str, store: StoreSettings
+) -> None:
+    before = table_checksums(store.path)
+
+    result = ingest(store, "models", GOOD / file_name, extra=("--encoding", encoding))
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert message in result.stderr
+    assert "leave out --encoding" in result.stderr
+    assert table_checksums(store.path) == before
