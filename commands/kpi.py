@@ -69,9 +69,16 @@ def _define(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as error:
         print(f"error: cannot read spec {path}: {error}", file=sys.stderr)
         return ERROR_EXIT
+    settings = settings_for(args.db)
+    if not settings.path.exists():
+        print(
+            f"error: no store at {settings.path}; create one with: python cli.py demo",
+            file=sys.stderr,
+        )
+        return ERROR_EXIT
     try:
         spec = parse_spec(text, path.name)
-        outcome = kpi_store.define_kpi(settings_for(args.db), spec, args.author, path.name, text)
+        outcome = kpi_store.define_kpi(settings, spec, args.author, path.name, text)
     except SpecError as error:
         print(f"error: {error}", file=sys.stderr)
         return ERROR_EXIT
@@ -118,7 +125,12 @@ def _history(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     settings = settings_for(args.db)
-    statuses = service.all_kpi_statuses(settings, args.as_of)
+    try:
+        statuses = service.all_kpi_statuses(settings, args.as_of)
+    except ValueError as error:
+        # A stored series the evaluation cannot use (e.g. a rate outside [0, 1]): say which.
+        print(f"error: {error}", file=sys.stderr)
+        return ERROR_EXIT
     if not args.no_record:
         kpi_store.record_evaluations(settings, service.recorded(statuses, current_actor()))
     as_of = statuses[0].as_of if statuses else args.as_of

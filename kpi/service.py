@@ -158,6 +158,7 @@ def is_rate_series(series: pd.DataFrame) -> bool:
 
     The store has no metric-kind column; a metric whose n counts trials and whose value stays in
     [0, 1] without a per-unit std (ctr, conversion_rate, recall, fallback_rate) is binomial.
+    Offline metrics are never treated so: an AUC is not a share of its n labelled rows.
     """
     if series.empty or "n" not in series or series["n"].isna().any():
         return False
@@ -317,7 +318,7 @@ def _detail(
             spec.window_days,
             spec.persistence,
             spec.confidence,
-            is_rate_series(series),
+            spec.source == "online" and is_rate_series(series),
             pd.date_range(first_day, as_of, freq="D").date,
         )
     today = evaluations[-1] if evaluations else None

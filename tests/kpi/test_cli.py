@@ -93,3 +93,10 @@ def test_decide_records_a_decision(db: str, tmp_path: Path, capsys) -> None:
 
 def test_check_on_a_missing_store_exits_1(tmp_path: Path) -> None:
     assert run("kpi", "check", "--db", str(tmp_path / "missing.duckdb")) == 1
+
+
+def test_define_on_a_missing_store_exits_1_and_creates_nothing(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "missing.duckdb"
+    spec = write_spec(tmp_path, "c.toml", ctr_spec())
+    assert run("kpi", "define", "--db", str(missing), "--spec", spec) == 1
+    assert "no store" in capsys.readouterr().err and not missing.exists()

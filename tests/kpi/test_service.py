@@ -151,3 +151,74 @@ def test_an_evaluation_made_before_a_threshold_change_keeps_its_version(tmp_path
     assert later[0].version == 2
     [stored] = kpi_store.recorded_evaluations(settings, "rec-ctr")
     assert (stored.version, stored.status) == (1, "warning")
+
+
+BRIDGE_SPEC = """\
+id = "rec-ctr-bridged"
+name = "CTR priced through the AUC bridge"
+family = "recommender"
+metric = "ctr"
+source = "online"
+direction = "increase"
+target = 0.050
+warning = 0.046
+exit = 0.042
+window_days = 7
+persistence = 3
+owner = "EC business unit"
+rationale = "Bridge pricing"
+
+[value]
+kind = "bridge"
+currency = "JPY"
+unit_value = 30
+offline_metric = "auc"
+"""
+
+OFFLINE_SPEC = """\
+id = "rec-auc"
+name = "Offline AUC on fresh labels"
+family = "recommender"
+metric = "auc"
+source = "offline"
+direction = "increase"
+target = 0.80
+warning = 0.785
+exit = 0.77
+window_days = 28
+persistence = 2
+owner = "Data science"
+rationale = "Offline floor"
+
+[value]
+kind = "bridge"
+currency = "JPY"
+unit_value = 30
+offline_metric = "auc"
+online_metric = "ctr"
+"""
+
+
+def test_bridge_value_tracks_the_per_unit_value_when_offline_and_online_move_together(
+    tmp_path: Path,
+) -> None:
+    # CTR and AUC both fall linearly, so the fitted bridge reads today's CTR off today's AUC.
+    settings = build_store(tmp_path, lambda day: 0.052 - 0.00002 * day)
+    kpi_store.define_kpi(settings, parse_spec(BRIDGE_SPEC))
+    kpi_store.define_kpi(settings, parse_spec(ctr_spec()))
+    bridged = service.kpi_status(settings, "rec-ctr-bridged", END)
+    per_unit = service.kpi_status(settings, "rec-ctr", END)
+    assert bridged.value_per_day == pytest.approx(per_unit.value_per_day, rel=0.05)
+    detail = service.kpi_detail(settings, "rec-ctr-bridged", END)
+    assert detail.bridge is not None and detail.bridge.bridge is not None
+    assert detail.bridge.bridge.slope > 0 and detail.bridge.effect is not None
+
+
+def test_offline_kpi_is_evaluated_on_the_live_models_offline_series(tmp_path: Path) -> None:
+    settings = build_store(tmp_path)
+    kpi_store.define_kpi(settings, parse_spec(OFFLINE_SPEC))
+    status = service.kpi_status(settings, "rec-auc", END)
+    # The synthetic AUC falls from 0.80 to 0.78 over the 300 days: below warning, above exit.
+    assert status.model_id == "recommender-v2"
+    assert status.value == pytest.approx(0.7805, abs=0.001)
+    assert status.status == "warning"
