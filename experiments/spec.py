@@ -7,6 +7,7 @@ reaches the store. Timestamps are kept as naive UTC, like everything else in the
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 import tomllib
@@ -272,6 +273,39 @@ def spec_to_dict(spec: ExperimentSpec) -> dict[str, object]:
     }
     raw.update({key: value for key, value in optional.items() if value is not None})
     return raw
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        pairs = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + pairs + " }" if pairs else "{}"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _toml_key(key: str) -> str:
+    return key if _IDENTIFIER.match(key) else json.dumps(key, ensure_ascii=False)
+
+
+def spec_to_toml(spec: ExperimentSpec) -> str:
+    """The spec as TOML with the documented keys (what `load_spec` reads back), for editing."""
+    raw = spec_to_dict(spec)
+    metrics = raw.pop("metrics")
+    lines = []
+    for key, value in raw.items():
+        if key in ("start", "end"):
+            lines.append(f"{key} = {value}")
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for metric in metrics:
+        lines += ["", "[[metrics]]"]
+        lines += [f"{key} = {_toml_value(value)}" for key, value in metric.items()]
+    return "\n".join(lines) + "\n"
 
 
 def _metric_to_dict(metric: MetricSpec) -> dict[str, object]:

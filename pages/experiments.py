@@ -9,7 +9,7 @@ import streamlit as st
 
 from data.experiment_store import save_definition
 from experiments.analysis import ExperimentAnalysis
-from experiments.spec import ExperimentSpec, SpecError, parse_spec_text
+from experiments.spec import ExperimentSpec, SpecError, parse_spec_text, spec_to_toml
 from ui import cached
 from ui.context import page_context
 from ui.format import format_number, format_percent
@@ -60,6 +60,7 @@ def overview_row(spec: ExperimentSpec, result: ExperimentAnalysis | str, now: dt
 
 definitions = cached.experiment_definitions(ctx.path, ctx.fingerprint)
 now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+chosen_id = None
 if not definitions:
     st.info(ctx.t("experiments.no_experiments"))
 else:
@@ -73,15 +74,20 @@ else:
             st.caption(f"{spec.id}: " + ctx.t("experiments.not_analysable", message=result))
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     ids = [definition.spec.id for definition in definitions]
-    chosen = st.selectbox(ctx.t("experiments.choose_experiment"), ids, key="experiments_open")
+    chosen_id = st.selectbox(ctx.t("experiments.choose_experiment"), ids, key="experiments_open")
     if st.button(ctx.t("experiments.open_detail"), key="experiments_open_button"):
-        st.session_state[CHOSEN_KEY] = chosen
+        st.session_state[CHOSEN_KEY] = chosen_id
         st.switch_page(DETAIL_PAGE)
 
 with st.expander(ctx.t("experiments.define_title"), expanded=not definitions):
     st.caption(ctx.t("experiments.define_help"))
     with st.form("experiment_define"):
-        spec_text = st.text_area(ctx.t("experiments.define_spec"), height=300, key="spec_text")
+        starting_point = next(
+            (spec_to_toml(d.spec) for d in definitions if d.spec.id == chosen_id), ""
+        )
+        spec_text = st.text_area(
+            ctx.t("experiments.define_spec"), starting_point, height=300, key="spec_text"
+        )
         reason = st.text_input(ctx.t("experiments.define_reason"), key="spec_reason")
         submitted = st.form_submit_button(ctx.t("experiments.define_submit"))
     if submitted:

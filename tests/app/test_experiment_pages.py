@@ -115,3 +115,11 @@ def test_the_form_stores_a_new_version_of_an_existing_experiment(app_env):
     assert not at.error
     assert at.success and "version 2" in at.success[0].value
     assert [v.version for v in definition_history(app_env, "rec-v3-vs-v2")] == [1, 2]
+
+
+def test_the_form_starts_from_the_chosen_experiment_so_a_revision_is_one_click(app_env):
+    at = run_page(LIST_PAGE)
+    assert 'id = "aa-homepage"' in at.text_area(key="spec_text").value
+    at.button[-1].click().run()
+    assert at.success and "aa-homepage" in at.success[0].value
+    assert [v.version for v in definition_history(app_env, "aa-homepage")] == [1, 2]

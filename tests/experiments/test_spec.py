@@ -6,7 +6,14 @@ import datetime as dt
 
 import pytest
 
-from experiments.spec import SpecError, load_spec, parse_spec, parse_spec_text, spec_to_dict
+from experiments.spec import (
+    SpecError,
+    load_spec,
+    parse_spec,
+    parse_spec_text,
+    spec_to_dict,
+    spec_to_toml,
+)
 from tests.experiments.test_sql_fixtures import spec_dict
 
 GOOD_TOML = """\
@@ -54,6 +61,20 @@ def test_a_full_spec_is_read_with_defaults_and_utc_times():
 def test_a_spec_round_trips_through_its_dict_form():
     spec = parse_spec_text(GOOD_TOML)
     assert parse_spec(spec_to_dict(spec)) == spec
+
+
+def test_a_spec_round_trips_through_toml_even_with_awkward_names():
+    spec = parse_spec(
+        spec_dict(
+            id='it\'s "quoted"',
+            variants={"a": 0.25, "new banner": 0.75},
+            variant_models={"new banner": "モデル-v2"},
+            control="new banner",
+            prior_mean=0.0,
+            prior_variance=0.01,
+        )
+    )
+    assert parse_spec_text(spec_to_toml(spec)) == spec
 
 
 @pytest.mark.parametrize(
