@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -135,9 +136,34 @@ def write_large_events_csv(path: Path, rows: int) -> None:
         con.close()
 
 
+def wait_for_stderr(process: subprocess.Popen[bytes], marker: bytes, timeout: float) -> bool:
+    """Read the process's stderr (progress lines end in \\r, not \\n) until `marker` appears."""
+    assert process.stderr is not None
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        ready, _, _ = select.select([process.stderr], [], [], 0.05)
+        if ready:
+            seen += os.read(process.stderr.fileno(), 4096)
+            if marker in seen:
+                return True
+    return False
+
+
+def wait_for_wal(wal: Path, process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait until the store's write-ahead log has content (DuckDB logs a large insert at commit)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if wal.exists() and wal.stat().st_size > 0:
+            return True
+        time.sleep(0.005)
+    return False
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("kill_point", ["while inserting", "once the log is written"])
 def test_an_ingest_killed_midway_leaves_all_of_the_file_or_none(
-    demo_settings: StoreSettings, tmp_path: Path
+    kill_point: str, demo_settings: StoreSettings, tmp_path: Path
 ) -> None:
     rows = 4_000_000
     big = tmp_path / "events.csv"
@@ -159,15 +185,15 @@ def test_an_ingest_killed_midway_leaves_all_of_the_file_or_none(
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 300
-    # Kill as soon as the store's write-ahead log grows: the insert has started writing.
-    while process.poll() is None and time.monotonic() < deadline:
-        if wal.exists() and wal.stat().st_size > 0:
-            break
-        time.sleep(0.005)
-    assert process.poll() is None, "the ingest finished before it could be killed"
+    if kill_point == "while inserting":
+        # The progress line says "writing" once every check has passed and the insert begins.
+        reached = wait_for_stderr(process, b"writing", timeout=300)
+        time.sleep(0.3)
+    else:
+        reached = wait_for_wal(wal, process, timeout=300)
+    assert reached and process.poll() is None, "the ingest finished before it could be killed"
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL
@@ -180,3 +206,5 @@ def test_an_ingest_killed_midway_leaves_all_of_the_file_or_none(
     assert after in (before, before + rows)
     assert crash_rows in (0, rows)
     assert after - before == crash_rows
+    with connect(StoreSettings(demo_settings.path)) as writable:
+        assert writable.execute("SELECT count(*) FROM events").fetchone()[0] == after
