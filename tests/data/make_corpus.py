@@ -122,19 +122,21 @@ def write_parquet(
     pq.write_table(table, path)
 
 
-def make_good(kind: str) -> None:
-    """The BOM, CP932 and Parquet copies of `good/<kind>.csv`."""
+def make_good(kind: str, target: Path = GOOD) -> None:
+    """The BOM, CP932 and Parquet copies of `good/<kind>.csv`, written into `target`."""
     header, rows = read_rows(GOOD / f"{kind}.csv")
     types = COLUMN_TYPES[kind]
-    (GOOD / f"{kind}.bom.csv").write_bytes(
+    (target / f"{kind}.bom.csv").write_bytes(
         b"\xef\xbb\xbf" + write_csv(header, rows, "\n").encode("utf-8")
     )
     excel_rows = [
         [excel_style(v, types[h]) for h, v in zip(header, row, strict=True)] for row in rows
     ]
-    (GOOD / f"{kind}.cp932.csv").write_bytes(write_csv(header, excel_rows, "\r\n").encode("cp932"))
+    (target / f"{kind}.cp932.csv").write_bytes(
+        write_csv(header, excel_rows, "\r\n").encode("cp932")
+    )
     columns = {h: [typed(row[i], types[h]) for row in rows] for i, h in enumerate(header)}
-    write_parquet(GOOD / f"{kind}.parquet", columns, types)
+    write_parquet(target / f"{kind}.parquet", columns, types)
 
 
 def make_bad() -> None:

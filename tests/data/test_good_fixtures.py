@@ -8,11 +8,13 @@ import json
 import shutil
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from data.ingest import IngestError, ingest_files
 from data.store import StoreSettings
 from tests.data.conftest import GOOD, ingest, query, table_checksums
+from tests.data.make_corpus import make_good
 
 KINDS_IN_LOAD_ORDER = ("models", "offline_metrics", "online_metrics", "assignments", "events")
 VARIANTS = {"utf8": ".csv", "utf8_bom": ".bom.csv", "cp932": ".cp932.csv", "parquet": ".parquet"}
@@ -227,3 +229,17 @@ def test_a_wrong_explicit_encoding_names_the_first_line_it_cannot_read(
     assert message in result.stderr
     assert "leave out --encoding" in result.stderr
     assert table_checksums(store.path) == before
+
+
+@pytest.mark.parametrize("kind", KINDS_IN_LOAD_ORDER)
+def test_committed_fixture_copies_match_what_make_corpus_writes_from_the_utf8_file(
+    kind: str, tmp_path: Path
+) -> None:
+    make_good(kind, tmp_path)
+
+    for suffix in (".bom.csv", ".cp932.csv"):
+        assert (tmp_path / f"{kind}{suffix}").read_bytes() == (
+            GOOD / f"{kind}{suffix}"
+        ).read_bytes()
+    regenerated = pq.read_table(tmp_path / f"{kind}.parquet")
+    assert regenerated.equals(pq.read_table(GOOD / f"{kind}.parquet"))
