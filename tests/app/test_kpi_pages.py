@@ -81,7 +81,13 @@ def test_pages_render_in_japanese() -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["lang"] = "ja"
     at.run()
+    assert not at.exception
+    cards = all_text(at)
+    assert "KPI と撤退基準" in cards and "撤退基準に達しています。" in cards
+    assert "万円" in cards and "頃です" in cards
     at.switch_page("pages/kpis.py")
     at.run()
-    assert not at.exception
-    assert at.title[0].value == "KPI"
+    assert not at.exception and at.title[0].value == "KPI"
+    at.switch_page("pages/degradation.py")
+    at.run()
+    assert not at.exception and "これまでの損失額" in all_text(at)
