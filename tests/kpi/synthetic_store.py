@@ -93,7 +93,7 @@ direction = "increase"
 target = {target}
 warning = {warning}
 exit = {exit}
-window_days = 7
+window_days = {window_days}
 persistence = {persistence}
 confidence = 0.95
 owner = "EC business unit"
@@ -137,6 +137,7 @@ def ctr_spec(
     exit: float = 0.042,
     persistence: int = 3,
     rationale: str = "Agreed in the launch review",
+    window_days: int = 7,
 ) -> str:
     """The TOML of a CTR KPI on the synthetic recommender."""
     return SPEC_TEMPLATE.format(
@@ -146,4 +147,5 @@ def ctr_spec(
         exit=exit,
         persistence=persistence,
         rationale=rationale,
+        window_days=window_days,
     )

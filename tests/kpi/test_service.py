@@ -222,3 +222,26 @@ def test_offline_kpi_is_evaluated_on_the_live_models_offline_series(tmp_path: Pa
     assert status.model_id == "recommender-v2"
     assert status.value == pytest.approx(0.7805, abs=0.001)
     assert status.status == "warning"
+
+
+def ctr_with_dips(day: int) -> float:
+    """0.05 every day, except one day and then two days at 0.040 (past exit), and the last
+    three days at 0.0445 (past warning only)."""
+    if day in (250, 270, 271):
+        return 0.040
+    if day >= 297:
+        return 0.0445
+    return 0.050
+
+
+def test_status_turns_only_after_persistence_days_and_never_on_a_short_dip(
+    tmp_path: Path,
+) -> None:
+    settings = build_store(tmp_path, ctr_with_dips)
+    kpi_store.define_kpi(settings, parse_spec(ctr_spec(window_days=1, persistence=3)))
+    evaluations = service.kpi_detail(settings, "rec-ctr", END).evaluations
+    by_day = {(e.date - END).days + 299: e for e in evaluations}
+    assert {by_day[d].status for d in range(100, 297)} == {"healthy"}
+    assert by_day[271].days_past_exit == 2 and by_day[271].status == "healthy"
+    assert [by_day[d].status for d in (297, 298, 299)] == ["healthy", "healthy", "warning"]
+    assert service.kpi_status(settings, "rec-ctr", END).days_past_warning == 3
