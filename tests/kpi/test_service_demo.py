@@ -1,0 +1,20 @@
+"""The demo store tells the KPI story: one healthy, one at warning with an exit forecast, one past
+exit."""
+
+from __future__ import annotations
+
+from data.store import StoreSettings
+from kpi import service
+
+
+def test_demo_kpis_show_healthy_warning_with_forecast_and_exit(
+    demo_settings: StoreSettings,
+) -> None:
+    statuses = {s.kpi_id: s for s in service.all_kpi_statuses(demo_settings)}
+    assert set(statuses) == {"rec-ctr", "rec-revenue-per-session", "rec-latency", "fraud-cost"}
+    assert statuses["rec-revenue-per-session"].status == "healthy"
+    assert statuses["rec-ctr"].status == "warning"
+    assert statuses["rec-ctr"].forecast_exit is not None
+    assert statuses["fraud-cost"].status == "exit"
+    assert all(s.version_note is None for s in statuses.values())
+    assert all(s.value_per_day is not None for s in statuses.values())
