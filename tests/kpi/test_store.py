@@ -116,3 +116,15 @@ def test_availability_counts_days_per_family_and_metric(store) -> None:
     assert available[("recommender", "online", "ctr")] == 300
     assert available[("fraud", "online", "fn")] == 300
     assert ("recommender", "offline", "auc") in available
+
+
+def test_every_kpi_write_leaves_an_audit_row_with_its_reason(tmp_path: Path) -> None:
+    from data.reads import recent_audit
+
+    settings = fresh_store(tmp_path)
+    kpi_store.define_kpi(settings, parse_spec(ctr_spec()), author="tanaka")
+    kpi_store.record_decision(settings, "rec-ctr", "withdraw", "Exit met for a week", "sato")
+    audit = recent_audit(settings, 2)
+    assert list(audit["action"]) == ["kpi.decide", "kpi.define"]
+    assert list(audit["actor"]) == ["sato", "tanaka"]
+    assert list(audit["reason"]) == ["Exit met for a week", "Agreed in the launch review"]
