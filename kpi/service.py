@@ -2,8 +2,9 @@
 one typed status record per KPI (what `kpi check --json` prints and what the pages and the
 retraining economics read: value per day, decay and forecasts).
 
-The statistics live in `kpi.evaluation` (window estimate and status); the money and the decay
-glue that the analytics modules do not (yet) provide is kept here, small and pure.
+The statistics live in `kpi.evaluation` (window estimate and status), `kpi.degradation` (steps,
+trend, forecasts, value lost), `kpi.value` and `kpi.bridge`; what is kept here is the glue: which
+series to read, the window's money, and the cost-matrix value lost, which has no per-unit form.
 """
 
 from __future__ import annotations
@@ -68,13 +69,14 @@ class KpiStatus:
         exit: agreed exit line.
         days_past_warning: consecutive days (to `as_of`) with the interval wholly past warning.
         days_past_exit: the same for exit.
-        trend: drift per 30 days, None when the live version has too few days.
+        trend: the live version's deseasonalised trend (`per_30_days`, its interval, level on
+            `as_of`, steps allowed for); None for an offline KPI or fewer than 14 days.
         forecast_warning: expected warning crossing, None if passed or beyond 365 days.
         forecast_exit: expected exit crossing, None likewise.
         currency: currency of the money fields.
         value_per_day: business value per day over the window (currency per day).
-        value_lost_to_date: value lost since the live version's first 28 days (currency);
-            negative when it gained.
+        value_lost_to_date: value lost since deployment against the live version's own first
+            28 days (currency); negative when it gained; None with 28 days or fewer.
         decay_per_day: value per day lost each day by the trend (currency per day per day);
             positive when the KPI worsens; None without a trend.
     """
