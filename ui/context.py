@@ -72,5 +72,15 @@ def store_context(context: PageContext) -> None:
 
 
 def page_context() -> PageContext:
-    """The context `app.py` built for this run."""
+    """The context `app.py` built for this run.
+
+    On a server's very first run Streamlit may execute a page file straight from `pages/` (its
+    older multipage mode) without `app.py`; then the context is missing, and the page asks for
+    a rerun through `app.py`'s navigation, which keeps the requested page.
+    """
+    if _CONTEXT_KEY not in st.session_state:
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     return st.session_state[_CONTEXT_KEY]

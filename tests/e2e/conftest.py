@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,20 +65,16 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 90) -> 
     raise TimeoutError(f"streamlit did not answer at {url} within {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def served_app(
-    demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningApp]:
-    """The dashboard on 127.0.0.1 over a private copy of the small demo store."""
-    db_path = tmp_path_factory.mktemp("served") / "store.duckdb"
-    shutil.copy(demo_store_template, db_path)
+@contextmanager
+def serve_app(db_path: Path, log_dir: Path) -> Iterator[RunningApp]:
+    """`streamlit run app.py` on a free port over `db_path`, stopped on exit."""
     port = _free_port()
     env = {
         **os.environ,
         "YARDSTICK_DB": str(db_path),
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
-    log = (tmp_path_factory.mktemp("logs") / "streamlit.log").open("w")
+    log = (log_dir / f"streamlit-{port}.log").open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -108,6 +105,17 @@ def served_app(
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def served_app(
+    demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
+    """The dashboard on 127.0.0.1 over a private copy of the small demo store."""
+    db_path = tmp_path_factory.mktemp("served") / "store.duckdb"
+    shutil.copy(demo_store_template, db_path)
+    with serve_app(db_path, tmp_path_factory.mktemp("logs")) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.e2e.conftest import RunningApp, screenshot, wait_for_app
+from tests.e2e.conftest import RunningApp, screenshot, serve_app, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +26,10 @@ def _upload(page, served_app: RunningApp, kind: str, file: Path) -> None:
     page.goto(f"{served_app.url}/data")
     wait_for_app(page)
     form = page.locator("[data-testid='stForm']")
-    form.locator("[data-testid='stSelectbox']").first.click()
+    kind_box = form.locator("[data-testid='stSelectbox']").first
+    kind_box.wait_for()
+    kind_box.click()
+    page.keyboard.type(kind)
     page.get_by_role("option", name=kind, exact=True).click()
     form.locator("input[type='file']").set_input_files(str(file))
     page.wait_for_timeout(800)
@@ -72,3 +76,16 @@ def test_good_csv_upload_changes_the_row_counts(
     table = page.locator("[data-testid='stDataFrame']").first
     table.wait_for()
     screenshot(page, "data-upload-loaded")
+
+
+def test_a_page_opened_by_its_address_on_a_fresh_server_renders(
+    demo_store_template: Path, tmp_path: Path, page
+) -> None:
+    db_path = tmp_path / "store.duckdb"
+    shutil.copy(demo_store_template, db_path)
+    with serve_app(db_path, tmp_path) as fresh:
+        page.goto(f"{fresh.url}/data")
+        wait_for_app(page)
+        page.get_by_role("heading", name="Data", exact=True).wait_for(timeout=60_000)
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert page.get_by_text("Overview").count() >= 1
