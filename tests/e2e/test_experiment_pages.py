@@ -30,7 +30,8 @@ def test_detail_draws_the_forest_plot_and_the_decision_badge(served_app: Running
     page.wait_for_selector(".js-plotly-plot .errorbar", timeout=90_000)
     wait_for_app(page)
     assert page.get_by_text("Relative effects with their intervals").count() == 1
-    forest = page.locator(".js-plotly-plot").first
+    # The forest plot is the chart labelled "metric · variant", one error bar per row.
+    forest = page.locator(".js-plotly-plot").filter(has_text=" · treatment").first
     assert forest.locator(".errorbar").count() >= 3
     decisions = ("Ship", "Don't ship", "Keep running", "No effect")
     badges = page.locator("[data-testid='stMarkdownContainer'] span")
