@@ -11,6 +11,8 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+import duckdb
+
 from data.store import StoreSettings, connect, current_actor, write_audit
 from experiments.spec import ExperimentSpec, parse_spec, spec_to_dict
 from experiments.sql import (
@@ -208,6 +210,11 @@ def _statistics_for(kind: str, cuped: bool, values: list) -> Stats:
     return cls(int(n), *(float(v) for v in sums))
 
 
+def _without_progress_bar(con: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB draws a progress bar on stdout for long queries, which would corrupt `--json`."""
+    con.execute("SET enable_progress_bar = false")
+
+
 def _cells(spec: ExperimentSpec, names: list[str], rows: list[tuple]) -> list[CellStatistics]:
     layout = metric_columns(spec)
     cells = []
@@ -245,6 +252,7 @@ def fetch_statistics(
     """Sufficient statistics per variant and per (variant, segment value) as of `until`."""
     query = statistics_query(spec, until).sql(dialect="duckdb")
     with connect(settings, read_only=True) as con:
+        _without_progress_bar(con)
         cursor = con.execute(query)
         names = [column[0] for column in cursor.description]
         rows = cursor.fetchall()
@@ -255,6 +263,7 @@ def fetch_exposure(settings: StoreSettings, spec: ExperimentSpec, until: dt.date
     """Units per variant and day of assignment, and the units excluded for multiple variants."""
     query = exposure_query(spec, until).sql(dialect="duckdb")
     with connect(settings, read_only=True) as con:
+        _without_progress_bar(con)
         rows = con.execute(query).fetchall()
     return _exposure(rows)
 
@@ -264,6 +273,7 @@ def fetch_experiment(
 ) -> tuple[list[CellStatistics], int]:
     """The statistics cells and the count of units excluded for several variants, in one query."""
     with connect(settings, read_only=True) as con:
+        _without_progress_bar(con)
         cursor = con.execute(statistics_query(spec, until).sql(dialect="duckdb"))
         names = [column[0] for column in cursor.description]
         rows = cursor.fetchall()
