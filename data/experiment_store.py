@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 
@@ -17,6 +17,7 @@ from data.store import StoreSettings, connect, current_actor, write_audit
 from experiments.spec import ExperimentSpec, parse_spec, spec_to_dict
 from experiments.sql import (
     EXCLUDED_COLUMN,
+    cumulative_query,
     exposure_query,
     grouping_column,
     metric_columns,
@@ -250,13 +251,8 @@ def fetch_statistics(
     settings: StoreSettings, spec: ExperimentSpec, until: dt.datetime
 ) -> list[CellStatistics]:
     """Sufficient statistics per variant and per (variant, segment value) as of `until`."""
-    query = statistics_query(spec, until).sql(dialect="duckdb")
-    with connect(settings, read_only=True) as con:
-        _without_progress_bar(con)
-        cursor = con.execute(query)
-        names = [column[0] for column in cursor.description]
-        rows = cursor.fetchall()
-    return _cells(spec, names, rows)
+    cells, _ = fetch_experiment(settings, spec, until)
+    return cells
 
 
 def fetch_exposure(settings: StoreSettings, spec: ExperimentSpec, until: dt.datetime) -> Exposure:
@@ -280,6 +276,23 @@ def fetch_experiment(
     position = names.index(EXCLUDED_COLUMN)
     excluded = int(rows[0][position]) if rows else 0
     return _cells(spec, names, rows), excluded
+
+
+def fetch_cumulative(
+    settings: StoreSettings, spec: ExperimentSpec, looks: tuple[dt.datetime, ...]
+) -> dict[dt.datetime, list[CellStatistics]]:
+    """Whole-arm statistics at each look (see `experiments.sql.cumulative_query`), one query."""
+    flat = replace(spec, segments=())
+    with connect(settings, read_only=True) as con:
+        _without_progress_bar(con)
+        cursor = con.execute(cumulative_query(flat, looks).sql(dialect="duckdb"))
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    by_look: dict[dt.datetime, list[CellStatistics]] = {look: [] for look in looks}
+    position = names.index("look")
+    for row in rows:
+        by_look[looks[int(row[position])]] += _cells(flat, names, [row])
+    return by_look
 
 
 def latest_event_time(settings: StoreSettings) -> dt.datetime | None:

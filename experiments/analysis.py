@@ -15,8 +15,8 @@ from typing import Any
 from data.experiment_store import (
     CellStatistics,
     OfflineMetric,
+    fetch_cumulative,
     fetch_experiment,
-    fetch_statistics,
     latest_offline_metrics,
 )
 from data.store import StoreSettings
@@ -341,11 +341,12 @@ def look_times(
     """Times at which to re-read the experiment for the cumulative chart, the last being `until`.
 
     Daily midnights from the day after the start, thinned to at most `max_looks` evenly spaced
-    days. Each look is an exact as-of analysis (the same definitions as `--as-of`), so the chart
-    shows what a reader would have seen that day. Events carry no day-of-assignment cohort key
-    that would let one query give every look exactly (a unit's value at a look depends on its
-    events before that look), so the cost is one statistics query per look; bounding the looks
-    keeps the page within a few scans of the events, and the result is cached per store version.
+    days. Each look is an exact as-of reading (the same definitions as `--as-of`), so the chart
+    shows what a reader would have seen that day. A per-day-of-assignment cohort sum would not
+    give that (a unit's value at a look depends on its events before the look), so all looks are
+    computed in one scan of the events that keeps one row per unit and look
+    (`experiments.sql.cumulative_query`); bounding the looks bounds those rows, and the result is
+    cached per store version.
     """
     first = dt.datetime.combine(spec.start.date(), dt.time()) + dt.timedelta(days=1)
     days = []
@@ -365,10 +366,10 @@ def cumulative_effects(
     """The primary metric's comparison per treatment at each look up to the window's end."""
     until = window_end(spec, as_of)
     primary_only = replace(spec, metrics=(spec.primary_metric,), segments=(), correction="none")
+    looks = tuple(look_times(spec, until))
     points = []
-    for look in look_times(spec, until):
-        cells = fetch_statistics(settings, primary_only, look)
-        whole = {c.variant: c for c in cells if c.segment_column is None}
+    for look, cells in fetch_cumulative(settings, primary_only, looks).items():
+        whole = {c.variant: c for c in cells}
         points += [
             CumulativePoint(look, c) for c in _compare_cells(primary_only, whole, [], " (look)")
         ]

@@ -10,7 +10,7 @@ builders return SQLGlot expressions; render them with `.sql(dialect="duckdb")` (
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
@@ -211,6 +211,46 @@ def _sum(expression: exp.Expression) -> exp.Expression:
     return exp.Sum(this=expression)
 
 
+def _metric_aggregates(spec: ExperimentSpec) -> list[exp.Expression]:
+    """The second stage: sums over per-unit values, named as `metric_columns` says."""
+    aggregates: list[exp.Expression] = []
+    for index, columns in enumerate(metric_columns(spec)):
+        prefix = f"m{index}_"
+        if columns.metric.kind == "ratio":
+            numerator, denominator = exp.column(prefix + "num"), exp.column(prefix + "den")
+            aggregates += [
+                _sum(numerator).as_(prefix + "num_sum"),
+                _sum(exp.Mul(this=numerator, expression=numerator.copy())).as_(
+                    prefix + "num_sum_sq"
+                ),
+                _sum(denominator).as_(prefix + "den_sum"),
+                _sum(exp.Mul(this=denominator, expression=denominator.copy())).as_(
+                    prefix + "den_sum_sq"
+                ),
+                _sum(exp.Mul(this=numerator.copy(), expression=denominator.copy())).as_(
+                    prefix + "num_den_sum"
+                ),
+            ]
+            continue
+        metric_value = exp.column(prefix + "value")
+        aggregates += [
+            _sum(metric_value).as_(prefix + "sum"),
+            _sum(exp.Mul(this=metric_value, expression=metric_value.copy())).as_(prefix + "sum_sq"),
+        ]
+        if columns.cuped:
+            pre_value = exp.column(prefix + "pre")
+            aggregates += [
+                _sum(pre_value).as_(prefix + "pre_sum"),
+                _sum(exp.Mul(this=pre_value, expression=pre_value.copy())).as_(
+                    prefix + "pre_sum_sq"
+                ),
+                _sum(exp.Mul(this=metric_value.copy(), expression=pre_value.copy())).as_(
+                    prefix + "cross_sum"
+                ),
+            ]
+    return aggregates
+
+
 def statistics_query(spec: ExperimentSpec, until: dt.datetime) -> exp.Select:
     """Sufficient statistics per variant, and per variant and segment value, as of `until`.
 
@@ -306,41 +346,8 @@ def statistics_query(spec: ExperimentSpec, until: dt.datetime) -> exp.Select:
     aggregates: list[exp.Expression] = [
         exp.Max(this=exp.column(EXCLUDED_COLUMN)).as_(EXCLUDED_COLUMN),
         exp.Count(this=exp.Star()).as_("n"),
+        *_metric_aggregates(spec),
     ]
-    for index, columns in enumerate(metric_columns(spec)):
-        prefix = f"m{index}_"
-        if columns.metric.kind == "ratio":
-            numerator, denominator = exp.column(prefix + "num"), exp.column(prefix + "den")
-            aggregates += [
-                _sum(numerator).as_(prefix + "num_sum"),
-                _sum(exp.Mul(this=numerator, expression=numerator.copy())).as_(
-                    prefix + "num_sum_sq"
-                ),
-                _sum(denominator).as_(prefix + "den_sum"),
-                _sum(exp.Mul(this=denominator, expression=denominator.copy())).as_(
-                    prefix + "den_sum_sq"
-                ),
-                _sum(exp.Mul(this=numerator.copy(), expression=denominator.copy())).as_(
-                    prefix + "num_den_sum"
-                ),
-            ]
-            continue
-        metric_value = exp.column(prefix + "value")
-        aggregates += [
-            _sum(metric_value).as_(prefix + "sum"),
-            _sum(exp.Mul(this=metric_value, expression=metric_value.copy())).as_(prefix + "sum_sq"),
-        ]
-        if columns.cuped:
-            pre_value = exp.column(prefix + "pre")
-            aggregates += [
-                _sum(pre_value).as_(prefix + "pre_sum"),
-                _sum(exp.Mul(this=pre_value, expression=pre_value.copy())).as_(
-                    prefix + "pre_sum_sq"
-                ),
-                _sum(exp.Mul(this=metric_value.copy(), expression=pre_value.copy())).as_(
-                    prefix + "cross_sum"
-                ),
-            ]
     segment_columns = [exp.column(segment_column(p)) for p in range(len(spec.segments))]
     grouping_sets = [exp.Tuple(expressions=[exp.column("variant")])] + [
         exp.Tuple(expressions=[exp.column("variant"), column]) for column in segment_columns
@@ -377,3 +384,150 @@ def statistics_query(spec: ExperimentSpec, until: dt.datetime) -> exp.Select:
     if caps:
         final = final.with_("caps", as_=cap_values).with_("capped", as_=capped)
     return final
+
+
+def cumulative_query(spec: ExperimentSpec, looks: tuple[dt.datetime, ...]) -> exp.Select:
+    """Whole-arm sufficient statistics at every look, in one pass over the events.
+
+    At look k a unit counts when `assigned_at < looks[k]`, and an event counts as it would in
+    `statistics_query(spec, looks[k])`. Each event falls in the bucket of the first look it counts
+    at (`ts < looks[k]`), so one scan sums events per (unit, bucket); a unit's value at look k sums
+    (or, for a proportion, takes the largest of) its buckets up to k. Pre-period events come before
+    the unit's assignment, so they count at every look the unit is in. Segments are not broken
+    down. Columns: `look` (index into `looks`, ascending), `variant`, then `metric_columns(spec)`.
+    """
+    if not looks or list(looks) != sorted(set(looks)):
+        raise ValueError("looks must be distinct times in ascending order")
+    until = looks[-1]
+    assigned, units = _clean_units(replace(spec, segments=()), until)
+    event_names = tuple(dict.fromkeys(name for metric in spec.metrics for name in metric.events))
+    earliest_event = exp.column("assigned_at", table="u")
+    if spec.cuped_days:
+        earliest_event = exp.Sub(
+            this=earliest_event,
+            expression=exp.Interval(
+                this=exp.Literal.string(str(spec.cuped_days)), unit=exp.var("DAY")
+            ),
+        )
+    bucket = exp.Case()
+    for index, look in enumerate(looks[:-1]):
+        bucket = bucket.when(
+            exp.column("ts", table="e") < _timestamp(look), exp.Literal.number(index)
+        )
+    bucket = bucket.else_(exp.Literal.number(len(looks) - 1))
+    value_columns = _unit_value_columns(spec)
+    unit_events = (
+        exp.select(
+            exp.column("unit_id", table="e"),
+            bucket.as_("bucket"),
+            *(aggregate.as_(alias) for alias, aggregate in value_columns),
+        )
+        .from_(exp.to_table("events").as_("e"))
+        .join(
+            exp.to_table("units").as_("u"),
+            on=exp.column("unit_id", table="e").eq(exp.column("unit_id", table="u")),
+        )
+        .where(exp.column("event", table="e").isin(*_string_list(event_names)))
+        .where(exp.column("ts", table="e") < _timestamp(until))
+        .where(exp.column("ts", table="e") >= earliest_event)
+        .group_by(exp.column("unit_id", table="e"), bucket.copy())
+    )
+    look_rows = exp.values(
+        [
+            exp.Tuple(expressions=[exp.Literal.number(index), _timestamp(look)])
+            for index, look in enumerate(looks)
+        ],
+        alias="look_times",
+        columns=["look", "at"],
+    )
+    indicators = _indicator_columns(spec)
+    per_unit = (
+        exp.select(
+            exp.column("look", table="l"),
+            exp.column("variant", table="u"),
+            *(
+                exp.Coalesce(
+                    this=(exp.Max if alias in indicators else exp.Sum)(
+                        this=exp.column(alias, table="v")
+                    ),
+                    expressions=[exp.Literal.number(0)],
+                ).as_(alias)
+                for alias, _ in value_columns
+            ),
+        )
+        .from_(exp.to_table("units").as_("u"))
+        .join(
+            exp.select("look", "at").from_(look_rows).subquery("l"),
+            on=exp.column("assigned_at", table="u") < exp.column("at", table="l"),
+        )
+        .join(
+            exp.to_table("unit_events").as_("v"),
+            on=exp.and_(
+                exp.column("unit_id", table="u").eq(exp.column("unit_id", table="v")),
+                exp.column("bucket", table="v") <= exp.column("look", table="l"),
+            ),
+            join_type="left",
+        )
+        .group_by(
+            exp.column("look", table="l"),
+            exp.column("unit_id", table="u"),
+            exp.column("variant", table="u"),
+        )
+    )
+    caps = _capped(spec)
+    source = "per_unit"
+    final = exp.select(
+        exp.column("look"),
+        exp.column("variant"),
+        exp.Count(this=exp.Star()).as_("n"),
+        *_metric_aggregates(spec),
+    )
+    final = final.with_("assigned", as_=assigned).with_("units", as_=units)
+    final = final.with_("unit_events", as_=unit_events).with_("per_unit", as_=per_unit)
+    if caps:
+        source = "capped"
+        capped_columns = {column for column, _ in caps}
+        cap_values = (
+            exp.select(
+                exp.column("look"),
+                *(
+                    exp.PercentileCont(
+                        this=exp.column(column), expression=exp.Literal.number(q)
+                    ).as_(f"{column}_cap")
+                    for column, q in caps
+                ),
+            )
+            .from_("per_unit")
+            .group_by(exp.column("look"))
+        )
+        capped = (
+            exp.select(
+                exp.column("look", table="per_unit"),
+                exp.column("variant"),
+                *(
+                    _capped_value(alias) if alias in capped_columns else exp.column(alias)
+                    for alias, _ in value_columns
+                ),
+            )
+            .from_("per_unit")
+            .join(
+                "caps",
+                on=exp.column("look", table="per_unit").eq(exp.column("look", table="caps")),
+            )
+        )
+        final = final.with_("caps", as_=cap_values).with_("capped", as_=capped)
+    return (
+        final.from_(source)
+        .group_by(exp.column("look"), exp.column("variant"))
+        .order_by(exp.column("look"), exp.column("variant"))
+    )
+
+
+def _indicator_columns(spec: ExperimentSpec) -> set[str]:
+    """Per-unit columns that are 0/1 indicators (proportion metrics): combined by max, not sum."""
+    return {
+        f"m{index}_{suffix}"
+        for index, metric in enumerate(spec.metrics)
+        if metric.kind == "proportion"
+        for suffix in ("value", "pre")
+    }

@@ -77,7 +77,7 @@ def test_detail_page_draws_the_forest_plot_and_the_decision_badge():
 
 def test_detail_page_reruns_without_going_back_to_the_events(monkeypatch):
     calls = []
-    for name in ("fetch_statistics", "fetch_experiment"):
+    for name in ("fetch_experiment", "fetch_cumulative"):
         original = getattr(analysis, name)
 
         def counting(*args, _original=original, **kwargs):

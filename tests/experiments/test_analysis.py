@@ -9,7 +9,12 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.stats.weightstats import ttest_ind
 
-from data.experiment_store import fetch_exposure, fetch_statistics, load_definition
+from data.experiment_store import (
+    fetch_cumulative,
+    fetch_exposure,
+    fetch_statistics,
+    load_definition,
+)
 from experiments.analysis import (
     NoDataError,
     analysis_to_json,
@@ -155,6 +160,34 @@ def test_the_last_cumulative_look_equals_the_headline_result(experiment):
     assert points[-1].as_of == END
     assert points[-1].comparison.relative_effect == pytest.approx(headline.relative_effect)
     assert points[-1].comparison.p_value == pytest.approx(headline.p_value)
+
+
+PRIMARY_METRICS = (
+    {"name": "revenue", "kind": "mean", "event": "purchase", "cap_percentile": 0.95},
+    {"name": "converted", "kind": "proportion", "event": "purchase"},
+    {"name": "ctr", "kind": "ratio", "numerator": "click", "denominator": "impression"},
+)
+
+
+@pytest.mark.parametrize("cuped_days", [0, 14])
+@pytest.mark.parametrize("primary", PRIMARY_METRICS, ids=lambda metric: metric["name"])
+def test_every_cumulative_look_equals_a_separate_as_of_reading(experiment, cuped_days, primary):
+    settings, _ = experiment
+    spec = make_spec(cuped_days=cuped_days, metrics=[{**primary, "role": "primary"}])
+    looks = tuple(look_times(spec, END))
+    together = fetch_cumulative(settings, spec, looks)
+    for look in looks:
+        separate = {
+            c.variant: c for c in fetch_statistics(settings, spec, look) if c.segment_column is None
+        }
+        assert {c.variant for c in together[look]} == set(separate)
+        for cell in together[look]:
+            expected = separate[cell.variant]
+            assert cell.n == expected.n
+            (mine,), (theirs,) = cell.metrics, expected.metrics
+            assert type(mine) is type(theirs)
+            for field in mine.__dataclass_fields__:
+                assert getattr(mine, field) == pytest.approx(getattr(theirs, field), rel=1e-12)
 
 
 def test_analysis_from_sums_equals_analysis_from_the_store(experiment):

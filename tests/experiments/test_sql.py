@@ -10,7 +10,7 @@ import sqlglot
 
 from data.experiment_store import fetch_experiment, fetch_exposure, fetch_statistics
 from data.store import connect
-from experiments.sql import OTHER_SEGMENT, statistics_query
+from experiments.sql import OTHER_SEGMENT, cumulative_query, statistics_query
 from experiments.sufficient import (
     CupedStats,
     MeanStats,
@@ -228,3 +228,17 @@ def test_the_statistics_query_transpiles_to_other_warehouses(dialect):
     literals = {lit.this for lit in reparsed.find_all(sqlglot.exp.Literal) if lit.is_string}
     assert HOSTILE in literals
     assert len(list(reparsed.find_all(sqlglot.exp.Drop))) == 0
+
+
+def test_the_cumulative_query_transpiles_to_spark_with_user_text_as_literals():
+    spec = make_spec(metrics=[{"name": "m", "kind": "mean", "event": HOSTILE, "role": "primary"}])
+    looks = (START + dt.timedelta(days=1), START + dt.timedelta(days=2))
+    rendered = cumulative_query(spec, looks).sql(dialect="spark")
+    reparsed = sqlglot.parse_one(rendered, read="spark")
+    literals = {lit.this for lit in reparsed.find_all(sqlglot.exp.Literal) if lit.is_string}
+    assert HOSTILE in literals
+
+
+def test_the_cumulative_query_refuses_unordered_looks():
+    with pytest.raises(ValueError, match="ascending"):
+        cumulative_query(make_spec(), (END, START))
