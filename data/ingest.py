@@ -1,8 +1,9 @@
 """Loading CSV and Parquet files into the store: validated first, written all at once, never twice.
 
-DuckDB reads the files (no pandas round trip). Every file of a command is staged in a temporary
-table, checked, and only then inserted, in one transaction: a bad file leaves the store exactly as
-it was, and loading the same rows again adds nothing.
+DuckDB reads the files (no pandas round trip). Every file of a command is staged (CSV parsed once
+into a temporary table, Parquet read in place), checked, and only then inserted, in one
+transaction: a bad file leaves the store exactly as it was, and loading the same rows again adds
+nothing. The temporary tables live only as long as the command's connection.
 """
 
 from __future__ import annotations
@@ -430,6 +431,18 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _trimmed_text(cell: str) -> str:
+    """A text cell without surrounding spaces, NULL when empty.
+
+    Trimming only the cells that start or end with a space is several times cheaper than
+    trimming every cell of a large file.
+    """
+    return (
+        f"nullif(CASE WHEN starts_with({cell}, ' ') OR ends_with({cell}, ' ') "
+        f"THEN trim({cell}) ELSE {cell} END, '')"
+    )
+
+
 def _typed_expression(column: ColumnSpec, source: _Source) -> str:
     """SQL turning the raw column into its stored type; NULL where it cannot be read."""
     if column.name not in source.columns:
@@ -437,11 +450,12 @@ def _typed_expression(column: ColumnSpec, source: _Source) -> str:
     source_type = source.source_types.get(column.name, "VARCHAR")
     raw = _quote(column.name)
     if column.type == ColumnType.TEXT:
-        typed = text = f"nullif(trim(CAST({raw} AS VARCHAR)), '')"
+        text = raw if source_type.startswith("VARCHAR") else f"CAST({raw} AS VARCHAR)"
+        typed = text = _trimmed_text(text)
     elif not source_type.startswith("VARCHAR"):
         typed, text = f"TRY_CAST({raw} AS {column.type.value})", raw
     else:
-        typed, text = _typed_from_text(column, raw), f"nullif(trim({raw}), '')"
+        typed, text = _typed_from_text(column, raw), _trimmed_text(raw)
     # An empty cell of an optional column takes the default, in CSV and Parquet alike.
     if column.default is not None:
         typed = f"coalesce({typed}, CASE WHEN {text} IS NULL THEN {column.default} END)"
@@ -449,60 +463,104 @@ def _typed_expression(column: ColumnSpec, source: _Source) -> str:
 
 
 def _typed_from_text(column: ColumnSpec, raw: str) -> str:
-    """SQL reading a text cell as the column's type: ISO forms and Japanese Excel's 2026/11/27."""
-    text = f"nullif(trim({raw}), '')"
+    """SQL reading a text cell as the column's type: ISO forms and Japanese Excel's 2026/11/27.
+
+    DuckDB's casts ignore surrounding spaces and give NULL for an empty cell, so the fast casts
+    run on the cell as it is; the slower fallbacks (time-zone conversion, other date layouts)
+    run only where they are needed.
+    """
     if column.type == ColumnType.FLOAT:
-        typed = f"TRY_CAST({text} AS DOUBLE)"
-    elif column.type == ColumnType.COUNT:
-        as_double = f"TRY_CAST({text} AS DOUBLE)"
+        return f"TRY_CAST({raw} AS DOUBLE)"
+    if column.type == ColumnType.COUNT:
+        as_double = f"TRY_CAST({raw} AS DOUBLE)"
         # DuckDB rounds '6400.5' to 6401 when casting text to BIGINT: only whole values pass.
-        typed = (
+        return (
             f"CASE WHEN {as_double} = floor({as_double}) AND abs({as_double}) < 9e18 THEN "
-            f"coalesce(TRY_CAST({text} AS BIGINT), CAST({as_double} AS BIGINT)) END"
+            f"coalesce(TRY_CAST({raw} AS BIGINT), CAST({as_double} AS BIGINT)) END"
         )
-    elif column.type == ColumnType.TIMESTAMP:
+    if column.type == ColumnType.TIMESTAMP:
         formats = ", ".join(f"'{f}'" for f in _TIMESTAMP_FORMATS)
-        typed = (
-            f"coalesce(CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP), "
-            f"try_strptime({text}, [{formats}]))"
+        return (
+            f"CASE WHEN {_has_zone(raw)} THEN CAST(TRY_CAST({raw} AS TIMESTAMPTZ) AS TIMESTAMP) "
+            f"ELSE coalesce(TRY_CAST({raw} AS TIMESTAMP), try_strptime(trim({raw}), [{formats}])) "
+            "END"
         )
-    else:
-        typed = (
-            f"coalesce(TRY_CAST({text} AS DATE), CAST(try_strptime({text}, '%Y/%m/%d') AS DATE))"
-        )
-    return typed
+    return f"coalesce(TRY_CAST({raw} AS DATE), CAST(try_strptime(trim({raw}), '%Y/%m/%d') AS DATE))"
+
+
+def _has_zone(cell: str) -> str:
+    """SQL: the timestamp text ends with a UTC offset or Z."""
+    return f"regexp_matches(coalesce({cell}, ''), '{_HAS_ZONE}')"
+
+
+def _needs_parsing(column: ColumnSpec, source: _Source) -> bool:
+    """True when the file gives this column as text that must be parsed into its type."""
+    return (
+        column.name in source.columns
+        and column.type != ColumnType.TEXT
+        and source.source_types.get(column.name, "VARCHAR").startswith("VARCHAR")
+    )
 
 
 def _raw_text(column: ColumnSpec, source: _Source) -> str:
-    if column.name not in source.columns:
-        return "NULL"
-    return f"nullif(trim(CAST({_quote(column.name)} AS VARCHAR)), '')"
+    """The cell as the file wrote it, kept only where parsing can fail (for the message)."""
+    if not _needs_parsing(column, source):
+        return "CAST(NULL AS VARCHAR)"
+    return _trimmed_text(_quote(column.name))
 
 
-def _stage_select(source: _Source, spec: KindSpec, file_index: int) -> tuple[str, list[object]]:
-    """The SELECT that reads one file into the staging table's shape."""
+def _csv_relation(source: _Source, file_index: int) -> str:
+    """One CSV file as text, its records numbered, with the line breaks inside its values counted.
+
+    Malformed lines (too few or too many values, stray quotes) go to `rejects_<index>`.
+    """
+    varchar_columns = ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in source.columns)
+    reader = (
+        f"read_csv({_sql_string(str(source.read_path))}, header = true, all_varchar = true, "
+        "delim = ',', quote = '\"', escape = '\"', strict_mode = true, store_rejects = true, "
+        f"rejects_table = 'rejects_{file_index}', rejects_scan = 'rejects_scan_{file_index}', "
+        "null_padding = false, auto_detect = false, "
+        f"columns = {{{varchar_columns}}}) WITH ORDINALITY"
+    )
+    breaks = " + ".join(
+        f"CASE WHEN contains({c}, chr(10)) THEN length({c}) - length(replace({c}, chr(10), '')) "
+        "ELSE 0 END"
+        for c in (_quote(name) for name in source.columns)
+    )
+    return (
+        f"(SELECT ordinality + {source.header_line} AS _line, ({breaks}) AS _breaks, "
+        f"* EXCLUDE (ordinality) FROM {reader})"
+    )
+
+
+def _typed_select(source: _Source, spec: KindSpec, file_index: int) -> str:
+    """The SELECT giving one file's rows in the staging shape.
+
+    Columns: `_file`, `_line`, each column typed, `_raw_<column>` (the cell as written, kept only
+    where it could not be read, for the message), `_zoned_<column>` for timestamps written as
+    text, the extra columns as JSON where the kind keeps them, and `_key_hash`, one 64-bit hash
+    of the natural key (repeats are looked for on it, which is far cheaper than on the key).
+    """
     parts = [f"{file_index} AS _file"]
     if source.is_parquet:
-        parts.append("file_row_number + 1 AS _line")
-        reader = "read_parquet(?, file_row_number = true)"
+        parts += ["file_row_number + 1 AS _line", "0 AS _breaks"]
+        relation = f"read_parquet({_sql_string(str(source.read_path))}, file_row_number = true)"
     else:
-        parts.append(f"ordinality + {source.header_line} AS _line")
-        varchar_columns = ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in source.columns)
-        reader = (
-            "read_csv(?, header = true, all_varchar = true, delim = ',', quote = '\"', "
-            "escape = '\"', strict_mode = true, store_rejects = true, "
-            f"rejects_table = 'rejects_{file_index}', rejects_scan = 'rejects_scan_{file_index}', "
-            "null_padding = false, auto_detect = false, "
-            f"columns = {{{varchar_columns}}}) WITH ORDINALITY"
-        )
+        parts += ["_line", "_breaks"]
+        relation = _csv_relation(source, file_index)
+    cells, kept_cells = [], []
     for column in spec.columns:
-        parts.append(f"{_typed_expression(column, source)} AS {_quote(column.name)}")
-        parts.append(f"{_raw_text(column, source)} AS {_quote('_raw_' + column.name)}")
+        name = _quote(column.name)
+        cell = _quote("_cell_" + column.name)
+        parts.append(f"{_typed_expression(column, source)} AS {name}")
+        parts.append(f"{_raw_text(column, source)} AS {cell}")
+        cells.append(cell)
+        kept_cells.append(
+            f"CASE WHEN {name} IS NULL THEN {cell} END AS {_quote('_raw_' + column.name)}"
+        )
         if column.type == ColumnType.TIMESTAMP:
-            parts.append(
-                f"regexp_matches(coalesce({_raw_text(column, source)}, ''), '{_HAS_ZONE}') "
-                f"AS {_quote('_zoned_' + column.name)}"
-            )
+            zoned = _has_zone(_quote(column.name)) if _needs_parsing(column, source) else "false"
+            parts.append(f"{zoned} AS {_quote('_zoned_' + column.name)}")
     if spec.extra_columns_as:
         known = {c.name for c in spec.columns}
         extras = [c for c in source.columns if c not in known]
@@ -511,7 +569,11 @@ def _stage_select(source: _Source, spec: KindSpec, file_index: int) -> tuple[str
             parts.append(f"CAST(json_object({pairs}) AS JSON) AS {_quote(spec.extra_columns_as)}")
         else:
             parts.append(f"CAST(NULL AS JSON) AS {_quote(spec.extra_columns_as)}")
-    return f"SELECT {', '.join(parts)} FROM {reader}", [str(source.read_path)]
+    key_hash = f"hash({', '.join(_quote(k) for k in spec.key_columns)}) AS _key_hash"
+    return (
+        f"SELECT * EXCLUDE ({', '.join(cells)}), {', '.join(kept_cells)}, {key_hash} "
+        f"FROM (SELECT {', '.join(parts)} FROM {relation})"
+    )
 
 
 def _sql_string(text: str) -> str:
@@ -610,8 +672,7 @@ def _row_checks(spec: KindSpec) -> list[_RowCheck]:
             _RowCheck(
                 "stage",
                 f"stage NOT IN ({stages})",
-                f"stage \"' || {_quote('_raw_stage')} || '\" is not one of "
-                f"{', '.join(MODEL_STAGES)}",
+                f"stage \"' || stage || '\" is not one of {', '.join(MODEL_STAGES)}",
             )
         )
         checks.append(
@@ -693,30 +754,18 @@ def _describe_reject(error_type: str, error_message: str) -> str:
     return readable.get(error_type, f"{error_type.lower()}: ") + error_message
 
 
-def _count_line_breaks_in_values(
-    con: duckdb.DuckDBPyConnection, spec: KindSpec, sources: list[_Source]
-) -> None:
+def _count_line_breaks_in_values(con: duckdb.DuckDBPyConnection) -> None:
     """Make `_line` the file's line when quoted values hold line breaks (Alt+Enter in Excel).
 
     The reader numbers records; each line break inside an earlier record's value pushes the
     following records one line further down the file.
     """
-    csv_files = ", ".join(str(i) for i, s in enumerate(sources) if not s.is_parquet)
-    if not csv_files:
-        return
-    raw = [_quote("_raw_" + c.name) for c in spec.columns]
-    breaks = " + ".join(
-        f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in raw
-    )
-    with_breaks = con.execute(
-        f"SELECT count(*) FROM stage WHERE _file IN ({csv_files}) AND ({breaks}) > 0"
-    ).fetchone()[0]
-    if not with_breaks:
+    if not con.execute("SELECT bool_or(_breaks > 0) FROM stage").fetchone()[0]:
         return
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE stage AS SELECT * REPLACE (CASE WHEN _file IN ({csv_files}) "
-        f"THEN _line + coalesce(sum({breaks}) OVER (PARTITION BY _file ORDER BY _line ROWS "
-        "BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) ELSE _line END AS _line) FROM stage"
+        "CREATE OR REPLACE TEMP TABLE stage AS SELECT * REPLACE (_line + coalesce(sum(_breaks) "
+        "OVER (PARTITION BY _file ORDER BY _line ROWS BETWEEN UNBOUNDED PRECEDING AND 1 "
+        "PRECEDING), 0) AS _line) FROM stage"
     )
 
 
@@ -738,11 +787,11 @@ def _check_time_zones(
     con: duckdb.DuckDBPyConnection, spec: KindSpec, sources: list[_Source], found: _Collector
 ) -> None:
     for column in (c for c in spec.columns if c.type == ColumnType.TIMESTAMP):
-        zoned, raw = _quote("_zoned_" + column.name), _quote("_raw_" + column.name)
+        zoned = _quote("_zoned_" + column.name)
         rows = con.execute(
             f"SELECT _file, count(*) FILTER (WHERE {zoned}), count(*) FILTER (WHERE NOT {zoned}), "
             f"min(_line) FILTER (WHERE {zoned}), min(_line) FILTER (WHERE NOT {zoned}) "
-            f"FROM stage WHERE {raw} IS NOT NULL GROUP BY _file ORDER BY _file"
+            f"FROM stage WHERE {_quote(column.name)} IS NOT NULL GROUP BY _file ORDER BY _file"
         ).fetchall()
         for file_index, with_zone, without_zone, first_zoned, first_plain in rows:
             if with_zone and without_zone:
@@ -790,26 +839,38 @@ def _key_text(alias: str, spec: KindSpec) -> str:
 
 
 def _check_duplicates(con: duckdb.DuckDBPyConnection, spec: KindSpec, found: _Collector) -> int:
-    """Conflicting repeats of a key inside the input; returns how many exact repeats there are."""
+    """Conflicting repeats of a key inside the input; returns how many exact repeats there are.
+
+    Grouping on one 64-bit hash of the key is much cheaper than on the key's columns; the few
+    hash groups with more than one row are then compared exactly (a hash collision is not a
+    repeat).
+    """
     keys = ", ".join(_quote(k) for k in spec.key_columns)
+    repeated_hashes = con.execute(
+        "SELECT count(*) - count(DISTINCT _key_hash) FROM stage"
+    ).fetchone()[0]
+    if not repeated_hashes:
+        return 0
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE repeated AS SELECT * FROM stage WHERE _key_hash IN "
+        "(SELECT _key_hash FROM stage GROUP BY _key_hash HAVING count(*) > 1)"
+    )
     values = ", ".join(
         f"CAST({_quote(v)} AS VARCHAR)" if v == spec.extra_columns_as else _quote(v)
         for v in _value_columns(spec)
     )
     distinct_values = f"count(DISTINCT ({values}))" if values else "1"
     summary = con.execute(
-        f"SELECT count(*) FILTER (WHERE copies > 1), sum(copies - 1) FILTER (WHERE copies > 1), "
+        f"SELECT sum(copies - 1) FILTER (WHERE copies > 1), "
         f"count(*) FILTER (WHERE versions > 1) FROM (SELECT count(*) AS copies, "
-        f"{distinct_values} AS versions FROM stage GROUP BY {keys})"
+        f"{distinct_values} AS versions FROM repeated GROUP BY {keys})"
     ).fetchone()
-    repeated_keys, repeats, conflicting = summary[0] or 0, summary[1] or 0, summary[2] or 0
-    if repeated_keys == 0:
-        return 0
+    repeats, conflicting = summary[0] or 0, summary[1] or 0
     if conflicting:
         rows = con.execute(
             f"SELECT a._file, b._line, 'the key (' || {_key_text('a', spec)} || ') appears again "
             f"with different values (first on line ' || a._line || ')' "
-            f"FROM stage a JOIN stage b ON {_key_match('a', 'b', spec)} "
+            f"FROM repeated a JOIN repeated b ON {_key_match('a', 'b', spec)} "
             f"AND (a._file, a._line) < (b._file, b._line) AND {_differs('a', 'b', spec)} "
             f"ORDER BY b._file, b._line LIMIT {MAX_PROBLEMS_SHOWN}"
         ).fetchall()
@@ -821,6 +882,8 @@ def _check_conflicts_with_store(
     con: duckdb.DuckDBPyConnection, spec: KindSpec, found: _Collector
 ) -> None:
     table = _quote(spec.table)
+    if not con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]:
+        return
     condition = f"{_key_match('s', 't', spec)} AND {_differs('s', 't', spec)}"
     count = con.execute(f"SELECT count(*) FROM stage s JOIN {table} t ON {condition}").fetchone()[0]
     if not count:
@@ -872,22 +935,31 @@ def _stage_files(
     spec: KindSpec,
     on_progress: ProgressCallback | None,
 ) -> None:
-    for index, source in enumerate(sources):
-        select, params = _stage_select(source, spec, index)
-        statement = (
-            f"CREATE TEMP TABLE stage AS {select}" if index == 0 else f"INSERT INTO stage {select}"
-        )
-        report = None
-        if on_progress:
-            on_progress(IngestProgress(source.display_name, "reading", 0.0))
+    """Make `stage`: every input row, typed, with its file, line and the cells it came from.
 
-            def report(fraction: float | None, name: str = source.display_name) -> None:
-                on_progress(IngestProgress(name, "reading", fraction))
+    Parquet alone is read straight from the files (a view: their columns are typed and cheap to
+    scan again); with CSV the text is parsed once, into a temporary table, so the checks and the
+    insert do not parse it again.
+    """
+    union = " UNION ALL BY NAME ".join(
+        _typed_select(source, spec, index) for index, source in enumerate(sources)
+    )
+    if all(source.is_parquet for source in sources):
+        con.execute(f"CREATE TEMP VIEW stage AS {union}")
+        return
+    names = ", ".join(s.display_name for s in sources)
+    report = None
+    if on_progress:
+        on_progress(IngestProgress(names, "reading", 0.0))
 
-        try:
-            _run_with_progress(con, statement, params, report)
-        except duckdb.Error as error:
-            raise IngestError([_problem(source, f"cannot be read as CSV: {error}")]) from error
+        def report(fraction: float | None) -> None:
+            on_progress(IngestProgress(names, "reading", fraction))
+
+    try:
+        _run_with_progress(con, f"CREATE TEMP TABLE stage AS {union}", [], report)
+    except duckdb.Error as error:
+        first_csv = next(s for s in sources if not s.is_parquet)
+        raise IngestError([_problem(first_csv, f"cannot be read as CSV: {error}")]) from error
 
 
 def _prepare_sources(
@@ -997,7 +1069,9 @@ def _load(
     _stage_files(con, sources, spec, on_progress)
     found = _Collector(sources)
     _check_rejects(con, sources, found)
-    _count_line_breaks_in_values(con, spec, sources)
+    if found.problems:
+        raise IngestError(found.problems, found.total)
+    _count_line_breaks_in_values(con)
     rows_read = con.execute("SELECT count(*) FROM stage").fetchone()[0]
     if rows_read == 0 and not found.problems:
         found.add(_problem(sources[0], "no data rows"))
@@ -1029,5 +1103,4 @@ def _load(
         reason,
         actor,
     )
-    con.execute("DROP TABLE stage")
     return rows_read, new_rows, rows_read - new_rows
