@@ -509,19 +509,24 @@ def _raw_text(column: ColumnSpec, source: _Source) -> str:
     return _trimmed_text(_quote(column.name))
 
 
-def _csv_relation(source: _Source, file_index: int) -> str:
-    """One CSV file as text, its records numbered, with the line breaks inside its values counted.
+def _csv_relation(source: _Source, file_index: int, numbered: bool) -> str:
+    """One CSV file as text; `numbered` adds each record's line and the line breaks in its values.
 
-    Malformed lines (too few or too many values, stray quotes) go to `rejects_<index>`.
+    Numbering makes DuckDB read the file in order, at about half the speed, so a load first
+    reads without it and numbers the records only to report problems. Malformed lines (too few
+    or too many values, stray quotes) go to `rejects_<index>` with their line either way.
     """
     varchar_columns = ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in source.columns)
+    rejects = f"rejects{'_numbered' if numbered else ''}_{file_index}"
     reader = (
         f"read_csv({_sql_string(str(source.read_path))}, header = true, all_varchar = true, "
         "delim = ',', quote = '\"', escape = '\"', strict_mode = true, store_rejects = true, "
-        f"rejects_table = 'rejects_{file_index}', rejects_scan = 'rejects_scan_{file_index}', "
+        f"rejects_table = '{rejects}', rejects_scan = '{rejects}_scan', "
         "null_padding = false, auto_detect = false, "
-        f"columns = {{{varchar_columns}}}) WITH ORDINALITY"
+        f"columns = {{{varchar_columns}}})"
     )
+    if not numbered:
+        return f"(SELECT NULL::BIGINT AS _line, 0 AS _breaks, * FROM {reader})"
     breaks = " + ".join(
         f"CASE WHEN contains({c}, chr(10)) THEN length({c}) - length(replace({c}, chr(10), '')) "
         "ELSE 0 END"
@@ -529,11 +534,11 @@ def _csv_relation(source: _Source, file_index: int) -> str:
     )
     return (
         f"(SELECT ordinality + {source.header_line} AS _line, ({breaks}) AS _breaks, "
-        f"* EXCLUDE (ordinality) FROM {reader})"
+        f"* EXCLUDE (ordinality) FROM {reader} WITH ORDINALITY)"
     )
 
 
-def _typed_select(source: _Source, spec: KindSpec, file_index: int) -> str:
+def _typed_select(source: _Source, spec: KindSpec, file_index: int, numbered: bool) -> str:
     """The SELECT giving one file's rows in the staging shape.
 
     Columns: `_file`, `_line`, each column typed, `_raw_<column>` (the cell as written, kept only
@@ -547,7 +552,7 @@ def _typed_select(source: _Source, spec: KindSpec, file_index: int) -> str:
         relation = f"read_parquet({_sql_string(str(source.read_path))}, file_row_number = true)"
     else:
         parts += ["_line", "_breaks"]
-        relation = _csv_relation(source, file_index)
+        relation = _csv_relation(source, file_index, numbered)
     cells, kept_cells = [], []
     for column in spec.columns:
         name = _quote(column.name)
@@ -709,11 +714,18 @@ class _Collector:
         self.total += count
         for file_index, line, message in rows:
             source = self.sources[file_index]
-            self.problems.append(_problem(source, message, int(line), column))
+            self.problems.append(
+                _problem(source, message, None if line is None else int(line), column)
+            )
 
     def add(self, problem: Problem) -> None:
         self.total += 1
         self.problems.append(problem)
+
+    @property
+    def any(self) -> bool:
+        """True when a check failed (even where its rows could not be located yet)."""
+        return self.total > 0
 
 
 def _check_rejects(
@@ -769,11 +781,31 @@ def _count_line_breaks_in_values(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _check_rows(con: duckdb.DuckDBPyConnection, spec: KindSpec, found: _Collector) -> None:
-    checks = _row_checks(spec)
-    counts_sql = ", ".join(f"count(*) FILTER (WHERE {c.condition})" for c in checks)
-    counts = con.execute(f"SELECT {counts_sql} FROM stage").fetchone()
-    for check, count in zip(checks, counts, strict=True):
+@dataclass(frozen=True)
+class _StageSummary:
+    """What one scan of `stage` tells: rows, repeated key hashes, and rows failing each check."""
+
+    rows: int
+    repeated_hashes: int
+    failing: tuple[int, ...]
+
+
+def _summarise_stage(con: duckdb.DuckDBPyConnection, checks: list[_RowCheck]) -> _StageSummary:
+    """Count rows, repeats and every row check in a single scan (the file is read once)."""
+    failing = "".join(f", count(*) FILTER (WHERE {c.condition})" for c in checks)
+    row = con.execute(
+        f"SELECT count(*), count(*) - count(DISTINCT _key_hash){failing} FROM stage"
+    ).fetchone()
+    return _StageSummary(int(row[0]), int(row[1]), tuple(int(c) for c in row[2:]))
+
+
+def _check_rows(
+    con: duckdb.DuckDBPyConnection,
+    checks: list[_RowCheck],
+    failing: tuple[int, ...],
+    found: _Collector,
+) -> None:
+    for check, count in zip(checks, failing, strict=True):
         if not count:
             continue
         rows = con.execute(
@@ -801,7 +833,7 @@ def _check_time_zones(
                         f"timestamps in mixed time zones: line {first_zoned} carries a UTC "
                         f"offset but line {first_plain} does not, so its time zone is unknown; "
                         "give every timestamp an offset (e.g. +09:00) or none (read as UTC)",
-                        max(first_zoned, first_plain),
+                        None if first_zoned is None else max(first_zoned, first_plain),
                         column.name,
                     )
                 )
@@ -838,7 +870,9 @@ def _key_text(alias: str, spec: KindSpec) -> str:
     )
 
 
-def _check_duplicates(con: duckdb.DuckDBPyConnection, spec: KindSpec, found: _Collector) -> int:
+def _check_duplicates(
+    con: duckdb.DuckDBPyConnection, spec: KindSpec, repeated_hashes: int, found: _Collector
+) -> int:
     """Conflicting repeats of a key inside the input; returns how many exact repeats there are.
 
     Grouping on one 64-bit hash of the key is much cheaper than on the key's columns; the few
@@ -846,9 +880,6 @@ def _check_duplicates(con: duckdb.DuckDBPyConnection, spec: KindSpec, found: _Co
     repeat).
     """
     keys = ", ".join(_quote(k) for k in spec.key_columns)
-    repeated_hashes = con.execute(
-        "SELECT count(*) - count(DISTINCT _key_hash) FROM stage"
-    ).fetchone()[0]
     if not repeated_hashes:
         return 0
     con.execute(
@@ -934,15 +965,21 @@ def _stage_files(
     sources: list[_Source],
     spec: KindSpec,
     on_progress: ProgressCallback | None,
+    numbered: bool,
 ) -> None:
     """Make `stage`: every input row, typed, with its file, line and the cells it came from.
 
     Parquet alone is read straight from the files (a view: their columns are typed and cheap to
-    scan again); with CSV the text is parsed once, into a temporary table, so the checks and the
-    insert do not parse it again.
+    scan again, and they carry row numbers); with CSV the text is parsed once, into a temporary
+    table, so the checks and the insert do not parse it again.
     """
+    previous = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = 'stage'"
+    ).fetchone()
+    if previous:
+        con.execute(f"DROP {'VIEW' if previous[0] == 'VIEW' else 'TABLE'} stage")
     union = " UNION ALL BY NAME ".join(
-        _typed_select(source, spec, index) for index, source in enumerate(sources)
+        _typed_select(source, spec, index, numbered) for index, source in enumerate(sources)
     )
     if all(source.is_parquet for source in sources):
         con.execute(f"CREATE TEMP VIEW stage AS {union}")
@@ -950,10 +987,11 @@ def _stage_files(
     names = ", ".join(s.display_name for s in sources)
     report = None
     if on_progress:
-        on_progress(IngestProgress(names, "reading", 0.0))
+        step = "reading" if not numbered else "locating"
+        on_progress(IngestProgress(names, step, 0.0))
 
         def report(fraction: float | None) -> None:
-            on_progress(IngestProgress(names, "reading", fraction))
+            on_progress(IngestProgress(names, step, fraction))
 
     try:
         _run_with_progress(con, f"CREATE TEMP TABLE stage AS {union}", [], report)
@@ -1058,6 +1096,27 @@ def ingest_files(
     )
 
 
+def _find_problems(
+    con: duckdb.DuckDBPyConnection, spec: KindSpec, sources: list[_Source]
+) -> tuple[_Collector, int, int]:
+    """Every check on `stage`; returns the problems, the rows read and the exact repeats."""
+    found = _Collector(sources)
+    checks = _row_checks(spec)
+    summary = _summarise_stage(con, checks)
+    repeats = 0
+    if summary.rows == 0:
+        found.add(_problem(sources[0], "no data rows"))
+    if not found.any:
+        _check_rows(con, checks, summary.failing, found)
+        _check_time_zones(con, spec, sources, found)
+    if not found.any:
+        repeats = _check_duplicates(con, spec, summary.repeated_hashes, found)
+        _check_conflicts_with_store(con, spec, found)
+        if spec.name == "models":
+            _check_live_versions(con, found, sources)
+    return found, summary.rows, repeats
+
+
 def _load(
     con: duckdb.DuckDBPyConnection,
     spec: KindSpec,
@@ -1066,26 +1125,20 @@ def _load(
     actor: str | None,
     reason: str | None,
 ) -> tuple[int, int, int]:
-    _stage_files(con, sources, spec, on_progress)
-    found = _Collector(sources)
-    _check_rejects(con, sources, found)
-    if found.problems:
-        raise IngestError(found.problems, found.total)
-    _count_line_breaks_in_values(con)
-    rows_read = con.execute("SELECT count(*) FROM stage").fetchone()[0]
-    if rows_read == 0 and not found.problems:
-        found.add(_problem(sources[0], "no data rows"))
+    _stage_files(con, sources, spec, on_progress, numbered=False)
+    rejected = _Collector(sources)
+    _check_rejects(con, sources, rejected)
+    if rejected.any:
+        raise IngestError(rejected.problems, rejected.total)
     if on_progress:
         on_progress(IngestProgress(sources[-1].display_name, "checking", None))
-    if not found.problems:
-        _check_rows(con, spec, found)
-        _check_time_zones(con, spec, sources, found)
-    if not found.problems:
-        repeats = _check_duplicates(con, spec, found)
-        _check_conflicts_with_store(con, spec, found)
-        if spec.name == "models":
-            _check_live_versions(con, found, sources)
-    if found.problems:
+    found, rows_read, repeats = _find_problems(con, spec, sources)
+    if found.any and any(not source.is_parquet for source in sources):
+        # Read the CSV again with its lines numbered, to say where each problem is.
+        _stage_files(con, sources, spec, on_progress, numbered=True)
+        _count_line_breaks_in_values(con)
+        found, rows_read, repeats = _find_problems(con, spec, sources)
+    if found.any:
         raise IngestError(found.problems, found.total)
     if on_progress:
         on_progress(IngestProgress(sources[-1].display_name, "writing", None))

@@ -106,6 +106,9 @@ def _open(settings: StoreSettings, read_only: bool) -> duckdb.DuckDBPyConnection
         config["threads"] = settings.threads
     con = duckdb.connect(str(settings.path), read_only=read_only, config=config)
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB would draw its own progress bar on stdout, corrupting `--json` output; progress is
+    # reported by the callers that need it (ingest polls query_progress()).
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
