@@ -1,4 +1,4 @@
-"""Run one command; print its wall seconds and peak memory in MB.
+"""Run one command; print its wall seconds, peak memory in MB, then the command's own last line.
 
 Usage: `python -m benchmarks.ingest_one CMD...`.
 """
@@ -11,6 +11,8 @@ import sys
 import time
 
 started = time.perf_counter()
-subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+done = subprocess.run(sys.argv[1:], check=True, capture_output=True, text=True)
 seconds = time.perf_counter() - started
-print(f"{seconds:.3f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f}")
+peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+last_line = (done.stdout.strip().splitlines() or [""])[-1]
+print(f"{seconds:.3f} {peak_mb:.0f} {last_line}")
