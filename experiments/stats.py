@@ -298,25 +298,37 @@ def bayesian_view(
     direction: str,
     prior: GaussianPrior | None = None,
 ) -> BayesianView:
-    """Chance to win and expected loss of the relative effect, flat prior unless one is given."""
+    """Chance to win and expected loss of the relative effect, flat prior unless one is given.
+
+    A zero posterior standard deviation (an early look where an arm has no variance yet) leaves
+    the posterior a point mass at its mean: the chance to win is then 1, 0.5 or 0 by the sign of
+    the oriented mean, and the expected loss is the loss at that mean.
+    """
+    effect = np.asarray(relative_effect, dtype=float)
+    data_variance = np.asarray(relative_std_error, dtype=float) ** 2
     if prior is None:
-        posterior_mean = relative_effect
-        posterior_sd = relative_std_error
+        posterior_mean = effect
+        posterior_variance = data_variance
     else:
-        precision = 1 / prior.variance + 1 / relative_std_error**2
-        posterior_mean = (
-            prior.mean / prior.variance + relative_effect / relative_std_error**2
-        ) / precision
-        posterior_sd = np.sqrt(1 / precision)
+        # Precision-weighted average written without dividing by the data variance, which is
+        # zero when an arm has no variance yet.
+        total_variance = prior.variance + data_variance
+        posterior_mean = (prior.mean * data_variance + effect * prior.variance) / total_variance
+        posterior_variance = prior.variance * data_variance / total_variance
+    posterior_sd = np.sqrt(posterior_variance)
     # Orient so that a positive value is always good for the variant.
     oriented = posterior_mean if direction == "increase" else -posterior_mean
-    standardised = oriented / posterior_sd
-    chance_to_win = distributions.norm.cdf(standardised)
+    point_mass = posterior_sd == 0
+    standardised = oriented / np.where(point_mass, 1.0, posterior_sd)
+    chance_to_win = np.where(
+        point_mass, (np.sign(oriented) + 1) / 2, distributions.norm.cdf(standardised)
+    )
     # E[max(0, -Z)] for Z ~ N(m, s^2) is s * phi(m / s) - m * Phi(-m / s).
-    expected_loss = posterior_sd * distributions.norm.pdf(
-        standardised
-    ) - oriented * distributions.norm.cdf(-standardised)
-    return BayesianView(chance_to_win, expected_loss)
+    spread_loss = posterior_sd * distributions.norm.pdf(standardised) - oriented * (
+        distributions.norm.cdf(-standardised)
+    )
+    expected_loss = np.where(point_mass, np.maximum(0.0, -oriented), spread_loss)
+    return BayesianView(chance_to_win[()], expected_loss[()])
 
 
 def metric_kind(stats: Stats) -> str:

@@ -7,6 +7,7 @@ tests, an OLS fit for CUPED's theta, and direct numpy computations for the delta
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from experiments.stats import (
     CUPED_NO_PRE_VARIANCE,
     GaussianPrior,
     InsufficientDataError,
+    bayesian_view,
     compare,
 )
 from experiments.sufficient import MeanStats, ProportionStats
@@ -329,3 +331,38 @@ def test_proportion_cuped_matches_ols_theta_then_welch_on_adjusted_indicators():
     assert result.statistic == pytest.approx(statistic, rel=RTOL)
     assert result.p_value == pytest.approx(p_value, rel=RTOL)
     assert result.dof == pytest.approx(dof, rel=RTOL)
+
+
+@pytest.mark.parametrize(
+    ("effect", "direction", "chance", "loss"),
+    [
+        (0.04, "increase", 1.0, 0.0),
+        (-0.04, "increase", 0.0, 0.04),
+        (0.0, "increase", 0.5, 0.0),
+        (0.04, "decrease", 0.0, 0.04),
+        (-0.04, "decrease", 1.0, 0.0),
+    ],
+)
+@pytest.mark.parametrize("prior", [None, GaussianPrior(mean=0.0, variance=0.01**2)])
+def test_bayesian_view_with_zero_posterior_spread_reads_the_sign_of_the_effect(
+    effect: float, direction: str, chance: float, loss: float, prior: GaussianPrior | None
+):
+    # A zero standard error (an arm without variance yet) leaves the posterior a point mass at
+    # the observed effect, whatever the prior; no division by zero may warn on the way.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        view = bayesian_view(effect, 0.0, direction, prior)
+
+    assert view.chance_to_win == chance
+    assert view.expected_loss == pytest.approx(loss)
+
+
+def test_bayesian_view_of_arrays_mixes_point_masses_and_spread_posteriors():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        view = bayesian_view(np.array([0.02, 0.02]), np.array([0.0, 0.01]), "increase")
+
+    assert view.chance_to_win[0] == 1.0
+    assert view.chance_to_win[1] == pytest.approx(scipy_stats.norm.cdf(2.0))
+    assert view.expected_loss[0] == 0.0
+    assert view.expected_loss[1] > 0.0
