@@ -233,12 +233,18 @@ def _segment_comparisons(
     return results
 
 
-def _units_per_day(units: dict[str, int], spec: ExperimentSpec, until: dt.datetime) -> float | None:
+def _pair_units_per_day(
+    units: dict[str, int], pair: tuple[str, str], spec: ExperimentSpec, until: dt.datetime
+) -> float | None:
+    """Daily units into the two compared arms: the traffic a power calculation of the pair needs.
+
+    Other treatments' units are left out, since they never add to this pair's sample.
+    """
     days = max((until - spec.start).total_seconds() / 86400, 0.0)
-    total = sum(units.values())
-    if days < 1 or total == 0:
+    pair_units = sum(units.get(variant, 0) for variant in pair)
+    if days < 1 or pair_units == 0:
         return None
-    return total / days
+    return pair_units / days
 
 
 def _recommendation(spec: ExperimentSpec, decisions: list[Decision]) -> tuple[str, tuple[str, ...]]:
@@ -289,9 +295,12 @@ def analyze_cells(
         if (margin := margins.get(c.metric)) is not None
     ]
     reached = until >= spec.end
-    daily_traffic = _units_per_day(units, spec, until)
     power = [
-        power_analysis(c, planned_mde=spec.planned_mde, units_per_day=daily_traffic)
+        power_analysis(
+            c,
+            planned_mde=spec.planned_mde,
+            units_per_day=_pair_units_per_day(units, (c.control, c.variant), spec, until),
+        )
         for c in primary
     ]
     decisions = [

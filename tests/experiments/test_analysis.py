@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import statsmodels.api as sm
 from statsmodels.stats.weightstats import ttest_ind
 
 from data.experiment_store import (
+    CellStatistics,
     fetch_cumulative,
     fetch_exposure,
     fetch_statistics,
@@ -25,6 +27,7 @@ from experiments.analysis import (
     model_links,
     offline_online_points,
 )
+from experiments.sufficient import MeanStats
 from tests.experiments.test_sql_fixtures import END, START, make_spec, random_experiment
 
 RTOL = 1e-8
@@ -209,3 +212,28 @@ def test_demo_experiments_are_defined_and_analysed(demo_settings):
     points = offline_online_points(links)
     assert {p.offline_metric for p in points} >= {"auc"}
     assert all(p.online_metric == "ctr" for p in points)
+
+
+def test_power_of_each_treatment_uses_the_traffic_of_its_own_pair_of_arms():
+    # Three arms: the days a treatment still needs depend on the units entering control and that
+    # treatment only; counting the third arm too would understate them.
+    spec = make_spec(
+        variants={"a": 0.5, "b": 0.3, "c": 0.2},
+        metrics=[{"name": "revenue", "kind": "mean", "event": "purchase", "role": "primary"}],
+        planned_mde=0.01,
+    )
+    arms = {"a": MeanStats(5_000, 50_000.0, 600_000.0)}
+    arms["b"] = MeanStats(3_000, 30_300.0, 366_000.0)
+    arms["c"] = MeanStats(2_000, 20_100.0, 245_000.0)
+    cells = [CellStatistics(name, None, None, stats.n, (stats,)) for name, stats in arms.items()]
+    days = 10
+    analysis = analyze_cells(spec, cells, 0, START + dt.timedelta(days=days))
+
+    for comparison, power in zip(analysis.primary, analysis.power, strict=True):
+        pair_units = arms["a"].n + arms[comparison.variant].n
+        assert power.units_per_day == pytest.approx(pair_units / days)
+        assert power.n_units == pair_units
+        assert power.days_needed == math.ceil(
+            (power.required_units - pair_units) / (pair_units / days)
+        )
+    assert [p.units_per_day for p in analysis.power] == pytest.approx([800.0, 700.0])
