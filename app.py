@@ -16,35 +16,6 @@ st.set_page_config(page_title="Yardstick", page_icon=":material/straighten:", la
 lang = choose_language()
 settings = settings_for()
 
-if not settings.path.exists():
-    with st.status(translate(lang, "app.building_demo"), expanded=True) as status:
-        bar = st.progress(0.0)
-        build_demo_if_missing(settings, on_progress=lambda step, share: bar.progress(share, step))
-        status.update(label=translate(lang, "app.demo_built"), state="complete", expanded=False)
-
-fingerprint = cached.store_fingerprint(str(settings.path))
-family_options = [ALL_FAMILIES, *cached.families(str(settings.path), fingerprint)]
-family = st.sidebar.selectbox(
-    translate(lang, "app.family_filter"),
-    family_options,
-    key="family",
-    format_func=lambda f: translate(lang, "app.all_families") if f == ALL_FAMILIES else f,
-)
-store_context(PageContext(settings, lang, None if family == ALL_FAMILIES else family))
-
-with st.sidebar.expander(translate(lang, "app.store"), expanded=False):
-    st.caption(str(settings.path))
-    for summary in cached.table_summaries(str(settings.path), fingerprint):
-        st.caption(
-            translate(
-                lang,
-                "app.freshness_line",
-                table=summary.table,
-                rows=summary.rows,
-                last=format_date(summary.last, lang),
-            )
-        )
-
 # Each page is a file in pages/; titles follow the reader's language.
 PAGES = [
     st.Page(
@@ -77,4 +48,41 @@ PAGES = [
     st.Page("pages/data.py", title=translate(lang, "data.title"), icon=":material/database:"),
 ]
 
-st.navigation(PAGES).run()
+# Navigation is registered before any slow work, so the sidebar shows the pages at once.
+page = st.navigation(PAGES)
+
+if not settings.path.exists():
+    with st.status(translate(lang, "app.building_demo"), expanded=True) as status:
+        bar = st.progress(0.0)
+        build_demo_if_missing(
+            settings,
+            on_progress=lambda step, share: bar.progress(
+                share, translate(lang, f"app.demo_step.{step}")
+            ),
+        )
+        status.update(label=translate(lang, "app.demo_built"), state="complete", expanded=False)
+
+fingerprint = cached.store_fingerprint(str(settings.path))
+family_options = [ALL_FAMILIES, *cached.families(str(settings.path), fingerprint)]
+family = st.sidebar.selectbox(
+    translate(lang, "app.family_filter"),
+    family_options,
+    key="family",
+    format_func=lambda f: translate(lang, "app.all_families") if f == ALL_FAMILIES else f,
+)
+store_context(PageContext(settings, lang, None if family == ALL_FAMILIES else family))
+
+with st.sidebar.expander(translate(lang, "app.store"), expanded=False):
+    st.caption(str(settings.path))
+    for summary in cached.table_summaries(str(settings.path), fingerprint):
+        st.caption(
+            translate(
+                lang,
+                "app.freshness_line",
+                table=summary.table,
+                rows=summary.rows,
+                last=format_date(summary.last, lang),
+            )
+        )
+
+page.run()

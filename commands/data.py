@@ -10,6 +10,7 @@ from data.demo import DEMO_SIZES, DemoExistsError, build_demo
 from data.ingest import IngestError, IngestProgress, ingest_files
 from data.kinds import KINDS
 from data.store import settings_for
+from ui.i18n import translate
 
 
 def add_store_arguments(parser: argparse.ArgumentParser) -> None:
@@ -86,7 +87,8 @@ def _run_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
 
     def report(step: str, fraction: float) -> None:
-        print(f"\r[{fraction:4.0%}] {step:<60}", end="", file=sys.stderr, flush=True)
+        label = translate("en", f"app.demo_step.{step}")
+        print(f"\r[{fraction:4.0%}] {label:<60}", end="", file=sys.stderr, flush=True)
 
     try:
         summary = build_demo(

@@ -63,7 +63,9 @@ class DemoSummary:
     row_counts: dict[str, int]
 
 
+# Progress is reported as (step, share done); the steps are catalogue keys under `app.demo_step`.
 ProgressReport = Callable[[str, float], None]
+DEMO_STEPS = ("models", "units", "sessions", "events", "checkpoint", "definitions", "done")
 
 # Functions `f(settings)` that add definitions (experiments, KPIs, retraining plans) to a freshly
 # built demo store, in order. Each area registers its own in its module and is listed here.
@@ -509,7 +511,7 @@ def build_demo(
         leftover.unlink(missing_ok=True)
     build_settings = StoreSettings(building, settings.memory_limit, settings.threads)
 
-    report("models and daily metrics", 0.02)
+    report("models", 0.02)
     rec_online, rec_offline = _recommender_online(end, rng)
     fraud_online, fraud_offline = _fraud_online(end, rng)
     test_start = dt.datetime.combine(end - dt.timedelta(days=EXPERIMENT_DAYS - 1), dt.time())
@@ -533,7 +535,7 @@ def build_demo(
             _insert_frame(con, "models", _models(end))
             _insert_frame(con, "online_metrics", pd.concat([rec_online, fraud_online]))
             _insert_frame(con, "offline_metrics", pd.concat([rec_offline, fraud_offline]))
-            report("experiment units", 0.1)
+            report("units", 0.1)
             con.execute(_MACROS)
             con.execute(_bind(_EXPERIMENTS_SQL, values))
             con.execute(_bind(_UNITS_SQL, values))
@@ -550,7 +552,7 @@ def build_demo(
             con.execute("CHECKPOINT")
         for step in DEFINITION_STEPS:
             module_name, function_name = step.split(":")
-            report(f"definitions: {module_name}", 0.9)
+            report("definitions", 0.9)
             module = __import__(module_name, fromlist=[function_name])
             getattr(module, function_name)(build_settings)
         with connect(build_settings) as con:

@@ -89,3 +89,17 @@ def test_a_page_opened_by_its_address_on_a_fresh_server_renders(
         page.get_by_role("heading", name="Data", exact=True).wait_for(timeout=60_000)
         assert page.locator("[data-testid='stException']").count() == 0
         assert page.get_by_text("Overview").count() >= 1
+
+
+def test_first_start_builds_the_demo_store_with_progress_then_says_it_is_demo_data(
+    tmp_path: Path, page
+) -> None:
+    db_path = tmp_path / "new" / "store.duckdb"
+    with serve_app(db_path, tmp_path) as fresh:
+        page.goto(fresh.url)
+        page.get_by_text("First start: building the demo store").wait_for(timeout=90_000)
+        page.get_by_text("You are looking at demo data").wait_for(timeout=180_000)
+        screenshot(page, "first-start-done")
+    assert db_path.exists()
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM events").fetchone()[0] > 1_000_000
