@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.e2e.conftest import RunningApp, screenshot, serve_app, wait_for_app
+from tests.e2e.conftest import ROOT, RunningApp, screenshot, serve_app, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -103,3 +105,35 @@ def test_first_start_builds_the_demo_store_with_progress_then_says_it_is_demo_da
     assert db_path.exists()
     with duckdb.connect(str(db_path), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM events").fetchone()[0] > 1_000_000
+
+
+def test_cli_ingest_runs_while_the_dashboard_is_open(
+    served_app: RunningApp, page, tmp_path: Path
+) -> None:
+    page.goto(served_app.url)
+    wait_for_app(page)
+    events = tmp_path / "from_terminal.csv"
+    events.write_text(
+        "unit_id,event,value,ts\nterminal-1,click,1,2026-11-03 08:00:00\n", encoding="utf-8"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "cli.py",
+            "ingest",
+            "--db",
+            str(served_app.db_path),
+            "--kind",
+            "events",
+            str(events),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 new, 0 already present" in done.stdout
+    page.reload()
+    wait_for_app(page)
+    assert page.locator("[data-testid='stException']").count() == 0
