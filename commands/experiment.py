@@ -15,6 +15,7 @@ from data.experiment_store import (
     save_definition,
 )
 from experiments.analysis import ExperimentAnalysis, NoDataError, analysis_to_json, analyze
+from experiments.messages import note_message, reason_message
 from experiments.spec import SpecError, load_spec
 
 
@@ -96,8 +97,11 @@ def render_table(analysis: ExperimentAnalysis) -> str:
             f"{_percent(g.worst_case_relative_effect)} against a {g.margin:.1%} margin"
         )
     lines += ["", f"decision: {analysis.recommendation}"]
-    lines += [f"  - {reason}" for reason in analysis.reasons]
-    lines += [f"warning: {warning}" for warning in analysis.warnings]
+    several = len(spec.treatments) > 1
+    for reason in analysis.reasons:
+        text = reason_message("en", reason.code, reason.values)
+        lines.append(f"  - {reason.variant}: {text}" if several else f"  - {text}")
+    lines += [f"warning: {note_message('en', note)}" for note in analysis.notes]
     if analysis.segments:
         lines.append(f"({len(analysis.segments)} segment rows; see --json)")
     return "\n".join(lines)
@@ -134,7 +138,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     define.add_argument("--reason", help="why, for the audit log")
     define.set_defaults(handler=_define)
 
-    history = actions.add_parser("history", help="every stored version of one experiment")
+    history = actions.add_parser(
+        "history",
+        help="every stored version of one experiment",
+        description="One line per stored version: when, by whom, window, method, primary metric.",
+    )
     add_store_arguments(history)
     history.add_argument("--id", required=True, dest="experiment_id", help="the experiment id")
     history.set_defaults(handler=_history)
@@ -158,5 +166,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     analyze_parser.add_argument(
         "--version", type=int, help="analyse this stored version of the definition (default latest)"
     )
-    analyze_parser.add_argument("--json", action="store_true", help="print JSON")
+    analyze_parser.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
     analyze_parser.set_defaults(handler=_analyze)

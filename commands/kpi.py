@@ -25,33 +25,73 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     kpi = subparsers.add_parser("kpi", help="KPIs with exit criteria agreed up front")
     commands = kpi.add_subparsers(dest="kpi_command", metavar="ACTION", required=True)
 
-    define = commands.add_parser("define", help="store a KPI spec (TOML) as a new version")
-    define.add_argument("--db", help="store path")
-    define.add_argument("--spec", required=True, help="the KPI spec, a TOML file")
-    define.add_argument("--author", help="who agreed this version (default: the current user)")
+    define = commands.add_parser(
+        "define",
+        help="store a KPI spec (TOML) as a new version",
+        description="Validate a TOML spec against the store and keep it as the KPI's next "
+        "version; a spec identical to the latest stores nothing, and moving target, warning or "
+        "exit needs a new rationale. Earlier versions stay in the history.",
+    )
+    define.add_argument(
+        "--db",
+        metavar="PATH",
+        help="store file (default: $YARDSTICK_DB, else data/yardstick.duckdb)",
+    )
+    define.add_argument("--spec", required=True, metavar="FILE.toml", help="the KPI spec")
+    define.add_argument(
+        "--author",
+        help="who agreed this version (default: $YARDSTICK_USER, else the operating-system user)",
+    )
     define.set_defaults(handler=_define)
 
     history = commands.add_parser("history", help="every version of one KPI")
-    history.add_argument("--db", help="store path")
+    history.add_argument(
+        "--db",
+        metavar="PATH",
+        help="store file (default: $YARDSTICK_DB, else data/yardstick.duckdb)",
+    )
     history.add_argument("--id", required=True, dest="kpi_id", help="the KPI id")
-    history.add_argument("--json", action="store_true", help="print JSON")
+    history.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
     history.set_defaults(handler=_history)
 
-    check = commands.add_parser("check", help="evaluate every KPI; exit 0 / 10 warning / 20 exit")
-    check.add_argument("--db", help="store path")
-    check.add_argument("--as-of", type=_iso_date, help="evaluate as of this day (YYYY-MM-DD)")
-    check.add_argument("--json", action="store_true", help="print JSON")
+    check = commands.add_parser(
+        "check",
+        help="evaluate every KPI; exit 0 / 10 warning / 20 exit",
+        description="Evaluate every defined KPI and record the evaluations (unless "
+        "--no-record). Exit status: 0 every KPI healthy or without data, 10 at least one at "
+        "warning and none at exit, 20 an exit criterion met, 1 error.",
+    )
     check.add_argument(
-        "--no-record", action="store_true", help="do not store the evaluations in the store"
+        "--db",
+        metavar="PATH",
+        help="store file (default: $YARDSTICK_DB, else data/yardstick.duckdb)",
+    )
+    check.add_argument(
+        "--as-of",
+        type=_iso_date,
+        metavar="DATE",
+        help="evaluate as of this day (YYYY-MM-DD; default: the last day with online data)",
+    )
+    check.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+    check.add_argument(
+        "--no-record", action="store_true", help="only print; do not record the evaluations"
     )
     check.set_defaults(handler=_check)
 
     decide = commands.add_parser("decide", help="record a decision: continue, retrain, withdraw")
-    decide.add_argument("--db", help="store path")
+    decide.add_argument(
+        "--db",
+        metavar="PATH",
+        help="store file (default: $YARDSTICK_DB, else data/yardstick.duckdb)",
+    )
     decide.add_argument("--id", required=True, dest="kpi_id", help="the KPI id")
-    decide.add_argument("--decision", required=True, choices=kpi_store.DECISIONS)
-    decide.add_argument("--reason", required=True, help="why")
-    decide.add_argument("--by", help="who decided (default: the current user)")
+    decide.add_argument(
+        "--decision", required=True, choices=kpi_store.DECISIONS, help="what was decided"
+    )
+    decide.add_argument("--reason", required=True, help="why, in words for the audit log")
+    decide.add_argument(
+        "--by", help="who decided (default: $YARDSTICK_USER, else the operating-system user)"
+    )
     decide.set_defaults(handler=_decide)
 
 

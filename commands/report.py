@@ -30,12 +30,22 @@ from ui.i18n import LANGUAGES
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `report`."""
     report = subparsers.add_parser(
-        "report", help="the retraining report for stakeholders, in Japanese or English"
+        "report",
+        help="the retraining report for stakeholders, in Japanese or English",
+        description="Write the retraining case of one KPI as a report for its business owner. "
+        "Without --cost the case comes from the KPI's one stored retraining plan (saved on the "
+        "Retraining page); with --cost, from the same flags as `retrain evaluate`.",
     )
     add_case_arguments(report, cost_required=False)
-    report.add_argument("--experiment", metavar="EXP", help="the A/B evidence to include")
+    report.add_argument(
+        "--experiment",
+        metavar="EXP",
+        help="the A/B test to show as evidence; its effect becomes the expected gain",
+    )
     report.add_argument("--lang", choices=LANGUAGES, required=True, help="report language")
-    report.add_argument("--format", choices=FORMATS, required=True, dest="report_format")
+    report.add_argument(
+        "--format", choices=FORMATS, required=True, dest="report_format", help="HTML or Markdown"
+    )
     report.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
     report.set_defaults(handler=_report)
 

@@ -35,9 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     evaluate = commands.add_parser(
         "evaluate",
         help="NPV, payback, optimal interval, options and a recommendation for one KPI",
+        description="Price retraining the model behind one KPI: the value the KPI carries, how "
+        "fast it decays, the expected gain (measured by an experiment or assumed) and the cost "
+        "give the NPV of each option and a recommendation. Amounts are in the KPI's currency.",
     )
     add_case_arguments(evaluate, cost_required=True)
-    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
     evaluate.set_defaults(handler=_evaluate)
 
 
@@ -60,34 +63,58 @@ def _finite(text: str) -> float:
 
 def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> None:
     """The flags that describe a retraining case (shared with `report`)."""
-    parser.add_argument("--db", help="store path")
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="store file (default: $YARDSTICK_DB, else data/yardstick.duckdb)",
+    )
     parser.add_argument("--kpi", required=True, help="the KPI id")
     parser.add_argument(
         "--cost",
         type=_finite,
         required=cost_required,
-        help="full cost of one retraining (person-days x day rate + compute + release)",
+        metavar="AMOUNT",
+        help="full cost of one retraining in the KPI's currency "
+        "(person-days x day rate + compute + release)",
     )
-    parser.add_argument("--uplift-experiment", metavar="EXP", help="experiment measuring the gain")
-    parser.add_argument("--uplift-metric", metavar="NAME", help="that experiment's metric")
-    parser.add_argument("--uplift", type=_finite, metavar="REL", help="assumed relative uplift")
-    parser.add_argument("--uplift-se", type=_finite, metavar="SE", help="its standard error")
     parser.add_argument(
-        "--horizon-days", type=int, default=economics.DEFAULT_HORIZON_DAYS, help="default 365"
+        "--uplift-experiment", metavar="EXP", help="experiment that measured the gain"
+    )
+    parser.add_argument(
+        "--uplift-metric", metavar="NAME", help="its metric whose relative effect is the gain"
+    )
+    parser.add_argument(
+        "--uplift", type=_finite, metavar="REL", help="or an assumed relative uplift (0.03 = +3%%)"
+    )
+    parser.add_argument(
+        "--uplift-se", type=_finite, metavar="SE", help="with its standard error (0.01 = 1 point)"
+    )
+    parser.add_argument(
+        "--horizon-days",
+        type=int,
+        default=economics.DEFAULT_HORIZON_DAYS,
+        metavar="DAYS",
+        help="days the options are compared over (default 365)",
     )
     parser.add_argument(
         "--discount-rate",
         type=_finite,
         default=economics.DEFAULT_DISCOUNT_RATE,
-        help="annual rate, default 0.05",
+        metavar="RATE",
+        help="annual discount rate (default 0.05)",
     )
     parser.add_argument(
         "--fallback-value-per-day",
         type=_finite,
         metavar="V",
-        help="value per day of the fallback if the model is withdrawn (default: valued at zero)",
+        help="value per day of what replaces the model if withdrawn (default: zero)",
     )
-    parser.add_argument("--as-of", type=_iso_date, help="use data up to this day (YYYY-MM-DD)")
+    parser.add_argument(
+        "--as-of",
+        type=_iso_date,
+        metavar="DATE",
+        help="use data up to this day (YYYY-MM-DD; default: the last day in the store)",
+    )
 
 
 def flag_problems(args: argparse.Namespace) -> list[str]:
