@@ -10,9 +10,11 @@ import streamlit as st
 from ui import cached
 from ui.context import page_context
 from ui.format import format_date, format_money, format_percent
-from ui.kpi_cards import forecast_sentence, format_metric, trend_arrow
+from ui.kpi_cards import forecast_sentence, format_metric, money_sentence, status_badge, trend_arrow
 
 LINE_COLOURS = {"target": "#2e7d32", "warning": "#ef6c00", "exit": "#c62828"}
+# Plotly puts a horizontal legend where the tick labels and axis title sit; below them it is read.
+LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.25}
 
 ctx = page_context()
 st.title(ctx.t("kpi.degradation_title"))
@@ -36,7 +38,9 @@ detail = cached.kpi_detail(ctx.path, ctx.fingerprint, kpi_id)
 status = detail.status
 
 columns = st.columns(4)
-columns[0].metric(ctx.t("kpi.col.status"), ctx.t(f"kpi.status.{status.status}"))
+with columns[0]:
+    st.caption(ctx.t("kpi.col.status"))
+    st.markdown(f"#### {status_badge(ctx, status)}")
 columns[1].metric(ctx.t("kpi.col.value"), format_metric(status.value, ctx.lang))
 columns[2].metric(
     ctx.t("kpi.trend_per_30_days"),
@@ -47,6 +51,7 @@ columns[2].metric(
 columns[3].metric(
     ctx.t("kpi.value_lost"), format_money(status.value_lost_to_date, status.currency, ctx.lang)
 )
+st.caption(money_sentence(ctx, status))
 st.caption(forecast_sentence(ctx, status))
 if status.version_note:
     st.caption(ctx.t("kpi.version_note", version=status.version))
@@ -153,11 +158,14 @@ def series_figure() -> go.Figure:
             annotation_text=ctx.t("kpi.chart.step"),
         )
     figure.update_layout(
-        title=ctx.t("kpi.chart.series_title", name=status.name),
-        xaxis_title=ctx.t("kpi.chart.date"),
+        title=ctx.t("kpi.chart.series_title"),
+        xaxis={
+            "tickformat": ctx.t("kpi.chart.date_ticks"),
+            "hoverformat": ctx.t("kpi.chart.date_hover"),
+        },
         yaxis_title=status.metric,
         height=480,
-        legend={"orientation": "h"},
+        legend=LEGEND_BELOW,
         margin={"t": 60},
     )
     return figure
@@ -178,10 +186,13 @@ def offline_figure() -> go.Figure:
         )
     figure.update_layout(
         title=ctx.t("kpi.chart.offline_title"),
-        xaxis_title=ctx.t("kpi.chart.date"),
+        xaxis={
+            "tickformat": ctx.t("kpi.chart.date_ticks"),
+            "hoverformat": ctx.t("kpi.chart.date_hover"),
+        },
         yaxis_title=ctx.t("kpi.chart.offline_value"),
-        height=320,
-        legend={"orientation": "h"},
+        height=360,
+        legend=LEGEND_BELOW,
     )
     return figure
 
@@ -210,8 +221,8 @@ def bridge_figure() -> go.Figure:
         title=ctx.t("kpi.chart.bridge_title"),
         xaxis_title=bridge.offline_metric,
         yaxis_title=bridge.online_metric,
-        height=320,
-        legend={"orientation": "h"},
+        height=360,
+        legend=LEGEND_BELOW,
     )
     return figure
 

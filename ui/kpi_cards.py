@@ -63,12 +63,35 @@ def _crossing_sentence(ctx: PageContext, line_key: str, crossing: Crossing) -> s
     )
 
 
+def status_badge(ctx: PageContext, status: KpiStatus) -> str:
+    """The status as a coloured Markdown badge, shown whole (a metric would cut it short)."""
+    return f":{STATUS_COLOURS[status.status]}-badge[{ctx.t(f'kpi.status.{status.status}')}]"
+
+
+def money_sentence(ctx: PageContext, status: KpiStatus) -> str:
+    """What the KPI is worth a day, or what it costs when its value model gives a loss.
+
+    A lower-is-better KPI such as latency is priced with a negative unit value, so its
+    `value_per_day` is a cost; "worth -¥97k" reads as nonsense, "costs ¥97k" does not.
+    """
+    per_day = status.value_per_day
+    if per_day is not None and per_day < 0:
+        return ctx.t(
+            "kpi.card.cost",
+            per_day=format_money(-per_day, status.currency, ctx.lang),
+            arrow=trend_arrow(status),
+        )
+    return ctx.t(
+        "kpi.card.money",
+        per_day=format_money(per_day, status.currency, ctx.lang),
+        arrow=trend_arrow(status),
+    )
+
+
 def render_kpi_card(ctx: PageContext, status: KpiStatus) -> None:
     """One bordered card for one KPI."""
     with st.container(border=True):
-        colour = STATUS_COLOURS[status.status]
-        label = ctx.t(f"kpi.status.{status.status}")
-        st.markdown(f"**{status.name}** :{colour}-badge[{label}]")
+        st.markdown(f"**{status.name}** {status_badge(ctx, status)}")
         delta = None if status.value is None else status.value - status.target
         st.metric(
             ctx.t("kpi.card.value_vs_target", target=format_metric(status.target, ctx.lang)),
@@ -84,13 +107,7 @@ def render_kpi_card(ctx: PageContext, status: KpiStatus) -> None:
                 exit=format_metric(status.exit, ctx.lang),
             )
         )
-        st.caption(
-            ctx.t(
-                "kpi.card.money",
-                per_day=format_money(status.value_per_day, status.currency, ctx.lang),
-                arrow=trend_arrow(status),
-            )
-        )
+        st.caption(money_sentence(ctx, status))
         st.caption(forecast_sentence(ctx, status))
 
 

@@ -38,6 +38,12 @@ def test_overview_shows_a_card_per_demo_kpi_with_status_and_forecast() -> None:
     assert "Exit threshold expected around" in text
 
 
+def test_latency_card_states_its_daily_cost_not_a_negative_worth() -> None:
+    text = all_text(run_page("pages/overview.py"))
+    assert "Costs ¥" in text
+    assert "Worth -" not in text and "Worth ¥-" not in text
+
+
 def test_kpis_page_lists_definitions_history_and_decisions() -> None:
     at = run_page("pages/kpis.py")
     assert at.title[0].value == "KPIs"
@@ -74,6 +80,7 @@ def test_degradation_page_shows_series_offline_and_bridge() -> None:
     assert not at.exception
     text = all_text(at)
     assert "Value lost to date" in text and "Trend per 30 days" in text
+    assert ":orange-badge[Warning]" in text
     assert "expected around" in text
 
 
