@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from data.experiment_store import (
     CellStatistics,
@@ -34,6 +34,40 @@ _RECOMMENDATION_ORDER = (SHIP, KEEP_RUNNING, NO_EFFECT, DONT_SHIP)
 
 class NoDataError(ValueError):
     """The experiment has no analysable units (or no primary-metric variance) in the window."""
+
+
+class Note(NamedTuple):
+    """Something the reader should know about the analysis: a comparison left out or adjusted.
+
+    Attributes:
+        code: machine-readable code the UI translates (`experiments.note_<code>`):
+            `arm_without_units`, `cuped_fallback`, or an `InsufficientDataError` code
+            (`too_few_units`, `zero_denominator`, `zero_control_mean`, `no_variance`).
+        text: the same note as a plain English sentence.
+        values: the names and numbers the note uses (always `metric` and `variant`; `segment`
+            and `segment_value` within a segment; the cause's own values).
+    """
+
+    code: str
+    text: str
+    values: dict[str, Any]
+
+
+class ReasonLine(NamedTuple):
+    """One reason behind the experiment's recommendation.
+
+    Attributes:
+        variant: the treatment the reason is about.
+        code: the reason's code (`experiments.reason_<code>`).
+        text: the reason as a plain English sentence (prefixed by the variant when the
+            experiment has several treatments).
+        values: the reason's placeholders.
+    """
+
+    variant: str
+    code: str
+    text: str
+    values: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -70,8 +104,8 @@ class ExperimentAnalysis:
         decisions: the decision per treatment.
         recommendation: the experiment's call: `ship` if some treatment ships, else
             `keep_running`, `no_effect` or `dont_ship` in that order of precedence.
-        reasons: the reasons behind the recommendation (plain English).
-        warnings: comparisons that could not be computed, and CUPED fallbacks.
+        reasons: the reasons behind the recommendation, with their codes and values.
+        notes: comparisons that could not be computed, and CUPED fallbacks.
         planned_duration_reached: whether the window reaches the spec's end.
     """
 
@@ -87,9 +121,14 @@ class ExperimentAnalysis:
     power: tuple[PowerResult, ...]
     decisions: tuple[Decision, ...]
     recommendation: str
-    reasons: tuple[str, ...]
-    warnings: tuple[str, ...]
+    reasons: tuple[ReasonLine, ...]
+    notes: tuple[Note, ...]
     planned_duration_reached: bool
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The notes as plain English sentences."""
+        return tuple(note.text for note in self.notes)
 
     @property
     def primary(self) -> tuple[Comparison, ...]:
@@ -174,16 +213,29 @@ def _prior(spec: ExperimentSpec) -> GaussianPrior | None:
 
 
 def _compare_cells(
-    spec: ExperimentSpec, cells: dict[str, CellStatistics], warnings: list[str], where: str
+    spec: ExperimentSpec,
+    cells: dict[str, CellStatistics],
+    notes: list[Note],
+    segment: tuple[str, str] | None = None,
 ) -> list[Comparison]:
     """Every (metric, treatment) comparison between the given per-variant cells."""
     comparisons = []
     control = cells.get(spec.control)
+    where = f" ({segment[0]} = {segment[1]})" if segment else ""
     for index, metric in enumerate(spec.metrics):
         for treatment in spec.treatments:
+            values: dict[str, Any] = {"metric": metric.name, "variant": treatment}
+            if segment:
+                values |= {"segment": segment[0], "segment_value": segment[1]}
             variant = cells.get(treatment)
             if control is None or variant is None:
-                warnings.append(f"{metric.name} {treatment}{where}: an arm has no units")
+                notes.append(
+                    Note(
+                        "arm_without_units",
+                        f"{metric.name} {treatment}{where}: an arm has no units",
+                        values,
+                    )
+                )
                 continue
             try:
                 comparison = compare(
@@ -199,19 +251,29 @@ def _compare_cells(
                     prior=_prior(spec),
                 )
             except InsufficientDataError as error:
-                warnings.append(f"{metric.name} {treatment}{where}: {error}")
+                notes.append(
+                    Note(
+                        error.code,
+                        f"{metric.name} {treatment}{where}: {error}",
+                        values | error.values,
+                    )
+                )
                 continue
-            if comparison.cuped_fallback and not where:
-                warnings.append(
-                    f"{metric.name} {treatment}: CUPED not applied ({comparison.cuped_fallback});"
-                    " the unadjusted estimate is shown"
+            if comparison.cuped_fallback and not segment:
+                notes.append(
+                    Note(
+                        "cuped_fallback",
+                        f"{metric.name} {treatment}: CUPED not applied "
+                        f"({comparison.cuped_fallback}); the unadjusted estimate is shown",
+                        values | {"cause": comparison.cuped_fallback},
+                    )
                 )
             comparisons.append(comparison)
     return comparisons
 
 
 def _segment_comparisons(
-    spec: ExperimentSpec, cells: list[CellStatistics], warnings: list[str]
+    spec: ExperimentSpec, cells: list[CellStatistics], notes: list[Note]
 ) -> list[SegmentComparison]:
     results = []
     for column in spec.segments:
@@ -223,8 +285,7 @@ def _segment_comparisons(
                 for c in cells
                 if c.segment_column == column and c.segment_value == value
             }
-            where = f" ({column} = {value})"
-            family += [(value, c) for c in _compare_cells(spec, by_variant, warnings, where)]
+            family += [(value, c) for c in _compare_cells(spec, by_variant, notes, (column, value))]
         corrected = apply_correction([c for _, c in family], spec.correction)
         results += [
             SegmentComparison(column, value, comparison)
@@ -247,14 +308,19 @@ def _pair_units_per_day(
     return pair_units / days
 
 
-def _recommendation(spec: ExperimentSpec, decisions: list[Decision]) -> tuple[str, tuple[str, ...]]:
+def _recommendation(
+    spec: ExperimentSpec, decisions: list[Decision]
+) -> tuple[str, tuple[ReasonLine, ...]]:
     outcome = min(
         (d.outcome for d in decisions), key=_RECOMMENDATION_ORDER.index, default=KEEP_RUNNING
     )
-    deciding = [d for d in decisions if d.outcome == outcome]
-    if len(spec.treatments) == 1:
-        return outcome, tuple(reason for d in deciding for reason in d.reasons)
-    return outcome, tuple(f"{d.variant}: {reason}" for d in deciding for reason in d.reasons)
+    prefix_variant = len(spec.treatments) > 1
+    return outcome, tuple(
+        ReasonLine(d.variant, code, f"{d.variant}: {text}" if prefix_variant else text, values)
+        for d in decisions
+        if d.outcome == outcome
+        for code, text, values in zip(d.reason_codes, d.reasons, d.reason_values, strict=True)
+    )
 
 
 def analyze_cells(
@@ -278,14 +344,14 @@ def analyze_cells(
             f"Experiment {spec.id!r} has no units assigned before "
             f"{until:%Y-%m-%d %H:%M} UTC (window {spec.start:%Y-%m-%d} to {spec.end:%Y-%m-%d})."
         )
-    warnings: list[str] = []
-    comparisons = apply_correction(_compare_cells(spec, whole, warnings, ""), spec.correction)
+    notes: list[Note] = []
+    comparisons = apply_correction(_compare_cells(spec, whole, notes), spec.correction)
     primary_name = spec.primary_metric.name
     primary = [c for c in comparisons if c.metric == primary_name]
     if not primary:
         raise NoDataError(
             f"Experiment {spec.id!r}: the primary metric {primary_name!r} cannot be compared as "
-            f"of {until:%Y-%m-%d %H:%M} UTC ({'; '.join(warnings) or 'no data'})."
+            f"of {until:%Y-%m-%d %H:%M} UTC ({'; '.join(n.text for n in notes) or 'no data'})."
         )
     srm = sample_ratio_mismatch(units, spec.allocation)
     margins = {m.name: m.non_inferiority_margin for m in spec.metrics if m.role == "guardrail"}
@@ -321,13 +387,13 @@ def analyze_cells(
         excluded_multiple_variants=excluded_multiple_variants,
         srm=srm,
         comparisons=tuple(comparisons),
-        segments=tuple(_segment_comparisons(spec, cells, warnings)),
+        segments=tuple(_segment_comparisons(spec, cells, notes)),
         guardrails=tuple(guardrails),
         power=tuple(power),
         decisions=tuple(decisions),
         recommendation=recommendation,
         reasons=reasons,
-        warnings=tuple(warnings),
+        notes=tuple(notes),
         planned_duration_reached=reached,
     )
 
@@ -379,9 +445,7 @@ def cumulative_effects(
     points = []
     for look, cells in fetch_cumulative(settings, primary_only, looks).items():
         whole = {c.variant: c for c in cells}
-        points += [
-            CumulativePoint(look, c) for c in _compare_cells(primary_only, whole, [], " (look)")
-        ]
+        points += [CumulativePoint(look, c) for c in _compare_cells(primary_only, whole, [])]
     return points
 
 
@@ -502,9 +566,15 @@ def analysis_to_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
         ],
         "decision": {
             "recommendation": analysis.recommendation,
-            "reasons": list(analysis.reasons),
+            "reasons": [reason.text for reason in analysis.reasons],
+            "reason_codes": [reason.code for reason in analysis.reasons],
+            "reason_values": [
+                {"variant": reason.variant, **reason.values} for reason in analysis.reasons
+            ],
             "per_variant": [d.to_dict() for d in analysis.decisions],
         },
         "warnings": list(analysis.warnings),
+        "warning_codes": [note.code for note in analysis.notes],
+        "warning_values": [note.values for note in analysis.notes],
     }
     return _json_safe(document)

@@ -54,7 +54,18 @@ _PRE_VARIANCE_TOLERANCE = 1e-12
 
 
 class InsufficientDataError(ValueError):
-    """The sufficient statistics cannot support a comparison (too few units, no variance, ...)."""
+    """The sufficient statistics cannot support a comparison (too few units, no variance, ...).
+
+    Attributes:
+        code: machine-readable cause the UI translates (`too_few_units`, `zero_denominator`,
+            `zero_control_mean`, `no_variance`).
+        values: the numbers and names the message uses, for the translated templates.
+    """
+
+    def __init__(self, message: str, code: str, **values: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -404,11 +415,20 @@ def _validate(control: Stats, variant: Stats, alpha: float, direction: str, meth
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     for role, arm in (("control", control), ("variant", variant)):
         if arm.n < 2:
-            raise InsufficientDataError(f"the {role} arm has {arm.n} units; at least 2 are needed")
+            raise InsufficientDataError(
+                f"the {role} arm has {arm.n} units; at least 2 are needed",
+                "too_few_units",
+                arm=role,
+                units=int(arm.n),
+            )
     if isinstance(control, RatioStats) and (control.den_sum == 0 or variant.den_sum == 0):
-        raise InsufficientDataError("a ratio metric's denominator sums to 0 in one arm")
+        raise InsufficientDataError(
+            "a ratio metric's denominator sums to 0 in one arm", "zero_denominator"
+        )
     if control.mean == 0:
-        raise InsufficientDataError("the control mean is 0, so the relative effect is undefined")
+        raise InsufficientDataError(
+            "the control mean is 0, so the relative effect is undefined", "zero_control_mean"
+        )
 
 
 def compare(
@@ -438,7 +458,9 @@ def compare(
     _validate(control, variant, alpha, direction, method)
     prepared = _prepare(control, variant)
     if not (prepared.control.variance > 0 or prepared.variant.variance > 0):
-        raise InsufficientDataError(f"metric {metric!r} has no variance in either arm")
+        raise InsufficientDataError(
+            f"metric {metric!r} has no variance in either arm", "no_variance"
+        )
     welch = welch_test(prepared.control, prepared.variant, alpha)
     relative = relative_delta(
         welch.effect,

@@ -14,6 +14,7 @@ import streamlit as st
 
 from data.experiment_store import Exposure
 from experiments.analysis import CumulativePoint, ExperimentAnalysis, OfflineOnlinePoint
+from experiments.messages import note_message, reason_message, segment_label
 from experiments.stats import Comparison
 from ui import cached
 from ui.context import page_context
@@ -55,9 +56,9 @@ st.caption(
         "experiments.window",
         start=format_date(spec.start, ctx.lang),
         end=format_date(spec.end, ctx.lang),
-        method=spec.method,
+        method=ctx.t(f"experiments.method_{spec.method}"),
         alpha=spec.alpha,
-        correction=spec.correction,
+        correction=ctx.t(f"experiments.correction_{spec.correction}"),
         version=analysis.version,
     )
     + " · "
@@ -163,8 +164,14 @@ def cumulative_chart(points: list[CumulativePoint]) -> go.Figure:
     figure.update_layout(
         height=320,
         margin={"l": 10, "r": 10, "t": 10, "b": 40},
-        xaxis={"title": ctx.t("experiments.axis_day")},
-        yaxis={"title": spec.primary_metric.name, "tickformat": "+.1%"},
+        xaxis={
+            "title": ctx.t("experiments.axis_day"),
+            "tickformat": ctx.t("experiments.date_ticks"),
+        },
+        yaxis={
+            "title": ctx.t("experiments.axis_cumulative", metric=spec.primary_metric.name),
+            "tickformat": "+.1%",
+        },
     )
     return figure
 
@@ -212,6 +219,7 @@ def daily_units_chart(exposure: Exposure) -> go.Figure:
         barmode="stack",
         height=220,
         margin={"l": 10, "r": 10, "t": 10, "b": 30},
+        xaxis={"tickformat": ctx.t("experiments.date_ticks")},
         yaxis={"title": ctx.t("experiments.axis_units_per_day")},
     )
     return figure
@@ -284,8 +292,16 @@ with health[2]:
         st.caption(ctx.t("experiments.power_days", days=power.days_needed, planned=planned))
 with health[3]:
     newest = cached.latest_event_time(ctx.path, ctx.fingerprint)
-    st.metric(ctx.t("experiments.health_excluded"), analysis.excluded_multiple_variants)
-    st.caption(ctx.t("experiments.excluded_detail", count=analysis.excluded_multiple_variants))
+    st.metric(
+        ctx.t("experiments.health_excluded"),
+        format_number(analysis.excluded_multiple_variants, ctx.lang),
+    )
+    st.caption(
+        ctx.t(
+            "experiments.excluded_detail",
+            count=format_number(analysis.excluded_multiple_variants, ctx.lang),
+        )
+    )
     st.caption(
         ctx.t("experiments.freshness_detail", time=format_timestamp(newest, ctx.lang))
         if isinstance(newest, dt.datetime)
@@ -306,8 +322,8 @@ with st.container(border=True):
             st.markdown(
                 ctx.t("experiments.decision_variant", variant=decision.variant, decision=outcome)
             )
-        for code, values in zip(decision.reason_codes, decision.reason_values, strict=False):
-            st.markdown("- " + ctx.t(f"experiments.reason_{code}", **values))
+        for code, values in zip(decision.reason_codes, decision.reason_values, strict=True):
+            st.markdown("- " + reason_message(ctx.lang, code, values))
     for g in analysis.guardrails:
         st.caption(
             ctx.t(
@@ -325,10 +341,10 @@ st.subheader(ctx.t("experiments.forest_title"))
 st.caption(ctx.t("experiments.forest_caption"))
 st.plotly_chart(forest_plot(analysis.comparisons), width="stretch", key="forest")
 st.dataframe(comparison_table(list(analysis.comparisons)), hide_index=True, width="stretch")
-if analysis.warnings:
+if analysis.notes:
     with st.expander(ctx.t("experiments.warnings")):
-        for warning in analysis.warnings:
-            st.caption(warning)
+        for note in analysis.notes:
+            st.caption(note_message(ctx.lang, note))
 
 st.subheader(ctx.t("experiments.cumulative_title"))
 st.caption(ctx.t("experiments.cumulative_caption"))
@@ -342,7 +358,9 @@ else:
     column = st.selectbox(ctx.t("experiments.segment_column"), spec.segments, key="segment_column")
     rows = [s for s in analysis.segments if s.column == column]
     st.dataframe(
-        comparison_table([s.comparison for s in rows], [s.value for s in rows]),
+        comparison_table(
+            [s.comparison for s in rows], [segment_label(ctx.lang, s.value) for s in rows]
+        ),
         hide_index=True,
         width="stretch",
     )

@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data.experiment_store import definition_history
+from data.experiment_store import definition_history, load_definition
 from experiments import analysis
 from tests.conftest import ROOT
 from tests.experiments.test_spec import GOOD_TOML
+from tests.ui.test_catalogue import rendered_text, without_user_text
 from ui.i18n import translate
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -123,3 +124,37 @@ def test_the_form_starts_from_the_chosen_experiment_so_a_revision_is_one_click(a
     at.button[-1].click().run()
     assert at.success and "aa-homepage" in at.success[0].value
     assert [v.version for v in definition_history(app_env, "aa-homepage")] == [1, 2]
+
+
+ENGINE_ENGLISH = (
+    "significant",
+    "margin",
+    "planned sample",
+    "planned allocation",
+    "cannot be trusted",
+    "has no units",
+    "at least 2 are needed",
+    "no variance",
+    "CUPED not applied",
+    "unadjusted estimate",
+)
+
+
+@pytest.mark.parametrize("page", [LIST_PAGE, DETAIL_PAGE])
+@pytest.mark.parametrize("chosen", ["rec-v3-vs-v2", "aa-homepage", "banner-split"])
+def test_pages_in_japanese_show_no_english_sentence_from_the_engine(app_env, page, chosen):
+    at = run_page(page, lang="ja", chosen=chosen)
+    shown = without_user_text(rendered_text(at), app_env)
+    spec = load_definition(app_env, chosen).spec
+    result = analysis.analyze(app_env, spec, spec.end)
+    engine_sentences = [*result.warnings, *(reason.text for reason in result.reasons)]
+    engine_sentences += [text for d in result.decisions for text in d.reasons]
+    assert [s for s in engine_sentences if s in shown] == []
+    assert [f for f in ENGINE_ENGLISH if f.lower() in shown.lower()] == []
+    assert f"{spec.method} method" not in shown and f"{spec.correction} correction" not in shown
+    if page == DETAIL_PAGE:
+        assert spec.method not in shown
+        for code, values in zip(
+            result.decisions[0].reason_codes, result.decisions[0].reason_values, strict=True
+        ):
+            assert translate("ja", f"experiments.reason_{code}", **values) in shown

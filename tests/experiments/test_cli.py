@@ -9,6 +9,7 @@ import pytest
 from cli import main
 from data.store import connect
 from tests.experiments.test_spec import GOOD_TOML
+from ui.i18n import translate
 
 RESULT_KEYS = {
     "metric", "kind", "role", "variant", "control", "n_control", "n_variant", "control_mean",
@@ -107,3 +108,21 @@ def test_analyze_errors_exit_1_with_a_clear_message(demo_settings, capsys, argum
     code = main(["experiment", "analyze", "--db", str(demo_settings.path), *arguments])
     assert code == 1
     assert message in capsys.readouterr().err
+
+
+def test_json_keeps_english_reasons_and_adds_their_codes_and_values(demo_settings, capsys):
+    decision = _analyze_json(demo_settings, capsys, "--id", "rec-v3-vs-v2")["decision"]
+    assert len(decision["reason_codes"]) == len(decision["reasons"]) > 0
+    assert len(decision["reason_values"]) == len(decision["reasons"])
+    for code, values in zip(decision["reason_codes"], decision["reason_values"], strict=True):
+        assert values["variant"] == "v3"
+        assert translate("en", f"experiments.reason_{code}", **values)
+    assert all(reason.isascii() and reason.endswith(".") for reason in decision["reasons"])
+
+
+def test_the_table_words_reasons_from_the_english_catalogue(demo_settings, capsys):
+    document = _analyze_json(demo_settings, capsys, "--id", "aa-homepage")
+    main(["experiment", "analyze", "--db", str(demo_settings.path), "--id", "aa-homepage"])
+    out = capsys.readouterr().out
+    code, values = document["decision"]["reason_codes"][0], document["decision"]["reason_values"][0]
+    assert f"  - {translate('en', f'experiments.reason_{code}', **values)}" in out

@@ -1,0 +1,38 @@
+"""Decision reasons and analysis notes in the reader's language, from the message catalogues."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from experiments.analysis import Note
+from experiments.sql import MISSING_SEGMENT, OTHER_SEGMENT
+from ui.i18n import translate
+
+
+def reason_message(lang: str, code: str, values: Mapping[str, Any]) -> str:
+    """One decision reason (`experiments.reason_<code>`) with its values filled in."""
+    return translate(lang, f"experiments.reason_{code}", **values)
+
+
+def segment_label(lang: str, value: str) -> str:
+    """A segment value as shown to readers: the catch-all buckets get words, not codes."""
+    buckets = {
+        OTHER_SEGMENT: "experiments.segment_other",
+        MISSING_SEGMENT: "experiments.segment_none",
+    }
+    return translate(lang, buckets[value]) if value in buckets else value
+
+
+def note_message(lang: str, note: Note) -> str:
+    """One analysis note (`experiments.note_<code>`), placed in its segment when it has one."""
+    message = translate(lang, f"experiments.note_{note.code}", **note.values)
+    if "segment" not in note.values:
+        return message
+    return translate(
+        lang,
+        "experiments.note_in_segment",
+        segment=note.values["segment"],
+        segment_value=segment_label(lang, note.values["segment_value"]),
+        note=message,
+    )
