@@ -6,36 +6,11 @@ import argparse
 import sys
 import time
 
+from commands.common import add_store_arguments, store_settings
 from data.demo import DEMO_SIZES, DemoExistsError, build_demo
 from data.ingest import IngestError, IngestProgress, ingest_files
 from data.kinds import KINDS
-from data.store import settings_for
 from ui.i18n import translate
-
-
-def add_store_arguments(parser: argparse.ArgumentParser) -> None:
-    """--db, --memory-limit and --threads, shared by every command that touches the store."""
-    parser.add_argument(
-        "--db",
-        metavar="PATH",
-        help="store file (default: $YARDSTICK_DB, else data/yardstick.duckdb)",
-    )
-    parser.add_argument(
-        "--memory-limit",
-        metavar="SIZE",
-        help="DuckDB memory limit, e.g. 2GB (default: $YARDSTICK_MEMORY_LIMIT, else 1GB)",
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        metavar="N",
-        help="DuckDB worker threads (default: $YARDSTICK_THREADS, else one per core)",
-    )
-
-
-def store_settings(args: argparse.Namespace):
-    """The store settings chosen by the common flags."""
-    return settings_for(args.db, args.memory_limit, args.threads)
 
 
 class _ProgressPrinter:

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import sys
 
-from commands.data import add_store_arguments, store_settings
+from commands.common import add_store_arguments, store_settings
 from data.experiment_store import (
     UnknownExperimentError,
     definition_history,

@@ -12,8 +12,9 @@ import json
 import sys
 from pathlib import Path
 
+from commands.common import add_store_arguments, store_settings
 from data import kpi_store
-from data.store import current_actor, settings_for
+from data.store import current_actor
 from kpi import service
 from kpi.spec import SpecError, parse_spec
 
@@ -32,11 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "version; a spec identical to the latest stores nothing, and moving target, warning or "
         "exit needs a new rationale. Earlier versions stay in the history.",
     )
-    define.add_argument(
-        "--db",
-        metavar="PATH",
-        help="store file (default: $YARDSTICK_DB, else data/yardstick.duckdb)",
-    )
+    add_store_arguments(define)
     define.add_argument("--spec", required=True, metavar="FILE.toml", help="the KPI spec")
     define.add_argument(
         "--author",
@@ -45,11 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     define.set_defaults(handler=_define)
 
     history = commands.add_parser("history", help="every version of one KPI")
-    history.add_argument(
-        "--db",
-        metavar="PATH",
-        help="store file (default: $YARDSTICK_DB, else data/yardstick.duckdb)",
-    )
+    add_store_arguments(history)
     history.add_argument("--id", required=True, dest="kpi_id", help="the KPI id")
     history.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
     history.set_defaults(handler=_history)
@@ -61,11 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--no-record). Exit status: 0 every KPI healthy or without data, 10 at least one at "
         "warning and none at exit, 20 an exit criterion met, 1 error.",
     )
-    check.add_argument(
-        "--db",
-        metavar="PATH",
-        help="store file (default: $YARDSTICK_DB, else data/yardstick.duckdb)",
-    )
+    add_store_arguments(check)
     check.add_argument(
         "--as-of",
         type=_iso_date,
@@ -79,11 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     check.set_defaults(handler=_check)
 
     decide = commands.add_parser("decide", help="record a decision: continue, retrain, withdraw")
-    decide.add_argument(
-        "--db",
-        metavar="PATH",
-        help="store file (default: $YARDSTICK_DB, else data/yardstick.duckdb)",
-    )
+    add_store_arguments(decide)
     decide.add_argument("--id", required=True, dest="kpi_id", help="the KPI id")
     decide.add_argument(
         "--decision", required=True, choices=kpi_store.DECISIONS, help="what was decided"
@@ -109,7 +94,7 @@ def _define(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as error:
         print(f"error: cannot read spec {path}: {error}", file=sys.stderr)
         return ERROR_EXIT
-    settings = settings_for(args.db)
+    settings = store_settings(args)
     if not settings.path.exists():
         print(
             f"error: no store at {settings.path}; create one with: python cli.py demo",
@@ -132,7 +117,7 @@ def _define(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     try:
-        versions = kpi_store.kpi_history(settings_for(args.db), args.kpi_id)
+        versions = kpi_store.kpi_history(store_settings(args), args.kpi_id)
     except kpi_store.UnknownKpiError as error:
         print(f"error: {error.args[0]}", file=sys.stderr)
         return ERROR_EXIT
@@ -164,7 +149,7 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    settings = settings_for(args.db)
+    settings = store_settings(args)
     try:
         statuses = service.all_kpi_statuses(settings, args.as_of)
     except ValueError as error:
@@ -193,7 +178,7 @@ def _check(args: argparse.Namespace) -> int:
 def _decide(args: argparse.Namespace) -> int:
     try:
         decision = kpi_store.record_decision(
-            settings_for(args.db), args.kpi_id, args.decision, args.reason, args.by
+            store_settings(args), args.kpi_id, args.decision, args.reason, args.by
         )
     except (kpi_store.UnknownKpiError, ValueError) as error:
         print(f"error: {error.args[0]}", file=sys.stderr)

@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from commands.common import store_settings
 from commands.retrain import (
     LOOKUP_ERRORS,
     add_case_arguments,
@@ -20,7 +21,7 @@ from commands.retrain import (
     request_from_args,
 )
 from data import experiment_store, retrain_store
-from data.store import StoreSettings, settings_for
+from data.store import StoreSettings
 from kpi import service
 from kpi.report import FORMATS, render_report
 from kpi.retraining import CaseRequest, RetrainingInputError, evaluate_request, request_from_plan
@@ -111,7 +112,7 @@ def _report(args: argparse.Namespace) -> int:
     problems = flag_problems(args)
     if problems:
         return print_error("; ".join(problems))
-    settings = settings_for(args.db)
+    settings = store_settings(args)
     try:
         case, detail = evaluate_request(settings, resolve_request(settings, args))
     except LOOKUP_ERRORS as error:

@@ -11,9 +11,9 @@ import json
 import math
 import sys
 
+from commands.common import add_store_arguments, store_settings
 from data.experiment_store import UnknownExperimentError
 from data.kpi_store import UnknownKpiError
-from data.store import settings_for
 from kpi import economics
 from kpi.retraining import (
     CaseRequest,
@@ -63,11 +63,7 @@ def _finite(text: str) -> float:
 
 def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> None:
     """The flags that describe a retraining case (shared with `report`)."""
-    parser.add_argument(
-        "--db",
-        metavar="PATH",
-        help="store file (default: $YARDSTICK_DB, else data/yardstick.duckdb)",
-    )
+    add_store_arguments(parser)
     parser.add_argument("--kpi", required=True, help="the KPI id")
     parser.add_argument(
         "--cost",
@@ -188,7 +184,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if problems:
         return print_error("; ".join(problems))
     try:
-        case, _ = evaluate_request(settings_for(args.db), request_from_args(args, args.cost))
+        case, _ = evaluate_request(store_settings(args), request_from_args(args, args.cost))
     except LOOKUP_ERRORS as error:
         return print_error(str(error.args[0]) if error.args else str(error))
     if args.json:
