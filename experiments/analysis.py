@@ -33,7 +33,26 @@ _RECOMMENDATION_ORDER = (SHIP, KEEP_RUNNING, NO_EFFECT, DONT_SHIP)
 
 
 class NoDataError(ValueError):
-    """The experiment has no analysable units (or no primary-metric variance) in the window."""
+    """The experiment has no analysable units (or no primary-metric variance) in the window.
+
+    Attributes:
+        code: `no_units` or `primary_not_comparable`, for the catalogue
+            (`experiments.unavailable_<code>`).
+        values: the values the message names.
+    """
+
+    def __init__(self, message: str, code: str, values: dict[str, str]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values = values
+
+
+class Unavailable(NamedTuple):
+    """Why an experiment cannot be analysed yet, in a form the pages can cache and translate."""
+
+    code: str
+    values: dict[str, str]
+    text: str
 
 
 class Note(NamedTuple):
@@ -342,7 +361,14 @@ def analyze_cells(
     if not sum(units.values()):
         raise NoDataError(
             f"Experiment {spec.id!r} has no units assigned before "
-            f"{until:%Y-%m-%d %H:%M} UTC (window {spec.start:%Y-%m-%d} to {spec.end:%Y-%m-%d})."
+            f"{until:%Y-%m-%d %H:%M} UTC (window {spec.start:%Y-%m-%d} to {spec.end:%Y-%m-%d}).",
+            "no_units",
+            {
+                "experiment": spec.id,
+                "until": f"{until:%Y-%m-%d %H:%M}",
+                "start": f"{spec.start:%Y-%m-%d}",
+                "end": f"{spec.end:%Y-%m-%d}",
+            },
         )
     notes: list[Note] = []
     comparisons = apply_correction(_compare_cells(spec, whole, notes), spec.correction)
@@ -351,7 +377,9 @@ def analyze_cells(
     if not primary:
         raise NoDataError(
             f"Experiment {spec.id!r}: the primary metric {primary_name!r} cannot be compared as "
-            f"of {until:%Y-%m-%d %H:%M} UTC ({'; '.join(n.text for n in notes) or 'no data'})."
+            f"of {until:%Y-%m-%d %H:%M} UTC ({'; '.join(n.text for n in notes) or 'no data'}).",
+            "primary_not_comparable",
+            {"experiment": spec.id, "metric": primary_name, "until": f"{until:%Y-%m-%d %H:%M}"},
         )
     srm = sample_ratio_mismatch(units, spec.allocation)
     margins = {m.name: m.non_inferiority_margin for m in spec.metrics if m.role == "guardrail"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from experiments.analysis import Note
+from experiments.analysis import Note, Unavailable
 from experiments.sql import MISSING_SEGMENT, OTHER_SEGMENT
 from ui.i18n import translate
 
@@ -36,3 +36,8 @@ def note_message(lang: str, note: Note) -> str:
         segment_value=segment_label(lang, note.values["segment_value"]),
         note=message,
     )
+
+
+def unavailable_message(lang: str, unavailable: Unavailable) -> str:
+    """Why an experiment cannot be analysed yet (`experiments.unavailable_<code>`)."""
+    return translate(lang, f"experiments.unavailable_{unavailable.code}", **unavailable.values)

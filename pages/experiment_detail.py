@@ -13,8 +13,18 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from data.experiment_store import Exposure
-from experiments.analysis import CumulativePoint, ExperimentAnalysis, OfflineOnlinePoint
-from experiments.messages import note_message, reason_message, segment_label
+from experiments.analysis import (
+    CumulativePoint,
+    ExperimentAnalysis,
+    OfflineOnlinePoint,
+    Unavailable,
+)
+from experiments.messages import (
+    note_message,
+    reason_message,
+    segment_label,
+    unavailable_message,
+)
 from experiments.stats import Comparison
 from ui import cached
 from ui.context import page_context
@@ -47,8 +57,8 @@ result = cached.experiment_analysis(ctx.path, ctx.fingerprint, experiment_id, as
 st.title(ctx.t("experiments.detail_title", name=spec.name))
 if spec.hypothesis:
     st.caption(ctx.t("experiments.hypothesis", text=spec.hypothesis))
-if isinstance(result, str):
-    st.warning(ctx.t("experiments.not_analysable", message=result))
+if isinstance(result, Unavailable):
+    st.warning(ctx.t("experiments.not_analysable", message=unavailable_message(ctx.lang, result)))
     st.stop()
 analysis: ExperimentAnalysis = result
 st.caption(

@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from data.experiment_store import save_definition
-from experiments.analysis import ExperimentAnalysis
+from experiments.analysis import ExperimentAnalysis, Unavailable
+from experiments.messages import unavailable_message
 from experiments.spec import ExperimentSpec, SpecError, parse_spec_text, spec_to_toml
 from ui import cached
 from ui.context import page_context
@@ -38,7 +39,7 @@ def overview_row(spec: ExperimentSpec, result: ExperimentAnalysis | str, now: dt
         ctx.t("experiments.col_status"): ctx.t(f"experiments.status_{status_of(spec, now)}"),
         ctx.t("experiments.col_days"): days,
     }
-    if isinstance(result, str):
+    if isinstance(result, Unavailable):
         row[ctx.t("experiments.col_decision")] = ctx.t("experiments.not_analysable", message="")
         return row
     primary = result.primary[0] if result.primary else None
@@ -70,8 +71,9 @@ else:
         as_of = cached.experiment_as_of(spec.end.isoformat())
         result = cached.experiment_analysis(ctx.path, ctx.fingerprint, spec.id, as_of)
         rows.append(overview_row(spec, result, now))
-        if isinstance(result, str):
-            st.caption(f"{spec.id}: " + ctx.t("experiments.not_analysable", message=result))
+        if isinstance(result, Unavailable):
+            message = unavailable_message(ctx.lang, result)
+            st.caption(f"{spec.id}: " + ctx.t("experiments.not_analysable", message=message))
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     ids = [definition.spec.id for definition in definitions]
     chosen_id = st.selectbox(ctx.t("experiments.choose_experiment"), ids, key="experiments_open")

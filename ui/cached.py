@@ -146,8 +146,8 @@ def experiment_definitions(path: str, fingerprint: str) -> list[experiment_store
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def experiment_analysis(
     path: str, fingerprint: str, experiment_id: str, as_of: str
-) -> experiment_analysis_lib.ExperimentAnalysis | str:
-    """The experiment's analysis, or the message of why it cannot be analysed (a str)."""
+) -> experiment_analysis_lib.ExperimentAnalysis | experiment_analysis_lib.Unavailable:
+    """The experiment's analysis, or why it cannot be analysed yet."""
     settings = settings_from(path)
     definition = experiment_store.load_definition(settings, experiment_id)
     try:
@@ -155,7 +155,7 @@ def experiment_analysis(
             settings, definition.spec, dt.datetime.fromisoformat(as_of), definition.version
         )
     except experiment_analysis_lib.NoDataError as error:
-        return str(error)
+        return experiment_analysis_lib.Unavailable(error.code, error.values, str(error))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

@@ -19,6 +19,7 @@ from data.experiment_store import (
 )
 from experiments.analysis import (
     NoDataError,
+    Unavailable,
     analysis_to_json,
     analyze,
     analyze_cells,
@@ -27,6 +28,7 @@ from experiments.analysis import (
     model_links,
     offline_online_points,
 )
+from experiments.messages import unavailable_message
 from experiments.sufficient import MeanStats
 from tests.experiments.test_sql_fixtures import END, START, make_spec, random_experiment
 
@@ -237,3 +239,15 @@ def test_power_of_each_treatment_uses_the_traffic_of_its_own_pair_of_arms():
             (power.required_units - pair_units) / (pair_units / days)
         )
     assert [p.units_per_day for p in analysis.power] == pytest.approx([800.0, 700.0])
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_an_experiment_without_units_yet_is_explained_in_the_readers_language(experiment, lang):
+    settings, _ = experiment
+    with pytest.raises(NoDataError) as refused:
+        analyze(settings, make_spec(), dt.datetime(2026, 9, 1))
+    assert refused.value.code == "no_units"
+    unavailable = Unavailable(refused.value.code, refused.value.values, str(refused.value))
+    message = unavailable_message(lang, unavailable)
+    assert "2026-09-01 00:00" in message
+    assert ("ユニット" in message) == (lang == "ja")
