@@ -62,6 +62,7 @@ if not settings.path.exists():
         )
         status.update(label=translate(lang, "app.demo_built"), state="complete", expanded=False)
 
+cached.upgraded_store(str(settings.path))
 fingerprint = cached.store_fingerprint(str(settings.path))
 family_options = [ALL_FAMILIES, *cached.families(str(settings.path), fingerprint)]
 family = st.sidebar.selectbox(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from data.store import settings_for
+from data.store import StoreSettings, settings_for, upgrade_if_needed
 
 
 def add_store_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +27,8 @@ def add_store_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def store_settings(args: argparse.Namespace):
-    """The store settings chosen by the common flags."""
-    return settings_for(args.db, args.memory_limit, args.threads)
+def store_settings(args: argparse.Namespace) -> StoreSettings:
+    """The store settings chosen by the common flags; a store of an older version is upgraded."""
+    settings = settings_for(args.db, args.memory_limit, args.threads)
+    upgrade_if_needed(settings)
+    return settings

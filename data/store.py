@@ -213,6 +213,23 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[i
     return applied
 
 
+def upgrade_if_needed(settings: StoreSettings) -> list[int]:
+    """Bring an existing store made by an older version up to date; returns the migrations run.
+
+    Readers open the store read-only and so never migrate it; the app and the command line call
+    this once for the store they are about to read. A current store costs one read-only look.
+    """
+    if not settings.path.exists():
+        return []
+    with connect(settings, read_only=True) as con:
+        before = schema_version(con)
+    if before >= latest_schema_version():
+        return []
+    with connect(settings) as con:
+        after = schema_version(con)
+    return [m.version for m in available_migrations() if before < m.version <= after]
+
+
 def write_audit(
     con: duckdb.DuckDBPyConnection,
     action: str,

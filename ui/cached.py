@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from data import experiment_store, kpi_store, reads, retrain_store
-from data.store import StoreSettings
+from data.store import StoreSettings, upgrade_if_needed
 from experiments import analysis as experiment_analysis_lib
 from kpi import report as retraining_report_lib
 from kpi import retraining
@@ -28,6 +28,12 @@ def settings_from(path: str) -> StoreSettings:
     from data.store import settings_for
 
     return settings_for(Path(path))
+
+
+@st.cache_resource(show_spinner=False)
+def upgraded_store(path: str) -> list[int]:
+    """Migrate an older store once per server process (pages only read, so never migrate)."""
+    return upgrade_if_needed(settings_from(path))
 
 
 def store_fingerprint(path: str) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from data.store import (
     StoreLockedError,
@@ -21,6 +22,7 @@ from data.store import (
     latest_schema_version,
     migrate,
     schema_version,
+    upgrade_if_needed,
 )
 from tests.data.conftest import ROOT, query
 
@@ -208,3 +210,35 @@ def test_an_ingest_killed_midway_leaves_all_of_the_file_or_none(
     assert after - before == crash_rows
     with connect(StoreSettings(demo_settings.path)) as writable:
         assert writable.execute("SELECT count(*) FROM events").fetchone()[0] == after
+
+
+def test_an_older_store_is_upgraded_once_for_readers_and_then_left_alone(
+    empty_settings: StoreSettings,
+) -> None:
+    con = duckdb.connect(str(empty_settings.path))
+    migrate(con, target=1)
+    con.close()
+
+    applied = upgrade_if_needed(empty_settings)
+
+    assert applied == [m.version for m in available_migrations() if m.version > 1]
+    assert upgrade_if_needed(empty_settings) == []
+    assert upgrade_if_needed(StoreSettings(empty_settings.path.with_name("absent.duckdb"))) == []
+
+
+def test_the_dashboard_opens_a_store_made_by_the_first_version(
+    empty_settings: StoreSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    con = duckdb.connect(str(empty_settings.path))
+    migrate(con, target=1)
+    con.execute(
+        "INSERT INTO models VALUES ('m1', 'fam', 'v1', TIMESTAMP '2026-01-01', NULL, NULL, "
+        "'production')"
+    )
+    con.close()
+    monkeypatch.setenv("YARDSTICK_DB", str(empty_settings.path))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    app.session_state["lang"] = "en"
+    app.run()
+    assert not app.exception, app.exception
+    assert "fam: m1" in [s.value for s in app.subheader]
