@@ -458,8 +458,9 @@ class ValueLost:
     """Money lost since deployment against the version's own early level.
 
     Attributes:
-        amount: sum over days of (baseline - actual) x n x unit value, signed so that a KPI that
-            got worse gives a positive loss (money).
+        amount: sum over days of (baseline - actual) x n x unit value (money): positive when the
+            day's value (metric x n x unit value) fell short of the baseline's. A lower-is-better
+            KPI is priced with a negative unit value, so its rise is a positive loss.
         baseline: the n-weighted level over the baseline days (metric unit).
         baseline_start: first day of the baseline.
         baseline_end: last day of the baseline.
@@ -476,15 +477,14 @@ class ValueLost:
 def value_lost_to_date(
     daily: pd.DataFrame,
     unit_value: float,
-    direction: Direction,
     baseline_days: int = 28,
 ) -> ValueLost:
     """Money the live version has lost since deployment, against its own first weeks.
 
     Args:
         daily: the live version's days since deployment (date, value, n), up to the as-of day.
-        unit_value: money per unit of metric x n.
-        direction: "increase" when higher is better, "decrease" when lower is better.
+        unit_value: money per unit of metric x n; negative for a lower-is-better KPI (latency),
+            as in the value per day.
         baseline_days: calendar days from the first day that define the baseline (28 = four whole
             weeks, so the weekly pattern averages out).
     """
@@ -501,10 +501,9 @@ def value_lost_to_date(
     if baseline_units <= 0:
         raise ValueError("the baseline days carry no units (column 'n')")
     baseline = float((baseline_frame["value"] * baseline_frame["n"]).sum()) / baseline_units
-    sign = 1.0 if direction == "increase" else -1.0
     shortfall = (baseline - frame["value"].to_numpy(dtype=float)) * frame["n"].to_numpy(dtype=float)
     return ValueLost(
-        amount=sign * float(shortfall.sum()) * unit_value,
+        amount=float(shortfall.sum()) * unit_value,
         baseline=baseline,
         baseline_start=first.date(),
         baseline_end=baseline_frame["date"].iloc[-1].date(),

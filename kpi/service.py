@@ -431,7 +431,7 @@ def _money(
         per_day = per_unit_value_per_day(window, model.unit_value)
     lost = None
     if len(priced) > BASELINE_DAYS and priced["n"].notna().all():
-        lost = value_lost_to_date(priced, model.unit_value, spec.direction).amount  # type: ignore[arg-type]
+        lost = value_lost_to_date(priced, model.unit_value).amount
     return per_day, lost
 
 

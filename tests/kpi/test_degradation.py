@@ -216,7 +216,7 @@ def test_value_lost_matches_a_hand_computation() -> None:
             "n": [100, 100, 200, 300],
         }
     )
-    lost = value_lost_to_date(daily, unit_value=1_000, direction="increase", baseline_days=2)
+    lost = value_lost_to_date(daily, unit_value=1_000, baseline_days=2)
     # (0.06 - 0.05) x 200 + (0.06 - 0.04) x 300 = 2 + 6 = 8 units, the baseline days adding 0.
     assert lost.baseline == pytest.approx(0.06)
     assert lost.amount == pytest.approx(8_000)
@@ -231,13 +231,14 @@ def test_value_lost_is_positive_when_a_lower_is_better_kpi_rises() -> None:
     daily = pd.DataFrame(
         {"date": pd.date_range(START, periods=3), "value": [200.0, 200.0, 260.0], "n": 10}
     )
-    lost = value_lost_to_date(daily, unit_value=2.0, direction="decrease", baseline_days=2)
+    # Latency is priced with a negative unit value: each ms costs money, as in the value per day.
+    lost = value_lost_to_date(daily, unit_value=-2.0, baseline_days=2)
     assert lost.amount == pytest.approx((260 - 200) * 10 * 2.0)
 
 
 def test_value_lost_on_a_decaying_series_grows_with_the_decay() -> None:
     series = synthetic_series(8).assign(n=1_000_000)
-    lost = value_lost_to_date(series, unit_value=1_200, direction="increase")
+    lost = value_lost_to_date(series, unit_value=1_200)
     decay_per_day = -DECAY_PER_30_DAYS / 30
     # Against the first 28 days' level (its day 13.5), day d lags by (d - 13.5) x the daily decay.
     expected = sum((d - 13.5) * decay_per_day for d in range(HISTORY_DAYS)) * 1_000_000 * 1_200
@@ -246,7 +247,7 @@ def test_value_lost_on_a_decaying_series_grows_with_the_decay() -> None:
 
 def test_value_lost_needs_units() -> None:
     with pytest.raises(ValueError, match="'n'"):
-        value_lost_to_date(synthetic_series(0), unit_value=1.0, direction="increase")
+        value_lost_to_date(synthetic_series(0), unit_value=1.0)
 
 
 def test_trend_and_steps_on_550_days_take_well_under_100_ms() -> None:
