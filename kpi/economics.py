@@ -483,12 +483,13 @@ def cumulative_values(
     weights = discount_weights(inputs.horizon_days, inputs.discount_rate)
     days = np.arange(inputs.horizon_days)
     kept = inputs.value_per_day - inputs.decay_per_day.estimate * days
-    fresh_level = inputs.value_per_day * (1 + inputs.uplift.estimate)
     paths = {"do_nothing": kept}
     for option in options:
         if option.option in ("retrain_now", "retrain_later"):
             at_day = option.at_day or 0
-            retrained = fresh_level - inputs.decay_per_day.estimate * (days - at_day)
+            # The uplift is relative to the decayed model on the release day, as in retrain_npv.
+            release_level = (1 + inputs.uplift.estimate) * kept[at_day]
+            retrained = release_level - inputs.decay_per_day.estimate * (days - at_day)
             value = np.where(days >= at_day, retrained, kept)
             value = value - np.where(days == at_day, inputs.cost, 0.0)
             paths[option.option] = value

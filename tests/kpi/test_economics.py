@@ -12,6 +12,7 @@ from scipy import stats
 from kpi.economics import (
     EconomicsInputs,
     Estimate,
+    cumulative_values,
     evaluate,
     npv_constant_gain,
     optimal_interval,
@@ -202,6 +203,24 @@ def test_retrain_later_forgoes_the_gain_until_its_day() -> None:
     expected = gain * weights[49:].sum() - 3_000_000.0 * weights[49]
     assert result.option("retrain_later").npv.expected == pytest.approx(expected, rel=1e-9)
     assert result.option("retrain_later").npv.expected < result.option("retrain_now").npv.expected
+
+
+@pytest.mark.parametrize("warning_in_days", [None, 49])
+def test_options_chart_ends_each_option_at_its_point_npv_above_doing_nothing(
+    warning_in_days: int | None,
+) -> None:
+    result = evaluate(
+        inputs(
+            uplift=exact(0.029),
+            decay_per_day=exact(1200.0),
+            fallback_value_per_day=1_000_000.0,
+            warning_in_days=warning_in_days,
+        )
+    )
+    paths = cumulative_values(result.inputs, result.options)
+    for option in result.options:
+        gained = paths[option.option][-1] - paths["do_nothing"][-1]
+        assert gained == pytest.approx(option.npv.expected, rel=1e-9, abs=1e-6), option.option
 
 
 def test_a_clear_positive_case_recommends_retraining_now_with_payback() -> None:
