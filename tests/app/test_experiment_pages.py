@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pandas as pd
@@ -13,6 +14,7 @@ from experiments import analysis
 from tests.conftest import ROOT
 from tests.experiments.test_spec import GOOD_TOML
 from tests.ui.test_catalogue import rendered_text, without_user_text
+from ui import cached
 from ui.i18n import translate
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -74,6 +76,33 @@ def test_detail_page_draws_the_forest_plot_and_the_decision_badge():
     assert "Sample ratio" in text and "Excluded units" in text and "Newest event" in text
     offline = [frame.value for frame in at.dataframe if "Offline metric" in frame.value.columns]
     assert {"recommender-v2", "recommender-v3"} <= set(pd.concat(offline)["Model"])
+
+
+def test_forest_plot_colours_each_effect_by_its_corrected_significance_and_direction(app_env):
+    spec = load_definition(app_env, "rec-v3-vs-v2").spec
+    as_of = dt.datetime.fromisoformat(cached.experiment_as_of(spec.end.isoformat()))
+    expected = {}
+    for c in analysis.analyze(app_env, spec, as_of).comparisons:
+        better = (c.absolute_effect > 0) == (c.direction == "increase")
+        legend = "better" if better else "worse"
+        expected[f"{c.metric} · {c.variant}"] = (
+            legend if c.decisive_p_value < c.alpha else "unclear"
+        )
+    assert len(set(expected.values())) > 1, "the demo should hold a significant effect"
+    at = run_page(DETAIL_PAGE, chosen="rec-v3-vs-v2")
+    forest = next(
+        data
+        for data in (json.loads(chart.proto.spec)["data"] for chart in at.get("plotly_chart"))
+        if all("error_x" in trace for trace in data)
+    )
+    drawn = {
+        label: legend
+        for legend in ("better", "worse", "unclear")
+        for trace in forest
+        if trace["name"] == translate("en", f"experiments.legend_{legend}")
+        for label in trace["y"]
+    }
+    assert drawn == expected
 
 
 def test_detail_page_reruns_without_going_back_to_the_events(monkeypatch):
