@@ -7,6 +7,7 @@ import json
 import pytest
 
 from cli import main
+from data.experiment_store import load_definition
 from data.store import connect
 from tests.experiments.test_spec import GOOD_TOML
 from ui.i18n import translate
@@ -58,6 +59,8 @@ def test_analyze_json_has_the_documented_shape(demo_settings, capsys):
     document = _analyze_json(demo_settings, capsys, "--id", "rec-v3-vs-v2")
     assert document["experiment"] == "rec-v3-vs-v2"
     assert document["as_of"].endswith("Z") and len(document["as_of"]) == 20
+    spec = load_definition(demo_settings, "rec-v3-vs-v2").spec
+    assert (document["method"], document["correction"]) == (spec.method, spec.correction)
     assert set(document["units"]) == {"v2", "v3"}
     assert document["excluded_multiple_variants"] == 3
     assert set(document["srm"]) >= {"p_value", "mismatch"}
@@ -70,9 +73,14 @@ def test_analyze_json_has_the_documented_shape(demo_settings, capsys):
     assert document["decision"]["reasons"]
     whole = [row for row in document["results"] if row["segment"] is None]
     assert [row["metric"] for row in whole] == ["ctr", "revenue", "converted", "latency"]
+    assert isinstance(document["srm"]["mismatch"], bool)
     for row in document["results"]:
         assert set(row) >= RESULT_KEYS
         assert len(row["absolute_ci"]) == 2 and len(row["relative_ci"]) == 2
+        assert row["control"] == "v2" and isinstance(row["cuped"], bool)
+        if row["segment"] is None:
+            assert row["n_control"] == document["units"]["v2"]
+            assert row["n_variant"] == document["units"][row["variant"]]
     segment = next(row["segment"] for row in document["results"] if row["segment"])
     assert set(segment) == {"column", "value"}
 
