@@ -28,7 +28,7 @@ def _japanese_units(amount: float) -> str:
     """1,234万 / 1.2億 style: Japanese readers count money in man (1e4) and oku (1e8)."""
     magnitude = abs(amount)
     if magnitude >= 1e8:
-        return f"{amount / 1e8:,.2f}億".replace(".00億", "億")
+        return f"{amount / 1e8:,.2f}".rstrip("0").rstrip(".") + "億"
     if magnitude >= 1e4:
         return f"{amount / 1e4:,.0f}万"
     return f"{amount:,.0f}"

@@ -36,3 +36,11 @@ def test_a_missing_amount_or_date_is_a_dash_in_both_languages() -> None:
         assert format_money(None, "JPY", lang) == "–"
         assert format_money(float("nan"), "JPY", lang) == "–"
         assert format_date(None, lang) == "–"
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [(120_000_000, "1.2億円"), (100_000_000, "1億円"), (1_234_500_000, "12.35億円")],
+)
+def test_japanese_money_in_oku_drops_trailing_zeros(amount: float, expected: str) -> None:
+    assert format_money(amount, "JPY", "ja") == expected
