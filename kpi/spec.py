@@ -301,7 +301,7 @@ def spec_from_mapping(
         confidence=confidence,
         owner=reader.text_value(mapping, "owner"),
         rationale=reader.text_value(mapping, "rationale"),
-        value=_value_model(reader, value_table, source),
+        value=_value_model(reader, value_table, source, direction),
     )
 
 
@@ -328,8 +328,12 @@ def _check_lines(
         )
 
 
-def _value_model(reader: _Reader, table: Mapping[str, Any], source: str) -> ValueModel:
+def _value_model(
+    reader: _Reader, table: Mapping[str, Any], source: str, direction: str
+) -> ValueModel:
     kind = reader.choice(table, "kind", VALUE_KINDS, "value.kind")
+    if "unit_value" in table:
+        _check_unit_value_sign(reader, table["unit_value"], direction)
     allowed = _VALUE_KEYS_BY_KIND[kind]
     for key in table:
         if key not in allowed:
@@ -362,6 +366,20 @@ def _value_model(reader: _Reader, table: Mapping[str, Any], source: str) -> Valu
         offline_metric=reader.text_value(table, "offline_metric", "value.offline_metric"),
         online_metric=online_metric,
     )
+
+
+def _check_unit_value_sign(reader: _Reader, unit_value: object, direction: str) -> None:
+    """More of a higher-is-better metric is worth money, more of a lower-is-better one costs it.
+
+    Value lost and value per day are read with that sign, so a unit value of the other sign
+    would report a worsening KPI as a gain.
+    """
+    if not isinstance(unit_value, int | float) or unit_value == 0:
+        return
+    if (direction == "increase") != (unit_value > 0):
+        raise reader.fail(
+            "unit_value_sign", "value.unit_value", value=unit_value, direction=direction
+        )
 
 
 def check_against_store(

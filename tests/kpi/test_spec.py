@@ -84,11 +84,30 @@ def test_lower_is_better_needs_target_below_warning_below_exit() -> None:
         GOOD_SPEC.replace('direction = "increase"', 'direction = "decrease"')
         .replace("target = 0.050", "target = 0.040")
         .replace("exit = 0.042", "exit = 0.060")
+        .replace("unit_value = 1200", "unit_value = -1200")
     )
     spec = parse_spec(text)
     assert spec.direction == "decrease"
     error = refusal(text.replace("warning = 0.046", "warning = 0.070"))
     assert error.key == "warning"
+
+
+@pytest.mark.parametrize(("direction", "unit_value"), [("increase", "-1200"), ("decrease", "1200")])
+def test_unit_value_whose_sign_contradicts_the_direction_is_refused(
+    direction: str, unit_value: str
+) -> None:
+    text = GOOD_SPEC.replace('direction = "increase"', f'direction = "{direction}"').replace(
+        "unit_value = 1200", f"unit_value = {unit_value}"
+    )
+    if direction == "decrease":
+        text = (
+            text.replace("target = 0.050", "target = 0.040")
+            .replace("exit = 0.042", "exit = 0.060")
+            .replace("warning = 0.046", "warning = 0.050")
+        )
+    error = refusal(text)
+    assert error.key == "value.unit_value" and error.problem == "unit_value_sign"
+    assert "line 19" in str(error)
 
 
 def test_unknown_family_is_refused_naming_the_known_ones() -> None:
