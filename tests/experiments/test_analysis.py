@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -196,7 +197,9 @@ def test_every_cumulative_look_equals_a_separate_as_of_reading(experiment, cuped
 
 
 def test_analysis_from_sums_equals_analysis_from_the_store(experiment):
-    settings, _ = experiment
+    # Parallel float sums may differ in the last bit between two readings; one thread makes the
+    # two readings the same query twice, so exact equality is a fair demand.
+    settings = dataclasses.replace(experiment[0], threads=1)
     spec = make_spec()
     cells = fetch_statistics(settings, spec, END)
     excluded = fetch_exposure(settings, spec, END).excluded_multiple_variants
