@@ -393,6 +393,19 @@ def _allocation(value: object, origin: str) -> tuple[tuple[str, float], ...]:
     return tuple(shares)
 
 
+def belongs_to_family(
+    spec: ExperimentSpec, family_of_model: Mapping[str, str], family: str | None
+) -> bool:
+    """True when the experiment tests a model of `family` (every experiment when it is None).
+
+    An experiment belongs to a family through the registered models behind its variants; one
+    without variant models (a page change, an A/A check) belongs to no family.
+    """
+    if family is None:
+        return True
+    return any(family_of_model.get(model) == family for _, model in spec.variant_models)
+
+
 def _variant_models(
     value: object, variants: Mapping[str, float], origin: str
 ) -> tuple[tuple[str, str], ...]:

@@ -25,6 +25,7 @@ from experiments.messages import (
     segment_label,
     unavailable_message,
 )
+from experiments.spec import belongs_to_family
 from experiments.stats import Comparison
 from ui import cached
 from ui.context import page_context
@@ -40,10 +41,18 @@ DECISION_COLOURS = {
 }
 
 ctx = page_context()
-definitions = cached.experiment_definitions(ctx.path, ctx.fingerprint)
+registry = cached.models(ctx.path, ctx.fingerprint, None)
+family_of_model = dict(zip(registry["model_id"], registry["family"], strict=True))
+all_definitions = cached.experiment_definitions(ctx.path, ctx.fingerprint)
+definitions = [d for d in all_definitions if belongs_to_family(d.spec, family_of_model, ctx.family)]
+empty_message = (
+    ctx.t("experiments.no_experiments_for_family", family=ctx.family)
+    if all_definitions
+    else ctx.t("experiments.no_experiments")
+)
 if not definitions:
     st.title(ctx.t("experiments.title"))
-    st.info(ctx.t("experiments.no_experiments"))
+    st.info(empty_message)
     st.stop()
 
 ids = [definition.spec.id for definition in definitions]

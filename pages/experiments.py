@@ -10,7 +10,13 @@ import streamlit as st
 from data.experiment_store import save_definition
 from experiments.analysis import ExperimentAnalysis, Unavailable
 from experiments.messages import unavailable_message
-from experiments.spec import ExperimentSpec, SpecError, parse_spec_text, spec_to_toml
+from experiments.spec import (
+    ExperimentSpec,
+    SpecError,
+    belongs_to_family,
+    parse_spec_text,
+    spec_to_toml,
+)
 from ui import cached
 from ui.context import page_context
 from ui.format import format_number, format_percent
@@ -59,11 +65,19 @@ def overview_row(spec: ExperimentSpec, result: ExperimentAnalysis | str, now: dt
     return row
 
 
-definitions = cached.experiment_definitions(ctx.path, ctx.fingerprint)
+registry = cached.models(ctx.path, ctx.fingerprint, None)
+family_of_model = dict(zip(registry["model_id"], registry["family"], strict=True))
+all_definitions = cached.experiment_definitions(ctx.path, ctx.fingerprint)
+definitions = [d for d in all_definitions if belongs_to_family(d.spec, family_of_model, ctx.family)]
+empty_message = (
+    ctx.t("experiments.no_experiments_for_family", family=ctx.family)
+    if all_definitions
+    else ctx.t("experiments.no_experiments")
+)
 now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 chosen_id = None
 if not definitions:
-    st.info(ctx.t("experiments.no_experiments"))
+    st.info(empty_message)
 else:
     rows = []
     for definition in definitions:

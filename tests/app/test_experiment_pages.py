@@ -23,9 +23,13 @@ LIST_PAGE = "pages/experiments.py"
 DETAIL_PAGE = "pages/experiment_detail.py"
 
 
-def run_page(page: str, lang: str = "en", chosen: str | None = None) -> AppTest:
+def run_page(
+    page: str, lang: str = "en", chosen: str | None = None, family: str | None = None
+) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["lang"] = lang
+    if family:
+        at.session_state["family"] = family
     if chosen:
         at.session_state["experiment_chosen"] = chosen
     at.run()
@@ -39,6 +43,18 @@ def texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
     parts += [m.label for m in at.metric] + [t.value for t in at.title]
     return "\n".join(str(part) for part in parts)
+
+
+def test_the_family_filter_keeps_the_experiments_testing_that_familys_models():
+    at = run_page(LIST_PAGE, family="recommender")
+    assert set(at.dataframe[0].value["ID"]) == {"rec-v3-vs-v2"}
+
+
+def test_a_family_without_experiments_says_so_on_both_pages():
+    for page in (LIST_PAGE, DETAIL_PAGE):
+        at = run_page(page, family="fraud")
+        expected = translate("en", "experiments.no_experiments_for_family", family="fraud")
+        assert expected in [i.value for i in at.info]
 
 
 def test_experiments_page_lists_each_demo_experiment_with_its_call():

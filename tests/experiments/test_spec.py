@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
 from experiments.spec import (
     SpecError,
+    belongs_to_family,
     load_spec,
     parse_spec,
     parse_spec_text,
@@ -133,3 +135,14 @@ def test_toml_syntax_errors_name_the_file_and_line(tmp_path):
     path.write_text('id = "x"\nvariants = { a = 0.5,, }\n', encoding="utf-8")
     with pytest.raises(SpecError, match=r"broken\.toml.*line 2"):
         load_spec(path)
+
+
+def test_an_experiment_belongs_to_the_families_of_its_variant_models():
+    spec = parse_spec_text(GOOD_TOML)
+    family_of_model = {model: "recommender" for _, model in spec.variant_models}
+    assert spec.variant_models
+    assert belongs_to_family(spec, family_of_model, "recommender")
+    assert not belongs_to_family(spec, family_of_model, "fraud")
+    assert belongs_to_family(spec, family_of_model, None)
+    without_models = dataclasses.replace(spec, variant_models=())
+    assert not belongs_to_family(without_models, family_of_model, "recommender")
