@@ -377,7 +377,7 @@ _EXPERIMENTS_SQL = """
 CREATE OR REPLACE TEMP TABLE demo_experiments AS SELECT * FROM (VALUES
     ('rec-v3-vs-v2', 'r', 'v2', 'v3', 0.5, 1.03, 1.025, 1.05, $rec_units),
     ('aa-homepage', 'a', 'control', 'treatment', 0.5, 1.0, 1.0, 1.0, $aa_units),
-    ('banner-split', 'b', 'control', 'new_banner', 0.52, 1.0, 1.01, 1.0, $banner_units)
+    ('banner-split', 'b', 'control', 'new_banner', 0.55, 1.0, 1.01, 1.0, $banner_units)
 ) AS t(experiment_id, prefix, control, treatment, control_share, ctr_lift, conversion_lift,
        latency_lift, units);
 """

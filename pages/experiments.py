@@ -88,7 +88,18 @@ else:
         if isinstance(result, Unavailable):
             message = unavailable_message(ctx.lang, result)
             st.caption(f"{spec.id}: " + ctx.t("experiments.not_analysable", message=message))
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    table = pd.DataFrame(rows)
+    srm_column = ctx.t("experiments.col_srm")
+    badge_colours = {
+        ctx.t("experiments.srm_ok"): "background-color: #e8f5e9; color: #1b5e20",
+        ctx.t("experiments.srm_mismatch"): "background-color: #ffebee; color: #b71c1c",
+    }
+    styled = (
+        table.style.map(lambda value: badge_colours.get(value, ""), subset=[srm_column])
+        if srm_column in table
+        else table
+    )
+    st.dataframe(styled, hide_index=True, width="stretch")
     ids = [definition.spec.id for definition in definitions]
     chosen_id = st.selectbox(ctx.t("experiments.choose_experiment"), ids, key="experiments_open")
     if st.button(ctx.t("experiments.open_detail"), key="experiments_open_button"):

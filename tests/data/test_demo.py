@@ -126,13 +126,7 @@ def split_p_value(path: Path, experiment_id: str) -> float:
     return float(stats.chisquare(counts).pvalue)
 
 
-# At small size the 52/48 banner split over 2,000 units is within chance (p ~ 0.1), so the broken
-# split is asserted on the medium store.
-@pytest.mark.slow
-def test_the_medium_demo_has_a_broken_split_in_banner_split_only(tmp_path: Path) -> None:
-    medium = StoreSettings(tmp_path / "medium.duckdb")
-    build_demo(medium, size="medium", seed=7, end=END)
-
-    assert split_p_value(medium.path, "banner-split") < 0.001
-    assert split_p_value(medium.path, "aa-homepage") > 0.001
-    assert split_p_value(medium.path, "rec-v3-vs-v2") > 0.001
+def test_the_demo_has_a_broken_split_in_banner_split_only(demo_settings: StoreSettings) -> None:
+    assert split_p_value(demo_settings.path, "banner-split") < 0.001
+    assert split_p_value(demo_settings.path, "aa-homepage") > 0.001
+    assert split_p_value(demo_settings.path, "rec-v3-vs-v2") > 0.001
