@@ -183,7 +183,14 @@ def test_report_holds_every_required_section(demo_case) -> None:
     assert "Experiment rec-v3-vs-v2 compared recommender-v3" in markdown
     assert "Lines agreed in version 1 of the KPI" in markdown
     summary = markdown.split("## Executive summary\n\n")[1].split("\n\n")[0]
-    assert summary.count(". ") + 1 >= 3
+    assert summary.count(". ") + 1 == 3 and summary.endswith(".")
+
+
+def test_japanese_executive_summary_is_three_sentences(demo_case) -> None:
+    case, detail = demo_case
+    markdown = report.render_report(case, detail, "ja", "md", PREPARED)
+    summary = markdown.split("## 要旨\n\n")[1].split("\n\n")[0]
+    assert summary.count("。") == 3 and summary.endswith("。")
 
 
 def english_fragments() -> list[str]:
