@@ -5,7 +5,8 @@ a few percent a quarter and dropped at a catalogue change, and a challenger v3 h
 test for four weeks. A fraud model's recall erodes as patterns shift, and it was retrained once.
 Daily series are drawn in numpy (a few thousand rows); unit-level assignments and events are
 generated inside DuckDB from a counter-based hash, so a seed gives the same store on any machine
-and the large size never passes through Python.
+and the large size never passes through Python. numpy and pandas are imported inside the functions
+that draw the daily series, so `cli.py ingest`, which only needs this module's sizes, starts fast.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from data.store import StoreSettings, connect, write_audit
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 DEMO_SIZES = ("small", "medium", "large")
 HISTORY_DAYS = 548
@@ -83,6 +86,8 @@ def demo_end_date(today: dt.date | None = None) -> dt.date:
 
 
 def _models(end: dt.date) -> pd.DataFrame:
+    import pandas as pd
+
     start = end - dt.timedelta(days=HISTORY_DAYS - 1)
     midnight = dt.time(0, 0)
 
@@ -147,6 +152,8 @@ def _models(end: dt.date) -> pd.DataFrame:
 
 def _weekly_pattern(days: pd.DatetimeIndex, amplitude: float) -> np.ndarray:
     """Weekends are busier and click more: a multiplicative day-of-week pattern."""
+    import numpy as np
+
     weekday = days.day_of_week.to_numpy()
     return 1 + amplitude * np.where(weekday >= 5, 1.0, np.where(weekday == 4, 0.4, -0.3))
 
@@ -155,6 +162,9 @@ def _recommender_online(
     end: dt.date, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Daily online metrics of the live recommender and weekly offline evaluations."""
+    import numpy as np
+    import pandas as pd
+
     days = pd.date_range(end=pd.Timestamp(end), periods=HISTORY_DAYS, freq="D")
     v2_start = pd.Timestamp(end - dt.timedelta(days=364))
     catalogue_change = pd.Timestamp(end - dt.timedelta(days=120))
@@ -295,6 +305,9 @@ def _metric_frame(
     n: np.ndarray,
     std: np.ndarray | None,
 ) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     return pd.DataFrame(
         {
             "date": days.date,
@@ -309,6 +322,9 @@ def _metric_frame(
 
 def _fraud_online(end: dt.date, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Daily confusion counts of the fraud model; recall erodes as fraud patterns shift."""
+    import numpy as np
+    import pandas as pd
+
     days = pd.date_range(end=pd.Timestamp(end), periods=HISTORY_DAYS, freq="D")
     v2_start = pd.Timestamp(end - dt.timedelta(days=209))
     is_v2 = days >= v2_start
@@ -497,6 +513,9 @@ def build_demo(
     Raises:
         DemoExistsError: the store exists and `force` is False.
     """
+    import numpy as np
+    import pandas as pd
+
     if size not in SCALES:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(DEMO_SIZES)}")
     target = settings.path

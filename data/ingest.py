@@ -28,6 +28,7 @@ from data.store import StoreSettings, connect, write_audit
 MAX_PROBLEMS_SHOWN = 5
 _PARQUET_MAGIC = b"PAR1"
 _READ_BLOCK = 1 << 22
+_ENCODING_SAMPLE = 1 << 20
 _TIMESTAMP_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d %H:%M",
@@ -170,6 +171,8 @@ class _Source:
     header_line: int = 1
     encoding: str = "utf-8"
     temporary: bool = False
+    encoding_given: bool = False
+    original_path: Path | None = None
 
     @property
     def row_label(self) -> str:
@@ -183,21 +186,30 @@ def _problem(
 
 
 def _detect_encoding(path: Path, display_name: str) -> str:
-    """UTF-8 (with or without BOM) or CP932, as Japanese Excel writes; mixed files are refused."""
+    """UTF-8 (with or without BOM) or CP932, as Japanese Excel writes; mixed files are refused.
+
+    Only the first megabyte is checked here: a file that turns out not to be UTF-8 further on is
+    caught by DuckDB's reader (an invalid-encoding reject) and classified then, so a large UTF-8
+    file is not read twice.
+    """
     with path.open("rb") as handle:
-        head = handle.read(3)
-        if head == codecs.BOM_UTF8:
-            return "utf-8-sig"
-        handle.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while block := handle.read(_READ_BLOCK):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-            return "utf-8"
-        except UnicodeDecodeError:
-            pass
-    return _classify_non_utf8(path, display_name)
+        head = handle.read(_ENCODING_SAMPLE)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return _classify_non_utf8(path, display_name)
+    return "utf-8"
+
+
+class _ReadAgainAs(Exception):
+    """A CSV file taken for UTF-8 from its first megabyte is CP932 further on: read it as such."""
+
+    def __init__(self, file_index: int, encoding: str) -> None:
+        super().__init__(file_index, encoding)
+        self.file_index = file_index
+        self.encoding = encoding
 
 
 def _classify_non_utf8(path: Path, display_name: str) -> str:
@@ -343,7 +355,15 @@ def _prepare_csv(path: Path, display_name: str, spec: KindSpec, encoding: str | 
     chosen = encoding or _detect_encoding(path, display_name)
     if encoding and _is_utf8(encoding):
         _check_decodes(path, encoding, display_name)
-    source = _Source(display_name, path, False, [], encoding=chosen)
+    source = _Source(
+        display_name,
+        path,
+        False,
+        [],
+        encoding=chosen,
+        encoding_given=encoding is not None,
+        original_path=path,
+    )
     if not _is_utf8(chosen):
         source.read_path = _transcode_to_utf8(path, chosen, display_name)
         source.temporary = True
@@ -740,6 +760,12 @@ def _check_rejects(
             f"FROM rejects_{index} ORDER BY line, column_idx LIMIT {MAX_PROBLEMS_SHOWN}"
         ).fetchall()
         count = con.execute(f"SELECT count(DISTINCT line) FROM rejects_{index}").fetchone()[0]
+        encoding_rejects = con.execute(
+            f"SELECT count(*) FROM rejects_{index} WHERE error_type = 'INVALID ENCODING'"
+        ).fetchone()[0]
+        if encoding_rejects and source.encoding == "utf-8" and not source.encoding_given:
+            # Raises for a file that mixes encodings; otherwise it is CP932 throughout.
+            raise _ReadAgainAs(index, _classify_non_utf8(source.original_path, source.display_name))
         found.total += max(count - len(rows), 0)
         for line, column, error_type, error_message in rows:
             found.add(
@@ -960,6 +986,19 @@ def _check_live_versions(
         )
 
 
+def _drop_stage(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the staging table or view, if there is one.
+
+    Done inside the transaction: left to the connection's close, freeing a large temporary table
+    takes about as long as a second insert.
+    """
+    previous = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = 'stage'"
+    ).fetchone()
+    if previous:
+        con.execute(f"DROP {'VIEW' if previous[0] == 'VIEW' else 'TABLE'} stage")
+
+
 def _stage_files(
     con: duckdb.DuckDBPyConnection,
     sources: list[_Source],
@@ -973,11 +1012,7 @@ def _stage_files(
     scan again, and they carry row numbers); with CSV the text is parsed once, into a temporary
     table, so the checks and the insert do not parse it again.
     """
-    previous = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_name = 'stage'"
-    ).fetchone()
-    if previous:
-        con.execute(f"DROP {'VIEW' if previous[0] == 'VIEW' else 'TABLE'} stage")
+    _drop_stage(con)
     union = " UNION ALL BY NAME ".join(
         _typed_select(source, spec, index, numbered) for index, source in enumerate(sources)
     )
@@ -1079,21 +1114,45 @@ def ingest_files(
     file_paths = [Path(p) for p in paths]
     names = list(display_names) if display_names else [str(p) for p in paths]
     with connect(settings) as con:
+        # Rows carry their own file and line; without ordered inserts DuckDB writes the new rows
+        # in parallel as it goes instead of at close (about a second per 10M rows).
+        con.execute("SET preserve_insertion_order = false")
         sources = _prepare_sources(con, file_paths, names, spec, encoding)
         try:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                result = _load(con, spec, sources, on_progress, actor, reason)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+            result = _load_in_transaction(con, spec, sources, on_progress, actor, reason)
         finally:
             for source in sources:
                 _cleanup(source)
     return IngestResult(
         kind, tuple(names), result[0], result[1], result[2], time.monotonic() - started
     )
+
+
+def _load_in_transaction(
+    con: duckdb.DuckDBPyConnection,
+    spec: KindSpec,
+    sources: list[_Source],
+    on_progress: ProgressCallback | None,
+    actor: str | None,
+    reason: str | None,
+) -> tuple[int, int, int]:
+    """`_load` in one transaction, read again from the start when a file proves to be CP932."""
+    while True:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            result = _load(con, spec, sources, on_progress, actor, reason)
+            con.execute("COMMIT")
+            return result
+        except _ReadAgainAs as again:
+            con.execute("ROLLBACK")
+            stale = sources[again.file_index]
+            fresh = _prepare_csv(stale.original_path, stale.display_name, spec, again.encoding)
+            _check_columns(fresh, spec)
+            _cleanup(stale)
+            sources[again.file_index] = fresh
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
 
 
 def _find_problems(
@@ -1156,4 +1215,5 @@ def _load(
         reason,
         actor,
     )
+    _drop_stage(con)
     return rows_read, new_rows, rows_read - new_rows

@@ -243,3 +243,46 @@ def test_committed_fixture_copies_match_what_make_corpus_writes_from_the_utf8_fi
         ).read_bytes()
     regenerated = pq.read_table(tmp_path / f"{kind}.parquet")
     assert regenerated.equals(pq.read_table(GOOD / f"{kind}.parquet"))
+
+
+def assignments_with_a_late_region(late_line: bytes, filler_rows: int = 40_000) -> bytes:
+    """An assignments CSV whose first megabyte is plain ASCII, then `late_line`."""
+    rows = ["experiment_id,unit_id,variant,assigned_at,region"]
+    rows += [f"exp,u{i},a,2026-11-01 00:00:00,Kanto" for i in range(filler_rows)]
+    return ("\r\n".join(rows) + "\r\n").encode("ascii") + late_line
+
+
+def test_a_cp932_file_whose_first_megabyte_is_ascii_is_still_read_as_cp932(
+    empty_settings: StoreSettings, tmp_path: Path
+) -> None:
+    path = tmp_path / "late_cp932.csv"
+    path.write_bytes(
+        assignments_with_a_late_region("exp,u-late,a,2026-11-01 00:00:00,関東\r\n".encode("cp932"))
+    )
+    assert path.stat().st_size > 1 << 20
+
+    result = ingest_files(empty_settings, "assignments", [path])
+
+    assert result.new_rows == 40_001
+    assert query(
+        empty_settings.path,
+        "SELECT attributes->>'region' FROM assignments WHERE unit_id = 'u-late'",
+    ) == [("関東",)]
+
+
+def test_utf8_and_cp932_lines_after_the_first_megabyte_are_refused_as_mixed(
+    empty_settings: StoreSettings, tmp_path: Path
+) -> None:
+    path = tmp_path / "late_mixed.csv"
+    path.write_bytes(
+        assignments_with_a_late_region(
+            "exp,u-a,a,2026-11-01 00:00:00,東京\r\n".encode()
+            + "exp,u-b,a,2026-11-01 00:00:00,関東\r\n".encode("cp932")
+        )
+    )
+
+    with pytest.raises(IngestError, match="mixed encodings: line 40002 is UTF-8 but line 40003"):
+        ingest_files(empty_settings, "assignments", [path])
+    assert not empty_settings.path.exists() or query(
+        empty_settings.path, "SELECT count(*) FROM assignments"
+    ) == [(0,)]
