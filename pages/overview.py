@@ -44,9 +44,7 @@ def sparkline(frame: pd.DataFrame, x: str, name: str) -> go.Figure:
     return figure
 
 
-def metric_tiles(
-    model_id: str, latest: pd.DataFrame, series: pd.DataFrame, x: str, date_column: str
-) -> None:
+def metric_tiles(model_id: str, latest: pd.DataFrame, series: pd.DataFrame, x: str) -> None:
     """One tile per metric: its latest value and date, and its sparkline."""
     columns = st.columns(4)
     for index, row in enumerate(latest.itertuples()):
@@ -55,7 +53,7 @@ def metric_tiles(
             st.metric(
                 row.metric,
                 format_number(row.value, ctx.lang, digits),
-                help=ctx.t("overview.as_of", date=format_date(getattr(row, date_column), ctx.lang)),
+                help=ctx.t("overview.as_of", date=format_date(getattr(row, x), ctx.lang)),
             )
             history = series[series["metric"] == row.metric]
             if len(history) > 1:
@@ -65,6 +63,17 @@ def metric_tiles(
                     config={"displayModeBar": False},
                     key=f"spark-{model_id}-{x}-{row.metric}",
                 )
+
+
+def metric_section(
+    model_id: str, title_key: str, latest: pd.DataFrame, series: pd.DataFrame, x: str
+) -> None:
+    """A titled block of metric tiles, or a line saying there are none yet."""
+    st.markdown(f"**{ctx.t(title_key)}**")
+    if latest.empty:
+        st.caption(ctx.t("overview.no_metrics"))
+    else:
+        metric_tiles(model_id, latest, series, x)
 
 
 live = cached.live_models(ctx.path, ctx.fingerprint, ctx.family)
@@ -81,31 +90,17 @@ for model in live.itertuples():
                 notes=model.notes or "",
             )
         )
-        st.markdown(f"**{ctx.t('overview.online_metrics')}**")
-        online = cached.latest_online_metrics(ctx.path, ctx.fingerprint, model.model_id)
-        if online.empty:
-            st.caption(ctx.t("overview.no_metrics"))
-        else:
-            metric_tiles(
-                model.model_id,
-                online,
-                cached.recent_online_series(
-                    ctx.path, ctx.fingerprint, model.model_id, SPARKLINE_DAYS
-                ),
-                "date",
-                "date",
-            )
-        st.markdown(f"**{ctx.t('overview.offline_metrics')}**")
-        offline = cached.latest_offline_metrics(ctx.path, ctx.fingerprint, model.model_id)
-        if offline.empty:
-            st.caption(ctx.t("overview.no_metrics"))
-        else:
-            metric_tiles(
-                model.model_id,
-                offline,
-                cached.recent_offline_series(
-                    ctx.path, ctx.fingerprint, model.model_id, SPARKLINE_DAYS
-                ),
-                "evaluated_at",
-                "evaluated_at",
-            )
+        metric_section(
+            model.model_id,
+            "overview.online_metrics",
+            cached.latest_online_metrics(ctx.path, ctx.fingerprint, model.model_id),
+            cached.recent_online_series(ctx.path, ctx.fingerprint, model.model_id, SPARKLINE_DAYS),
+            "date",
+        )
+        metric_section(
+            model.model_id,
+            "overview.offline_metrics",
+            cached.latest_offline_metrics(ctx.path, ctx.fingerprint, model.model_id),
+            cached.recent_offline_series(ctx.path, ctx.fingerprint, model.model_id, SPARKLINE_DAYS),
+            "evaluated_at",
+        )
