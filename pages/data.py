@@ -118,7 +118,7 @@ if submitted:
 
 st.subheader(ctx.t("data.audit"))
 st.dataframe(
-    cached.recent_audit(ctx.path, cached.store_fingerprint(ctx.path), 20),
+    cached.recent_audit(ctx.path, ctx.fingerprint, 20),
     hide_index=True,
     width="stretch",
 )

@@ -57,37 +57,49 @@ if status.version_note:
     st.caption(ctx.t("kpi.version_note", version=status.version))
 
 
+def add_band(
+    figure: go.Figure,
+    frame: pd.DataFrame,
+    centre: str,
+    band_name: str,
+    fill_colour: str,
+    centre_name: str,
+    centre_line: dict[str, str],
+) -> None:
+    """A shaded band between `frame.low` and `frame.high` with its centre line drawn over it."""
+    figure.add_trace(
+        go.Scatter(
+            x=frame["date"], y=frame["high"], line={"width": 0}, showlegend=False, hoverinfo="skip"
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=frame["date"],
+            y=frame["low"],
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=fill_colour,
+            name=band_name,
+        )
+    )
+    figure.add_trace(
+        go.Scatter(x=frame["date"], y=frame[centre], name=centre_name, line=centre_line)
+    )
+
+
 def series_figure() -> go.Figure:
     """Daily values, window estimate and band, agreed lines, deployments, steps, trend and cone."""
     figure = go.Figure()
     cone = detail.trend_line
     if not cone.empty:
-        figure.add_trace(
-            go.Scatter(
-                x=cone["date"],
-                y=cone["high"],
-                line={"width": 0},
-                showlegend=False,
-                hoverinfo="skip",
-            )
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=cone["date"],
-                y=cone["low"],
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor="rgba(120,120,200,0.2)",
-                name=ctx.t("kpi.chart.cone"),
-            )
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=cone["date"],
-                y=cone["level"],
-                name=ctx.t("kpi.chart.trend"),
-                line={"dash": "dot", "color": "#3949ab"},
-            )
+        add_band(
+            figure,
+            cone,
+            "level",
+            ctx.t("kpi.chart.cone"),
+            "rgba(120,120,200,0.2)",
+            ctx.t("kpi.chart.trend"),
+            {"dash": "dot", "color": "#3949ab"},
         )
     evaluated = pd.DataFrame(
         [
@@ -107,32 +119,14 @@ def series_figure() -> go.Figure:
         )
     )
     if not evaluated.empty:
-        figure.add_trace(
-            go.Scatter(
-                x=evaluated["date"],
-                y=evaluated["high"],
-                line={"width": 0},
-                showlegend=False,
-                hoverinfo="skip",
-            )
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=evaluated["date"],
-                y=evaluated["low"],
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor="rgba(0,0,0,0.15)",
-                name=ctx.t("kpi.chart.band"),
-            )
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=evaluated["date"],
-                y=evaluated["estimate"],
-                name=ctx.t("kpi.chart.window"),
-                line={"color": "#212121"},
-            )
+        add_band(
+            figure,
+            evaluated,
+            "estimate",
+            ctx.t("kpi.chart.band"),
+            "rgba(0,0,0,0.15)",
+            ctx.t("kpi.chart.window"),
+            {"color": "#212121"},
         )
     for key, value in (
         ("target", status.target),

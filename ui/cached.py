@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from data import experiment_store, kpi_store, reads, retrain_store
-from data.store import StoreSettings, upgrade_if_needed
+from data.store import StoreSettings, settings_for, upgrade_if_needed
 from experiments import analysis as experiment_analysis_lib
 from kpi import report as retraining_report_lib
 from kpi import retraining
@@ -25,8 +25,6 @@ TTL_SECONDS = 300
 
 def settings_from(path: str) -> StoreSettings:
     """Store settings for a cached function's path argument (memory and threads from the env)."""
-    from data.store import settings_for
-
     return settings_for(Path(path))
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
-from data.demo import DemoExistsError, build_demo
+from data.demo import DEMO_STEPS, DemoExistsError, build_demo
 from data.store import StoreSettings
 from tests.data.conftest import query, run_cli, table_checksums
+from ui.i18n import translate
 
 DATA_TABLES = ("models", "online_metrics", "offline_metrics", "assignments", "events")
 END = dt.date(2026, 11, 27)
@@ -130,3 +131,17 @@ def test_the_demo_has_a_broken_split_in_banner_split_only(demo_settings: StoreSe
     assert split_p_value(demo_settings.path, "banner-split") < 0.001
     assert split_p_value(demo_settings.path, "aa-homepage") > 0.001
     assert split_p_value(demo_settings.path, "rec-v3-vs-v2") > 0.001
+
+
+def test_demo_progress_steps_are_named_in_both_catalogues(tmp_path: Path) -> None:
+    reported: list[str] = []
+    build_demo(
+        StoreSettings(tmp_path / "steps.duckdb"),
+        size="small",
+        seed=7,
+        end=END,
+        on_progress=lambda step, share: reported.append(step),
+    )
+    assert reported and set(reported) <= set(DEMO_STEPS)
+    for step in DEMO_STEPS:
+        assert translate("en", f"app.demo_step.{step}") != translate("ja", f"app.demo_step.{step}")
