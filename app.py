@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data.demo import build_demo_if_missing
+from core.clock import today
+from data.demo import build_demo_if_missing, demo_end_date
 from data.store import settings_for
+from i18n.catalogue import translate
+from i18n.format import format_date
 from ui import cached
 from ui.context import ALL_FAMILIES, PageContext, choose_language, store_context
-from ui.format import format_date
-from ui.i18n import translate
 
 st.set_page_config(page_title="Yardstick", page_icon=":material/straighten:", layout="wide")
 
@@ -56,6 +57,7 @@ if not settings.path.exists():
         bar = st.progress(0.0)
         build_demo_if_missing(
             settings,
+            end=demo_end_date(today()),
             on_progress=lambda step, share: bar.progress(
                 share, translate(lang, f"app.demo_step.{step}")
             ),

@@ -19,7 +19,6 @@ Linearity is read from the same runs on a 10% unit sample of the store. Usage:
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import resource
 import statistics
@@ -28,6 +27,7 @@ import sys
 import time
 from pathlib import Path
 
+from core.clock import system_clock
 from data.experiment_store import load_definition
 from data.store import StoreSettings, connect
 from experiments.analysis import analysis_to_json, analyze, window_end
@@ -226,7 +226,7 @@ def main() -> None:
             make_sample(args.db, args.sample_db)
         stores.insert(0, args.sample_db)
     print(
-        f"# {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, DuckDB memory_limit {args.memory_limit}"
+        f"# {system_clock():%Y-%m-%d %H:%M} UTC, DuckDB memory_limit {args.memory_limit}"
     )
     print("| store | events | route | median s | peak MB | vs hand |")
     print("|---|---|---|---|---|---|")

@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import cli  # noqa: E402
+from core.clock import today  # noqa: E402
 from data import kpi_store  # noqa: E402
-from data.demo import build_demo  # noqa: E402
+from data.demo import build_demo, demo_end_date  # noqa: E402
 from data.demo_kpis import DEMO_SPECS  # noqa: E402
 from data.ingest import ingest_files  # noqa: E402
 from data.store import StoreSettings  # noqa: E402
@@ -157,7 +158,7 @@ def main() -> None:
     base = StoreSettings(workdir / "medium.duckdb")
     for leftover in (base.path, workdir / "medium-100x.duckdb"):
         leftover.unlink(missing_ok=True)
-    build_demo(base, size="medium", seed=7)
+    build_demo(base, size="medium", seed=7, end=demo_end_date(today()))
     kpis = define_twenty_kpis(base)
     big = StoreSettings(workdir / "medium-100x.duckdb")
     shutil.copy(base.path, big.path)

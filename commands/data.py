@@ -7,10 +7,11 @@ import sys
 import time
 
 from commands.common import add_store_arguments, store_settings
-from data.demo import DEMO_SIZES, DemoExistsError, build_demo
+from core.clock import today
+from data.demo import DEMO_SIZES, DemoExistsError, build_demo, demo_end_date
 from data.ingest import IngestError, IngestProgress, ingest_files
 from data.kinds import KINDS
-from ui.i18n import translate
+from i18n.catalogue import translate
 
 
 class _ProgressPrinter:
@@ -67,7 +68,12 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     try:
         summary = build_demo(
-            settings, seed=args.seed, size=args.size, force=args.force, on_progress=report
+            settings,
+            seed=args.seed,
+            size=args.size,
+            end=demo_end_date(today()),
+            force=args.force,
+            on_progress=report,
         )
     except DemoExistsError as error:
         print(f"error: {error}", file=sys.stderr)

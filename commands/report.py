@@ -22,10 +22,10 @@ from commands.retrain import (
 )
 from data import experiment_store, retrain_store
 from data.store import StoreSettings
+from i18n.catalogue import LANGUAGES
 from kpi import service
 from kpi.report import FORMATS, render_report
 from kpi.retraining import CaseRequest, RetrainingInputError, evaluate_request, request_from_plan
-from ui.i18n import LANGUAGES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

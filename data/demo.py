@@ -79,9 +79,8 @@ DEFINITION_STEPS: tuple[str, ...] = (
 )
 
 
-def demo_end_date(today: dt.date | None = None) -> dt.date:
-    """The last day of demo data: yesterday (UTC)."""
-    today = today or dt.datetime.now(dt.UTC).date()
+def demo_end_date(today: dt.date) -> dt.date:
+    """The last day of demo data: the day before `today`."""
     return today - dt.timedelta(days=1)
 
 
@@ -504,11 +503,14 @@ def build_demo(
     *,
     seed: int = 7,
     size: str = "medium",
+    end: dt.date,
     force: bool = False,
-    end: dt.date | None = None,
     on_progress: ProgressReport | None = None,
 ) -> DemoSummary:
     """Build the demo store at `settings.path`, atomically: a half-built store never appears.
+
+    `end` is the last day of data (callers pass `demo_end_date` of the clock's day), so the same
+    seed and end give the same store on any day.
 
     Raises:
         DemoExistsError: the store exists and `force` is False.
@@ -523,7 +525,6 @@ def build_demo(
         raise DemoExistsError(f"{target} already exists; pass --force to replace it")
     report = on_progress or (lambda step, fraction: None)
     scale = SCALES[size]
-    end = end or demo_end_date()
     rng = np.random.default_rng(seed)
     building = target.with_name(f".{target.name}.building-{os.getpid()}")
     for leftover in (building, building.with_name(building.name + ".wal")):
@@ -597,7 +598,11 @@ def build_demo(
 
 
 def build_demo_if_missing(
-    settings: StoreSettings, size: str = "medium", on_progress: ProgressReport | None = None
+    settings: StoreSettings,
+    *,
+    end: dt.date,
+    size: str = "medium",
+    on_progress: ProgressReport | None = None,
 ) -> bool:
     """Build the demo store unless one exists; safe when several app sessions start at once.
 
@@ -613,5 +618,5 @@ def build_demo_if_missing(
         fcntl.flock(lock, fcntl.LOCK_EX)
         if settings.path.exists():
             return False
-        build_demo(settings, size=size, on_progress=on_progress)
+        build_demo(settings, size=size, end=end, on_progress=on_progress)
         return True

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import duckdb
 
+from core.clock import system_clock
 from data.store import StoreSettings, connect, current_actor, write_audit
 from experiments.spec import ExperimentSpec, parse_spec, spec_to_dict
 from experiments.sql import (
@@ -130,9 +131,9 @@ def save_definition(
             ).fetchone()
             version = int(row[0]) if row else 1
             con.execute(
-                "INSERT INTO experiment_definitions (experiment_id, version, defined_by, spec)"
-                " VALUES (?, ?, ?, ?)",
-                [spec.id, version, current_actor(), payload],
+                "INSERT INTO experiment_definitions "
+                "(experiment_id, version, defined_by, spec, defined_at) VALUES (?, ?, ?, ?, ?)",
+                [spec.id, version, current_actor(), payload, system_clock()],
             )
             write_audit(
                 con, "experiment.define", spec.id, {"version": version, "spec": payload}, reason

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from core.clock import system_clock
 from data.store import StoreSettings, connect, current_actor, write_audit
 from kpi.spec import (
     CostMatrix,
@@ -268,7 +269,7 @@ def define_kpi(
             con.execute(
                 f"INSERT INTO kpi_versions ({_VERSION_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "coalesce(?, now()::TIMESTAMP), ?)",
+                "coalesce(?, ?), ?)",
                 [
                     spec.kpi_id,
                     version,
@@ -287,6 +288,7 @@ def define_kpi(
                     _value_model_json(spec.value),
                     author,
                     created_at,
+                    system_clock(),
                     spec.rationale,
                 ],
             )
@@ -366,8 +368,8 @@ def record_decision(
                 raise UnknownKpiError(f"No KPI with id '{kpi_id}'")
             row = con.execute(
                 "INSERT INTO kpi_decisions (kpi_id, version, decision, decided_by, decided_at, "
-                "reason) VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?) RETURNING id, decided_at",
-                [kpi_id, latest[0], decision, decided_by, reason.strip()],
+                "reason) VALUES (?, ?, ?, ?, ?, ?) RETURNING id, decided_at",
+                [kpi_id, latest[0], decision, decided_by, system_clock(), reason.strip()],
             ).fetchone()
             write_audit(
                 con,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from core.clock import system_clock
 from data.kinds import KINDS
 from data.store import StoreSettings, connect
 
@@ -95,10 +96,10 @@ def live_models(settings: StoreSettings, family: str | None = None) -> pd.DataFr
     with connect(settings, read_only=True) as con:
         return con.execute(
             "SELECT model_id, family, version, deployed_at, notes FROM models "
-            "WHERE stage = 'production' AND deployed_at <= now()::TIMESTAMP "
-            "AND (retired_at IS NULL OR retired_at > now()::TIMESTAMP) "
-            "AND (? IS NULL OR family = ?) ORDER BY family",
-            [family, family],
+            "WHERE stage = 'production' AND deployed_at <= $now "
+            "AND (retired_at IS NULL OR retired_at > $now) "
+            "AND ($family IS NULL OR family = $family) ORDER BY family",
+            {"now": system_clock(), "family": family},
         ).df()
 
 

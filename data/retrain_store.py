@@ -12,6 +12,7 @@ import json
 import math
 from dataclasses import asdict, dataclass
 
+from core.clock import system_clock
 from data import kpi_store
 from data.store import StoreSettings, connect, current_actor, write_audit
 
@@ -170,9 +171,9 @@ def save_plan(
             version = 1 if latest is None else int(latest[-3]) + 1
             row = con.execute(
                 f"INSERT INTO retraining_plans ({_PLAN_COLUMNS}, version, author, created_at) "
-                f"VALUES ({', '.join('?' * 17)}, now()::TIMESTAMP) "
+                f"VALUES ({', '.join('?' * 18)}) "
                 f"RETURNING {_PLAN_COLUMNS}, version, author, created_at",
-                [*asdict(plan).values(), version, author],
+                [*asdict(plan).values(), version, author, system_clock()],
             ).fetchone()
             write_audit(
                 con,

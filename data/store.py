@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from core.clock import system_clock
+
 DATA_DIR = Path(__file__).resolve().parent
 DEFAULT_DB_PATH = DATA_DIR / "yardstick.duckdb"
 MIGRATIONS_DIR = DATA_DIR / "migrations"
@@ -202,8 +204,8 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[i
         try:
             con.execute(migration.sql)
             con.execute(
-                "INSERT INTO schema_version VALUES (?, ?, now()::TIMESTAMP)",
-                [migration.version, migration.name],
+                "INSERT INTO schema_version VALUES (?, ?, ?)",
+                [migration.version, migration.name, system_clock()],
             )
             con.execute("COMMIT")
         except Exception:
@@ -240,8 +242,10 @@ def write_audit(
 ) -> None:
     """Record a write in the audit log, inside the caller's transaction."""
     con.execute(
-        "INSERT INTO audit_log (actor, action, target, detail, reason) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (logged_at, actor, action, target, detail, reason) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
         [
+            system_clock(),
             actor or current_actor(),
             action,
             target,

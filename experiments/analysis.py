@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
+from core.clock import system_clock
 from data.experiment_store import (
     CellStatistics,
     OfflineMetric,
@@ -219,7 +220,7 @@ def window_end(spec: ExperimentSpec, as_of: dt.datetime | None) -> dt.datetime:
     Defaulting to now keeps a running experiment from being read as if its planned end had come.
     """
     if as_of is None:
-        as_of = dt.datetime.now(dt.UTC)
+        as_of = system_clock()
     if as_of.tzinfo is not None:
         as_of = as_of.astimezone(dt.UTC).replace(tzinfo=None)
     return min(spec.end, as_of)

@@ -7,7 +7,7 @@ from typing import Any
 
 from experiments.analysis import Note, Unavailable
 from experiments.sql import MISSING_SEGMENT, OTHER_SEGMENT
-from ui.i18n import translate
+from i18n.catalogue import translate
 
 
 def reason_message(lang: str, code: str, values: Mapping[str, Any]) -> str:

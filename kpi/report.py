@@ -16,11 +16,12 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.clock import today
+from i18n.catalogue import translate
+from i18n.format import format_date, format_money, format_number, format_percent
 from kpi.economics import cumulative_values
 from kpi.retraining import RetrainingCase, reason_text
 from kpi.service import KpiDetail
-from ui.format import format_date, format_money, format_number, format_percent
-from ui.i18n import translate
 
 FORMATS = ("html", "md")
 OPTION_COLOURS = {
@@ -653,7 +654,7 @@ def render_report(
     """The report of a retraining case in `lang` ("ja" or "en") and `report_format`."""
     if report_format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not '{report_format}'")
-    prepared = prepared or dt.datetime.now(dt.UTC).date()
+    prepared = prepared or today()
     blocks = report_blocks(case, detail, lang, prepared)
     if report_format == "md":
         return render_markdown(blocks)

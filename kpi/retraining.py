@@ -15,10 +15,10 @@ from data import experiment_store
 from data.retrain_store import RetrainingPlan
 from data.store import StoreSettings
 from experiments import analysis
+from i18n.catalogue import translate
+from i18n.format import format_date, format_money, format_number, format_percent
 from kpi import economics, service
 from kpi.economics import EconomicsInputs, Estimate, Reason, RetrainingEconomics
-from ui.format import format_date, format_money, format_number, format_percent
-from ui.i18n import translate
 
 
 class RetrainingInputError(ValueError):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.clock import system_clock, today
 from data import kpi_store
 from data.store import StoreSettings
 from kpi.bridge import Bridge, BridgeEffect, describe_bridge, fit_bridge, weekly_bridge_pairs
@@ -268,7 +269,7 @@ class KpiDetail:
 def kpi_detail(settings: StoreSettings, kpi_id: str, as_of: dt.date | None = None) -> KpiDetail:
     """Evaluate one KPI as of a day (default: the last day with online data)."""
     versions = kpi_store.kpi_history(settings, kpi_id)
-    as_of = as_of or kpi_store.last_online_date(settings) or dt.date.today()
+    as_of = as_of or kpi_store.last_online_date(settings) or today()
     version, defined_later = kpi_store.version_in_force(versions, as_of)
     return _detail(settings, version, as_of, defined_later, with_context=True)
 
@@ -470,14 +471,14 @@ def _trend_line(trend: TrendFit | None, as_of: dt.date) -> pd.DataFrame:
 def kpi_status(settings: StoreSettings, kpi_id: str, as_of: dt.date | None = None) -> KpiStatus:
     """The status record of one KPI as of a day (default: the last day with online data)."""
     versions = kpi_store.kpi_history(settings, kpi_id)
-    as_of = as_of or kpi_store.last_online_date(settings) or dt.date.today()
+    as_of = as_of or kpi_store.last_online_date(settings) or today()
     version, defined_later = kpi_store.version_in_force(versions, as_of)
     return _detail(settings, version, as_of, defined_later, with_context=False).status
 
 
 def all_kpi_statuses(settings: StoreSettings, as_of: dt.date | None = None) -> list[KpiStatus]:
     """The status record of every defined KPI, ordered by id."""
-    as_of = as_of or kpi_store.last_online_date(settings) or dt.date.today()
+    as_of = as_of or kpi_store.last_online_date(settings) or today()
     return [kpi_status(settings, v.spec.kpi_id, as_of) for v in kpi_store.latest_versions(settings)]
 
 
@@ -488,7 +489,7 @@ def exit_code(statuses: list[KpiStatus]) -> int:
 
 def recorded(statuses: list[KpiStatus], evaluated_by: str) -> list[kpi_store.RecordedEvaluation]:
     """The evaluations to store for a check run, each with the version it used."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = system_clock()
     return [
         kpi_store.RecordedEvaluation(
             kpi_id=s.kpi_id,

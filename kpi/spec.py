@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ui.i18n import translate
+from i18n.catalogue import translate
 
 SOURCES = ("online", "offline")
 DIRECTIONS = ("increase", "decrease")

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from core.clock import system_clock
 from data.ingest import IngestError, IngestProgress, ingest_files
 from data.kinds import KINDS
 from data.reads import PREVIEW_TABLES
+from i18n.format import format_date
 from ui import cached
 from ui.context import page_context
-from ui.format import format_date
 
 ctx = page_context()
 st.title(ctx.t("data.title"))
 
 summaries = cached.table_summaries(ctx.path, ctx.fingerprint)
-today = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+today = system_clock()
 st.subheader(ctx.t("data.tables"))
 st.dataframe(
     pd.DataFrame(

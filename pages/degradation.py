@@ -7,9 +7,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from i18n.format import format_date, format_money, format_percent
 from ui import cached
 from ui.context import page_context
-from ui.format import format_date, format_money, format_percent
 from ui.kpi_cards import forecast_sentence, format_metric, money_sentence, status_badge, trend_arrow
 
 LINE_COLOURS = {"target": "#2e7d32", "warning": "#ef6c00", "exit": "#c62828"}

@@ -27,9 +27,9 @@ from experiments.messages import (
 )
 from experiments.spec import belongs_to_family
 from experiments.stats import Comparison
+from i18n.format import format_date, format_number, format_percent, format_timestamp
 from ui import cached
 from ui.context import page_context
-from ui.format import format_date, format_number, format_percent, format_timestamp
 
 CHOSEN_KEY = "experiment_chosen"
 BETTER, WORSE, UNCLEAR = "#2e7d32", "#c62828", "#9e9e9e"

@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from core.clock import system_clock
 from data.experiment_store import save_definition
 from experiments.analysis import ExperimentAnalysis, Unavailable
 from experiments.messages import unavailable_message
@@ -17,9 +18,9 @@ from experiments.spec import (
     parse_spec_text,
     spec_to_toml,
 )
+from i18n.format import format_number, format_percent
 from ui import cached
 from ui.context import page_context
-from ui.format import format_number, format_percent
 
 DETAIL_PAGE = "pages/experiment_detail.py"
 CHOSEN_KEY = "experiment_chosen"
@@ -74,7 +75,7 @@ empty_message = (
     if all_definitions
     else ctx.t("experiments.no_experiments")
 )
-now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+now = system_clock()
 chosen_id = None
 if not definitions:
     st.info(empty_message)

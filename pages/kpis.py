@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from data import kpi_store
+from i18n.format import format_date, format_timestamp
 from kpi.spec import DIRECTIONS, SOURCES, VALUE_KINDS, SpecError, spec_from_mapping, spec_to_mapping
 from ui import cached
 from ui.context import page_context
-from ui.format import format_date, format_timestamp
 from ui.kpi_cards import format_metric
 
 NEW_KPI = "__new__"

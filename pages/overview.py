@@ -6,9 +6,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from i18n.format import format_date, format_number
 from ui import cached
 from ui.context import page_context
-from ui.format import format_date, format_number
 from ui.kpi_cards import render_kpi_cards
 
 SPARKLINE_DAYS = 90

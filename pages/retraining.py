@@ -9,12 +9,12 @@ import streamlit as st
 
 from data import retrain_store
 from data.retrain_store import DecisionEvidence
+from i18n.catalogue import LANGUAGES, translate
+from i18n.format import format_money, format_number, format_percent
 from kpi.report import options_figure, options_table, report_filename
 from kpi.retraining import CaseRequest, case_to_json, reason_text
 from ui import cached
 from ui.context import page_context
-from ui.format import format_money, format_number, format_percent
-from ui.i18n import LANGUAGES, translate
 
 NO_PLAN = ""
 SOURCES = ("experiment", "assumption")

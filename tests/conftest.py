@@ -1,24 +1,38 @@
-"""Shared fixtures: a small demo store built once per test session, and fresh empty stores."""
+"""Shared fixtures: a small demo store built once per test session, and fresh empty stores.
+
+The suite runs on a frozen clock: `YARDSTICK_NOW` is set before any test (the CLI and Streamlit
+subprocesses inherit it) and the demo ends the day before it, so every date a test asserts is the
+same on any day the suite runs. `faketime` runs of the suite check that nothing reads the wall
+clock behind `core.clock`.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from data.demo import build_demo
+from core.clock import NOW_VARIABLE
+from data.demo import build_demo, demo_end_date
 from data.store import StoreSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
+
+# The moment every test runs at (UTC) and the demo's last day of data.
+TEST_NOW = dt.datetime(2026, 11, 28, 6, 0)
+DEMO_END = demo_end_date(TEST_NOW.date())
+os.environ[NOW_VARIABLE] = TEST_NOW.isoformat()
 
 
 @pytest.fixture(scope="session")
 def demo_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo store, built once; copy it (demo_settings) before writing to it."""
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    build_demo(StoreSettings(path), size="small", seed=7)
+    build_demo(StoreSettings(path), size="small", seed=7, end=DEMO_END)
     return path
 
 

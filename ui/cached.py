@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.clock import system_clock
 from data import experiment_store, kpi_store, reads, retrain_store
 from data.store import StoreSettings, settings_for, upgrade_if_needed
 from experiments import analysis as experiment_analysis_lib
@@ -138,7 +139,7 @@ def kpi_deployments(path: str, fingerprint: str, family: str) -> list[kpi_store.
 # page never recomputes from events on a rerun.
 def experiment_as_of(end_iso: str) -> str:
     """The time pages read an experiment at: now to the hour, never past its end (ISO, UTC)."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    now = system_clock().replace(minute=0, second=0, microsecond=0)
     return min(now, dt.datetime.fromisoformat(end_iso)).isoformat()
 
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from data.reads import store_fingerprint
 from data.store import StoreSettings
-from ui.i18n import LANGUAGES, normalise_language, translate
+from i18n.catalogue import LANGUAGES, normalise_language, translate
 
 _CONTEXT_KEY = "_yardstick_context"
 ALL_FAMILIES = "__all__"

@@ -6,11 +6,11 @@ import math
 
 import streamlit as st
 
+from i18n.format import format_date, format_money, format_number
 from kpi.degradation import Crossing
 from kpi.service import KpiStatus
 from ui import cached
 from ui.context import PageContext
-from ui.format import format_date, format_money, format_number
 
 STATUS_COLOURS = {"healthy": "green", "warning": "orange", "exit": "red", "no_data": "gray"}
 

@@ -6,8 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data.store import StoreSettings
+from i18n.catalogue import translate
 from tests.conftest import ROOT
-from ui.i18n import translate
 
 TIMEOUT_S = 90
 

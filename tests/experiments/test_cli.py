@@ -9,8 +9,8 @@ import pytest
 from cli import main
 from data.experiment_store import load_definition
 from data.store import connect
+from i18n.catalogue import translate
 from tests.experiments.test_spec import GOOD_TOML
-from ui.i18n import translate
 
 RESULT_KEYS = {
     "metric", "kind", "role", "variant", "control", "n_control", "n_variant", "control_mean",

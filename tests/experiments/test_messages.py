@@ -11,6 +11,7 @@ from experiments.analysis import Note, analyze_cells
 from experiments.decision import decide
 from experiments.messages import note_message, reason_message, segment_label
 from experiments.sufficient import MeanStats
+from i18n.catalogue import LANGUAGES
 from tests.conftest import ROOT
 from tests.experiments.test_sql_fixtures import END, make_spec
 from tests.experiments.test_stats_decision import (
@@ -19,7 +20,6 @@ from tests.experiments.test_stats_decision import (
     _guardrail,
     _primary,
 )
-from ui.i18n import LANGUAGES
 
 REASON_CODES = set(
     re.findall(r'Reason\(\s*"([a-z_]+)"', (ROOT / "experiments/decision.py").read_text())

@@ -12,11 +12,11 @@ import pytest
 
 from data import kpi_store
 from data.store import StoreSettings
+from i18n.catalogue import catalogue
 from kpi import report
 from kpi.retraining import CaseRequest, evaluate_request
 from kpi.spec import parse_spec
 from tests.kpi.synthetic_store import build_store, ctr_spec
-from ui.i18n import catalogue
 
 PREPARED = dt.date(2026, 11, 28)
 HOSTILE = "<script>alert(1)</script>"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from ui.format import format_date, format_money
+from i18n.format import format_date, format_money
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from data import experiment_store, kpi_store
 from data.store import StoreSettings
+from i18n.catalogue import LANGUAGES, catalogue
 from tests.conftest import ROOT
-from ui.i18n import LANGUAGES, catalogue
 
 PAGES = sorted(set(re.findall(r'"(pages/[a-z_]+\.py)"', (ROOT / "app.py").read_text())))
 MIN_FRAGMENT = 8

@@ -1,4 +1,4 @@
-"""Message catalogues: every string a user reads comes from `ui/locales/<lang>.toml`.
+"""Message catalogues: every string a user reads comes from `i18n/locales/<lang>.toml`.
 
 Keys are dotted (`section.key`); values are `str.format` templates. A key missing from a
 catalogue is a bug caught by the tests, so lookups raise instead of falling back silently.
