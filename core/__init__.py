@@ -1,0 +1,1 @@
+"""The vocabularies, the one error type and the clock every layer shares."""

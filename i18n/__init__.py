@@ -1,0 +1,1 @@
+"""Wording: message catalogues and number, date and money formatting in English and Japanese."""

@@ -1,0 +1,1 @@
+"""Reports for the business owner: HTML and Markdown rendering of a retraining case."""
