@@ -225,9 +225,7 @@ def main() -> None:
         if not args.sample_db.exists():
             make_sample(args.db, args.sample_db)
         stores.insert(0, args.sample_db)
-    print(
-        f"# {system_clock():%Y-%m-%d %H:%M} UTC, DuckDB memory_limit {args.memory_limit}"
-    )
+    print(f"# {system_clock():%Y-%m-%d %H:%M} UTC, DuckDB memory_limit {args.memory_limit}")
     print("| store | events | route | median s | peak MB | vs hand |")
     print("|---|---|---|---|---|---|")
     for db in stores:

@@ -3,7 +3,8 @@
 The domain, the store and the services raise `YardstickError`; they never word it. The faces word
 it from the catalogues (`i18n.errors.describe`), in the reader's language: the CLI prints the
 English sentence and exits 1, the pages show it in place, `--json` carries the code beside the
-sentence. A code is a dotted catalogue key under `error.` (`kpi.unknown`, `spec.rationale_required`).
+sentence. A code is a dotted catalogue key under `error.` (`kpi.unknown`,
+`spec.rationale_required`).
 """
 
 from __future__ import annotations
