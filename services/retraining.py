@@ -39,6 +39,7 @@ __all__ = [
     "BuiltCase",
     "KpiDetail",
     "RecordedDecision",
+    "StoreSettings",
     "StoredPlan",
     "evaluate_request",
     "experiment_uplift",
@@ -200,7 +201,8 @@ def uplift_metric_for(
     """The experiment metric whose effect is the gain (`kpi.retraining.choose_uplift_metric`):
     the one asked for, else the KPI's metric when the experiment measures it, else its primary."""
     spec = experiment_store.load_definition(settings, experiment_id).spec
-    kpi_metric = kpi_detail(settings, kpi_id).spec.metric
+    history = kpi_store.kpi_history(settings, kpi_id)
+    kpi_metric = max(history, key=lambda version: version.version).spec.metric
     return choose_uplift_metric(
         requested, kpi_metric, [m.name for m in spec.metrics], spec.primary_metric.name
     )
