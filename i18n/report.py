@@ -3,6 +3,7 @@ counts, and a value with its detail in the reader's parentheses."""
 
 from __future__ import annotations
 
+from core.vocab import RetrainOption
 from i18n.catalogue import translate
 from i18n.format import format_date, format_number
 from kpi.retraining import RetrainingCase
@@ -20,7 +21,7 @@ def days_text(value: float | None, lang: str) -> str:
     return translate(lang, "retrain.days", days=format_number(value, lang, 1))
 
 
-def option_when(case: RetrainingCase, option: str, lang: str) -> str:
+def option_when(case: RetrainingCase, option: RetrainOption, lang: str) -> str:
     """When an option acts, in words."""
     chosen = case.economics.option(option)
     if option == "do_nothing":

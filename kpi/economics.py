@@ -58,7 +58,7 @@ class Estimate:
     @property
     def standard_error(self) -> float:
         """The normal standard error whose 95% interval has the same width."""
-        return (self.high - self.low) / (2 * stats.norm.ppf(0.5 + INTERVAL_LEVEL / 2))
+        return float((self.high - self.low) / (2 * stats.norm.ppf(0.5 + INTERVAL_LEVEL / 2)))
 
     @classmethod
     def from_standard_error(cls, estimate: float, standard_error: float) -> Estimate:
@@ -252,7 +252,7 @@ def decay_value_per_day(
 
 def daily_discount_factor(annual_rate: float) -> float:
     """The one-day discount factor equivalent to an annual rate: (1 + r) ** (-1/365)."""
-    return (1 + annual_rate) ** (-1 / DAYS_PER_YEAR)
+    return float((1 + annual_rate) ** (-1 / DAYS_PER_YEAR))
 
 
 def discount_weights(horizon_days: int, annual_rate: float) -> np.ndarray:
@@ -283,7 +283,7 @@ def retrain_npv(
     """NPV over the horizon of retraining on day `at_day`, for arrays of uplift and decay draws."""
     value_at_release = value_per_day - np.asarray(decay, dtype=float) * at_day
     gain = np.asarray(uplift, dtype=float) * value_at_release
-    return gain * weights[at_day:].sum() - cost * weights[at_day]
+    return np.asarray(gain * weights[at_day:].sum() - cost * weights[at_day], dtype=float)
 
 
 def withdraw_npv(
@@ -295,7 +295,7 @@ def withdraw_npv(
     """NPV over the horizon of switching to the fallback today instead of keeping the model."""
     decay_weight = float(np.arange(weights.size) @ weights)
     kept = value_per_day * weights.sum() - np.asarray(decay, dtype=float) * decay_weight
-    return fallback_value_per_day * weights.sum() - kept
+    return np.asarray(fallback_value_per_day * weights.sum() - kept, dtype=float)
 
 
 def payback_days(cost: float, daily_gain: float, horizon_days: int) -> float | None:
@@ -422,6 +422,7 @@ def recommend(
     fallback_note = (
         (Reason("fallback_assumed_zero"),) if inputs.fallback_value_per_day is None else ()
     )
+    reasons: tuple[Reason, ...]
     if inputs.exit_met and best_retraining <= 0:
         reasons = (
             Reason("exit_met"),
