@@ -2,8 +2,8 @@
 
 The case comes from the flags of `retrain evaluate`, or, without `--cost`, from the KPI's one
 stored retraining plan. `--experiment` names the A/B evidence, which is then the source of the
-expected gain (on `--uplift-metric`, else the KPI's metric when the experiment measures it, else
-the experiment's primary metric).
+expected gain (on the metric `services.retraining.uplift_metric_for` picks: `--uplift-metric`,
+else the KPI's metric when the experiment measures it, else the experiment's primary metric).
 """
 
 from __future__ import annotations
@@ -18,14 +18,17 @@ from commands.retrain import (
     add_case_arguments,
     flag_problems,
     print_error,
+    print_lookup_error,
+    print_problems,
     request_from_args,
 )
-from data import experiment_store, retrain_store
-from data.store import StoreSettings
+from core.clock import system_clock, today
+from core.errors import YardstickError
+from core.vocab import REPORT_FORMATS
 from i18n.catalogue import LANGUAGES
-from kpi import service
-from kpi.report import FORMATS, render_report
-from kpi.retraining import CaseRequest, RetrainingInputError, evaluate_request, request_from_plan
+from kpi.retraining import CaseRequest, with_experiment
+from reports.retraining import render_report
+from services.retraining import StoreSettings, evaluate_request, plan_request, uplift_metric_for
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -45,7 +48,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     report.add_argument("--lang", choices=LANGUAGES, required=True, help="report language")
     report.add_argument(
-        "--format", choices=FORMATS, required=True, dest="report_format", help="HTML or Markdown"
+        "--format",
+        choices=REPORT_FORMATS,
+        required=True,
+        dest="report_format",
+        help="HTML or Markdown",
     )
     report.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
     report.set_defaults(handler=_report)
@@ -58,12 +65,22 @@ def _has_uplift_flags(args: argparse.Namespace) -> bool:
     )
 
 
-def _experiment_metric(settings: StoreSettings, experiment_id: str, kpi_id: str) -> str:
-    """The KPI's metric when the experiment measures it, else the experiment's primary metric."""
-    spec = experiment_store.load_definition(settings, experiment_id).spec
-    kpi_metric = service.kpi_detail(settings, kpi_id).spec.metric
-    names = [metric.name for metric in spec.metrics]
-    return kpi_metric if kpi_metric in names else spec.primary_metric.name
+def experiment_problems(args: argparse.Namespace) -> list[YardstickError]:
+    """`--experiment` measures the gain: it cannot come with an assumed uplift or another test."""
+    if args.experiment is None:
+        return []
+    if args.uplift is not None or args.uplift_se is not None:
+        return [YardstickError("retrain.experiment_with_assumed", field="experiment")]
+    if args.uplift_experiment not in (None, args.experiment):
+        return [
+            YardstickError(
+                "retrain.experiments_differ",
+                field="experiment",
+                experiment=args.experiment,
+                uplift_experiment=args.uplift_experiment,
+            )
+        ]
+    return []
 
 
 def resolve_request(settings: StoreSettings, args: argparse.Namespace) -> CaseRequest:
@@ -71,14 +88,7 @@ def resolve_request(settings: StoreSettings, args: argparse.Namespace) -> CaseRe
     if args.cost is not None:
         request = request_from_args(args, args.cost)
     else:
-        plans = retrain_store.latest_plans(settings, args.kpi)
-        if len(plans) != 1:
-            found = ", ".join(p.plan.plan_id for p in plans) or "none stored"
-            raise RetrainingInputError(
-                f"give --cost: KPI '{args.kpi}' needs exactly one stored retraining plan to take "
-                f"the cost from (found: {found})"
-            )
-        request = request_from_plan(plans[0].plan, args.as_of)
+        request = plan_request(settings, args.kpi, args.as_of)
         if _has_uplift_flags(args):
             request = dataclasses.replace(
                 request,
@@ -89,35 +99,24 @@ def resolve_request(settings: StoreSettings, args: argparse.Namespace) -> CaseRe
             )
     if args.experiment is None:
         return request
-    if args.uplift is not None or args.uplift_se is not None:
-        raise RetrainingInputError(
-            "--experiment measures the expected gain; do not combine it with --uplift/--uplift-se"
-        )
-    if args.uplift_experiment not in (None, args.experiment):
-        raise RetrainingInputError(
-            f"--experiment {args.experiment} and --uplift-experiment {args.uplift_experiment} "
-            "name different experiments"
-        )
-    metric = args.uplift_metric or _experiment_metric(settings, args.experiment, args.kpi)
-    return dataclasses.replace(
-        request,
-        uplift_experiment=args.experiment,
-        uplift_metric=metric,
-        uplift=None,
-        uplift_se=None,
-    )
+    metric = uplift_metric_for(settings, args.experiment, args.kpi, args.uplift_metric)
+    return with_experiment(request, args.experiment, metric)
 
 
 def _report(args: argparse.Namespace) -> int:
-    problems = flag_problems(args)
+    problems = flag_problems(args) + experiment_problems(args)
     if problems:
-        return print_error("; ".join(problems))
+        return print_problems(problems)
     settings = store_settings(args)
     try:
-        case, detail = evaluate_request(settings, resolve_request(settings, args))
+        built = evaluate_request(settings, resolve_request(settings, args))
+    except YardstickError as error:
+        return print_problems([error])
     except LOOKUP_ERRORS as error:
-        return print_error(str(error.args[0]) if error.args else str(error))
-    text = render_report(case, detail, args.lang, args.report_format)
+        return print_lookup_error(error)
+    text = render_report(
+        built.case, built.detail, args.lang, args.report_format, today(system_clock)
+    )
     if args.out is None:
         print(text, end="")
         return 0

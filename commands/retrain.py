@@ -1,6 +1,7 @@
 """`python cli.py retrain evaluate`: is retraining a KPI's model worth its cost, and what to do.
 
-The JSON record (`--json`) is a public interface; its shape is `kpi.retraining.case_to_json`.
+The JSON record (`--json`) is a public interface; its shape is `i18n.retraining.case_to_json`.
+A `YardstickError` is printed in English, naming the flag at fault, and exits 1.
 """
 
 from __future__ import annotations
@@ -10,22 +11,20 @@ import datetime as dt
 import json
 import math
 import sys
+from collections.abc import Iterable
 
 from commands.common import add_store_arguments, store_settings
-from data.experiment_store import UnknownExperimentError
-from data.kpi_store import UnknownKpiError
+from core.errors import YardstickError
+from i18n.errors import describe
+from i18n.retraining import case_to_json, reason_text
 from kpi import economics
-from kpi.retraining import (
-    CaseRequest,
-    RetrainingCase,
-    RetrainingInputError,
-    case_to_json,
-    evaluate_request,
-    reason_text,
-)
+from kpi.checks import retraining_input_problems
+from kpi.retraining import CaseRequest, RetrainingCase
+from services.retraining import evaluate_request
 
 ERROR_EXIT = 1
-LOOKUP_ERRORS = (UnknownKpiError, UnknownExperimentError, RetrainingInputError, ValueError)
+# An unknown KPI or experiment is the store's LookupError (its message names the id).
+LOOKUP_ERRORS = (LookupError,)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -113,28 +112,35 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
     )
 
 
-def flag_problems(args: argparse.Namespace) -> list[str]:
-    """What is wrong with the case flags, each naming the flag."""
-    problems = []
-    if args.cost is not None and args.cost < 0:
-        problems.append(f"--cost must be zero or more, got {args.cost:g}")
-    measured = args.uplift_experiment is not None or args.uplift_metric is not None
-    assumed = args.uplift is not None or args.uplift_se is not None
-    if measured and assumed:
-        problems.append(
-            "give either --uplift-experiment/--uplift-metric or --uplift/--uplift-se, not both"
+def flag_name(field: str) -> str:
+    """The flag of an input field: `uplift_se` -> `--uplift-se`."""
+    return "--" + field.replace("_", "-")
+
+
+def flag_error(error: YardstickError) -> YardstickError:
+    """The error with its field (and any `*_field` value) named by flag, for the CLI's wording."""
+    values = {
+        key: flag_name(str(value)) if key.endswith("_field") else value
+        for key, value in error.values.items()
+    }
+    field = flag_name(error.field) if error.field else None
+    return YardstickError(error.code, field=field, origin=error.origin, line=error.line, **values)
+
+
+def flag_problems(args: argparse.Namespace) -> list[YardstickError]:
+    """What is wrong with the case flags, each naming its field (`kpi.checks`)."""
+    return list(
+        retraining_input_problems(
+            cost=args.cost,
+            uplift_experiment=args.uplift_experiment,
+            uplift_metric=args.uplift_metric,
+            uplift=args.uplift,
+            uplift_se=args.uplift_se,
+            horizon_days=args.horizon_days,
+            discount_rate=args.discount_rate,
+            fallback_value_per_day=args.fallback_value_per_day,
         )
-    elif measured and (args.uplift_experiment is None or args.uplift_metric is None):
-        problems.append("--uplift-experiment and --uplift-metric go together")
-    elif assumed and (args.uplift is None or args.uplift_se is None):
-        problems.append("--uplift and --uplift-se go together")
-    if args.uplift_se is not None and args.uplift_se < 0:
-        problems.append(f"--uplift-se must be zero or more, got {args.uplift_se:g}")
-    if args.horizon_days < 1:
-        problems.append(f"--horizon-days must be at least 1, got {args.horizon_days}")
-    if args.discount_rate <= -1:
-        problems.append(f"--discount-rate must be above -1, got {args.discount_rate:g}")
-    return problems
+    )
 
 
 def request_from_args(args: argparse.Namespace, cost: float) -> CaseRequest:
@@ -157,6 +163,16 @@ def print_error(message: str) -> int:
     """Report an error on stderr; returns the error exit status."""
     print(f"error: {message}", file=sys.stderr)
     return ERROR_EXIT
+
+
+def print_problems(problems: Iterable[YardstickError]) -> int:
+    """Report input problems in English, each naming its flag; returns the error exit status."""
+    return print_error("; ".join(describe(flag_error(problem), "en") for problem in problems))
+
+
+def print_lookup_error(error: LookupError) -> int:
+    """Report an unknown KPI or experiment (the store's message names the id)."""
+    return print_error(str(error.args[0]) if error.args else str(error))
 
 
 def _summary_lines(case: RetrainingCase) -> list[str]:
@@ -182,11 +198,13 @@ def _summary_lines(case: RetrainingCase) -> list[str]:
 def _evaluate(args: argparse.Namespace) -> int:
     problems = flag_problems(args)
     if problems:
-        return print_error("; ".join(problems))
+        return print_problems(problems)
     try:
-        case, _ = evaluate_request(store_settings(args), request_from_args(args, args.cost))
+        case = evaluate_request(store_settings(args), request_from_args(args, args.cost)).case
+    except YardstickError as error:
+        return print_problems([error])
     except LOOKUP_ERRORS as error:
-        return print_error(str(error.args[0]) if error.args else str(error))
+        return print_lookup_error(error)
     if args.json:
         print(json.dumps(case_to_json(case), ensure_ascii=False, indent=2))
     else:

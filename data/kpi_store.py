@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import duckdb
 import pandas as pd
 
 from core.clock import system_clock
@@ -509,3 +510,34 @@ def last_online_date(settings: StoreSettings) -> dt.date | None:
     with connect(settings, read_only=True) as con:
         row = con.execute("SELECT max(date) FROM online_metrics").fetchone()
     return row[0] if row else None
+
+
+def insert_decision(
+    con: duckdb.DuckDBPyConnection,
+    kpi_id: str,
+    decision: str,
+    decided_by: str,
+    decided_at: dt.datetime,
+    reason: str,
+) -> tuple[int, dt.datetime]:
+    """Insert a decision on a KPI, linked to its latest version, in the caller's transaction.
+
+    Writes the decision row and its `kpi.decide` audit row; returns the decision's id and time.
+    The caller checks the decision and its reason (`kpi.plan.decision_for`) and owns the
+    transaction, so a decision can be written together with what it rests on.
+    """
+    latest = con.execute(
+        "SELECT max(version) FROM kpi_versions WHERE kpi_id = ?", [kpi_id]
+    ).fetchone()
+    if not latest or latest[0] is None:
+        raise UnknownKpiError(f"No KPI with id '{kpi_id}'")
+    row = con.execute(
+        "INSERT INTO kpi_decisions (kpi_id, version, decision, decided_by, decided_at, reason) "
+        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id, decided_at",
+        [kpi_id, latest[0], decision, decided_by, decided_at, reason.strip()],
+    ).fetchone()
+    assert row is not None  # INSERT ... RETURNING always returns the row it inserted
+    write_audit(
+        con, "kpi.decide", kpi_id, {"decision": decision, "version": latest[0]}, reason, decided_by
+    )
+    return int(row[0]), row[1]

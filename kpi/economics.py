@@ -27,6 +27,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from core.errors import YardstickError
+from core.vocab import Direction, RetrainOption
+from core.vocab import Recommendation as RecommendationCode
+from kpi.checks import raise_first, retraining_input_problems
+
 DAYS_PER_YEAR = 365
 DEFAULT_HORIZON_DAYS = 365
 DEFAULT_DISCOUNT_RATE = 0.05
@@ -34,8 +39,6 @@ DEFAULT_DRAWS = 20_000
 DEFAULT_SEED = 20_261_127
 INTERVAL_LEVEL = 0.95
 UNCERTAIN_PROBABILITY = 0.8
-OPTIONS = ("do_nothing", "retrain_now", "retrain_later", "withdraw")
-RECOMMENDATIONS = ("retrain_now", "wait", "withdraw", "do_nothing")
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class Estimate:
     @property
     def standard_error(self) -> float:
         """The normal standard error whose 95% interval has the same width."""
-        return (self.high - self.low) / (2 * stats.norm.ppf(0.5 + INTERVAL_LEVEL / 2))
+        return float((self.high - self.low) / (2 * stats.norm.ppf(0.5 + INTERVAL_LEVEL / 2)))
 
     @classmethod
     def from_standard_error(cls, estimate: float, standard_error: float) -> Estimate:
@@ -97,25 +100,38 @@ class EconomicsInputs:
     seed: int = DEFAULT_SEED
 
     def __post_init__(self) -> None:
-        problems = []
+        """Refuse inputs the economics cannot price, naming the field (`YardstickError`)."""
+        problems = list(
+            retraining_input_problems(
+                cost=self.cost,
+                horizon_days=self.horizon_days,
+                discount_rate=self.discount_rate,
+                fallback_value_per_day=self.fallback_value_per_day,
+            )
+        )
         if not math.isfinite(self.value_per_day):
-            problems.append(f"value_per_day must be a finite number, got {self.value_per_day}")
-        if not (math.isfinite(self.cost) and self.cost >= 0):
-            problems.append(f"cost must be zero or more, got {self.cost}")
-        if self.horizon_days < 1:
-            problems.append(f"horizon_days must be at least 1, got {self.horizon_days}")
-        if not (math.isfinite(self.discount_rate) and self.discount_rate > -1):
-            problems.append(f"discount_rate must be above -1 (-100%), got {self.discount_rate}")
+            problems.append(
+                YardstickError(
+                    "retrain.not_finite", field="value_per_day", value=self.value_per_day
+                )
+            )
         for name, interval in (("decay_per_day", self.decay_per_day), ("uplift", self.uplift)):
             values = (interval.estimate, interval.low, interval.high)
             if not all(math.isfinite(v) for v in values):
-                problems.append(f"{name} and its interval must be finite numbers, got {values}")
+                problems.append(YardstickError("retrain.not_finite", field=name, value=values))
             elif not interval.low <= interval.estimate <= interval.high:
-                problems.append(f"{name} must lie inside its interval, got {values}")
+                problems.append(
+                    YardstickError(
+                        "retrain.outside_interval",
+                        field=name,
+                        estimate=interval.estimate,
+                        low=interval.low,
+                        high=interval.high,
+                    )
+                )
         if self.draws < 1:
-            problems.append(f"draws must be at least 1, got {self.draws}")
-        if problems:
-            raise ValueError("; ".join(problems))
+            problems.append(YardstickError("retrain.at_least_one", field="draws", value=self.draws))
+        raise_first(problems)
 
 
 @dataclass(frozen=True)
@@ -140,7 +156,7 @@ class OptionValue:
     """One option with its NPV relative to doing nothing over the horizon.
 
     Attributes:
-        option: one of `OPTIONS`.
+        option: one of `core.vocab.RETRAIN_OPTIONS`.
         npv: the NPV distribution (currency).
         at_day: days from today at which the option acts (0 for now; None for do_nothing).
         basis: why `at_day` was chosen for retrain_later: "warning_date" (the forecast warning
@@ -149,7 +165,7 @@ class OptionValue:
             for withdraw valued without a fallback; None otherwise.
     """
 
-    option: str
+    option: RetrainOption
     npv: Distribution
     at_day: int | None = None
     basis: str | None = None
@@ -178,11 +194,11 @@ class Recommendation:
     """The advised move and why.
 
     Attributes:
-        action: one of `RECOMMENDATIONS`.
+        action: one of `core.vocab.RECOMMENDATIONS`.
         reasons: the reasons, most important first.
     """
 
-    action: str
+    action: RecommendationCode
     reasons: tuple[Reason, ...]
 
 
@@ -201,7 +217,7 @@ class RetrainingEconomics:
         break_even_uplift: the smallest relative uplift whose NPV over the horizon is zero.
         optimal_interval_days: T* = sqrt(2C/b) with the interval from b's; None where b ≤ 0
             (no decay, so no interval is optimal).
-        options: the four options side by side, in `OPTIONS` order.
+        options: the four options side by side, in `core.vocab.RETRAIN_OPTIONS` order.
         recommendation: the advised move with its reasons.
     """
 
@@ -216,14 +232,27 @@ class RetrainingEconomics:
     options: tuple[OptionValue, ...]
     recommendation: Recommendation
 
-    def option(self, name: str) -> OptionValue:
+    def option(self, name: RetrainOption) -> OptionValue:
         """The option called `name`."""
         return next(option for option in self.options if option.option == name)
 
 
+def decay_value_per_day(
+    relative_change_per_day: float, level: float, value_per_day: float, direction: Direction
+) -> float:
+    """A KPI's trend priced in money: the value per day lost each day (positive = worse).
+
+    The trend's change per day relative to its level today, times today's value per day; the
+    sign is turned for a higher-is-better KPI, so a falling click-through rate is a positive
+    decay. The one pricing of decay: the estimate and both ends of its interval use it.
+    """
+    sign = -1.0 if direction == "increase" else 1.0
+    return sign * relative_change_per_day / level * value_per_day
+
+
 def daily_discount_factor(annual_rate: float) -> float:
     """The one-day discount factor equivalent to an annual rate: (1 + r) ** (-1/365)."""
-    return (1 + annual_rate) ** (-1 / DAYS_PER_YEAR)
+    return float((1 + annual_rate) ** (-1 / DAYS_PER_YEAR))
 
 
 def discount_weights(horizon_days: int, annual_rate: float) -> np.ndarray:
@@ -254,7 +283,7 @@ def retrain_npv(
     """NPV over the horizon of retraining on day `at_day`, for arrays of uplift and decay draws."""
     value_at_release = value_per_day - np.asarray(decay, dtype=float) * at_day
     gain = np.asarray(uplift, dtype=float) * value_at_release
-    return gain * weights[at_day:].sum() - cost * weights[at_day]
+    return np.asarray(gain * weights[at_day:].sum() - cost * weights[at_day], dtype=float)
 
 
 def withdraw_npv(
@@ -266,7 +295,7 @@ def withdraw_npv(
     """NPV over the horizon of switching to the fallback today instead of keeping the model."""
     decay_weight = float(np.arange(weights.size) @ weights)
     kept = value_per_day * weights.sum() - np.asarray(decay, dtype=float) * decay_weight
-    return fallback_value_per_day * weights.sum() - kept
+    return np.asarray(fallback_value_per_day * weights.sum() - kept, dtype=float)
 
 
 def payback_days(cost: float, daily_gain: float, horizon_days: int) -> float | None:
@@ -393,6 +422,7 @@ def recommend(
     fallback_note = (
         (Reason("fallback_assumed_zero"),) if inputs.fallback_value_per_day is None else ()
     )
+    reasons: tuple[Reason, ...]
     if inputs.exit_met and best_retraining <= 0:
         reasons = (
             Reason("exit_met"),

@@ -1,28 +1,22 @@
-"""A retraining case: the KPI's status and the uplift evidence turned into economics inputs.
+"""A retraining case: a KPI's facts and the uplift evidence turned into economics inputs.
 
-The glue between `kpi.service` (value per day, decay, exit agreement, forecast), the experiment
-analysis (the measured uplift) and `kpi.economics`; it holds no SQL and no statistics of its own.
-The JSON record of `retrain evaluate --json` is `case_to_json`.
+Pure: the services read the KPI's status and the experiment's analysis from the store and hand
+the values here (`services.retraining`); the wording of the reasons is `i18n.retraining`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from data import experiment_store
-from data.retrain_store import RetrainingPlan
-from data.store import StoreSettings
-from experiments import analysis
-from i18n.catalogue import translate
-from i18n.format import format_date, format_money, format_number, format_percent
-from kpi import economics, service
-from kpi.economics import EconomicsInputs, Estimate, Reason, RetrainingEconomics
-
-
-class RetrainingInputError(ValueError):
-    """The KPI or the evidence cannot support a retraining case (the message says why)."""
+from core.errors import YardstickError
+from core.vocab import Direction
+from kpi import economics
+from kpi.checks import raise_first, retraining_input_problems
+from kpi.degradation import TrendFit
+from kpi.economics import EconomicsInputs, Estimate, RetrainingEconomics
 
 
 @dataclass(frozen=True)
@@ -115,95 +109,130 @@ class RetrainingCase:
 
 def assumed_uplift(relative: float, standard_error: float) -> UpliftEvidence:
     """An assumed relative uplift with its standard error (a normal 95% interval)."""
-    if not math.isfinite(relative) or not math.isfinite(standard_error) or standard_error < 0:
-        raise RetrainingInputError(
-            f"--uplift must be a number and --uplift-se zero or more, got {relative} and "
-            f"{standard_error}"
-        )
+    raise_first(
+        retraining_input_problems(uplift=relative, uplift_se=standard_error, gain_required=True)
+    )
     return UpliftEvidence(Estimate.from_standard_error(relative, standard_error), "assumed")
 
 
-def kpi_facts(detail: service.KpiDetail) -> KpiFacts:
+def decay_interval(
+    value_per_day: float,
+    level: float,
+    per_30_days: float,
+    per_30_days_ci: tuple[float, float],
+    direction: Direction,
+) -> Estimate:
+    """The trend's decay priced in money per day, per day, with its 95% interval.
+
+    The estimate and both ends use the one pricing (`economics.decay_value_per_day`), so the
+    interval surrounds the status's own decay.
+    """
+
+    def priced(per_30: float) -> float:
+        return economics.decay_value_per_day(per_30 / 30, level, value_per_day, direction)
+
+    low, high = sorted(priced(edge) for edge in per_30_days_ci)
+    return Estimate(priced(per_30_days), low, high)
+
+
+def kpi_facts(
+    *,
+    kpi_id: str,
+    name: str,
+    version: int,
+    rationale: str,
+    owner: str,
+    as_of: dt.date,
+    status: str,
+    model_id: str | None,
+    currency: str,
+    direction: Direction,
+    value_per_day: float | None,
+    trend: TrendFit | None,
+    value_lost_to_date: float | None,
+    warning_date: dt.date | None,
+    exit_date: dt.date | None,
+) -> KpiFacts:
     """The facts of a KPI's status; refuses a KPI without a value per day or a decay trend."""
-    status = detail.status
-    if status.value_per_day is None:
-        raise RetrainingInputError(
-            f"KPI '{status.kpi_id}' has no value per day as of {status.as_of} (no data in its "
-            "window, or no value model)"
-        )
-    if status.trend is None or status.decay_per_day is None or not status.trend.level_at_end:
-        raise RetrainingInputError(
-            f"KPI '{status.kpi_id}' has no decay trend as of {status.as_of}: its live model "
-            f"{status.model_id} has too few days for a trend fit"
-        )
-    # The same pricing as the status's decay: the trend's relative change per day at today's value.
-    sign = -1.0 if status.direction == "increase" else 1.0
-    scale = sign / status.trend.level_at_end * status.value_per_day
-    ends = sorted(scale * edge / 30 for edge in status.trend.per_30_days_ci)
+    if value_per_day is None:
+        raise YardstickError("retrain.no_value_per_day", kpi=kpi_id, as_of=as_of)
+    if trend is None or not trend.level_at_end:
+        raise YardstickError("retrain.no_decay_trend", kpi=kpi_id, as_of=as_of, model=model_id)
     return KpiFacts(
-        kpi_id=status.kpi_id,
-        name=status.name,
-        version=status.version,
-        rationale=detail.spec.rationale,
-        owner=status.owner,
-        as_of=status.as_of,
-        status=status.status,
-        model_id=status.model_id,
-        currency=status.currency,
-        value_per_day=status.value_per_day,
-        decay_per_day=Estimate(status.decay_per_day, ends[0], ends[1]),
-        value_lost_to_date=status.value_lost_to_date,
-        warning_date=status.forecast_warning.date if status.forecast_warning else None,
-        exit_date=status.forecast_exit.date if status.forecast_exit else None,
+        kpi_id=kpi_id,
+        name=name,
+        version=version,
+        rationale=rationale,
+        owner=owner,
+        as_of=as_of,
+        status=status,
+        model_id=model_id,
+        currency=currency,
+        value_per_day=value_per_day,
+        decay_per_day=decay_interval(
+            value_per_day, trend.level_at_end, trend.per_30_days, trend.per_30_days_ci, direction
+        ),
+        value_lost_to_date=value_lost_to_date,
+        warning_date=warning_date,
+        exit_date=exit_date,
     )
 
 
-def experiment_uplift(
-    settings: StoreSettings, experiment_id: str, metric: str, as_of: dt.date
+def measured_uplift(
+    *,
+    experiment_id: str,
+    metric: str,
+    relative_effect: float,
+    relative_std_error: float,
+    direction: Direction,
+    control: str,
+    variant: str,
+    n_units: int,
+    p_value: float,
+    start: dt.date,
+    end: dt.date,
 ) -> UpliftEvidence:
-    """The relative effect of an experiment's first treatment on `metric`, data up to `as_of`.
+    """An experiment's relative effect as the expected gain.
 
     The 95% interval is rebuilt from the effect's standard error, so a sequential test's wider
     always-valid interval does not widen the economics. For a lower-is-better metric the sign
     is turned, so a positive uplift is always an improvement.
     """
-    definition = experiment_store.load_definition(settings, experiment_id)
-    spec = definition.spec
-    names = [m.name for m in spec.metrics]
-    if metric not in names:
-        raise RetrainingInputError(
-            f"Experiment '{experiment_id}' has no metric '{metric}' (it has: {', '.join(names)})"
-        )
-    end_of_day = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
-    try:
-        result = analysis.analyze(settings, spec, end_of_day, definition.version)
-    except (analysis.NoDataError, ValueError) as error:
-        raise RetrainingInputError(
-            f"Experiment '{experiment_id}' gives no effect on '{metric}': {error}"
-        ) from error
-    comparisons = [c for c in result.comparisons if c.metric == metric]
-    if not comparisons:
-        raise RetrainingInputError(
-            f"Experiment '{experiment_id}' gives no effect on '{metric}' as of {as_of}: "
-            + "; ".join(result.warnings)
-        )
-    comparison = comparisons[0]
-    sign = -1.0 if comparison.direction == "decrease" else 1.0
-    models = spec.model_for
+    sign = -1.0 if direction == "decrease" else 1.0
     return UpliftEvidence(
-        uplift=Estimate.from_standard_error(
-            sign * comparison.relative_effect, comparison.relative_std_error
-        ),
+        uplift=Estimate.from_standard_error(sign * relative_effect, relative_std_error),
         source=f"experiment:{experiment_id}",
         experiment_id=experiment_id,
         metric=metric,
-        control=models.get(comparison.control, comparison.control),
-        variant=models.get(comparison.variant, comparison.variant),
-        n_units=comparison.n_control + comparison.n_variant,
-        p_value=comparison.p_value,
-        start=spec.start.date(),
-        end=(result.as_of - dt.timedelta(microseconds=1)).date(),
+        control=control,
+        variant=variant,
+        n_units=n_units,
+        p_value=p_value,
+        start=start,
+        end=end,
     )
+
+
+def choose_uplift_metric(
+    requested: str | None, kpi_metric: str, metric_names: Sequence[str], primary_metric: str
+) -> str:
+    """The experiment metric whose effect is the gain: the one asked for, else the KPI's own
+    metric when the experiment measures it, else the experiment's primary metric."""
+    if requested is not None:
+        return requested
+    return kpi_metric if kpi_metric in metric_names else primary_metric
+
+
+def check_metric(experiment_id: str, metric: str, metric_names: Sequence[str]) -> None:
+    """Refuse a metric the experiment does not measure (`retrain.unknown_metric`)."""
+    if metric not in metric_names:
+        raise YardstickError(
+            "retrain.unknown_metric",
+            field="uplift_metric",
+            experiment=experiment_id,
+            metric=metric,
+            metrics=", ".join(metric_names),
+        )
 
 
 def economics_inputs(
@@ -238,88 +267,11 @@ def build_case(
     fallback_value_per_day: float | None = None,
     plan_id: str | None = None,
 ) -> RetrainingCase:
-    """Evaluate the economics of retraining a KPI's model."""
-    try:
-        inputs = economics_inputs(
-            kpi, evidence, cost, horizon_days, discount_rate, fallback_value_per_day
-        )
-    except ValueError as error:
-        raise RetrainingInputError(str(error)) from error
+    """Evaluate the economics of retraining a KPI's model (`YardstickError` on bad inputs)."""
+    inputs = economics_inputs(
+        kpi, evidence, cost, horizon_days, discount_rate, fallback_value_per_day
+    )
     return RetrainingCase(kpi, evidence, economics.evaluate(inputs), plan_id)
-
-
-def reason_text(reason: Reason, case: RetrainingCase, lang: str) -> str:
-    """A reason in plain words, with amounts, shares, days and dates in the reader's format."""
-    currency = case.kpi.currency
-    values: dict[str, str] = {}
-    values.update({k: format_money(v, currency, lang) for k, v in reason.amounts.items()})
-    values.update({k: format_percent(v, lang, digits=1) for k, v in reason.shares.items()})
-    for key, days in reason.days.items():
-        if key.endswith("_day"):
-            values[key] = format_date(case.day(days), lang)
-        else:
-            values[key] = format_number(days, lang, 0 if float(days).is_integer() else 1)
-    return translate(lang, f"retrain.reason.{reason.code}", **values)
-
-
-def _rounded(value: float | None, digits: int = 6) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return round(value, digits)
-
-
-def case_to_json(case: RetrainingCase) -> dict[str, object]:
-    """The `retrain evaluate --json` record: the issue's shape, with a few more keys."""
-    result = case.economics
-    inputs = result.inputs
-    decay = inputs.decay_per_day
-    interval = result.optimal_interval_days
-    options: list[dict[str, object]] = []
-    for option in result.options:
-        entry: dict[str, object] = {"option": option.option, "npv": option.npv.expected}
-        if option.option == "retrain_later" and option.at_day is not None:
-            entry["at"] = case.day(option.at_day).isoformat()
-        if option.basis is not None:
-            entry["basis"] = option.basis
-        entry["p10"] = option.npv.p10
-        entry["p90"] = option.npv.p90
-        entry["probability_positive"] = option.npv.probability_positive
-        options.append(entry)
-    return {
-        "kpi": case.kpi.kpi_id,
-        "as_of": case.kpi.as_of.isoformat(),
-        "currency": case.kpi.currency,
-        "cost": float(inputs.cost),
-        "value_per_day": inputs.value_per_day,
-        "decay_per_day": {"estimate": decay.estimate, "ci": [decay.low, decay.high]},
-        "uplift": {
-            "relative": inputs.uplift.estimate,
-            "ci": [inputs.uplift.low, inputs.uplift.high],
-            "source": case.evidence.source,
-        },
-        "horizon_days": inputs.horizon_days,
-        "discount_rate": inputs.discount_rate,
-        "npv": {"expected": result.npv.expected, "p10": result.npv.p10, "p90": result.npv.p90},
-        "probability_positive": result.npv.probability_positive,
-        "roi": _rounded(result.roi),
-        "payback_days": _rounded(result.payback_days),
-        "break_even_uplift": _rounded(result.break_even_uplift, 8),
-        "optimal_interval_days": {
-            "estimate": _rounded(interval[0], 3),
-            "ci": [_rounded(interval[1], 3), _rounded(interval[2], 3)],
-        },
-        "options": options,
-        "recommendation": result.recommendation.action,
-        "reasons": [reason_text(r, case, "en") for r in result.recommendation.reasons],
-        "reason_codes": [r.code for r in result.recommendation.reasons],
-        "fallback_value_per_day": inputs.fallback_value_per_day,
-        "kpi_status": case.kpi.status,
-        "kpi_version": case.kpi.version,
-        "model_id": case.kpi.model_id,
-        "daily_gain": result.daily_gain,
-        "monte_carlo": {"draws": inputs.draws, "seed": inputs.seed},
-        "plan": case.plan_id,
-    }
 
 
 @dataclass(frozen=True)
@@ -353,47 +305,23 @@ class CaseRequest:
     plan_id: str | None = None
 
 
-def request_from_plan(plan: RetrainingPlan, as_of: dt.date | None = None) -> CaseRequest:
-    """The request a stored retraining plan stands for."""
-    return CaseRequest(
-        kpi_id=plan.kpi_id,
-        cost=plan.cost,
-        uplift_experiment=plan.uplift_experiment,
-        uplift_metric=plan.uplift_metric,
-        uplift=plan.uplift,
-        uplift_se=plan.uplift_se,
-        horizon_days=plan.horizon_days,
-        discount_rate=plan.discount_rate,
-        fallback_value_per_day=plan.fallback_value_per_day,
-        as_of=as_of,
-        plan_id=plan.plan_id,
+def request_problems(request: CaseRequest) -> tuple[YardstickError, ...]:
+    """What is wrong with a request before anything is read, each naming its field."""
+    return retraining_input_problems(
+        cost=request.cost,
+        uplift_experiment=request.uplift_experiment,
+        uplift_metric=request.uplift_metric,
+        uplift=request.uplift,
+        uplift_se=request.uplift_se,
+        gain_required=True,
+        horizon_days=request.horizon_days,
+        discount_rate=request.discount_rate,
+        fallback_value_per_day=request.fallback_value_per_day,
     )
 
 
-def evaluate_request(
-    settings: StoreSettings, request: CaseRequest
-) -> tuple[RetrainingCase, service.KpiDetail]:
-    """The retraining case of a request, and the KPI detail it was built on (for charts)."""
-    detail = service.kpi_detail(settings, request.kpi_id, request.as_of)
-    facts = kpi_facts(detail)
-    if request.uplift_experiment is not None and request.uplift_metric is not None:
-        evidence = experiment_uplift(
-            settings, request.uplift_experiment, request.uplift_metric, facts.as_of
-        )
-    elif request.uplift is not None and request.uplift_se is not None:
-        evidence = assumed_uplift(request.uplift, request.uplift_se)
-    else:
-        raise RetrainingInputError(
-            "give the expected gain: --uplift-experiment EXP with --uplift-metric NAME, "
-            "or --uplift REL with --uplift-se SE"
-        )
-    case = build_case(
-        facts,
-        evidence,
-        request.cost,
-        request.horizon_days,
-        request.discount_rate,
-        request.fallback_value_per_day,
-        request.plan_id,
+def with_experiment(request: CaseRequest, experiment_id: str, metric: str) -> CaseRequest:
+    """The request with its gain measured by `experiment_id` on `metric` (no assumed uplift)."""
+    return dataclasses.replace(
+        request, uplift_experiment=experiment_id, uplift_metric=metric, uplift=None, uplift_se=None
     )
-    return case, detail

@@ -7,18 +7,41 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data import retrain_store
-from data.retrain_store import DecisionEvidence
+from core.clock import system_clock, today
+from core.errors import YardstickError
+from core.vocab import REPORT_FORMATS, UPLIFT_SOURCES
 from i18n.catalogue import LANGUAGES, translate
+from i18n.errors import describe
 from i18n.format import format_money, format_number, format_percent
-from kpi.report import options_figure, options_table, report_filename
-from kpi.retraining import CaseRequest, case_to_json, reason_text
+from i18n.retraining import case_to_json, reason_text
+from kpi import economics
+from kpi import plan as plans_lib
+from kpi.retraining import CaseRequest
+from reports.blocks import options_table
+from reports.charts import options_figure
+from reports.retraining import report_filename
+from services import retraining as retraining_service
 from ui import cached
 from ui.context import page_context
 
 NO_PLAN = ""
-SOURCES = ("experiment", "assumption")
-CHOICES = tuple(retrain_store.DECISION_FOR_CHOICE)
+# The widget each input field is entered in (its label's catalogue key), to name it in errors.
+FIELD_LABELS = {
+    "cost": "retrain.total_cost_label",
+    "person_days": "retrain.person_days",
+    "day_rate": "retrain.day_rate",
+    "compute_cost": "retrain.compute_cost",
+    "release_cost": "retrain.release_cost",
+    "uplift_experiment": "retrain.experiment",
+    "uplift_metric": "retrain.metric",
+    "uplift": "retrain.uplift",
+    "uplift_se": "retrain.uplift_se",
+    "horizon_days": "retrain.horizon_days",
+    "discount_rate": "retrain.discount_rate",
+    "fallback_value_per_day": "retrain.fallback",
+    "rationale": "retrain.rationale",
+    "choice": "retrain.decision",
+}
 ACTION_STYLE = {
     "retrain_now": "success",
     "wait": "info",
@@ -27,6 +50,19 @@ ACTION_STYLE = {
 }
 
 ctx = page_context()
+
+
+def explain(error: YardstickError, currency: str) -> str:
+    """The error in the reader's language, naming the widget at fault by its label."""
+    labels = {k: ctx.t(v, currency=currency) for k, v in FIELD_LABELS.items()}
+    values = {
+        key: labels.get(str(value), value) if key.endswith("_field") else value
+        for key, value in error.values.items()
+    }
+    field = labels.get(error.field, error.field) if error.field else None
+    return describe(YardstickError(error.code, field=field, **values), ctx.lang)
+
+
 st.title(ctx.t("retrain.page_title"))
 st.caption(ctx.t("retrain.intro"))
 
@@ -72,7 +108,7 @@ with left:
     measured_by_default = bool(plan and plan.uplift_experiment)
     source = st.radio(
         ctx.t("retrain.gain_source"),
-        SOURCES,
+        UPLIFT_SOURCES,
         index=0 if measured_by_default else 1,
         format_func=lambda s: ctx.t(f"retrain.source_{s}"),
         horizontal=True,
@@ -96,8 +132,13 @@ with left:
             key=f"retrain_experiment_{scope}",
         )
         metric_names = experiments[experiment_id]
-        default_metric = (
-            plan.uplift_metric if plan and plan.uplift_metric in metric_names else metric_names[0]
+        # The rule `report --experiment` uses: the plan's metric, else the KPI's, else the primary.
+        default_metric = cached.uplift_metric(
+            ctx.path,
+            ctx.fingerprint,
+            experiment_id,
+            kpi_id,
+            plan.uplift_metric if plan and plan.uplift_metric in metric_names else None,
         )
         metric = st.selectbox(
             ctx.t("retrain.metric"),
@@ -108,7 +149,8 @@ with left:
     else:
         uplift_percent = st.number_input(
             ctx.t("retrain.uplift"),
-            value=100 * (plan.uplift if plan and plan.uplift is not None else 0.02),
+            value=100
+            * (plan.uplift if plan and plan.uplift is not None else plans_lib.DEFAULT_UPLIFT),
             step=0.1,
             format="%.2f",
             key=f"retrain_uplift_{scope}",
@@ -116,7 +158,12 @@ with left:
         se_points = st.number_input(
             ctx.t("retrain.uplift_se"),
             min_value=0.0,
-            value=100 * (plan.uplift_se if plan and plan.uplift_se is not None else 0.01),
+            value=100
+            * (
+                plan.uplift_se
+                if plan and plan.uplift_se is not None
+                else plans_lib.DEFAULT_UPLIFT_SE
+            ),
             step=0.1,
             format="%.2f",
             key=f"retrain_uplift_se_{scope}",
@@ -129,7 +176,7 @@ with right:
     person_days = cost_columns[0].number_input(
         ctx.t("retrain.person_days"),
         min_value=0.0,
-        value=float(plan.person_days if plan else 20.0),
+        value=float(plan.person_days if plan else plans_lib.DEFAULT_PERSON_DAYS),
         step=1.0,
         format="%.1f",
         key=f"retrain_person_days_{scope}",
@@ -137,7 +184,7 @@ with right:
     day_rate = cost_columns[1].number_input(
         ctx.t("retrain.day_rate", currency=currency),
         min_value=0.0,
-        value=float(plan.day_rate if plan else 80_000.0),
+        value=float(plan.day_rate if plan else plans_lib.DEFAULT_DAY_RATE),
         step=10_000.0,
         format="%.0f",
         key=f"retrain_day_rate_{scope}",
@@ -145,7 +192,7 @@ with right:
     compute_cost = cost_columns[0].number_input(
         ctx.t("retrain.compute_cost", currency=currency),
         min_value=0.0,
-        value=float(plan.compute_cost if plan else 400_000.0),
+        value=float(plan.compute_cost if plan else plans_lib.DEFAULT_COMPUTE_COST),
         step=50_000.0,
         format="%.0f",
         key=f"retrain_compute_{scope}",
@@ -153,12 +200,12 @@ with right:
     release_cost = cost_columns[1].number_input(
         ctx.t("retrain.release_cost", currency=currency),
         min_value=0.0,
-        value=float(plan.release_cost if plan else 600_000.0),
+        value=float(plan.release_cost if plan else plans_lib.DEFAULT_RELEASE_COST),
         step=50_000.0,
         format="%.0f",
         key=f"retrain_release_{scope}",
     )
-    cost = person_days * day_rate + compute_cost + release_cost
+    cost = plans_lib.retraining_cost(person_days, day_rate, compute_cost, release_cost)
     st.caption(ctx.t("retrain.total_cost", cost=format_money(cost, currency, ctx.lang)))
 
 with st.expander(ctx.t("retrain.assumptions")):
@@ -166,14 +213,14 @@ with st.expander(ctx.t("retrain.assumptions")):
         ctx.t("retrain.horizon_days"),
         min_value=1,
         max_value=3650,
-        value=int(plan.horizon_days if plan else 365),
+        value=int(plan.horizon_days if plan else economics.DEFAULT_HORIZON_DAYS),
         step=30,
         key=f"retrain_horizon_{scope}",
     )
     discount_percent = st.number_input(
         ctx.t("retrain.discount_rate"),
         min_value=-99.0,
-        value=100 * (plan.discount_rate if plan else 0.05),
+        value=100 * (plan.discount_rate if plan else economics.DEFAULT_DISCOUNT_RATE),
         step=0.5,
         key=f"retrain_discount_{scope}",
     )
@@ -208,10 +255,12 @@ request = CaseRequest(
     plan_id=plan_id or None,
 )
 built = cached.retraining_case(ctx.path, ctx.fingerprint, request)
-if isinstance(built, str):
-    st.warning(ctx.t("retrain.cannot_evaluate", problem=built))
+if isinstance(built, cached.CaseNotBuilt):
+    error = built.error()
+    problem = explain(error, currency) if error is not None else built.message
+    st.warning(ctx.t("retrain.cannot_evaluate", problem=problem))
     st.stop()
-case, detail = built
+case = built.case
 result = case.economics
 
 st.divider()
@@ -274,11 +323,12 @@ report_lang = download_columns[0].selectbox(
     format_func=lambda code: translate(code, "app.language_name"),
     key="retrain_report_lang",
 )
-for column, report_format, label in (
-    (download_columns[1], "html", "retrain.download_html"),
-    (download_columns[2], "md", "retrain.download_md"),
-):
-    text = cached.retraining_report(ctx.path, ctx.fingerprint, request, report_lang, report_format)
+prepared = today(system_clock)
+for column, report_format in zip(download_columns[1:], REPORT_FORMATS, strict=True):
+    label = f"retrain.download_{report_format}"
+    text = cached.retraining_report(
+        ctx.path, ctx.fingerprint, request, report_lang, report_format, prepared
+    )
     if text is not None:
         column.download_button(
             ctx.t(label),
@@ -292,27 +342,21 @@ st.subheader(ctx.t("retrain.decision_title"))
 with st.form("retrain_decision", clear_on_submit=True):
     choice = st.radio(
         ctx.t("retrain.decision"),
-        CHOICES,
+        plans_lib.DECISION_CHOICES,
         format_func=lambda c: ctx.t(f"retrain.choice.{c}"),
         horizontal=True,
     )
     rationale = st.text_area(ctx.t("retrain.rationale"))
     submitted = st.form_submit_button(ctx.t("retrain.record"))
 if submitted:
-    if not rationale.strip():
-        st.error(ctx.t("retrain.rationale_required"))
-    else:
-        evidence = DecisionEvidence(
-            as_of=case.kpi.as_of,
-            recommendation=recommendation.action,
-            npv_expected=result.npv.expected,
-            npv_p10=result.npv.p10,
-            npv_p90=result.npv.p90,
-            probability_positive=result.npv.probability_positive,
-            evaluation=case_to_json(case),
-            plan_id=plan_id or None,
+    evidence = plans_lib.evidence_for(case, case_to_json(case), plan_id or None)
+    try:
+        decision = retraining_service.record_decision(
+            ctx.settings, kpi_id, choice, rationale, evidence, clock=system_clock
         )
-        decision = retrain_store.record_decision(ctx.settings, kpi_id, choice, rationale, evidence)
+    except YardstickError as error:
+        st.error(explain(error, currency))
+    else:
         cached.clear_after_write()
         st.success(
             ctx.t(

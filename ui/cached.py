@@ -8,18 +8,21 @@ once for the session that wrote.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from core.clock import system_clock
-from data import experiment_store, kpi_store, reads, retrain_store
+from core.errors import YardstickError
+from data import experiment_store, kpi_store, reads
 from data.store import StoreSettings, settings_for, upgrade_if_needed
 from experiments import analysis as experiment_analysis_lib
-from kpi import report as retraining_report_lib
-from kpi import retraining
 from kpi import service as kpi_service
+from kpi.retraining import CaseRequest
+from reports.retraining import render_report
+from services import retraining as retraining_service
 
 TTL_SECONDS = 300
 
@@ -213,30 +216,66 @@ def latest_event_time(path: str, fingerprint: str) -> dt.datetime | None:
 
 
 # Retraining: a case (experiment analysis + Monte Carlo) and its report are computed once per
-# store version and request, not on every widget change.
+# store version and request, not on every widget change. Every read goes through
+# services.retraining.
+@dataclass(frozen=True)
+class CaseNotBuilt:
+    """Why a retraining case cannot be built, in a form the cache can keep (errors do not pickle
+    with their values): a `YardstickError`'s code, field and values, or a lookup's message."""
+
+    code: str | None
+    field: str | None
+    values: dict[str, object]
+    message: str
+
+    def error(self) -> YardstickError | None:
+        """The `YardstickError` again, for wording in the reader's language; None for a lookup."""
+        if self.code is None:
+            return None
+        return YardstickError(self.code, field=self.field, **self.values)
+
+
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def retraining_plans(path: str, fingerprint: str, kpi_id: str) -> list[retrain_store.StoredPlan]:
-    return retrain_store.latest_plans(settings_from(path), kpi_id)
+def retraining_plans(
+    path: str, fingerprint: str, kpi_id: str
+) -> list[retraining_service.StoredPlan]:
+    return retraining_service.plans(settings_from(path), kpi_id)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def uplift_metric(
+    path: str, fingerprint: str, experiment_id: str, kpi_id: str, requested: str | None
+) -> str:
+    """The experiment metric whose effect is the gain (the rule of `report --experiment`)."""
+    return retraining_service.uplift_metric_for(
+        settings_from(path), experiment_id, kpi_id, requested
+    )
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def retraining_case(
-    path: str, fingerprint: str, request: retraining.CaseRequest
-) -> tuple[retraining.RetrainingCase, kpi_service.KpiDetail] | str:
-    """The case and the KPI detail behind it, or the message of why it cannot be built (a str)."""
+    path: str, fingerprint: str, request: CaseRequest
+) -> retraining_service.BuiltCase | CaseNotBuilt:
+    """The case and the KPI detail behind it, or why it cannot be built."""
     try:
-        return retraining.evaluate_request(settings_from(path), request)
-    except (retraining.RetrainingInputError, LookupError) as error:
-        return str(error.args[0]) if error.args else str(error)
+        return retraining_service.evaluate_request(settings_from(path), request)
+    except YardstickError as error:
+        return CaseNotBuilt(error.code, error.field, dict(error.values), str(error))
+    except LookupError as error:
+        return CaseNotBuilt(None, None, {}, str(error.args[0]) if error.args else str(error))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def retraining_report(
-    path: str, fingerprint: str, request: retraining.CaseRequest, lang: str, report_format: str
+    path: str,
+    fingerprint: str,
+    request: CaseRequest,
+    lang: str,
+    report_format: str,
+    prepared: dt.date,
 ) -> str | None:
     """The report of a case in `lang` and `report_format`; None when the case cannot be built."""
     built = retraining_case(path, fingerprint, request)
-    if isinstance(built, str):
+    if isinstance(built, CaseNotBuilt):
         return None
-    case, detail = built
-    return retraining_report_lib.render_report(case, detail, lang, report_format)
+    return render_report(built.case, built.detail, lang, report_format, prepared)

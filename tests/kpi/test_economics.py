@@ -9,10 +9,12 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
+from core.errors import YardstickError
 from kpi.economics import (
     EconomicsInputs,
     Estimate,
     cumulative_values,
+    decay_value_per_day,
     evaluate,
     npv_constant_gain,
     optimal_interval,
@@ -267,15 +269,25 @@ def test_a_fallback_worth_more_than_the_model_recommends_withdrawing() -> None:
 
 
 @pytest.mark.parametrize(
-    ("overrides", "named"),
+    ("overrides", "named", "code"),
     [
-        ({"cost": -1.0}, "cost"),
-        ({"horizon_days": 0}, "horizon_days"),
-        ({"discount_rate": -1.5}, "discount_rate"),
-        ({"uplift": Estimate(0.05, 0.06, 0.07)}, "uplift"),
-        ({"decay_per_day": Estimate(math.nan, 0.0, 1.0)}, "decay_per_day"),
+        ({"cost": -1.0}, "cost", "retrain.negative"),
+        ({"horizon_days": 0}, "horizon_days", "retrain.at_least_one"),
+        ({"discount_rate": -1.5}, "discount_rate", "retrain.discount_too_low"),
+        ({"uplift": Estimate(0.05, 0.06, 0.07)}, "uplift", "retrain.outside_interval"),
+        ({"decay_per_day": Estimate(math.nan, 0.0, 1.0)}, "decay_per_day", "retrain.not_finite"),
+        ({"value_per_day": math.inf}, "value_per_day", "retrain.not_finite"),
+        ({"draws": 0}, "draws", "retrain.at_least_one"),
     ],
 )
-def test_bad_inputs_are_refused_naming_the_field(overrides: dict, named: str) -> None:
-    with pytest.raises(ValueError, match=named):
+def test_bad_inputs_are_refused_naming_the_field(overrides: dict, named: str, code: str) -> None:
+    with pytest.raises(YardstickError) as raised:
         inputs(**overrides)
+    assert (raised.value.code, raised.value.field) == (code, named)
+
+
+def test_decay_is_priced_as_the_relative_trend_times_the_value_per_day() -> None:
+    # A CTR of 0.05 falling 0.0001 a day is 0.2% of its level a day: of ¥1M a day, ¥2,000.
+    assert decay_value_per_day(-0.0001, 0.05, 1_000_000.0, "increase") == pytest.approx(2_000.0)
+    # A latency rising is worse when lower is better: the same sign convention.
+    assert decay_value_per_day(0.5, 100.0, 1_000_000.0, "decrease") == pytest.approx(5_000.0)

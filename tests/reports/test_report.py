@@ -3,22 +3,28 @@ complete; user text escaped."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from core.errors import YardstickError
 from data import kpi_store
 from data.store import StoreSettings
 from i18n.catalogue import catalogue
-from kpi import report
-from kpi.retraining import CaseRequest, evaluate_request
+from kpi.retraining import CaseRequest
 from kpi.spec import parse_spec
+from reports import blocks as report
+from reports.charts import degradation_figure, options_figure
+from reports.html import render_html
+from reports.markdown import render_markdown
+from reports.retraining import render_report, report_filename
+from services.retraining import evaluate_request
+from tests.conftest import DEMO_END, TEST_NOW
 from tests.kpi.synthetic_store import build_store, ctr_spec
 
-PREPARED = dt.date(2026, 11, 28)
+PREPARED = TEST_NOW.date()
 HOSTILE = "<script>alert(1)</script>"
 VOID_TAGS = {"meta", "br", "hr", "img", "input", "link", "area", "base", "col", "source", "wbr"}
 
@@ -85,9 +91,10 @@ def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> StoreSettings:
 
 @pytest.fixture(scope="module")
 def hostile_case(hostile_store: StoreSettings):
-    return evaluate_request(
+    built = evaluate_request(
         hostile_store, CaseRequest("rec-ctr", 2_000_000.0, uplift=0.02, uplift_se=0.005)
     )
+    return built.case, built.detail
 
 
 @pytest.fixture(scope="module")
@@ -96,13 +103,14 @@ def demo_case(demo_store_template: Path):
     request = CaseRequest(
         "rec-ctr", 2_600_000.0, "rec-v3-vs-v2", "ctr", fallback_value_per_day=1.8e6
     )
-    return evaluate_request(settings, request)
+    built = evaluate_request(settings, request)
+    return built.case, built.detail
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_html_report_is_well_formed_and_fetches_nothing(demo_case, lang: str) -> None:
     case, detail = demo_case
-    document = report.render_report(case, detail, lang, "html", PREPARED)
+    document = render_report(case, detail, lang, "html", PREPARED)
     checker = checked(document)
     assert checker.problems == []
     assert checker.open == []
@@ -116,7 +124,7 @@ def test_html_report_is_well_formed_and_fetches_nothing(demo_case, lang: str) ->
 
 def test_html_report_prints_with_page_breaks(demo_case) -> None:
     case, detail = demo_case
-    document = report.render_report(case, detail, "en", "html", PREPARED)
+    document = render_report(case, detail, "en", "html", PREPARED)
     assert "@media print" in document
     assert "@page" in document
     assert '<div class="page-break"></div>' in document
@@ -124,14 +132,14 @@ def test_html_report_prints_with_page_breaks(demo_case) -> None:
 
 def test_user_text_appears_as_text_not_markup(hostile_case) -> None:
     case, detail = hostile_case
-    document = report.render_report(case, detail, "en", "html", PREPARED)
+    document = render_report(case, detail, "en", "html", PREPARED)
     checker = checked(document)
     visible = "".join(checker.text)
     assert HOSTILE in visible
     assert f"Owner said {HOSTILE} & more" in visible
     assert HOSTILE not in document
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document
-    markdown = report.render_report(case, detail, "en", "md", PREPARED)
+    markdown = render_report(case, detail, "en", "md", PREPARED)
     assert HOSTILE not in markdown
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
 
@@ -150,8 +158,8 @@ def table_cells(blocks: list[report.Block]) -> list[str]:
 def test_markdown_carries_the_same_text_and_tables_as_the_html(demo_case, lang: str) -> None:
     case, detail = demo_case
     blocks = report.report_blocks(case, detail, lang, PREPARED)
-    markdown = report.render_markdown(blocks)
-    visible = "".join(checked(report.render_html(blocks, lang, "t", "f")).text)
+    markdown = render_markdown(blocks)
+    visible = "".join(checked(render_html(blocks, lang, "t", "f")).text)
     texts = [b.text for b in blocks if isinstance(b, report.Heading | report.Paragraph)]
     texts += [item for b in blocks if isinstance(b, report.BulletList) for item in b.items]
     for text in texts + table_cells(blocks):
@@ -164,7 +172,7 @@ def test_markdown_carries_the_same_text_and_tables_as_the_html(demo_case, lang: 
 
 def test_report_holds_every_required_section(demo_case) -> None:
     case, detail = demo_case
-    markdown = report.render_report(case, detail, "en", "md", PREPARED)
+    markdown = render_report(case, detail, "en", "md", PREPARED)
     for heading in (
         "## Executive summary",
         "## The KPI against its agreed lines",
@@ -188,7 +196,7 @@ def test_report_holds_every_required_section(demo_case) -> None:
 
 def test_japanese_executive_summary_is_three_sentences(demo_case) -> None:
     case, detail = demo_case
-    markdown = report.render_report(case, detail, "ja", "md", PREPARED)
+    markdown = render_report(case, detail, "ja", "md", PREPARED)
     summary = markdown.split("## 要旨\n\n")[1].split("\n\n")[0]
     assert summary.count("。") == 3 and summary.endswith("。")
 
@@ -205,7 +213,7 @@ def english_fragments() -> list[str]:
 
 def test_japanese_report_is_complete_and_holds_no_english_message(demo_case) -> None:
     case, detail = demo_case
-    markdown = report.render_report(case, detail, "ja", "md", PREPARED)
+    markdown = render_report(case, detail, "ja", "md", PREPARED)
     # User text (names, rationale, owner) stays as the user wrote it.
     without_user_text = markdown
     for user_text in (case.kpi.name, case.kpi.rationale, case.kpi.owner):
@@ -214,14 +222,14 @@ def test_japanese_report_is_complete_and_holds_no_english_message(demo_case) -> 
     assert leaks == []
     for heading in ("## 要旨", "## 合意済みラインに対するKPI", "## 付録", "### データの出所"):
         assert heading in markdown
-    assert "2026年11月27日" in markdown
+    assert f"{DEMO_END.year}年{DEMO_END.month}月{DEMO_END.day}日" in markdown
     assert "万円" in markdown
 
 
 def test_english_report_uses_english_formats(demo_case) -> None:
     case, detail = demo_case
-    markdown = report.render_report(case, detail, "en", "md", PREPARED)
-    assert "27 Nov 2026" in markdown
+    markdown = render_report(case, detail, "en", "md", PREPARED)
+    assert DEMO_END.strftime("%-d %b %Y") in markdown
     assert "¥" in markdown
     assert sum(piece in markdown for piece in english_fragments()) > 30
     assert "万円" not in markdown
@@ -229,25 +237,27 @@ def test_english_report_uses_english_formats(demo_case) -> None:
 
 def test_report_file_name_names_kpi_day_and_language(demo_case) -> None:
     case, _ = demo_case
-    name = report.report_filename(case, "ja", "html")
+    name = report_filename(case, "ja", "html")
     assert name == f"retraining-rec-ctr-{case.kpi.as_of.isoformat()}-ja.html"
 
 
 def test_unknown_format_is_refused(demo_case) -> None:
     case, detail = demo_case
-    with pytest.raises(ValueError, match="html, md"):
-        report.render_report(case, detail, "en", "pdf", PREPARED)
+    with pytest.raises(YardstickError) as raised:
+        render_report(case, detail, "en", "pdf", PREPARED)
+    assert (raised.value.code, raised.value.field) == ("report.unknown_format", "format")
+    assert raised.value.values["formats"] == "html, md"
 
 
 def test_chart_titles_axes_and_legends_follow_the_language(demo_case) -> None:
     case, detail = demo_case
-    japanese = report.options_figure(case, "ja")
+    japanese = options_figure(case, "ja")
     assert japanese.layout.title.text == "期間内の累積割引価値"
     assert japanese.layout.yaxis.title.text == "累積割引価値（万円）"
     assert japanese.layout.xaxis.tickformat == "%Y年%-m月"
     assert japanese.data[0].name == "何もしない"
-    english = report.options_figure(case, "en")
+    english = options_figure(case, "en")
     assert english.layout.yaxis.title.text == "Cumulative discounted value (JPY)"
     assert english.data[1].y[-1] == pytest.approx(japanese.data[1].y[-1] * 1e4)
-    degradation = report.degradation_figure(detail, "ja")
+    degradation = degradation_figure(detail, "ja")
     assert {trace.name for trace in degradation.data} >= {"日次の値", "傾向と予測"}

@@ -1,38 +1,27 @@
-"""The stakeholder report of a retraining case, in Japanese or English, as HTML or Markdown.
+"""The retraining report as blocks (headings, paragraphs, tables, charts) built from a case and
+the KPI detail behind it; `reports.html` and `reports.markdown` render the same blocks, so the
+Markdown carries exactly the text and tables of the HTML.
 
-The report is built once as a list of blocks (headings, paragraphs, tables, charts) and then
-rendered, so the Markdown carries exactly the text and tables of the HTML. The HTML is one
-self-contained file: Plotly's JavaScript is embedded once, nothing is fetched from the network,
-a print stylesheet sets page breaks, and every piece of user text is escaped.
+Blocks hold plain text: user text (names, rationale, owner) is escaped by the renderers, never
+interpreted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import math
 from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.clock import today
 from i18n.catalogue import translate
 from i18n.format import format_date, format_money, format_number, format_percent
-from kpi.economics import cumulative_values
-from kpi.retraining import RetrainingCase, reason_text
-from kpi.service import KpiDetail
-
-FORMATS = ("html", "md")
-OPTION_COLOURS = {
-    "do_nothing": "#7f7f7f",
-    "retrain_now": "#1f77b4",
-    "retrain_later": "#2ca02c",
-    "withdraw": "#d62728",
-}
-# Plotly's own date ticks are English; Japanese readers get 2027年1月.
-DATE_TICK_FORMAT = {"ja": "%Y年%-m月", "en": "%b %Y"}
-FONT_FAMILY = '"Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", "Meiryo", sans-serif'
+from i18n.report import days_text, option_when, with_detail
+from i18n.retraining import reason_text
+from kpi.retraining import RetrainingCase
+from reports.charts import degradation_figure, options_figure
+from services.retraining import KpiDetail
 
 
 @dataclass(frozen=True)
@@ -91,31 +80,6 @@ def _metric_value(value: float | None) -> str:
     return f"{value:,.4g}"
 
 
-def _with_detail(main: str, detail: str, lang: str) -> str:
-    """`main (detail)` with the reader's parentheses."""
-    return f"{main}（{detail}）" if lang == "ja" else f"{main} ({detail})"
-
-
-def _days(value: float | None, lang: str) -> str:
-    if value is None:
-        return _t(lang, "retrain.open_ended")
-    return _t(lang, "retrain.days", days=format_number(value, lang, 1))
-
-
-def option_when(case: RetrainingCase, option: str, lang: str) -> str:
-    """When an option acts, in words."""
-    chosen = case.economics.option(option)
-    if option == "do_nothing":
-        return _t(lang, "retrain.basis.never")
-    if option == "retrain_later" and chosen.at_day is not None and chosen.basis:
-        return _t(
-            lang, f"retrain.basis.{chosen.basis}", date=format_date(case.day(chosen.at_day), lang)
-        )
-    if option == "withdraw" and chosen.basis == "fallback_zero":
-        return _t(lang, "retrain.basis.fallback_zero")
-    return _t(lang, "retrain.basis.now")
-
-
 def options_table(case: RetrainingCase, lang: str) -> Table:
     """The options side by side with their NPV distributions."""
     currency = case.kpi.currency
@@ -149,7 +113,7 @@ def economics_table(case: RetrainingCase, lang: str) -> Table:
         ("retrain.decay_per_day", format_money(inputs.decay_per_day.estimate, currency, lang)),
         (
             "retrain.expected_uplift",
-            _with_detail(
+            with_detail(
                 format_percent(uplift.estimate, lang, 2, signed=True),
                 f"{format_percent(uplift.low, lang, 2, signed=True)} – "
                 f"{format_percent(uplift.high, lang, 2, signed=True)}",
@@ -174,15 +138,15 @@ def economics_table(case: RetrainingCase, lang: str) -> Table:
         ("retrain.roi", format_percent(result.roi, lang, digits=0)),
         (
             "retrain.payback",
-            _days(result.payback_days, lang)
+            days_text(result.payback_days, lang)
             if result.payback_days is not None
             else _t(lang, "retrain.payback_never"),
         ),
         ("retrain.break_even", format_percent(result.break_even_uplift, lang, digits=2)),
         (
             "retrain.optimal_interval",
-            _with_detail(
-                _days(interval, lang),
+            with_detail(
+                days_text(interval, lang),
                 _t(
                     lang,
                     "retrain.interval_range",
@@ -197,100 +161,6 @@ def economics_table(case: RetrainingCase, lang: str) -> Table:
     )
     header = (_t(lang, "report.col_item"), _t(lang, "report.col_value"))
     return Table(header, tuple((_t(lang, key), value) for key, value in rows))
-
-
-def degradation_figure(detail: KpiDetail, lang: str) -> go.Figure:
-    """The KPI's daily values, its trend and forecast band, and the agreed lines."""
-    status = detail.status
-    metric = html.escape(status.metric)
-    figure = go.Figure()
-    series = detail.series
-    if not series.empty:
-        figure.add_trace(
-            go.Scatter(
-                x=pd.to_datetime(series["date"]),
-                y=series["value"],
-                mode="markers",
-                marker={"size": 4, "color": "#4c78a8"},
-                name=_t(lang, "report.legend_daily"),
-            )
-        )
-    trend = detail.trend_line
-    if not trend.empty:
-        dates = pd.to_datetime(trend["date"])
-        for column, key in (("low", "legend_band_low"), ("high", "legend_band_high")):
-            figure.add_trace(
-                go.Scatter(
-                    x=dates,
-                    y=trend[column],
-                    mode="lines",
-                    line={"width": 0.8, "color": "#f58518", "dash": "dot"},
-                    name=_t(lang, f"report.{key}"),
-                )
-            )
-        figure.add_trace(
-            go.Scatter(
-                x=dates,
-                y=trend["level"],
-                mode="lines",
-                line={"width": 2, "color": "#f58518"},
-                name=_t(lang, "report.legend_trend"),
-            )
-        )
-    for value, key, colour in (
-        (status.target, "line_target", "#54a24b"),
-        (status.warning, "line_warning", "#eeca3b"),
-        (status.exit, "line_exit", "#e45756"),
-    ):
-        figure.add_hline(
-            y=value,
-            line={"color": colour, "dash": "dash", "width": 1},
-            annotation_text=_t(lang, f"report.{key}"),
-            annotation_position="top left",
-        )
-    figure.update_layout(
-        title=_t(lang, "report.chart_degradation_title", metric=metric),
-        xaxis_title=_t(lang, "report.axis_date"),
-        xaxis_tickformat=DATE_TICK_FORMAT[lang],
-        yaxis_title=metric,
-        font={"family": FONT_FAMILY},
-        template="plotly_white",
-        height=420,
-        legend={"orientation": "h", "y": -0.2},
-    )
-    return figure
-
-
-def options_figure(case: RetrainingCase, lang: str) -> go.Figure:
-    """Cumulative discounted value of each option over the horizon."""
-    paths = cumulative_values(case.economics.inputs, case.economics.options)
-    currency = case.kpi.currency
-    # Japanese readers count yen in man (10,000): the axis is in 万円 rather than millions.
-    scale, unit = (1e4, "万円") if lang == "ja" and currency == "JPY" else (1.0, currency)
-    figure = go.Figure()
-    for option, path in paths.items():
-        dates = [case.day(day) for day in range(len(path))]
-        figure.add_trace(
-            go.Scatter(
-                x=dates,
-                y=path / scale,
-                mode="lines",
-                line={"color": OPTION_COLOURS[option], "width": 2},
-                name=_t(lang, f"retrain.option.{option}"),
-            )
-        )
-    figure.update_layout(
-        title=_t(lang, "retrain.options_chart_title"),
-        xaxis_title=_t(lang, "retrain.axis_date"),
-        xaxis_tickformat=DATE_TICK_FORMAT[lang],
-        yaxis_title=_t(lang, "retrain.axis_cumulative", currency=unit),
-        yaxis_tickformat=",.0f" if scale != 1.0 else None,
-        font={"family": FONT_FAMILY},
-        template="plotly_white",
-        height=420,
-        legend={"orientation": "h", "y": -0.2},
-    )
-    return figure
 
 
 def _summary(case: RetrainingCase, lang: str) -> Paragraph:
@@ -545,129 +415,3 @@ def report_blocks(
         BulletList(tuple(reason_text(r, case, lang) for r in recommendation.reasons)),
         *_appendix_blocks(case, detail, lang, prepared),
     ]
-
-
-_STYLE = f"""
-body {{ font-family: {FONT_FAMILY}; color: #222; max-width: 960px; margin: 2em auto; padding: 0 1em;
-       line-height: 1.6; }}
-h1 {{ font-size: 1.6em; border-bottom: 2px solid #1f77b4; padding-bottom: 0.2em; }}
-h2 {{ font-size: 1.25em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }}
-h3 {{ font-size: 1.05em; }}
-table {{ border-collapse: collapse; margin: 0.8em 0; width: 100%; }}
-th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }}
-th {{ background: #f3f6fa; }}
-.chart {{ margin: 1em 0; }}
-footer {{ margin-top: 3em; color: #777; font-size: 0.85em; }}
-@page {{ size: A4; margin: 15mm; }}
-@media print {{
-  body {{ max-width: none; margin: 0; font-size: 10.5pt; }}
-  h2, h3 {{ page-break-after: avoid; break-after: avoid; }}
-  table, .chart {{ page-break-inside: avoid; break-inside: avoid; }}
-  .page-break {{ page-break-before: always; break-before: page; }}
-  a {{ color: inherit; text-decoration: none; }}
-}}
-"""
-
-
-def _html_block(block: Block, include_plotly: bool) -> str:
-    if isinstance(block, Heading):
-        return f"<h{block.level}>{html.escape(block.text)}</h{block.level}>"
-    if isinstance(block, Paragraph):
-        return f"<p>{html.escape(block.text)}</p>"
-    if isinstance(block, BulletList):
-        items = "".join(f"<li>{html.escape(item)}</li>" for item in block.items)
-        return f"<ul>{items}</ul>"
-    if isinstance(block, Table):
-        head = "".join(f"<th>{html.escape(cell)}</th>" for cell in block.header)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
-            for row in block.rows
-        )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-    if isinstance(block, Chart):
-        chart = block.figure.to_html(
-            full_html=False,
-            include_plotlyjs=include_plotly,
-            config={"displaylogo": False, "responsive": True},
-        )
-        return f'<div class="chart">{chart}</div>'
-    return '<div class="page-break"></div>'
-
-
-def render_html(blocks: list[Block], lang: str, title: str, footer: str) -> str:
-    """One self-contained HTML document; Plotly's JavaScript is embedded with the first chart."""
-    parts = []
-    plotly_embedded = False
-    for block in blocks:
-        parts.append(_html_block(block, include_plotly=not plotly_embedded))
-        plotly_embedded = plotly_embedded or isinstance(block, Chart)
-    return (
-        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-        + "\n".join(parts)
-        + f"\n<footer>{html.escape(footer)}</footer>\n</body>\n</html>\n"
-    )
-
-
-def _markdown_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown_text(text: str) -> str:
-    # Markdown renderers pass raw HTML through; escaping keeps user text as text in wikis too.
-    return html.escape(text, quote=False)
-
-
-def render_markdown(blocks: list[Block]) -> str:
-    """The same text and tables as Markdown (charts appear as their titles)."""
-    parts = []
-    for block in blocks:
-        if isinstance(block, Heading):
-            parts.append(f"{'#' * block.level} {_markdown_text(block.text)}")
-        elif isinstance(block, Paragraph):
-            parts.append(_markdown_text(block.text))
-        elif isinstance(block, BulletList):
-            parts.append("\n".join(f"- {_markdown_text(item)}" for item in block.items))
-        elif isinstance(block, Table):
-            lines = [
-                "| " + " | ".join(_markdown_cell(_markdown_text(c)) for c in block.header) + " |",
-                "|" + "---|" * len(block.header),
-            ]
-            lines += [
-                "| " + " | ".join(_markdown_cell(_markdown_text(c)) for c in row) + " |"
-                for row in block.rows
-            ]
-            parts.append("\n".join(lines))
-        elif isinstance(block, Chart):
-            parts.append(f"*{_markdown_text(block.title)}*")
-    return "\n\n".join(parts) + "\n"
-
-
-def render_report(
-    case: RetrainingCase,
-    detail: KpiDetail,
-    lang: str,
-    report_format: str,
-    prepared: dt.date | None = None,
-) -> str:
-    """The report of a retraining case in `lang` ("ja" or "en") and `report_format`."""
-    if report_format not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not '{report_format}'")
-    prepared = prepared or today()
-    blocks = report_blocks(case, detail, lang, prepared)
-    if report_format == "md":
-        return render_markdown(blocks)
-    title = _t(lang, "report.title", name=case.kpi.name)
-    footer = _t(
-        lang,
-        "report.printed_footer",
-        name=case.kpi.name,
-        as_of=format_date(case.kpi.as_of, lang),
-    )
-    return render_html(blocks, lang, title, footer)
-
-
-def report_filename(case: RetrainingCase, lang: str, report_format: str) -> str:
-    """A file name for a downloaded report: `retraining-<kpi>-<as_of>-<lang>.<format>`."""
-    return f"retraining-{case.kpi.kpi_id}-{case.kpi.as_of.isoformat()}-{lang}.{report_format}"

@@ -1,25 +1,16 @@
-"""The retraining case from the store, and `retrain evaluate` / `report` on the command line."""
+"""`retrain evaluate` and `report` on the command line: the JSON shape, the flags, exit statuses
+and errors naming the flag at fault."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
-import cli
-from data import experiment_store, retrain_store
 from data.store import StoreSettings
-from experiments import analysis
-from kpi import service
-from kpi.retraining import (
-    CaseRequest,
-    RetrainingInputError,
-    evaluate_request,
-    experiment_uplift,
-    kpi_facts,
-)
+from services import retraining
+from tests.services.factories import run_cli
 
 ISSUE_KEYS = {
     "kpi",
@@ -41,60 +32,6 @@ ISSUE_KEYS = {
     "recommendation",
     "reasons",
 }
-
-
-@pytest.fixture(scope="module")
-def demo(demo_store_template: Path) -> StoreSettings:
-    return StoreSettings(demo_store_template)
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    status = cli.main(list(args))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def test_decay_interval_is_priced_like_the_status_decay(demo: StoreSettings) -> None:
-    detail = service.kpi_detail(demo, "rec-ctr")
-    facts = kpi_facts(detail)
-    assert facts.decay_per_day.estimate == detail.status.decay_per_day
-    assert facts.decay_per_day.low < facts.decay_per_day.estimate < facts.decay_per_day.high
-    trend = detail.status.trend
-    assert trend is not None
-    relative_width = (trend.per_30_days_ci[1] - trend.per_30_days_ci[0]) / abs(trend.per_30_days)
-    priced_width = (
-        facts.decay_per_day.high - facts.decay_per_day.low
-    ) / facts.decay_per_day.estimate
-    assert priced_width == pytest.approx(relative_width, rel=1e-9)
-
-
-def test_measured_uplift_is_the_experiments_relative_effect(demo: StoreSettings) -> None:
-    as_of = service.kpi_detail(demo, "rec-ctr").status.as_of
-    evidence = experiment_uplift(demo, "rec-v3-vs-v2", "ctr", as_of)
-    definition = experiment_store.load_definition(demo, "rec-v3-vs-v2")
-    result = analysis.analyze(demo, definition.spec, definition.spec.end, definition.version)
-    [comparison] = [c for c in result.comparisons if c.metric == "ctr"]
-    assert evidence.uplift.estimate == pytest.approx(comparison.relative_effect)
-    assert evidence.uplift.standard_error == pytest.approx(comparison.relative_std_error)
-    assert (evidence.control, evidence.variant) == ("recommender-v2", "recommender-v3")
-    assert evidence.source == "experiment:rec-v3-vs-v2"
-
-
-def test_a_kpi_without_value_per_day_is_refused_with_the_reason(demo: StoreSettings) -> None:
-    detail = service.kpi_detail(demo, "rec-ctr")
-    no_value = dataclasses.replace(
-        detail, status=dataclasses.replace(detail.status, value_per_day=None)
-    )
-    with pytest.raises(RetrainingInputError, match="no value per day"):
-        kpi_facts(no_value)
-    no_trend = dataclasses.replace(detail, status=dataclasses.replace(detail.status, trend=None))
-    with pytest.raises(RetrainingInputError, match="no decay trend"):
-        kpi_facts(no_trend)
-
-
-def test_a_request_without_a_gain_is_refused(demo: StoreSettings) -> None:
-    with pytest.raises(RetrainingInputError, match="--uplift-experiment"):
-        evaluate_request(demo, CaseRequest("rec-ctr", 1e6))
 
 
 def test_json_has_the_issue_shape(demo_store_template: Path, capsys) -> None:
@@ -150,7 +87,16 @@ def test_assumed_uplift_and_as_of_are_used(demo_store_template: Path, capsys) ->
     [
         (["--kpi", "nope", "--cost", "1", "--uplift", "0.1", "--uplift-se", "0.1"], "No KPI"),
         (["--kpi", "rec-ctr", "--cost", "-5", "--uplift", "0.1", "--uplift-se", "0"], "--cost"),
-        (["--kpi", "rec-ctr", "--cost", "5", "--uplift", "0.1"], "--uplift-se"),
+        (["--kpi", "rec-ctr", "--cost", "5", "--uplift", "0.1"], "--uplift-se is missing"),
+        (
+            ["--kpi", "rec-ctr", "--cost", "5", "--uplift", "0.1", "--uplift-se", "-1"],
+            "--uplift-se must be zero or more",
+        ),
+        (
+            ["--kpi", "rec-ctr", "--cost", "5", "--uplift", "0.1", "--uplift-se", "0",
+             "--discount-rate", "-1"],
+            "--discount-rate must be above -1",
+        ),
         (
             ["--kpi", "rec-ctr", "--cost", "5", "--uplift-experiment", "rec-v3-vs-v2",
              "--uplift-metric", "nope"],
@@ -183,7 +129,7 @@ def test_bad_input_exits_1_with_a_message_naming_it(
 def test_report_command_writes_a_report_from_the_stored_demo_plan(
     demo_store_template: Path, tmp_path: Path, capsys
 ) -> None:
-    [stored] = retrain_store.latest_plans(StoreSettings(demo_store_template), "rec-ctr")
+    [stored] = retraining.plans(StoreSettings(demo_store_template), "rec-ctr")
     assert stored.plan.uplift_experiment == "rec-v3-vs-v2"
     out_file = tmp_path / "report.html"
     status, out, _ = run_cli(
@@ -219,3 +165,16 @@ def test_report_command_without_cost_or_plan_says_what_to_give(
     )  # fmt: skip
     assert status == 1
     assert "give --cost" in err
+
+
+def test_report_command_refuses_an_experiment_with_an_assumed_uplift(
+    demo_store_template: Path, capsys
+) -> None:
+    status, out, err = run_cli(
+        capsys,
+        "report", "--db", str(demo_store_template), "--kpi", "rec-ctr", "--cost", "5",
+        "--experiment", "rec-v3-vs-v2", "--uplift", "0.1", "--uplift-se", "0",
+        "--lang", "en", "--format", "md",
+    )  # fmt: skip
+    assert (status, out) == (1, "")
+    assert "--experiment measures the expected gain" in err

@@ -1,0 +1,259 @@
+"""Use cases of retraining: evaluate a case, pick the experiment metric, find a KPI's plan, and
+record a retrain / wait / withdraw decision together with its evidence.
+
+The reads go through the store's repositories and the KPI and experiment evaluations; the
+economics, the checks and the rules are the pure `kpi.retraining`, `kpi.plan` and `kpi.checks`.
+KPI evaluation (`kpi_detail`) and the experiment analysis (`analyze`) are imported here only, so
+the faces and the reports never reach them directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from core.clock import Clock
+from core.errors import YardstickError
+from data import experiment_store, kpi_store, retrain_store
+from data.retrain_store import StoredPlan
+from data.store import StoreSettings, connect, current_actor, write_audit
+from experiments.analysis import NoDataError, analyze
+from kpi.checks import raise_first
+from kpi.plan import DecisionEvidence, decision_for, request_from_plan
+from kpi.retraining import (
+    CaseRequest,
+    KpiFacts,
+    RetrainingCase,
+    UpliftEvidence,
+    assumed_uplift,
+    build_case,
+    check_metric,
+    choose_uplift_metric,
+    kpi_facts,
+    measured_uplift,
+    request_problems,
+)
+from kpi.service import KpiDetail, kpi_detail
+
+__all__ = [
+    "BuiltCase",
+    "KpiDetail",
+    "RecordedDecision",
+    "StoreSettings",
+    "StoredPlan",
+    "evaluate_request",
+    "experiment_uplift",
+    "facts_of",
+    "plan_request",
+    "plans",
+    "record_decision",
+    "uplift_metric_for",
+]
+
+
+@dataclass(frozen=True)
+class BuiltCase:
+    """A retraining case and the KPI detail it was built on (the report charts the detail).
+
+    Attributes:
+        case: the case with its economics.
+        detail: the KPI's status and series as of the case's day.
+    """
+
+    case: RetrainingCase
+    detail: KpiDetail
+
+
+@dataclass(frozen=True)
+class RecordedDecision:
+    """A retraining decision as written to the KPI's decision record.
+
+    Attributes:
+        decision_id: the decision's id in the KPI's record.
+        kpi_id: the KPI.
+        choice: retrain, wait or withdraw, as the owner chose it.
+        decision: what the KPI's record calls it (retrain, continue or withdraw).
+        decided_by: who decided.
+        decided_at: when (naive UTC, from the use case's clock).
+        plan_version: the version of the plan evaluated, if the evaluation came from a plan.
+    """
+
+    decision_id: int
+    kpi_id: str
+    choice: str
+    decision: str
+    decided_by: str
+    decided_at: dt.datetime
+    plan_version: int | None
+
+
+def facts_of(detail: KpiDetail) -> KpiFacts:
+    """The facts of a KPI's evaluated status (`YardstickError` without value or trend)."""
+    status = detail.status
+    return kpi_facts(
+        kpi_id=status.kpi_id,
+        name=status.name,
+        version=status.version,
+        rationale=detail.spec.rationale,
+        owner=status.owner,
+        as_of=status.as_of,
+        status=status.status,
+        model_id=status.model_id,
+        currency=status.currency,
+        direction="decrease" if status.direction == "decrease" else "increase",
+        value_per_day=status.value_per_day,
+        trend=status.trend,
+        value_lost_to_date=status.value_lost_to_date,
+        warning_date=status.forecast_warning.date if status.forecast_warning else None,
+        exit_date=status.forecast_exit.date if status.forecast_exit else None,
+    )
+
+
+def experiment_uplift(
+    settings: StoreSettings, experiment_id: str, metric: str, as_of: dt.date
+) -> UpliftEvidence:
+    """The relative effect of an experiment's first treatment on `metric`, data up to `as_of`."""
+    definition = experiment_store.load_definition(settings, experiment_id)
+    spec = definition.spec
+    check_metric(experiment_id, metric, [m.name for m in spec.metrics])
+    end_of_day = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    try:
+        result = analyze(settings, spec, end_of_day, definition.version)
+    except (NoDataError, ValueError) as error:
+        raise YardstickError(
+            "retrain.no_effect", field="uplift_metric", experiment=experiment_id, metric=metric,
+            as_of=as_of,
+        ) from error  # fmt: skip
+    comparisons = [c for c in result.comparisons if c.metric == metric]
+    if not comparisons:
+        raise YardstickError(
+            "retrain.no_effect", field="uplift_metric", experiment=experiment_id, metric=metric,
+            as_of=as_of,
+        )  # fmt: skip
+    comparison = comparisons[0]
+    models = spec.model_for
+    return measured_uplift(
+        experiment_id=experiment_id,
+        metric=metric,
+        relative_effect=comparison.relative_effect,
+        relative_std_error=comparison.relative_std_error,
+        direction="decrease" if comparison.direction == "decrease" else "increase",
+        control=models.get(comparison.control, comparison.control),
+        variant=models.get(comparison.variant, comparison.variant),
+        n_units=comparison.n_control + comparison.n_variant,
+        p_value=comparison.p_value,
+        start=spec.start.date(),
+        end=(result.as_of - dt.timedelta(microseconds=1)).date(),
+    )
+
+
+def evaluate_request(settings: StoreSettings, request: CaseRequest) -> BuiltCase:
+    """The retraining case a request asks for, and the KPI detail it was built on.
+
+    Raises `YardstickError` for inputs the case cannot use (naming the field), and the store's
+    `LookupError`s for an unknown KPI or experiment.
+    """
+    raise_first(request_problems(request))
+    detail = kpi_detail(settings, request.kpi_id, request.as_of)
+    facts = facts_of(detail)
+    if request.uplift_experiment is not None and request.uplift_metric is not None:
+        evidence = experiment_uplift(
+            settings, request.uplift_experiment, request.uplift_metric, facts.as_of
+        )
+    else:
+        # request_problems has made sure an assumed uplift comes with its standard error.
+        assert request.uplift is not None and request.uplift_se is not None
+        evidence = assumed_uplift(request.uplift, request.uplift_se)
+    case = build_case(
+        facts,
+        evidence,
+        request.cost,
+        request.horizon_days,
+        request.discount_rate,
+        request.fallback_value_per_day,
+        request.plan_id,
+    )
+    return BuiltCase(case, detail)
+
+
+def plans(settings: StoreSettings, kpi_id: str | None = None) -> list[StoredPlan]:
+    """The latest version of every stored plan (of one KPI when `kpi_id` is given)."""
+    with connect(settings, read_only=True) as con:
+        return retrain_store.latest_plans(con, kpi_id)
+
+
+def plan_request(settings: StoreSettings, kpi_id: str, as_of: dt.date | None) -> CaseRequest:
+    """The request of the KPI's one stored plan; `retrain.plan_needed` (on `cost`) otherwise."""
+    found = plans(settings, kpi_id)
+    if len(found) != 1:
+        raise YardstickError(
+            "retrain.plan_needed",
+            field="cost",
+            kpi=kpi_id,
+            found=", ".join(p.plan.plan_id for p in found) or "–",
+        )
+    return request_from_plan(found[0].plan, as_of)
+
+
+def uplift_metric_for(
+    settings: StoreSettings, experiment_id: str, kpi_id: str, requested: str | None = None
+) -> str:
+    """The experiment metric whose effect is the gain (`kpi.retraining.choose_uplift_metric`):
+    the one asked for, else the KPI's metric when the experiment measures it, else its primary."""
+    spec = experiment_store.load_definition(settings, experiment_id).spec
+    history = kpi_store.kpi_history(settings, kpi_id)
+    kpi_metric = max(history, key=lambda version: version.version).spec.metric
+    return choose_uplift_metric(
+        requested, kpi_metric, [m.name for m in spec.metrics], spec.primary_metric.name
+    )
+
+
+def record_decision(
+    settings: StoreSettings,
+    kpi_id: str,
+    choice: str,
+    rationale: str,
+    evidence: DecisionEvidence,
+    *,
+    clock: Clock,
+    decided_by: str | None = None,
+) -> RecordedDecision:
+    """Record retrain / wait / withdraw in the KPI's decision record with its evidence.
+
+    The decision, the evidence and both audit rows (`kpi.decide`, `retrain.decide`) are written
+    in one transaction: a decision never lands without the evaluation it was taken on.
+    """
+    decision = decision_for(choice)
+    if not rationale.strip():
+        raise YardstickError("retrain.rationale_required", field="rationale")
+    author = decided_by or current_actor()
+    with connect(settings) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            decision_id, decided_at = kpi_store.insert_decision(
+                con, kpi_id, decision, author, clock(), rationale
+            )
+            plan_version = (
+                retrain_store.latest_plan_version(con, evidence.plan_id)
+                if evidence.plan_id is not None
+                else None
+            )
+            retrain_store.insert_evidence(con, decision_id, evidence, plan_version)
+            write_audit(
+                con,
+                "retrain.decide",
+                kpi_id,
+                {
+                    "decision_id": decision_id,
+                    "choice": choice,
+                    "recommendation": evidence.recommendation,
+                    "plan_id": evidence.plan_id,
+                },
+                rationale,
+                author,
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return RecordedDecision(decision_id, kpi_id, choice, decision, author, decided_at, plan_version)
