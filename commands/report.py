@@ -20,12 +20,13 @@ from commands.retrain import (
     print_error,
     request_from_args,
 )
-from data import experiment_store, retrain_store
+from data import retrain_store
 from data.store import StoreSettings
 from i18n.catalogue import LANGUAGES
 from kpi import service
 from kpi.report import FORMATS, render_report
 from kpi.retraining import CaseRequest, RetrainingInputError, evaluate_request, request_from_plan
+from services import experiments as experiment_service
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -60,7 +61,7 @@ def _has_uplift_flags(args: argparse.Namespace) -> bool:
 
 def _experiment_metric(settings: StoreSettings, experiment_id: str, kpi_id: str) -> str:
     """The KPI's metric when the experiment measures it, else the experiment's primary metric."""
-    spec = experiment_store.load_definition(settings, experiment_id).spec
+    spec = experiment_service.definition(settings, experiment_id).spec
     kpi_metric = service.kpi_detail(settings, kpi_id).spec.metric
     names = [metric.name for metric in spec.metrics]
     return kpi_metric if kpi_metric in names else spec.primary_metric.name

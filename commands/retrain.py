@@ -12,8 +12,8 @@ import math
 import sys
 
 from commands.common import add_store_arguments, store_settings
-from data.experiment_store import UnknownExperimentError
 from data.kpi_store import UnknownKpiError
+from experiments.spec import UnknownExperimentError
 from kpi import economics
 from kpi.retraining import (
     CaseRequest,

@@ -11,7 +11,6 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from data import experiment_store
 from data.retrain_store import RetrainingPlan
 from data.store import StoreSettings
 from experiments import analysis
@@ -19,6 +18,7 @@ from i18n.catalogue import translate
 from i18n.format import format_date, format_money, format_number, format_percent
 from kpi import economics, service
 from kpi.economics import EconomicsInputs, Estimate, Reason, RetrainingEconomics
+from services import experiments as experiment_service
 
 
 class RetrainingInputError(ValueError):
@@ -167,7 +167,7 @@ def experiment_uplift(
     always-valid interval does not widen the economics. For a lower-is-better metric the sign
     is turned, so a positive uplift is always an improvement.
     """
-    definition = experiment_store.load_definition(settings, experiment_id)
+    definition = experiment_service.definition(settings, experiment_id)
     spec = definition.spec
     names = [m.name for m in spec.metrics]
     if metric not in names:
@@ -176,7 +176,7 @@ def experiment_uplift(
         )
     end_of_day = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     try:
-        result = analysis.analyze(settings, spec, end_of_day, definition.version)
+        result = experiment_service.analyze_spec(settings, spec, end_of_day, definition.version)
     except (analysis.NoDataError, ValueError) as error:
         raise RetrainingInputError(
             f"Experiment '{experiment_id}' gives no effect on '{metric}': {error}"

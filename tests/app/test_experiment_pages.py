@@ -13,7 +13,7 @@ from data.experiment_store import definition_history, load_definition
 from experiments import analysis
 from i18n.catalogue import translate
 from tests.conftest import ROOT
-from tests.experiments.test_spec import GOOD_TOML
+from tests.experiments.factories import GOOD_TOML
 from tests.i18n.test_catalogue import rendered_text, without_user_text
 from ui import cached
 

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 import cli
-from data import experiment_store, retrain_store
+from data import retrain_store
 from data.store import StoreSettings
-from experiments import analysis
 from kpi import service
 from kpi.retraining import (
     CaseRequest,
@@ -20,6 +19,7 @@ from kpi.retraining import (
     experiment_uplift,
     kpi_facts,
 )
+from services import experiments as experiment_service
 
 ISSUE_KEYS = {
     "kpi",
@@ -71,8 +71,10 @@ def test_decay_interval_is_priced_like_the_status_decay(demo: StoreSettings) -> 
 def test_measured_uplift_is_the_experiments_relative_effect(demo: StoreSettings) -> None:
     as_of = service.kpi_detail(demo, "rec-ctr").status.as_of
     evidence = experiment_uplift(demo, "rec-v3-vs-v2", "ctr", as_of)
-    definition = experiment_store.load_definition(demo, "rec-v3-vs-v2")
-    result = analysis.analyze(demo, definition.spec, definition.spec.end, definition.version)
+    definition = experiment_service.definition(demo, "rec-v3-vs-v2")
+    result = experiment_service.analyze_spec(
+        demo, definition.spec, definition.spec.end, definition.version
+    )
     [comparison] = [c for c in result.comparisons if c.metric == "ctr"]
     assert evidence.uplift.estimate == pytest.approx(comparison.relative_effect)
     assert evidence.uplift.standard_error == pytest.approx(comparison.relative_std_error)
