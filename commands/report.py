@@ -16,6 +16,7 @@ from commands.common import store_settings
 from commands.retrain import (
     LOOKUP_ERRORS,
     add_case_arguments,
+    error_message,
     flag_problems,
     print_error,
     request_from_args,
@@ -117,7 +118,7 @@ def _report(args: argparse.Namespace) -> int:
     try:
         case, detail = evaluate_request(settings, resolve_request(settings, args))
     except LOOKUP_ERRORS as error:
-        return print_error(str(error.args[0]) if error.args else str(error))
+        return print_error(error_message(error))
     text = render_report(case, detail, args.lang, args.report_format)
     if args.out is None:
         print(text, end="")
