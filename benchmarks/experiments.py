@@ -4,7 +4,7 @@ The metrics are those of the demo's challenger test: CTR (ratio), revenue per un
 CUPED over 14 days) and conversion (proportion). Each route runs in its own Python process with
 the same DuckDB memory limit, so wall time and the process's peak memory (max RSS) compare fairly:
 
-- engine: `experiments.analysis.analyze`, i.e. what `experiment analyze` runs (SQLGlot-built
+- engine: `services.experiments.analyze_spec`, i.e. what `experiment analyze` runs (SQLGlot-built
   statistics query, exposure query, then the statistics);
 - hand: one DuckDB query, written by hand, returning the same sums (and nothing else);
 - pandas: what a notebook user would do: load the experiment's events into pandas, then group by
@@ -28,10 +28,10 @@ import time
 from pathlib import Path
 
 from core.clock import system_clock
-from data.experiment_store import load_definition
 from data.store import StoreSettings, connect
-from experiments.analysis import analysis_to_json, analyze, window_end
+from experiments.analysis import analysis_to_json, window_end
 from experiments.spec import ExperimentSpec, parse_spec
+from services.experiments import analyze_spec, definition
 
 EXPERIMENT = "rec-v3-vs-v2"
 
@@ -81,7 +81,7 @@ PANDAS_ASSIGNMENTS = (
 
 def benchmark_spec(settings: StoreSettings) -> ExperimentSpec:
     """The three-metric spec over the stored experiment's window."""
-    stored = load_definition(settings, EXPERIMENT).spec
+    stored = definition(settings, EXPERIMENT).spec
     return parse_spec(
         {
             "id": EXPERIMENT,
@@ -102,7 +102,7 @@ def benchmark_spec(settings: StoreSettings) -> ExperimentSpec:
 
 def run_engine(settings: StoreSettings) -> list[float]:
     spec = benchmark_spec(settings)
-    document = analysis_to_json(analyze(settings, spec, spec.end))
+    document = analysis_to_json(analyze_spec(settings, spec, spec.end))
     return [document["units"][variant] for variant in sorted(document["units"])] + [
         row["variant_mean"] for row in document["results"]
     ]
@@ -112,7 +112,8 @@ def run_hand(settings: StoreSettings) -> list[float]:
     spec = benchmark_spec(settings)
     with connect(settings, read_only=True) as con:
         rows = con.execute(
-            HAND_WRITTEN, {"experiment": EXPERIMENT, "until": window_end(spec, spec.end)}
+            HAND_WRITTEN,
+            {"experiment": EXPERIMENT, "until": window_end(spec, spec.end, system_clock)},
         ).fetchall()
     return [row[1] for row in rows] + [
         rows[1][2] / rows[1][4],
@@ -123,7 +124,7 @@ def run_hand(settings: StoreSettings) -> list[float]:
 
 def run_pandas(settings: StoreSettings) -> list[float]:
     spec = benchmark_spec(settings)
-    until = window_end(spec, spec.end)
+    until = window_end(spec, spec.end, system_clock)
     with connect(settings, read_only=True) as con:
         events = con.execute(PANDAS_EVENTS, {"experiment": EXPERIMENT}).df()
         assignments = con.execute(PANDAS_ASSIGNMENTS, {"experiment": EXPERIMENT}).df()

@@ -8,46 +8,46 @@ import json
 import sys
 
 from commands.common import add_store_arguments, store_settings
-from data.experiment_store import (
-    UnknownExperimentError,
-    definition_history,
-    load_definition,
-    save_definition,
-)
-from experiments.analysis import ExperimentAnalysis, NoDataError, analysis_to_json, analyze
-from experiments.messages import note_message, reason_message
-from experiments.spec import SpecError, load_spec
+from core.clock import parse_instant, system_clock
+from core.errors import YardstickError
+from experiments.analysis import ExperimentAnalysis, analysis_to_json
+from experiments.spec import load_spec
+from i18n.errors import describe
+from i18n.experiments import note_message, reason_message
+from services import experiments as service
 
 
 def parse_as_of(text: str) -> dt.datetime:
     """An ISO date or timestamp (`2026-10-29`, `2026-10-29T00:00:00Z`) as naive UTC."""
     try:
-        moment = dt.datetime.fromisoformat(text)
+        return parse_instant(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(
             f"--as-of {text!r} is not an ISO timestamp such as 2026-10-29T00:00:00Z"
         ) from error
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-    return moment
+
+
+def _refused(error: YardstickError) -> int:
+    """Print the error in English on stderr; the exit status of a refused command."""
+    print(f"error: {describe(error, 'en')}", file=sys.stderr)
+    return 1
 
 
 def _define(args: argparse.Namespace) -> int:
     try:
         spec = load_spec(args.spec)
-    except SpecError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    version = save_definition(store_settings(args), spec, reason=args.reason)
+    except YardstickError as error:
+        return _refused(error)
+    version = service.define(store_settings(args), spec, args.reason, system_clock)
     print(f"Experiment {spec.id} stored as version {version}.")
     return 0
 
 
 def _history(args: argparse.Namespace) -> int:
-    versions = definition_history(store_settings(args), args.experiment_id)
-    if not versions:
-        print(f"error: no experiment {args.experiment_id!r} is defined", file=sys.stderr)
-        return 1
+    try:
+        versions = service.history(store_settings(args), args.experiment_id)
+    except YardstickError as error:
+        return _refused(error)
     for entry in versions:
         spec = entry.spec
         print(
@@ -110,11 +110,11 @@ def render_table(analysis: ExperimentAnalysis) -> str:
 def _analyze(args: argparse.Namespace) -> int:
     settings = store_settings(args)
     try:
-        definition = load_definition(settings, args.experiment_id, args.version)
-        analysis = analyze(settings, definition.spec, args.as_of, definition.version)
-    except (UnknownExperimentError, NoDataError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        analysis = service.analyze(
+            settings, args.experiment_id, args.as_of, args.version, system_clock
+        )
+    except YardstickError as error:
+        return _refused(error)
     if args.json:
         print(json.dumps(analysis_to_json(analysis), ensure_ascii=False, indent=2))
     else:

@@ -1,8 +1,9 @@
-"""Orchestration: an experiment definition and the store in, a typed analysis out.
+"""The analysis of an experiment: sufficient statistics in, a typed analysis out (pure).
 
-The store returns sufficient statistics only (`data.experiment_store`); everything here is pure
-arithmetic on them through the statistics modules, plus the decision rules. The JSON output of
-`experiment analyze --json` is `analysis_to_json` of the result.
+The use case (services/experiments.py) reads the statistics from the store and hands them here;
+everything here is arithmetic on them through the statistics modules, plus the decision rules, the
+cumulative and offline-online views, and the JSON shape of `experiment analyze --json`
+(`analysis_to_json`). Nothing here reads the store or the clock.
 """
 
 from __future__ import annotations
@@ -12,15 +13,9 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-from core.clock import system_clock
-from data.experiment_store import (
-    CellStatistics,
-    OfflineMetric,
-    fetch_cumulative,
-    fetch_experiment,
-    latest_offline_metrics,
-)
-from data.store import StoreSettings
+from core.clock import Clock
+from core.errors import YardstickError
+from experiments.cells import CellStatistics
 from experiments.corrections import apply_correction
 from experiments.decision import DONT_SHIP, KEEP_RUNNING, NO_EFFECT, SHIP, Decision, decide
 from experiments.guardrails import GuardrailResult, guardrail_test
@@ -33,27 +28,51 @@ MAX_LOOKS = 14
 _RECOMMENDATION_ORDER = (SHIP, KEEP_RUNNING, NO_EFFECT, DONT_SHIP)
 
 
-class NoDataError(ValueError):
+NO_UNITS = "experiment.no_units"
+PRIMARY_NOT_COMPARABLE = "experiment.primary_not_comparable"
+
+
+class NoDataError(YardstickError):
     """The experiment has no analysable units (or no primary-metric variance) in the window.
 
-    Attributes:
-        code: `no_units` or `primary_not_comparable`, for the catalogue
-            (`experiments.unavailable_<code>`).
-        values: the values the message names.
+    Codes: `experiment.no_units` (values experiment, until, start, end) and
+    `experiment.primary_not_comparable` (values experiment, metric, until).
     """
 
-    def __init__(self, message: str, code: str, values: dict[str, str]) -> None:
-        super().__init__(message)
-        self.code = code
-        self.values = values
 
-
-class Unavailable(NamedTuple):
-    """Why an experiment cannot be analysed yet, in a form the pages can cache and translate."""
+@dataclass(frozen=True)
+class Unavailable:
+    """Why an experiment cannot be analysed yet: the error's code and values, in a form a page can
+    cache (an exception is not) and word in its reader's language (`i18n.experiments`)."""
 
     code: str
     values: dict[str, str]
-    text: str
+
+    @classmethod
+    def of(cls, error: YardstickError) -> Unavailable:
+        """The cacheable form of `error`."""
+        return cls(error.code, {key: str(value) for key, value in error.values.items()})
+
+
+@dataclass(frozen=True)
+class OfflineMetric:
+    """The latest offline evaluation of one model on one metric.
+
+    Attributes:
+        model_id: the model.
+        metric: the offline metric's name (e.g. auc, ndcg).
+        value: its value (the metric's own unit).
+        evaluated_at: when it was evaluated (naive UTC).
+        dataset: the evaluation data set.
+        n: examples evaluated, if known.
+    """
+
+    model_id: str
+    metric: str
+    value: float
+    evaluated_at: dt.datetime
+    dataset: str
+    n: int | None
 
 
 class Note(NamedTuple):
@@ -214,13 +233,20 @@ class OfflineOnlinePoint:
     online_ci: tuple[float, float]
 
 
-def window_end(spec: ExperimentSpec, as_of: dt.datetime | None) -> dt.datetime:
-    """The spec's end or `as_of` (default: now), whichever is earlier, naive UTC.
+def status_of(spec: ExperimentSpec, now: dt.datetime) -> str:
+    """`planned`, `running` or `finished`, by where `now` falls in the spec's window."""
+    if now < spec.start:
+        return "planned"
+    return "running" if now < spec.end else "finished"
+
+
+def window_end(spec: ExperimentSpec, as_of: dt.datetime | None, clock: Clock) -> dt.datetime:
+    """The spec's end or `as_of` (default: the clock's now), whichever is earlier, naive UTC.
 
     Defaulting to now keeps a running experiment from being read as if its planned end had come.
     """
     if as_of is None:
-        as_of = system_clock()
+        as_of = clock()
     if as_of.tzinfo is not None:
         as_of = as_of.astimezone(dt.UTC).replace(tzinfo=None)
     return min(spec.end, as_of)
@@ -361,15 +387,11 @@ def analyze_cells(
     }
     if not sum(units.values()):
         raise NoDataError(
-            f"Experiment {spec.id!r} has no units assigned before "
-            f"{until:%Y-%m-%d %H:%M} UTC (window {spec.start:%Y-%m-%d} to {spec.end:%Y-%m-%d}).",
-            "no_units",
-            {
-                "experiment": spec.id,
-                "until": f"{until:%Y-%m-%d %H:%M}",
-                "start": f"{spec.start:%Y-%m-%d}",
-                "end": f"{spec.end:%Y-%m-%d}",
-            },
+            NO_UNITS,
+            experiment=spec.id,
+            until=f"{until:%Y-%m-%d %H:%M}",
+            start=f"{spec.start:%Y-%m-%d}",
+            end=f"{spec.end:%Y-%m-%d}",
         )
     notes: list[Note] = []
     comparisons = apply_correction(_compare_cells(spec, whole, notes), spec.correction)
@@ -377,10 +399,10 @@ def analyze_cells(
     primary = [c for c in comparisons if c.metric == primary_name]
     if not primary:
         raise NoDataError(
-            f"Experiment {spec.id!r}: the primary metric {primary_name!r} cannot be compared as "
-            f"of {until:%Y-%m-%d %H:%M} UTC ({'; '.join(n.text for n in notes) or 'no data'}).",
-            "primary_not_comparable",
-            {"experiment": spec.id, "metric": primary_name, "until": f"{until:%Y-%m-%d %H:%M}"},
+            PRIMARY_NOT_COMPARABLE,
+            experiment=spec.id,
+            metric=primary_name,
+            until=f"{until:%Y-%m-%d %H:%M}",
         )
     srm = sample_ratio_mismatch(units, spec.allocation)
     margins = {m.name: m.non_inferiority_margin for m in spec.metrics if m.role == "guardrail"}
@@ -427,18 +449,6 @@ def analyze_cells(
     )
 
 
-def analyze(
-    settings: StoreSettings,
-    spec: ExperimentSpec,
-    as_of: dt.datetime | None = None,
-    version: int = 0,
-) -> ExperimentAnalysis:
-    """Analyse `spec` on the store as of `as_of` (default: now; never past the spec's end)."""
-    until = window_end(spec, as_of)
-    cells, excluded = fetch_experiment(settings, spec, until)
-    return analyze_cells(spec, cells, excluded, until, version)
-
-
 def look_times(
     spec: ExperimentSpec, until: dt.datetime, max_looks: int = MAX_LOOKS
 ) -> list[dt.datetime]:
@@ -464,24 +474,32 @@ def look_times(
     return [*sorted(set(days)), until]
 
 
+def primary_only(spec: ExperimentSpec) -> ExperimentSpec:
+    """The spec reduced to what the cumulative chart reads: the primary metric on whole arms."""
+    return replace(spec, metrics=(spec.primary_metric,), segments=(), correction="none")
+
+
 def cumulative_effects(
-    settings: StoreSettings, spec: ExperimentSpec, as_of: dt.datetime | None = None
+    spec: ExperimentSpec, cells_by_look: dict[dt.datetime, list[CellStatistics]]
 ) -> list[CumulativePoint]:
-    """The primary metric's comparison per treatment at each look up to the window's end."""
-    until = window_end(spec, as_of)
-    primary_only = replace(spec, metrics=(spec.primary_metric,), segments=(), correction="none")
-    looks = tuple(look_times(spec, until))
+    """The primary metric's comparison per treatment at each look.
+
+    `cells_by_look` holds the whole-arm cells of `primary_only(spec)` at each of `look_times`.
+    """
+    reduced = primary_only(spec)
     points = []
-    for look, cells in fetch_cumulative(settings, primary_only, looks).items():
+    for look, cells in cells_by_look.items():
         whole = {c.variant: c for c in cells}
-        points += [CumulativePoint(look, c) for c in _compare_cells(primary_only, whole, [])]
+        points += [CumulativePoint(look, c) for c in _compare_cells(reduced, whole, [])]
     return points
 
 
-def model_links(settings: StoreSettings, analysis: ExperimentAnalysis) -> list[ModelLink]:
-    """Each variant's model with its offline metrics and the variant's online primary effect."""
+def model_links(analysis: ExperimentAnalysis, offline: list[OfflineMetric]) -> list[ModelLink]:
+    """Each variant's model with its offline metrics and the variant's online primary effect.
+
+    `offline` holds the latest offline metrics of the experiment's models (others are ignored).
+    """
     models = analysis.spec.model_for
-    offline = latest_offline_metrics(settings, tuple(models.values()))
     online = {c.variant: c for c in analysis.primary}
     return [
         ModelLink(

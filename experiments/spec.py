@@ -1,7 +1,8 @@
 """Experiment definitions: parse a TOML spec (or the same keys as a dict), validate, serialise.
 
-A spec is refused as a whole with a message naming the offending key, so a bad definition never
-reaches the store. Timestamps are kept as naive UTC, like everything else in the store.
+A spec is refused as a whole with a `SpecError` naming the offending key (its `field`) and a code
+under `experiment_spec.` that `i18n` words in either language, so a bad definition never reaches
+the store. Timestamps are kept as naive UTC, like everything else in the store.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-METRIC_KINDS = ("proportion", "mean", "ratio")
-METRIC_ROLES = ("primary", "secondary", "guardrail")
-DIRECTIONS = ("increase", "decrease")
-METHODS = ("fixed", "sequential")
-CORRECTIONS = ("holm", "bh", "none")
+from core.errors import YardstickError
+from core.vocab import CORRECTIONS, DIRECTIONS, METHODS, METRIC_KINDS, METRIC_ROLES
+
 ALLOCATION_TOLERANCE = 1e-6
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -57,8 +57,31 @@ _METRIC_KEYS = (
 )
 
 
-class SpecError(ValueError):
-    """A spec that cannot be used; the message names the file and the key at fault."""
+class SpecError(YardstickError):
+    """A spec that cannot be used: a code under `experiment_spec.`, the key at fault (`field`),
+    where the spec came from (`origin`, a file name or `spec`) and the values that explain it."""
+
+
+def _refuse(code: str, origin: str, field: str | None = None, **values: Any) -> SpecError:
+    return SpecError(f"experiment_spec.{code}", field=field, origin=origin, **values)
+
+
+class UnknownExperimentError(YardstickError):
+    """No definition is stored under the asked experiment id (or not that version)."""
+
+    @classmethod
+    def of(
+        cls, experiment_id: str, version: int | None, known: list[str], store: str
+    ) -> UnknownExperimentError:
+        """The error for `experiment_id` (and `version`), listing the ids that are defined."""
+        code = "experiment.unknown" if version is None else "experiment.unknown_version"
+        return cls(
+            code,
+            experiment=experiment_id,
+            version=version if version is not None else "",
+            known=", ".join(known) if known else "-",
+            store=store,
+        )
 
 
 @dataclass(frozen=True)
@@ -173,7 +196,7 @@ def load_spec(path: str | Path) -> ExperimentSpec:
     try:
         text = source.read_text(encoding="utf-8")
     except OSError as error:
-        raise SpecError(f"{source}: cannot read the spec ({error.strerror})") from error
+        raise _refuse("unreadable", str(source), detail=error.strerror or str(error)) from error
     return parse_spec_text(text, origin=str(source))
 
 
@@ -182,7 +205,13 @@ def parse_spec_text(text: str, origin: str = "spec") -> ExperimentSpec:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise SpecError(f"{origin}: not valid TOML: {error}") from error
+        where = re.search(r"line (\d+)", str(error))
+        raise SpecError(
+            "experiment_spec.toml_syntax",
+            origin=origin,
+            line=int(where.group(1)) if where else None,
+            error=str(error),
+        ) from error
     return parse_spec(raw, origin=origin)
 
 
@@ -191,40 +220,38 @@ def parse_spec(raw: Mapping[str, object], origin: str = "spec") -> ExperimentSpe
     _refuse_unknown(raw, _TOP_LEVEL_KEYS, origin, "")
     for key in _REQUIRED_TOP_LEVEL:
         if key not in raw:
-            raise SpecError(f"{origin}: missing required key '{key}'")
+            raise _refuse("missing", origin, key)
     experiment_id = _text(raw, "id", origin)
     variants = _allocation(raw.get("variants"), origin)
     control = _text(raw, "control", origin)
     if control not in dict(variants):
-        raise SpecError(
-            f"{origin}: 'control' is {control!r}, which is not one of the variants "
-            f"({', '.join(name for name, _ in variants)})"
-        )
+        names = ", ".join(name for name, _ in variants)
+        raise _refuse("control_not_variant", origin, "control", value=control, variants=names)
     if len(variants) < 2:
-        raise SpecError(f"{origin}: 'variants' needs a control and at least one treatment")
+        raise _refuse("too_few_variants", origin, "variants")
     variant_models = _variant_models(raw.get("variant_models", {}), dict(variants), origin)
     start = _timestamp(raw["start"], "start", origin)
     end = _timestamp(raw["end"], "end", origin)
     if end <= start:
-        raise SpecError(f"{origin}: 'end' ({end:%Y-%m-%d %H:%M}) must be after 'start'")
+        raise _refuse("end_before_start", origin, "end", end=f"{end:%Y-%m-%d %H:%M}")
     alpha = _number(raw, "alpha", origin, default=0.05)
     if not 0 < alpha < 0.5:
-        raise SpecError(f"{origin}: 'alpha' must be between 0 and 0.5, got {alpha}")
+        raise _refuse("alpha_range", origin, "alpha", value=alpha)
     tuning = _number(raw, "sequential_tuning", origin, default=5000.0)
     if tuning <= 0:
-        raise SpecError(f"{origin}: 'sequential_tuning' must be positive, got {tuning}")
+        raise _refuse("not_positive", origin, "sequential_tuning", value=tuning)
     cuped_days = raw.get("cuped_days", 0)
     if isinstance(cuped_days, bool) or not isinstance(cuped_days, int) or cuped_days < 0:
-        raise SpecError(f"{origin}: 'cuped_days' must be a whole number of days >= 0")
+        raise _refuse("cuped_days", origin, "cuped_days", value=cuped_days)
     planned_mde = _optional_number(raw, "planned_mde", origin)
     if planned_mde is not None and planned_mde <= 0:
-        raise SpecError(f"{origin}: 'planned_mde' must be a positive relative effect")
+        raise _refuse("not_positive", origin, "planned_mde", value=planned_mde)
     prior_mean = _optional_number(raw, "prior_mean", origin)
     prior_variance = _optional_number(raw, "prior_variance", origin)
     if (prior_mean is None) != (prior_variance is None):
-        raise SpecError(f"{origin}: give both 'prior_mean' and 'prior_variance', or neither")
+        raise _refuse("prior_pair", origin, "prior_variance")
     if prior_variance is not None and prior_variance <= 0:
-        raise SpecError(f"{origin}: 'prior_variance' must be positive")
+        raise _refuse("not_positive", origin, "prior_variance", value=prior_variance)
     return ExperimentSpec(
         id=experiment_id,
         name=_text(raw, "name", origin, default=experiment_id),
@@ -327,25 +354,25 @@ def _iso(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _refuse_unknown(raw: Mapping[str, object], allowed: tuple[str, ...], origin: str, at: str):
+def _refuse_unknown(
+    raw: Mapping[str, object], allowed: tuple[str, ...], origin: str, at: str
+) -> None:
     for key in raw:
         if key not in allowed:
-            raise SpecError(
-                f"{origin}: unknown key '{at}{key}' (allowed keys: {', '.join(allowed)})"
-            )
+            raise _refuse("unknown_key", origin, f"{at}{key}", allowed=", ".join(allowed))
 
 
 def _text(raw: Mapping[str, object], key: str, origin: str, default: str | None = None) -> str:
     value = raw.get(key, default)
     if not isinstance(value, str) or (default is None and not value.strip()):
-        raise SpecError(f"{origin}: '{key}' must be a non-empty string")
+        raise _refuse("not_text", origin, key)
     return value
 
 
 def _number(raw: Mapping[str, object], key: str, origin: str, default: float) -> float:
     value = raw.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise SpecError(f"{origin}: '{key}' must be a number, got {value!r}")
+        raise _refuse("not_number", origin, key, value=repr(value))
     return float(value)
 
 
@@ -360,7 +387,7 @@ def _choice(
 ) -> str:
     value = raw.get(key, default)
     if value not in options:
-        raise SpecError(f"{origin}: '{key}' is {value!r}; choose one of {', '.join(options)}")
+        raise _refuse("not_choice", origin, key, value=repr(value), options=", ".join(options))
     return str(value)
 
 
@@ -369,27 +396,27 @@ def _timestamp(value: object, key: str, origin: str) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(value)
         except ValueError as error:
-            raise SpecError(f"{origin}: '{key}' is not an ISO timestamp: {value!r}") from error
+            raise _refuse("not_timestamp", origin, key, value=repr(value)) from error
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(dt.UTC).replace(tzinfo=None)
         return value
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
-    raise SpecError(f"{origin}: '{key}' must be a timestamp such as 2026-10-01T00:00:00Z")
+    raise _refuse("not_timestamp", origin, key, value=repr(value))
 
 
 def _allocation(value: object, origin: str) -> tuple[tuple[str, float], ...]:
     if not isinstance(value, Mapping) or not value:
-        raise SpecError(f"{origin}: 'variants' must be a table of variant = planned share")
+        raise _refuse("variants_table", origin, "variants")
     shares = []
     for name, share in value.items():
         if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
-            raise SpecError(f"{origin}: 'variants.{name}' must be a share between 0 and 1")
+            raise _refuse("share_range", origin, f"variants.{name}", value=repr(share))
         shares.append((str(name), float(share)))
     total = sum(share for _, share in shares)
     if abs(total - 1.0) > ALLOCATION_TOLERANCE:
-        raise SpecError(f"{origin}: 'variants' shares must sum to 1, they sum to {total:g}")
+        raise _refuse("shares_sum", origin, "variants", total=f"{total:g}")
     return tuple(shares)
 
 
@@ -410,94 +437,75 @@ def _variant_models(
     value: object, variants: Mapping[str, float], origin: str
 ) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, Mapping):
-        raise SpecError(f"{origin}: 'variant_models' must be a table of variant = model_id")
+        raise _refuse("variant_models_table", origin, "variant_models")
     pairs = []
     for name, model_id in value.items():
         if name not in variants:
-            raise SpecError(f"{origin}: 'variant_models.{name}' names a variant not in 'variants'")
+            raise _refuse("model_unknown_variant", origin, f"variant_models.{name}")
         if not isinstance(model_id, str) or not model_id:
-            raise SpecError(f"{origin}: 'variant_models.{name}' must be a model_id string")
+            raise _refuse("not_text", origin, f"variant_models.{name}")
         pairs.append((str(name), model_id))
     return tuple(pairs)
 
 
 def _segments(value: object, origin: str) -> tuple[str, ...]:
     if not isinstance(value, list):
-        raise SpecError(f"{origin}: 'segments' must be a list of assignment column names")
+        raise _refuse("segments_list", origin, "segments")
     for index, column in enumerate(value):
         if not isinstance(column, str) or not _IDENTIFIER.match(column):
-            raise SpecError(
-                f"{origin}: 'segments[{index}]' must be a column name of letters, digits and _"
-            )
+            raise _refuse("segment_name", origin, f"segments[{index}]", value=repr(column))
     if len(set(value)) != len(value):
-        raise SpecError(f"{origin}: 'segments' lists a column twice")
+        raise _refuse("segment_twice", origin, "segments")
     return tuple(value)
 
 
 def _metrics(value: object, origin: str) -> tuple[MetricSpec, ...]:
     if not isinstance(value, list) or not value:
-        raise SpecError(f"{origin}: 'metrics' must list at least one [[metrics]] table")
+        raise _refuse("metrics_list", origin, "metrics")
     metrics = tuple(_metric(item, index, origin) for index, item in enumerate(value))
     names = [metric.name for metric in metrics]
     duplicate = next((name for name in names if names.count(name) > 1), None)
     if duplicate is not None:
-        raise SpecError(f"{origin}: 'metrics' has two metrics named {duplicate!r}")
+        raise _refuse("metric_twice", origin, "metrics", name=duplicate)
     primaries = [metric.name for metric in metrics if metric.role == "primary"]
     if len(primaries) != 1:
-        found = ", ".join(primaries) or "none"
-        raise SpecError(
-            f"{origin}: 'metrics' needs exactly one metric with role = \"primary\" (found {found})"
-        )
+        raise _refuse("one_primary", origin, "metrics", found=", ".join(primaries) or "-")
     return metrics
 
 
 def _metric(item: object, index: int, origin: str) -> MetricSpec:
     at = f"metrics[{index}]."
     if not isinstance(item, Mapping):
-        raise SpecError(f"{origin}: 'metrics[{index}]' must be a table")
+        raise _refuse("metric_table", origin, f"metrics[{index}]")
     _refuse_unknown(item, _METRIC_KEYS, origin, at)
-    where = f"{origin} ({at[:-1]})"
-    name = _text(item, "name", where)
-    kind = item.get("kind")
-    if kind not in METRIC_KINDS:
-        raise SpecError(
-            f"{origin}: '{at}kind' is {kind!r}; choose one of {', '.join(METRIC_KINDS)}"
-        )
-    role = item.get("role", "secondary")
-    if role not in METRIC_ROLES:
-        raise SpecError(
-            f"{origin}: '{at}role' is {role!r}; choose one of {', '.join(METRIC_ROLES)}"
-        )
-    direction = item.get("direction", "increase")
-    if direction not in DIRECTIONS:
-        raise SpecError(
-            f"{origin}: '{at}direction' is {direction!r}; choose one of {', '.join(DIRECTIONS)}"
-        )
+    prefixed = {f"{at}{key}": value for key, value in item.items()}
+    name = _text(prefixed, f"{at}name", origin)
+    kind = _choice(prefixed, f"{at}kind", METRIC_KINDS, origin, default="")
+    role = _choice(prefixed, f"{at}role", METRIC_ROLES, origin, default="secondary")
+    direction = _choice(prefixed, f"{at}direction", DIRECTIONS, origin, default="increase")
     if kind == "ratio":
         for key in ("numerator", "denominator"):
             if not isinstance(item.get(key), str) or not item[key]:
-                raise SpecError(f"{origin}: '{at}{key}' is required for a ratio metric")
+                raise _refuse("ratio_needs", origin, f"{at}{key}")
         if "event" in item:
-            raise SpecError(f"{origin}: '{at}event' does not apply to a ratio metric")
+            raise _refuse("ratio_no_event", origin, f"{at}event")
     else:
         if not isinstance(item.get("event"), str) or not item["event"]:
-            raise SpecError(f"{origin}: '{at}event' is required for a {kind} metric")
+            raise _refuse("event_required", origin, f"{at}event", kind=kind)
         for key in ("numerator", "denominator"):
             if key in item:
-                raise SpecError(f"{origin}: '{at}{key}' applies only to a ratio metric")
-    cap = _optional_number(item, "cap_percentile", f"{origin} ({at[:-1]})")
+                raise _refuse("ratio_only", origin, f"{at}{key}")
+    cap = _optional_number(prefixed, f"{at}cap_percentile", origin)
     if cap is not None and (kind != "mean" or not 0 < cap < 1):
-        raise SpecError(f"{origin}: '{at}cap_percentile' must be between 0 and 1, on a mean metric")
-    margin = _optional_number(item, "non_inferiority_margin", where)
+        raise _refuse("cap", origin, f"{at}cap_percentile", value=cap)
+    margin = _optional_number(prefixed, f"{at}non_inferiority_margin", origin)
     if margin is not None and (role != "guardrail" or margin <= 0):
-        raise SpecError(
-            f"{origin}: '{at}non_inferiority_margin' must be positive, on a guardrail metric"
-        )
+        raise _refuse("margin", origin, f"{at}non_inferiority_margin", value=margin)
     return MetricSpec(
         name=name,
-        kind=str(kind),
-        role=str(role),
-        direction=str(direction),
+        kind=kind,
+        role=role,
+        direction=direction,
         event=item.get("event"),
         numerator=item.get("numerator"),
         denominator=item.get("denominator"),

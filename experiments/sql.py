@@ -5,6 +5,9 @@ in the window, and in the pre-period for CUPED), then sums per variant and segme
 (experiment ids, event names, variants) enters as SQL literals, segment columns as JSON path keys,
 and every column alias is generated from positions, so no user text is ever parsed as SQL. The
 builders return SQLGlot expressions; render them with `.sql(dialect="duckdb")` (or `"spark"`).
+They read the assignments and events through a `core.tables.TableMapping` (default: the embedded
+store's layout), so the same queries run over another warehouse's tables and column names; the
+names of the intermediate tables and output columns are the builders' own.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
+from core.tables import STORE_TABLES, Table, TableMapping
 from experiments.spec import ExperimentSpec, MetricSpec
 
 OTHER_SEGMENT = "other"
 MISSING_SEGMENT = "(none)"
 TOP_SEGMENT_VALUES = 20
 EXCLUDED_COLUMN = "excluded_multiple_variants"
+LOOK_COLUMN = "look"
 
 
 @dataclass(frozen=True)
@@ -79,32 +84,43 @@ def _string_list(values: tuple[str, ...]) -> list[exp.Expression]:
     return [exp.Literal.string(value) for value in values]
 
 
-def _attribute(name: str) -> exp.Expression:
+def _column(table: Table, role: str, alias: str | None = None) -> exp.Column:
+    """The column playing `role` in a mapped source table (qualified by `alias` when given)."""
+    return exp.column(table.column(role), table=alias)
+
+
+def _attribute(assignments: Table, name: str) -> exp.Expression:
     path = exp.JSONPath(expressions=[exp.JSONPathRoot(), exp.JSONPathKey(this=name)])
-    return exp.JSONExtractScalar(this=exp.column("attributes"), expression=path)
+    return exp.JSONExtractScalar(this=_column(assignments, "attributes"), expression=path)
 
 
-def _clean_units(spec: ExperimentSpec, until: dt.datetime) -> tuple[exp.Select, exp.Select]:
+def _clean_units(
+    spec: ExperimentSpec, until: dt.datetime, tables: TableMapping
+) -> tuple[exp.Select, exp.Select]:
     """Units assigned before `until`, one row each; units seen in several variants are dropped.
 
     Returns the per-unit assignment summary (with its variant count) and the clean units drawn
-    from it, kept to the spec's variants.
+    from it, kept to the spec's variants. Both name their columns `unit_id`, `variant`,
+    `assigned_at` whatever the assignments table calls them.
     """
+    source = tables.assignments
     assigned = (
         exp.select(
-            exp.column("unit_id"),
-            exp.Min(this=exp.column("variant")).as_("variant"),
-            exp.Min(this=exp.column("assigned_at")).as_("assigned_at"),
-            exp.Count(this=exp.Distinct(expressions=[exp.column("variant")])).as_("variant_count"),
+            _column(source, "unit_id").as_("unit_id"),
+            exp.Min(this=_column(source, "variant")).as_("variant"),
+            exp.Min(this=_column(source, "assigned_at")).as_("assigned_at"),
+            exp.Count(this=exp.Distinct(expressions=[_column(source, "variant")])).as_(
+                "variant_count"
+            ),
             *(
-                exp.Min(this=_attribute(name)).as_(segment_column(position))
+                exp.Min(this=_attribute(source, name)).as_(segment_column(position))
                 for position, name in enumerate(spec.segments)
             ),
         )
-        .from_("assignments")
-        .where(exp.column("experiment_id").eq(exp.Literal.string(spec.id)))
-        .where(exp.column("assigned_at") < _timestamp(until))
-        .group_by(exp.column("unit_id"))
+        .from_(exp.to_table(source.name))
+        .where(_column(source, "experiment_id").eq(exp.Literal.string(spec.id)))
+        .where(_column(source, "assigned_at") < _timestamp(until))
+        .group_by(_column(source, "unit_id"))
     )
     units = (
         exp.select(
@@ -126,13 +142,15 @@ def _clean_units(spec: ExperimentSpec, until: dt.datetime) -> tuple[exp.Select, 
     return assigned, units
 
 
-def exposure_query(spec: ExperimentSpec, until: dt.datetime) -> exp.Select:
+def exposure_query(
+    spec: ExperimentSpec, until: dt.datetime, tables: TableMapping = STORE_TABLES
+) -> exp.Select:
     """Units per variant and day of assignment, plus the units left out for multiple variants.
 
     Columns: `variant` (NULL on the one row counting excluded units), `day` (date of first
     assignment, NULL on that row), `units`. Reads the assignments table only.
     """
-    assigned, units = _clean_units(spec, until)
+    assigned, units = _clean_units(spec, until, tables)
     per_day = (
         exp.select(
             exp.column("variant"),
@@ -159,33 +177,72 @@ def exposure_query(spec: ExperimentSpec, until: dt.datetime) -> exp.Select:
 
 
 def _window_value(
-    event: str, in_pre_period: bool, indicator: bool, events: str = "e", units: str = "u"
+    events: Table, event: str, in_pre_period: bool, indicator: bool
 ) -> exp.Expression:
-    """One unit's value of `event`: the sum of its values, or 1 if it occurred (indicator)."""
-    ts, assigned_at = exp.column("ts", table=events), exp.column("assigned_at", table=units)
+    """One unit's value of `event`: the sum of its values, or 1 if it occurred (indicator).
+
+    Events are the mapped events table aliased `e`; units the `units` step aliased `u`.
+    """
+    ts, assigned_at = _column(events, "ts", "e"), exp.column("assigned_at", table="u")
     timing = ts < assigned_at if in_pre_period else ts >= assigned_at
-    matches = exp.and_(exp.column("event", table=events).eq(exp.Literal.string(event)), timing)
+    matches = exp.and_(_column(events, "event", "e").eq(exp.Literal.string(event)), timing)
     if indicator:
         case = exp.Case().when(matches, exp.Literal.number(1)).else_(exp.Literal.number(0))
         return exp.Max(this=case)
-    case = exp.Case().when(matches, exp.column("value", table=events)).else_(exp.Literal.number(0))
+    case = exp.Case().when(matches, _column(events, "value", "e")).else_(exp.Literal.number(0))
     return exp.Sum(this=case)
 
 
-def _unit_value_columns(spec: ExperimentSpec) -> list[tuple[str, exp.Expression]]:
+def _unit_value_columns(spec: ExperimentSpec, events: Table) -> list[tuple[str, exp.Expression]]:
     """(alias, per-unit aggregate over events) for every value the metrics need."""
     values: list[tuple[str, exp.Expression]] = []
     for index, metric in enumerate(spec.metrics):
         prefix = f"m{index}_"
         if metric.kind == "ratio":
-            values.append((prefix + "num", _window_value(str(metric.numerator), False, False)))
-            values.append((prefix + "den", _window_value(str(metric.denominator), False, False)))
+            values.append(
+                (prefix + "num", _window_value(events, str(metric.numerator), False, False))
+            )
+            values.append(
+                (prefix + "den", _window_value(events, str(metric.denominator), False, False))
+            )
             continue
         indicator = metric.kind == "proportion"
-        values.append((prefix + "value", _window_value(str(metric.event), False, indicator)))
+        values.append(
+            (prefix + "value", _window_value(events, str(metric.event), False, indicator))
+        )
         if uses_cuped(spec, metric):
-            values.append((prefix + "pre", _window_value(str(metric.event), True, indicator)))
+            values.append(
+                (prefix + "pre", _window_value(events, str(metric.event), True, indicator))
+            )
     return values
+
+
+def _earliest_event(spec: ExperimentSpec) -> exp.Expression:
+    """The first moment an event of a unit counts: its assignment, or the pre-period's start."""
+    assigned_at = exp.column("assigned_at", table="u")
+    if not spec.cuped_days:
+        return assigned_at
+    interval = exp.Interval(this=exp.Literal.string(str(spec.cuped_days)), unit=exp.var("DAY"))
+    return exp.Sub(this=assigned_at, expression=interval)
+
+
+def _events_of_units(
+    spec: ExperimentSpec, until: dt.datetime, events: Table, *selected: exp.Expression
+) -> exp.Select:
+    """Events of the spec's event names before `until` joined to the clean units (`e` x `u`)."""
+    event_names = tuple(dict.fromkeys(name for metric in spec.metrics for name in metric.events))
+    unit = _column(events, "unit_id", "e")
+    return (
+        exp.select(unit.copy().as_("unit_id"), *selected)
+        .from_(exp.to_table(events.name).as_("e"))
+        .join(
+            exp.to_table("units").as_("u"),
+            on=unit.copy().eq(exp.column("unit_id", table="u")),
+        )
+        .where(_column(events, "event", "e").isin(*_string_list(event_names)))
+        .where(_column(events, "ts", "e") < _timestamp(until))
+        .where(_column(events, "ts", "e") >= _earliest_event(spec))
+    )
 
 
 def _capped(spec: ExperimentSpec) -> list[tuple[str, float]]:
@@ -251,7 +308,9 @@ def _metric_aggregates(spec: ExperimentSpec) -> list[exp.Expression]:
     return aggregates
 
 
-def statistics_query(spec: ExperimentSpec, until: dt.datetime) -> exp.Select:
+def statistics_query(
+    spec: ExperimentSpec, until: dt.datetime, tables: TableMapping = STORE_TABLES
+) -> exp.Select:
     """Sufficient statistics per variant, and per variant and segment value, as of `until`.
 
     An event counts for a unit when `assigned_at <= ts < until`; for CUPED the pre-period is
@@ -261,31 +320,11 @@ def statistics_query(spec: ExperimentSpec, until: dt.datetime) -> exp.Select:
     Columns: `variant`, `segment_<i>`, `grouping_<i>`, `excluded_multiple_variants` (units seen in
     several variants, the same on every row), then `metric_columns(spec)`.
     """
-    assigned, units = _clean_units(spec, until)
-    event_names = tuple(dict.fromkeys(name for metric in spec.metrics for name in metric.events))
-    earliest_event = exp.column("assigned_at", table="u")
-    if spec.cuped_days:
-        earliest_event = exp.Sub(
-            this=earliest_event,
-            expression=exp.Interval(
-                this=exp.Literal.string(str(spec.cuped_days)), unit=exp.var("DAY")
-            ),
-        )
-    value_columns = _unit_value_columns(spec)
-    unit_events = (
-        exp.select(
-            exp.column("unit_id", table="e"), *(aggregate.as_(a) for a, aggregate in value_columns)
-        )
-        .from_(exp.to_table("events").as_("e"))
-        .join(
-            exp.to_table("units").as_("u"),
-            on=exp.column("unit_id", table="e").eq(exp.column("unit_id", table="u")),
-        )
-        .where(exp.column("event", table="e").isin(*_string_list(event_names)))
-        .where(exp.column("ts", table="e") < _timestamp(until))
-        .where(exp.column("ts", table="e") >= earliest_event)
-        .group_by(exp.column("unit_id", table="e"))
-    )
+    assigned, units = _clean_units(spec, until, tables)
+    value_columns = _unit_value_columns(spec, tables.events)
+    unit_events = _events_of_units(
+        spec, until, tables.events, *(aggregate.as_(a) for a, aggregate in value_columns)
+    ).group_by(_column(tables.events, "unit_id", "e"))
     segment_values = []
     for position in range(len(spec.segments)):
         name = segment_column(position)
@@ -386,7 +425,9 @@ def statistics_query(spec: ExperimentSpec, until: dt.datetime) -> exp.Select:
     return final
 
 
-def cumulative_query(spec: ExperimentSpec, looks: tuple[dt.datetime, ...]) -> exp.Select:
+def cumulative_query(
+    spec: ExperimentSpec, looks: tuple[dt.datetime, ...], tables: TableMapping = STORE_TABLES
+) -> exp.Select:
     """Whole-arm sufficient statistics at every look, in one pass over the events.
 
     At look k a unit counts when `assigned_at < looks[k]`, and an event counts as it would in
@@ -399,39 +440,21 @@ def cumulative_query(spec: ExperimentSpec, looks: tuple[dt.datetime, ...]) -> ex
     if not looks or list(looks) != sorted(set(looks)):
         raise ValueError("looks must be distinct times in ascending order")
     until = looks[-1]
-    assigned, units = _clean_units(replace(spec, segments=()), until)
-    event_names = tuple(dict.fromkeys(name for metric in spec.metrics for name in metric.events))
-    earliest_event = exp.column("assigned_at", table="u")
-    if spec.cuped_days:
-        earliest_event = exp.Sub(
-            this=earliest_event,
-            expression=exp.Interval(
-                this=exp.Literal.string(str(spec.cuped_days)), unit=exp.var("DAY")
-            ),
-        )
+    assigned, units = _clean_units(replace(spec, segments=()), until, tables)
     bucket = exp.Case()
     for index, look in enumerate(looks[:-1]):
         bucket = bucket.when(
-            exp.column("ts", table="e") < _timestamp(look), exp.Literal.number(index)
+            _column(tables.events, "ts", "e") < _timestamp(look), exp.Literal.number(index)
         )
     bucket = bucket.else_(exp.Literal.number(len(looks) - 1))
-    value_columns = _unit_value_columns(spec)
-    unit_events = (
-        exp.select(
-            exp.column("unit_id", table="e"),
-            bucket.as_("bucket"),
-            *(aggregate.as_(alias) for alias, aggregate in value_columns),
-        )
-        .from_(exp.to_table("events").as_("e"))
-        .join(
-            exp.to_table("units").as_("u"),
-            on=exp.column("unit_id", table="e").eq(exp.column("unit_id", table="u")),
-        )
-        .where(exp.column("event", table="e").isin(*_string_list(event_names)))
-        .where(exp.column("ts", table="e") < _timestamp(until))
-        .where(exp.column("ts", table="e") >= earliest_event)
-        .group_by(exp.column("unit_id", table="e"), bucket.copy())
-    )
+    value_columns = _unit_value_columns(spec, tables.events)
+    unit_events = _events_of_units(
+        spec,
+        until,
+        tables.events,
+        bucket.as_("bucket"),
+        *(aggregate.as_(alias) for alias, aggregate in value_columns),
+    ).group_by(_column(tables.events, "unit_id", "e"), bucket.copy())
     look_rows = exp.values(
         [
             exp.Tuple(expressions=[exp.Literal.number(index), _timestamp(look)])

@@ -12,21 +12,21 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from data.experiment_store import Exposure
 from experiments.analysis import (
     CumulativePoint,
     ExperimentAnalysis,
     OfflineOnlinePoint,
     Unavailable,
 )
-from experiments.messages import (
+from experiments.cells import Exposure
+from experiments.spec import belongs_to_family
+from experiments.stats import Comparison
+from i18n.experiments import (
     note_message,
     reason_message,
     segment_label,
     unavailable_message,
 )
-from experiments.spec import belongs_to_family
-from experiments.stats import Comparison
 from i18n.format import format_date, format_number, format_percent, format_timestamp
 from ui import cached
 from ui.context import page_context

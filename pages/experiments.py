@@ -8,17 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from core.clock import system_clock
-from data.experiment_store import save_definition
-from experiments.analysis import ExperimentAnalysis, Unavailable
-from experiments.messages import unavailable_message
-from experiments.spec import (
-    ExperimentSpec,
-    SpecError,
-    belongs_to_family,
-    parse_spec_text,
-    spec_to_toml,
-)
+from core.errors import YardstickError
+from experiments.analysis import ExperimentAnalysis, Unavailable, status_of
+from experiments.spec import ExperimentSpec, belongs_to_family, parse_spec_text, spec_to_toml
+from i18n.errors import describe
+from i18n.experiments import unavailable_message
 from i18n.format import format_number, format_percent
+from services import experiments as experiment_service
 from ui import cached
 from ui.context import page_context
 
@@ -30,17 +26,12 @@ st.title(ctx.t("experiments.title"))
 st.caption(ctx.t("experiments.intro"))
 
 
-def status_of(spec: ExperimentSpec, now: dt.datetime) -> str:
-    """planned, running or finished, by the spec's window."""
-    if now < spec.start:
-        return "planned"
-    return "running" if now < spec.end else "finished"
-
-
-def overview_row(spec: ExperimentSpec, result: ExperimentAnalysis | str, now: dt.datetime) -> dict:
+def overview_row(
+    spec: ExperimentSpec, result: ExperimentAnalysis | Unavailable, now: dt.datetime
+) -> dict[str, object]:
     """One line of the experiments table."""
     days = max(0, (min(now, spec.end) - spec.start).days)
-    row = {
+    row: dict[str, object] = {
         ctx.t("experiments.col_id"): spec.id,
         ctx.t("experiments.col_name"): spec.name,
         ctx.t("experiments.col_status"): ctx.t(f"experiments.status_{status_of(spec, now)}"),
@@ -121,9 +112,9 @@ with st.expander(ctx.t("experiments.define_title"), expanded=not definitions):
     if submitted:
         try:
             spec = parse_spec_text(spec_text, origin="spec")
-        except SpecError as error:
-            st.error(ctx.t("experiments.define_refused", message=str(error)))
+        except YardstickError as error:
+            st.error(ctx.t("experiments.define_refused", message=describe(error, ctx.lang)))
         else:
-            version = save_definition(ctx.settings, spec, reason=reason or None)
+            version = experiment_service.define(ctx.settings, spec, reason or None, system_clock)
             cached.clear_after_write()
             st.success(ctx.t("experiments.define_saved", id=spec.id, version=version))

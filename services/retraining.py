@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from core.clock import Clock
 from core.errors import YardstickError
-from data import experiment_store, kpi_store, retrain_store
+from data import kpi_store, retrain_store
 from data.retrain_store import StoredPlan
 from data.store import StoreSettings, connect, current_actor, write_audit
-from experiments.analysis import NoDataError, analyze
+from experiments.analysis import NoDataError
 from kpi.checks import raise_first
 from kpi.plan import DecisionEvidence, decision_for, request_from_plan
 from kpi.retraining import (
@@ -34,6 +34,7 @@ from kpi.retraining import (
     request_problems,
 )
 from kpi.service import KpiDetail, kpi_detail
+from services import experiments as experiment_service
 
 __all__ = [
     "BuiltCase",
@@ -113,12 +114,12 @@ def experiment_uplift(
     settings: StoreSettings, experiment_id: str, metric: str, as_of: dt.date
 ) -> UpliftEvidence:
     """The relative effect of an experiment's first treatment on `metric`, data up to `as_of`."""
-    definition = experiment_store.load_definition(settings, experiment_id)
+    definition = experiment_service.definition(settings, experiment_id)
     spec = definition.spec
     check_metric(experiment_id, metric, [m.name for m in spec.metrics])
     end_of_day = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     try:
-        result = analyze(settings, spec, end_of_day, definition.version)
+        result = experiment_service.analyze_spec(settings, spec, end_of_day, definition.version)
     except (NoDataError, ValueError) as error:
         raise YardstickError(
             "retrain.no_effect", field="uplift_metric", experiment=experiment_id, metric=metric,
@@ -200,7 +201,7 @@ def uplift_metric_for(
 ) -> str:
     """The experiment metric whose effect is the gain (`kpi.retraining.choose_uplift_metric`):
     the one asked for, else the KPI's metric when the experiment measures it, else its primary."""
-    spec = experiment_store.load_definition(settings, experiment_id).spec
+    spec = experiment_service.definition(settings, experiment_id).spec
     history = kpi_store.kpi_history(settings, kpi_id)
     kpi_metric = max(history, key=lambda version: version.version).spec.metric
     return choose_uplift_metric(

@@ -16,12 +16,19 @@ import streamlit as st
 
 from core.clock import system_clock
 from core.errors import YardstickError
-from data import experiment_store, kpi_store, reads
+from data import kpi_store, reads
 from data.store import StoreSettings, settings_for, upgrade_if_needed
-from experiments import analysis as experiment_analysis_lib
+from experiments.analysis import (
+    CumulativePoint,
+    ExperimentAnalysis,
+    ModelLink,
+    OfflineOnlinePoint,
+    Unavailable,
+)
 from kpi import service as kpi_service
 from kpi.retraining import CaseRequest
 from reports.retraining import render_report
+from services import experiments as experiment_service
 from services import retraining as retraining_service
 
 TTL_SECONDS = 300
@@ -147,72 +154,60 @@ def experiment_as_of(end_iso: str) -> str:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def experiment_definitions(path: str, fingerprint: str) -> list[experiment_store.DefinitionVersion]:
-    return experiment_store.latest_definitions(settings_from(path))
+def experiment_definitions(
+    path: str, fingerprint: str
+) -> list[experiment_service.DefinitionVersion]:
+    return experiment_service.latest_definitions(settings_from(path))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def experiment_analysis(
     path: str, fingerprint: str, experiment_id: str, as_of: str
-) -> experiment_analysis_lib.ExperimentAnalysis | experiment_analysis_lib.Unavailable:
+) -> ExperimentAnalysis | Unavailable:
     """The experiment's analysis, or why it cannot be analysed yet."""
-    settings = settings_from(path)
-    definition = experiment_store.load_definition(settings, experiment_id)
-    try:
-        return experiment_analysis_lib.analyze(
-            settings, definition.spec, dt.datetime.fromisoformat(as_of), definition.version
-        )
-    except experiment_analysis_lib.NoDataError as error:
-        return experiment_analysis_lib.Unavailable(error.code, error.values, str(error))
+    return experiment_service.analysis_or_unavailable(
+        settings_from(path), experiment_id, dt.datetime.fromisoformat(as_of), system_clock
+    )
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def experiment_cumulative(
     path: str, fingerprint: str, experiment_id: str, as_of: str
-) -> list[experiment_analysis_lib.CumulativePoint]:
-    settings = settings_from(path)
-    spec = experiment_store.load_definition(settings, experiment_id).spec
-    as_of_time = dt.datetime.fromisoformat(as_of)
-    return experiment_analysis_lib.cumulative_effects(settings, spec, as_of_time)
+) -> list[CumulativePoint]:
+    return experiment_service.cumulative(
+        settings_from(path), experiment_id, dt.datetime.fromisoformat(as_of), system_clock
+    )
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def experiment_model_links(
     path: str, fingerprint: str, experiment_id: str, as_of: str
-) -> list[experiment_analysis_lib.ModelLink]:
+) -> list[ModelLink]:
+    """Each variant's model next to its online effect; none when the experiment cannot be read."""
     result = experiment_analysis(path, fingerprint, experiment_id, as_of)
-    if isinstance(result, str):
+    if isinstance(result, Unavailable):
         return []
-    return experiment_analysis_lib.model_links(settings_from(path), result)
+    return experiment_service.links(settings_from(path), result)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def finished_offline_online(
-    path: str, fingerprint: str
-) -> list[experiment_analysis_lib.OfflineOnlinePoint]:
+def finished_offline_online(path: str, fingerprint: str) -> list[OfflineOnlinePoint]:
     """Offline difference against online effect over every finished experiment with models."""
-    links = []
-    for definition in experiment_definitions(path, fingerprint):
-        spec = definition.spec
-        as_of = experiment_as_of(spec.end.isoformat())
-        if not spec.model_for or as_of < spec.end.isoformat():
-            continue
-        links += experiment_model_links(path, fingerprint, spec.id, as_of)
-    return experiment_analysis_lib.offline_online_points(links)
+    return experiment_service.finished_offline_online(settings_from(path), system_clock)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def experiment_exposure(
     path: str, fingerprint: str, experiment_id: str, as_of: str
-) -> experiment_store.Exposure:
-    settings = settings_from(path)
-    spec = experiment_store.load_definition(settings, experiment_id).spec
-    return experiment_store.fetch_exposure(settings, spec, dt.datetime.fromisoformat(as_of))
+) -> experiment_service.Exposure:
+    return experiment_service.exposure(
+        settings_from(path), experiment_id, dt.datetime.fromisoformat(as_of), system_clock
+    )
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def latest_event_time(path: str, fingerprint: str) -> dt.datetime | None:
-    return experiment_store.latest_event_time(settings_from(path))
+    return experiment_service.latest_event_time(settings_from(path))
 
 
 # Retraining: a case (experiment analysis + Monte Carlo) and its report are computed once per

@@ -9,11 +9,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data.experiment_store import definition_history, load_definition
-from experiments import analysis
+from core.clock import fixed_clock
+from data import experiment_store
+from experiments.spec import parse_spec_text
 from i18n.catalogue import translate
-from tests.conftest import ROOT
-from tests.experiments.test_spec import GOOD_TOML
+from services import experiments as service
+from tests.conftest import ROOT, TEST_NOW
+from tests.experiments.factories import GOOD_TOML
 from tests.i18n.test_catalogue import rendered_text, without_user_text
 from ui import cached
 
@@ -95,10 +97,10 @@ def test_detail_page_draws_the_forest_plot_and_the_decision_badge():
 
 
 def test_forest_plot_colours_each_effect_by_its_corrected_significance_and_direction(app_env):
-    spec = load_definition(app_env, "rec-v3-vs-v2").spec
+    spec = service.definition(app_env, "rec-v3-vs-v2").spec
     as_of = dt.datetime.fromisoformat(cached.experiment_as_of(spec.end.isoformat()))
     expected = {}
-    for c in analysis.analyze(app_env, spec, as_of).comparisons:
+    for c in service.analyze_spec(app_env, spec, as_of).comparisons:
         better = (c.absolute_effect > 0) == (c.direction == "increase")
         legend = "better" if better else "worse"
         expected[f"{c.metric} · {c.variant}"] = (
@@ -123,14 +125,14 @@ def test_forest_plot_colours_each_effect_by_its_corrected_significance_and_direc
 
 def test_detail_page_reruns_without_going_back_to_the_events(monkeypatch):
     calls = []
-    for name in ("fetch_experiment", "fetch_cumulative"):
-        original = getattr(analysis, name)
+    for name in ("statistics_records", "cumulative_records"):
+        original = getattr(experiment_store, name)
 
         def counting(*args, _original=original, **kwargs):
             calls.append(1)
             return _original(*args, **kwargs)
 
-        monkeypatch.setattr(analysis, name, counting)
+        monkeypatch.setattr(experiment_store, name, counting)
     at = run_page(DETAIL_PAGE, chosen="aa-homepage")
     first = len(calls)
     assert first > 0
@@ -150,7 +152,7 @@ def test_the_form_refuses_a_bad_spec_naming_the_key_and_stores_nothing(app_env):
     at.text_area(key="spec_text").input(GOOD_TOML.replace('kind = "ratio"', 'kind = "median"'))
     at.button[-1].click().run()
     assert at.error and "metrics[0].kind" in at.error[0].value
-    assert definition_history(app_env, "rec-v3-vs-v2")[-1].version == 1
+    assert service.history(app_env, "rec-v3-vs-v2")[-1].version == 1
 
 
 def test_the_form_stores_a_new_version_of_an_existing_experiment(app_env):
@@ -160,7 +162,7 @@ def test_the_form_stores_a_new_version_of_an_existing_experiment(app_env):
     at.button[-1].click().run()
     assert not at.error
     assert at.success and "version 2" in at.success[0].value
-    assert [v.version for v in definition_history(app_env, "rec-v3-vs-v2")] == [1, 2]
+    assert [v.version for v in service.history(app_env, "rec-v3-vs-v2")] == [1, 2]
 
 
 def test_the_form_starts_from_the_chosen_experiment_so_a_revision_is_one_click(app_env):
@@ -168,7 +170,7 @@ def test_the_form_starts_from_the_chosen_experiment_so_a_revision_is_one_click(a
     assert 'id = "aa-homepage"' in at.text_area(key="spec_text").value
     at.button[-1].click().run()
     assert at.success and "aa-homepage" in at.success[0].value
-    assert [v.version for v in definition_history(app_env, "aa-homepage")] == [1, 2]
+    assert [v.version for v in service.history(app_env, "aa-homepage")] == [1, 2]
 
 
 ENGINE_ENGLISH = (
@@ -190,8 +192,8 @@ ENGINE_ENGLISH = (
 def test_pages_in_japanese_show_no_english_sentence_from_the_engine(app_env, page, chosen):
     at = run_page(page, lang="ja", chosen=chosen)
     shown = without_user_text(rendered_text(at), app_env)
-    spec = load_definition(app_env, chosen).spec
-    result = analysis.analyze(app_env, spec, spec.end)
+    spec = service.definition(app_env, chosen).spec
+    result = service.analyze_spec(app_env, spec, spec.end)
     engine_sentences = [*result.warnings, *(reason.text for reason in result.reasons)]
     engine_sentences += [text for d in result.decisions for text in d.reasons]
     assert [s for s in engine_sentences if s in shown] == []
@@ -203,3 +205,22 @@ def test_pages_in_japanese_show_no_english_sentence_from_the_engine(app_env, pag
             result.decisions[0].reason_codes, result.decisions[0].reason_values, strict=True
         ):
             assert translate("ja", f"experiments.reason_{code}", **values) in shown
+
+
+def test_a_finished_experiment_that_cannot_be_analysed_leaves_the_scatter_to_the_others(app_env):
+    # A finished experiment with models but no units in its window used to break the
+    # offline-online scatter (and so the page) for every experiment.
+    ghost = GOOD_TOML.replace('id = "rec-v3-vs-v2"', 'id = "ghost"')
+    ghost = ghost.replace("start = 2026-10-01T00:00:00Z", "start = 2020-01-01T00:00:00Z")
+    ghost = ghost.replace("end = 2026-10-29T09:00:00+09:00", "end = 2020-02-01T00:00:00Z")
+    service.define(app_env, parse_spec_text(ghost), "no data", fixed_clock(TEST_NOW))
+    at = run_page(DETAIL_PAGE, chosen="rec-v3-vs-v2")
+    scatter = next(
+        data
+        for data in (json.loads(chart.proto.spec)["data"] for chart in at.get("plotly_chart"))
+        if any("error_y" in trace for trace in data)
+    )
+    shown = {text.split(" · ")[0] for trace in scatter for text in trace["text"]}
+    assert shown == {"rec-v3-vs-v2"}
+    ghost_page = run_page(DETAIL_PAGE, chosen="ghost")
+    assert ghost_page.warning and "2020-01-01" in ghost_page.warning[0].value

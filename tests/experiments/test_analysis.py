@@ -11,27 +11,28 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.stats.weightstats import ttest_ind
 
-from data.experiment_store import (
-    CellStatistics,
-    fetch_cumulative,
-    fetch_exposure,
-    fetch_statistics,
-    load_definition,
-)
 from experiments.analysis import (
     NoDataError,
-    Unavailable,
     analysis_to_json,
-    analyze,
     analyze_cells,
     cumulative_effects,
     look_times,
-    model_links,
     offline_online_points,
+    primary_only,
 )
-from experiments.messages import unavailable_message
+from experiments.cells import CellStatistics
 from experiments.sufficient import MeanStats
-from tests.experiments.test_sql_fixtures import END, START, make_spec, random_experiment
+from services import experiments as service
+from services.experiments import analyze_spec as analyze
+from tests.experiments.factories import (
+    END,
+    START,
+    make_spec,
+    random_experiment,
+    read_cumulative,
+    read_exposure,
+    read_statistics,
+)
 
 RTOL = 1e-8
 
@@ -128,8 +129,10 @@ def test_segment_rows_cover_each_value_and_their_units_add_up(experiment):
 
 def test_no_units_in_the_window_is_refused_with_a_message(experiment):
     settings, _ = experiment
-    with pytest.raises(NoDataError, match="no units assigned before 2026-09-01"):
+    with pytest.raises(NoDataError) as refused:
         analyze(settings, make_spec(), dt.datetime(2026, 9, 1))
+    assert refused.value.code == "experiment.no_units"
+    assert refused.value.values["until"] == "2026-09-01 00:00"
 
 
 def test_a_fixed_experiment_before_its_end_keeps_running(experiment):
@@ -161,7 +164,8 @@ def test_looks_are_daily_bounded_in_number_and_end_at_the_window_end():
 def test_the_last_cumulative_look_equals_the_headline_result(experiment):
     settings, _ = experiment
     spec = make_spec()
-    points = cumulative_effects(settings, spec, END)
+    looks = tuple(look_times(spec, END))
+    points = cumulative_effects(spec, read_cumulative(settings, primary_only(spec), looks))
     headline = _by_metric(analyze(settings, spec, END))["ctr"]
     assert points[-1].as_of == END
     assert points[-1].comparison.relative_effect == pytest.approx(headline.relative_effect)
@@ -181,10 +185,12 @@ def test_every_cumulative_look_equals_a_separate_as_of_reading(experiment, cuped
     settings, _ = experiment
     spec = make_spec(cuped_days=cuped_days, metrics=[{**primary, "role": "primary"}])
     looks = tuple(look_times(spec, END))
-    together = fetch_cumulative(settings, spec, looks)
+    together = read_cumulative(settings, spec, looks)
     for look in looks:
         separate = {
-            c.variant: c for c in fetch_statistics(settings, spec, look) if c.segment_column is None
+            c.variant: c
+            for c in read_statistics(settings, spec, look)[0]
+            if c.segment_column is None
         }
         assert {c.variant for c in together[look]} == set(separate)
         for cell in together[look]:
@@ -201,18 +207,17 @@ def test_analysis_from_sums_equals_analysis_from_the_store(experiment):
     # two readings the same query twice, so exact equality is a fair demand.
     settings = dataclasses.replace(experiment[0], threads=1)
     spec = make_spec()
-    cells = fetch_statistics(settings, spec, END)
-    excluded = fetch_exposure(settings, spec, END).excluded_multiple_variants
+    cells, _ = read_statistics(settings, spec, END)
+    excluded = read_exposure(settings, spec, END).excluded_multiple_variants
     assert analyze_cells(spec, cells, excluded, END) == analyze(settings, spec, END)
 
 
 def test_demo_experiments_are_defined_and_analysed(demo_settings):
-    aa = analyze(demo_settings, load_definition(demo_settings, "aa-homepage").spec)
+    aa = service.analyze(demo_settings, "aa-homepage")
     assert aa.recommendation == "no_effect" and not aa.srm.mismatch
-    rec = load_definition(demo_settings, "rec-v3-vs-v2")
-    analysis = analyze(demo_settings, rec.spec, version=rec.version)
-    assert analysis.excluded_multiple_variants > 0
-    links = model_links(demo_settings, analysis)
+    analysis = service.analyze(demo_settings, "rec-v3-vs-v2")
+    assert analysis.version == 1 and analysis.excluded_multiple_variants > 0
+    links = service.links(demo_settings, analysis)
     assert {link.model_id for link in links} == {"recommender-v2", "recommender-v3"}
     points = offline_online_points(links)
     assert {p.offline_metric for p in points} >= {"auc"}
@@ -242,15 +247,3 @@ def test_power_of_each_treatment_uses_the_traffic_of_its_own_pair_of_arms():
             (power.required_units - pair_units) / (pair_units / days)
         )
     assert [p.units_per_day for p in analysis.power] == pytest.approx([800.0, 700.0])
-
-
-@pytest.mark.parametrize("lang", ["en", "ja"])
-def test_an_experiment_without_units_yet_is_explained_in_the_readers_language(experiment, lang):
-    settings, _ = experiment
-    with pytest.raises(NoDataError) as refused:
-        analyze(settings, make_spec(), dt.datetime(2026, 9, 1))
-    assert refused.value.code == "no_units"
-    unavailable = Unavailable(refused.value.code, refused.value.values, str(refused.value))
-    message = unavailable_message(lang, unavailable)
-    assert "2026-09-01 00:00" in message
-    assert ("ユニット" in message) == (lang == "ja")

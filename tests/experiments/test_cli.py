@@ -7,10 +7,10 @@ import json
 import pytest
 
 from cli import main
-from data.experiment_store import load_definition
 from data.store import connect
 from i18n.catalogue import translate
-from tests.experiments.test_spec import GOOD_TOML
+from services import experiments as service
+from tests.experiments.factories import GOOD_TOML
 
 RESULT_KEYS = {
     "metric", "kind", "role", "variant", "control", "n_control", "n_variant", "control_mean",
@@ -59,7 +59,7 @@ def test_analyze_json_has_the_documented_shape(demo_settings, capsys):
     document = _analyze_json(demo_settings, capsys, "--id", "rec-v3-vs-v2")
     assert document["experiment"] == "rec-v3-vs-v2"
     assert document["as_of"].endswith("Z") and len(document["as_of"]) == 20
-    spec = load_definition(demo_settings, "rec-v3-vs-v2").spec
+    spec = service.definition(demo_settings, "rec-v3-vs-v2").spec
     assert (document["method"], document["correction"]) == (spec.method, spec.correction)
     assert set(document["units"]) == {"v2", "v3"}
     assert document["excluded_multiple_variants"] == 3
@@ -109,7 +109,8 @@ def test_the_table_shows_each_metric_and_the_decision(demo_settings, capsys):
     ("arguments", "message"),
     [
         (["--id", "nope"], "No experiment 'nope'"),
-        (["--id", "aa-homepage", "--as-of", "2001-01-01"], "no units assigned before"),
+        (["--id", "aa-homepage", "--version", "9"], "No version 9 of experiment 'aa-homepage'"),
+        (["--id", "aa-homepage", "--as-of", "2001-01-01"], "no units were assigned before"),
     ],
 )
 def test_analyze_errors_exit_1_with_a_clear_message(demo_settings, capsys, arguments, message):
@@ -134,3 +135,10 @@ def test_the_table_words_reasons_from_the_english_catalogue(demo_settings, capsy
     out = capsys.readouterr().out
     code, values = document["decision"]["reason_codes"][0], document["decision"]["reason_values"][0]
     assert f"  - {translate('en', f'experiments.reason_{code}', **values)}" in out
+
+
+def test_history_of_an_unknown_experiment_exits_1_naming_the_known_ones(demo_settings, capsys):
+    code = main(["experiment", "history", "--db", str(demo_settings.path), "--id", "nope"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: No experiment 'nope'") and "aa-homepage" in err

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from experiments.stats import compare
-from tests.experiments.conftest import cuped_stats_of, mean_stats_of, ratio_stats_of
+from tests.experiments.factories import cuped_stats_of, mean_stats_of, ratio_stats_of
 
 values = st.floats(min_value=-1_000, max_value=1_000, allow_nan=False, allow_subnormal=False)
 positive = st.floats(min_value=0.5, max_value=100, allow_nan=False)

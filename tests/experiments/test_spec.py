@@ -16,38 +16,8 @@ from experiments.spec import (
     spec_to_dict,
     spec_to_toml,
 )
-from tests.experiments.test_sql_fixtures import spec_dict
-
-GOOD_TOML = """\
-id = "rec-v3-vs-v2"
-name = "Recommender v3 against v2"
-hypothesis = "v3 raises CTR without hurting latency"
-control = "v2"
-variants = { v2 = 0.5, v3 = 0.5 }
-variant_models = { v2 = "recommender-v2", v3 = "recommender-v3" }
-start = 2026-10-01T00:00:00Z
-end = 2026-10-29T09:00:00+09:00
-method = "sequential"
-correction = "bh"
-cuped_days = 14
-planned_mde = 0.02
-segments = ["device", "region"]
-
-[[metrics]]
-name = "ctr"
-kind = "ratio"
-numerator = "click"
-denominator = "impression"
-role = "primary"
-
-[[metrics]]
-name = "latency"
-kind = "mean"
-event = "latency_ms"
-role = "guardrail"
-direction = "decrease"
-non_inferiority_margin = 0.02
-"""
+from i18n.errors import describe
+from tests.experiments.factories import GOOD_TOML, spec_dict
 
 
 def test_a_full_spec_is_read_with_defaults_and_utc_times():
@@ -82,20 +52,22 @@ def test_a_spec_round_trips_through_toml_even_with_awkward_names():
 @pytest.mark.parametrize(
     ("change", "named"),
     [
-        ({"colour": "red"}, "'colour'"),
-        ({"variants": {"a": 0.5, "b": 0.4}}, "'variants'"),
-        ({"control": "z"}, "'control'"),
-        ({"method": "bayes"}, "'method'"),
-        ({"correction": "bonferroni"}, "'correction'"),
-        ({"segments": ["device; drop"]}, "'segments\\[0\\]'"),
-        ({"end": dt.datetime(2026, 9, 1)}, "'end'"),
-        ({"cuped_days": -1}, "'cuped_days'"),
-        ({"prior_mean": 0.0}, "'prior_variance'"),
+        ({"colour": "red"}, "colour"),
+        ({"variants": {"a": 0.5, "b": 0.4}}, "variants"),
+        ({"control": "z"}, "control"),
+        ({"method": "bayes"}, "method"),
+        ({"correction": "bonferroni"}, "correction"),
+        ({"segments": ["device; drop"]}, "segments[0]"),
+        ({"end": dt.datetime(2026, 9, 1)}, "end"),
+        ({"cuped_days": -1}, "cuped_days"),
+        ({"prior_mean": 0.0}, "prior_variance"),
     ],
 )
 def test_bad_top_level_values_are_refused_naming_the_key(change, named):
-    with pytest.raises(SpecError, match=named):
+    with pytest.raises(SpecError) as refused:
         parse_spec(spec_dict(**change))
+    assert refused.value.field == named
+    assert refused.value.code.startswith("experiment_spec.")
 
 
 def _metrics_with(index: int, **change: object) -> list[dict[str, object]]:
@@ -105,36 +77,45 @@ def _metrics_with(index: int, **change: object) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize(
-    ("metrics", "named"),
+    ("metrics", "named", "code"),
     [
-        (_metrics_with(1, kind="median"), "'metrics\\[1\\].kind'"),
-        (_metrics_with(1, colour="red"), "'metrics\\[1\\].colour'"),
-        (_metrics_with(0, role="secondary"), "exactly one metric with role"),
-        (_metrics_with(1, role="primary"), "exactly one metric with role"),
-        (_metrics_with(0, numerator=None), "'metrics\\[0\\].numerator'"),
-        (_metrics_with(2, event=""), "'metrics\\[2\\].event'"),
-        (_metrics_with(2, cap_percentile=0.99), "'metrics\\[2\\].cap_percentile'"),
-        (_metrics_with(1, non_inferiority_margin=0.02), "non_inferiority_margin"),
-        (_metrics_with(2, name="ctr"), "two metrics named 'ctr'"),
+        (_metrics_with(1, kind="median"), "metrics[1].kind", "not_choice"),
+        (_metrics_with(1, colour="red"), "metrics[1].colour", "unknown_key"),
+        (_metrics_with(0, role="secondary"), "metrics", "one_primary"),
+        (_metrics_with(1, role="primary"), "metrics", "one_primary"),
+        (_metrics_with(0, numerator=None), "metrics[0].numerator", "ratio_needs"),
+        (_metrics_with(2, event=""), "metrics[2].event", "event_required"),
+        (_metrics_with(2, cap_percentile=0.99), "metrics[2].cap_percentile", "cap"),
+        (
+            _metrics_with(1, non_inferiority_margin=0.02),
+            "metrics[1].non_inferiority_margin",
+            "margin",
+        ),
+        (_metrics_with(2, name="ctr"), "metrics", "metric_twice"),
     ],
 )
-def test_bad_metrics_are_refused_naming_the_key(metrics, named):
+def test_bad_metrics_are_refused_naming_the_key(metrics, named, code):
     cleaned = [{k: v for k, v in m.items() if v is not None} for m in metrics]
-    with pytest.raises(SpecError, match=named):
+    with pytest.raises(SpecError) as refused:
         parse_spec(spec_dict(metrics=cleaned))
+    assert (refused.value.field, refused.value.code) == (named, f"experiment_spec.{code}")
 
 
-def test_a_missing_primary_metric_is_refused():
+def test_a_missing_primary_metric_is_refused_and_says_so_in_both_languages():
     metrics = [m for m in spec_dict()["metrics"] if m["role"] != "primary"]
-    with pytest.raises(SpecError, match="exactly one metric with role"):
+    with pytest.raises(SpecError) as refused:
         parse_spec(spec_dict(metrics=metrics))
+    assert "exactly one metric with role" in describe(refused.value, "en")
+    assert "ちょうど1つ" in describe(refused.value, "ja")
 
 
 def test_toml_syntax_errors_name_the_file_and_line(tmp_path):
     path = tmp_path / "broken.toml"
     path.write_text('id = "x"\nvariants = { a = 0.5,, }\n', encoding="utf-8")
-    with pytest.raises(SpecError, match=r"broken\.toml.*line 2"):
+    with pytest.raises(SpecError) as refused:
         load_spec(path)
+    assert (refused.value.origin, refused.value.line) == (str(path), 2)
+    assert describe(refused.value, "en").startswith(f"{path}, line 2: ")
 
 
 def test_an_experiment_belongs_to_the_families_of_its_variant_models():

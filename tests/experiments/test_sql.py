@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import sqlglot
 
-from data.experiment_store import fetch_experiment, fetch_exposure, fetch_statistics
 from data.store import connect
 from experiments.sql import OTHER_SEGMENT, cumulative_query, statistics_query
 from experiments.sufficient import (
@@ -18,11 +17,13 @@ from experiments.sufficient import (
     ProportionStats,
     RatioStats,
 )
-from tests.experiments.test_sql_fixtures import (
+from tests.experiments.factories import (
     END,
     START,
     make_spec,
     random_experiment,
+    read_exposure,
+    read_statistics,
     write_store,
 )
 
@@ -36,7 +37,7 @@ def _whole_arms(cells):
 def test_sums_per_arm_equal_unit_level_sums(tmp_path):
     settings, truth = random_experiment(tmp_path / "s.duckdb")
     spec = make_spec(cuped_days=14)
-    arms = _whole_arms(fetch_statistics(settings, spec, spec.end))
+    arms = _whole_arms(read_statistics(settings, spec, spec.end)[0])
     for variant in ("a", "b"):
         mask = truth.variant == variant
         ctr, revenue, converted = arms[variant].metrics
@@ -68,7 +69,7 @@ def test_sums_per_arm_equal_unit_level_sums(tmp_path):
 def test_segment_statistics_add_up_to_the_whole_arm(tmp_path):
     settings, _ = random_experiment(tmp_path / "s.duckdb")
     spec = make_spec(segments=["device"], cuped_days=14)
-    cells = fetch_statistics(settings, spec, spec.end)
+    cells = read_statistics(settings, spec, spec.end)[0]
     arms = _whole_arms(cells)
     for variant, whole in arms.items():
         parts = [c for c in cells if c.variant == variant and c.segment_column == "device"]
@@ -102,7 +103,7 @@ def test_events_count_from_assignment_until_the_end_exclusive(tmp_path):
         ],
     )
     spec = make_spec(cuped_days=14)
-    arms = _whole_arms(fetch_statistics(settings, spec, spec.end))
+    arms = _whole_arms(read_statistics(settings, spec, spec.end)[0])
     revenue = arms["a"].metrics[1]
     assert (revenue.sum, revenue.pre_sum) == (30.0, 80.0)
     assert arms["b"].metrics[1].sum == 0.0 and arms["b"].n == 1
@@ -120,7 +121,7 @@ def test_as_of_cuts_events_and_leaves_out_units_assigned_later(tmp_path):
         ],
     )
     spec = make_spec()
-    arms = _whole_arms(fetch_statistics(settings, spec, as_of))
+    arms = _whole_arms(read_statistics(settings, spec, as_of)[0])
     assert arms["a"].n == 1
     assert arms["a"].metrics[1] == MeanStats(1, 5.0, 25.0)
     assert isinstance(arms["a"].metrics[2], ProportionStats)
@@ -140,13 +141,13 @@ def test_units_in_two_variants_are_excluded_from_every_arm_and_counted(tmp_path)
         [("both", "purchase", 99.0, START + dt.timedelta(days=2))],
     )
     spec = make_spec()
-    arms = _whole_arms(fetch_statistics(settings, spec, spec.end))
+    arms = _whole_arms(read_statistics(settings, spec, spec.end)[0])
     assert {v: c.n for v, c in arms.items()} == {"a": 1, "b": 1}
     assert arms["a"].metrics[1].sum == 0.0 and arms["b"].metrics[1].sum == 0.0
-    exposure = fetch_exposure(settings, spec, spec.end)
+    exposure = read_exposure(settings, spec, spec.end)
     assert exposure.excluded_multiple_variants == 1
     assert (exposure.units("a"), exposure.units("b")) == (1, 1)
-    assert fetch_experiment(settings, spec, spec.end)[1] == 1
+    assert read_statistics(settings, spec, spec.end)[1] == 1
 
 
 def test_cap_percentile_caps_unit_values_at_the_quantile_of_all_units(tmp_path):
@@ -160,7 +161,7 @@ def test_cap_percentile_caps_unit_values_at_the_quantile_of_all_units(tmp_path):
     }
     spec = make_spec(metrics=[revenue_capped])
     cap = np.quantile(truth.revenue, 0.9)
-    arms = _whole_arms(fetch_statistics(settings, spec, spec.end))
+    arms = _whole_arms(read_statistics(settings, spec, spec.end)[0])
     for variant in ("a", "b"):
         values = np.minimum(truth.revenue[truth.variant == variant], cap)
         revenue = arms[variant].metrics[0]
@@ -184,7 +185,7 @@ def test_segments_keep_the_twenty_largest_values_and_sum_the_rest_as_other(tmp_p
     assignments.append(_unit("a", "no-region", START, attrs={}))
     settings = write_store(tmp_path / "s.duckdb", assignments, [])
     spec = make_spec(segments=["region"])
-    cells = [c for c in fetch_statistics(settings, spec, spec.end) if c.segment_column]
+    cells = [c for c in read_statistics(settings, spec, spec.end)[0] if c.segment_column]
     values = {c.segment_value for c in cells}
     assert values == {f"R{v:02d}" for v in range(20)} | {OTHER_SEGMENT}
     other = sum(c.n for c in cells if c.segment_value == OTHER_SEGMENT)
@@ -200,7 +201,7 @@ def test_hostile_event_names_and_ids_are_data_not_sql(tmp_path):
     spec = make_spec(
         id="it's", metrics=[{"name": "m", "kind": "mean", "event": HOSTILE, "role": "primary"}]
     )
-    arms = _whole_arms(fetch_statistics(settings, spec, spec.end))
+    arms = _whole_arms(read_statistics(settings, spec, spec.end)[0])
     assert arms["a"].metrics[0] == MeanStats(1, 3.0, 9.0)
     with connect(settings, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 1

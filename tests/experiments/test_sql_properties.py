@@ -9,8 +9,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data.experiment_store import fetch_experiment, fetch_exposure, fetch_statistics
-from tests.experiments.test_sql_fixtures import START, make_spec, write_store
+from tests.experiments.factories import (
+    START,
+    make_spec,
+    read_exposure,
+    read_statistics,
+    write_store,
+)
 
 CUPED_DAYS = 14
 UNTIL = START + dt.timedelta(days=10)
@@ -85,9 +90,9 @@ def test_sql_sums_equal_the_definitions_and_segments_add_up(assignments, events)
             ],
             events,
         )
-        cells = fetch_statistics(settings_, spec, UNTIL)
-        exposure = fetch_exposure(settings_, spec, UNTIL)
-        _, excluded_in_statistics = fetch_experiment(settings_, spec, UNTIL)
+        cells = read_statistics(settings_, spec, UNTIL)[0]
+        exposure = read_exposure(settings_, spec, UNTIL)
+        _, excluded_in_statistics = read_statistics(settings_, spec, UNTIL)
     values, excluded = reference_values(assignments, events)
     assert exposure.excluded_multiple_variants == excluded
     if values:

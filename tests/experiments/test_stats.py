@@ -24,7 +24,7 @@ from experiments.stats import (
     compare,
 )
 from experiments.sufficient import MeanStats, ProportionStats
-from tests.experiments.conftest import (
+from tests.experiments.factories import (
     cuped_stats_of,
     mean_stats_of,
     proportion_stats_of,
@@ -145,7 +145,9 @@ def test_cuped_relative_interval_matches_a_delta_method_on_unit_level_data():
 
     result = _compare(cuped_stats_of(control, pre_control), cuped_stats_of(variant, pre_variant))
 
-    theta = result.cuped_theta
+    # Theta from its own definition (the pooled OLS slope of outcome on pre-period), not the result.
+    pre = np.concatenate([pre_control, pre_variant])
+    theta = sm.OLS(np.concatenate([control, variant]), sm.add_constant(pre)).fit().params[1]
     adjusted_control = control - theta * pre_control
     adjusted_variant = variant - theta * pre_variant
     effect = adjusted_variant.mean() - adjusted_control.mean()

@@ -10,7 +10,7 @@ from statsmodels.stats.multitest import multipletests
 from experiments.corrections import adjust_p_values, apply_correction
 from experiments.srm import sample_ratio_mismatch
 from experiments.stats import compare
-from tests.experiments.conftest import mean_stats_with
+from tests.experiments.factories import mean_stats_with
 
 
 def test_srm_matches_scipy_chisquare_for_three_variants():

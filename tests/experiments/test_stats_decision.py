@@ -5,40 +5,18 @@ from __future__ import annotations
 import dataclasses
 
 from experiments.decision import decide
-from experiments.guardrails import GuardrailResult, guardrail_test
-from experiments.srm import sample_ratio_mismatch
-from experiments.stats import Comparison, compare
-from tests.experiments.conftest import mean_stats_with
-
-HEALTHY_SRM = sample_ratio_mismatch({"c": 10_000, "v": 10_050}, {"c": 1, "v": 1})
-BROKEN_SRM = sample_ratio_mismatch({"c": 10_000, "v": 11_000}, {"c": 1, "v": 1})
-
-
-def _primary(variant_mean: float, method: str = "fixed", n: int = 10_000) -> Comparison:
-    return compare(
-        mean_stats_with(n, 10.0, 2.0),
-        mean_stats_with(n, variant_mean, 2.0),
-        metric="revenue",
-        control_name="c",
-        variant_name="v",
-        method=method,
-    )
-
-
-def _guardrail(variant_mean: float, n: int = 10_000, method: str = "fixed") -> GuardrailResult:
-    comparison = compare(
-        mean_stats_with(n, 10.0, 2.0),
-        mean_stats_with(n, variant_mean, 2.0),
-        metric="retention",
-        control_name="c",
-        variant_name="v",
-        method=method,
-    )
-    return guardrail_test(comparison, margin=0.02)
+from tests.experiments.factories import (
+    BROKEN_SRM,
+    HEALTHY_SRM,
+    guardrail_result,
+    primary_comparison,
+)
 
 
 def test_ships_when_primary_wins_and_every_guardrail_is_non_inferior():
-    decision = decide(_primary(10.2), [_guardrail(10.0)], HEALTHY_SRM, planned_sample_reached=True)
+    decision = decide(
+        primary_comparison(10.2), [guardrail_result(10.0)], HEALTHY_SRM, planned_sample_reached=True
+    )
 
     assert decision.outcome == "ship"
     assert decision.reason_codes == ("primary_better",)
@@ -46,14 +24,14 @@ def test_ships_when_primary_wins_and_every_guardrail_is_non_inferior():
 
 
 def test_sample_ratio_mismatch_means_dont_ship_even_with_a_winning_primary():
-    decision = decide(_primary(10.2), [], BROKEN_SRM, planned_sample_reached=True)
+    decision = decide(primary_comparison(10.2), [], BROKEN_SRM, planned_sample_reached=True)
 
     assert decision.outcome == "dont_ship"
     assert decision.reason_codes == ("srm_mismatch",)
 
 
 def test_fixed_method_keeps_running_before_the_planned_sample_whatever_the_data():
-    decision = decide(_primary(10.5), [], HEALTHY_SRM, planned_sample_reached=False)
+    decision = decide(primary_comparison(10.5), [], HEALTHY_SRM, planned_sample_reached=False)
 
     assert decision.outcome == "keep_running"
     assert decision.reason_codes == ("planned_sample_not_reached",)
@@ -61,21 +39,23 @@ def test_fixed_method_keeps_running_before_the_planned_sample_whatever_the_data(
 
 def test_sequential_method_may_ship_before_the_planned_sample():
     decision = decide(
-        _primary(10.2, method="sequential"), [], HEALTHY_SRM, planned_sample_reached=False
+        primary_comparison(10.2, method="sequential"), [], HEALTHY_SRM, planned_sample_reached=False
     )
 
     assert decision.outcome == "ship"
 
 
 def test_significant_in_the_wrong_direction_means_dont_ship():
-    decision = decide(_primary(9.8), [], HEALTHY_SRM, planned_sample_reached=True)
+    decision = decide(primary_comparison(9.8), [], HEALTHY_SRM, planned_sample_reached=True)
 
     assert decision.outcome == "dont_ship"
     assert decision.reason_codes == ("primary_worse",)
 
 
 def test_a_breached_guardrail_means_dont_ship():
-    decision = decide(_primary(10.2), [_guardrail(9.5)], HEALTHY_SRM, planned_sample_reached=True)
+    decision = decide(
+        primary_comparison(10.2), [guardrail_result(9.5)], HEALTHY_SRM, planned_sample_reached=True
+    )
 
     assert decision.outcome == "dont_ship"
     assert decision.reason_codes == ("guardrail_breached",)
@@ -83,8 +63,8 @@ def test_a_breached_guardrail_means_dont_ship():
 
 
 def test_an_inconclusive_guardrail_keeps_a_sequential_test_running_until_the_plan_ends():
-    unsettled = _guardrail(9.8, n=200, method="sequential")
-    primary = _primary(10.2, method="sequential")
+    unsettled = guardrail_result(9.8, n=200, method="sequential")
+    primary = primary_comparison(10.2, method="sequential")
 
     running = decide(primary, [unsettled], HEALTHY_SRM, planned_sample_reached=False)
     ended = decide(primary, [unsettled], HEALTHY_SRM, planned_sample_reached=True)
@@ -95,7 +75,7 @@ def test_an_inconclusive_guardrail_keeps_a_sequential_test_running_until_the_pla
 
 
 def test_not_significant_at_the_planned_sample_means_no_effect():
-    decision = decide(_primary(10.01), [], HEALTHY_SRM, planned_sample_reached=True)
+    decision = decide(primary_comparison(10.01), [], HEALTHY_SRM, planned_sample_reached=True)
 
     assert decision.outcome == "no_effect"
     assert decision.reason_codes == ("primary_not_significant",)
@@ -103,7 +83,10 @@ def test_not_significant_at_the_planned_sample_means_no_effect():
 
 def test_sequential_not_yet_significant_keeps_running():
     decision = decide(
-        _primary(10.01, method="sequential"), [], HEALTHY_SRM, planned_sample_reached=False
+        primary_comparison(10.01, method="sequential"),
+        [],
+        HEALTHY_SRM,
+        planned_sample_reached=False,
     )
 
     assert decision.outcome == "keep_running"
@@ -111,7 +94,7 @@ def test_sequential_not_yet_significant_keeps_running():
 
 
 def test_the_corrected_p_value_decides_not_the_raw_one():
-    primary = _primary(10.06)
+    primary = primary_comparison(10.06)
     assert primary.p_value < 0.05
     corrected = dataclasses.replace(primary, adjusted_p_value=0.2, correction="holm")
 
@@ -121,7 +104,9 @@ def test_the_corrected_p_value_decides_not_the_raw_one():
 
 
 def test_decision_serialises_reasons_and_codes_in_parallel():
-    decision = decide(_primary(10.2), [_guardrail(9.5)], BROKEN_SRM, planned_sample_reached=True)
+    decision = decide(
+        primary_comparison(10.2), [guardrail_result(9.5)], BROKEN_SRM, planned_sample_reached=True
+    )
 
     serialised = decision.to_dict()
     assert serialised["outcome"] == "dont_ship"

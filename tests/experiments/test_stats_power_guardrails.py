@@ -10,7 +10,7 @@ from scipy import stats as scipy_stats
 from experiments.guardrails import guardrail_test
 from experiments.power import power_analysis
 from experiments.stats import compare
-from tests.experiments.conftest import mean_stats_with
+from tests.experiments.factories import mean_stats_with
 
 
 def _comparison(n_per_arm: int, variant_mean: float, direction="increase", method="fixed"):

@@ -10,7 +10,7 @@ from scipy import stats as scipy_stats
 
 from experiments import sequential
 from experiments.stats import compare
-from tests.experiments.conftest import mean_stats_with
+from tests.experiments.factories import mean_stats_with
 
 
 def _sequential_and_fixed(n_per_arm: int, shift: float = 0.1):

@@ -10,10 +10,10 @@ import pytest
 
 from core.clock import fixed_clock
 from core.errors import YardstickError
-from data import experiment_store, kpi_store, retrain_store
+from data import kpi_store, retrain_store
 from data.store import StoreSettings
-from experiments import analysis
 from kpi.retraining import CaseRequest
+from services import experiments as experiment_service
 from services import retraining
 from tests.conftest import TEST_NOW
 from tests.services.factories import audit_actions, evidence, rows
@@ -43,8 +43,10 @@ def test_decay_interval_is_priced_like_the_status_decay(demo: StoreSettings) -> 
 def test_measured_uplift_is_the_experiments_relative_effect(demo: StoreSettings) -> None:
     as_of = retraining.kpi_detail(demo, "rec-ctr").status.as_of
     found = retraining.experiment_uplift(demo, "rec-v3-vs-v2", "ctr", as_of)
-    definition = experiment_store.load_definition(demo, "rec-v3-vs-v2")
-    result = analysis.analyze(demo, definition.spec, definition.spec.end, definition.version)
+    definition = experiment_service.definition(demo, "rec-v3-vs-v2")
+    result = experiment_service.analyze_spec(
+        demo, definition.spec, definition.spec.end, definition.version
+    )
     [comparison] = [c for c in result.comparisons if c.metric == "ctr"]
     assert found.uplift.estimate == pytest.approx(comparison.relative_effect)
     assert found.uplift.standard_error == pytest.approx(comparison.relative_std_error)
@@ -81,7 +83,7 @@ def test_a_request_without_a_gain_is_refused(demo: StoreSettings) -> None:
 def test_the_uplift_metric_is_the_asked_one_else_the_kpis_else_the_primary(
     demo: StoreSettings,
 ) -> None:
-    spec = experiment_store.load_definition(demo, "rec-v3-vs-v2").spec
+    spec = experiment_service.definition(demo, "rec-v3-vs-v2").spec
     names = [m.name for m in spec.metrics]
     assert "ctr" in names
     assert retraining.uplift_metric_for(demo, "rec-v3-vs-v2", "rec-ctr") == "ctr"

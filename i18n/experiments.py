@@ -1,13 +1,20 @@
-"""Decision reasons and analysis notes in the reader's language, from the message catalogues."""
+"""Experiment wording: decision reasons, analysis notes, segment labels and why an experiment
+cannot be analysed, in the reader's language, from the message catalogues.
+
+The engine returns codes and values (`experiments.analysis`, `experiments.decision`); every
+sentence a reader sees about them is made here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from core.errors import YardstickError
 from experiments.analysis import Note, Unavailable
 from experiments.sql import MISSING_SEGMENT, OTHER_SEGMENT
 from i18n.catalogue import translate
+from i18n.errors import describe
 
 
 def reason_message(lang: str, code: str, values: Mapping[str, Any]) -> str:
@@ -39,5 +46,5 @@ def note_message(lang: str, note: Note) -> str:
 
 
 def unavailable_message(lang: str, unavailable: Unavailable) -> str:
-    """Why an experiment cannot be analysed yet (`experiments.unavailable_<code>`)."""
-    return translate(lang, f"experiments.unavailable_{unavailable.code}", **unavailable.values)
+    """Why an experiment cannot be analysed yet (the catalogue's `error.<code>`)."""
+    return describe(YardstickError(unavailable.code, **unavailable.values), lang)

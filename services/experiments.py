@@ -1,0 +1,244 @@
+"""Experiment use cases: define, look up and analyse A/B tests on the store.
+
+Each use case opens one connection, so every read it makes comes from one consistent snapshot of
+the store, and hands the rows to the pure domain (`experiments.cells`, `experiments.analysis`).
+Time comes in as a `clock`; the faces pass `core.clock.system_clock`. A missing definition is an
+`UnknownExperimentError`, an empty window a `NoDataError` (both `YardstickError`s, worded by
+`i18n`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core.clock import Clock, system_clock
+from core.tables import STORE_TABLES, TableMapping
+from data import experiment_store as store
+from data.experiment_store import DefinitionVersion
+from data.store import StoreSettings, connect, settings_for
+from experiments.analysis import (
+    CumulativePoint,
+    ExperimentAnalysis,
+    ModelLink,
+    NoDataError,
+    OfflineOnlinePoint,
+    Unavailable,
+    analyze_cells,
+    cumulative_effects,
+    look_times,
+    model_links,
+    offline_online_points,
+    primary_only,
+    status_of,
+    window_end,
+)
+from experiments.cells import (
+    Exposure,
+    cells_from_records,
+    cumulative_cells,
+    exposure_from_records,
+)
+from experiments.spec import ExperimentSpec, UnknownExperimentError
+
+__all__ = [
+    "DefinitionVersion",
+    "Exposure",
+    "StoreSettings",
+    "UnknownExperimentError",
+    "analysis_or_unavailable",
+    "analyze",
+    "analyze_spec",
+    "cumulative",
+    "define",
+    "definition",
+    "exposure",
+    "finished_offline_online",
+    "history",
+    "latest_definitions",
+    "latest_event_time",
+    "links",
+    "settings_for",
+]
+
+
+def define(
+    settings: StoreSettings,
+    spec: ExperimentSpec,
+    reason: str | None = None,
+    clock: Clock = system_clock,
+) -> int:
+    """Store a validated spec as the next version of its id (audited); returns the version."""
+    with connect(settings) as con:
+        return store.insert_definition(con, spec, clock(), reason)
+
+
+def definition(
+    settings: StoreSettings, experiment_id: str, version: int | None = None
+) -> DefinitionVersion:
+    """The latest (or the given) stored version of an experiment.
+
+    Raises:
+        UnknownExperimentError: no such id (or version); it lists the defined ids.
+    """
+    with connect(settings, read_only=True) as con:
+        return _definition(con, settings, experiment_id, version)
+
+
+def _definition(
+    con: store.Connection,
+    settings: StoreSettings,
+    experiment_id: str,
+    version: int | None,
+) -> DefinitionVersion:
+    found = store.find_definition(con, experiment_id, version)
+    if found is None:
+        raise UnknownExperimentError.of(
+            experiment_id, version, store.defined_ids(con), str(settings.path)
+        )
+    return found
+
+
+def latest_definitions(settings: StoreSettings) -> list[DefinitionVersion]:
+    """The latest version of every defined experiment, by id."""
+    with connect(settings, read_only=True) as con:
+        return store.latest_definitions(con)
+
+
+def history(settings: StoreSettings, experiment_id: str) -> list[DefinitionVersion]:
+    """Every stored version of one experiment, oldest first.
+
+    Raises:
+        UnknownExperimentError: the id was never defined.
+    """
+    with connect(settings, read_only=True) as con:
+        versions = store.definition_history(con, experiment_id)
+        if not versions:
+            raise UnknownExperimentError.of(
+                experiment_id, None, store.defined_ids(con), str(settings.path)
+            )
+    return versions
+
+
+def analyze_spec(
+    settings: StoreSettings,
+    spec: ExperimentSpec,
+    as_of: dt.datetime | None = None,
+    version: int = 0,
+    clock: Clock = system_clock,
+    tables: TableMapping = STORE_TABLES,
+) -> ExperimentAnalysis:
+    """Analyse `spec` as of `as_of` (default: the clock's now; never past the spec's end).
+
+    Raises:
+        NoDataError: no units in the window, or the primary metric cannot be compared.
+    """
+    until = window_end(spec, as_of, clock)
+    with connect(settings, read_only=True) as con:
+        rows = store.statistics_records(con, spec, until, tables)
+    cells, excluded = cells_from_records(spec, rows)
+    return analyze_cells(spec, cells, excluded, until, version)
+
+
+def analyze(
+    settings: StoreSettings,
+    experiment_id: str,
+    as_of: dt.datetime | None = None,
+    version: int | None = None,
+    clock: Clock = system_clock,
+) -> ExperimentAnalysis:
+    """Analyse the latest (or the given) stored version of an experiment, from one snapshot.
+
+    Raises:
+        UnknownExperimentError: no such experiment (or version).
+        NoDataError: no units in the window, or the primary metric cannot be compared.
+    """
+    with connect(settings, read_only=True) as con:
+        found = _definition(con, settings, experiment_id, version)
+        until = window_end(found.spec, as_of, clock)
+        rows = store.statistics_records(con, found.spec, until)
+    cells, excluded = cells_from_records(found.spec, rows)
+    return analyze_cells(found.spec, cells, excluded, until, found.version)
+
+
+def analysis_or_unavailable(
+    settings: StoreSettings,
+    experiment_id: str,
+    as_of: dt.datetime | None = None,
+    clock: Clock = system_clock,
+) -> ExperimentAnalysis | Unavailable:
+    """The experiment's analysis, or why it cannot be analysed yet (a value a page can cache)."""
+    try:
+        return analyze(settings, experiment_id, as_of, clock=clock)
+    except NoDataError as error:
+        return Unavailable.of(error)
+
+
+def cumulative(
+    settings: StoreSettings,
+    experiment_id: str,
+    as_of: dt.datetime | None = None,
+    clock: Clock = system_clock,
+) -> list[CumulativePoint]:
+    """The primary metric's comparison per treatment at each daily look up to the window's end.
+
+    All looks come from one query over the events (`experiments.sql.cumulative_query`).
+    """
+    with connect(settings, read_only=True) as con:
+        spec = _definition(con, settings, experiment_id, None).spec
+        until = window_end(spec, as_of, clock)
+        looks = tuple(look_times(spec, until))
+        rows = store.cumulative_records(con, primary_only(spec), looks)
+    return cumulative_effects(spec, cumulative_cells(primary_only(spec), looks, rows))
+
+
+def exposure(
+    settings: StoreSettings,
+    experiment_id: str,
+    as_of: dt.datetime | None = None,
+    clock: Clock = system_clock,
+) -> Exposure:
+    """Units per variant and day of assignment, and the units excluded for several variants."""
+    with connect(settings, read_only=True) as con:
+        spec = _definition(con, settings, experiment_id, None).spec
+        rows = store.exposure_records(con, spec, window_end(spec, as_of, clock))
+    return exposure_from_records(rows)
+
+
+def latest_event_time(settings: StoreSettings) -> dt.datetime | None:
+    """Timestamp of the newest event in the store (for the data-freshness check)."""
+    with connect(settings, read_only=True) as con:
+        return store.latest_event_time(con)
+
+
+def links(settings: StoreSettings, analysis: ExperimentAnalysis) -> list[ModelLink]:
+    """Each variant's model with its latest offline metrics and the variant's online effect."""
+    with connect(settings, read_only=True) as con:
+        offline = store.latest_offline_metrics(con, tuple(analysis.spec.model_for.values()))
+    return model_links(analysis, offline)
+
+
+def finished_offline_online(
+    settings: StoreSettings, clock: Clock = system_clock
+) -> list[OfflineOnlinePoint]:
+    """Offline difference against online effect over every finished experiment with models.
+
+    Each finished experiment is read at its end, all from one snapshot. One that cannot be
+    analysed (no units in its window, primary metric not comparable) has no online effect and is
+    left out, so it never hides the others.
+    """
+    now = clock()
+    every_link: list[ModelLink] = []
+    with connect(settings, read_only=True) as con:
+        for found in store.latest_definitions(con):
+            spec = found.spec
+            if not spec.model_for or status_of(spec, now) != "finished":
+                continue
+            rows = store.statistics_records(con, spec, spec.end)
+            cells, excluded = cells_from_records(spec, rows)
+            try:
+                analysis = analyze_cells(spec, cells, excluded, spec.end, found.version)
+            except NoDataError:
+                continue
+            offline = store.latest_offline_metrics(con, tuple(spec.model_for.values()))
+            every_link += model_links(analysis, offline)
+    return offline_online_points(every_link)
