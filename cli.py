@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from data.store import StoreLockedError, StoreMissingError
+from services.store import StoreLockedError, StoreMissingError
 
 COMMAND_MODULES = (
     "commands.data",

@@ -6,17 +6,15 @@ import argparse
 import datetime as dt
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from commands.common import add_store_arguments, store_settings
-from data.experiment_store import (
-    UnknownExperimentError,
-    definition_history,
-    load_definition,
-    save_definition,
-)
-from experiments.analysis import ExperimentAnalysis, NoDataError, analysis_to_json, analyze
-from experiments.messages import note_message, reason_message
 from experiments.spec import SpecError, load_spec
+
+# The store and the analysis (DuckDB, sqlglot, scipy) are imported inside the handlers, so that
+# `--help` stays fast (tests/test_startup.py).
+if TYPE_CHECKING:
+    from experiments.analysis import ExperimentAnalysis
 
 
 def parse_as_of(text: str) -> dt.datetime:
@@ -33,6 +31,8 @@ def parse_as_of(text: str) -> dt.datetime:
 
 
 def _define(args: argparse.Namespace) -> int:
+    from data.experiment_store import save_definition
+
     try:
         spec = load_spec(args.spec)
     except SpecError as error:
@@ -44,6 +44,8 @@ def _define(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
+    from data.experiment_store import definition_history
+
     versions = definition_history(store_settings(args), args.experiment_id)
     if not versions:
         print(f"error: no experiment {args.experiment_id!r} is defined", file=sys.stderr)
@@ -64,6 +66,8 @@ def _percent(value: float) -> str:
 
 def render_table(analysis: ExperimentAnalysis) -> str:
     """The analysis as a plain-text report for a terminal."""
+    from experiments.messages import note_message, reason_message
+
     spec = analysis.spec
     lines = [
         f"{spec.id} (v{analysis.version}): {spec.name}",
@@ -108,6 +112,9 @@ def render_table(analysis: ExperimentAnalysis) -> str:
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    from data.experiment_store import UnknownExperimentError, load_definition
+    from experiments.analysis import NoDataError, analysis_to_json, analyze
+
     settings = store_settings(args)
     try:
         definition = load_definition(settings, args.experiment_id, args.version)

@@ -11,21 +11,25 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from commands.common import store_settings
 from commands.retrain import (
-    LOOKUP_ERRORS,
     add_case_arguments,
     flag_problems,
+    lookup_errors,
     print_error,
     request_from_args,
 )
-from data import experiment_store, retrain_store
-from data.store import StoreSettings
+from core.vocab import REPORT_FORMATS
 from i18n.catalogue import LANGUAGES
-from kpi import service
-from kpi.report import FORMATS, render_report
-from kpi.retraining import CaseRequest, RetrainingInputError, evaluate_request, request_from_plan
+
+# The store, the KPI service and the report renderer (pandas, statsmodels, plotly, DuckDB) are
+# imported inside the functions that run the command, so that `--help` stays fast
+# (tests/test_startup.py).
+if TYPE_CHECKING:
+    from data.store import StoreSettings
+    from kpi.retraining import CaseRequest
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -45,7 +49,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     report.add_argument("--lang", choices=LANGUAGES, required=True, help="report language")
     report.add_argument(
-        "--format", choices=FORMATS, required=True, dest="report_format", help="HTML or Markdown"
+        "--format",
+        choices=REPORT_FORMATS,
+        required=True,
+        dest="report_format",
+        help="HTML or Markdown",
     )
     report.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
     report.set_defaults(handler=_report)
@@ -60,6 +68,9 @@ def _has_uplift_flags(args: argparse.Namespace) -> bool:
 
 def _experiment_metric(settings: StoreSettings, experiment_id: str, kpi_id: str) -> str:
     """The KPI's metric when the experiment measures it, else the experiment's primary metric."""
+    from data import experiment_store
+    from kpi import service
+
     spec = experiment_store.load_definition(settings, experiment_id).spec
     kpi_metric = service.kpi_detail(settings, kpi_id).spec.metric
     names = [metric.name for metric in spec.metrics]
@@ -68,6 +79,9 @@ def _experiment_metric(settings: StoreSettings, experiment_id: str, kpi_id: str)
 
 def resolve_request(settings: StoreSettings, args: argparse.Namespace) -> CaseRequest:
     """The case the flags ask for, filling the cost (and gain) from the stored plan if needed."""
+    from data import retrain_store
+    from kpi.retraining import RetrainingInputError, request_from_plan
+
     if args.cost is not None:
         request = request_from_args(args, args.cost)
     else:
@@ -109,13 +123,16 @@ def resolve_request(settings: StoreSettings, args: argparse.Namespace) -> CaseRe
 
 
 def _report(args: argparse.Namespace) -> int:
+    from kpi.report import render_report
+    from kpi.retraining import evaluate_request
+
     problems = flag_problems(args)
     if problems:
         return print_error("; ".join(problems))
     settings = store_settings(args)
     try:
         case, detail = evaluate_request(settings, resolve_request(settings, args))
-    except LOOKUP_ERRORS as error:
+    except lookup_errors() as error:
         return print_error(str(error.args[0]) if error.args else str(error))
     text = render_report(case, detail, args.lang, args.report_format)
     if args.out is None:

@@ -10,22 +10,25 @@ import datetime as dt
 import json
 import math
 import sys
+from typing import TYPE_CHECKING
 
 from commands.common import add_store_arguments, store_settings
-from data.experiment_store import UnknownExperimentError
-from data.kpi_store import UnknownKpiError
-from kpi import economics
-from kpi.retraining import (
-    CaseRequest,
-    RetrainingCase,
-    RetrainingInputError,
-    case_to_json,
-    evaluate_request,
-    reason_text,
-)
+
+# The store, the economics and the case (numpy, scipy, pandas, statsmodels, DuckDB) are imported
+# inside the functions that run a command, so that `--help` stays fast (tests/test_startup.py).
+if TYPE_CHECKING:
+    from kpi.retraining import CaseRequest, RetrainingCase
 
 ERROR_EXIT = 1
-LOOKUP_ERRORS = (UnknownKpiError, UnknownExperimentError, RetrainingInputError, ValueError)
+
+
+def lookup_errors() -> tuple[type[Exception], ...]:
+    """The errors a case evaluation reports as a plain error message (exit status 1)."""
+    from data.experiment_store import UnknownExperimentError
+    from data.kpi_store import UnknownKpiError
+    from kpi.retraining import RetrainingInputError
+
+    return (UnknownKpiError, UnknownExperimentError, RetrainingInputError, ValueError)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -88,14 +91,12 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
     parser.add_argument(
         "--horizon-days",
         type=int,
-        default=economics.DEFAULT_HORIZON_DAYS,
         metavar="DAYS",
         help="days the options are compared over (default 365)",
     )
     parser.add_argument(
         "--discount-rate",
         type=_finite,
-        default=economics.DEFAULT_DISCOUNT_RATE,
         metavar="RATE",
         help="annual discount rate (default 0.05)",
     )
@@ -130,15 +131,22 @@ def flag_problems(args: argparse.Namespace) -> list[str]:
         problems.append("--uplift and --uplift-se go together")
     if args.uplift_se is not None and args.uplift_se < 0:
         problems.append(f"--uplift-se must be zero or more, got {args.uplift_se:g}")
-    if args.horizon_days < 1:
+    if args.horizon_days is not None and args.horizon_days < 1:
         problems.append(f"--horizon-days must be at least 1, got {args.horizon_days}")
-    if args.discount_rate <= -1:
+    if args.discount_rate is not None and args.discount_rate <= -1:
         problems.append(f"--discount-rate must be above -1, got {args.discount_rate:g}")
     return problems
 
 
 def request_from_args(args: argparse.Namespace, cost: float) -> CaseRequest:
-    """The case request the flags describe."""
+    """The case request the flags describe; a horizon or rate not given is the economics' default.
+
+    (The defaults are filled here rather than by argparse so that `--help` need not import the
+    economics.)
+    """
+    from kpi import economics
+    from kpi.retraining import CaseRequest
+
     return CaseRequest(
         kpi_id=args.kpi,
         cost=cost,
@@ -146,8 +154,12 @@ def request_from_args(args: argparse.Namespace, cost: float) -> CaseRequest:
         uplift_metric=args.uplift_metric,
         uplift=args.uplift,
         uplift_se=args.uplift_se,
-        horizon_days=args.horizon_days,
-        discount_rate=args.discount_rate,
+        horizon_days=(
+            economics.DEFAULT_HORIZON_DAYS if args.horizon_days is None else args.horizon_days
+        ),
+        discount_rate=(
+            economics.DEFAULT_DISCOUNT_RATE if args.discount_rate is None else args.discount_rate
+        ),
         fallback_value_per_day=args.fallback_value_per_day,
         as_of=args.as_of,
     )
@@ -160,6 +172,8 @@ def print_error(message: str) -> int:
 
 
 def _summary_lines(case: RetrainingCase) -> list[str]:
+    from kpi.retraining import reason_text
+
     result = case.economics
     currency = case.kpi.currency
     lines = [
@@ -180,12 +194,14 @@ def _summary_lines(case: RetrainingCase) -> list[str]:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from kpi.retraining import case_to_json, evaluate_request
+
     problems = flag_problems(args)
     if problems:
         return print_error("; ".join(problems))
     try:
         case, _ = evaluate_request(store_settings(args), request_from_args(args, args.cost))
-    except LOOKUP_ERRORS as error:
+    except lookup_errors() as error:
         return print_error(str(error.args[0]) if error.args else str(error))
     if args.json:
         print(json.dumps(case_to_json(case), ensure_ascii=False, indent=2))

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.vocab import DEMO_SIZES
 from data.store import StoreSettings, connect, write_audit
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-DEMO_SIZES = ("small", "medium", "large")
 HISTORY_DAYS = 548
 EXPERIMENT_DAYS = 28
 PRE_PERIOD_DAYS = 14

@@ -16,10 +16,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from core.clock import system_clock
+
+if TYPE_CHECKING:
+    # Imported where a connection is opened, not here: the command line's --help and the settings
+    # the faces pass around must not pay DuckDB's import (see tests/test_startup.py).
+    import duckdb
 
 DATA_DIR = Path(__file__).resolve().parent
 DEFAULT_DB_PATH = DATA_DIR / "yardstick.duckdb"
@@ -103,6 +107,8 @@ def _is_lock_conflict(error: duckdb.Error) -> bool:
 
 
 def _open(settings: StoreSettings, read_only: bool) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
     config: dict[str, str | int] = {"memory_limit": settings.memory_limit}
     if settings.threads:
         config["threads"] = settings.threads
@@ -126,6 +132,8 @@ def connect(
         raise StoreMissingError(f"No store at {settings.path}. Create one with: python cli.py demo")
     if not read_only:
         settings.path.parent.mkdir(parents=True, exist_ok=True)
+    import duckdb
+
     deadline = time.monotonic() + settings.lock_timeout_s
     delay = 0.05
     while True:
