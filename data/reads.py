@@ -9,7 +9,7 @@ import pandas as pd
 
 from core.clock import system_clock
 from data.kinds import KINDS
-from data.store import StoreSettings, connect
+from data.store import StoreSettings, connect, one_row
 
 # The column that says how fresh each table is.
 FRESHNESS_COLUMNS = {
@@ -70,6 +70,7 @@ def is_demo_store(settings: StoreSettings) -> bool:
             " count(*) FILTER (WHERE action = 'ingest')"
             " FROM audit_log"
         ).fetchone()
+    row = one_row(row)
     return bool(row[0]) and not row[1]
 
 

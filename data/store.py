@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.clock import system_clock
 
@@ -109,7 +109,9 @@ def _is_lock_conflict(error: duckdb.Error) -> bool:
 def _open(settings: StoreSettings, read_only: bool) -> duckdb.DuckDBPyConnection:
     import duckdb
 
-    config: dict[str, str | int] = {"memory_limit": settings.memory_limit}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": settings.memory_limit
+    }
     if settings.threads:
         config["threads"] = settings.threads
     con = duckdb.connect(str(settings.path), read_only=read_only, config=config)
@@ -221,6 +223,17 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[i
             raise
         applied.append(migration.version)
     return applied
+
+
+def one_row(row: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """The row of a query that always returns one (an aggregate), from `fetchone()`.
+
+    DuckDB types `fetchone()` as possibly None; a query without GROUP BY over aggregates always
+    returns a row, so None here is a broken query, said as such rather than as a TypeError.
+    """
+    if row is None:
+        raise LookupError("the query returned no row where one was certain")
+    return row
 
 
 def upgrade_if_needed(settings: StoreSettings) -> list[int]:
