@@ -14,7 +14,7 @@ from experiments import analysis
 from i18n.catalogue import translate
 from tests.conftest import ROOT
 from tests.experiments.test_spec import GOOD_TOML
-from tests.i18n.test_catalogue import rendered_text, without_user_text
+from tests.factories import rendered_text, without_user_text
 from ui import cached
 
 pytestmark = pytest.mark.usefixtures("app_env")
