@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.clock import today
-from data.demo import build_demo_if_missing, demo_end_date
-from data.store import settings_for
+from core.clock import system_clock
 from i18n.catalogue import translate
 from i18n.format import format_date
+from services.loading import build_demo_store_if_missing
+from services.store import settings_for
 from ui import cached
 from ui.context import ALL_FAMILIES, PageContext, choose_language, store_context
 
@@ -55,9 +55,9 @@ page = st.navigation(PAGES)
 if not settings.path.exists():
     with st.status(translate(lang, "app.building_demo"), expanded=True) as status:
         bar = st.progress(0.0)
-        build_demo_if_missing(
+        build_demo_store_if_missing(
             settings,
-            end=demo_end_date(today()),
+            clock=system_clock,
             on_progress=lambda step, share: bar.progress(
                 share, translate(lang, f"app.demo_step.{step}")
             ),
@@ -73,7 +73,7 @@ family = st.sidebar.selectbox(
     key="family",
     format_func=lambda f: translate(lang, "app.all_families") if f == ALL_FAMILIES else f,
 )
-store_context(PageContext(settings, lang, None if family == ALL_FAMILIES else family))
+store_context(PageContext(settings, lang, None if family == ALL_FAMILIES else family, fingerprint))
 
 with st.sidebar.expander(translate(lang, "app.store"), expanded=False):
     st.caption(str(settings.path))

@@ -7,29 +7,28 @@ JSON outputs are a public interface (see README.md).
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
-from data.store import StoreLockedError, StoreMissingError
+from commands import data as data_commands
+from commands import experiment as experiment_commands
+from commands import kpi as kpi_commands
+from commands import report as report_commands
+from commands import retrain as retrain_commands
+from core.errors import YardstickError
+from i18n.errors import describe
+from services.store import StoreLockedError, StoreMissingError
 
-COMMAND_MODULES = (
-    "commands.data",
-    "commands.kpi",
-    "commands.experiment",
-    "commands.retrain",
-    "commands.report",
+# Each group registers its commands; the modules import their heavy libraries (the statistics
+# stack, DuckDB) inside the handlers, so building the parser and answering `--help` stays fast
+# (tests/test_startup.py) and `ingest` from cron pays only for what it runs.
+COMMAND_GROUPS = (
+    data_commands,
+    kpi_commands,
+    experiment_commands,
+    retrain_commands,
+    report_commands,
 )
-# Which module registers each command, so a run imports only what its command needs (the
-# statistics stack takes seconds to import; `ingest` from cron should not pay for it).
-COMMAND_OWNERS = {
-    "demo": "commands.data",
-    "ingest": "commands.data",
-    "kpi": "commands.kpi",
-    "experiment": "commands.experiment",
-    "retrain": "commands.retrain",
-    "report": "commands.report",
-}
 
 EPILOG = """\
 The store is chosen by --db PATH, else the YARDSTICK_DB environment variable, else
@@ -39,8 +38,8 @@ returns 10 (a KPI at warning) and 20 (an exit criterion met).
 """
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser: every command group, or only the one that owns `command`."""
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command group."""
     parser = argparse.ArgumentParser(
         prog="python cli.py",
         description=(
@@ -50,22 +49,23 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    owner = COMMAND_OWNERS.get(command or "")
-    for module_name in (owner,) if owner else COMMAND_MODULES:
-        importlib.import_module(module_name).register(subparsers)
+    for group in COMMAND_GROUPS:
+        group.register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    command = next((a for a in arguments if not a.startswith("-")), None)
-    parser = build_parser(command)
+    parser = build_parser()
     args = parser.parse_args(arguments)
     try:
         return int(args.handler(args) or 0)
     except (StoreLockedError, StoreMissingError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except YardstickError as error:
+        print(f"error: {describe(error, 'en')}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: nothing was written by the unfinished command", file=sys.stderr)

@@ -1,10 +1,13 @@
-"""Flags every command that touches the store shares, and the settings they choose."""
+"""Flags every command that touches the store shares, and the settings they choose.
+
+Cheap to import (no DuckDB, no pandas): every command module imports it to build its parser.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from data.store import StoreSettings, settings_for, upgrade_if_needed
+from services.store import StoreSettings, open_store
 
 
 def add_store_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +32,4 @@ def add_store_arguments(parser: argparse.ArgumentParser) -> None:
 
 def store_settings(args: argparse.Namespace) -> StoreSettings:
     """The store settings chosen by the common flags; a store of an older version is upgraded."""
-    settings = settings_for(args.db, args.memory_limit, args.threads)
-    upgrade_if_needed(settings)
-    return settings
+    return open_store(args.db, args.memory_limit, args.threads)

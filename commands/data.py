@@ -1,17 +1,24 @@
-"""`demo` and `ingest`: building the demo store and loading your own files."""
+"""`demo` and `ingest`: building the demo store and loading your own files.
+
+The use cases (and with them DuckDB, numpy, pandas) are imported inside the handlers, so the
+parser and `--help` stay fast.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from commands.common import add_store_arguments, store_settings
-from core.clock import today
-from data.demo import DEMO_SIZES, DemoExistsError, build_demo, demo_end_date
-from data.ingest import IngestError, IngestProgress, ingest_files
-from data.kinds import KINDS
+from core.clock import system_clock
+from core.vocab import DEMO_SIZES
 from i18n.catalogue import translate
+from services.store import KINDS
+
+if TYPE_CHECKING:
+    from services.loading import IngestProgress
 
 
 class _ProgressPrinter:
@@ -36,9 +43,11 @@ class _ProgressPrinter:
 
 
 def _run_ingest(args: argparse.Namespace) -> int:
+    from services.loading import IngestError, load_files
+
     printer = _ProgressPrinter()
     try:
-        result = ingest_files(
+        result = load_files(
             store_settings(args),
             args.kind,
             args.files,
@@ -59,6 +68,8 @@ def _run_ingest(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
+    from services.loading import DemoExistsError, build_demo_store
+
     settings = store_settings(args)
     started = time.monotonic()
 
@@ -67,11 +78,11 @@ def _run_demo(args: argparse.Namespace) -> int:
         print(f"\r[{fraction:4.0%}] {label:<60}", end="", file=sys.stderr, flush=True)
 
     try:
-        summary = build_demo(
+        summary = build_demo_store(
             settings,
+            clock=system_clock,
             seed=args.seed,
             size=args.size,
-            end=demo_end_date(today()),
             force=args.force,
             on_progress=report,
         )
@@ -87,7 +98,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `demo` and `ingest`."""
     demo = subparsers.add_parser(
         "demo",

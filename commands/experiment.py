@@ -6,15 +6,18 @@ import argparse
 import datetime as dt
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from commands.common import add_store_arguments, store_settings
 from core.clock import parse_instant, system_clock
 from core.errors import YardstickError
-from experiments.analysis import ExperimentAnalysis, analysis_to_json
 from experiments.spec import load_spec
 from i18n.errors import describe
-from i18n.experiments import note_message, reason_message
-from services import experiments as service
+
+# The analysis and the store (scipy, sqlglot, DuckDB) are imported inside the handlers, so that
+# `--help` stays fast (tests/test_startup.py).
+if TYPE_CHECKING:
+    from experiments.analysis import ExperimentAnalysis
 
 
 def parse_as_of(text: str) -> dt.datetime:
@@ -34,6 +37,8 @@ def _refused(error: YardstickError) -> int:
 
 
 def _define(args: argparse.Namespace) -> int:
+    from services import experiments as service
+
     try:
         spec = load_spec(args.spec)
     except YardstickError as error:
@@ -44,6 +49,8 @@ def _define(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
+    from services import experiments as service
+
     try:
         versions = service.history(store_settings(args), args.experiment_id)
     except YardstickError as error:
@@ -64,6 +71,8 @@ def _percent(value: float) -> str:
 
 def render_table(analysis: ExperimentAnalysis) -> str:
     """The analysis as a plain-text report for a terminal."""
+    from i18n.experiments import note_message, reason_message
+
     spec = analysis.spec
     lines = [
         f"{spec.id} (v{analysis.version}): {spec.name}",
@@ -108,6 +117,9 @@ def render_table(analysis: ExperimentAnalysis) -> str:
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    from experiments.analysis import analysis_to_json
+    from services import experiments as service
+
     settings = store_settings(args)
     try:
         analysis = service.analyze(

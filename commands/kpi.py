@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 
 from commands.common import add_store_arguments, store_settings
-from data import kpi_store
-from data.store import current_actor
-from kpi import service
+from core.vocab import KPI_DECISIONS
 from kpi.spec import SpecError, parse_spec
+
+# The store and the KPI service (pandas, statsmodels) are imported inside the handlers, so that
+# `--help` stays fast (tests/test_startup.py).
 
 ERROR_EXIT = 1
 
@@ -70,9 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     decide = commands.add_parser("decide", help="record a decision: continue, retrain, withdraw")
     add_store_arguments(decide)
     decide.add_argument("--id", required=True, dest="kpi_id", help="the KPI id")
-    decide.add_argument(
-        "--decision", required=True, choices=kpi_store.DECISIONS, help="what was decided"
-    )
+    decide.add_argument("--decision", required=True, choices=KPI_DECISIONS, help="what was decided")
     decide.add_argument("--reason", required=True, help="why, in words for the audit log")
     decide.add_argument(
         "--by", help="who decided (default: $YARDSTICK_USER, else the operating-system user)"
@@ -88,6 +87,8 @@ def _iso_date(text: str) -> dt.date:
 
 
 def _define(args: argparse.Namespace) -> int:
+    from data import kpi_store
+
     path = Path(args.spec)
     try:
         text = path.read_text(encoding="utf-8")
@@ -116,6 +117,8 @@ def _define(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
+    from data import kpi_store
+
     try:
         versions = kpi_store.kpi_history(store_settings(args), args.kpi_id)
     except kpi_store.UnknownKpiError as error:
@@ -149,6 +152,10 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from data import kpi_store
+    from data.store import current_actor
+    from kpi import service
+
     settings = store_settings(args)
     try:
         statuses = service.all_kpi_statuses(settings, args.as_of)
@@ -176,6 +183,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _decide(args: argparse.Namespace) -> int:
+    from data import kpi_store
+
     try:
         decision = kpi_store.record_decision(
             store_settings(args), args.kpi_id, args.decision, args.reason, args.by

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from commands.common import store_settings
 from commands.retrain import (
@@ -26,9 +27,12 @@ from core.clock import system_clock, today
 from core.errors import YardstickError
 from core.vocab import REPORT_FORMATS
 from i18n.catalogue import LANGUAGES
-from kpi.retraining import CaseRequest, with_experiment
-from reports.retraining import render_report
-from services.retraining import StoreSettings, evaluate_request, plan_request, uplift_metric_for
+
+# The case, the store and the renderer (pandas, statsmodels, plotly, DuckDB) are imported inside
+# the functions that run the command, so that `--help` stays fast (tests/test_startup.py).
+if TYPE_CHECKING:
+    from kpi.retraining import CaseRequest
+    from services.retraining import StoreSettings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -84,6 +88,9 @@ def experiment_problems(args: argparse.Namespace) -> list[YardstickError]:
 
 
 def resolve_request(settings: StoreSettings, args: argparse.Namespace) -> CaseRequest:
+    from kpi.retraining import with_experiment
+    from services.retraining import plan_request, uplift_metric_for
+
     """The case the flags ask for, filling the cost (and gain) from the stored plan if needed."""
     if args.cost is not None:
         request = request_from_args(args, args.cost)
@@ -104,6 +111,9 @@ def resolve_request(settings: StoreSettings, args: argparse.Namespace) -> CaseRe
 
 
 def _report(args: argparse.Namespace) -> int:
+    from reports.retraining import render_report
+    from services.retraining import evaluate_request
+
     problems = flag_problems(args) + experiment_problems(args)
     if problems:
         return print_problems(problems)

@@ -12,15 +12,17 @@ import json
 import math
 import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from commands.common import add_store_arguments, store_settings
 from core.errors import YardstickError
 from i18n.errors import describe
-from i18n.retraining import case_to_json, reason_text
-from kpi import economics
 from kpi.checks import retraining_input_problems
-from kpi.retraining import CaseRequest, RetrainingCase
-from services.retraining import evaluate_request
+
+# The economics, the case and the store (numpy, scipy, pandas, statsmodels, DuckDB) are imported
+# inside the functions that run a command, so that `--help` stays fast (tests/test_startup.py).
+if TYPE_CHECKING:
+    from kpi.retraining import CaseRequest, RetrainingCase
 
 ERROR_EXIT = 1
 # An unknown KPI or experiment is the store's LookupError (its message names the id).
@@ -87,14 +89,12 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
     parser.add_argument(
         "--horizon-days",
         type=int,
-        default=economics.DEFAULT_HORIZON_DAYS,
         metavar="DAYS",
         help="days the options are compared over (default 365)",
     )
     parser.add_argument(
         "--discount-rate",
         type=_finite,
-        default=economics.DEFAULT_DISCOUNT_RATE,
         metavar="RATE",
         help="annual discount rate (default 0.05)",
     )
@@ -127,8 +127,22 @@ def flag_error(error: YardstickError) -> YardstickError:
     return YardstickError(error.code, field=field, origin=error.origin, line=error.line, **values)
 
 
+def fill_economics_defaults(args: argparse.Namespace) -> None:
+    """Set `--horizon-days` and `--discount-rate` to the economics' defaults when not given.
+
+    argparse leaves them None so that `--help` need not import the economics (numpy, scipy).
+    """
+    from kpi import economics
+
+    if args.horizon_days is None:
+        args.horizon_days = economics.DEFAULT_HORIZON_DAYS
+    if args.discount_rate is None:
+        args.discount_rate = economics.DEFAULT_DISCOUNT_RATE
+
+
 def flag_problems(args: argparse.Namespace) -> list[YardstickError]:
     """What is wrong with the case flags, each naming its field (`kpi.checks`)."""
+    fill_economics_defaults(args)
     return list(
         retraining_input_problems(
             cost=args.cost,
@@ -145,6 +159,9 @@ def flag_problems(args: argparse.Namespace) -> list[YardstickError]:
 
 def request_from_args(args: argparse.Namespace, cost: float) -> CaseRequest:
     """The case request the flags describe."""
+    from kpi.retraining import CaseRequest
+
+    fill_economics_defaults(args)
     return CaseRequest(
         kpi_id=args.kpi,
         cost=cost,
@@ -176,6 +193,8 @@ def print_lookup_error(error: LookupError) -> int:
 
 
 def _summary_lines(case: RetrainingCase) -> list[str]:
+    from i18n.retraining import reason_text
+
     result = case.economics
     currency = case.kpi.currency
     lines = [
@@ -196,6 +215,9 @@ def _summary_lines(case: RetrainingCase) -> list[str]:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from i18n.retraining import case_to_json
+    from services.retraining import evaluate_request
+
     problems = flag_problems(args)
     if problems:
         return print_problems(problems)

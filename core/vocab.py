@@ -50,6 +50,9 @@ ModelStage = Literal["production", "challenger"]
 Language = Literal["en", "ja"]
 ReportFormat = Literal["html", "md"]
 
+# Sizes of the demo store: seconds (tests), under a minute (first start), 100M+ events (benchmarks).
+DemoSize = Literal["small", "medium", "large"]
+
 
 def values_of(vocabulary: object) -> tuple[str, ...]:
     """The values of a `Literal` vocabulary, in the order written."""
@@ -73,3 +76,4 @@ CORRECTIONS = values_of(Correction)
 MODEL_STAGES = values_of(ModelStage)
 LANGUAGES = values_of(Language)
 REPORT_FORMATS = values_of(ReportFormat)
+DEMO_SIZES = values_of(DemoSize)

@@ -16,15 +16,16 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from data.store import StoreSettings, connect, write_audit
+from core.vocab import DEMO_SIZES
+from data.store import StoreSettings, connect, one_row, write_audit
 
 if TYPE_CHECKING:
+    import duckdb
     import numpy as np
     import pandas as pd
 
-DEMO_SIZES = ("small", "medium", "large")
 HISTORY_DAYS = 548
 EXPERIMENT_DAYS = 28
 PRE_PERIOD_DAYS = 14
@@ -259,7 +260,8 @@ def _recommender_online(
     online = pd.concat(frames, ignore_index=True)
 
     weeks = days[days.day_of_week == 0]
-    offline_rows = []
+    # Rows of the offline_metrics frame: model, metric, value, week, label set, examples.
+    offline_rows: list[tuple[Any, ...]] = []
     for week in weeks:
         index = days.get_loc(week)
         live = model[index]
@@ -491,7 +493,7 @@ def _bind(sql: str, values: dict[str, object]) -> str:
     return sql
 
 
-def _insert_frame(con, table: str, frame: pd.DataFrame) -> None:
+def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     con.register("demo_frame", frame)
     columns = ", ".join(frame.columns)
     con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM demo_frame")
@@ -577,7 +579,7 @@ def build_demo(
             getattr(module, function_name)(build_settings)
         with connect(build_settings) as con:
             counts = {
-                table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                table: one_row(con.execute(f"SELECT count(*) FROM {table}").fetchone())[0]
                 for table in (
                     "models",
                     "online_metrics",

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from data.kinds import COUNT_METRICS, KINDS, MODEL_STAGES, ColumnSpec, ColumnType, KindSpec
-from data.store import StoreSettings, connect, write_audit
+from data.store import StoreSettings, connect, one_row, write_audit
 
 MAX_PROBLEMS_SHOWN = 5
 _PARQUET_MAGIC = b"PAR1"
@@ -164,7 +164,8 @@ class _Source:
     """A file ready for DuckDB to read, with what the header told us."""
 
     display_name: str
-    read_path: Path
+    original_path: Path  # the user's file
+    read_path: Path  # what DuckDB reads: the file, or a UTF-8 copy of a CP932 CSV
     is_parquet: bool
     columns: list[str]
     source_types: dict[str, str] = field(default_factory=dict)
@@ -172,7 +173,6 @@ class _Source:
     encoding: str = "utf-8"
     temporary: bool = False
     encoding_given: bool = False
-    original_path: Path | None = None
 
     @property
     def row_label(self) -> str:
@@ -358,11 +358,11 @@ def _prepare_csv(path: Path, display_name: str, spec: KindSpec, encoding: str | 
     source = _Source(
         display_name,
         path,
+        path,
         False,
         [],
         encoding=chosen,
         encoding_given=encoding is not None,
-        original_path=path,
     )
     if not _is_utf8(chosen):
         source.read_path = _transcode_to_utf8(path, chosen, display_name)
@@ -381,7 +381,7 @@ def _prepare_csv(path: Path, display_name: str, spec: KindSpec, encoding: str | 
 def _prepare_parquet(
     con: duckdb.DuckDBPyConnection, path: Path, display_name: str, spec: KindSpec
 ) -> _Source:
-    source = _Source(display_name, path, True, [])
+    source = _Source(display_name, path, path, True, [])
     try:
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
     except duckdb.Error as error:
@@ -706,12 +706,12 @@ def _row_checks(spec: KindSpec) -> list[_RowCheck]:
             )
         )
     if spec.model_column:
-        column = _quote(spec.model_column)
+        model = _quote(spec.model_column)
         checks.append(
             _RowCheck(
                 spec.model_column,
-                f"{column} IS NOT NULL AND {column} NOT IN (SELECT model_id FROM models)",
-                f"unknown model \"' || {column} || '\"; load it with --kind models first",
+                f"{model} IS NOT NULL AND {model} NOT IN (SELECT model_id FROM models)",
+                f"unknown model \"' || {model} || '\"; load it with --kind models first",
             )
         )
     return checks
@@ -759,10 +759,14 @@ def _check_rejects(
             f"SELECT DISTINCT ON (line) line, column_name, error_type, error_message "
             f"FROM rejects_{index} ORDER BY line, column_idx LIMIT {MAX_PROBLEMS_SHOWN}"
         ).fetchall()
-        count = con.execute(f"SELECT count(DISTINCT line) FROM rejects_{index}").fetchone()[0]
-        encoding_rejects = con.execute(
-            f"SELECT count(*) FROM rejects_{index} WHERE error_type = 'INVALID ENCODING'"
-        ).fetchone()[0]
+        count = one_row(
+            con.execute(f"SELECT count(DISTINCT line) FROM rejects_{index}").fetchone()
+        )[0]
+        encoding_rejects = one_row(
+            con.execute(
+                f"SELECT count(*) FROM rejects_{index} WHERE error_type = 'INVALID ENCODING'"
+            ).fetchone()
+        )[0]
         if encoding_rejects and source.encoding == "utf-8" and not source.encoding_given:
             # Raises for a file that mixes encodings; otherwise it is CP932 throughout.
             raise _ReadAgainAs(index, _classify_non_utf8(source.original_path, source.display_name))
@@ -798,7 +802,7 @@ def _count_line_breaks_in_values(con: duckdb.DuckDBPyConnection) -> None:
     The reader numbers records; each line break inside an earlier record's value pushes the
     following records one line further down the file.
     """
-    if not con.execute("SELECT bool_or(_breaks > 0) FROM stage").fetchone()[0]:
+    if not one_row(con.execute("SELECT bool_or(_breaks > 0) FROM stage").fetchone())[0]:
         return
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stage AS SELECT * REPLACE (_line + coalesce(sum(_breaks) "
@@ -822,6 +826,7 @@ def _summarise_stage(con: duckdb.DuckDBPyConnection, checks: list[_RowCheck]) ->
     row = con.execute(
         f"SELECT count(*), count(*) - count(DISTINCT _key_hash){failing} FROM stage"
     ).fetchone()
+    row = one_row(row)
     return _StageSummary(int(row[0]), int(row[1]), tuple(int(c) for c in row[2:]))
 
 
@@ -922,6 +927,7 @@ def _check_duplicates(
         f"count(*) FILTER (WHERE versions > 1) FROM (SELECT count(*) AS copies, "
         f"{distinct_values} AS versions FROM repeated GROUP BY {keys})"
     ).fetchone()
+    summary = one_row(summary)
     repeats, conflicting = summary[0] or 0, summary[1] or 0
     if conflicting:
         rows = con.execute(
@@ -939,10 +945,12 @@ def _check_conflicts_with_store(
     con: duckdb.DuckDBPyConnection, spec: KindSpec, found: _Collector
 ) -> None:
     table = _quote(spec.table)
-    if not con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]:
+    if not one_row(con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone())[0]:
         return
     condition = f"{_key_match('s', 't', spec)} AND {_differs('s', 't', spec)}"
-    count = con.execute(f"SELECT count(*) FROM stage s JOIN {table} t ON {condition}").fetchone()[0]
+    count = one_row(
+        con.execute(f"SELECT count(*) FROM stage s JOIN {table} t ON {condition}").fetchone()
+    )[0]
     if not count:
         return
     rows = con.execute(
@@ -1042,7 +1050,8 @@ def _prepare_sources(
     spec: KindSpec,
     encoding: str | None,
 ) -> list[_Source]:
-    sources, problems = [], []
+    sources: list[_Source] = []
+    problems: list[Problem] = []
     for path, name in zip(paths, names, strict=True):
         try:
             if not path.exists():
@@ -1078,7 +1087,7 @@ def _insert_new_rows(con: duckdb.DuckDBPyConnection, spec: KindSpec, has_repeats
     if has_repeats:
         keys = ", ".join(_quote(k) for k in spec.key_columns)
         source = f"(SELECT DISTINCT ON ({keys}) * FROM stage ORDER BY {keys}, _file, _line)"
-    stored = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    stored = one_row(con.execute(f"SELECT count(*) FROM {table}").fetchone())[0]
     where = (
         ""
         if stored == 0

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.clock import system_clock
 from data.kinds import KINDS
-from data.store import StoreSettings, connect
+from data.store import StoreSettings, connect, one_row
 
 # The column that says how fresh each table is.
 FRESHNESS_COLUMNS = {
@@ -70,6 +69,7 @@ def is_demo_store(settings: StoreSettings) -> bool:
             " count(*) FILTER (WHERE action = 'ingest')"
             " FROM audit_log"
         ).fetchone()
+    row = one_row(row)
     return bool(row[0]) and not row[1]
 
 
@@ -91,15 +91,17 @@ def models(settings: StoreSettings, family: str | None = None) -> pd.DataFrame:
         ).df()
 
 
-def live_models(settings: StoreSettings, family: str | None = None) -> pd.DataFrame:
-    """The production version of each family that is live today (deployed and not retired)."""
+def live_models(
+    settings: StoreSettings, now: dt.datetime, family: str | None = None
+) -> pd.DataFrame:
+    """The production version of each family live at `now` (deployed and not yet retired)."""
     with connect(settings, read_only=True) as con:
         return con.execute(
             "SELECT model_id, family, version, deployed_at, notes FROM models "
             "WHERE stage = 'production' AND deployed_at <= $now "
             "AND (retired_at IS NULL OR retired_at > $now) "
             "AND ($family IS NULL OR family = $family) ORDER BY family",
-            {"now": system_clock(), "family": family},
+            {"now": now, "family": family},
         ).df()
 
 

@@ -16,10 +16,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from core.clock import system_clock
+
+if TYPE_CHECKING:
+    # Imported where a connection is opened, not here: the command line's --help and the settings
+    # the faces pass around must not pay DuckDB's import (see tests/test_startup.py).
+    import duckdb
 
 DATA_DIR = Path(__file__).resolve().parent
 DEFAULT_DB_PATH = DATA_DIR / "yardstick.duckdb"
@@ -103,7 +107,11 @@ def _is_lock_conflict(error: duckdb.Error) -> bool:
 
 
 def _open(settings: StoreSettings, read_only: bool) -> duckdb.DuckDBPyConnection:
-    config: dict[str, str | int] = {"memory_limit": settings.memory_limit}
+    import duckdb
+
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": settings.memory_limit
+    }
     if settings.threads:
         config["threads"] = settings.threads
     con = duckdb.connect(str(settings.path), read_only=read_only, config=config)
@@ -126,6 +134,8 @@ def connect(
         raise StoreMissingError(f"No store at {settings.path}. Create one with: python cli.py demo")
     if not read_only:
         settings.path.parent.mkdir(parents=True, exist_ok=True)
+    import duckdb
+
     deadline = time.monotonic() + settings.lock_timeout_s
     delay = 0.05
     while True:
@@ -213,6 +223,17 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[i
             raise
         applied.append(migration.version)
     return applied
+
+
+def one_row(row: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """The row of a query that always returns one (an aggregate), from `fetchone()`.
+
+    DuckDB types `fetchone()` as possibly None; a query without GROUP BY over aggregates always
+    returns a row, so None here is a broken query, said as such rather than as a TypeError.
+    """
+    if row is None:
+        raise LookupError("the query returned no row where one was certain")
+    return row
 
 
 def upgrade_if_needed(settings: StoreSettings) -> list[int]:

@@ -39,6 +39,7 @@ def adjust_p_values(p_values: Sequence[float], correction: str) -> npt.NDArray[n
     count = raw.size
     order = np.argsort(raw, kind="stable")
     ranked = raw[order]
+    scaled: npt.NDArray[np.float64]
     if correction == "holm":
         # Step-down: the k-th smallest is multiplied by (m - k + 1), then made non-decreasing.
         scaled = ranked * (count - np.arange(count))

@@ -67,4 +67,5 @@ def always_valid_p_value(
     """
     spread = n_units * rho**2 + 1
     exponent = -(estimate**2) * n_units * rho**2 / (2 * std_error**2 * spread)
-    return np.minimum(1.0, np.sqrt(spread) * np.exp(exponent))
+    p_value: FloatLike = np.minimum(1.0, np.sqrt(spread) * np.exp(exponent))
+    return p_value

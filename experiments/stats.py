@@ -26,7 +26,7 @@ entry point that validates its input and builds a `Comparison`.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -421,7 +421,9 @@ def _validate(control: Stats, variant: Stats, alpha: float, direction: str, meth
                 arm=role,
                 units=int(arm.n),
             )
-    if isinstance(control, RatioStats) and (control.den_sum == 0 or variant.den_sum == 0):
+    if isinstance(control, RatioStats) and (
+        control.den_sum == 0 or cast(RatioStats, variant).den_sum == 0
+    ):
         raise InsufficientDataError(
             "a ratio metric's denominator sums to 0 in one arm", "zero_denominator"
         )

@@ -17,7 +17,7 @@ Variance conventions (documented here because every test depends on them):
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Self, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
@@ -46,7 +46,9 @@ def _sample_covariance(n: float, sum_a: float, sum_b: float, sum_ab: float) -> f
 
 def _sample_variance(n: float, total: float, total_sq: float) -> float:
     # Rounding in sum_sq - sum^2 / n can leave a tiny negative number for constant values.
-    return np.maximum(_sample_covariance(n, total, total, total_sq), 0.0)
+    # (np.maximum of two floats is an np.float64, a float.)
+    variance: float = np.maximum(_sample_covariance(n, total, total, total_sq), 0.0)
+    return variance
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class MeanStats:
     sum: float
     sum_sq: float
 
-    def __add__(self, other: Self) -> Self:
+    def __add__(self, other: MeanStats) -> MeanStats:
         return _add_fields(self, other)
 
     @property
@@ -108,7 +110,7 @@ class RatioStats:
     den_sum_sq: float
     num_den_sum: float
 
-    def __add__(self, other: Self) -> Self:
+    def __add__(self, other: RatioStats) -> RatioStats:
         return _add_fields(self, other)
 
     @property
@@ -161,7 +163,7 @@ class CupedStats:
     pre_sum_sq: float
     cross_sum: float
 
-    def __add__(self, other: Self) -> Self:
+    def __add__(self, other: CupedStats) -> CupedStats:
         return _add_fields(self, other)
 
     @property

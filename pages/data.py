@@ -9,10 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from core.clock import system_clock
-from data.ingest import IngestError, IngestProgress, ingest_files
-from data.kinds import KINDS
-from data.reads import PREVIEW_TABLES
 from i18n.format import format_date
+from services.browse import PREVIEW_TABLES
+from services.loading import IngestError, IngestProgress, load_files
+from services.store import KINDS
 from ui import cached
 from ui.context import page_context
 
@@ -81,7 +81,7 @@ if submitted:
                 path.write_bytes(upload.getvalue())
                 paths.append(path)
             try:
-                result = ingest_files(
+                result = load_files(
                     ctx.settings,
                     kind,
                     paths,

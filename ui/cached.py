@@ -16,8 +16,7 @@ import streamlit as st
 
 from core.clock import system_clock
 from core.errors import YardstickError
-from data import kpi_store, reads
-from data.store import StoreSettings, settings_for, upgrade_if_needed
+from data import kpi_store
 from experiments.analysis import (
     CumulativePoint,
     ExperimentAnalysis,
@@ -28,8 +27,10 @@ from experiments.analysis import (
 from kpi import service as kpi_service
 from kpi.retraining import CaseRequest
 from reports.retraining import render_report
+from services import browse
 from services import experiments as experiment_service
 from services import retraining as retraining_service
+from services.store import StoreSettings, settings_for, upgrade_if_needed
 
 TTL_SECONDS = 300
 
@@ -47,7 +48,7 @@ def upgraded_store(path: str) -> list[int]:
 
 def store_fingerprint(path: str) -> str:
     """The current version of the store file (not cached: it is a stat call)."""
-    return reads.store_fingerprint(settings_from(path))
+    return browse.store_fingerprint(settings_from(path))
 
 
 def clear_after_write() -> None:
@@ -56,58 +57,58 @@ def clear_after_write() -> None:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def table_summaries(path: str, fingerprint: str) -> list[reads.TableSummary]:
-    return reads.table_summaries(settings_from(path))
+def table_summaries(path: str, fingerprint: str) -> list[browse.TableSummary]:
+    return browse.table_summaries(settings_from(path))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def is_demo_store(path: str, fingerprint: str) -> bool:
-    return reads.is_demo_store(settings_from(path))
+    return browse.is_demo_store(settings_from(path))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def families(path: str, fingerprint: str) -> list[str]:
-    return reads.families(settings_from(path))
+    return browse.families(settings_from(path))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def models(path: str, fingerprint: str, family: str | None) -> pd.DataFrame:
-    return reads.models(settings_from(path), family)
+    return browse.models(settings_from(path), family)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def live_models(path: str, fingerprint: str, family: str | None) -> pd.DataFrame:
-    return reads.live_models(settings_from(path), family)
+    return browse.live_models(settings_from(path), family, system_clock)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def latest_offline_metrics(path: str, fingerprint: str, model_id: str) -> pd.DataFrame:
-    return reads.latest_offline_metrics(settings_from(path), model_id)
+    return browse.latest_offline_metrics(settings_from(path), model_id)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def latest_online_metrics(path: str, fingerprint: str, model_id: str) -> pd.DataFrame:
-    return reads.latest_online_metrics(settings_from(path), model_id)
+    return browse.latest_online_metrics(settings_from(path), model_id)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def recent_online_series(path: str, fingerprint: str, model_id: str, days: int) -> pd.DataFrame:
-    return reads.recent_online_series(settings_from(path), model_id, days)
+    return browse.recent_online_series(settings_from(path), model_id, days)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def recent_offline_series(path: str, fingerprint: str, model_id: str, days: int) -> pd.DataFrame:
-    return reads.recent_offline_series(settings_from(path), model_id, days)
+    return browse.recent_offline_series(settings_from(path), model_id, days)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def table_preview(path: str, fingerprint: str, table: str, limit: int) -> pd.DataFrame:
-    return reads.table_preview(settings_from(path), table, limit)
+    return browse.table_preview(settings_from(path), table, limit)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def recent_audit(path: str, fingerprint: str, limit: int) -> pd.DataFrame:
-    return reads.recent_audit(settings_from(path), limit)
+    return browse.recent_audit(settings_from(path), limit)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from data.reads import store_fingerprint
-from data.store import StoreSettings
 from i18n.catalogue import LANGUAGES, normalise_language, translate
+from services.store import StoreSettings
 
 _CONTEXT_KEY = "_yardstick_context"
 ALL_FAMILIES = "__all__"
@@ -26,21 +25,18 @@ class PageContext:
         settings: the store settings.
         lang: "en" or "ja".
         family: the chosen model family, or None for all families.
+        fingerprint: the store's version when this run started (read once per run by `app.py`);
+            part of every cache key, so a write shows on the next run.
     """
 
     settings: StoreSettings
     lang: str
-
     family: str | None
+    fingerprint: str
 
     @property
     def path(self) -> str:
         return str(self.settings.path)
-
-    @property
-    def fingerprint(self) -> str:
-        """Changes with every write to the store: part of every cache key."""
-        return store_fingerprint(self.settings)
 
     def t(self, key: str, **values: object) -> str:
         """The message `key` in the reader's language."""

@@ -16,7 +16,7 @@ from i18n.catalogue import translate
 from services import experiments as service
 from tests.conftest import ROOT, TEST_NOW
 from tests.experiments.factories import GOOD_TOML
-from tests.i18n.test_catalogue import rendered_text, without_user_text
+from tests.factories import rendered_text, without_user_text
 from ui import cached
 
 pytestmark = pytest.mark.usefixtures("app_env")

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import pytest
 
 from data.store import StoreSettings
-from tests.data.conftest import BAD, GOOD, ingest, table_checksums
+from tests.data.factories import BAD, GOOD, ingest, table_checksums
 
 
 class Refusal(NamedTuple):

@@ -13,7 +13,7 @@ from scipy import stats
 from data.demo import DEMO_STEPS, DemoExistsError, build_demo
 from data.store import StoreSettings
 from i18n.catalogue import translate
-from tests.data.conftest import query, run_cli, table_checksums
+from tests.data.factories import query, run_cli, table_checksums
 
 DATA_TABLES = ("models", "online_metrics", "offline_metrics", "assignments", "events")
 END = dt.date(2026, 11, 27)

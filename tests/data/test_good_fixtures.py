@@ -13,7 +13,7 @@ import pytest
 
 from data.ingest import IngestError, ingest_files
 from data.store import StoreSettings
-from tests.data.conftest import GOOD, ingest, query, table_checksums
+from tests.data.factories import GOOD, ingest, query, table_checksums
 from tests.data.make_corpus import make_good
 
 KINDS_IN_LOAD_ORDER = ("models", "offline_metrics", "online_metrics", "assignments", "events")

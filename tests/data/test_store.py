@@ -24,7 +24,7 @@ from data.store import (
     schema_version,
     upgrade_if_needed,
 )
-from tests.data.conftest import ROOT, query
+from tests.data.factories import ROOT, query
 
 HOLD_LOCK = """
 import sys, time, duckdb

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import RunningApp, screenshot, wait_for_app
+from tests.e2e.factories import RunningApp, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 

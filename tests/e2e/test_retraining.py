@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, RunningApp, screenshot, wait_for_app
+from tests.e2e.factories import ARTIFACTS, RunningApp, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 

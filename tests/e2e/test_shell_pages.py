@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.e2e.conftest import ROOT, RunningApp, screenshot, serve_app, wait_for_app
+from tests.e2e.factories import ROOT, RunningApp, screenshot, serve_app, wait_for_app
 
 pytestmark = pytest.mark.e2e
 

@@ -3,19 +3,15 @@ catalogue message on any page rendered in Japanese."""
 
 from __future__ import annotations
 
-import json
 import re
 import string
 
 import pytest
-from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
 
-from data import kpi_store
-from data.store import StoreSettings
 from i18n.catalogue import LANGUAGES, catalogue
-from services import experiments as experiment_service
 from tests.conftest import ROOT
+from tests.factories import rendered_text, without_user_text
 
 PAGES = sorted(set(re.findall(r'"(pages/[a-z_]+\.py)"', (ROOT / "app.py").read_text())))
 MIN_FRAGMENT = 8
@@ -57,75 +53,6 @@ def english_fragments() -> dict[str, str]:
             if len(piece) >= MIN_FRAGMENT and piece not in japanese_text:
                 fragments[piece] = key
     return fragments
-
-
-def _strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for item in value.values() for s in _strings(item)]
-    if isinstance(value, list):
-        return [s for item in value for s in _strings(item)]
-    return []
-
-
-def _chart_text(spec: str) -> list[str]:
-    """Titles, axis titles, legend names and annotations of a Plotly chart."""
-    figure = json.loads(spec)
-    texts = [trace.get("name", "") for trace in figure.get("data", [])]
-    layout = figure.get("layout", {})
-    texts += _strings(layout.get("title", {}))
-    texts += [a.get("text", "") for a in layout.get("annotations", [])]
-    for name, axis in layout.items():
-        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
-            texts += _strings(axis.get("title", {}))
-    return texts
-
-
-def rendered_text(at: AppTest) -> str:
-    """Every piece of text a reader sees: element labels and values, tables and chart labels."""
-    texts: list[str] = []
-
-    def walk(node: object) -> None:
-        children = getattr(node, "children", None)
-        if isinstance(children, dict):
-            for child in children.values():
-                walk(child)
-            return
-        proto = getattr(node, "proto", None)
-        if proto is None:
-            return
-        if getattr(node, "type", "") == "plotly_chart":
-            texts.extend(_chart_text(proto.spec))
-            return
-        if getattr(node, "type", "") in ("arrow_data_frame", "dataframe", "table"):
-            frame = node.value
-            texts.extend(str(c) for c in frame.columns)
-            texts.extend(str(v) for v in frame.astype(str).to_numpy().ravel())
-            return
-        fields = MessageToDict(proto, preserving_proto_field_name=True)
-        fields.pop("data", None)
-        texts.extend(_strings(fields))
-
-    walk(at._tree)
-    return "\n".join(texts)
-
-
-def user_texts(settings: StoreSettings) -> list[str]:
-    """Text users wrote into the store (names, rationale, owners, reasons): shown as written."""
-    texts = []
-    for version in kpi_store.latest_versions(settings):
-        texts += [version.spec.name, version.spec.rationale, version.spec.owner]
-    texts += [decision.reason for decision in kpi_store.decisions(settings)]
-    for definition in experiment_service.latest_definitions(settings):
-        texts += [definition.spec.name, definition.spec.hypothesis]
-    return sorted((t for t in texts if t), key=len, reverse=True)
-
-
-def without_user_text(text: str, settings: StoreSettings) -> str:
-    for user_text in user_texts(settings):
-        text = text.replace(user_text, "")
-    return text
 
 
 def render_in_japanese(page: str) -> AppTest:

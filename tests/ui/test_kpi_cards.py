@@ -20,7 +20,7 @@ LATENCY = KpiStatus(
 
 
 def context(lang: str) -> PageContext:
-    return PageContext(settings_for("/tmp/unused.duckdb"), lang, None)
+    return PageContext(settings_for("/tmp/unused.duckdb"), lang, None, "unused")
 
 
 def test_a_negative_value_per_day_reads_as_a_cost_without_a_minus_sign() -> None:

@@ -1,0 +1,192 @@
+"""Benchmark: render time of every page of the dashboard, cold and warm, in both languages.
+
+Each (page, language) runs in a fresh process: Streamlit's test harness is imported untimed, then
+the app (`app.py` with `st.navigation`) is run straight onto the page, which is the cold time (the
+project's modules and their libraries imported, every cache empty); the page is then rerun in the
+same process, and the median of those reruns is the warm time (caches filled). Targets: under 4 s
+cold, under 2 s warm. The store is the medium demo (built first when missing, as
+`python cli.py demo --size medium` does).
+
+Run:     python -m benchmarks.pages --db /tmp/yardstick-pages/medium.duckdb [--write]
+Profile: python -m benchmarks.pages --db ... --profile pages/kpis.py --lang en
+`--write` puts the table into docs/benchmarks.md (between the `pages-benchmark` markers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- pages-benchmark:begin -->", "<!-- pages-benchmark:end -->"
+PAGES = (
+    "pages/overview.py",
+    "pages/kpis.py",
+    "pages/degradation.py",
+    "pages/experiments.py",
+    "pages/experiment_detail.py",
+    "pages/retraining.py",
+    "pages/data.py",
+)
+LANGUAGES = ("en", "ja")
+COLD_TARGET_S = 4.0
+WARM_TARGET_S = 2.0
+TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One page in one language: the first render in a fresh process, and the reruns after it."""
+
+    page: str
+    lang: str
+    cold_s: float
+    warm_s: float
+
+
+def _app_on(page: str, lang: str) -> AppTest:
+    """The app, in `lang`, set to open on `page`; not yet run."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
+    at.session_state["lang"] = lang
+    if page != PAGES[0]:
+        # Before the first run a page is found by its file name, which is what app.py registers.
+        at.switch_page(page)
+    return at
+
+
+def _run(at: AppTest) -> float:
+    """Run (or rerun) the app; the seconds it took."""
+    started = time.perf_counter()
+    at.run()
+    seconds = time.perf_counter() - started
+    if at.exception:
+        raise RuntimeError(f"the page raised: {at.exception}")
+    return seconds
+
+
+def measure_here(page: str, lang: str, reruns: int) -> Timing:
+    """In this (fresh) process: the cold render of `page`, then the median of `reruns` warm ones."""
+    import streamlit.testing.v1  # noqa: F401  (the harness itself is not the page's cost)
+
+    at = _app_on(page, lang)
+    cold = _run(at)
+    warm = statistics.median(_run(at) for _ in range(reruns))
+    return Timing(page, lang, cold, warm)
+
+
+def measure(page: str, lang: str, db: Path, reruns: int) -> Timing:
+    """`measure_here` in a fresh process pointed at the store `db`."""
+    command = [sys.executable, "-m", "benchmarks.pages", "--db", str(db), "--reruns", str(reruns)]
+    command += ["--child", page, "--lang", lang]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{page} ({lang}) failed:\n{done.stderr}")
+    values = json.loads(done.stdout.strip().splitlines()[-1])
+    return Timing(page, lang, values["cold_s"], values["warm_s"])
+
+
+def profile(page: str, lang: str, top: int = 40) -> str:
+    """cProfile of the cold render and of one warm rerun, the `top` entries by cumulative time.
+
+    AppTest runs the script in a thread of its own, so the profiler is switched on in each thread
+    the run starts (the main thread only waits for it).
+    """
+    import streamlit.testing.v1  # noqa: F401
+
+    at = _app_on(page, lang)
+    report = io.StringIO()
+    for label in ("cold", "warm"):
+        profiler = cProfile.Profile()
+
+        def start_in_thread(*_: object, profiler: cProfile.Profile = profiler) -> None:
+            sys.setprofile(None)
+            profiler.enable()
+
+        threading.setprofile(start_in_thread)
+        try:
+            at.run()
+        finally:
+            threading.setprofile(None)  # type: ignore[arg-type]  # None unsets it (documented)
+        report.write(f"\n=== {page} ({lang}), {label} render ===\n")
+        pstats.Stats(profiler, stream=report).sort_stats("cumulative").print_stats(top)
+    return report.getvalue()
+
+
+def table(timings: list[Timing]) -> str:
+    """The timings as a Markdown table, one row per page, cold and warm per language."""
+    by_key = {(t.page, t.lang): t for t in timings}
+    header = "| page | " + " | ".join(f"cold {lang} s | warm {lang} s" for lang in LANGUAGES)
+    lines = [header + " | targets met |", "|---" * (1 + 2 * len(LANGUAGES)) + "|---|"]
+    for page in PAGES:
+        row = [by_key[(page, lang)] for lang in LANGUAGES]
+        met = all(t.cold_s < COLD_TARGET_S and t.warm_s < WARM_TARGET_S for t in row)
+        cells = " | ".join(f"{t.cold_s:.2f} | {t.warm_s:.2f}" for t in row)
+        lines.append(f"| `{page}` | {cells} | {'yes' if met else 'NO'} |")
+    return "\n".join(lines)
+
+
+def write_into_doc(text: str) -> None:
+    """Replace the text between the markers in docs/benchmarks.md (the markers must exist)."""
+    doc = DOC.read_text(encoding="utf-8")
+    start, end = doc.index(BEGIN) + len(BEGIN), doc.index(END)
+    DOC.write_text(doc[:start] + "\n" + text + "\n" + doc[end:], encoding="utf-8")
+
+
+def ensure_store(db: Path) -> None:
+    """Build the medium demo store at `db` unless it exists (about a minute)."""
+    if not db.exists():
+        command = [sys.executable, "cli.py", "demo", "--db", str(db), "--size", "medium"]
+        subprocess.run(command, cwd=ROOT, check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True, help="the medium demo store")
+    parser.add_argument("--reruns", type=int, default=3, help="warm reruns per page (default 3)")
+    parser.add_argument("--write", action="store_true", help="write the table into the doc")
+    parser.add_argument("--profile", metavar="PAGE", help="profile one page instead")
+    parser.add_argument("--lang", choices=LANGUAGES, default="en", help="with --profile")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    db = args.db.resolve()
+    os.environ["YARDSTICK_DB"] = str(db)
+    if args.child:
+        timing = measure_here(args.child, args.lang, args.reruns)
+        print(json.dumps({"cold_s": timing.cold_s, "warm_s": timing.warm_s}))
+        return
+    ensure_store(db)
+    if args.profile:
+        print(profile(args.profile, args.lang))
+        return
+    timings = []
+    for page in PAGES:
+        for lang in LANGUAGES:
+            timings.append(measure(page, lang, db, args.reruns))
+            t = timings[-1]
+            print(f"{page} {lang}: cold {t.cold_s:.2f} s, warm {t.warm_s:.2f} s", file=sys.stderr)
+    text = table(timings)
+    print(text)
+    if args.write:
+        write_into_doc(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Use cases that fill the store: building the demo store and loading the user's own files.
+
+The demo's last day is the day before the clock's today, so a frozen clock (YARDSTICK_NOW) gives
+the same store on any day. Importing this module imports DuckDB: faces import it inside the
+function that runs the command.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+
+from core.clock import Clock, today
+from core.vocab import DemoSize
+from data.demo import (
+    DemoExistsError,
+    DemoSummary,
+    build_demo,
+    build_demo_if_missing,
+    demo_end_date,
+)
+from data.ingest import IngestError, IngestProgress, IngestResult, ingest_files
+from data.store import StoreSettings
+
+__all__ = [
+    "DemoExistsError",
+    "DemoSummary",
+    "IngestError",
+    "IngestProgress",
+    "IngestResult",
+    "build_demo_store",
+    "build_demo_store_if_missing",
+    "load_files",
+]
+
+
+def build_demo_store(
+    settings: StoreSettings,
+    *,
+    clock: Clock,
+    seed: int = 7,
+    size: DemoSize = "medium",
+    force: bool = False,
+    on_progress: Callable[[str, float], None] | None = None,
+) -> DemoSummary:
+    """Build the demo store at `settings.path`, its data ending the day before the clock's today.
+
+    Raises:
+        DemoExistsError: the store exists and `force` is False.
+    """
+    return build_demo(
+        settings,
+        seed=seed,
+        size=size,
+        end=demo_end_date(today(clock)),
+        force=force,
+        on_progress=on_progress,
+    )
+
+
+def build_demo_store_if_missing(
+    settings: StoreSettings,
+    *,
+    clock: Clock,
+    size: DemoSize = "medium",
+    on_progress: Callable[[str, float], None] | None = None,
+) -> bool:
+    """Build the demo store unless one exists (the dashboard's first start); True when built.
+
+    Safe when several sessions start at once: the store layer builds under a file lock.
+    """
+    return build_demo_if_missing(
+        settings, end=demo_end_date(today(clock)), size=size, on_progress=on_progress
+    )
+
+
+def load_files(
+    settings: StoreSettings,
+    kind: str,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    encoding: str | None = None,
+    on_progress: Callable[[IngestProgress], None] | None = None,
+    reason: str | None = None,
+    display_names: Sequence[str] | None = None,
+) -> IngestResult:
+    """Validate and load files of one kind into the store, all or nothing, in one transaction.
+
+    `display_names` name the files in messages and the audit log when `paths` are temporary
+    copies (an upload on the Data page).
+
+    Raises:
+        IngestError: the files were refused (every problem named); nothing was written.
+    """
+    return ingest_files(
+        settings,
+        kind,
+        paths,
+        display_names=display_names,
+        encoding=encoding,
+        on_progress=on_progress,
+        reason=reason,
+    )

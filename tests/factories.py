@@ -1,0 +1,101 @@
+"""Helpers shared by tests of several packages (and by the benchmarks that reuse them)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from google.protobuf.json_format import MessageToDict
+from streamlit.testing.v1 import AppTest
+
+import cli
+from data import kpi_store
+from data.store import StoreSettings
+from services import experiments as experiment_service
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The sub-parsers of `parser` by name (empty when it has none)."""
+    for action in parser._actions:  # argparse offers no public way to list sub-parsers
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def help_paths() -> list[tuple[str, ...]]:
+    """Every `--help` a user can ask for: the program's, each command's, each action's."""
+    paths: list[tuple[str, ...]] = [("--help",)]
+    for command, command_parser in _subcommands(cli.build_parser()).items():
+        paths.append((command, "--help"))
+        paths += [(command, action, "--help") for action in _subcommands(command_parser)]
+    return paths
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+def _chart_text(spec: str) -> list[str]:
+    """Titles, axis titles, legend names and annotations of a Plotly chart."""
+    figure = json.loads(spec)
+    texts = [trace.get("name", "") for trace in figure.get("data", [])]
+    layout = figure.get("layout", {})
+    texts += _strings(layout.get("title", {}))
+    texts += [a.get("text", "") for a in layout.get("annotations", [])]
+    for name, axis in layout.items():
+        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+            texts += _strings(axis.get("title", {}))
+    return texts
+
+
+def rendered_text(at: AppTest) -> str:
+    """Every piece of text a reader sees: element labels and values, tables and chart labels."""
+    texts: list[str] = []
+
+    def walk(node: object) -> None:
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for child in children.values():
+                walk(child)
+            return
+        proto = getattr(node, "proto", None)
+        if proto is None:
+            return
+        if getattr(node, "type", "") == "plotly_chart":
+            texts.extend(_chart_text(proto.spec))
+            return
+        if getattr(node, "type", "") in ("arrow_data_frame", "dataframe", "table"):
+            frame = node.value
+            texts.extend(str(c) for c in frame.columns)
+            texts.extend(str(v) for v in frame.astype(str).to_numpy().ravel())
+            return
+        fields = MessageToDict(proto, preserving_proto_field_name=True)
+        fields.pop("data", None)
+        texts.extend(_strings(fields))
+
+    walk(at._tree)
+    return "\n".join(texts)
+
+
+def user_texts(settings: StoreSettings) -> list[str]:
+    """Text users wrote into the store (names, rationale, owners, reasons): shown as written."""
+    texts = []
+    for version in kpi_store.latest_versions(settings):
+        texts += [version.spec.name, version.spec.rationale, version.spec.owner]
+    texts += [decision.reason for decision in kpi_store.decisions(settings)]
+    for definition in experiment_service.latest_definitions(settings):
+        texts += [definition.spec.name, definition.spec.hypothesis]
+    return sorted((t for t in texts if t), key=len, reverse=True)
+
+
+def without_user_text(text: str, settings: StoreSettings) -> str:
+    """`text` with every text users wrote into the store taken out (it is shown as written)."""
+    for user_text in user_texts(settings):
+        text = text.replace(user_text, "")
+    return text

@@ -1,0 +1,79 @@
+"""`python cli.py ... --help` imports none of the heavy libraries.
+
+Cron jobs and people typing `--help` should not wait seconds for pandas, scipy, statsmodels or
+DuckDB to load; the command modules import them inside the functions that run a command. Each
+help path runs in a fresh interpreter, which then reports which of the heavy libraries ended up in
+`sys.modules` (no timing: the check holds on a slow or busy machine alike).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.factories import help_paths
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("pandas", "numpy", "scipy", "statsmodels", "plotly", "duckdb", "pyarrow", "streamlit")
+
+# Runs cli.py as `python cli.py ARGS` would, then prints the heavy libraries it imported.
+_PROBE = """
+import json, runpy, sys
+sys.argv = ["cli.py", *json.loads(sys.argv[1])]
+try:
+    runpy.run_path("cli.py", run_name="__main__")
+except SystemExit as stop:
+    status = stop.code
+else:
+    status = None
+print(json.dumps({"status": status, "loaded": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def test_every_command_and_action_has_a_help_path() -> None:
+    paths = help_paths()
+    assert {p[0] for p in paths if len(p) > 1} == {
+        "demo",
+        "ingest",
+        "kpi",
+        "experiment",
+        "retrain",
+        "report",
+    }
+    assert ("kpi", "check", "--help") in paths
+    assert ("experiment", "analyze", "--help") in paths
+
+
+@pytest.mark.parametrize("arguments", help_paths(), ids=" ".join)
+def test_help_imports_no_heavy_library(arguments: tuple[str, ...]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(arguments)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    assert report["status"] == 0, done.stderr
+    assert "usage: python cli.py" in done.stdout
+    loaded = {name.split(".")[0] for name in report["loaded"]}
+    assert sorted(loaded & set(HEAVY)) == []
+
+
+def test_the_probe_sees_a_heavy_import() -> None:
+    """The probe would notice: a command that runs (not --help) does import DuckDB."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(["ingest", "--kind", "models", "/nonexistent"])],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    assert "duckdb" in {name.split(".")[0] for name in report["loaded"]}
