@@ -16,6 +16,7 @@ from commands.common import store_settings
 from commands.retrain import (
     LOOKUP_ERRORS,
     add_case_arguments,
+    error_message,
     flag_problems,
     print_error,
     request_from_args,
@@ -23,9 +24,9 @@ from commands.retrain import (
 from data import experiment_store, retrain_store
 from data.store import StoreSettings
 from i18n.catalogue import LANGUAGES
-from kpi import service
 from kpi.report import FORMATS, render_report
 from kpi.retraining import CaseRequest, RetrainingInputError, evaluate_request, request_from_plan
+from services import kpis as service
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -116,7 +117,7 @@ def _report(args: argparse.Namespace) -> int:
     try:
         case, detail = evaluate_request(settings, resolve_request(settings, args))
     except LOOKUP_ERRORS as error:
-        return print_error(str(error.args[0]) if error.args else str(error))
+        return print_error(error_message(error))
     text = render_report(case, detail, args.lang, args.report_format)
     if args.out is None:
         print(text, end="")

@@ -12,8 +12,9 @@ import math
 import sys
 
 from commands.common import add_store_arguments, store_settings
+from core.errors import YardstickError
 from data.experiment_store import UnknownExperimentError
-from data.kpi_store import UnknownKpiError
+from i18n.errors import describe
 from kpi import economics
 from kpi.retraining import (
     CaseRequest,
@@ -23,6 +24,7 @@ from kpi.retraining import (
     evaluate_request,
     reason_text,
 )
+from kpi.versions import UnknownKpiError
 
 ERROR_EXIT = 1
 LOOKUP_ERRORS = (UnknownKpiError, UnknownExperimentError, RetrainingInputError, ValueError)
@@ -153,6 +155,13 @@ def request_from_args(args: argparse.Namespace, cost: float) -> CaseRequest:
     )
 
 
+def error_message(error: Exception) -> str:
+    """The English sentence of an error (a YardstickError is worded from the catalogue)."""
+    if isinstance(error, YardstickError):
+        return describe(error, "en")
+    return str(error.args[0]) if error.args else str(error)
+
+
 def print_error(message: str) -> int:
     """Report an error on stderr; returns the error exit status."""
     print(f"error: {message}", file=sys.stderr)
@@ -186,7 +195,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     try:
         case, _ = evaluate_request(store_settings(args), request_from_args(args, args.cost))
     except LOOKUP_ERRORS as error:
-        return print_error(str(error.args[0]) if error.args else str(error))
+        return print_error(error_message(error))
     if args.json:
         print(json.dumps(case_to_json(case), ensure_ascii=False, indent=2))
     else:

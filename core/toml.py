@@ -64,6 +64,13 @@ def _table_lines(mapping: Mapping[str, object], prefix: str) -> list[str]:
     return lines
 
 
+def inline(mapping: Mapping[str, object]) -> str:
+    """The body of an inline table, `key = value, key = value` (scalars only; None left out)."""
+    return ", ".join(
+        f"{_key(key)} = {_scalar(value)}" for key, value in mapping.items() if value is not None
+    )
+
+
 def dumps(mapping: Mapping[str, object]) -> str:
     """`mapping` as TOML text; keys whose value is None are left out (TOML has no null)."""
     return "\n".join(_table_lines(mapping, "")) + "\n"

@@ -27,7 +27,7 @@ IntervalMethod = Literal["binomial", "unit_std", "day_spread", "none"]
 def line_order_problem(
     direction: str, target: float, warning: float, exit_line: float
 ) -> tuple[str, str] | None:
-    """The one rule for agreed lines: warning strictly between target and exit, exit on the bad side.
+    """The one rule for agreed lines: warning strictly between target and exit, exit past target.
 
     Returns None when the lines are in order, else (problem, line at fault): problem is
     `exit_not_below_target` / `exit_not_above_target` (exit on the wrong side of target) or

@@ -21,7 +21,7 @@ from i18n.catalogue import translate
 from i18n.format import format_date, format_money, format_number, format_percent
 from kpi.economics import cumulative_values
 from kpi.retraining import RetrainingCase, reason_text
-from kpi.service import KpiDetail
+from kpi.status import KpiDetail
 
 FORMATS = ("html", "md")
 OPTION_COLOURS = {

@@ -17,8 +17,9 @@ from data.store import StoreSettings
 from experiments import analysis
 from i18n.catalogue import translate
 from i18n.format import format_date, format_money, format_number, format_percent
-from kpi import economics, service
+from kpi import economics
 from kpi.economics import EconomicsInputs, Estimate, Reason, RetrainingEconomics
+from services import kpis as service
 
 
 class RetrainingInputError(ValueError):

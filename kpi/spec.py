@@ -16,7 +16,7 @@ from typing import Any
 
 from core import toml
 from core.errors import YardstickError
-from core.vocab import COST_CELLS, DIRECTIONS, SOURCES, VALUE_KINDS, Direction
+from core.vocab import COST_CELLS, DIRECTIONS, SOURCES, VALUE_KINDS
 from kpi.evaluation import line_order_problem
 from kpi.value import CostMatrix
 
@@ -224,6 +224,16 @@ def parse_spec(text: str, origin: str = "<spec>") -> KpiSpec:
         line = int(position.group(1)) if position else None
         raise SpecError("toml_syntax", "", origin, line, error=str(error)) from error
     return spec_from_mapping(mapping, origin, text)
+
+
+def value_parameters(text: str, origin: str = "<editor>") -> dict[str, Any]:
+    """The `[value]` table's parameters written as an inline-table body
+    (`unit_value = 1200, offline_metric = "auc"`), as the editor takes them; raises `SpecError`
+    (`toml_syntax` on key `value`) when the text is not TOML."""
+    try:
+        return dict(tomllib.loads(f"value = {{{text}}}")["value"])
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError("toml_syntax", "value", origin, None, error=str(error)) from error
 
 
 def spec_from_mapping(

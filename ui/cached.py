@@ -14,12 +14,14 @@ import pandas as pd
 import streamlit as st
 
 from core.clock import system_clock
-from data import experiment_store, kpi_store, reads, retrain_store
+from core.errors import YardstickError
+from data import experiment_store, reads, retrain_store
 from data.store import StoreSettings, settings_for, upgrade_if_needed
 from experiments import analysis as experiment_analysis_lib
+from i18n.errors import describe
 from kpi import report as retraining_report_lib
 from kpi import retraining
-from kpi import service as kpi_service
+from services import kpis
 
 TTL_SECONDS = 300
 
@@ -101,38 +103,38 @@ def recent_audit(path: str, fingerprint: str, limit: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def kpi_statuses(path: str, fingerprint: str) -> list[kpi_service.KpiStatus]:
-    return kpi_service.all_kpi_statuses(settings_from(path))
+def kpi_statuses(path: str, fingerprint: str) -> list[kpis.KpiStatus]:
+    return kpis.all_kpi_statuses(settings_from(path), clock=system_clock)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def kpi_detail(path: str, fingerprint: str, kpi_id: str) -> kpi_service.KpiDetail:
-    return kpi_service.kpi_detail(settings_from(path), kpi_id)
+def kpi_detail(path: str, fingerprint: str, kpi_id: str) -> kpis.KpiDetail:
+    return kpis.kpi_detail(settings_from(path), kpi_id, clock=system_clock)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def kpi_definitions(path: str, fingerprint: str) -> list[kpi_store.KpiVersion]:
-    return kpi_store.latest_versions(settings_from(path))
+def kpi_definitions(path: str, fingerprint: str) -> list[kpis.KpiVersion]:
+    return kpis.latest_versions(settings_from(path))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def kpi_history(path: str, fingerprint: str, kpi_id: str) -> list[kpi_store.KpiVersion]:
-    return kpi_store.kpi_history(settings_from(path), kpi_id)
+def kpi_history(path: str, fingerprint: str, kpi_id: str) -> list[kpis.KpiVersion]:
+    return kpis.kpi_history(settings_from(path), kpi_id)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def kpi_decisions(path: str, fingerprint: str) -> list[kpi_store.Decision]:
-    return kpi_store.decisions(settings_from(path))
+def kpi_decisions(path: str, fingerprint: str) -> list[kpis.Decision]:
+    return kpis.decisions(settings_from(path))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def kpi_evaluations(path: str, fingerprint: str, kpi_id: str) -> list[kpi_store.RecordedEvaluation]:
-    return kpi_store.recorded_evaluations(settings_from(path), kpi_id)
+def kpi_evaluations(path: str, fingerprint: str, kpi_id: str) -> list[kpis.RecordedEvaluation]:
+    return kpis.recorded_evaluations(settings_from(path), kpi_id)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def kpi_deployments(path: str, fingerprint: str, family: str) -> list[kpi_store.Deployment]:
-    return kpi_store.deployments(settings_from(path), family)
+def kpi_deployments(path: str, fingerprint: str, family: str) -> list[kpis.Deployment]:
+    return kpis.deployments(settings_from(path), family)
 
 
 # Experiments: analyses are keyed by store version, experiment and the hour read, so the detail
@@ -222,11 +224,13 @@ def retraining_plans(path: str, fingerprint: str, kpi_id: str) -> list[retrain_s
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def retraining_case(
     path: str, fingerprint: str, request: retraining.CaseRequest
-) -> tuple[retraining.RetrainingCase, kpi_service.KpiDetail] | str:
+) -> tuple[retraining.RetrainingCase, kpis.KpiDetail] | str:
     """The case and the KPI detail behind it, or the message of why it cannot be built (a str)."""
     try:
         return retraining.evaluate_request(settings_from(path), request)
     except (retraining.RetrainingInputError, LookupError) as error:
+        if isinstance(error, YardstickError):
+            return describe(error, "en")
         return str(error.args[0]) if error.args else str(error)
 
 

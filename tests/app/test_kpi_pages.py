@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data import kpi_store
+from services import kpis
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -60,7 +60,7 @@ def test_editor_refuses_warning_outside_the_lines_and_names_the_key(app_env) -> 
     at.text_area[0].input("Trying a stricter warning")
     at.button[0].click().run()
     assert at.error and "warning" in at.error[0].value
-    assert len(kpi_store.kpi_history(app_env, "rec-ctr")) == 1
+    assert len(kpis.kpi_history(app_env, "rec-ctr")) == 1
 
 
 def test_editor_moving_exit_with_a_rationale_stores_version_two(app_env) -> None:
@@ -70,7 +70,7 @@ def test_editor_moving_exit_with_a_rationale_stores_version_two(app_env) -> None
     at.text_area[0].input("Owner accepted a lower floor until the retrain")
     at.button[0].click().run()
     assert not at.error
-    history = kpi_store.kpi_history(app_env, "rec-ctr")
+    history = kpis.kpi_history(app_env, "rec-ctr")
     assert [v.version for v in history] == [1, 2] and history[1].spec.exit_threshold == 0.039
 
 

@@ -11,9 +11,10 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
 
-from data import experiment_store, kpi_store
+from data import experiment_store
 from data.store import StoreSettings
 from i18n.catalogue import LANGUAGES, catalogue
+from services import kpis
 from tests.conftest import ROOT
 
 PAGES = sorted(set(re.findall(r'"(pages/[a-z_]+\.py)"', (ROOT / "app.py").read_text())))
@@ -113,9 +114,9 @@ def rendered_text(at: AppTest) -> str:
 def user_texts(settings: StoreSettings) -> list[str]:
     """Text users wrote into the store (names, rationale, owners, reasons): shown as written."""
     texts = []
-    for version in kpi_store.latest_versions(settings):
+    for version in kpis.latest_versions(settings):
         texts += [version.spec.name, version.spec.rationale, version.spec.owner]
-    texts += [decision.reason for decision in kpi_store.decisions(settings)]
+    texts += [decision.reason for decision in kpis.decisions(settings)]
     for definition in experiment_store.latest_definitions(settings):
         texts += [definition.spec.name, definition.spec.hypothesis]
     return sorted((t for t in texts if t), key=len, reverse=True)

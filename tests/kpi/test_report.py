@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from data import kpi_store
 from data.store import StoreSettings
 from i18n.catalogue import catalogue
 from kpi import report
 from kpi.retraining import CaseRequest, evaluate_request
 from kpi.spec import parse_spec
-from tests.kpi.synthetic_store import build_store, ctr_spec
+from services import kpis
+from tests.kpi.factories import build_store, ctr_spec
 
 PREPARED = dt.date(2026, 11, 28)
 HOSTILE = "<script>alert(1)</script>"
@@ -79,7 +79,7 @@ def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> StoreSettings:
     spec = ctr_spec(rationale=f"Owner said {HOSTILE} & more").replace(
         'name = "Recommendation click-through rate"', f'name = "{HOSTILE}"'
     )
-    kpi_store.define_kpi(settings, parse_spec(spec), author="tests")
+    kpis.define_kpi(settings, parse_spec(spec), author="tests")
     return settings
 
 

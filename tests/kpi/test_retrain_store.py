@@ -8,17 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from data import kpi_store, retrain_store
+from data import retrain_store
 from data.retrain_store import DecisionEvidence, RetrainingPlan
 from data.store import StoreSettings, connect
 from kpi.spec import parse_spec
-from tests.kpi.synthetic_store import build_store, ctr_spec
+from services import kpis
+from tests.kpi.factories import build_store, ctr_spec
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> StoreSettings:
     settings = build_store(tmp_path)
-    kpi_store.define_kpi(settings, parse_spec(ctr_spec()), author="tanaka")
+    kpis.define_kpi(settings, parse_spec(ctr_spec()), author="tanaka")
     return settings
 
 
@@ -104,7 +105,7 @@ def test_waiting_lands_in_the_kpi_decision_record_as_continue_with_its_evidence(
     decision = retrain_store.record_decision(
         store, "rec-ctr", "wait", "Evidence too thin; look again after the sale", evidence, "mori"
     )
-    [recorded] = kpi_store.decisions(store, "rec-ctr")
+    [recorded] = kpis.decisions(store, "rec-ctr")
     assert (recorded.decision, recorded.decided_by) == ("continue", "mori")
     assert recorded.reason == "Evidence too thin; look again after the sale"
     assert retrain_store.decision_evidence(store, decision.decision_id) == evidence
@@ -115,4 +116,4 @@ def test_an_unknown_choice_is_refused_before_anything_is_written(store: StoreSet
     evidence = DecisionEvidence(dt.date(2026, 11, 27), "wait", 0.0, 0.0, 0.0, 0.0, {})
     with pytest.raises(ValueError, match="retrain, wait, withdraw"):
         retrain_store.record_decision(store, "rec-ctr", "maybe", "why", evidence)
-    assert kpi_store.decisions(store, "rec-ctr") == []
+    assert kpis.decisions(store, "rec-ctr") == []

@@ -12,7 +12,6 @@ import cli
 from data import experiment_store, retrain_store
 from data.store import StoreSettings
 from experiments import analysis
-from kpi import service
 from kpi.retraining import (
     CaseRequest,
     RetrainingInputError,
@@ -20,6 +19,7 @@ from kpi.retraining import (
     experiment_uplift,
     kpi_facts,
 )
+from services import kpis as service
 
 ISSUE_KEYS = {
     "kpi",
