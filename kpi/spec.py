@@ -12,11 +12,11 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from core import toml
 from core.errors import YardstickError
-from core.vocab import COST_CELLS, DIRECTIONS, SOURCES, VALUE_KINDS
+from core.vocab import COST_CELLS, DIRECTIONS, SOURCES, VALUE_KINDS, Direction, Source, ValueKind
 from kpi.evaluation import line_order_problem
 from kpi.value import CostMatrix
 
@@ -77,7 +77,7 @@ class ValueModel:
         online_metric: online metric the bridge predicts; None means the KPI's own metric.
     """
 
-    kind: str
+    kind: ValueKind
     currency: str
     unit_value: float | None = None
     cost_matrix: CostMatrix | None = None
@@ -111,8 +111,8 @@ class KpiSpec:
     name: str
     family: str
     metric: str
-    source: str
-    direction: str
+    source: Source
+    direction: Direction
     target: float
     warning: float
     exit_threshold: float
@@ -247,7 +247,7 @@ def spec_from_mapping(
     kpi_id = reader.text_value(mapping, "id")
     if not _ID_PATTERN.match(kpi_id):
         raise reader.fail("bad_id", "id", value=kpi_id)
-    direction = reader.choice(mapping, "direction", DIRECTIONS)
+    direction = cast(Direction, reader.choice(mapping, "direction", DIRECTIONS))
     target = reader.number(mapping, "target")
     warning = reader.number(mapping, "warning")
     exit_threshold = reader.number(mapping, "exit")
@@ -257,7 +257,7 @@ def spec_from_mapping(
     )
     if not 0.5 <= confidence < 1:
         raise reader.fail("bad_confidence", "confidence", value=confidence)
-    source = reader.choice(mapping, "source", SOURCES)
+    source = cast(Source, reader.choice(mapping, "source", SOURCES))
     value_table = mapping.get("value")
     if not isinstance(value_table, Mapping):
         raise reader.fail("missing_value_table", "value")
@@ -299,7 +299,7 @@ def _check_lines(
 def _value_model(
     reader: _Reader, table: Mapping[str, Any], source: str, direction: str
 ) -> ValueModel:
-    kind = reader.choice(table, "kind", VALUE_KINDS, "value.kind")
+    kind = cast(ValueKind, reader.choice(table, "kind", VALUE_KINDS, "value.kind"))
     if "unit_value" in table:
         _check_unit_value_sign(reader, table["unit_value"], direction)
     allowed = _VALUE_KEYS_BY_KIND[kind]

@@ -37,8 +37,8 @@ def _strings(values: Sequence[str]) -> list[exp.Expression]:
     return [exp.Literal.string(value) for value in values]
 
 
-def _table(table: Table, alias: str) -> exp.Expression:
-    return exp.alias_(exp.to_table(table.name), alias, table=True)
+def _table(table: Table, alias: str) -> exp.Table:
+    return exp.to_table(table.name, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
 def _models_join(source: Table, models: Table, alias: str) -> exp.Expression:
