@@ -121,7 +121,7 @@ def offline_series_query(
     """Offline evaluations of `metrics` for every model of the family, up to the day `end`.
 
     Columns: evaluated_at, model_id, metric, value, n, dataset; ordered by metric, evaluated_at,
-    model_id.
+    model_id, dataset (so the order is the same on every engine).
     """
     offline, models = tables.offline_metrics, tables.models
     conditions: list[exp.Expression] = [
@@ -142,7 +142,7 @@ def offline_series_query(
         .from_(_table(offline, "f"))
         .join(_table(models, "m"), on=_models_join(offline, models, "f"))
         .where(exp.and_(*conditions))
-        .order_by("metric", "evaluated_at", "model_id")
+        .order_by("metric", "evaluated_at", "model_id", "dataset")
     )
 
 
@@ -159,11 +159,11 @@ def offline_metric_names_query(family: str, tables: TableMapping = STORE_TABLES)
     )
 
 
-def metric_availability_query(tables: TableMapping = STORE_TABLES) -> exp.Expression:
+def metric_availability_query(tables: TableMapping = STORE_TABLES) -> exp.Select:
     """Every family, source and metric with its number of days of data.
 
     Columns: family, source (`online` / `offline`), metric, days (distinct days with a value, or
-    distinct evaluation days).
+    distinct evaluation days); ordered by family, source, metric.
     """
     online, offline, models = tables.online_metrics, tables.offline_metrics, tables.models
 
@@ -182,10 +182,15 @@ def metric_availability_query(tables: TableMapping = STORE_TABLES) -> exp.Expres
             .group_by(family.copy(), metric.copy())
         )
 
-    return exp.union(
+    both = exp.union(
         per_metric(online, "o", "online", _col(online, "date", "o")),
         per_metric(offline, "f", "offline", _as_date(_col(offline, "evaluated_at", "f"))),
         distinct=False,
+    )
+    return (
+        exp.select("family", "source", "metric", "days")
+        .from_(both.subquery("available"))
+        .order_by("family", "source", "metric")
     )
 
 
