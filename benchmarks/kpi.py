@@ -25,13 +25,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import cli  # noqa: E402
-from core.clock import today  # noqa: E402
+from core.clock import system_clock  # noqa: E402
 from data import kpi_store  # noqa: E402
-from data.demo import build_demo, demo_end_date  # noqa: E402
 from data.demo_kpis import DEMO_SPECS  # noqa: E402
 from data.ingest import ingest_files  # noqa: E402
-from data.store import StoreSettings  # noqa: E402
+from data.store import StoreSettings, connect  # noqa: E402
 from kpi.spec import parse_spec, spec_to_toml  # noqa: E402
+from services import kpis  # noqa: E402
+from services.loading import build_demo_store  # noqa: E402
 
 ROW_MULTIPLIER = 100
 PAGES = ("pages/overview.py", "pages/kpis.py", "pages/degradation.py")
@@ -40,13 +41,13 @@ VARIANTS_PER_KPI = 4
 
 def define_twenty_kpis(settings: StoreSettings) -> int:
     """The 4 demo KPIs plus 4 variants of each with other windows and persistence: 20 in all."""
-    count = len(kpi_store.latest_versions(settings))
+    count = len(kpis.latest_versions(settings))
     for kpi_id in DEMO_SPECS:
-        base = kpi_store.kpi_history(settings, kpi_id)[-1].spec
+        base = kpis.kpi_history(settings, kpi_id)[-1].spec
         for variant in range(1, VARIANTS_PER_KPI + 1):
             text = spec_to_toml(base).replace(f'id = "{kpi_id}"', f'id = "{kpi_id}-v{variant}"')
             text = text.replace(f"window_days = {base.window_days}", f"window_days = {7 * variant}")
-            kpi_store.define_kpi(settings, parse_spec(text), "benchmark")
+            kpis.define_kpi(settings, parse_spec(text), "benchmark")
             count += 1
     return count
 
@@ -58,13 +59,14 @@ def add_shadow_rows(settings: StoreSettings, workdir: Path) -> int:
     as a challenger retired on the last day: the store grows 100x while what the pages should
     show (live versions, KPIs) stays the same, so any extra time is a page reading too much.
     """
-    rows = pd.concat(
-        [
-            kpi_store.live_daily_series(settings, family, _metrics(settings, family))
-            for family in ("recommender", "fraud")
-        ],
-        ignore_index=True,
-    )
+    with connect(settings, read_only=True) as con:
+        rows = pd.concat(
+            [
+                kpi_store.live_daily_series(con, family, _metrics(settings, family))
+                for family in ("recommender", "fraud")
+            ],
+            ignore_index=True,
+        )
     last_day = pd.Timestamp(rows["date"].max())
     shadows, models = [], []
     for model_id, model_rows in rows.groupby("model_id"):
@@ -93,11 +95,9 @@ def add_shadow_rows(settings: StoreSettings, workdir: Path) -> int:
 
 
 def _metrics(settings: StoreSettings, family: str) -> list[str]:
-    return sorted(
-        a.metric
-        for a in kpi_store.metric_availability(settings)
-        if a.family == family and a.source == "online"
-    )
+    with connect(settings, read_only=True) as con:
+        available = kpi_store.metric_availability(con)
+    return sorted(a.metric for a in available if a.family == family and a.source == "online")
 
 
 def time_check(settings: StoreSettings, repeats: int) -> list[float]:
@@ -158,7 +158,7 @@ def main() -> None:
     base = StoreSettings(workdir / "medium.duckdb")
     for leftover in (base.path, workdir / "medium-100x.duckdb"):
         leftover.unlink(missing_ok=True)
-    build_demo(base, size="medium", seed=7, end=demo_end_date(today()))
+    build_demo_store(base, size="medium", seed=7, clock=system_clock)
     kpis = define_twenty_kpis(base)
     big = StoreSettings(workdir / "medium-100x.duckdb")
     shutil.copy(base.path, big.path)

@@ -13,11 +13,10 @@ import sys
 from pathlib import Path
 
 from commands.common import add_store_arguments, store_settings
+from core.clock import system_clock
+from core.errors import YardstickError
 from core.vocab import KPI_DECISIONS
-from kpi.spec import SpecError, parse_spec
-
-# The store and the KPI service (pandas, statsmodels) are imported inside the handlers, so that
-# `--help` stays fast (tests/test_startup.py).
+from i18n.errors import describe
 
 ERROR_EXIT = 1
 
@@ -79,6 +78,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     decide.set_defaults(handler=_decide)
 
 
+def _print_error(error: YardstickError) -> int:
+    """The error's English sentence on stderr; the error exit status."""
+    print(f"error: {describe(error, 'en')}", file=sys.stderr)
+    return ERROR_EXIT
+
+
 def _iso_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -87,7 +92,8 @@ def _iso_date(text: str) -> dt.date:
 
 
 def _define(args: argparse.Namespace) -> int:
-    from data import kpi_store
+    from kpi.spec import parse_spec
+    from services import kpis
 
     path = Path(args.spec)
     try:
@@ -104,10 +110,9 @@ def _define(args: argparse.Namespace) -> int:
         return ERROR_EXIT
     try:
         spec = parse_spec(text, path.name)
-        outcome = kpi_store.define_kpi(settings, spec, args.author, path.name, text)
-    except SpecError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return ERROR_EXIT
+        outcome = kpis.define_kpi(settings, spec, args.author, path.name, text, clock=system_clock)
+    except YardstickError as error:
+        return _print_error(error)
     if outcome.created:
         moved = f" (moved: {', '.join(outcome.changed_lines)})" if outcome.changed_lines else ""
         print(f"{outcome.kpi_id}: stored version {outcome.version}{moved}")
@@ -117,13 +122,12 @@ def _define(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from data import kpi_store
+    from services import kpis
 
     try:
-        versions = kpi_store.kpi_history(store_settings(args), args.kpi_id)
-    except kpi_store.UnknownKpiError as error:
-        print(f"error: {error.args[0]}", file=sys.stderr)
-        return ERROR_EXIT
+        versions = kpis.kpi_history(store_settings(args), args.kpi_id)
+    except YardstickError as error:
+        return _print_error(error)
     if args.json:
         rows = [
             {
@@ -152,19 +156,19 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from data import kpi_store
-    from data.store import current_actor
-    from kpi import service
+    from services import kpis
 
     settings = store_settings(args)
     try:
-        statuses = service.all_kpi_statuses(settings, args.as_of)
+        statuses = kpis.check_kpis(
+            settings, args.as_of, record=not args.no_record, clock=system_clock
+        )
+    except YardstickError as error:
+        return _print_error(error)
     except ValueError as error:
         # A stored series the evaluation cannot use (e.g. a rate outside [0, 1]): say which.
         print(f"error: {error}", file=sys.stderr)
         return ERROR_EXIT
-    if not args.no_record:
-        kpi_store.record_evaluations(settings, service.recorded(statuses, current_actor()))
     as_of = statuses[0].as_of if statuses else args.as_of
     if args.json:
         payload = {
@@ -179,18 +183,22 @@ def _check(args: argparse.Namespace) -> int:
                 f"{s.kpi_id:<28} v{s.version:<3} {s.status:<8} value={value} "
                 f"warning={s.warning:g} exit={s.exit:g} model={s.model_id or '–'}"
             )
-    return service.exit_code(statuses)
+    return kpis.exit_code(statuses)
 
 
 def _decide(args: argparse.Namespace) -> int:
-    from data import kpi_store
+    from services import kpis
 
     try:
-        decision = kpi_store.record_decision(
-            store_settings(args), args.kpi_id, args.decision, args.reason, args.by
+        decision = kpis.record_decision(
+            store_settings(args),
+            args.kpi_id,
+            args.decision,
+            args.reason,
+            args.by,
+            clock=system_clock,
         )
-    except (kpi_store.UnknownKpiError, ValueError) as error:
-        print(f"error: {error.args[0]}", file=sys.stderr)
-        return ERROR_EXIT
+    except YardstickError as error:
+        return _print_error(error)
     print(f"{decision.kpi_id}: recorded '{decision.decision}' under version {decision.version}")
     return 0

@@ -71,13 +71,9 @@ class DemoSummary:
 ProgressReport = Callable[[str, float], None]
 DEMO_STEPS = ("models", "units", "sessions", "events", "checkpoint", "definitions", "done")
 
-# Functions `f(settings)` that add definitions (experiments, KPIs, retraining plans) to a freshly
-# built demo store, in order. Each area registers its own in its module and is listed here.
-DEFINITION_STEPS: tuple[str, ...] = (
-    "data.experiment_store:define_demo_experiments",
-    "data.demo_kpis:define_demo_kpis",
-    "data.retrain_store:define_demo_retraining",
-)
+# Adds the definitions (experiments, KPIs, retraining plans) to the freshly built store before
+# it is moved into place; `services.loading` passes the one that defines the demo's.
+DefineDemo = Callable[[StoreSettings], None]
 
 
 def demo_end_date(today: dt.date) -> dt.date:
@@ -507,12 +503,14 @@ def build_demo(
     size: str = "medium",
     end: dt.date,
     force: bool = False,
+    define: DefineDemo | None = None,
     on_progress: ProgressReport | None = None,
 ) -> DemoSummary:
     """Build the demo store at `settings.path`, atomically: a half-built store never appears.
 
     `end` is the last day of data (callers pass `demo_end_date` of the clock's day), so the same
-    seed and end give the same store on any day.
+    seed and end give the same store on any day. `define` adds the definitions to the store
+    before it appears (without it the store holds data only).
 
     Raises:
         DemoExistsError: the store exists and `force` is False.
@@ -572,11 +570,9 @@ def build_demo(
             con.execute("COMMIT")
             report("checkpoint", 0.85)
             con.execute("CHECKPOINT")
-        for step in DEFINITION_STEPS:
-            module_name, function_name = step.split(":")
-            report("definitions", 0.9)
-            module = __import__(module_name, fromlist=[function_name])
-            getattr(module, function_name)(build_settings)
+        report("definitions", 0.9)
+        if define is not None:
+            define(build_settings)
         with connect(build_settings) as con:
             counts = {
                 table: one_row(con.execute(f"SELECT count(*) FROM {table}").fetchone())[0]
@@ -605,6 +601,7 @@ def build_demo_if_missing(
     end: dt.date,
     size: str = "medium",
     on_progress: ProgressReport | None = None,
+    define: DefineDemo | None = None,
 ) -> bool:
     """Build the demo store unless one exists; safe when several app sessions start at once.
 
@@ -620,5 +617,5 @@ def build_demo_if_missing(
         fcntl.flock(lock, fcntl.LOCK_EX)
         if settings.path.exists():
             return False
-        build_demo(settings, size=size, end=end, on_progress=on_progress)
+        build_demo(settings, size=size, end=end, on_progress=on_progress, define=define)
         return True

@@ -8,9 +8,12 @@ agreed in the launch review.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from data import kpi_store
-from data.store import StoreSettings
-from kpi.spec import parse_spec
+from data.store import StoreSettings, connect
+from kpi.spec import check_against_store, parse_spec
+from kpi.versions import checked_decision, next_version
 
 DEMO_AUTHOR = "demo"
 
@@ -89,18 +92,37 @@ fn = -50000
 }
 
 
-def define_demo_kpis(settings: StoreSettings) -> None:
-    """Define the demo KPIs (dated at their live model's deployment) and one recorded decision."""
-    for kpi_id, body in DEMO_SPECS.items():
-        header, _, value_table = body.partition("[value]")
-        spec = parse_spec(f"{header}{_COMMON}[value]{value_table}", f"demo:{kpi_id}")
-        live = [d for d in kpi_store.deployments(settings, spec.family) if d.stage == "production"]
-        agreed_at = live[-1].deployed_at if live else None
-        kpi_store.define_kpi(settings, spec, DEMO_AUTHOR, f"demo:{kpi_id}", created_at=agreed_at)
-    kpi_store.record_decision(
-        settings,
-        "rec-ctr",
+def define_demo_kpis(settings: StoreSettings, now: dt.datetime) -> None:
+    """Define the demo KPIs (dated at their live model's deployment) and one recorded decision.
+
+    One transaction, through the same rules as `services.kpis.define_kpi` and `record_decision`
+    (the demo builder is part of the store and cannot call the services).
+    """
+    reason = checked_decision(
         "continue",
         "Below warning after the catalogue change; retraining is planned for next quarter.",
-        "EC business unit",
     )
+    with connect(settings) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            available = kpi_store.metric_availability(con)
+            for kpi_id, body in DEMO_SPECS.items():
+                header, _, value_table = body.partition("[value]")
+                origin = f"demo:{kpi_id}"
+                spec = parse_spec(f"{header}{_COMMON}[value]{value_table}", origin)
+                check_against_store(spec, available, origin)
+                outcome = next_version(kpi_store.latest_version(con, kpi_id), spec, origin)
+                if not outcome.created:
+                    continue
+                live = [
+                    d for d in kpi_store.deployments(con, spec.family) if d.stage == "production"
+                ]
+                agreed_at = live[-1].deployed_at if live else now
+                kpi_store.insert_version(
+                    con, spec, outcome.version, DEMO_AUTHOR, agreed_at, outcome.changed_lines
+                )
+            kpi_store.insert_decision(con, "rec-ctr", "continue", "EC business unit", now, reason)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise

@@ -17,7 +17,6 @@ from typing import Any
 
 import duckdb
 
-from core.clock import system_clock
 from core.tables import STORE_TABLES, TableMapping
 from data.store import StoreSettings, connect, current_actor, write_audit
 from experiments.analysis import OfflineMetric
@@ -250,7 +249,7 @@ def _demo_specs(start: dt.datetime, end: dt.datetime) -> list[dict[str, object]]
     ]
 
 
-def define_demo_experiments(settings: StoreSettings) -> list[str]:
+def define_demo_experiments(settings: StoreSettings, now: dt.datetime) -> list[str]:
     """Define the demo's three experiments on a freshly built demo store; returns their ids.
 
     The window is the demo's test period: from the first assignment's midnight, four weeks.
@@ -266,6 +265,6 @@ def define_demo_experiments(settings: StoreSettings) -> list[str]:
         ids = []
         for raw in _demo_specs(start, end):
             spec = parse_spec(raw, origin=f"demo experiment {raw['id']}")
-            insert_definition(con, spec, system_clock(), reason="demo data set")
+            insert_definition(con, spec, now, reason="demo data set")
             ids.append(spec.id)
     return ids

@@ -16,7 +16,6 @@ from typing import Any
 
 import duckdb
 
-from core.clock import system_clock
 from data.store import StoreSettings, connect, write_audit
 from kpi.plan import DecisionEvidence, RetrainingPlan, check_plan
 
@@ -143,12 +142,12 @@ DEMO_PLAN = RetrainingPlan(
 )
 
 
-def define_demo_retraining(settings: StoreSettings) -> None:
+def define_demo_retraining(settings: StoreSettings, now: dt.datetime) -> None:
     """The demo's retraining plan: retrain the recommender, with the v3 experiment as evidence."""
     with connect(settings) as con:
         con.execute("BEGIN TRANSACTION")
         try:
-            save_plan(con, DEMO_PLAN, "demo", system_clock())
+            save_plan(con, DEMO_PLAN, "demo", now)
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")

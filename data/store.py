@@ -162,6 +162,20 @@ def connect(
         con.close()
 
 
+@contextmanager
+def transaction(settings: StoreSettings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One writable connection holding one transaction: committed when the block ends, rolled
+    back when it raises, so a use case writes all of its rows or none."""
+    with connect(settings) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+
 @dataclass(frozen=True)
 class Migration:
     """One numbered schema change from `data/migrations/NNN_name.sql`."""

@@ -16,7 +16,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from kpi.evaluation import Direction
+from core.vocab import Direction
 
 MIN_TREND_DAYS = 14
 DAYS_PER_MONTH = 30
@@ -75,16 +75,6 @@ def _seasonal_columns(phase: np.ndarray) -> np.ndarray:
         (phase == level).astype(float) - (phase == reference).astype(float) for level in levels[:-1]
     ]
     return np.column_stack(columns) if columns else np.empty((len(phase), 0))
-
-
-def deseasonalise(daily: pd.DataFrame, period: int = 7) -> pd.Series:
-    """The series with its weekly pattern removed, indexed by date (metric unit).
-
-    The pattern is the median, per weekday, of the residuals from a straight line; medians keep an
-    outage day or a step from bending the weekday effects.
-    """
-    series = _series(daily, period)
-    return pd.Series(_deseasonalised(series), index=series.dates, name="deseasonalised")
 
 
 def _deseasonalised(series: _Series) -> np.ndarray:
@@ -308,13 +298,6 @@ class TrendFit:
         """The trend's deseasonalised level on `day` (metric unit)."""
         return self.level_at_end + self.slope_per_day * (day - self.end).days
 
-    def band_on(self, day: dt.date) -> tuple[float, float]:
-        """The trend's confidence band on `day`: where the mean level lies, not a single day."""
-        offset = (day - self.end).days
-        half_width = self.critical_value * math.sqrt(self.level_variance_at(np.array([offset]))[0])
-        level = self.level_on(day)
-        return (level - half_width, level + half_width)
-
     def level_variance_at(self, offsets: np.ndarray) -> np.ndarray:
         """Variance of the trend level at `offsets` days after `end`."""
         variance = (
@@ -509,3 +492,17 @@ def value_lost_to_date(
         baseline_end=baseline_frame["date"].iloc[-1].date(),
         days=len(frame),
     )
+
+
+def trend_band(trend: TrendFit, last_day: dt.date) -> pd.DataFrame:
+    """The fitted trend from its first day to `last_day` with its confidence band (the cone).
+
+    Columns date, level, low, high: where the mean level lies (not a single day's value); the band
+    is narrowest inside the data and widens into the future. The one computation of the band, for
+    the status record's chart and any report.
+    """
+    dates = pd.date_range(trend.start, last_day)
+    offsets = np.array([(d.date() - trend.end).days for d in dates], dtype=float)
+    level = trend.level_at_end + trend.slope_per_day * offsets
+    half = trend.critical_value * np.sqrt(trend.level_variance_at(offsets))
+    return pd.DataFrame({"date": dates, "level": level, "low": level - half, "high": level + half})

@@ -1,7 +1,7 @@
 """Daily evaluation of a KPI against its agreed lines: window estimate, interval and status.
 
-Also which model version of a family was live on each day, so that every day is judged on the
-version that served it.
+Which version was live on each day is the store's query (`kpi.sql.live_daily_series_query`: on a
+hand-over day the newer deployment wins); a series arrives here already one row per day.
 """
 
 from __future__ import annotations
@@ -17,11 +17,31 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-Direction = Literal["increase", "decrease"]
-Status = Literal["healthy", "warning", "exit", "no_data"]
+from core.errors import YardstickError
+from core.vocab import DIRECTIONS, Direction
+from core.vocab import KpiStatusCode as Status
+
 IntervalMethod = Literal["binomial", "unit_std", "day_spread", "none"]
 
-DIRECTIONS: tuple[Direction, ...] = ("increase", "decrease")
+
+def line_order_problem(
+    direction: str, target: float, warning: float, exit_line: float
+) -> tuple[str, str] | None:
+    """The one rule for agreed lines: warning strictly between target and exit, exit past target.
+
+    Returns None when the lines are in order, else (problem, line at fault): problem is
+    `exit_not_below_target` / `exit_not_above_target` (exit on the wrong side of target) or
+    `warning_not_between`; the line is `exit` or `warning`. Worded in i18n (`error.kpi.spec.*`).
+    """
+    if direction == "increase":
+        if not target > exit_line:
+            return "exit_not_below_target", "exit"
+        ordered = target > warning > exit_line
+    else:
+        if not target < exit_line:
+            return "exit_not_above_target", "exit"
+        ordered = target < warning < exit_line
+    return None if ordered else ("warning_not_between", "warning")
 
 
 @dataclass(frozen=True)
@@ -42,19 +62,21 @@ class Thresholds:
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}, got {self.direction!r}")
-        ordered = (self.target, self.warning, self.exit)
-        if self.direction == "decrease":
-            ordered = ordered[::-1]
-        if not ordered[0] > ordered[1] > ordered[2]:
-            relation = (
-                "target > warning > exit"
-                if self.direction == "increase"
-                else ("target < warning < exit")
+            raise YardstickError(
+                "kpi.spec.not_choice",
+                field="direction",
+                value=self.direction,
+                options=", ".join(DIRECTIONS),
             )
-            raise ValueError(
-                f"warning must lie between target and exit for direction {self.direction!r} "
-                f"({relation}); got target={self.target}, warning={self.warning}, exit={self.exit}"
+        problem = line_order_problem(self.direction, self.target, self.warning, self.exit)
+        if problem is not None:
+            raise YardstickError(
+                f"kpi.spec.{problem[0]}",
+                field=problem[1],
+                target=self.target,
+                warning=self.warning,
+                exit=self.exit,
+                direction=self.direction,
             )
 
 
@@ -351,65 +373,3 @@ def evaluate_days(
             )
         )
     return evaluations
-
-
-def live_model_by_day(models: pd.DataFrame, family: str, days: Iterable[dt.date]) -> pd.DataFrame:
-    """Which production version of `family` was live on each day.
-
-    A version is live on a day when its stage is production and deployed_at <= day < retired_at
-    (no retired_at: still live), the day taken at midnight. Should two production versions overlap,
-    the one deployed later is taken, as it is the one serving after the switch.
-
-    Args:
-        models: rows of the models table (model_id, family, deployed_at, retired_at, stage).
-        family: the model family.
-        days: the days wanted.
-
-    Returns:
-        A frame with columns date (datetime64, midnight) and model_id (None on a day with no live
-        production version), one row per requested day, in date order.
-    """
-    missing = [
-        column
-        for column in ("model_id", "family", "deployed_at", "retired_at", "stage")
-        if column not in models.columns
-    ]
-    if missing:
-        raise ValueError(f"models frame lacks column(s) {missing}")
-    wanted = pd.DatetimeIndex(pd.to_datetime(list(days))).normalize().sort_values()
-    versions = models[(models["family"] == family) & (models["stage"] == "production")]
-    versions = versions.assign(
-        deployed_at=pd.to_datetime(versions["deployed_at"]),
-        retired_at=pd.to_datetime(versions["retired_at"]),
-    ).sort_values("deployed_at")
-    live: list[str | None] = [None] * len(wanted)
-    day_values = wanted.to_numpy()
-    for version in versions.itertuples(index=False):
-        on_or_after_deploy = day_values >= np.datetime64(version.deployed_at)
-        before_retire = (
-            np.ones(len(day_values), dtype=bool)
-            if pd.isna(version.retired_at)
-            else day_values < np.datetime64(version.retired_at)
-        )
-        for position in np.flatnonzero(on_or_after_deploy & before_retire):
-            live[position] = str(version.model_id)
-    return pd.DataFrame({"date": wanted, "model_id": pd.Series(live, dtype=object)})
-
-
-def series_of_live_versions(online: pd.DataFrame, live: pd.DataFrame) -> pd.DataFrame:
-    """The daily series of one metric, each day taken from the version live that day.
-
-    Args:
-        online: online_metrics rows of one metric (date, model_id, value, n, std), any versions.
-        live: the output of `live_model_by_day`.
-
-    Returns:
-        Rows date, model_id, value, n, std for the days where the live version has a row.
-    """
-    rows = online.assign(date=pd.to_datetime(online["date"]).dt.normalize())
-    keyed = live.dropna(subset=["model_id"]).assign(
-        date=lambda frame: pd.to_datetime(frame["date"]).dt.normalize()
-    )
-    merged = keyed.merge(rows, on=["date", "model_id"], how="inner")
-    columns = [c for c in ("date", "model_id", "value", "n", "std") if c in merged.columns]
-    return merged[columns].sort_values("date").reset_index(drop=True)

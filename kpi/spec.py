@@ -12,15 +12,14 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from i18n.catalogue import translate
+from core import toml
+from core.errors import YardstickError
+from core.vocab import COST_CELLS, DIRECTIONS, SOURCES, VALUE_KINDS, Direction, Source, ValueKind
+from kpi.evaluation import line_order_problem
+from kpi.value import CostMatrix
 
-SOURCES = ("online", "offline")
-DIRECTIONS = ("increase", "decrease")
-VALUE_KINDS = ("per_unit", "cost_matrix", "bridge")
-COST_CELLS = ("tp", "fp", "tn", "fn")
-THRESHOLD_KEYS = ("target", "warning", "exit")
 DEFAULT_CONFIDENCE = 0.95
 
 _TOP_KEYS = (
@@ -49,53 +48,19 @@ _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 
 
-class SpecError(ValueError):
-    """A spec refused: which key, where, and why (in either catalogue language).
+class SpecError(YardstickError):
+    """A spec refused: which key, where, and why, as a code worded by `i18n` (`error.kpi.spec.*`).
 
-    Attributes:
-        problem: the catalogue key under `kpi.spec_error` that explains the problem.
-        key: the offending spec key (`value.unit_value` for keys of the `[value]` table).
-        origin: the spec's file name, or `<editor>`.
-        line: 1-based line of the key in the spec text, when known.
-        details: values filled into the explanation.
+    Attributes (beyond `YardstickError`'s):
+        problem: the reason's last part (`missing`, `warning_not_between`...); the code is
+            `kpi.spec.<problem>`.
     """
 
     def __init__(
         self, problem: str, key: str, origin: str, line: int | None = None, **details: object
     ) -> None:
+        super().__init__(f"kpi.spec.{problem}", field=key, origin=origin, line=line, **details)
         self.problem = problem
-        self.key = key
-        self.origin = origin
-        self.line = line
-        self.details = details
-        super().__init__(self.describe("en"))
-
-    def describe(self, lang: str) -> str:
-        """The refusal as a sentence in `lang`, prefixed by where it is."""
-        where = (
-            translate(lang, "kpi.spec_error.at_line", origin=self.origin, line=self.line)
-            if self.line
-            else translate(lang, "kpi.spec_error.at", origin=self.origin)
-        )
-        reason = translate(lang, f"kpi.spec_error.{self.problem}", name=self.key, **self.details)
-        return f"{where}: {reason}"
-
-
-@dataclass(frozen=True)
-class CostMatrix:
-    """Money per prediction outcome, in the value model's currency (a cost is negative).
-
-    Attributes:
-        tp: value of one true positive.
-        fp: value of one false positive.
-        tn: value of one true negative.
-        fn: value of one false negative.
-    """
-
-    tp: float
-    fp: float
-    tn: float
-    fn: float
 
 
 @dataclass(frozen=True)
@@ -112,7 +77,7 @@ class ValueModel:
         online_metric: online metric the bridge predicts; None means the KPI's own metric.
     """
 
-    kind: str
+    kind: ValueKind
     currency: str
     unit_value: float | None = None
     cost_matrix: CostMatrix | None = None
@@ -146,8 +111,8 @@ class KpiSpec:
     name: str
     family: str
     metric: str
-    source: str
-    direction: str
+    source: Source
+    direction: Direction
     target: float
     warning: float
     exit_threshold: float
@@ -261,6 +226,16 @@ def parse_spec(text: str, origin: str = "<spec>") -> KpiSpec:
     return spec_from_mapping(mapping, origin, text)
 
 
+def value_parameters(text: str, origin: str = "<editor>") -> dict[str, Any]:
+    """The `[value]` table's parameters written as an inline-table body
+    (`unit_value = 1200, offline_metric = "auc"`), as the editor takes them; raises `SpecError`
+    (`toml_syntax` on key `value`) when the text is not TOML."""
+    try:
+        return dict(tomllib.loads(f"value = {{{text}}}")["value"])
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError("toml_syntax", "value", origin, None, error=str(error)) from error
+
+
 def spec_from_mapping(
     mapping: Mapping[str, Any], origin: str = "<spec>", text: str | None = None
 ) -> KpiSpec:
@@ -272,7 +247,7 @@ def spec_from_mapping(
     kpi_id = reader.text_value(mapping, "id")
     if not _ID_PATTERN.match(kpi_id):
         raise reader.fail("bad_id", "id", value=kpi_id)
-    direction = reader.choice(mapping, "direction", DIRECTIONS)
+    direction = cast(Direction, reader.choice(mapping, "direction", DIRECTIONS))
     target = reader.number(mapping, "target")
     warning = reader.number(mapping, "warning")
     exit_threshold = reader.number(mapping, "exit")
@@ -282,7 +257,7 @@ def spec_from_mapping(
     )
     if not 0.5 <= confidence < 1:
         raise reader.fail("bad_confidence", "confidence", value=confidence)
-    source = reader.choice(mapping, "source", SOURCES)
+    source = cast(Source, reader.choice(mapping, "source", SOURCES))
     value_table = mapping.get("value")
     if not isinstance(value_table, Mapping):
         raise reader.fail("missing_value_table", "value")
@@ -308,19 +283,12 @@ def spec_from_mapping(
 def _check_lines(
     reader: _Reader, direction: str, target: float, warning: float, exit_threshold: float
 ) -> None:
-    """Warning strictly between target and exit, in the order the direction implies."""
-    if direction == "increase":
-        if not target > exit_threshold:
-            raise reader.fail("exit_not_below_target", "exit", target=target, exit=exit_threshold)
-        ordered = target > warning > exit_threshold
-    else:
-        if not target < exit_threshold:
-            raise reader.fail("exit_not_above_target", "exit", target=target, exit=exit_threshold)
-        ordered = target < warning < exit_threshold
-    if not ordered:
+    """Refuse lines out of order (the rule is `kpi.evaluation.line_order_problem`)."""
+    problem = line_order_problem(direction, target, warning, exit_threshold)
+    if problem is not None:
         raise reader.fail(
-            "warning_not_between",
-            "warning",
+            problem[0],
+            problem[1],
             warning=warning,
             target=target,
             exit=exit_threshold,
@@ -331,7 +299,7 @@ def _check_lines(
 def _value_model(
     reader: _Reader, table: Mapping[str, Any], source: str, direction: str
 ) -> ValueModel:
-    kind = reader.choice(table, "kind", VALUE_KINDS, "value.kind")
+    kind = cast(ValueKind, reader.choice(table, "kind", VALUE_KINDS, "value.kind"))
     if "unit_value" in table:
         _check_unit_value_sign(reader, table["unit_value"], direction)
     allowed = _VALUE_KEYS_BY_KIND[kind]
@@ -460,21 +428,9 @@ def spec_to_mapping(spec: KpiSpec) -> dict[str, Any]:
     }
 
 
-def _toml_scalar(value: object) -> str:
-    if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{escaped}"'
-    return repr(value)
-
-
 def spec_to_toml(spec: KpiSpec) -> str:
     """The spec as TOML text that `parse_spec` reads back to an equal spec."""
-    mapping = spec_to_mapping(spec)
-    value_table = mapping.pop("value")
-    lines = [f"{key} = {_toml_scalar(item)}" for key, item in mapping.items()]
-    lines += ["", "[value]"]
-    lines += [f"{key} = {_toml_scalar(item)}" for key, item in value_table.items()]
-    return "\n".join(lines) + "\n"
+    return toml.dumps(spec_to_mapping(spec))
 
 
 def changed_lines(previous: KpiSpec, current: KpiSpec) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.vocab import COST_CELLS
 from kpi.bridge import Bridge, predict_online
 
 
@@ -30,7 +31,7 @@ class ConfusionCounts:
     fn: int
 
     def __post_init__(self) -> None:
-        for cell in ("tp", "fp", "tn", "fn"):
+        for cell in COST_CELLS:
             if getattr(self, cell) < 0:
                 raise ValueError(f"count {cell} must not be negative, got {getattr(self, cell)}")
 
@@ -41,8 +42,9 @@ class ConfusionCounts:
 
 
 @dataclass(frozen=True)
-class CellValues:
-    """Money per prediction in each cell of the confusion matrix (a loss is negative).
+class CostMatrix:
+    """Money per prediction in each cell of the confusion matrix (a loss is negative); the
+    cost-matrix value model of a KPI spec (`ValueModel.cost_matrix`).
 
     Example for fraud: tp = 48000 (fraud stopped), fp = -800 (a good customer annoyed),
     tn = 0, fn = -50000 (fraud missed).
@@ -70,7 +72,7 @@ class CostMatrixValue:
     predictions: int
 
 
-def value_cost_matrix(counts: ConfusionCounts, cell_values: CellValues) -> CostMatrixValue:
+def value_cost_matrix(counts: ConfusionCounts, cell_values: CostMatrix) -> CostMatrixValue:
     """Money a day's predictions are worth: each count times its cell value, summed."""
     if counts.predictions == 0:
         raise ValueError("no predictions: tp + fp + tn + fn is zero")

@@ -5,9 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data import kpi_store
+from core import toml
+from core.clock import system_clock
+from core.errors import YardstickError
+from core.vocab import DIRECTIONS, KPI_DECISIONS, SOURCES, VALUE_KINDS
+from i18n.errors import describe
 from i18n.format import format_date, format_timestamp
-from kpi.spec import DIRECTIONS, SOURCES, VALUE_KINDS, SpecError, spec_from_mapping, spec_to_mapping
+from kpi.spec import spec_from_mapping, spec_to_mapping, value_parameters
+from services import kpis
 from ui import cached
 from ui.context import page_context
 from ui.kpi_cards import format_metric
@@ -168,9 +173,7 @@ with st.form(f"kpi_editor_{chosen}"):
     )
     parameters = st.text_input(
         ctx.t("kpi.field.value_parameters"),
-        value=", ".join(
-            f"{k} = {v}" for k, v in value_table.items() if k not in ("kind", "currency")
-        ),
+        value=toml.inline({k: v for k, v in value_table.items() if k not in ("kind", "currency")}),
         help=ctx.t("kpi.field.value_parameters_help"),
     )
     rationale = st.text_area(
@@ -180,32 +183,24 @@ with st.form(f"kpi_editor_{chosen}"):
     submitted = st.form_submit_button(ctx.t("kpi.save"), type="primary")
 
 
-def parsed_parameters(text: str) -> dict[str, object]:
-    """`unit_value = 1200, offline_metric = auc` as a mapping (numbers where they parse)."""
-    parameters: dict[str, object] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, _, raw = part.partition("=")
-        raw = raw.strip().strip('"')
-        try:
-            parameters[key.strip()] = float(raw)
-        except ValueError:
-            parameters[key.strip()] = raw
-    return parameters
-
-
 if submitted:
     mapping = {
         "id": kpi_id.strip(), "name": name, "family": family, "metric": metric.strip(),
         "source": source, "direction": direction, "target": target, "warning": warning,
         "exit": exit_line, "window_days": int(window_days), "persistence": int(persistence),
         "confidence": confidence, "owner": owner, "rationale": rationale or field("rationale", ""),
-        "value": {"kind": kind, "currency": currency.strip(), **parsed_parameters(parameters)},
     }  # fmt: skip
     try:
+        # The widgets map to spec keys; kpi.spec parses and validates, as for a TOML file.
+        mapping["value"] = {
+            "kind": kind, "currency": currency.strip(), **value_parameters(parameters, "<editor>")
+        }  # fmt: skip
         spec = spec_from_mapping(mapping, "<editor>")
-        outcome = kpi_store.define_kpi(ctx.settings, spec, author.strip() or None, "<editor>")
-    except SpecError as error:
-        st.error(error.describe(ctx.lang))
+        outcome = kpis.define_kpi(
+            ctx.settings, spec, author.strip() or None, "<editor>", clock=system_clock
+        )
+    except YardstickError as error:
+        st.error(describe(error, ctx.lang))
     else:
         cached.clear_after_write()
         if outcome.created:
@@ -239,7 +234,7 @@ if chosen != NEW_KPI:
     with st.form(f"kpi_decision_{chosen}"):
         decision = st.radio(
             ctx.t("kpi.col.decision"),
-            kpi_store.DECISIONS,
+            KPI_DECISIONS,
             horizontal=True,
             format_func=lambda d: ctx.t(f"kpi.decision.{d}"),
         )
@@ -248,11 +243,12 @@ if chosen != NEW_KPI:
         record = st.form_submit_button(ctx.t("kpi.record_decision", kpi_id=chosen))
     if record:
         try:
-            kpi_store.record_decision(
-                ctx.settings, chosen, decision, reason, decided_by.strip() or None
-            )
-        except ValueError:
-            st.error(ctx.t("kpi.decision_needs_reason"))
+            kpis.record_decision(
+                ctx.settings, chosen, decision, reason, decided_by.strip() or None,
+                clock=system_clock,
+            )  # fmt: skip
+        except YardstickError as error:
+            st.error(describe(error, ctx.lang))
         else:
             cached.clear_after_write()
             st.success(ctx.t("kpi.decision_recorded", kpi_id=chosen))

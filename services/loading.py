@@ -19,7 +19,10 @@ from data.demo import (
     build_demo_if_missing,
     demo_end_date,
 )
+from data.demo_kpis import define_demo_kpis
+from data.experiment_store import define_demo_experiments
 from data.ingest import IngestError, IngestProgress, IngestResult, ingest_files
+from data.retrain_store import define_demo_retraining
 from data.store import StoreSettings
 
 __all__ = [
@@ -32,6 +35,15 @@ __all__ = [
     "build_demo_store_if_missing",
     "load_files",
 ]
+
+
+def define_demo(settings: StoreSettings, clock: Clock) -> None:
+    """Add the demo's definitions to a demo store built with data only: its three experiments,
+    its KPIs with one recorded decision, and its retraining plan, stamped with the clock's now."""
+    now = clock()
+    define_demo_experiments(settings, now)
+    define_demo_kpis(settings, now)
+    define_demo_retraining(settings, now)
 
 
 def build_demo_store(
@@ -55,6 +67,7 @@ def build_demo_store(
         end=demo_end_date(today(clock)),
         force=force,
         on_progress=on_progress,
+        define=lambda building: define_demo(building, clock),
     )
 
 
@@ -70,7 +83,11 @@ def build_demo_store_if_missing(
     Safe when several sessions start at once: the store layer builds under a file lock.
     """
     return build_demo_if_missing(
-        settings, end=demo_end_date(today(clock)), size=size, on_progress=on_progress
+        settings,
+        end=demo_end_date(today(clock)),
+        size=size,
+        on_progress=on_progress,
+        define=lambda building: define_demo(building, clock),
     )
 
 

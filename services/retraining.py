@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from core.clock import Clock
+from core.clock import Clock, system_clock
 from core.errors import YardstickError
 from data import kpi_store, retrain_store
 from data.retrain_store import StoredPlan
-from data.store import StoreSettings, connect, current_actor, write_audit
+from data.store import StoreSettings, connect, current_actor, transaction, write_audit
 from experiments.analysis import NoDataError
 from kpi.checks import raise_first
 from kpi.plan import DecisionEvidence, decision_for, request_from_plan
@@ -33,8 +33,8 @@ from kpi.retraining import (
     measured_uplift,
     request_problems,
 )
-from kpi.service import KpiDetail, kpi_detail
 from services import experiments as experiment_service
+from services.kpis import KpiDetail, history_on, kpi_detail, kpi_history
 
 __all__ = [
     "BuiltCase",
@@ -148,14 +148,16 @@ def experiment_uplift(
     )
 
 
-def evaluate_request(settings: StoreSettings, request: CaseRequest) -> BuiltCase:
+def evaluate_request(
+    settings: StoreSettings, request: CaseRequest, *, clock: Clock = system_clock
+) -> BuiltCase:
     """The retraining case a request asks for, and the KPI detail it was built on.
 
     Raises `YardstickError` for inputs the case cannot use (naming the field), and the store's
     `LookupError`s for an unknown KPI or experiment.
     """
     raise_first(request_problems(request))
-    detail = kpi_detail(settings, request.kpi_id, request.as_of)
+    detail = kpi_detail(settings, request.kpi_id, request.as_of, clock=clock)
     facts = facts_of(detail)
     if request.uplift_experiment is not None and request.uplift_metric is not None:
         evidence = experiment_uplift(
@@ -202,7 +204,7 @@ def uplift_metric_for(
     """The experiment metric whose effect is the gain (`kpi.retraining.choose_uplift_metric`):
     the one asked for, else the KPI's metric when the experiment measures it, else its primary."""
     spec = experiment_service.definition(settings, experiment_id).spec
-    history = kpi_store.kpi_history(settings, kpi_id)
+    history = kpi_history(settings, kpi_id)
     kpi_metric = max(history, key=lambda version: version.version).spec.metric
     return choose_uplift_metric(
         requested, kpi_metric, [m.name for m in spec.metrics], spec.primary_metric.name
@@ -228,33 +230,28 @@ def record_decision(
     if not rationale.strip():
         raise YardstickError("retrain.rationale_required", field="rationale")
     author = decided_by or current_actor()
-    with connect(settings) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            decision_id, decided_at = kpi_store.insert_decision(
-                con, kpi_id, decision, author, clock(), rationale
-            )
-            plan_version = (
-                retrain_store.latest_plan_version(con, evidence.plan_id)
-                if evidence.plan_id is not None
-                else None
-            )
-            retrain_store.insert_evidence(con, decision_id, evidence, plan_version)
-            write_audit(
-                con,
-                "retrain.decide",
-                kpi_id,
-                {
-                    "decision_id": decision_id,
-                    "choice": choice,
-                    "recommendation": evidence.recommendation,
-                    "plan_id": evidence.plan_id,
-                },
-                rationale,
-                author,
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+    with transaction(settings) as con:
+        history_on(con, kpi_id)
+        decision_id, decided_at = kpi_store.insert_decision(
+            con, kpi_id, decision, author, clock(), rationale
+        )
+        plan_version = (
+            retrain_store.latest_plan_version(con, evidence.plan_id)
+            if evidence.plan_id is not None
+            else None
+        )
+        retrain_store.insert_evidence(con, decision_id, evidence, plan_version)
+        write_audit(
+            con,
+            "retrain.decide",
+            kpi_id,
+            {
+                "decision_id": decision_id,
+                "choice": choice,
+                "recommendation": evidence.recommendation,
+                "plan_id": evidence.plan_id,
+            },
+            rationale,
+            author,
+        )
     return RecordedDecision(decision_id, kpi_id, choice, decision, author, decided_at, plan_version)

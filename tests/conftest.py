@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from core.clock import NOW_VARIABLE
-from data.demo import build_demo, demo_end_date
+from core.clock import NOW_VARIABLE, fixed_clock
+from data.demo import demo_end_date
 from data.store import StoreSettings
+from services.loading import build_demo_store
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -32,7 +33,7 @@ os.environ[NOW_VARIABLE] = TEST_NOW.isoformat()
 def demo_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo store, built once; copy it (demo_settings) before writing to it."""
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    build_demo(StoreSettings(path), size="small", seed=7, end=DEMO_END)
+    build_demo_store(StoreSettings(path), size="small", seed=7, clock=fixed_clock(TEST_NOW))
     return path
 
 

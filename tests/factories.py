@@ -9,9 +9,9 @@ from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
 
 import cli
-from data import kpi_store
 from data.store import StoreSettings
 from services import experiments as experiment_service
+from services import kpis
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -86,9 +86,9 @@ def rendered_text(at: AppTest) -> str:
 def user_texts(settings: StoreSettings) -> list[str]:
     """Text users wrote into the store (names, rationale, owners, reasons): shown as written."""
     texts = []
-    for version in kpi_store.latest_versions(settings):
+    for version in kpis.latest_versions(settings):
         texts += [version.spec.name, version.spec.rationale, version.spec.owner]
-    texts += [decision.reason for decision in kpi_store.decisions(settings)]
+    texts += [decision.reason for decision in kpis.decisions(settings)]
     for definition in experiment_service.latest_definitions(settings):
         texts += [definition.spec.name, definition.spec.hypothesis]
     return sorted((t for t in texts if t), key=len, reverse=True)

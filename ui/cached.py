@@ -16,7 +16,6 @@ import streamlit as st
 
 from core.clock import system_clock
 from core.errors import YardstickError
-from data import kpi_store
 from experiments.analysis import (
     CumulativePoint,
     ExperimentAnalysis,
@@ -24,10 +23,9 @@ from experiments.analysis import (
     OfflineOnlinePoint,
     Unavailable,
 )
-from kpi import service as kpi_service
 from kpi.retraining import CaseRequest
 from reports.retraining import render_report
-from services import browse
+from services import browse, kpis
 from services import experiments as experiment_service
 from services import retraining as retraining_service
 from services.store import StoreSettings, settings_for, upgrade_if_needed
@@ -112,38 +110,38 @@ def recent_audit(path: str, fingerprint: str, limit: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def kpi_statuses(path: str, fingerprint: str) -> list[kpi_service.KpiStatus]:
-    return kpi_service.all_kpi_statuses(settings_from(path))
+def kpi_statuses(path: str, fingerprint: str) -> list[kpis.KpiStatus]:
+    return kpis.all_kpi_statuses(settings_from(path), clock=system_clock)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def kpi_detail(path: str, fingerprint: str, kpi_id: str) -> kpi_service.KpiDetail:
-    return kpi_service.kpi_detail(settings_from(path), kpi_id)
+def kpi_detail(path: str, fingerprint: str, kpi_id: str) -> kpis.KpiDetail:
+    return kpis.kpi_detail(settings_from(path), kpi_id, clock=system_clock)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def kpi_definitions(path: str, fingerprint: str) -> list[kpi_store.KpiVersion]:
-    return kpi_store.latest_versions(settings_from(path))
+def kpi_definitions(path: str, fingerprint: str) -> list[kpis.KpiVersion]:
+    return kpis.latest_versions(settings_from(path))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def kpi_history(path: str, fingerprint: str, kpi_id: str) -> list[kpi_store.KpiVersion]:
-    return kpi_store.kpi_history(settings_from(path), kpi_id)
+def kpi_history(path: str, fingerprint: str, kpi_id: str) -> list[kpis.KpiVersion]:
+    return kpis.kpi_history(settings_from(path), kpi_id)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def kpi_decisions(path: str, fingerprint: str) -> list[kpi_store.Decision]:
-    return kpi_store.decisions(settings_from(path))
+def kpi_decisions(path: str, fingerprint: str) -> list[kpis.Decision]:
+    return kpis.decisions(settings_from(path))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def kpi_evaluations(path: str, fingerprint: str, kpi_id: str) -> list[kpi_store.RecordedEvaluation]:
-    return kpi_store.recorded_evaluations(settings_from(path), kpi_id)
+def kpi_evaluations(path: str, fingerprint: str, kpi_id: str) -> list[kpis.RecordedEvaluation]:
+    return kpis.recorded_evaluations(settings_from(path), kpi_id)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def kpi_deployments(path: str, fingerprint: str, family: str) -> list[kpi_store.Deployment]:
-    return kpi_store.deployments(settings_from(path), family)
+def kpi_deployments(path: str, fingerprint: str, family: str) -> list[kpis.Deployment]:
+    return kpis.deployments(settings_from(path), family)
 
 
 # Experiments: analyses are keyed by store version, experiment and the hour read, so the detail

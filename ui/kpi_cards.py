@@ -8,7 +8,7 @@ import streamlit as st
 
 from i18n.format import format_date, format_money, format_number
 from kpi.degradation import Crossing
-from kpi.service import KpiStatus
+from kpi.status import KpiStatus
 from ui import cached
 from ui.context import PageContext
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data import kpi_store
+from kpi.spec import parse_spec, spec_to_toml
+from services import kpis
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -60,7 +61,7 @@ def test_editor_refuses_warning_outside_the_lines_and_names_the_key(app_env) -> 
     at.text_area[0].input("Trying a stricter warning")
     at.button[0].click().run()
     assert at.error and "warning" in at.error[0].value
-    assert len(kpi_store.kpi_history(app_env, "rec-ctr")) == 1
+    assert len(kpis.kpi_history(app_env, "rec-ctr")) == 1
 
 
 def test_editor_moving_exit_with_a_rationale_stores_version_two(app_env) -> None:
@@ -70,7 +71,7 @@ def test_editor_moving_exit_with_a_rationale_stores_version_two(app_env) -> None
     at.text_area[0].input("Owner accepted a lower floor until the retrain")
     at.button[0].click().run()
     assert not at.error
-    history = kpi_store.kpi_history(app_env, "rec-ctr")
+    history = kpis.kpi_history(app_env, "rec-ctr")
     assert [v.version for v in history] == [1, 2] and history[1].spec.exit_threshold == 0.039
 
 
@@ -98,3 +99,18 @@ def test_pages_render_in_japanese() -> None:
     at.switch_page("pages/degradation.py")
     at.run()
     assert not at.exception and "これまでの損失額" in all_text(at)
+
+
+def test_a_multi_line_rationale_saved_from_the_editor_reads_back(app_env) -> None:
+    rationale = (
+        'Owner agreed on 27 Nov:\n- "lower floor" until the retrain\n- 閾値を下げる C:\\notes'
+    )
+    at = run_page("pages/kpis.py")
+    at.selectbox(key="kpi_chosen").set_value("rec-ctr").run()
+    at.number_input[2].set_value(0.039)
+    at.text_area[0].input(rationale)
+    at.button[0].click().run()
+    assert not at.error
+    stored = kpis.kpi_history(app_env, "rec-ctr")[-1].spec
+    assert stored.rationale == rationale
+    assert parse_spec(spec_to_toml(stored)) == stored

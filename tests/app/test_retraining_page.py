@@ -7,8 +7,8 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data import kpi_store
 from data.store import StoreSettings
+from services import kpis
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -81,7 +81,7 @@ def test_assumed_uplift_changes_the_npv() -> None:
 def test_recording_a_decision_lands_in_the_kpi_record_and_audit_log(
     app_env: StoreSettings,
 ) -> None:
-    before = len(kpi_store.decisions(app_env, "rec-ctr"))
+    before = len(kpis.decisions(app_env, "rec-ctr"))
     at = retraining_page("en")
     at.radio[-1].set_value("retrain")
     at.text_area[0].input("Ship v3: the test shows the gain and the plan is funded")
@@ -89,7 +89,7 @@ def test_recording_a_decision_lands_in_the_kpi_record_and_audit_log(
     at.run()
     assert not at.exception
     assert any("Recorded: Retrain" in s.value for s in at.success)
-    decisions = kpi_store.decisions(app_env, "rec-ctr")
+    decisions = kpis.decisions(app_env, "rec-ctr")
     assert len(decisions) == before + 1
     decision = decisions[0]
     assert decision.decision == "retrain"
@@ -102,12 +102,12 @@ def test_recording_a_decision_lands_in_the_kpi_record_and_audit_log(
 def test_a_decision_without_rationale_is_refused_and_writes_nothing(
     app_env: StoreSettings,
 ) -> None:
-    before = kpi_store.decisions(app_env, "rec-ctr")
+    before = kpis.decisions(app_env, "rec-ctr")
     at = retraining_page("en")
     at.button[-1].click()
     at.run()
     assert any("Write the rationale" in e.value for e in at.error)
-    assert kpi_store.decisions(app_env, "rec-ctr") == before
+    assert kpis.decisions(app_env, "rec-ctr") == before
 
 
 def test_report_downloads_are_offered_in_the_chosen_language() -> None:

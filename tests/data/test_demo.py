@@ -4,19 +4,21 @@ assignment and a broken split)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 from scipy import stats
 
-from data.demo import DEMO_STEPS, DemoExistsError, build_demo
+from core.clock import fixed_clock
+from data.demo import DEMO_STEPS, DemoExistsError
 from data.store import StoreSettings
 from i18n.catalogue import translate
+from services.loading import build_demo_store
+from tests.conftest import TEST_NOW
 from tests.data.factories import query, run_cli, table_checksums
 
 DATA_TABLES = ("models", "online_metrics", "offline_metrics", "assignments", "events")
-END = dt.date(2026, 11, 27)
+CLOCK = fixed_clock(TEST_NOW)
 
 
 def data_checksums(path: Path) -> dict[str, tuple]:
@@ -34,9 +36,9 @@ def test_the_same_seed_builds_the_same_store_and_another_seed_does_not(tmp_path:
     first, second, other = (
         StoreSettings(tmp_path / f"{name}.duckdb") for name in ("first", "second", "other")
     )
-    build_demo(first, size="small", seed=7, end=END)
-    build_demo(second, size="small", seed=7, end=END)
-    build_demo(other, size="small", seed=8, end=END)
+    build_demo_store(first, size="small", seed=7, clock=CLOCK)
+    build_demo_store(second, size="small", seed=7, clock=CLOCK)
+    build_demo_store(other, size="small", seed=8, clock=CLOCK)
 
     assert data_checksums(first.path) == data_checksums(second.path)
     assert data_checksums(first.path)["events"] != data_checksums(other.path)["events"]
@@ -44,7 +46,7 @@ def test_the_same_seed_builds_the_same_store_and_another_seed_does_not(tmp_path:
 
 def test_demo_refuses_to_overwrite_an_existing_store_without_force(tmp_path: Path) -> None:
     existing = StoreSettings(tmp_path / "mine.duckdb")
-    build_demo(existing, size="small", seed=7, end=END)
+    build_demo_store(existing, size="small", seed=7, clock=CLOCK)
     before = table_checksums(existing.path)
 
     refused = run_cli("demo", "--db", str(existing.path), "--size", "small")
@@ -53,7 +55,7 @@ def test_demo_refuses_to_overwrite_an_existing_store_without_force(tmp_path: Pat
     assert f"{existing.path} already exists; pass --force to replace it" in refused.stderr
     assert table_checksums(existing.path) == before
     with pytest.raises(DemoExistsError):
-        build_demo(existing, size="small", seed=8, end=END)
+        build_demo_store(existing, size="small", seed=8, clock=CLOCK)
 
 
 def test_the_small_demo_has_three_experiments_and_five_models(demo_store_template: Path) -> None:
@@ -135,11 +137,11 @@ def test_the_demo_has_a_broken_split_in_banner_split_only(demo_settings: StoreSe
 
 def test_demo_progress_steps_are_named_in_both_catalogues(tmp_path: Path) -> None:
     reported: list[str] = []
-    build_demo(
+    build_demo_store(
         StoreSettings(tmp_path / "steps.duckdb"),
         size="small",
         seed=7,
-        end=END,
+        clock=CLOCK,
         on_progress=lambda step, share: reported.append(step),
     )
     assert reported and set(reported) <= set(DEMO_STEPS)

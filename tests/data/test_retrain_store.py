@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from core.errors import YardstickError
-from data import kpi_store, retrain_store
+from data import retrain_store
 from data.store import StoreSettings, connect
 from kpi.plan import RetrainingPlan
 from kpi.spec import parse_spec
-from tests.kpi.synthetic_store import build_store, ctr_spec
+from services import kpis
+from tests.conftest import TEST_NOW
+from tests.kpi.factories import build_store, ctr_spec
 from tests.services.factories import PLAN, audit_actions, plan
 
 SAVED_AT = dt.datetime(2026, 11, 28, 6, 0)
@@ -21,7 +23,7 @@ SAVED_AT = dt.datetime(2026, 11, 28, 6, 0)
 @pytest.fixture
 def store(tmp_path: Path) -> StoreSettings:
     settings = build_store(tmp_path)
-    kpi_store.define_kpi(settings, parse_spec(ctr_spec()), author="tanaka")
+    kpis.define_kpi(settings, parse_spec(ctr_spec()), author="tanaka")
     return settings
 
 
@@ -69,7 +71,7 @@ def test_a_bad_plan_is_refused_naming_the_field_and_stores_nothing(store: StoreS
 
 
 def test_the_demo_plan_is_defined_once(store: StoreSettings) -> None:
-    retrain_store.define_demo_retraining(store)
-    retrain_store.define_demo_retraining(store)
+    retrain_store.define_demo_retraining(store, TEST_NOW)
+    retrain_store.define_demo_retraining(store, TEST_NOW)
     [stored] = latest(store, "rec-ctr")
     assert (stored.plan, stored.version, stored.author) == (retrain_store.DEMO_PLAN, 1, "demo")

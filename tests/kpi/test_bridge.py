@@ -54,7 +54,10 @@ def test_with_one_offline_value_per_version_the_interval_is_that_of_the_version_
     assert bridge.interval_kind == "versions"
     assert bridge.slope == pytest.approx(reference.slope, rel=1e-10)
     assert bridge.slope_ci == pytest.approx(
-        (bridge.slope - critical * reference.stderr, bridge.slope + critical * reference.stderr),
+        (
+            reference.slope - critical * reference.stderr,
+            reference.slope + critical * reference.stderr,
+        ),
         rel=1e-10,
     )
 
@@ -71,8 +74,9 @@ def test_when_the_offline_value_moves_within_versions_errors_are_clustered_by_ve
     critical = stats.t.ppf(0.95, 8 - 1)
     assert bridge.interval_kind == "cluster"
     assert bridge.slope == pytest.approx(float(reference.params.iloc[1]), rel=1e-10)
+    ref_slope = float(reference.params.iloc[1])
     assert bridge.slope_ci == pytest.approx(
-        (bridge.slope - critical * slope_se, bridge.slope + critical * slope_se), rel=1e-10
+        (ref_slope - critical * slope_se, ref_slope + critical * slope_se), rel=1e-10
     )
 
 
@@ -86,16 +90,23 @@ def test_bridge_interval_covers_the_true_slope_in_most_simulations() -> None:
 
 
 def test_describe_bridge_carries_the_slope_interval_into_money() -> None:
-    bridge = fit_bridge(simulated_pairs())
+    pairs = simulated_pairs()
     effect = describe_bridge(
-        bridge, delta_offline=0.01, unit_value=1_200, units_per_month=60_000_000
+        fit_bridge(pairs), delta_offline=0.01, unit_value=1_200, units_per_month=60_000_000
     )
-    assert effect.delta_online == pytest.approx(bridge.slope * 0.01)
-    assert effect.relative_change == pytest.approx(bridge.slope * 0.01 / bridge.mean_online)
-    assert effect.value_per_month == pytest.approx(bridge.slope * 0.01 * 60_000_000 * 1_200)
+    # Independent oracle: numpy's fit on the same pairs for the slope; the interval from the
+    # regression over version means (one offline value per version), as statsmodels gives it.
+    slope = float(np.polyfit(pairs["offline_value"], pairs["online_value"], 1)[0])
+    means = pairs.groupby("model_id")[["offline_value", "online_value"]].mean()
+    by_version = sm.OLS(means["online_value"], sm.add_constant(means["offline_value"])).fit()
+    slope_low, slope_high = by_version.conf_int(alpha=0.1).iloc[1]
+    mean_online = float(pairs["online_value"].mean())
+    assert effect.delta_online == pytest.approx(slope * 0.01, rel=1e-9)
+    assert effect.relative_change == pytest.approx(slope * 0.01 / mean_online, rel=1e-9)
+    assert effect.value_per_month == pytest.approx(slope * 0.01 * 60_000_000 * 1_200, rel=1e-9)
     low, high = effect.value_per_month_ci
-    assert low == pytest.approx(bridge.slope_ci[0] * 0.01 * 60_000_000 * 1_200)
-    assert high == pytest.approx(bridge.slope_ci[1] * 0.01 * 60_000_000 * 1_200)
+    assert low == pytest.approx(slope_low * 0.01 * 60_000_000 * 1_200, rel=1e-9)
+    assert high == pytest.approx(slope_high * 0.01 * 60_000_000 * 1_200, rel=1e-9)
     assert effect.relative_change_ci[0] < effect.relative_change < effect.relative_change_ci[1]
 
 

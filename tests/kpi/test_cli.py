@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import cli
-from tests.kpi.synthetic_store import END, FRAUD_SPEC, build_store, ctr_spec
+from tests.kpi.factories import END, FRAUD_SPEC, build_store, ctr_spec
 
 
 def decaying_ctr(day: int) -> float:

@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
+from core.errors import YardstickError
 from kpi.evaluation import Thresholds, evaluate_days, window_estimate
 
 START = dt.date(2026, 3, 2)
@@ -37,10 +38,12 @@ def statuses(values: list[float], persistence: int = 3, window_days: int = 1) ->
 
 
 def test_thresholds_refuse_a_warning_outside_target_and_exit() -> None:
-    with pytest.raises(ValueError, match="between target and exit"):
+    with pytest.raises(YardstickError) as between:
         Thresholds(target=0.05, warning=0.04, exit=0.042, direction="increase")
-    with pytest.raises(ValueError, match="between target and exit"):
+    assert (between.value.code, between.value.field) == ("kpi.spec.warning_not_between", "warning")
+    with pytest.raises(YardstickError) as wrong_side:
         Thresholds(target=0.05, warning=0.046, exit=0.042, direction="decrease")
+    assert wrong_side.value.code == "kpi.spec.exit_not_above_target"
     Thresholds(target=200.0, warning=250.0, exit=300.0, direction="decrease")
 
 

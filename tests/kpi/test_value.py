@@ -9,14 +9,14 @@ from hypothesis import strategies as st
 
 from kpi.bridge import fit_bridge
 from kpi.value import (
-    CellValues,
     ConfusionCounts,
+    CostMatrix,
     value_cost_matrix,
     value_per_day_bridge,
     value_per_day_per_unit,
 )
 
-FRAUD_CELLS = CellValues(tp=48_000, fp=-800, tn=0, fn=-50_000)
+FRAUD_CELLS = CostMatrix(tp=48_000, fp=-800, tn=0, fn=-50_000)
 
 
 def test_per_unit_value_is_metric_times_n_times_unit_value() -> None:
@@ -51,7 +51,7 @@ def test_value_per_prediction_lies_between_the_smallest_and_largest_cell(
     counts = ConfusionCounts(tp, fp, tn, fn)
     if counts.predictions == 0:
         return
-    value = value_cost_matrix(counts, CellValues(*cells))
+    value = value_cost_matrix(counts, CostMatrix(*cells))
     tolerance = 1e-9 * max(abs(c) for c in cells) + 1e-12
     assert min(cells) - tolerance <= value.per_prediction <= max(cells) + tolerance
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from core.errors import YardstickError
-from data import kpi_store
 from data.store import StoreSettings
 from i18n.catalogue import catalogue
 from kpi.retraining import CaseRequest
@@ -20,9 +19,10 @@ from reports.charts import degradation_figure, options_figure
 from reports.html import render_html
 from reports.markdown import render_markdown
 from reports.retraining import render_report, report_filename
+from services import kpis
 from services.retraining import evaluate_request
 from tests.conftest import DEMO_END, TEST_NOW
-from tests.kpi.synthetic_store import build_store, ctr_spec
+from tests.kpi.factories import build_store, ctr_spec
 
 PREPARED = TEST_NOW.date()
 HOSTILE = "<script>alert(1)</script>"
@@ -85,7 +85,7 @@ def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> StoreSettings:
     spec = ctr_spec(rationale=f"Owner said {HOSTILE} & more").replace(
         'name = "Recommendation click-through rate"', f'name = "{HOSTILE}"'
     )
-    kpi_store.define_kpi(settings, parse_spec(spec), author="tests")
+    kpis.define_kpi(settings, parse_spec(spec), author="tests")
     return settings
 
 

@@ -10,11 +10,11 @@ import pytest
 
 from core.clock import fixed_clock
 from core.errors import YardstickError
-from data import kpi_store, retrain_store
+from data import retrain_store
 from data.store import StoreSettings
 from kpi.retraining import CaseRequest
 from services import experiments as experiment_service
-from services import retraining
+from services import kpis, retraining
 from tests.conftest import TEST_NOW
 from tests.services.factories import audit_actions, evidence, rows
 
@@ -103,7 +103,7 @@ def test_the_plan_request_needs_exactly_one_plan(demo: StoreSettings) -> None:
 def test_waiting_lands_as_continue_with_its_evidence_and_both_audit_rows(
     demo_settings: StoreSettings,
 ) -> None:
-    before = len(kpi_store.decisions(demo_settings, "rec-ctr"))
+    before = len(kpis.decisions(demo_settings, "rec-ctr"))
     recorded = retraining.record_decision(
         demo_settings,
         "rec-ctr",
@@ -113,7 +113,7 @@ def test_waiting_lands_as_continue_with_its_evidence_and_both_audit_rows(
         clock=CLOCK,
         decided_by="mori",
     )
-    decisions = kpi_store.decisions(demo_settings, "rec-ctr")
+    decisions = kpis.decisions(demo_settings, "rec-ctr")
     assert len(decisions) == before + 1
     latest = decisions[0]
     assert (latest.decision_id, latest.decision, latest.decided_by) == (
@@ -135,7 +135,7 @@ def test_waiting_lands_as_continue_with_its_evidence_and_both_audit_rows(
 def test_a_failing_evidence_insert_leaves_no_decision(
     demo_settings: StoreSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = kpi_store.decisions(demo_settings, "rec-ctr")
+    before = kpis.decisions(demo_settings, "rec-ctr")
     audit_before = audit_actions(demo_settings)
 
     def fail(*args: object) -> None:
@@ -146,7 +146,7 @@ def test_a_failing_evidence_insert_leaves_no_decision(
         retraining.record_decision(
             demo_settings, "rec-ctr", "retrain", "Ship v3", evidence(), clock=CLOCK
         )
-    assert kpi_store.decisions(demo_settings, "rec-ctr") == before
+    assert kpis.decisions(demo_settings, "rec-ctr") == before
     assert audit_actions(demo_settings) == audit_before
 
 
@@ -157,10 +157,10 @@ def test_a_failing_evidence_insert_leaves_no_decision(
 def test_a_bad_choice_or_an_empty_rationale_writes_nothing(
     demo_settings: StoreSettings, choice: str, rationale: str, code: str
 ) -> None:
-    before = kpi_store.decisions(demo_settings, "rec-ctr")
+    before = kpis.decisions(demo_settings, "rec-ctr")
     with pytest.raises(YardstickError) as raised:
         retraining.record_decision(
             demo_settings, "rec-ctr", choice, rationale, evidence(), clock=CLOCK
         )
     assert raised.value.code == code
-    assert kpi_store.decisions(demo_settings, "rec-ctr") == before
+    assert kpis.decisions(demo_settings, "rec-ctr") == before

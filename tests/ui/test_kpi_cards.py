@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from data.store import settings_for
-from kpi.service import KpiStatus
+from kpi.status import KpiStatus
 from ui.context import PageContext
 from ui.kpi_cards import money_sentence, status_badge
 

@@ -1,4 +1,4 @@
-"""KPI status records: status, money, decay and forecasts from a store with known series."""
+"""KPI use cases: status, money, decay and forecasts from a store with known series."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data import kpi_store
-from kpi import service
 from kpi.spec import parse_spec
-from tests.kpi.synthetic_store import (
+from services import kpis as service
+from tests.kpi.factories import (
     END,
     FRAUD_CELLS,
     FRAUD_SPEC,
@@ -36,12 +35,12 @@ def decaying_ctr(day: int) -> float:
 def decaying(tmp_path_factory: pytest.TempPathFactory):
     settings = build_store(tmp_path_factory.mktemp("decaying"), decaying_ctr)
     # v2's level at END is 0.050 - 0.00003 * 199 = 0.04403: past warning, above exit.
-    kpi_store.define_kpi(settings, parse_spec(ctr_spec()))
-    kpi_store.define_kpi(settings, parse_spec(FRAUD_SPEC))
-    kpi_store.define_kpi(
+    service.define_kpi(settings, parse_spec(ctr_spec()))
+    service.define_kpi(settings, parse_spec(FRAUD_SPEC))
+    service.define_kpi(
         settings, parse_spec(ctr_spec("rec-ctr-strict", 0.060, 0.055, 0.050, rationale="Strict"))
     )
-    kpi_store.define_kpi(
+    service.define_kpi(
         settings, parse_spec(ctr_spec("rec-ctr-loose", 0.040, 0.035, 0.030, rationale="Loose"))
     )
     return settings
@@ -135,7 +134,7 @@ def test_a_kpi_defined_after_as_of_is_evaluated_with_its_first_version_and_says_
 
 def test_window_with_no_data_is_no_data(tmp_path: Path) -> None:
     settings = build_store(tmp_path)
-    kpi_store.define_kpi(settings, parse_spec(ctr_spec()))
+    service.define_kpi(settings, parse_spec(ctr_spec()))
     before_any_data = END - dt.timedelta(days=400)
     status = service.kpi_status(settings, "rec-ctr", before_any_data)
     assert status.status == "no_data" and status.value is None
@@ -143,13 +142,12 @@ def test_window_with_no_data_is_no_data(tmp_path: Path) -> None:
 
 def test_an_evaluation_made_before_a_threshold_change_keeps_its_version(tmp_path: Path) -> None:
     settings = build_store(tmp_path, decaying_ctr)
-    kpi_store.define_kpi(settings, parse_spec(ctr_spec()))
-    first = service.all_kpi_statuses(settings)
-    kpi_store.record_evaluations(settings, service.recorded(first, "cron"))
-    kpi_store.define_kpi(settings, parse_spec(ctr_spec(warning=0.043, rationale="Relaxed")))
-    later = kpi_store.latest_versions(settings)
+    service.define_kpi(settings, parse_spec(ctr_spec()))
+    service.check_kpis(settings, evaluated_by="cron")
+    service.define_kpi(settings, parse_spec(ctr_spec(warning=0.043, rationale="Relaxed")))
+    later = service.latest_versions(settings)
     assert later[0].version == 2
-    [stored] = kpi_store.recorded_evaluations(settings, "rec-ctr")
+    [stored] = service.recorded_evaluations(settings, "rec-ctr")
     assert (stored.version, stored.status) == (1, "warning")
 
 
@@ -204,8 +202,8 @@ def test_bridge_value_tracks_the_per_unit_value_when_offline_and_online_move_tog
 ) -> None:
     # CTR and AUC both fall linearly, so the fitted bridge reads today's CTR off today's AUC.
     settings = build_store(tmp_path, lambda day: 0.052 - 0.00002 * day)
-    kpi_store.define_kpi(settings, parse_spec(BRIDGE_SPEC))
-    kpi_store.define_kpi(settings, parse_spec(ctr_spec()))
+    service.define_kpi(settings, parse_spec(BRIDGE_SPEC))
+    service.define_kpi(settings, parse_spec(ctr_spec()))
     bridged = service.kpi_status(settings, "rec-ctr-bridged", END)
     per_unit = service.kpi_status(settings, "rec-ctr", END)
     assert bridged.value_per_day == pytest.approx(per_unit.value_per_day, rel=0.05)
@@ -216,7 +214,7 @@ def test_bridge_value_tracks_the_per_unit_value_when_offline_and_online_move_tog
 
 def test_offline_kpi_is_evaluated_on_the_live_models_offline_series(tmp_path: Path) -> None:
     settings = build_store(tmp_path)
-    kpi_store.define_kpi(settings, parse_spec(OFFLINE_SPEC))
+    service.define_kpi(settings, parse_spec(OFFLINE_SPEC))
     status = service.kpi_status(settings, "rec-auc", END)
     # The synthetic AUC falls from 0.80 to 0.78 over the 300 days: below warning, above exit.
     assert status.model_id == "recommender-v2"
@@ -238,7 +236,7 @@ def test_status_turns_only_after_persistence_days_and_never_on_a_short_dip(
     tmp_path: Path,
 ) -> None:
     settings = build_store(tmp_path, ctr_with_dips)
-    kpi_store.define_kpi(settings, parse_spec(ctr_spec(window_days=1, persistence=3)))
+    service.define_kpi(settings, parse_spec(ctr_spec(window_days=1, persistence=3)))
     evaluations = service.kpi_detail(settings, "rec-ctr", END).evaluations
     by_day = {(e.date - END).days + 299: e for e in evaluations}
     assert {by_day[d].status for d in range(100, 297)} == {"healthy"}

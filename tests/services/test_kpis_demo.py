@@ -4,7 +4,7 @@ exit."""
 from __future__ import annotations
 
 from data.store import StoreSettings
-from kpi import service
+from services import kpis as service
 
 
 def test_demo_kpis_show_healthy_warning_with_forecast_and_exit(

@@ -1,23 +1,23 @@
-"""Orchestration of KPIs: read the store, evaluate each KPI under the version in force, and return
-one typed status record per KPI (what `kpi check --json` prints and what the pages and the
-retraining economics read: value per day, decay and forecasts).
+"""A KPI's status as of a day, from the series the store read (pure: no I/O).
 
-The statistics live in `kpi.evaluation` (window estimate and status), `kpi.degradation` (steps,
-trend, forecasts, value lost), `kpi.value` and `kpi.bridge`; what is kept here is the glue: which
-series to read, the window's money, and the cost-matrix value lost, which has no per-unit form.
+`evaluate_kpi` takes a definition version and the rows read for it (`KpiReadings`: one snapshot,
+read by `services.kpis`) and returns one typed record per KPI (what `kpi check --json` prints and
+what the pages and the retraining economics read: value per day, decay and forecasts). The
+statistics live in `kpi.evaluation` (window estimate and status), `kpi.degradation` (steps, trend,
+forecasts, value lost), `kpi.value` and `kpi.bridge`; this module is the glue: which series, the
+window's money, and the cost-matrix value lost, which has no per-unit form.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from core.clock import system_clock, today
-from data import kpi_store
-from data.store import StoreSettings
+from core.vocab import COST_CELLS, KpiStatusCode
 from kpi.bridge import Bridge, BridgeEffect, describe_bridge, fit_bridge, weekly_bridge_pairs
 from kpi.degradation import (
     MIN_TREND_DAYS,
@@ -27,24 +27,31 @@ from kpi.degradation import (
     detect_steps,
     fit_trend,
     forecast_crossing,
+    trend_band,
     value_lost_to_date,
 )
 from kpi.evaluation import DayEvaluation, Thresholds, evaluate_days
-from kpi.spec import COST_CELLS, KpiSpec
+from kpi.spec import KpiSpec
 from kpi.value import (
-    CellValues,
     ConfusionCounts,
+    CostMatrix,
     CostMatrixValue,
     value_cost_matrix,
     value_per_day_bridge,
     value_per_day_per_unit,
 )
+from kpi.versions import KpiVersion
 
 BASELINE_DAYS = 28
 FORECAST_HORIZON_DAYS = 365
 BRIDGE_CONFIDENCE = 0.9
 BRIDGE_STEP = 0.01
-STATUS_EXIT_CODES = {"healthy": 0, "no_data": 0, "warning": 10, "exit": 20}
+STATUS_EXIT_CODES: dict[KpiStatusCode, int] = {
+    "healthy": 0,
+    "no_data": 0,
+    "warning": 10,
+    "exit": 20,
+}
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ class KpiStatus:
     direction: str
     owner: str
     as_of: dt.date
-    status: str
+    status: KpiStatusCode
     model_id: str | None
     value: float | None
     ci: tuple[float, float] | None
@@ -187,14 +194,14 @@ def per_unit_value_per_day(window: pd.DataFrame, unit_value: float) -> float | N
     return float(np.mean(days))
 
 
-def _cost_matrix_days(counts: pd.DataFrame, cells: CellValues) -> list[CostMatrixValue]:
+def _cost_matrix_days(counts: pd.DataFrame, cells: CostMatrix) -> list[CostMatrixValue]:
     return [
         value_cost_matrix(ConfusionCounts(int(r.tp), int(r.fp), int(r.tn), int(r.fn)), cells)
         for r in counts.itertuples(index=False)
     ]
 
 
-def cost_matrix_value_lost(counts: pd.DataFrame, cells: CellValues) -> float | None:
+def cost_matrix_value_lost(counts: pd.DataFrame, cells: CostMatrix) -> float | None:
     """Sum over days of (baseline - actual value per prediction) x predictions (currency).
 
     The baseline is the value per prediction over the first 28 days; None with fewer days.
@@ -266,20 +273,47 @@ class KpiDetail:
     bridge: BridgeView | None
 
 
-def kpi_detail(settings: StoreSettings, kpi_id: str, as_of: dt.date | None = None) -> KpiDetail:
-    """Evaluate one KPI as of a day (default: the last day with online data)."""
-    versions = kpi_store.kpi_history(settings, kpi_id)
-    as_of = as_of or kpi_store.last_online_date(settings) or today()
-    version, defined_later = kpi_store.version_in_force(versions, as_of)
-    return _detail(settings, version, as_of, defined_later, with_context=True)
+@dataclass(frozen=True)
+class KpiReadings:
+    """The rows a KPI's evaluation needs, read from one snapshot of the store up to `as_of`.
+
+    Attributes:
+        online: daily values of `online_metrics_needed(spec)` for the version live each day
+            (date, model_id, metric, value, n, std), ordered by metric then date.
+        offline: offline evaluations of every offline metric of the family (evaluated_at,
+            model_id, metric, value, n, dataset), ordered by metric, evaluated_at, model_id.
+        offline_metrics: the family's offline metric names, in name order.
+    """
+
+    online: pd.DataFrame
+    offline: pd.DataFrame
+    offline_metrics: tuple[str, ...]
+
+    def online_of(self, metrics: Sequence[str]) -> pd.DataFrame:
+        """The online rows of `metrics` (same columns and order as read)."""
+        rows = self.online[self.online["metric"].isin(list(metrics))]
+        return rows.reset_index(drop=True)
+
+    def offline_of(self, metrics: Sequence[str]) -> pd.DataFrame:
+        """The offline rows of `metrics` (same columns and order as read)."""
+        rows = self.offline[self.offline["metric"].isin(list(metrics))]
+        return rows.reset_index(drop=True)
 
 
-def _read_series(settings: StoreSettings, spec: KpiSpec, as_of: dt.date) -> pd.DataFrame:
+def online_metrics_needed(spec: KpiSpec) -> tuple[str, ...]:
+    """The online metrics a KPI's evaluation reads: its own, the one carrying its money (n and
+    level), and the confusion-matrix counts for a cost-matrix KPI."""
+    metrics = [spec.metric, spec.online_value_metric]
+    if spec.value.kind == "cost_matrix":
+        metrics += COST_CELLS
+    return tuple(dict.fromkeys(metrics))
+
+
+def _series(spec: KpiSpec, readings: KpiReadings) -> pd.DataFrame:
     if spec.source == "online":
-        frame = kpi_store.live_daily_series(settings, spec.family, [spec.metric], as_of)
-        return frame.drop(columns="metric")
-    offline = kpi_store.offline_series(settings, spec.family, [spec.metric], as_of)
-    live = kpi_store.live_daily_series(settings, spec.family, [spec.online_value_metric], as_of)
+        return readings.online_of([spec.metric]).drop(columns="metric")
+    offline = readings.offline_of([spec.metric])
+    live = readings.online_of([spec.online_value_metric])
     offline = offline.assign(date=pd.to_datetime(offline["evaluated_at"]).dt.normalize())
     offline = offline[offline["model_id"].isin(set(live["model_id"]))]
     # One row per evaluation day of the production model (the day's mean over datasets).
@@ -300,18 +334,22 @@ def _trend(live: pd.DataFrame, spec: KpiSpec) -> tuple[TrendFit | None, tuple[St
     return fit_trend(daily, steps=steps), steps
 
 
-def _detail(
-    settings: StoreSettings,
-    version: kpi_store.KpiVersion,
+def evaluate_kpi(
+    version: KpiVersion,
     as_of: dt.date,
     defined_later: bool,
+    readings: KpiReadings,
     with_context: bool,
 ) -> KpiDetail:
-    """The evaluation; `with_context` adds the offline metrics and the bridge (pages only)."""
+    """A KPI's status and the series behind it as of `as_of`, under `version`.
+
+    `defined_later` says the KPI was defined only after `as_of` (its first version is used);
+    `with_context` adds the family's offline metrics and the bridge (pages only).
+    """
     spec = version.spec
-    series = _read_series(settings, spec, as_of)
-    direction = spec.direction  # type: ignore[assignment]
-    thresholds = Thresholds(spec.target, spec.warning, spec.exit_threshold, direction)  # type: ignore[arg-type]
+    series = _series(spec, readings)
+    direction = spec.direction
+    thresholds = Thresholds(spec.target, spec.warning, spec.exit_threshold, direction)
     evaluations: list[DayEvaluation] = []
     if not series.empty:
         first_day = pd.Timestamp(series["date"].min()).date()
@@ -324,11 +362,11 @@ def _detail(
             spec.source == "online" and is_rate_series(series),
             pd.date_range(first_day, as_of, freq="D").date,
         )
-    today = evaluations[-1] if evaluations else None
-    model_id = today.model_id if today else None
+    latest = evaluations[-1] if evaluations else None
+    model_id = latest.model_id if latest else None
     live = series[series["model_id"] == model_id] if model_id else series.iloc[0:0]
     trend, steps = _trend(live, spec)
-    value_per_day, value_lost = _money(settings, spec, live, as_of)
+    value_per_day, value_lost = _money(spec, live, as_of, readings)
     decay = None
     if trend is not None and value_per_day is not None and trend.level_at_end:
         # The trend's relative change per day, priced at today's value per day.
@@ -344,22 +382,22 @@ def _detail(
         direction=spec.direction,
         owner=spec.owner,
         as_of=as_of,
-        status=today.status if today else "no_data",
+        status=latest.status if latest else "no_data",
         model_id=model_id,
-        value=today.estimate if today else None,
-        ci=(today.ci_low, today.ci_high)
-        if today and today.ci_low is not None and today.ci_high is not None
+        value=latest.estimate if latest else None,
+        ci=(latest.ci_low, latest.ci_high)
+        if latest and latest.ci_low is not None and latest.ci_high is not None
         else None,
         target=spec.target,
         warning=spec.warning,
         exit=spec.exit_threshold,
-        days_past_warning=today.days_past_warning if today else 0,
-        days_past_exit=today.days_past_exit if today else 0,
+        days_past_warning=latest.days_past_warning if latest else 0,
+        days_past_exit=latest.days_past_exit if latest else 0,
         trend=trend,
-        forecast_warning=forecast_crossing(trend, spec.warning, as_of, direction)  # type: ignore[arg-type]
+        forecast_warning=forecast_crossing(trend, spec.warning, as_of, direction)
         if trend
         else None,
-        forecast_exit=forecast_crossing(trend, spec.exit_threshold, as_of, direction)  # type: ignore[arg-type]
+        forecast_exit=forecast_crossing(trend, spec.exit_threshold, as_of, direction)
         if trend
         else None,
         currency=spec.value.currency,
@@ -374,24 +412,19 @@ def _detail(
         evaluations=evaluations,
         steps=steps,
         trend_line=_trend_line(trend, as_of),
-        offline=kpi_store.offline_series(
-            settings, spec.family, kpi_store.offline_metric_names(settings, spec.family), as_of
-        )
-        if with_context
-        else pd.DataFrame(),
-        bridge=_bridge_view(settings, spec, as_of) if with_context else None,
+        offline=readings.offline_of(readings.offline_metrics) if with_context else pd.DataFrame(),
+        bridge=bridge_view(spec, readings) if with_context else None,
     )
 
 
-def _bridge_view(settings: StoreSettings, spec: KpiSpec, as_of: dt.date) -> BridgeView | None:
+def bridge_view(spec: KpiSpec, readings: KpiReadings) -> BridgeView | None:
     """The bridge from the spec's offline metric (else the family's first) to its online metric."""
-    offline_metrics = kpi_store.offline_metric_names(settings, spec.family)
-    if not offline_metrics:
+    if not readings.offline_metrics:
         return None
-    offline_metric = spec.value.offline_metric or offline_metrics[0]
+    offline_metric = spec.value.offline_metric or readings.offline_metrics[0]
     online_metric = spec.online_value_metric if spec.value.kind != "cost_matrix" else spec.metric
-    offline = kpi_store.offline_series(settings, spec.family, [offline_metric], as_of)
-    online = kpi_store.live_daily_series(settings, spec.family, [online_metric], as_of)
+    offline = readings.offline_of([offline_metric])
+    online = readings.online_of([online_metric])
     pairs = weekly_bridge_pairs(offline, online)
     if len(pairs) < 3:
         return BridgeView(offline_metric, online_metric, pairs, None, None)
@@ -404,30 +437,26 @@ def _bridge_view(settings: StoreSettings, spec: KpiSpec, as_of: dt.date) -> Brid
 
 
 def _money(
-    settings: StoreSettings, spec: KpiSpec, live: pd.DataFrame, as_of: dt.date
+    spec: KpiSpec, live: pd.DataFrame, as_of: dt.date, readings: KpiReadings
 ) -> tuple[float | None, float | None]:
     """Value per day over the window and value lost since the live version's baseline."""
     model = spec.value
     if model.kind == "cost_matrix" and model.cost_matrix is not None:
-        cells = CellValues(**{c: getattr(model.cost_matrix, c) for c in COST_CELLS})
-        long = kpi_store.live_daily_series(settings, spec.family, COST_CELLS, as_of)
-        counts = _counts_by_day(long)
+        counts = _counts_by_day(readings.online_of(COST_CELLS))
         model_id = live["model_id"].iloc[-1] if not live.empty else None
         counts = counts[counts["model_id"] == model_id]
-        window = _cost_matrix_days(_window(counts, as_of, spec.window_days), cells)
+        window = _cost_matrix_days(_window(counts, as_of, spec.window_days), model.cost_matrix)
         per_day = float(np.mean([d.total for d in window])) if window else None
-        return per_day, cost_matrix_value_lost(counts, cells)
+        return per_day, cost_matrix_value_lost(counts, model.cost_matrix)
     if model.unit_value is None:
         return None, None
     priced = live
     if model.kind == "bridge" or spec.source == "offline":
-        priced = kpi_store.live_daily_series(
-            settings, spec.family, [spec.online_value_metric], as_of
-        )
+        priced = readings.online_of([spec.online_value_metric])
         priced = priced[priced["model_id"].isin(set(live["model_id"]))]
     window = _window(priced, as_of, spec.window_days)
     if model.kind == "bridge":
-        per_day = _bridge_value_per_day(settings, spec, window, as_of)
+        per_day = _bridge_value_per_day(spec, window, readings)
     else:
         per_day = per_unit_value_per_day(window, model.unit_value)
     lost = None
@@ -437,14 +466,14 @@ def _money(
 
 
 def _bridge_value_per_day(
-    settings: StoreSettings, spec: KpiSpec, window: pd.DataFrame, as_of: dt.date
+    spec: KpiSpec, window: pd.DataFrame, readings: KpiReadings
 ) -> float | None:
     """The online metric read off the bridge at the live model's latest offline value, priced."""
-    view = _bridge_view(settings, spec, as_of)
+    view = bridge_view(spec, readings)
     if view is None or view.bridge is None or window.empty or window["n"].isna().any():
         return None
     model_id = window["model_id"].iloc[-1]
-    offline = kpi_store.offline_series(settings, spec.family, [view.offline_metric], as_of)
+    offline = readings.offline_of([view.offline_metric])
     latest = offline[offline["model_id"] == model_id]
     if latest.empty:
         return None
@@ -461,47 +490,9 @@ def _trend_line(trend: TrendFit | None, as_of: dt.date) -> pd.DataFrame:
     """The fitted trend from its first day to the forecast horizon, with its band (the cone)."""
     if trend is None:
         return pd.DataFrame(columns=["date", "level", "low", "high"])
-    dates = pd.date_range(trend.start, as_of + dt.timedelta(days=FORECAST_HORIZON_DAYS))
-    offsets = np.array([(d.date() - trend.end).days for d in dates], dtype=float)
-    level = trend.level_at_end + trend.slope_per_day * offsets
-    half = trend.critical_value * np.sqrt(trend.level_variance_at(offsets))
-    return pd.DataFrame({"date": dates, "level": level, "low": level - half, "high": level + half})
+    return trend_band(trend, as_of + dt.timedelta(days=FORECAST_HORIZON_DAYS))
 
 
-def kpi_status(settings: StoreSettings, kpi_id: str, as_of: dt.date | None = None) -> KpiStatus:
-    """The status record of one KPI as of a day (default: the last day with online data)."""
-    versions = kpi_store.kpi_history(settings, kpi_id)
-    as_of = as_of or kpi_store.last_online_date(settings) or today()
-    version, defined_later = kpi_store.version_in_force(versions, as_of)
-    return _detail(settings, version, as_of, defined_later, with_context=False).status
-
-
-def all_kpi_statuses(settings: StoreSettings, as_of: dt.date | None = None) -> list[KpiStatus]:
-    """The status record of every defined KPI, ordered by id."""
-    as_of = as_of or kpi_store.last_online_date(settings) or today()
-    return [kpi_status(settings, v.spec.kpi_id, as_of) for v in kpi_store.latest_versions(settings)]
-
-
-def exit_code(statuses: list[KpiStatus]) -> int:
+def exit_code(statuses: Sequence[KpiStatus]) -> int:
     """0 all healthy or without data, 10 at least one warning and no exit, 20 any exit met."""
     return max((STATUS_EXIT_CODES[s.status] for s in statuses), default=0)
-
-
-def recorded(statuses: list[KpiStatus], evaluated_by: str) -> list[kpi_store.RecordedEvaluation]:
-    """The evaluations to store for a check run, each with the version it used."""
-    now = system_clock()
-    return [
-        kpi_store.RecordedEvaluation(
-            kpi_id=s.kpi_id,
-            version=s.version,
-            as_of=s.as_of,
-            status=s.status,
-            model_id=s.model_id,
-            value=s.value,
-            ci_low=s.ci[0] if s.ci else None,
-            ci_high=s.ci[1] if s.ci else None,
-            evaluated_at=now,
-            evaluated_by=evaluated_by,
-        )
-        for s in statuses
-    ]

@@ -1,0 +1,76 @@
+"""The one TOML writer: a mapping of scalars and tables as TOML text that `tomllib` reads back.
+
+Strings are basic strings with backslashes, quotes, newlines and every control character escaped
+(non-ASCII text such as Japanese is kept as written); numbers use `repr`, which TOML reads back to
+the same float; nested mappings become `[table]` sections after the top-level keys.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f"}
+_SHORT_ESCAPES["\r"] = "\\r"
+
+Scalar = str | int | float | bool
+
+
+def _string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for char in text:
+        if char in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else _string(key)
+
+
+def _scalar(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    raise TypeError(f"TOML writer takes str, int, float, bool or a table; got {type(value)!r}")
+
+
+def _table_lines(mapping: Mapping[str, object], prefix: str) -> list[str]:
+    lines = [
+        f"{_key(key)} = {_scalar(value)}"
+        for key, value in mapping.items()
+        if not isinstance(value, Mapping) and value is not None
+    ]
+    for key, value in mapping.items():
+        if isinstance(value, Mapping):
+            name = f"{prefix}{_key(key)}"
+            lines += ["", f"[{name}]", *_table_lines(value, f"{name}.")]
+    return lines
+
+
+def inline(mapping: Mapping[str, object]) -> str:
+    """The body of an inline table, `key = value, key = value` (scalars only; None left out)."""
+    return ", ".join(
+        f"{_key(key)} = {_scalar(value)}" for key, value in mapping.items() if value is not None
+    )
+
+
+def dumps(mapping: Mapping[str, object]) -> str:
+    """`mapping` as TOML text; keys whose value is None are left out (TOML has no null)."""
+    return "\n".join(_table_lines(mapping, "")) + "\n"

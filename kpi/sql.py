@@ -1,0 +1,237 @@
+"""SQLGlot builders for the KPI reads, over a `core.tables.TableMapping` (the store's by default).
+
+Portable SQL only: the newest deployment per day is a `row_number()` window in a subquery (no
+`QUALIFY`), metric lists are `IN` lists of literals (no `list_contains`), day casts are `CAST(...
+AS DATE)` (no `::DATE`). Family names, metric names and dates enter as SQL literals, never as
+formatted text, so no user text is parsed as SQL. Render with `.sql(dialect="duckdb")` (the store)
+or `"spark"` (a warehouse).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+from core.tables import STORE_TABLES, Table, TableMapping
+
+PRODUCTION = "production"
+# The store's own table of KPI definitions (not a warehouse table: it is never mapped).
+KPI_VERSIONS = "kpi_versions"
+
+
+def _col(table: Table, role: str, alias: str) -> exp.Column:
+    return exp.column(table.column(role), table=alias)
+
+
+def _as_date(expression: exp.Expression) -> exp.Expression:
+    return exp.cast(expression, "DATE")
+
+
+def _date(day: dt.date) -> exp.Expression:
+    return exp.cast(exp.Literal.string(day.isoformat()), "DATE")
+
+
+def _strings(values: Sequence[str]) -> list[exp.Expression]:
+    return [exp.Literal.string(value) for value in values]
+
+
+def _table(table: Table, alias: str) -> exp.Table:
+    return exp.to_table(table.name, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+def _models_join(source: Table, models: Table, alias: str) -> exp.Expression:
+    return exp.EQ(this=_col(source, "model_id", alias), expression=_col(models, "model_id", "m"))
+
+
+def _in_list(column: exp.Expression, values: Sequence[str]) -> exp.Expression:
+    """`column IN (...)`; an empty list matches nothing."""
+    if not values:
+        return exp.EQ(this=exp.Literal.number(1), expression=exp.Literal.number(0))
+    return exp.In(this=column, expressions=_strings(values))
+
+
+def live_daily_series_query(
+    family: str,
+    metrics: Sequence[str],
+    end: dt.date | None = None,
+    tables: TableMapping = STORE_TABLES,
+) -> exp.Select:
+    """Daily values of `metrics` for the production version live each day, up to `end`.
+
+    Columns: date, model_id, metric, value, n, std; ordered by metric then date. A version serves
+    from the day of `deployed_at` to the day of `retired_at` (inclusive); on a hand-over day, when
+    two production versions have a row, the newer deployment wins.
+    """
+    online, models = tables.online_metrics, tables.models
+    conditions: list[exp.Expression] = [
+        exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)),
+        exp.EQ(this=_col(models, "stage", "m"), expression=exp.Literal.string(PRODUCTION)),
+        _in_list(_col(online, "metric", "o"), metrics),
+        exp.GTE(
+            this=_col(online, "date", "o"),
+            expression=_as_date(_col(models, "deployed_at", "m")),
+        ),
+        exp.Paren(
+            this=exp.or_(
+                exp.Is(this=_col(models, "retired_at", "m"), expression=exp.Null()),
+                exp.LTE(
+                    this=_col(online, "date", "o"),
+                    expression=_as_date(_col(models, "retired_at", "m")),
+                ),
+            )
+        ),
+    ]
+    if end is not None:
+        conditions.append(exp.LTE(this=_col(online, "date", "o"), expression=_date(end)))
+    newest_first = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[_col(online, "date", "o"), _col(online, "metric", "o")],
+        order=exp.Order(
+            expressions=[exp.Ordered(this=_col(models, "deployed_at", "m"), desc=True)]
+        ),
+    )
+    ranked = (
+        exp.select(
+            *(
+                _col(online, role, "o").as_(role)
+                for role in ("date", "model_id", "metric", "value", "n", "std")
+            ),
+            newest_first.as_("newest"),
+        )
+        .from_(_table(online, "o"))
+        .join(_table(models, "m"), on=_models_join(online, models, "o"))
+        .where(exp.and_(*conditions))
+    )
+    return (
+        exp.select("date", "model_id", "metric", "value", "n", "std")
+        .from_(ranked.subquery("ranked"))
+        .where(exp.EQ(this=exp.column("newest"), expression=exp.Literal.number(1)))
+        .order_by("metric", "date")
+    )
+
+
+def offline_series_query(
+    family: str,
+    metrics: Sequence[str],
+    end: dt.date | None = None,
+    tables: TableMapping = STORE_TABLES,
+) -> exp.Select:
+    """Offline evaluations of `metrics` for every model of the family, up to the day `end`.
+
+    Columns: evaluated_at, model_id, metric, value, n, dataset; ordered by metric, evaluated_at,
+    model_id, dataset (so the order is the same on every engine).
+    """
+    offline, models = tables.offline_metrics, tables.models
+    conditions: list[exp.Expression] = [
+        exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)),
+        _in_list(_col(offline, "metric", "f"), metrics),
+    ]
+    if end is not None:
+        conditions.append(
+            exp.LTE(this=_as_date(_col(offline, "evaluated_at", "f")), expression=_date(end))
+        )
+    return (
+        exp.select(
+            *(
+                _col(offline, role, "f").as_(role)
+                for role in ("evaluated_at", "model_id", "metric", "value", "n", "dataset")
+            )
+        )
+        .from_(_table(offline, "f"))
+        .join(_table(models, "m"), on=_models_join(offline, models, "f"))
+        .where(exp.and_(*conditions))
+        .order_by("metric", "evaluated_at", "model_id", "dataset")
+    )
+
+
+def offline_metric_names_query(family: str, tables: TableMapping = STORE_TABLES) -> exp.Select:
+    """The distinct offline metrics of a family's models (column metric), in name order."""
+    offline, models = tables.offline_metrics, tables.models
+    return (
+        exp.select(_col(offline, "metric", "f").as_("metric"))
+        .distinct()
+        .from_(_table(offline, "f"))
+        .join(_table(models, "m"), on=_models_join(offline, models, "f"))
+        .where(exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)))
+        .order_by("metric")
+    )
+
+
+def metric_availability_query(tables: TableMapping = STORE_TABLES) -> exp.Select:
+    """Every family, source and metric with its number of days of data.
+
+    Columns: family, source (`online` / `offline`), metric, days (distinct days with a value, or
+    distinct evaluation days); ordered by family, source, metric.
+    """
+    online, offline, models = tables.online_metrics, tables.offline_metrics, tables.models
+
+    def per_metric(table: Table, alias: str, source: str, day: exp.Expression) -> exp.Select:
+        family = _col(models, "family", "m")
+        metric = _col(table, "metric", alias)
+        return (
+            exp.select(
+                family.as_("family"),
+                exp.Literal.string(source).as_("source"),
+                metric.as_("metric"),
+                exp.Count(this=exp.Distinct(expressions=[day])).as_("days"),
+            )
+            .from_(_table(table, alias))
+            .join(_table(models, "m"), on=_models_join(table, models, alias))
+            .group_by(family.copy(), metric.copy())
+        )
+
+    both = exp.union(
+        per_metric(online, "o", "online", _col(online, "date", "o")),
+        per_metric(offline, "f", "offline", _as_date(_col(offline, "evaluated_at", "f"))),
+        distinct=False,
+    )
+    return (
+        exp.select("family", "source", "metric", "days")
+        .from_(both.subquery("available"))
+        .order_by("family", "source", "metric")
+    )
+
+
+def deployments_query(family: str, tables: TableMapping = STORE_TABLES) -> exp.Select:
+    """The family's model versions and their serving periods, oldest deployment first.
+
+    Columns: model_id, version, stage, deployed_at, retired_at.
+    """
+    models = tables.models
+    return (
+        exp.select(
+            *(
+                _col(models, role, "m").as_(role)
+                for role in ("model_id", "version", "stage", "deployed_at", "retired_at")
+            )
+        )
+        .from_(_table(models, "m"))
+        .where(exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)))
+        .order_by("deployed_at")
+    )
+
+
+def last_online_date_query(tables: TableMapping = STORE_TABLES) -> exp.Select:
+    """The last day with any online metric (column last_date; NULL on an empty store)."""
+    online = tables.online_metrics
+    return exp.select(exp.Max(this=_col(online, "date", "o")).as_("last_date")).from_(
+        _table(online, "o")
+    )
+
+
+def latest_versions_query(columns: Sequence[str], table: str = KPI_VERSIONS) -> exp.Select:
+    """The newest version of every KPI (the given columns), ordered by KPI id."""
+    newest_first = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[exp.column("kpi_id")],
+        order=exp.Order(expressions=[exp.Ordered(this=exp.column("version"), desc=True)]),
+    )
+    ranked = exp.select(*columns, newest_first.as_("newest")).from_(table)
+    return (
+        exp.select(*columns)
+        .from_(ranked.subquery("ranked"))
+        .where(exp.EQ(this=exp.column("newest"), expression=exp.Literal.number(1)))
+        .order_by("kpi_id")
+    )

@@ -1,0 +1,254 @@
+"""KPI use cases: define, read the history, evaluate (status, detail, check-and-record), decide.
+
+Each use case opens ONE connection, so everything it reads comes from one consistent snapshot, and
+writes in ONE transaction. Time comes in as `clock` (faces pass `core.clock.system_clock`); it is
+read only when no day of online data says what "today" is, and to stamp what is written. The rules
+are the domain's (`kpi.spec`, `kpi.versions`, `kpi.status`); the SQL is the store's
+(`data.kpi_store`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from core.clock import Clock, system_clock, today
+from data import kpi_store
+from data.kpi_store import Connection, Decision, Deployment, RecordedEvaluation
+from data.store import StoreSettings, connect, current_actor, settings_for, transaction
+from kpi.spec import KpiSpec, check_against_store
+from kpi.status import (
+    KpiDetail,
+    KpiReadings,
+    KpiStatus,
+    evaluate_kpi,
+    exit_code,
+    online_metrics_needed,
+)
+from kpi.versions import (
+    DefineOutcome,
+    KpiVersion,
+    UnknownKpiError,
+    checked_decision,
+    next_version,
+    version_in_force,
+)
+
+__all__ = [
+    "Decision",
+    "DefineOutcome",
+    "Deployment",
+    "KpiDetail",
+    "KpiStatus",
+    "KpiVersion",
+    "RecordedEvaluation",
+    "StoreSettings",
+    "UnknownKpiError",
+    "all_kpi_statuses",
+    "check_kpis",
+    "decisions",
+    "define_kpi",
+    "deployments",
+    "exit_code",
+    "kpi_detail",
+    "kpi_history",
+    "kpi_status",
+    "latest_versions",
+    "record_decision",
+    "recorded_evaluations",
+    "settings_for",
+]
+
+
+def history_on(con: Connection, kpi_id: str) -> list[KpiVersion]:
+    """The KPI's versions, oldest first; UnknownKpiError (naming the known ids) when none."""
+    versions = kpi_store.kpi_history(con, kpi_id)
+    if not versions:
+        raise UnknownKpiError(kpi_id, kpi_store.kpi_ids(con))
+    return versions
+
+
+def _as_of(con: Connection, as_of: dt.date | None, clock: Clock) -> dt.date:
+    """The day asked for, else the last day with online data, else today by `clock`."""
+    return as_of or kpi_store.last_online_date(con) or today(clock)
+
+
+def _readings(con: Connection, spec: KpiSpec, as_of: dt.date) -> KpiReadings:
+    offline_metrics = tuple(kpi_store.offline_metric_names(con, spec.family))
+    return KpiReadings(
+        online=kpi_store.live_daily_series(con, spec.family, online_metrics_needed(spec), as_of),
+        offline=kpi_store.offline_series(con, spec.family, offline_metrics, as_of),
+        offline_metrics=offline_metrics,
+    )
+
+
+def _evaluate(
+    con: Connection, versions: Sequence[KpiVersion], as_of: dt.date, with_context: bool
+) -> KpiDetail:
+    version, defined_later = version_in_force(versions, as_of)
+    readings = _readings(con, version.spec, as_of)
+    return evaluate_kpi(version, as_of, defined_later, readings, with_context)
+
+
+def define_kpi(
+    settings: StoreSettings,
+    spec: KpiSpec,
+    author: str | None = None,
+    origin: str = "<spec>",
+    text: str | None = None,
+    created_at: dt.datetime | None = None,
+    *,
+    clock: Clock = system_clock,
+) -> DefineOutcome:
+    """Store `spec` as the KPI's next version; refuses (SpecError) what the store cannot serve.
+
+    A spec equal to the latest version stores nothing. Moving target, warning or exit needs a
+    rationale different from the previous version's. `created_at` back-dates an agreement made
+    before the store existed (default: now by `clock`). `text` (the TOML read) lets a refusal name
+    its line.
+    """
+    with transaction(settings) as con:
+        check_against_store(spec, kpi_store.metric_availability(con), origin, text)
+        outcome = next_version(kpi_store.latest_version(con, spec.kpi_id), spec, origin)
+        if outcome.created:
+            kpi_store.insert_version(
+                con,
+                spec,
+                outcome.version,
+                author or current_actor(),
+                created_at or clock(),
+                outcome.changed_lines,
+            )
+    return outcome
+
+
+def kpi_history(settings: StoreSettings, kpi_id: str) -> list[KpiVersion]:
+    """Every version of one KPI, oldest first; raises UnknownKpiError for an unknown id."""
+    with connect(settings, read_only=True) as con:
+        return history_on(con, kpi_id)
+
+
+def latest_versions(settings: StoreSettings) -> list[KpiVersion]:
+    """The current version of every KPI, ordered by id."""
+    with connect(settings, read_only=True) as con:
+        return kpi_store.latest_versions(con)
+
+
+def kpi_detail(
+    settings: StoreSettings,
+    kpi_id: str,
+    as_of: dt.date | None = None,
+    *,
+    clock: Clock = system_clock,
+) -> KpiDetail:
+    """One KPI's status with the series, offline metrics and bridge behind it, as of a day
+    (default: the last day with online data); raises UnknownKpiError for an unknown id."""
+    with connect(settings, read_only=True) as con:
+        versions = history_on(con, kpi_id)
+        return _evaluate(con, versions, _as_of(con, as_of, clock), with_context=True)
+
+
+def kpi_status(
+    settings: StoreSettings,
+    kpi_id: str,
+    as_of: dt.date | None = None,
+    *,
+    clock: Clock = system_clock,
+) -> KpiStatus:
+    """The status record of one KPI as of a day (default: the last day with online data)."""
+    with connect(settings, read_only=True) as con:
+        versions = history_on(con, kpi_id)
+        return _evaluate(con, versions, _as_of(con, as_of, clock), with_context=False).status
+
+
+def all_kpi_statuses(
+    settings: StoreSettings, as_of: dt.date | None = None, *, clock: Clock = system_clock
+) -> list[KpiStatus]:
+    """The status record of every defined KPI, ordered by id, from one snapshot."""
+    with connect(settings, read_only=True) as con:
+        day = _as_of(con, as_of, clock)
+        return [
+            _evaluate(con, history_on(con, v.spec.kpi_id), day, with_context=False).status
+            for v in kpi_store.latest_versions(con)
+        ]
+
+
+def _recorded(
+    statuses: Sequence[KpiStatus], evaluated_by: str, evaluated_at: dt.datetime
+) -> list[RecordedEvaluation]:
+    return [
+        RecordedEvaluation(
+            kpi_id=s.kpi_id,
+            version=s.version,
+            as_of=s.as_of,
+            status=s.status,
+            model_id=s.model_id,
+            value=s.value,
+            ci_low=s.ci[0] if s.ci else None,
+            ci_high=s.ci[1] if s.ci else None,
+            evaluated_at=evaluated_at,
+            evaluated_by=evaluated_by,
+        )
+        for s in statuses
+    ]
+
+
+def check_kpis(
+    settings: StoreSettings,
+    as_of: dt.date | None = None,
+    *,
+    record: bool = True,
+    evaluated_by: str | None = None,
+    clock: Clock = system_clock,
+) -> list[KpiStatus]:
+    """Evaluate every KPI (one snapshot) and, with `record`, store each evaluation with the
+    version it used (one transaction, one audit row). `kpi check` and cron run this."""
+    statuses = all_kpi_statuses(settings, as_of, clock=clock)
+    if record and statuses:
+        rows = _recorded(statuses, evaluated_by or current_actor(), clock())
+        with transaction(settings) as con:
+            kpi_store.insert_evaluations(con, rows)
+    return statuses
+
+
+def record_decision(
+    settings: StoreSettings,
+    kpi_id: str,
+    decision: str,
+    reason: str,
+    decided_by: str | None = None,
+    *,
+    clock: Clock = system_clock,
+) -> Decision:
+    """Record a decision (continue, retrain, withdraw) on a KPI under its current version.
+
+    Raises YardstickError `kpi.decision.unknown` / `kpi.decision.reason_required`, or
+    UnknownKpiError; nothing is written then.
+    """
+    reason = checked_decision(decision, reason)
+    with transaction(settings) as con:
+        history_on(con, kpi_id)
+        decision_id, _ = kpi_store.insert_decision(
+            con, kpi_id, decision, decided_by or current_actor(), clock(), reason
+        )
+        return kpi_store.decision_by_id(con, decision_id)
+
+
+def decisions(settings: StoreSettings, kpi_id: str | None = None) -> list[Decision]:
+    """Recorded decisions, newest first; all KPIs unless `kpi_id` is given."""
+    with connect(settings, read_only=True) as con:
+        return kpi_store.decisions(con, kpi_id)
+
+
+def recorded_evaluations(
+    settings: StoreSettings, kpi_id: str | None = None, limit: int = 200
+) -> list[RecordedEvaluation]:
+    """Stored evaluations, newest first."""
+    with connect(settings, read_only=True) as con:
+        return kpi_store.recorded_evaluations(con, kpi_id, limit)
+
+
+def deployments(settings: StoreSettings, family: str) -> list[Deployment]:
+    """The family's model versions with their serving periods, oldest first."""
+    with connect(settings, read_only=True) as con:
+        return kpi_store.deployments(con, family)
