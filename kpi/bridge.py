@@ -12,8 +12,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.regression.linear_model import OLS, WLS, RegressionResultsWrapper
+from statsmodels.tools.tools import add_constant
 
 IntervalKind = Literal["versions", "cluster", "ols"]
 
@@ -57,7 +58,7 @@ class Bridge:
 
 
 def _bridge_covariance(
-    fit: sm.regression.linear_model.RegressionResultsWrapper,
+    fit: RegressionResultsWrapper,
     offline: np.ndarray,
     online: np.ndarray,
     groups: np.ndarray,
@@ -77,8 +78,8 @@ def _bridge_covariance(
         weeks = np.bincount(groups).astype(float)
         mean_offline = np.bincount(groups, weights=offline) / weeks
         mean_online = np.bincount(groups, weights=online) / weeks
-        between = sm.WLS(
-            mean_online, sm.add_constant(mean_offline, has_constant="add"), weights=weeks
+        between = WLS(
+            mean_online, add_constant(mean_offline, has_constant="add"), weights=weeks
         ).fit()
         return np.asarray(between.cov_params()), n_models - 2, "versions"
     if n_models >= 2:
@@ -118,8 +119,8 @@ def fit_bridge(pairs: pd.DataFrame, confidence: float = 0.9) -> Bridge:
         )
     groups = pd.factorize(clean["model_id"].astype(str))[0]
     n_models = int(groups.max()) + 1
-    design = sm.add_constant(offline, has_constant="add")
-    fit = sm.OLS(online, design).fit()
+    design = add_constant(offline, has_constant="add")
+    fit = OLS(online, design).fit()
     covariance, degrees, kind = _bridge_covariance(fit, offline, online, groups, n_models)
     critical = float(stats.t.ppf(0.5 + confidence / 2, degrees))
     slope = float(fit.params[1])

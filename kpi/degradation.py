@@ -13,8 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+
+# The estimator modules, not statsmodels.api (which imports every model and seconds of start-up).
+from statsmodels.robust.norms import HuberT
+from statsmodels.robust.robust_linear_model import RLM
 
 from core.vocab import Direction
 
@@ -343,7 +346,7 @@ def fit_trend(
     design = np.column_stack(
         [np.ones(len(offsets)), offsets, _seasonal_columns(series.phase), *before_step]
     )
-    fit = sm.RLM(series.values, design, M=sm.robust.norms.HuberT()).fit()
+    fit = RLM(series.values, design, M=HuberT()).fit()
     rho = min(max(_lag_one_autocorrelation(np.asarray(fit.resid)), 0.0), 0.9)
     covariance = np.asarray(fit.cov_params()) * (1 + rho) / (1 - rho)
     critical = float(stats.norm.ppf(0.5 + confidence / 2))

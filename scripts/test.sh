@@ -32,6 +32,7 @@ elif ! have_browser; then
 fi
 
 ruff check .
+lint-imports --no-cache
 python -m pytest "$@"
 
 if [ "${CI:-}" = "true" ] && [ $# -eq 0 ]; then
