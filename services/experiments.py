@@ -81,10 +81,10 @@ def definition(
         UnknownExperimentError: no such id (or version); it lists the defined ids.
     """
     with connect(settings, read_only=True) as con:
-        return _definition(con, settings, experiment_id, version)
+        return definition_on(con, settings, experiment_id, version)
 
 
-def _definition(
+def definition_on(
     con: store.Connection,
     settings: StoreSettings,
     experiment_id: str,
@@ -132,9 +132,22 @@ def analyze_spec(
     Raises:
         NoDataError: no units in the window, or the primary metric cannot be compared.
     """
-    until = window_end(spec, as_of, clock)
     with connect(settings, read_only=True) as con:
-        rows = store.statistics_records(con, spec, until, tables)
+        return analyze_spec_on(con, spec, as_of, version, clock, tables)
+
+
+def analyze_spec_on(
+    con: store.Connection,
+    spec: ExperimentSpec,
+    as_of: dt.datetime | None = None,
+    version: int = 0,
+    clock: Clock = system_clock,
+    tables: TableMapping = STORE_TABLES,
+) -> ExperimentAnalysis:
+    """`analyze_spec` on an open connection, for a use case that reads more in the same
+    snapshot (the retraining case reads the KPI and the experiment together)."""
+    until = window_end(spec, as_of, clock)
+    rows = store.statistics_records(con, spec, until, tables)
     cells, excluded = cells_from_records(spec, rows)
     return analyze_cells(spec, cells, excluded, until, version)
 
@@ -153,7 +166,7 @@ def analyze(
         NoDataError: no units in the window, or the primary metric cannot be compared.
     """
     with connect(settings, read_only=True) as con:
-        found = _definition(con, settings, experiment_id, version)
+        found = definition_on(con, settings, experiment_id, version)
         until = window_end(found.spec, as_of, clock)
         rows = store.statistics_records(con, found.spec, until)
     cells, excluded = cells_from_records(found.spec, rows)
@@ -184,7 +197,7 @@ def cumulative(
     All looks come from one query over the events (`experiments.sql.cumulative_query`).
     """
     with connect(settings, read_only=True) as con:
-        spec = _definition(con, settings, experiment_id, None).spec
+        spec = definition_on(con, settings, experiment_id, None).spec
         until = window_end(spec, as_of, clock)
         looks = tuple(look_times(spec, until))
         rows = store.cumulative_records(con, primary_only(spec), looks)
@@ -199,7 +212,7 @@ def exposure(
 ) -> Exposure:
     """Units per variant and day of assignment, and the units excluded for several variants."""
     with connect(settings, read_only=True) as con:
-        spec = _definition(con, settings, experiment_id, None).spec
+        spec = definition_on(con, settings, experiment_id, None).spec
         rows = store.exposure_records(con, spec, window_end(spec, as_of, clock))
     return exposure_from_records(rows)
 

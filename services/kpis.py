@@ -144,8 +144,15 @@ def kpi_detail(
     """One KPI's status with the series, offline metrics and bridge behind it, as of a day
     (default: the last day with online data); raises UnknownKpiError for an unknown id."""
     with connect(settings, read_only=True) as con:
-        versions = history_on(con, kpi_id)
-        return _evaluate(con, versions, _as_of(con, as_of, clock), with_context=True)
+        return detail_on(con, kpi_id, as_of, clock)
+
+
+def detail_on(
+    con: Connection, kpi_id: str, as_of: dt.date | None, clock: Clock = system_clock
+) -> KpiDetail:
+    """`kpi_detail` on an open connection, for a use case that reads more in the same snapshot."""
+    versions = history_on(con, kpi_id)
+    return _evaluate(con, versions, _as_of(con, as_of, clock), with_context=True)
 
 
 def kpi_status(

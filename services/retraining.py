@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from core.clock import Clock, system_clock
 from core.errors import YardstickError
 from data import kpi_store, retrain_store
+from data.kpi_store import Connection
 from data.retrain_store import StoredPlan
 from data.store import StoreSettings, connect, current_actor, transaction, write_audit
 from experiments.analysis import NoDataError
@@ -34,7 +35,7 @@ from kpi.retraining import (
     request_problems,
 )
 from services import experiments as experiment_service
-from services.kpis import KpiDetail, history_on, kpi_detail, kpi_history
+from services.kpis import KpiDetail, detail_on, history_on
 
 __all__ = [
     "BuiltCase",
@@ -114,12 +115,19 @@ def experiment_uplift(
     settings: StoreSettings, experiment_id: str, metric: str, as_of: dt.date
 ) -> UpliftEvidence:
     """The relative effect of an experiment's first treatment on `metric`, data up to `as_of`."""
-    definition = experiment_service.definition(settings, experiment_id)
+    with connect(settings, read_only=True) as con:
+        return _experiment_uplift_on(con, settings, experiment_id, metric, as_of)
+
+
+def _experiment_uplift_on(
+    con: Connection, settings: StoreSettings, experiment_id: str, metric: str, as_of: dt.date
+) -> UpliftEvidence:
+    definition = experiment_service.definition_on(con, settings, experiment_id, None)
     spec = definition.spec
     check_metric(experiment_id, metric, [m.name for m in spec.metrics])
     end_of_day = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     try:
-        result = experiment_service.analyze_spec(settings, spec, end_of_day, definition.version)
+        result = experiment_service.analyze_spec_on(con, spec, end_of_day, definition.version)
     except (NoDataError, ValueError) as error:
         raise YardstickError(
             "retrain.no_effect", field="uplift_metric", experiment=experiment_id, metric=metric,
@@ -157,12 +165,19 @@ def evaluate_request(
     `LookupError`s for an unknown KPI or experiment.
     """
     raise_first(request_problems(request))
-    detail = kpi_detail(settings, request.kpi_id, request.as_of, clock=clock)
-    facts = facts_of(detail)
-    if request.uplift_experiment is not None and request.uplift_metric is not None:
-        evidence = experiment_uplift(
-            settings, request.uplift_experiment, request.uplift_metric, facts.as_of
+    # One snapshot: the KPI and the experiment are read on the same connection.
+    with connect(settings, read_only=True) as con:
+        detail = detail_on(con, request.kpi_id, request.as_of, clock)
+        facts = facts_of(detail)
+        measured = (
+            _experiment_uplift_on(
+                con, settings, request.uplift_experiment, request.uplift_metric, facts.as_of
+            )
+            if request.uplift_experiment is not None and request.uplift_metric is not None
+            else None
         )
+    if measured is not None:
+        evidence = measured
     else:
         # request_problems has made sure an assumed uplift comes with its standard error.
         assert request.uplift is not None and request.uplift_se is not None
@@ -203,8 +218,9 @@ def uplift_metric_for(
 ) -> str:
     """The experiment metric whose effect is the gain (`kpi.retraining.choose_uplift_metric`):
     the one asked for, else the KPI's metric when the experiment measures it, else its primary."""
-    spec = experiment_service.definition(settings, experiment_id).spec
-    history = kpi_history(settings, kpi_id)
+    with connect(settings, read_only=True) as con:
+        spec = experiment_service.definition_on(con, settings, experiment_id, None).spec
+        history = history_on(con, kpi_id)
     kpi_metric = max(history, key=lambda version: version.version).spec.metric
     return choose_uplift_metric(
         requested, kpi_metric, [m.name for m in spec.metrics], spec.primary_metric.name

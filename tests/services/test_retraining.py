@@ -27,7 +27,7 @@ def demo(demo_store_template: Path) -> StoreSettings:
 
 
 def test_decay_interval_is_priced_like_the_status_decay(demo: StoreSettings) -> None:
-    detail = retraining.kpi_detail(demo, "rec-ctr")
+    detail = kpis.kpi_detail(demo, "rec-ctr")
     facts = retraining.facts_of(detail)
     assert facts.decay_per_day.estimate == pytest.approx(detail.status.decay_per_day, rel=1e-12)
     assert facts.decay_per_day.low < facts.decay_per_day.estimate < facts.decay_per_day.high
@@ -41,7 +41,7 @@ def test_decay_interval_is_priced_like_the_status_decay(demo: StoreSettings) -> 
 
 
 def test_measured_uplift_is_the_experiments_relative_effect(demo: StoreSettings) -> None:
-    as_of = retraining.kpi_detail(demo, "rec-ctr").status.as_of
+    as_of = kpis.kpi_detail(demo, "rec-ctr").status.as_of
     found = retraining.experiment_uplift(demo, "rec-v3-vs-v2", "ctr", as_of)
     definition = experiment_service.definition(demo, "rec-v3-vs-v2")
     result = experiment_service.analyze_spec(
@@ -63,7 +63,7 @@ def test_a_metric_the_experiment_does_not_measure_is_refused(demo: StoreSettings
 def test_a_kpi_without_value_per_day_or_trend_is_refused_with_the_reason(
     demo: StoreSettings,
 ) -> None:
-    detail = retraining.kpi_detail(demo, "rec-ctr")
+    detail = kpis.kpi_detail(demo, "rec-ctr")
     no_value = dataclasses.replace(
         detail, status=dataclasses.replace(detail.status, value_per_day=None)
     )
