@@ -13,8 +13,6 @@ from collections.abc import Mapping
 
 from core.errors import YardstickError
 
-GAIN_FIELDS = ("uplift_experiment", "uplift_metric", "uplift", "uplift_se")
-
 
 def _amount_problems(amounts: Mapping[str, float | None]) -> list[YardstickError]:
     """Amounts (costs) must be finite and zero or more."""

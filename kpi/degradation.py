@@ -297,10 +297,6 @@ class TrendFit:
     autocorrelation: float
     steps: tuple[StepChange, ...]
 
-    def level_on(self, day: dt.date) -> float:
-        """The trend's deseasonalised level on `day` (metric unit)."""
-        return self.level_at_end + self.slope_per_day * (day - self.end).days
-
     def level_variance_at(self, offsets: np.ndarray) -> np.ndarray:
         """Variance of the trend level at `offsets` days after `end`."""
         variance = (

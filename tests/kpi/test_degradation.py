@@ -146,7 +146,9 @@ def test_band_is_narrowest_inside_the_data_and_widens_into_the_future() -> None:
     inside = band.loc[pd.Timestamp(START + dt.timedelta(days=120))]
     ahead = band.loc[pd.Timestamp(last_day() + dt.timedelta(days=180))]
     assert inside["high"] - inside["low"] < ahead["high"] - ahead["low"]
-    assert inside["low"] < trend.level_on(START + dt.timedelta(days=120)) < inside["high"]
+    day = START + dt.timedelta(days=120)
+    level = trend.level_at_end + trend.slope_per_day * (day - trend.end).days
+    assert inside["low"] < level < inside["high"]
     assert band.index[0] == pd.Timestamp(trend.start)
 
 
