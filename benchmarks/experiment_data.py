@@ -41,7 +41,9 @@ REGIONS = 30
 
 # Every draw has its own salt; a draw is DuckDB's hash of (key * 64 + salt, seed). The salt goes
 # into the hashed value, not as another argument: hash(a, b, c) combines the arguments' hashes by
-# a cheap mix, so draws differing only in a string salt came out strongly correlated.
+# a cheap mix, so draws differing only in a string salt came out strongly correlated. The seed is
+# still such an argument: the store is the same for the same seed, but two seeds give related
+# draws (the same arm split, for one), so vary --units, not --seed, for independent data.
 _SALTS = ("variant", "assigned", "propensity", "device", "region", "unit", "kind", "v1", "v2")
 _SALTS += ("when", "pre")
 

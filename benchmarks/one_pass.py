@@ -243,3 +243,24 @@ def one_pass_query(spec: ExperimentSpec, until: dt.datetime) -> str:
         + f", NULL, {EXCLUDED_COLUMN} FROM excluded"
     )
     return "WITH " + ",\n".join(ctes) + "\n" + select
+
+
+CANDIDATE_HEADER = """\
+-- The one-pass candidate (benchmarks/one_pass.py) rendered for benchmarks/experiment_bench.toml as
+-- of its end: the statistics rows of experiments.sql.statistics_query AND the exposure rows of
+-- exposure_query in one statement, the events joined once. Regenerate with
+--   python -m benchmarks.one_pass > benchmarks/one_pass_candidate.sql
+"""
+
+
+def render_benchmark_candidate() -> str:
+    """The candidate for the benchmark's spec, as committed in one_pass_candidate.sql."""
+    from benchmarks.experiment_data import SPEC_PATH
+    from experiments.spec import load_spec
+
+    spec = load_spec(SPEC_PATH)
+    return CANDIDATE_HEADER + one_pass_query(spec, spec.end) + ";\n"
+
+
+if __name__ == "__main__":
+    print(render_benchmark_candidate(), end="")
