@@ -39,17 +39,16 @@ ASSIGNMENT_DAYS = 14
 DOUBLE_ASSIGNED_UNITS = 300
 REGIONS = 30
 
-# Every draw has its own salt; a draw is DuckDB's hash of (key * 64 + salt, seed). The salt goes
-# into the hashed value, not as another argument: hash(a, b, c) combines the arguments' hashes by
-# a cheap mix, so draws differing only in a string salt came out strongly correlated. The seed is
-# still such an argument: the store is the same for the same seed, but two seeds give related
-# draws (the same arm split, for one), so vary --units, not --seed, for independent data.
+# Every draw has its own salt; a draw is DuckDB's hash of ONE integer, (key * 64 + salt) * a prime
+# + seed, hashed twice. Salt and seed go into the hashed value, not as further arguments:
+# hash(a, b, c) combines the arguments' hashes by a cheap mix, and draws differing only in such an
+# argument came out related (two seeds gave the same arm split).
 _SALTS = ("variant", "assigned", "propensity", "device", "region", "unit", "kind", "v1", "v2")
 _SALTS += ("when", "pre")
 
 
 def _hashed(key: str, salt: str) -> str:
-    return f"hash({key} * 64 + {_SALTS.index(salt)}, $seed)"
+    return f"hash(hash(({key} * 64 + {_SALTS.index(salt)}) * 1000003 + $seed))"
 
 
 def _uniform(key: str, salt: str) -> str:

@@ -10,23 +10,31 @@ WITH assigned AS (
     GROUP BY unit_id
 ),
 units AS (
-    SELECT unit_id, variant, assigned_at
+    SELECT unit_id, variant, assigned_at, CASE variant WHEN 'control' THEN 0 WHEN 'treatment' THEN 1 END::UTINYINT AS arm
     FROM assigned WHERE NOT multiple AND variant IN ('control', 'treatment')
 ),
-unit_events AS (
-    SELECT e.unit_id, u.variant,
-        coalesce(sum(e.value) FILTER (e.event = 'click' AND e.ts >= u.assigned_at), 0) AS m0_num,
-        coalesce(sum(e.value) FILTER (e.event = 'impression' AND e.ts >= u.assigned_at), 0) AS m0_den,
-        coalesce(sum(e.value) FILTER (e.event = 'purchase' AND e.ts >= u.assigned_at), 0) AS m1_value,
-        coalesce(sum(e.value) FILTER (e.event = 'purchase' AND e.ts < u.assigned_at), 0) AS m1_pre,
-        coalesce(max(1) FILTER (e.event = 'purchase' AND e.ts >= u.assigned_at), 0) AS m2_value,
-        coalesce(max(1) FILTER (e.event = 'purchase' AND e.ts < u.assigned_at), 0) AS m2_pre
+event_rows AS (
+    SELECT e.unit_id, u.arm, e.value,
+        CASE WHEN e.ts >= u.assigned_at THEN CASE e.event WHEN 'click' THEN 0 WHEN 'impression' THEN 1 WHEN 'purchase' THEN 2 END ELSE CASE e.event WHEN 'purchase' THEN 3 END END::UTINYINT AS cell
     FROM events AS e JOIN units AS u ON e.unit_id = u.unit_id
     WHERE e.event IN ('click', 'impression', 'purchase') AND e.ts < TIMESTAMP '2026-03-30 00:00:00.000000' AND e.ts >= u.assigned_at - INTERVAL 14 DAY
-    GROUP BY e.unit_id, u.variant
+),
+unit_cells AS (
+    SELECT unit_id, arm, cell, sum(value) AS total
+    FROM event_rows WHERE cell IS NOT NULL GROUP BY unit_id, arm, cell
+),
+unit_events AS (
+    SELECT unit_id, arm,
+        coalesce(sum(total) FILTER (cell = 0), 0) AS m0_num,
+        coalesce(sum(total) FILTER (cell = 1), 0) AS m0_den,
+        coalesce(sum(total) FILTER (cell = 2), 0) AS m1_value,
+        coalesce(sum(total) FILTER (cell = 3), 0) AS m1_pre,
+        coalesce(max(1) FILTER (cell = 2), 0) AS m2_value,
+        coalesce(max(1) FILTER (cell = 3), 0) AS m2_pre
+    FROM unit_cells GROUP BY unit_id, arm
 ),
 named AS (
-    SELECT variant, m0_num, m0_den, m1_value, m1_pre, m2_value, m2_pre FROM unit_events
+    SELECT ['control', 'treatment'][arm + 1] AS variant, m0_num, m0_den, m1_value, m1_pre, m2_value, m2_pre FROM unit_events
 ),
 sums AS (
     SELECT variant,
