@@ -1,13 +1,14 @@
-"""Check the one-pass candidate against today's two builders, every column to 1e-9 relative.
+"""Check the one-pass candidates against today's builders, every column to 1e-9 relative.
 
 For each store and spec it runs `experiments.sql.statistics_query` and `exposure_query` (today)
 and `benchmarks.one_pass.one_pass_query` (the candidate) on the same read-only connection, splits
 the candidate's rows into statistics and exposure rows (see benchmarks/one_pass.py) and compares:
 the same keys (variant, segment values, grouping flags; variant and day), the same counts, every
 sum equal within 1e-9 relative (sums of doubles differ in their last bits with the order of
-addition). Specs: every definition stored in the store (the demo's three: four metrics, two
-segment columns, a capped metric) and, on any store, the benchmark's three-metric spec plus the
-same with segments and with a cap, each at the window's end and at its middle (an as-of read).
+addition). `cumulative_query` and `one_pass_cumulative_query` are compared the same way at the
+chart's looks. Specs: every definition stored in the store (the demo's three: four metrics, two
+segment columns, a capped metric) and, on a generated store, the benchmark's three-metric spec
+plus the same with segments and with a cap, each at the window's end and at its middle.
 
     python -m benchmarks.compare_one_pass /work/bench/demo-small.duckdb /work/bench/exp-1m.duckdb
 """
@@ -23,9 +24,10 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.experiment_data import SPEC_PATH
-from benchmarks.one_pass import one_pass_query
+from benchmarks.one_pass import one_pass_cumulative_query, one_pass_query
+from experiments.analysis import look_times
 from experiments.spec import ExperimentSpec, load_spec, parse_spec, spec_to_dict
-from experiments.sql import exposure_query, statistics_query
+from experiments.sql import cumulative_query, exposure_query, statistics_query
 
 RELATIVE_TOLERANCE = 1e-9
 Row = dict[str, object]
@@ -48,7 +50,9 @@ def benchmark_specs() -> list[ExperimentSpec]:
     raw = spec_to_dict(spec)
     metrics = list(raw["metrics"])  # type: ignore[call-overload]
     metrics[1] = {**metrics[1], "cap_percentile": 0.99}
-    capped = parse_spec({**raw, "id": spec.id, "segments": ["device", "region"], "metrics": metrics})
+    capped = parse_spec(
+        {**raw, "id": spec.id, "segments": ["device", "region"], "metrics": metrics}
+    )
     return [spec, replace(spec, segments=("device", "region")), capped]
 
 
@@ -95,6 +99,29 @@ def compare(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec, until: dt.date
     return problems
 
 
+def compare_cumulative(
+    con: duckdb.DuckDBPyConnection, spec: ExperimentSpec, until: dt.datetime
+) -> list[str]:
+    """Differences between today's cumulative query and the candidate at the chart's looks.
+
+    The detail page reads the primary metric only, without segments; both queries get all of
+    the spec's metrics here, to check every metric kind.
+    """
+    flat = replace(spec, segments=())
+    looks = tuple(look_times(flat, until))
+    old = _rows(con, cumulative_query(flat, looks).sql(dialect="duckdb"))
+    new = _rows(con, one_pass_cumulative_query(flat, looks))
+    if len(old) != len(new):
+        return [f"cumulative rows: today {len(old)}, candidate {len(new)}"]
+    return [
+        f"look {o['look']} {o['variant']} {column}: today {o[column]!r}, "
+        f"candidate {n.get(column)!r}"
+        for o, n in zip(old, new, strict=True)
+        for column in o
+        if not _close(o[column], n.get(column))
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("stores", type=Path, nargs="+")
@@ -105,12 +132,13 @@ def main() -> None:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")
         has_bench = con.execute(
-            "SELECT count(*) > 0 FROM assignments WHERE experiment_id = ?", [load_spec(SPEC_PATH).id]
+            "SELECT count(*) > 0 FROM assignments WHERE experiment_id = ?",
+            [load_spec(SPEC_PATH).id],
         ).fetchone()
         specs = stored_specs(con) + (benchmark_specs() if has_bench and has_bench[0] else [])
         for spec in specs:
             for until in (spec.end, spec.start + (spec.end - spec.start) / 2):
-                problems = compare(con, spec, until)
+                problems = compare(con, spec, until) + compare_cumulative(con, spec, until)
                 label = (
                     f"{store.name} {spec.id} segments={len(spec.segments)} "
                     f"caps={sum(m.cap_percentile is not None for m in spec.metrics)} "

@@ -84,8 +84,8 @@ def assignments_sql() -> str:
     return f"""
         INSERT INTO assignments (experiment_id, unit_id, variant, assigned_at, attributes)
         WITH units AS (
-            SELECT i, {unit['unit_id']} AS unit_id, {unit['variant']} AS variant,
-                {unit['assigned_at']} AS assigned_at, {attributes} AS attributes
+            SELECT i, {unit["unit_id"]} AS unit_id, {unit["variant"]} AS variant,
+                {unit["assigned_at"]} AS assigned_at, {attributes} AS attributes
             FROM range($units) r(i)
         )
         SELECT $experiment, unit_id, variant, assigned_at, attributes FROM units
@@ -103,22 +103,20 @@ def events_sql() -> str:
     kind = _uniform("j", "kind")
     treated_click = f"CASE WHEN {unit['variant']} = 'treatment' THEN 0.26 ELSE 0.24 END"
     # Box-Muller from two uniforms: a standard normal for a lognormal purchase value.
-    normal = (
-        f"sqrt(-2 * ln(1 - {_uniform('j', 'v1')})) * cos(2 * pi() * {_uniform('j', 'v2')})"
-    )
+    normal = f"sqrt(-2 * ln(1 - {_uniform('j', 'v1')})) * cos(2 * pi() * {_uniform('j', 'v2')})"
     offset = f"to_microseconds(({_uniform('j', 'when')} * {ASSIGNMENT_DAYS} * 86400e6)::BIGINT)"
     return f"""
         INSERT INTO events (unit_id, event, value, ts)
         WITH drawn AS (
-            SELECT j, ({_hashed('j', 'unit')} % $units)::BIGINT AS i FROM range($events) r(j)
+            SELECT j, ({_hashed("j", "unit")} % $units)::BIGINT AS i FROM range($events) r(j)
         ), described AS (
-            SELECT j, i, {unit['unit_id']} AS unit_id, {unit['assigned_at']} AS assigned_at,
+            SELECT j, i, {unit["unit_id"]} AS unit_id, {unit["assigned_at"]} AS assigned_at,
                 CASE
-                    WHEN {kind} < {unit['purchase_rate']} THEN 'purchase'
-                    WHEN {kind} < {unit['purchase_rate']} + {treated_click} THEN 'click'
+                    WHEN {kind} < {unit["purchase_rate"]} THEN 'purchase'
+                    WHEN {kind} < {unit["purchase_rate"]} + {treated_click} THEN 'click'
                     ELSE 'impression'
                 END AS event,
-                {_uniform('j', 'pre')} < {PRE_PERIOD_SHARE} AS before_assignment
+                {_uniform("j", "pre")} < {PRE_PERIOD_SHARE} AS before_assignment
             FROM drawn
         )
         SELECT unit_id, event,

@@ -187,8 +187,11 @@ def main() -> None:
         results = measure(routes, db, args.memory_limit, args.threads, args.repeats)
         for route, result in results.items():
             ratio = float(result["seconds"]) / float(results["hand"]["seconds"])  # type: ignore[arg-type]
-            print(f"| {units:,} | {events:,} | {route} | {result['seconds']:.2f} | "
-                  f"{result['runs']} | {result['peak_mb']:.0f} | {ratio:.2f}x |", flush=True)  # fmt: skip
+            row = (
+                f"| {units:,} | {events:,} | {route} | {result['seconds']:.2f} | "
+                f"{result['runs']} | {result['peak_mb']:.0f} | {ratio:.2f}x |"
+            )
+            print(row, flush=True)
         for route, result in results.items():
             print(f"<!-- {db.name} {route} checks: {result['checks']} -->", flush=True)
         print(f"<!-- load average after {db.name}: {os.getloadavg()[0]:.1f} -->", flush=True)

@@ -1,4 +1,4 @@
-"""The one-pass candidate for the experiment statistics: a design for `experiments.sql`, as SQL text.
+"""One-pass candidate for the experiment statistics: a design for `experiments.sql`, as SQL text.
 
 Today `experiment analyze` and the detail page run two statements: `statistics_query` (units from
 the assignments, events joined to them and grouped per unit, then the units joined AGAIN to that
@@ -11,8 +11,10 @@ The candidate returns both in ONE statement with ONE join of the events:
    second grouping of (unit, variant) joined back to the first.
 2. `units`: the clean units (as today), materialised once, read by the join, the counts and the
    segments' top values.
-3. `unit_events`: the events joined to the units and grouped per unit, the unit's variant and
-   segment values carried as grouping keys, so the per-unit values never need the units again.
+3. `event_rows`, `unit_cells`, `unit_events`: the events joined to the units; each row falls in
+   one cell (event name, before or after the unit's assignment) and is summed per (unit, cell);
+   then one row per unit with its metric values. The unit's variant (as a 1-byte arm index) and
+   segment values travel as grouping keys, so the per-unit values never need the units again.
 4. `counts`: units per (variant, day of assignment), per variant and per (variant, segment value)
    from `units` in one GROUPING SETS: the exposure rows and every statistics row's `n`.
 5. `sums`: the per-variant (and per segment value) sums over `unit_events` in one GROUPING SETS.
@@ -122,8 +124,7 @@ def _cell_of_event(spec: ExperimentSpec) -> str:
         return f"CASE e.event {whens} END" if whens else "NULL"
 
     return (
-        f"CASE WHEN e.ts >= u.assigned_at THEN {by_name(False)} ELSE {by_name(True)} END"
-        "::UTINYINT"
+        f"CASE WHEN e.ts >= u.assigned_at THEN {by_name(False)} ELSE {by_name(True)} END::UTINYINT"
     )
 
 
@@ -133,12 +134,20 @@ def _sums(spec: ExperimentSpec) -> list[tuple[str, str]]:
     for index, columns in enumerate(metric_columns(spec)):
         p = f"m{index}_"
         if columns.metric.kind == "ratio":
-            terms = [f"{p}num", f"{p}num * {p}num", f"{p}den", f"{p}den * {p}den", f"{p}num * {p}den"]
+            terms = [
+                f"{p}num",
+                f"{p}num * {p}num",
+                f"{p}den",
+                f"{p}den * {p}den",
+                f"{p}num * {p}den",
+            ]
         else:
             terms = [f"{p}value", f"{p}value * {p}value"]
             if columns.cuped:
                 terms += [f"{p}pre", f"{p}pre * {p}pre", f"{p}value * {p}pre"]
-        sums += [(name, f"sum({term})") for name, term in zip(columns.names[1:], terms, strict=True)]
+        sums += [
+            (name, f"sum({term})") for name, term in zip(columns.names[1:], terms, strict=True)
+        ]
     return sums
 
 
@@ -169,15 +178,16 @@ def one_pass_query(spec: ExperimentSpec, until: dt.datetime) -> str:
     }
 
     ctes = [
-        "assigned AS (\n    SELECT unit_id, min(variant) AS variant, min(assigned_at) AS assigned_at,"
-        "\n        min(variant) <> max(variant) AS multiple"
+        "assigned AS (\n    SELECT unit_id, min(variant) AS variant,"
+        " min(assigned_at) AS assigned_at,\n        min(variant) <> max(variant) AS multiple"
         + "".join(
             f",\n        min({_attribute(name)}) AS {column}"
             for name, column in zip(spec.segments, segments, strict=True)
         )
         + f"\n    FROM assignments\n    WHERE experiment_id = {_literal(spec.id)}"
         f" AND assigned_at < {_timestamp(until)}\n    GROUP BY unit_id\n)",
-        "units AS (\n    SELECT unit_id, variant, assigned_at, " + arm
+        "units AS (\n    SELECT unit_id, variant, assigned_at, "
+        + arm
         + "".join(f", coalesce({c}, {_literal(MISSING_SEGMENT)}) AS {c}" for c in segments)
         + f"\n    FROM assigned WHERE NOT multiple AND variant IN ({variants})\n)",
     ]
@@ -220,9 +230,7 @@ def one_pass_query(spec: ExperimentSpec, until: dt.datetime) -> str:
         )
         ctes.append(
             "caps AS (\n    SELECT "
-            + ", ".join(
-                f"quantile_cont({c}, {q!r}) AS {c}_cap" for c, q in capped.items()
-            )
+            + ", ".join(f"quantile_cont({c}, {q!r}) AS {c}_cap" for c, q in capped.items())
             + " FROM all_units\n)"
         )
         ctes.append(
@@ -242,7 +250,9 @@ def one_pass_query(spec: ExperimentSpec, until: dt.datetime) -> str:
     segment_sets = "".join(f", (variant, {c})" for c in segments)
     grouping = "".join(f", GROUPING({c}) AS {grouping_column(p)}" for p, c in enumerate(segments))
     ctes.append(
-        "named AS (\n    SELECT " + (variant_of_arm if not capped else "variant") + " AS variant"
+        "named AS (\n    SELECT "
+        + (variant_of_arm if not capped else "variant")
+        + " AS variant"
         + "".join(f", {expr} AS {c}" for expr, c in zip(named, segments, strict=True))
         + "".join(f", {alias}" for alias, _ in values)
         + f" FROM {per_unit_source}\n)"
@@ -294,6 +304,92 @@ def one_pass_query(spec: ExperimentSpec, until: dt.datetime) -> str:
         + f", {EXCLUDED_COLUMN}, NULL"
         + ", NULL" * len(sums)
         + f", NULL, {EXCLUDED_COLUMN} FROM excluded"
+    )
+    return "WITH " + ",\n".join(ctes) + "\n" + select
+
+
+def one_pass_cumulative_query(spec: ExperimentSpec, looks: tuple[dt.datetime, ...]) -> str:
+    """`experiments.sql.cumulative_query` in the same shape: no units x looks LEFT JOIN.
+
+    Today every unit is joined to every look it is in (units x looks rows), then LEFT JOINed to
+    its per-bucket event sums. Here each event row gets its bucket (the first look it counts at)
+    and each unit its first look; (unit, bucket, cell) sums are spread over the looks they count
+    at (bucket <= look and the unit's first look <= look), and a unit without events adds 0 to
+    every sum, so `n` per look comes from counting units per (arm, first look), a few rows.
+    Capped metrics need every unit's value per look for the percentile: for them the builder
+    keeps today's shape, which this function then returns unchanged.
+    Columns: `look`, `variant`, `n`, `metric_columns(spec)`, ordered by look and variant.
+    """
+    from dataclasses import replace
+
+    from experiments.sql import cumulative_query
+
+    if any(m.cap_percentile is not None for m in spec.metrics):
+        return cumulative_query(spec, looks).sql(dialect="duckdb")
+    if not looks or list(looks) != sorted(set(looks)):
+        raise ValueError("looks must be distinct times in ascending order")
+    spec = replace(spec, segments=())
+    until = looks[-1]
+    variants = ", ".join(_literal(v) for v in spec.variant_names)
+    events = ", ".join(
+        dict.fromkeys(_literal(name) for metric in spec.metrics for name in metric.events)
+    )
+    earliest = "u.assigned_at"
+    if spec.cuped_days:
+        earliest += f" - INTERVAL {int(spec.cuped_days)} DAY"
+
+    def first_look(column: str) -> str:
+        whens = " ".join(
+            f"WHEN {column} < {_timestamp(look)} THEN {index}"
+            for index, look in enumerate(looks[:-1])
+        )
+        return f"CASE {whens} ELSE {len(looks) - 1} END::UTINYINT" if whens else "0::UTINYINT"
+
+    arm = (
+        "CASE variant "
+        + " ".join(f"WHEN {_literal(v)} THEN {i}" for i, v in enumerate(spec.variant_names))
+        + " END::UTINYINT"
+    )
+    look_rows = ", ".join(f"({i}, {_timestamp(look)})" for i, look in enumerate(looks))
+    values = _unit_values(spec)
+    sums = _sums(spec)
+    ctes = [
+        "assigned AS (\n    SELECT unit_id, min(variant) AS variant,"
+        " min(assigned_at) AS assigned_at,\n        min(variant) <> max(variant) AS multiple"
+        f"\n    FROM assignments\n    WHERE experiment_id = {_literal(spec.id)}"
+        f" AND assigned_at < {_timestamp(until)}\n    GROUP BY unit_id\n)",
+        f"units AS (\n    SELECT unit_id, assigned_at, {arm} AS arm,"
+        f" {first_look('assigned_at')} AS first_look"
+        f"\n    FROM assigned WHERE NOT multiple AND variant IN ({variants})\n)",
+        f"look_times(look, look_at) AS (VALUES {look_rows})",
+        "event_rows AS (\n    SELECT e.unit_id, u.arm, u.first_look,"
+        f" {first_look('e.ts')} AS bucket, e.value,\n        {_cell_of_event(spec)} AS cell"
+        "\n    FROM events AS e JOIN units AS u ON e.unit_id = u.unit_id"
+        f"\n    WHERE e.event IN ({events}) AND e.ts < {_timestamp(until)}"
+        f" AND e.ts >= {earliest}\n)",
+        "unit_cells AS (\n    SELECT unit_id, arm, first_look, bucket, cell, sum(value) AS total"
+        "\n    FROM event_rows WHERE cell IS NOT NULL"
+        "\n    GROUP BY unit_id, arm, first_look, bucket, cell\n)",
+        "look_cells AS (\n    SELECT l.look, c.unit_id, c.arm, c.cell, sum(c.total) AS total"
+        "\n    FROM unit_cells AS c JOIN look_times AS l"
+        " ON c.bucket <= l.look AND c.first_look <= l.look"
+        "\n    GROUP BY l.look, c.unit_id, c.arm, c.cell\n)",
+        "unit_events AS (\n    SELECT look, arm"
+        + "".join(f",\n        {aggregate} AS {alias}" for alias, aggregate in values)
+        + "\n    FROM look_cells GROUP BY look, unit_id, arm\n)",
+        "sums AS (\n    SELECT look, arm"
+        + "".join(f",\n        {expr} AS {name}" for name, expr in sums)
+        + "\n    FROM unit_events GROUP BY look, arm\n)",
+        "arrivals AS (SELECT arm, first_look, count(*) AS units FROM units GROUP BY ALL)",
+        "tallies AS (\n    SELECT l.look, a.arm, sum(a.units) AS n"
+        "\n    FROM arrivals AS a JOIN look_times AS l ON a.first_look <= l.look"
+        "\n    GROUP BY l.look, a.arm\n)",
+    ]
+    select = (
+        f"SELECT t.look, [{variants}][t.arm + 1] AS variant, t.n"
+        + "".join(f",\n    coalesce(s.{name}, 0) AS {name}" for name, _ in sums)
+        + "\nFROM tallies AS t LEFT JOIN sums AS s ON s.look = t.look AND s.arm = t.arm"
+        "\nORDER BY t.look, variant"
     )
     return "WITH " + ",\n".join(ctes) + "\n" + select
 

@@ -1,4 +1,4 @@
-"""The one-pass candidate returns what today's statistics and exposure queries return."""
+"""The one-pass candidates return what today's statistics, exposure and cumulative queries do."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from benchmarks.compare_one_pass import benchmark_specs, compare, stored_specs
+from benchmarks.compare_one_pass import benchmark_specs, compare, compare_cumulative, stored_specs
 from benchmarks.experiment_data import generate
 from benchmarks.one_pass import render_benchmark_candidate
 
@@ -32,6 +32,7 @@ def test_candidate_equals_todays_queries_on_generated_data(generated_store: Path
     for spec in benchmark_specs():
         for until in (spec.end, spec.start + (spec.end - spec.start) / 3):
             assert compare(con, spec, until) == [], (spec.segments, until)
+            assert compare_cumulative(con, spec, until) == [], (spec.segments, until)
 
 
 def test_candidate_equals_todays_queries_on_the_demo(demo_store_template: Path) -> None:
@@ -40,6 +41,7 @@ def test_candidate_equals_todays_queries_on_the_demo(demo_store_template: Path) 
     assert {spec.id for spec in specs} >= {"rec-v3-vs-v2", "aa-homepage", "banner-split"}
     for spec in specs:
         assert compare(con, spec, spec.end) == [], spec.id
+        assert compare_cumulative(con, spec, spec.end) == [], spec.id
 
 
 def test_committed_candidate_is_the_rendering() -> None:
