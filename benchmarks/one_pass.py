@@ -15,11 +15,13 @@ The candidate returns both in ONE statement with ONE join of the events:
    one cell (event name, before or after the unit's assignment) and is summed per (unit, cell);
    then one row per unit with its metric values. The unit's variant (as a 1-byte arm index) and
    segment values travel as grouping keys, so the per-unit values never need the units again.
-4. `counts`: units per (variant, day of assignment), per variant and per (variant, segment value)
-   from `units` in one GROUPING SETS: the exposure rows and every statistics row's `n`.
+4. `tallies`: units per (variant, day of assignment), per variant and per (variant, segment
+   value) from `units` in one GROUPING SETS: the exposure rows and every statistics row's `n`.
 5. `sums`: the per-variant (and per segment value) sums over `unit_events` in one GROUPING SETS.
    A unit without events adds 0 to every sum, so summing only the units that have events is exact;
-   the counts come from (4). `sums` is joined to `counts` on the grouping keys (tens of rows).
+   the counts come from (4). `sums` is joined to `tallies` on the grouping keys (tens of rows).
+
+`one_pass_cumulative_query` applies the same shape to `cumulative_query`.
 
 A capped metric needs every unit's value, zeros included, for its percentile; for such a spec the
 per-unit relation is `units LEFT JOIN unit_events` as today (the only case that keeps the second
@@ -37,6 +39,7 @@ three-metric spec.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from sqlglot import exp
 
@@ -46,6 +49,7 @@ from experiments.sql import (
     MISSING_SEGMENT,
     OTHER_SEGMENT,
     TOP_SEGMENT_VALUES,
+    cumulative_query,
     grouping_column,
     metric_columns,
     segment_column,
@@ -320,10 +324,6 @@ def one_pass_cumulative_query(spec: ExperimentSpec, looks: tuple[dt.datetime, ..
     keeps today's shape, which this function then returns unchanged.
     Columns: `look`, `variant`, `n`, `metric_columns(spec)`, ordered by look and variant.
     """
-    from dataclasses import replace
-
-    from experiments.sql import cumulative_query
-
     if any(m.cap_percentile is not None for m in spec.metrics):
         return cumulative_query(spec, looks).sql(dialect="duckdb")
     if not looks or list(looks) != sorted(set(looks)):
