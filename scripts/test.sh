@@ -32,6 +32,7 @@ elif ! have_browser; then
 fi
 
 ruff check .
+bash scripts/typecheck.sh
 python -m pytest "$@"
 
 if [ "${CI:-}" = "true" ] && [ $# -eq 0 ]; then
