@@ -55,13 +55,12 @@ page = st.navigation(PAGES)
 if not settings.path.exists():
     with st.status(translate(lang, "app.building_demo"), expanded=True) as status:
         bar = st.progress(0.0)
-        build_demo_store_if_missing(
-            settings,
-            clock=system_clock,
-            on_progress=lambda step, share: bar.progress(
-                share, translate(lang, f"app.demo_step.{step}")
-            ),
-        )
+
+        def show_progress(step: str, share: float) -> None:
+            """Move the bar to `share` and name the step the demo build is at."""
+            bar.progress(share, translate(lang, f"app.demo_step.{step}"))
+
+        build_demo_store_if_missing(settings, clock=system_clock, on_progress=show_progress)
         status.update(label=translate(lang, "app.demo_built"), state="complete", expanded=False)
 
 cached.upgraded_store(str(settings.path))

@@ -134,7 +134,7 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `experiment define`, `experiment history` and `experiment analyze`."""
     experiment = subparsers.add_parser("experiment", help="A/B tests: define and analyse")
     actions = experiment.add_subparsers(dest="experiment_command", metavar="ACTION", required=True)

@@ -21,7 +21,7 @@ from i18n.errors import describe
 ERROR_EXIT = 1
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `kpi define`, `kpi history`, `kpi check` and `kpi decide`."""
     kpi = subparsers.add_parser("kpi", help="KPIs with exit criteria agreed up front")
     commands = kpi.add_subparsers(dest="kpi_command", metavar="ACTION", required=True)

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from services.retraining import StoreSettings
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `report`."""
     report = subparsers.add_parser(
         "report",

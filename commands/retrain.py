@@ -29,7 +29,7 @@ ERROR_EXIT = 1
 LOOKUP_ERRORS = (LookupError,)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `retrain evaluate`."""
     retrain = subparsers.add_parser("retrain", help="the economics of retraining a model")
     commands = retrain.add_subparsers(dest="retrain_command", metavar="ACTION", required=True)
@@ -207,7 +207,9 @@ def _summary_lines(case: RetrainingCase) -> list[str]:
         f"P(positive) {result.npv.probability_positive:.0%}",
     ]
     for option in result.options:
-        when = f" on {case.day(option.at_day)}" if option.option == "retrain_later" else ""
+        when = ""
+        if option.option == "retrain_later" and option.at_day is not None:
+            when = f" on {case.day(option.at_day)}"
         lines.append(f"  {option.option:<14} {option.npv.expected:>18,.0f} {currency}{when}")
     lines.append(f"recommendation: {result.recommendation.action}")
     lines += [f"  - {reason_text(r, case, 'en')}" for r in result.recommendation.reasons]

@@ -41,6 +41,16 @@ class YardstickError(Exception):
         self.values: Mapping[str, Any] = MappingProxyType(dict(values))
         super().__init__(code)
 
+    @classmethod
+    def from_values(
+        cls, code: str, values: Mapping[str, object], *, field: str | None = None
+    ) -> YardstickError:
+        """The error whose values come as a mapping (a result or a cache kept them apart), so a
+        value named like a keyword (`field`, `origin`, `line`) stays a value."""
+        error = cls(code, field=field)
+        error.values = MappingProxyType(dict(values))
+        return error
+
     def __str__(self) -> str:
         where = f"{self.origin}:{self.line}" if self.origin and self.line else self.origin
         parts = [p for p in (where, self.field) if p]

@@ -2,7 +2,8 @@
 
 Each is a `Literal` type (what the type checker holds code to) and a tuple of its values in display
 order (what a parser checks input against, a CLI offers as choices, a page lists in a widget).
-`values_of` keeps the two from drifting apart: the tuple is derived from the type.
+The tuple is derived from the type (`typing.get_args`), so the two cannot drift apart, and it is
+typed as a tuple of the vocabulary, so a value taken from it keeps its `Literal` type.
 """
 
 from __future__ import annotations
@@ -54,26 +55,21 @@ ReportFormat = Literal["html", "md"]
 DemoSize = Literal["small", "medium", "large"]
 
 
-def values_of(vocabulary: object) -> tuple[str, ...]:
-    """The values of a `Literal` vocabulary, in the order written."""
-    return tuple(str(value) for value in get_args(vocabulary))
-
-
-DIRECTIONS = values_of(Direction)
-SOURCES = values_of(Source)
-VALUE_KINDS = values_of(ValueKind)
-COST_CELLS = values_of(CostCell)
-THRESHOLD_LINES = values_of(ThresholdLine)
-KPI_STATUSES = values_of(KpiStatusCode)
-KPI_DECISIONS = values_of(KpiDecision)
-RETRAIN_OPTIONS = values_of(RetrainOption)
-RECOMMENDATIONS = values_of(Recommendation)
-UPLIFT_SOURCES = values_of(UpliftSource)
-METRIC_KINDS = values_of(MetricKind)
-METRIC_ROLES = values_of(MetricRole)
-METHODS = values_of(Method)
-CORRECTIONS = values_of(Correction)
-MODEL_STAGES = values_of(ModelStage)
-LANGUAGES = values_of(Language)
-REPORT_FORMATS = values_of(ReportFormat)
-DEMO_SIZES = values_of(DemoSize)
+DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
+SOURCES: tuple[Source, ...] = get_args(Source)
+VALUE_KINDS: tuple[ValueKind, ...] = get_args(ValueKind)
+COST_CELLS: tuple[CostCell, ...] = get_args(CostCell)
+THRESHOLD_LINES: tuple[ThresholdLine, ...] = get_args(ThresholdLine)
+KPI_STATUSES: tuple[KpiStatusCode, ...] = get_args(KpiStatusCode)
+KPI_DECISIONS: tuple[KpiDecision, ...] = get_args(KpiDecision)
+RETRAIN_OPTIONS: tuple[RetrainOption, ...] = get_args(RetrainOption)
+RECOMMENDATIONS: tuple[Recommendation, ...] = get_args(Recommendation)
+UPLIFT_SOURCES: tuple[UpliftSource, ...] = get_args(UpliftSource)
+METRIC_KINDS: tuple[MetricKind, ...] = get_args(MetricKind)
+METRIC_ROLES: tuple[MetricRole, ...] = get_args(MetricRole)
+METHODS: tuple[Method, ...] = get_args(Method)
+CORRECTIONS: tuple[Correction, ...] = get_args(Correction)
+MODEL_STAGES: tuple[ModelStage, ...] = get_args(ModelStage)
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+REPORT_FORMATS: tuple[ReportFormat, ...] = get_args(ReportFormat)
+DEMO_SIZES: tuple[DemoSize, ...] = get_args(DemoSize)

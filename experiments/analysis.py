@@ -323,7 +323,13 @@ def _segment_comparisons(
 ) -> list[SegmentComparison]:
     results = []
     for column in spec.segments:
-        values = sorted({c.segment_value for c in cells if c.segment_column == column})
+        values = sorted(
+            {
+                c.segment_value
+                for c in cells
+                if c.segment_column == column and c.segment_value is not None
+            }
+        )
         family: list[tuple[str, Comparison]] = []
         for value in values:
             by_variant = {
@@ -624,4 +630,4 @@ def analysis_to_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
         "warning_codes": [note.code for note in analysis.notes],
         "warning_values": [note.values for note in analysis.notes],
     }
-    return _json_safe(document)
+    return {key: _json_safe(item) for key, item in document.items()}

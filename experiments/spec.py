@@ -15,12 +15,26 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from core.errors import YardstickError
-from core.vocab import CORRECTIONS, DIRECTIONS, METHODS, METRIC_KINDS, METRIC_ROLES
+from core.vocab import (
+    CORRECTIONS,
+    DIRECTIONS,
+    METHODS,
+    METRIC_KINDS,
+    METRIC_ROLES,
+    Correction,
+    Direction,
+    Method,
+    MetricKind,
+    MetricRole,
+)
 
 ALLOCATION_TOLERANCE = 1e-6
+
+# A vocabulary value (`core.vocab`): what `_choice` returns from the options it is given.
+_Choice = TypeVar("_Choice", bound=str)
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOP_LEVEL_KEYS = (
@@ -103,9 +117,9 @@ class MetricSpec:
     """
 
     name: str
-    kind: str
-    role: str
-    direction: str = "increase"
+    kind: MetricKind
+    role: MetricRole
+    direction: Direction = "increase"
     event: str | None = None
     numerator: str | None = None
     denominator: str | None = None
@@ -154,9 +168,9 @@ class ExperimentSpec:
     start: dt.datetime
     end: dt.datetime
     alpha: float
-    method: str
+    method: Method
     sequential_tuning: float
-    correction: str
+    correction: Correction
     cuped_days: int
     planned_mde: float | None
     segments: tuple[str, ...]
@@ -322,14 +336,14 @@ def _toml_key(key: str) -> str:
 def spec_to_toml(spec: ExperimentSpec) -> str:
     """The spec as TOML with the documented keys (what `load_spec` reads back), for editing."""
     raw = spec_to_dict(spec)
-    metrics = raw.pop("metrics")
+    raw.pop("metrics")
     lines = []
     for key, value in raw.items():
         if key in ("start", "end"):
             lines.append(f"{key} = {value}")
         else:
             lines.append(f"{key} = {_toml_value(value)}")
-    for metric in metrics:
+    for metric in (_metric_to_dict(metric) for metric in spec.metrics):
         lines += ["", "[[metrics]]"]
         lines += [f"{key} = {_toml_value(value)}" for key, value in metric.items()]
     return "\n".join(lines) + "\n"
@@ -383,12 +397,18 @@ def _optional_number(raw: Mapping[str, object], key: str, origin: str) -> float 
 
 
 def _choice(
-    raw: Mapping[str, object], key: str, options: tuple[str, ...], origin: str, default: str
-) -> str:
+    raw: Mapping[str, object],
+    key: str,
+    options: tuple[_Choice, ...],
+    origin: str,
+    default: str,
+) -> _Choice:
+    """The value under `key` (or `default`) as one of `options`, typed as their vocabulary."""
     value = raw.get(key, default)
-    if value not in options:
-        raise _refuse("not_choice", origin, key, value=repr(value), options=", ".join(options))
-    return str(value)
+    for option in options:
+        if value == option:
+            return option
+    raise _refuse("not_choice", origin, key, value=repr(value), options=", ".join(options))
 
 
 def _timestamp(value: object, key: str, origin: str) -> dt.datetime:

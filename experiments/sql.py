@@ -54,6 +54,7 @@ def metric_columns(spec: ExperimentSpec) -> tuple[MetricColumns, ...]:
     for index, metric in enumerate(spec.metrics):
         prefix = f"m{index}_"
         cuped = uses_cuped(spec, metric)
+        suffixes: tuple[str, ...]
         if metric.kind == "ratio":
             suffixes = ("num_sum", "num_sum_sq", "den_sum", "den_sum_sq", "num_den_sum")
         elif cuped:
@@ -76,11 +77,11 @@ def grouping_column(position: int) -> str:
     return f"grouping_{position}"
 
 
-def _timestamp(moment: dt.datetime) -> exp.Expression:
+def _timestamp(moment: dt.datetime) -> exp.Expr:
     return exp.cast(exp.Literal.string(moment.strftime("%Y-%m-%d %H:%M:%S.%f")), "TIMESTAMP")
 
 
-def _string_list(values: tuple[str, ...]) -> list[exp.Expression]:
+def _string_list(values: tuple[str, ...]) -> list[exp.Expr]:
     return [exp.Literal.string(value) for value in values]
 
 
@@ -89,7 +90,7 @@ def _column(table: Table, role: str, alias: str | None = None) -> exp.Column:
     return exp.column(table.column(role), table=alias)
 
 
-def _attribute(assignments: Table, name: str) -> exp.Expression:
+def _attribute(assignments: Table, name: str) -> exp.Expr:
     path = exp.JSONPath(expressions=[exp.JSONPathRoot(), exp.JSONPathKey(this=name)])
     return exp.JSONExtractScalar(this=_column(assignments, "attributes"), expression=path)
 
@@ -144,7 +145,7 @@ def _clean_units(
 
 def exposure_query(
     spec: ExperimentSpec, until: dt.datetime, tables: TableMapping = STORE_TABLES
-) -> exp.Select:
+) -> exp.Union:
     """Units per variant and day of assignment, plus the units left out for multiple variants.
 
     Columns: `variant` (NULL on the one row counting excluded units), `day` (date of first
@@ -176,9 +177,7 @@ def exposure_query(
     )
 
 
-def _window_value(
-    events: Table, event: str, in_pre_period: bool, indicator: bool
-) -> exp.Expression:
+def _window_value(events: Table, event: str, in_pre_period: bool, indicator: bool) -> exp.Expr:
     """One unit's value of `event`: the sum of its values, or 1 if it occurred (indicator).
 
     Events are the mapped events table aliased `e`; units the `units` step aliased `u`.
@@ -193,9 +192,9 @@ def _window_value(
     return exp.Sum(this=case)
 
 
-def _unit_value_columns(spec: ExperimentSpec, events: Table) -> list[tuple[str, exp.Expression]]:
+def _unit_value_columns(spec: ExperimentSpec, events: Table) -> list[tuple[str, exp.Expr]]:
     """(alias, per-unit aggregate over events) for every value the metrics need."""
-    values: list[tuple[str, exp.Expression]] = []
+    values: list[tuple[str, exp.Expr]] = []
     for index, metric in enumerate(spec.metrics):
         prefix = f"m{index}_"
         if metric.kind == "ratio":
@@ -217,7 +216,7 @@ def _unit_value_columns(spec: ExperimentSpec, events: Table) -> list[tuple[str, 
     return values
 
 
-def _earliest_event(spec: ExperimentSpec) -> exp.Expression:
+def _earliest_event(spec: ExperimentSpec) -> exp.Expr:
     """The first moment an event of a unit counts: its assignment, or the pre-period's start."""
     assigned_at = exp.column("assigned_at", table="u")
     if not spec.cuped_days:
@@ -227,7 +226,7 @@ def _earliest_event(spec: ExperimentSpec) -> exp.Expression:
 
 
 def _events_of_units(
-    spec: ExperimentSpec, until: dt.datetime, events: Table, *selected: exp.Expression
+    spec: ExperimentSpec, until: dt.datetime, events: Table, *selected: exp.Expr
 ) -> exp.Select:
     """Events of the spec's event names before `until` joined to the clean units (`e` x `u`)."""
     event_names = tuple(dict.fromkeys(name for metric in spec.metrics for name in metric.events))
@@ -257,20 +256,20 @@ def _capped(spec: ExperimentSpec) -> list[tuple[str, float]]:
     return caps
 
 
-def _capped_value(column: str) -> exp.Expression:
+def _capped_value(column: str) -> exp.Expr:
     """A unit's value limited to the column's cap (values are never NULL at this stage)."""
     cap = exp.column(f"{column}_cap")
     above = exp.column(column) > cap
     return exp.Case().when(above, cap.copy()).else_(exp.column(column)).as_(column)
 
 
-def _sum(expression: exp.Expression) -> exp.Expression:
+def _sum(expression: exp.Expr) -> exp.Expr:
     return exp.Sum(this=expression)
 
 
-def _metric_aggregates(spec: ExperimentSpec) -> list[exp.Expression]:
+def _metric_aggregates(spec: ExperimentSpec) -> list[exp.Expr]:
     """The second stage: sums over per-unit values, named as `metric_columns` says."""
-    aggregates: list[exp.Expression] = []
+    aggregates: list[exp.Expr] = []
     for index, columns in enumerate(metric_columns(spec)):
         prefix = f"m{index}_"
         if columns.metric.kind == "ratio":
@@ -382,7 +381,7 @@ def statistics_query(
             .join("caps", join_type="cross")
         )
 
-    aggregates: list[exp.Expression] = [
+    aggregates: list[exp.Expr] = [
         exp.Max(this=exp.column(EXCLUDED_COLUMN)).as_(EXCLUDED_COLUMN),
         exp.Count(this=exp.Star()).as_("n"),
         *_metric_aggregates(spec),

@@ -47,4 +47,4 @@ def note_message(lang: str, note: Note) -> str:
 
 def unavailable_message(lang: str, unavailable: Unavailable) -> str:
     """Why an experiment cannot be analysed yet (the catalogue's `error.<code>`)."""
-    return describe(YardstickError(unavailable.code, **unavailable.values), lang)
+    return describe(YardstickError.from_values(unavailable.code, unavailable.values), lang)

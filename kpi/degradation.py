@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
@@ -89,13 +90,14 @@ def _deseasonalised(series: _Series) -> np.ndarray:
         for level in np.unique(series.phase)
     }
     centre = float(np.mean(list(effects.values())))
-    seasonal = np.array([effects[level] - centre for level in series.phase])
+    seasonal = np.array([effects[level] - centre for level in series.phase], dtype=np.float64)
     return series.values - seasonal
 
 
 def _clipped(values: np.ndarray, scale: float, limit: float = 3.0) -> np.ndarray:
     """Pull isolated outliers (an outage day) back to `limit` scales from a running median."""
-    running = pd.Series(values).rolling(7, center=True, min_periods=1).median().to_numpy()
+    medians = pd.Series(values).rolling(7, center=True, min_periods=1).median()
+    running: npt.NDArray[np.float64] = medians.to_numpy(dtype=np.float64)
     return running + np.clip(values - running, -limit * scale, limit * scale)
 
 

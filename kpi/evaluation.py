@@ -349,13 +349,14 @@ def evaluate_days(
         window = window_estimate(
             values[in_window], counts[in_window], stds[in_window], confidence, is_rate
         )
-        measurable = window.ci_low is not None and window.ci_high is not None
-        past_warning = measurable and interval_is_past(
-            window.ci_low, window.ci_high, thresholds.warning, thresholds.direction
-        )
-        past_exit = measurable and interval_is_past(
-            window.ci_low, window.ci_high, thresholds.exit, thresholds.direction
-        )
+        past_warning = past_exit = False
+        if window.ci_low is not None and window.ci_high is not None:
+            past_warning = interval_is_past(
+                window.ci_low, window.ci_high, thresholds.warning, thresholds.direction
+            )
+            past_exit = interval_is_past(
+                window.ci_low, window.ci_high, thresholds.exit, thresholds.direction
+            )
         status = machine.step(past_warning, past_exit)
         evaluations.append(
             DayEvaluation(

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from core.errors import YardstickError
-from core.vocab import KpiDecision, Recommendation, values_of
+from core.vocab import KpiDecision, Recommendation
 from kpi.checks import raise_first, retraining_input_problems
 from kpi.economics import DEFAULT_DISCOUNT_RATE, DEFAULT_HORIZON_DAYS
 from kpi.retraining import CaseRequest, RetrainingCase
 
 # What the page and the command line offer the business owner.
 DecisionChoice = Literal["retrain", "wait", "withdraw"]
-DECISION_CHOICES = values_of(DecisionChoice)
+DECISION_CHOICES: tuple[DecisionChoice, ...] = get_args(DecisionChoice)
 
 # The page and the command line speak of waiting; the KPI's decision record calls it continuing.
 DECISION_FOR_CHOICE: dict[str, KpiDecision] = {

@@ -187,17 +187,20 @@ def per_unit_value_per_day(window: pd.DataFrame, unit_value: float) -> float | N
     """Mean over the window's days of metric x n x unit_value (currency per day)."""
     if window.empty or window["n"].isna().any():
         return None
+    values = window["value"].to_numpy(dtype=np.float64)
+    units = window["n"].to_numpy(dtype=np.float64)
     days = [
-        value_per_day_per_unit(float(r.value), float(r.n), unit_value)
-        for r in window.itertuples(index=False)
+        value_per_day_per_unit(float(value), float(n), unit_value)
+        for value, n in zip(values, units, strict=True)
     ]
     return float(np.mean(days))
 
 
 def _cost_matrix_days(counts: pd.DataFrame, cells: CostMatrix) -> list[CostMatrixValue]:
+    rows = counts[["tp", "fp", "tn", "fn"]].to_numpy(dtype=np.int64)
     return [
-        value_cost_matrix(ConfusionCounts(int(r.tp), int(r.fp), int(r.tn), int(r.fn)), cells)
-        for r in counts.itertuples(index=False)
+        value_cost_matrix(ConfusionCounts(int(tp), int(fp), int(tn), int(fn)), cells)
+        for tp, fp, tn, fn in rows
     ]
 
 
@@ -445,8 +448,8 @@ def _money(
         counts = _counts_by_day(readings.online_of(COST_CELLS))
         model_id = live["model_id"].iloc[-1] if not live.empty else None
         counts = counts[counts["model_id"] == model_id]
-        window = _cost_matrix_days(_window(counts, as_of, spec.window_days), model.cost_matrix)
-        per_day = float(np.mean([d.total for d in window])) if window else None
+        days = _cost_matrix_days(_window(counts, as_of, spec.window_days), model.cost_matrix)
+        per_day = float(np.mean([d.total for d in days])) if days else None
         return per_day, cost_matrix_value_lost(counts, model.cost_matrix)
     if model.unit_value is None:
         return None, None

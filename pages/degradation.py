@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from i18n.format import format_date, format_money, format_percent
+from kpi.status import BridgeView
 from ui import cached
 from ui.context import page_context
 from ui.kpi_cards import forecast_sentence, format_metric, money_sentence, status_badge, trend_arrow
@@ -191,9 +192,8 @@ def offline_figure() -> go.Figure:
     return figure
 
 
-def bridge_figure() -> go.Figure:
+def bridge_figure(bridge: BridgeView) -> go.Figure:
     """Weekly (offline, online) pairs per model and the fitted line."""
-    bridge = detail.bridge
     figure = go.Figure()
     for model_id, rows in bridge.pairs.groupby("model_id"):
         figure.add_trace(
@@ -238,7 +238,7 @@ with side:
     else:
         st.plotly_chart(offline_figure(), width="stretch", key="degradation-offline")
     if detail.bridge is not None and not detail.bridge.pairs.empty:
-        st.plotly_chart(bridge_figure(), width="stretch", key="degradation-bridge")
+        st.plotly_chart(bridge_figure(detail.bridge), width="stretch", key="degradation-bridge")
         effect = detail.bridge.effect
         if effect is not None:
             st.caption(

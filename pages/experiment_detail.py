@@ -244,11 +244,14 @@ def daily_units_chart(exposure: Exposure) -> go.Figure:
     return figure
 
 
-def comparison_table(comparisons: list[Comparison], value_by_row: list[str] | None = None):
+def comparison_table(
+    comparisons: list[Comparison], value_by_row: list[str] | None = None
+) -> pd.DataFrame:
+    """One row per comparison, worded in the reader's language (a value column first if given)."""
     roles = {m.name: m.role for m in spec.metrics}
     rows = []
     for index, c in enumerate(comparisons):
-        row = {}
+        row: dict[str, str] = {}
         if value_by_row is not None:
             row[ctx.t("experiments.col_value")] = value_by_row[index]
         row |= {

@@ -104,76 +104,81 @@ if chosen != NEW_KPI:
 
 st.subheader(ctx.t("kpi.editor"))
 current = (
-    spec_to_mapping(cached.kpi_history(ctx.path, ctx.fingerprint, chosen)[-1].spec)
-    if chosen != NEW_KPI
-    else None
+    cached.kpi_history(ctx.path, ctx.fingerprint, chosen)[-1].spec if chosen != NEW_KPI else None
 )
 families = cached.families(ctx.path, ctx.fingerprint)
+# The value model's own parameters, written as the editor takes them (kind and currency have their
+# own widgets).
+value_table: dict[str, object] = spec_to_mapping(current)["value"] if current else {}
+value_text = toml.inline({k: v for k, v in value_table.items() if k not in ("kind", "currency")})
 
-
-def field(key: str, default: object) -> object:
-    """The current version's value of a key, or the default for a new KPI."""
-    return current.get(key, default) if current else default
-
-
-value_table = field("value", {}) or {}
 with st.form(f"kpi_editor_{chosen}"):
     left, right = st.columns(2)
     with left:
         kpi_id = st.text_input(
-            ctx.t("kpi.field.id"), value=str(field("id", "")), disabled=current is not None
+            ctx.t("kpi.field.id"),
+            value=current.kpi_id if current else "",
+            disabled=current is not None,
         )
-        name = st.text_input(ctx.t("kpi.field.name"), value=str(field("name", "")))
-        family_default = field("family", "")
+        name = st.text_input(ctx.t("kpi.field.name"), value=current.name if current else "")
+        family_default = current.family if current else ""
         family = st.selectbox(
             ctx.t("kpi.field.family"),
             families,
             index=families.index(family_default) if family_default in families else 0,
         )
-        metric = st.text_input(ctx.t("kpi.field.metric"), value=str(field("metric", "")))
+        metric = st.text_input(ctx.t("kpi.field.metric"), value=current.metric if current else "")
         source = st.selectbox(
-            ctx.t("kpi.field.source"), SOURCES, index=SOURCES.index(field("source", "online"))
+            ctx.t("kpi.field.source"),
+            SOURCES,
+            index=SOURCES.index(current.source if current else "online"),
         )
         direction = st.selectbox(
             ctx.t("kpi.field.direction"),
             DIRECTIONS,
-            index=DIRECTIONS.index(field("direction", "increase")),
+            index=DIRECTIONS.index(current.direction if current else "increase"),
             format_func=lambda d: ctx.t(f"kpi.direction.{d}"),
         )
-        owner = st.text_input(ctx.t("kpi.field.owner"), value=str(field("owner", "")))
+        owner = st.text_input(ctx.t("kpi.field.owner"), value=current.owner if current else "")
     with right:
         target = st.number_input(
-            ctx.t("kpi.line.target"), value=float(field("target", 0.0)), format="%g"
+            ctx.t("kpi.line.target"), value=float(current.target) if current else 0.0, format="%g"
         )
         warning = st.number_input(
-            ctx.t("kpi.line.warning"), value=float(field("warning", 0.0)), format="%g"
+            ctx.t("kpi.line.warning"), value=float(current.warning) if current else 0.0, format="%g"
         )
         exit_line = st.number_input(
-            ctx.t("kpi.line.exit"), value=float(field("exit", 0.0)), format="%g"
+            ctx.t("kpi.line.exit"),
+            value=float(current.exit_threshold) if current else 0.0,
+            format="%g",
         )
         window_days = st.number_input(
-            ctx.t("kpi.field.window_days"), min_value=1, value=int(field("window_days", 7))
+            ctx.t("kpi.field.window_days"),
+            min_value=1,
+            value=int(current.window_days) if current else 7,
         )
         persistence = st.number_input(
-            ctx.t("kpi.field.persistence"), min_value=1, value=int(field("persistence", 3))
+            ctx.t("kpi.field.persistence"),
+            min_value=1,
+            value=int(current.persistence) if current else 3,
         )
         confidence = st.number_input(
             ctx.t("kpi.field.confidence"),
             min_value=0.5,
             max_value=0.999,
-            value=float(field("confidence", 0.95)),
+            value=float(current.confidence) if current else 0.95,
         )
     kind = st.selectbox(
         ctx.t("kpi.field.value_kind"),
         VALUE_KINDS,
-        index=VALUE_KINDS.index(value_table.get("kind", "per_unit")),
+        index=VALUE_KINDS.index(current.value.kind if current else "per_unit"),
     )
     currency = st.text_input(
-        ctx.t("kpi.field.currency"), value=str(value_table.get("currency", "JPY"))
+        ctx.t("kpi.field.currency"), value=current.value.currency if current else "JPY"
     )
     parameters = st.text_input(
         ctx.t("kpi.field.value_parameters"),
-        value=toml.inline({k: v for k, v in value_table.items() if k not in ("kind", "currency")}),
+        value=value_text,
         help=ctx.t("kpi.field.value_parameters_help"),
     )
     rationale = st.text_area(
@@ -184,11 +189,12 @@ with st.form(f"kpi_editor_{chosen}"):
 
 
 if submitted:
+    rationale_text = rationale or (current.rationale if current else "")
     mapping = {
         "id": kpi_id.strip(), "name": name, "family": family, "metric": metric.strip(),
         "source": source, "direction": direction, "target": target, "warning": warning,
         "exit": exit_line, "window_days": int(window_days), "persistence": int(persistence),
-        "confidence": confidence, "owner": owner, "rationale": rationale or field("rationale", ""),
+        "confidence": confidence, "owner": owner, "rationale": rationale_text,
     }  # fmt: skip
     try:
         # The widgets map to spec keys; kpi.spec parses and validates, as for a TOML file.

@@ -47,21 +47,24 @@ def sparkline(frame: pd.DataFrame, x: str, name: str) -> go.Figure:
 def metric_tiles(model_id: str, latest: pd.DataFrame, series: pd.DataFrame, x: str) -> None:
     """One tile per metric: its latest value and date, and its sparkline."""
     columns = st.columns(4)
-    for index, row in enumerate(latest.itertuples()):
+    metrics = latest["metric"].astype(str).tolist()
+    values = latest["value"].astype(float).tolist()
+    moments = pd.to_datetime(latest[x]).tolist()
+    for index, (metric, value, moment) in enumerate(zip(metrics, values, moments, strict=True)):
         with columns[index % 4]:
-            digits = 0 if float(row.value).is_integer() else (4 if abs(row.value) < 1 else 1)
+            digits = 0 if value.is_integer() else (4 if abs(value) < 1 else 1)
             st.metric(
-                row.metric,
-                format_number(row.value, ctx.lang, digits),
-                help=ctx.t("overview.as_of", date=format_date(getattr(row, x), ctx.lang)),
+                metric,
+                format_number(value, ctx.lang, digits),
+                help=ctx.t("overview.as_of", date=format_date(moment, ctx.lang)),
             )
-            history = series[series["metric"] == row.metric]
+            history = series[series["metric"] == metric]
             if len(history) > 1:
                 st.plotly_chart(
-                    sparkline(history, x, row.metric),
+                    sparkline(history, x, metric),
                     width="stretch",
                     config={"displayModeBar": False},
-                    key=f"spark-{model_id}-{x}-{row.metric}",
+                    key=f"spark-{model_id}-{x}-{metric}",
                 )
 
 
@@ -80,27 +83,28 @@ live = cached.live_models(ctx.path, ctx.fingerprint, ctx.family)
 if live.empty:
     st.warning(ctx.t("overview.no_live_model"))
 
-for model in live.itertuples():
+live_rows = zip(
+    live["model_id"].astype(str).tolist(),
+    live["family"].astype(str).tolist(),
+    pd.to_datetime(live["deployed_at"]).tolist(),
+    live["notes"].fillna("").astype(str).tolist(),
+    strict=True,
+)
+for model_id, family, deployed_at, notes in live_rows:
     with st.container(border=True):
-        st.subheader(ctx.t("overview.live_model", family=model.family, model_id=model.model_id))
-        st.caption(
-            ctx.t(
-                "overview.deployed",
-                date=format_date(model.deployed_at, ctx.lang),
-                notes=model.notes or "",
-            )
-        )
+        st.subheader(ctx.t("overview.live_model", family=family, model_id=model_id))
+        st.caption(ctx.t("overview.deployed", date=format_date(deployed_at, ctx.lang), notes=notes))
         metric_section(
-            model.model_id,
+            model_id,
             "overview.online_metrics",
-            cached.latest_online_metrics(ctx.path, ctx.fingerprint, model.model_id),
-            cached.recent_online_series(ctx.path, ctx.fingerprint, model.model_id, SPARKLINE_DAYS),
+            cached.latest_online_metrics(ctx.path, ctx.fingerprint, model_id),
+            cached.recent_online_series(ctx.path, ctx.fingerprint, model_id, SPARKLINE_DAYS),
             "date",
         )
         metric_section(
-            model.model_id,
+            model_id,
             "overview.offline_metrics",
-            cached.latest_offline_metrics(ctx.path, ctx.fingerprint, model.model_id),
-            cached.recent_offline_series(ctx.path, ctx.fingerprint, model.model_id, SPARKLINE_DAYS),
+            cached.latest_offline_metrics(ctx.path, ctx.fingerprint, model_id),
+            cached.recent_offline_series(ctx.path, ctx.fingerprint, model_id, SPARKLINE_DAYS),
             "evaluated_at",
         )

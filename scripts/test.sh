@@ -33,6 +33,7 @@ fi
 
 ruff check .
 lint-imports --no-cache
+bash scripts/typecheck.sh
 python -m pytest "$@"
 
 if [ "${CI:-}" = "true" ] && [ $# -eq 0 ]; then

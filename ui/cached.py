@@ -226,7 +226,7 @@ class CaseNotBuilt:
         """The `YardstickError` again, for wording in the reader's language; None for a lookup."""
         if self.code is None:
             return None
-        return YardstickError(self.code, field=self.field, **self.values)
+        return YardstickError.from_values(self.code, self.values, field=self.field)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

@@ -79,4 +79,5 @@ def page_context() -> PageContext:
 
         PagesManager.uses_pages_directory = False
         st.rerun()
-    return st.session_state[_CONTEXT_KEY]
+    context: PageContext = st.session_state[_CONTEXT_KEY]
+    return context

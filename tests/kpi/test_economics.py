@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -23,14 +24,13 @@ from kpi.economics import (
 
 def inputs(**overrides: object) -> EconomicsInputs:
     """The issue's example: a ¥8.9M/day recommender, a 2.9% uplift, a ¥3M retraining."""
-    values: dict[str, object] = {
-        "value_per_day": 8_900_000.0,
-        "decay_per_day": Estimate(1200.0, 900.0, 1500.0),
-        "uplift": Estimate(0.029, 0.018, 0.041),
-        "cost": 3_000_000.0,
-    }
-    values.update(overrides)
-    return EconomicsInputs(**values)  # type: ignore[arg-type]
+    example = EconomicsInputs(
+        value_per_day=8_900_000.0,
+        decay_per_day=Estimate(1200.0, 900.0, 1500.0),
+        uplift=Estimate(0.029, 0.018, 0.041),
+        cost=3_000_000.0,
+    )
+    return replace(example, **overrides)
 
 
 def exact(estimate: float) -> Estimate:
