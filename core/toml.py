@@ -2,7 +2,8 @@
 
 Strings are basic strings with backslashes, quotes, newlines and every control character escaped
 (non-ASCII text such as Japanese is kept as written); numbers use `repr`, which TOML reads back to
-the same float; nested mappings become `[table]` sections after the top-level keys.
+the same float; lists of scalars are arrays; nested mappings become `[table]` sections and lists
+of mappings `[[table]]` sections, after the top-level keys. Used for KPI and experiment specs.
 """
 
 from __future__ import annotations
@@ -48,19 +49,33 @@ def _scalar(value: object) -> str:
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
         return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_scalar(item) for item in value) + "]"
     raise TypeError(f"TOML writer takes str, int, float, bool or a table; got {type(value)!r}")
+
+
+def _is_table_array(value: object) -> bool:
+    return (
+        isinstance(value, list | tuple)
+        and bool(value)
+        and all(isinstance(item, Mapping) for item in value)
+    )
 
 
 def _table_lines(mapping: Mapping[str, object], prefix: str) -> list[str]:
     lines = [
         f"{_key(key)} = {_scalar(value)}"
         for key, value in mapping.items()
-        if not isinstance(value, Mapping) and value is not None
+        if not isinstance(value, Mapping) and not _is_table_array(value) and value is not None
     ]
     for key, value in mapping.items():
+        name = f"{prefix}{_key(key)}"
         if isinstance(value, Mapping):
-            name = f"{prefix}{_key(key)}"
             lines += ["", f"[{name}]", *_table_lines(value, f"{name}.")]
+        elif _is_table_array(value):
+            assert isinstance(value, list | tuple)  # narrowed by _is_table_array
+            for item in value:
+                lines += ["", f"[[{name}]]", *_table_lines(item, f"{name}.")]
     return lines
 
 

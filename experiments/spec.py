@@ -8,7 +8,6 @@ the store. Timestamps are kept as naive UTC, like everything else in the store.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 import tomllib
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from core import toml
 from core.errors import YardstickError
 from core.vocab import (
     CORRECTIONS,
@@ -36,7 +36,7 @@ ALLOCATION_TOLERANCE = 1e-6
 # A vocabulary value (`core.vocab`): what `_choice` returns from the options it is given.
 _Choice = TypeVar("_Choice", bound=str)
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TOP_LEVEL_KEYS = (
     "id",
     "name",
@@ -316,37 +316,9 @@ def spec_to_dict(spec: ExperimentSpec) -> dict[str, object]:
     return raw
 
 
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    if isinstance(value, dict):
-        pairs = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
-        return "{ " + pairs + " }" if pairs else "{}"
-    return json.dumps(str(value), ensure_ascii=False)
-
-
-def _toml_key(key: str) -> str:
-    return key if _IDENTIFIER.match(key) else json.dumps(key, ensure_ascii=False)
-
-
 def spec_to_toml(spec: ExperimentSpec) -> str:
     """The spec as TOML with the documented keys (what `load_spec` reads back), for editing."""
-    raw = spec_to_dict(spec)
-    raw.pop("metrics")
-    lines = []
-    for key, value in raw.items():
-        if key in ("start", "end"):
-            lines.append(f"{key} = {value}")
-        else:
-            lines.append(f"{key} = {_toml_value(value)}")
-    for metric in (_metric_to_dict(metric) for metric in spec.metrics):
-        lines += ["", "[[metrics]]"]
-        lines += [f"{key} = {_toml_value(value)}" for key, value in metric.items()]
-    return "\n".join(lines) + "\n"
+    return toml.dumps(spec_to_dict(spec))
 
 
 def _metric_to_dict(metric: MetricSpec) -> dict[str, object]:
@@ -472,7 +444,7 @@ def _segments(value: object, origin: str) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise _refuse("segments_list", origin, "segments")
     for index, column in enumerate(value):
-        if not isinstance(column, str) or not _IDENTIFIER.match(column):
+        if not isinstance(column, str) or not _IDENTIFIER.fullmatch(column):
             raise _refuse("segment_name", origin, f"segments[{index}]", value=repr(column))
     if len(set(value)) != len(value):
         raise _refuse("segment_twice", origin, "segments")

@@ -44,8 +44,8 @@ _VALUE_KEYS_BY_KIND = {
     "cost_matrix": ("kind", "currency", *COST_CELLS),
     "bridge": ("kind", "currency", "offline_metric", "unit_value", "online_metric"),
 }
-_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
 
 
 class SpecError(YardstickError):
@@ -245,7 +245,7 @@ def spec_from_mapping(
         if key not in _TOP_KEYS:
             raise reader.fail("unknown_key", key, allowed=", ".join(_TOP_KEYS))
     kpi_id = reader.text_value(mapping, "id")
-    if not _ID_PATTERN.match(kpi_id):
+    if not _ID_PATTERN.fullmatch(kpi_id):
         raise reader.fail("bad_id", "id", value=kpi_id)
     direction = cast(Direction, reader.choice(mapping, "direction", DIRECTIONS))
     target = reader.number(mapping, "target")
@@ -309,7 +309,7 @@ def _value_model(
                 "value_key_not_for_kind", f"value.{key}", kind=kind, allowed=", ".join(allowed)
             )
     currency = reader.text_value(table, "currency", "value.currency")
-    if not _CURRENCY_PATTERN.match(currency):
+    if not _CURRENCY_PATTERN.fullmatch(currency):
         raise reader.fail("bad_currency", "value.currency", value=currency)
     if source == "offline" and kind == "per_unit":
         raise reader.fail("offline_needs_bridge", "value.kind", kind=kind)

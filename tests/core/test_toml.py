@@ -34,3 +34,17 @@ def test_japanese_is_kept_as_written_and_controls_are_escaped() -> None:
     text = dumps({"rationale": '理由\n"引用" \\ \x01'})
     assert "理由" in text and "\\n" in text and '\\"' in text and "\\u0001" in text
     assert text.count("\n") == 1
+
+
+ARRAYS = st.lists(st.one_of(st.text(max_size=10), st.integers(-1000, 1000)), max_size=4).map(
+    lambda items: [item for item in items if isinstance(item, str)] or [0]
+)
+
+
+@given(
+    st.dictionaries(KEYS, st.one_of(SCALARS, ARRAYS), max_size=4),
+    st.lists(st.dictionaries(KEYS, SCALARS, min_size=1, max_size=3), min_size=1, max_size=3),
+)
+def test_arrays_and_arrays_of_tables_round_trip(top: dict, rows: list) -> None:
+    mapping = {**top, "metrics": rows}
+    assert tomllib.loads(dumps(mapping)) == mapping
