@@ -117,7 +117,7 @@ def render_table(analysis: ExperimentAnalysis) -> str:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from experiments.analysis import analysis_to_json
+    from i18n.experiments import analysis_to_json
     from services import experiments as service
 
     settings = store_settings(args)

@@ -1,15 +1,15 @@
 """The analysis of an experiment: sufficient statistics in, a typed analysis out (pure).
 
 The use case (services/experiments.py) reads the statistics from the store and hands them here;
-everything here is arithmetic on them through the statistics modules, plus the decision rules, the
-cumulative and offline-online views, and the JSON shape of `experiment analyze --json`
-(`analysis_to_json`). Nothing here reads the store or the clock.
+everything here is arithmetic on them through the statistics modules, plus the decision rules and
+the cumulative and offline-online views. Nothing here reads the store or the clock, and nothing
+here is worded: notes and reasons are codes with values (`i18n.experiments` words them and shapes
+the `experiment analyze --json` document).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
@@ -17,7 +17,15 @@ from core.clock import Clock
 from core.errors import YardstickError
 from experiments.cells import CellStatistics
 from experiments.corrections import apply_correction
-from experiments.decision import DONT_SHIP, KEEP_RUNNING, NO_EFFECT, SHIP, Decision, decide
+from experiments.decision import (
+    DONT_SHIP,
+    KEEP_RUNNING,
+    NO_EFFECT,
+    SHIP,
+    Decision,
+    ReasonCode,
+    decide,
+)
 from experiments.guardrails import GuardrailResult, guardrail_test
 from experiments.power import PowerResult, power_analysis
 from experiments.spec import ExperimentSpec
@@ -82,13 +90,11 @@ class Note(NamedTuple):
         code: machine-readable code the UI translates (`experiments.note_<code>`):
             `arm_without_units`, `cuped_fallback`, or an `InsufficientDataError` code
             (`too_few_units`, `zero_denominator`, `zero_control_mean`, `no_variance`).
-        text: the same note as a plain English sentence.
         values: the names and numbers the note uses (always `metric` and `variant`; `segment`
             and `segment_value` within a segment; the cause's own values).
     """
 
     code: str
-    text: str
     values: dict[str, Any]
 
 
@@ -98,14 +104,11 @@ class ReasonLine(NamedTuple):
     Attributes:
         variant: the treatment the reason is about.
         code: the reason's code (`experiments.reason_<code>`).
-        text: the reason as a plain English sentence (prefixed by the variant when the
-            experiment has several treatments).
         values: the reason's placeholders.
     """
 
     variant: str
-    code: str
-    text: str
+    code: ReasonCode
     values: dict[str, Any]
 
 
@@ -163,11 +166,6 @@ class ExperimentAnalysis:
     reasons: tuple[ReasonLine, ...]
     notes: tuple[Note, ...]
     planned_duration_reached: bool
-
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        """The notes as plain English sentences."""
-        return tuple(note.text for note in self.notes)
 
     @property
     def primary(self) -> tuple[Comparison, ...]:
@@ -267,7 +265,6 @@ def _compare_cells(
     """Every (metric, treatment) comparison between the given per-variant cells."""
     comparisons = []
     control = cells.get(spec.control)
-    where = f" ({segment[0]} = {segment[1]})" if segment else ""
     for index, metric in enumerate(spec.metrics):
         for treatment in spec.treatments:
             values: dict[str, Any] = {"metric": metric.name, "variant": treatment}
@@ -275,13 +272,7 @@ def _compare_cells(
                 values |= {"segment": segment[0], "segment_value": segment[1]}
             variant = cells.get(treatment)
             if control is None or variant is None:
-                notes.append(
-                    Note(
-                        "arm_without_units",
-                        f"{metric.name} {treatment}{where}: an arm has no units",
-                        values,
-                    )
-                )
+                notes.append(Note("arm_without_units", values))
                 continue
             try:
                 comparison = compare(
@@ -297,23 +288,10 @@ def _compare_cells(
                     prior=_prior(spec),
                 )
             except InsufficientDataError as error:
-                notes.append(
-                    Note(
-                        error.code,
-                        f"{metric.name} {treatment}{where}: {error}",
-                        values | error.values,
-                    )
-                )
+                notes.append(Note(error.code, values | dict(error.values)))
                 continue
             if comparison.cuped_fallback and not segment:
-                notes.append(
-                    Note(
-                        "cuped_fallback",
-                        f"{metric.name} {treatment}: CUPED not applied "
-                        f"({comparison.cuped_fallback}); the unadjusted estimate is shown",
-                        values | {"cause": comparison.cuped_fallback},
-                    )
-                )
+                notes.append(Note("cuped_fallback", values | {"cause": comparison.cuped_fallback}))
             comparisons.append(comparison)
     return comparisons
 
@@ -366,12 +344,11 @@ def _recommendation(
     outcome = min(
         (d.outcome for d in decisions), key=_RECOMMENDATION_ORDER.index, default=KEEP_RUNNING
     )
-    prefix_variant = len(spec.treatments) > 1
     return outcome, tuple(
-        ReasonLine(d.variant, code, f"{d.variant}: {text}" if prefix_variant else text, values)
+        ReasonLine(d.variant, code, values)
         for d in decisions
         if d.outcome == outcome
-        for code, text, values in zip(d.reason_codes, d.reasons, d.reason_values, strict=True)
+        for code, values in zip(d.reason_codes, d.reason_values, strict=True)
     )
 
 
@@ -544,90 +521,3 @@ def offline_online_points(links: list[ModelLink]) -> list[OfflineOnlinePoint]:
                 )
             )
     return points
-
-
-def _utc(moment: dt.datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _json_safe(value: Any) -> Any:
-    """Non-finite floats become null, which JSON (unlike Python's json module) requires."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
-    return value
-
-
-def _result_row(
-    spec: ExperimentSpec, comparison: Comparison, segment: dict[str, str] | None
-) -> dict[str, Any]:
-    role = next(m.role for m in spec.metrics if m.name == comparison.metric)
-    return {
-        "metric": comparison.metric,
-        "kind": comparison.kind,
-        "role": role,
-        "variant": comparison.variant,
-        "control": comparison.control,
-        "n_control": comparison.n_control,
-        "n_variant": comparison.n_variant,
-        "control_mean": comparison.control_mean,
-        "variant_mean": comparison.variant_mean,
-        "cuped": comparison.cuped,
-        "cuped_theta": comparison.cuped_theta,
-        "absolute_effect": comparison.absolute_effect,
-        "absolute_ci": list(comparison.absolute_ci),
-        "relative_effect": comparison.relative_effect,
-        "relative_ci": list(comparison.relative_ci),
-        "p_value": comparison.p_value,
-        "adjusted_p_value": comparison.adjusted_p_value,
-        "chance_to_win": comparison.chance_to_win,
-        "expected_loss": comparison.expected_loss,
-        "segment": segment,
-    }
-
-
-def analysis_to_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
-    """The `experiment analyze --json` document."""
-    spec = analysis.spec
-    rows = [_result_row(spec, c, None) for c in analysis.comparisons]
-    rows += [
-        _result_row(spec, s.comparison, {"column": s.column, "value": s.value})
-        for s in analysis.segments
-    ]
-    document = {
-        "experiment": spec.id,
-        "version": analysis.version,
-        "as_of": _utc(analysis.as_of),
-        "method": spec.method,
-        "correction": spec.correction,
-        "alpha": spec.alpha,
-        "units": analysis.units,
-        "excluded_multiple_variants": analysis.excluded_multiple_variants,
-        "srm": {
-            "p_value": analysis.srm.p_value,
-            "mismatch": analysis.srm.mismatch,
-            "expected": analysis.srm.expected,
-        },
-        "results": rows,
-        "guardrails": [g.to_dict() for g in analysis.guardrails],
-        "power": [
-            {"variant": c.variant, **p.to_dict()}
-            for c, p in zip(analysis.primary, analysis.power, strict=True)
-        ],
-        "decision": {
-            "recommendation": analysis.recommendation,
-            "reasons": [reason.text for reason in analysis.reasons],
-            "reason_codes": [reason.code for reason in analysis.reasons],
-            "reason_values": [
-                {"variant": reason.variant, **reason.values} for reason in analysis.reasons
-            ],
-            "per_variant": [d.to_dict() for d in analysis.decisions],
-        },
-        "warnings": list(analysis.warnings),
-        "warning_codes": [note.code for note in analysis.notes],
-        "warning_values": [note.values for note in analysis.notes],
-    }
-    return {key: _json_safe(item) for key, item in document.items()}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from experiments.guardrails import GuardrailResult
 from experiments.srm import SrmResult
@@ -33,17 +33,29 @@ KEEP_RUNNING = "keep_running"
 NO_EFFECT = "no_effect"
 
 
+# Every reason a decision can give, in the order the rules are checked.
+ReasonCode = Literal[
+    "srm_mismatch",
+    "planned_sample_not_reached",
+    "primary_worse",
+    "guardrail_breached",
+    "primary_better",
+    "guardrail_inconclusive",
+    "primary_not_significant",
+    "primary_not_yet_significant",
+]
+REASON_CODES: tuple[ReasonCode, ...] = get_args(ReasonCode)
+
+
 class Reason(NamedTuple):
     """One reason behind a decision.
 
     Attributes:
-        code: machine-readable code the UI translates (`decision.reason.<code>`).
-        text: the same reason as a plain English sentence.
-        values: the numbers and names the sentence uses, for the translated templates.
+        code: machine-readable code the faces word (`experiments.reason_<code>` in i18n).
+        values: the numbers and names the wording uses.
     """
 
-    code: str
-    text: str
+    code: ReasonCode
     values: dict[str, Any]
 
 
@@ -54,33 +66,21 @@ class Decision:
     Attributes:
         variant: the variant decided on.
         outcome: `ship`, `dont_ship`, `keep_running` or `no_effect`.
-        reasons: plain English sentences, in the order the rules were checked.
-        reason_codes: machine-readable codes, parallel to `reasons`.
-        reason_values: placeholders for each reason's translated template, parallel to `reasons`.
+        reason_codes: machine-readable codes, in the order the rules were checked (worded by
+            `i18n.experiments.reason_message`).
+        reason_values: the placeholders of each reason, parallel to `reason_codes`.
     """
 
     variant: str
     outcome: str
-    reasons: tuple[str, ...]
-    reason_codes: tuple[str, ...]
+    reason_codes: tuple[ReasonCode, ...]
     reason_values: tuple[dict[str, Any], ...] = field(default=())
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready fields."""
-        return {
-            "variant": self.variant,
-            "outcome": self.outcome,
-            "reasons": list(self.reasons),
-            "reason_codes": list(self.reason_codes),
-            "reason_values": [dict(values) for values in self.reason_values],
-        }
 
 
 def _decision(variant: str, outcome: str, reasons: Sequence[Reason]) -> Decision:
     return Decision(
         variant=variant,
         outcome=outcome,
-        reasons=tuple(r.text for r in reasons),
         reason_codes=tuple(r.code for r in reasons),
         reason_values=tuple(r.values for r in reasons),
     )
@@ -115,8 +115,6 @@ def decide(
             [
                 Reason(
                     "srm_mismatch",
-                    f"The units per variant do not match the planned allocation "
-                    f"(p = {srm.p_value:.2g} < {srm.threshold:g}); the results cannot be trusted.",
                     {"p_value": srm.p_value, "threshold": srm.threshold},
                 )
             ],
@@ -128,8 +126,6 @@ def decide(
             [
                 Reason(
                     "planned_sample_not_reached",
-                    "The planned sample has not been reached; a fixed-horizon test is read only "
-                    "at its end.",
                     {},
                 )
             ],
@@ -144,8 +140,6 @@ def decide(
             [
                 Reason(
                     "primary_worse",
-                    f"The primary metric {primary.metric} moved significantly in the wrong "
-                    f"direction (p = {p_value:.2g} < {primary.alpha:g}).",
                     values,
                 )
             ],
@@ -158,7 +152,6 @@ def decide(
             [
                 Reason(
                     "guardrail_breached",
-                    f"Guardrail {g.metric} is worse than its {g.margin:.1%} margin.",
                     {"metric": g.metric, "margin": g.margin},
                 )
                 for g in breached
@@ -167,8 +160,6 @@ def decide(
     if significant:
         better = Reason(
             "primary_better",
-            f"The primary metric {primary.metric} improved significantly "
-            f"(p = {p_value:.2g} < {primary.alpha:g}).",
             values,
         )
         unsettled = [g for g in guardrails if not g.non_inferior]
@@ -186,8 +177,6 @@ def decide(
             + [
                 Reason(
                     "guardrail_inconclusive",
-                    f"Guardrail {g.metric} is not yet shown to be within its {g.margin:.1%} "
-                    "margin.",
                     {"metric": g.metric, "margin": g.margin},
                 )
                 for g in unsettled
@@ -200,8 +189,6 @@ def decide(
             [
                 Reason(
                     "primary_not_significant",
-                    f"The planned sample is reached and the primary metric {primary.metric} "
-                    f"shows no significant effect (p = {p_value:.2g} >= {primary.alpha:g}).",
                     values,
                 )
             ],
@@ -212,8 +199,6 @@ def decide(
         [
             Reason(
                 "primary_not_yet_significant",
-                f"The primary metric {primary.metric} is not significant yet "
-                f"(p = {p_value:.2g} >= {primary.alpha:g}) and the planned sample is not reached.",
                 values,
             )
         ],

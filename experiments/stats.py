@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as distributions
 
+from core.errors import YardstickError
 from experiments import sequential
 from experiments.sufficient import (
     CupedStats,
@@ -53,19 +54,14 @@ CUPED_NO_PRE_VARIANCE = "no_pre_period_variance"
 _PRE_VARIANCE_TOLERANCE = 1e-12
 
 
-class InsufficientDataError(ValueError):
+class InsufficientDataError(YardstickError):
     """The sufficient statistics cannot support a comparison (too few units, no variance, ...).
 
     Attributes:
-        code: machine-readable cause the UI translates (`too_few_units`, `zero_denominator`,
-            `zero_control_mean`, `no_variance`).
-        values: the numbers and names the message uses, for the translated templates.
+        code: machine-readable cause the faces word (`too_few_units`, `zero_denominator`,
+            `zero_control_mean`, `no_variance`; `experiments.note_<code>` in i18n).
+        values: the numbers and names the wording uses.
     """
-
-    def __init__(self, message: str, code: str, **values: object) -> None:
-        super().__init__(message)
-        self.code = code
-        self.values = values
 
 
 @dataclass(frozen=True)
@@ -416,7 +412,6 @@ def _validate(control: Stats, variant: Stats, alpha: float, direction: str, meth
     for role, arm in (("control", control), ("variant", variant)):
         if arm.n < 2:
             raise InsufficientDataError(
-                f"the {role} arm has {arm.n} units; at least 2 are needed",
                 "too_few_units",
                 arm=role,
                 units=int(arm.n),
@@ -424,13 +419,9 @@ def _validate(control: Stats, variant: Stats, alpha: float, direction: str, meth
     if isinstance(control, RatioStats) and (
         control.den_sum == 0 or cast(RatioStats, variant).den_sum == 0
     ):
-        raise InsufficientDataError(
-            "a ratio metric's denominator sums to 0 in one arm", "zero_denominator"
-        )
+        raise InsufficientDataError("zero_denominator")
     if control.mean == 0:
-        raise InsufficientDataError(
-            "the control mean is 0, so the relative effect is undefined", "zero_control_mean"
-        )
+        raise InsufficientDataError("zero_control_mean")
 
 
 def compare(
@@ -460,9 +451,7 @@ def compare(
     _validate(control, variant, alpha, direction, method)
     prepared = _prepare(control, variant)
     if not (prepared.control.variance > 0 or prepared.variant.variance > 0):
-        raise InsufficientDataError(
-            f"metric {metric!r} has no variance in either arm", "no_variance"
-        )
+        raise InsufficientDataError("no_variance", metric=metric)
     welch = welch_test(prepared.control, prepared.variant, alpha)
     relative = relative_delta(
         welch.effect,

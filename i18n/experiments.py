@@ -2,19 +2,28 @@
 cannot be analysed, in the reader's language, from the message catalogues.
 
 The engine returns codes and values (`experiments.analysis`, `experiments.decision`); every
-sentence a reader sees about them is made here.
+sentence a reader sees about them is made here, and so is the `experiment analyze --json`
+document, whose `reasons` and `warnings` are the English wording of those codes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from core.errors import YardstickError
-from experiments.analysis import Note, Unavailable
+from experiments.analysis import ExperimentAnalysis, Note, ReasonLine, Unavailable
+from experiments.decision import Decision
+from experiments.spec import ExperimentSpec
 from experiments.sql import MISSING_SEGMENT, OTHER_SEGMENT
+from experiments.stats import Comparison
 from i18n.catalogue import translate
 from i18n.errors import describe
+
+# `experiment analyze --json` words its documented `reasons` and `warnings` in English.
+JSON_LANGUAGE = "en"
 
 
 def reason_message(lang: str, code: str, values: Mapping[str, Any]) -> str:
@@ -48,3 +57,110 @@ def note_message(lang: str, note: Note) -> str:
 def unavailable_message(lang: str, unavailable: Unavailable) -> str:
     """Why an experiment cannot be analysed yet (the catalogue's `error.<code>`)."""
     return describe(YardstickError.from_values(unavailable.code, unavailable.values), lang)
+
+
+def _utc(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _json_safe(value: Any) -> Any:
+    """Non-finite floats become null, which JSON (unlike Python's json module) requires."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+def _result_row(
+    spec: ExperimentSpec, comparison: Comparison, segment: dict[str, str] | None
+) -> dict[str, Any]:
+    role = next(m.role for m in spec.metrics if m.name == comparison.metric)
+    return {
+        "metric": comparison.metric,
+        "kind": comparison.kind,
+        "role": role,
+        "variant": comparison.variant,
+        "control": comparison.control,
+        "n_control": comparison.n_control,
+        "n_variant": comparison.n_variant,
+        "control_mean": comparison.control_mean,
+        "variant_mean": comparison.variant_mean,
+        "cuped": comparison.cuped,
+        "cuped_theta": comparison.cuped_theta,
+        "absolute_effect": comparison.absolute_effect,
+        "absolute_ci": list(comparison.absolute_ci),
+        "relative_effect": comparison.relative_effect,
+        "relative_ci": list(comparison.relative_ci),
+        "p_value": comparison.p_value,
+        "adjusted_p_value": comparison.adjusted_p_value,
+        "chance_to_win": comparison.chance_to_win,
+        "expected_loss": comparison.expected_loss,
+        "segment": segment,
+    }
+
+
+def _reason_line(analysis: ExperimentAnalysis, reason: ReasonLine) -> str:
+    """A recommendation's reason in English, named by its variant when there are several."""
+    text = reason_message(JSON_LANGUAGE, reason.code, reason.values)
+    return f"{reason.variant}: {text}" if len(analysis.spec.treatments) > 1 else text
+
+
+def _decision_json(decision: Decision) -> dict[str, Any]:
+    return {
+        "variant": decision.variant,
+        "outcome": decision.outcome,
+        "reasons": [
+            reason_message(JSON_LANGUAGE, code, values)
+            for code, values in zip(decision.reason_codes, decision.reason_values, strict=True)
+        ],
+        "reason_codes": list(decision.reason_codes),
+        "reason_values": [dict(values) for values in decision.reason_values],
+    }
+
+
+def analysis_to_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
+    """The `experiment analyze --json` document: codes and values, with their English wording
+    under the documented keys (`reasons`, `warnings`)."""
+    spec = analysis.spec
+    rows = [_result_row(spec, c, None) for c in analysis.comparisons]
+    rows += [
+        _result_row(spec, s.comparison, {"column": s.column, "value": s.value})
+        for s in analysis.segments
+    ]
+    document = {
+        "experiment": spec.id,
+        "version": analysis.version,
+        "as_of": _utc(analysis.as_of),
+        "method": spec.method,
+        "correction": spec.correction,
+        "alpha": spec.alpha,
+        "units": analysis.units,
+        "excluded_multiple_variants": analysis.excluded_multiple_variants,
+        "srm": {
+            "p_value": analysis.srm.p_value,
+            "mismatch": analysis.srm.mismatch,
+            "expected": analysis.srm.expected,
+        },
+        "results": rows,
+        "guardrails": [g.to_dict() for g in analysis.guardrails],
+        "power": [
+            {"variant": c.variant, **p.to_dict()}
+            for c, p in zip(analysis.primary, analysis.power, strict=True)
+        ],
+        "decision": {
+            "recommendation": analysis.recommendation,
+            "reasons": [_reason_line(analysis, reason) for reason in analysis.reasons],
+            "reason_codes": [reason.code for reason in analysis.reasons],
+            "reason_values": [
+                {"variant": reason.variant, **reason.values} for reason in analysis.reasons
+            ],
+            "per_variant": [_decision_json(d) for d in analysis.decisions],
+        },
+        "warnings": [note_message(JSON_LANGUAGE, note) for note in analysis.notes],
+        "warning_codes": [note.code for note in analysis.notes],
+        "warning_values": [note.values for note in analysis.notes],
+    }
+    return {key: _json_safe(item) for key, item in document.items()}

@@ -13,6 +13,7 @@ from core.clock import fixed_clock
 from data import experiment_store
 from experiments.spec import parse_spec_text
 from i18n.catalogue import translate
+from i18n.experiments import analysis_to_json
 from services import experiments as service
 from tests.conftest import ROOT, TEST_NOW
 from tests.experiments.factories import GOOD_TOML
@@ -194,8 +195,9 @@ def test_pages_in_japanese_show_no_english_sentence_from_the_engine(app_env, pag
     shown = without_user_text(rendered_text(at), app_env)
     spec = service.definition(app_env, chosen).spec
     result = service.analyze_spec(app_env, spec, spec.end)
-    engine_sentences = [*result.warnings, *(reason.text for reason in result.reasons)]
-    engine_sentences += [text for d in result.decisions for text in d.reasons]
+    english = analysis_to_json(result)
+    engine_sentences = [*english["warnings"], *english["decision"]["reasons"]]
+    engine_sentences += [text for d in english["decision"]["per_variant"] for text in d["reasons"]]
     assert [s for s in engine_sentences if s in shown] == []
     assert [f for f in ENGINE_ENGLISH if f.lower() in shown.lower()] == []
     assert f"{spec.method} method" not in shown and f"{spec.correction} correction" not in shown

@@ -13,7 +13,6 @@ from statsmodels.stats.weightstats import ttest_ind
 
 from experiments.analysis import (
     NoDataError,
-    analysis_to_json,
     analyze_cells,
     cumulative_effects,
     look_times,
@@ -22,6 +21,7 @@ from experiments.analysis import (
 )
 from experiments.cells import CellStatistics
 from experiments.sufficient import MeanStats
+from i18n.experiments import analysis_to_json
 from services import experiments as service
 from services.experiments import analyze_spec as analyze
 from tests.experiments.factories import (

@@ -281,14 +281,17 @@ def test_proper_prior_shrinks_the_chance_to_win_towards_one_half():
     )
 
 
-def test_an_arm_with_one_unit_is_refused_with_a_clear_message():
-    with pytest.raises(InsufficientDataError, match="control arm has 1 units"):
+def test_an_arm_with_one_unit_is_refused_with_its_code_and_size():
+    with pytest.raises(InsufficientDataError) as refused:
         _compare(MeanStats(1, 1.0, 1.0), MeanStats(10, 10.0, 12.0))
+    assert refused.value.code == "too_few_units"
+    assert dict(refused.value.values) == {"arm": "control", "units": 1}
 
 
 def test_a_zero_control_mean_is_refused_because_the_relative_effect_is_undefined():
-    with pytest.raises(InsufficientDataError, match="control mean is 0"):
+    with pytest.raises(InsufficientDataError) as refused:
         _compare(ProportionStats(50, 0.0, 0.0), ProportionStats(50, 3.0, 3.0))
+    assert refused.value.code == "zero_control_mean"
 
 
 def test_arms_of_different_kinds_are_refused():
@@ -306,8 +309,9 @@ def test_comparison_serialises_to_plain_json():
 
 
 def test_constant_values_in_both_arms_are_refused_as_having_no_variance():
-    with pytest.raises(InsufficientDataError, match="no variance in either arm"):
+    with pytest.raises(InsufficientDataError) as refused:
         _compare(MeanStats(3, 0.3, 0.03), MeanStats(3, 0.3, 0.03))
+    assert refused.value.code == "no_variance"
 
 
 def test_proportion_cuped_matches_ols_theta_then_welch_on_adjusted_indicators():

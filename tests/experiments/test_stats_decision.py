@@ -20,7 +20,7 @@ def test_ships_when_primary_wins_and_every_guardrail_is_non_inferior():
 
     assert decision.outcome == "ship"
     assert decision.reason_codes == ("primary_better",)
-    assert "revenue improved significantly" in decision.reasons[0]
+    assert decision.reason_values[0]["metric"] == "revenue"
 
 
 def test_sample_ratio_mismatch_means_dont_ship_even_with_a_winning_primary():
@@ -103,11 +103,10 @@ def test_the_corrected_p_value_decides_not_the_raw_one():
     assert decision.outcome == "no_effect"
 
 
-def test_decision_serialises_reasons_and_codes_in_parallel():
+def test_decision_carries_codes_and_values_in_parallel():
     decision = decide(
         primary_comparison(10.2), [guardrail_result(9.5)], BROKEN_SRM, planned_sample_reached=True
     )
 
-    serialised = decision.to_dict()
-    assert serialised["outcome"] == "dont_ship"
-    assert len(serialised["reasons"]) == len(serialised["reason_codes"]) == 1
+    assert decision.outcome == "dont_ship"
+    assert len(decision.reason_codes) == len(decision.reason_values) == 1

@@ -10,12 +10,18 @@ import pytest
 from core.errors import YardstickError
 from experiments.analysis import Note, Unavailable, analyze_cells
 from experiments.cells import CellStatistics
-from experiments.decision import decide
+from experiments.decision import REASON_CODES, decide
 from experiments.spec import SpecError, parse_spec
 from experiments.sufficient import MeanStats
 from i18n.catalogue import LANGUAGES, catalogue
 from i18n.errors import describe
-from i18n.experiments import note_message, reason_message, segment_label, unavailable_message
+from i18n.experiments import (
+    analysis_to_json,
+    note_message,
+    reason_message,
+    segment_label,
+    unavailable_message,
+)
 from tests.experiments.factories import (
     BROKEN_SRM,
     END,
@@ -65,7 +71,7 @@ def _catalogued_reasons(lang: str) -> set[str]:
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_reason_the_decision_can_give_is_worded_and_no_other(lang):
     given = {code for code, _ in every_decision_reason()}
-    assert given == _catalogued_reasons(lang)
+    assert given == set(REASON_CODES) == _catalogued_reasons(lang)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -109,11 +115,12 @@ def test_notes_carry_codes_and_values_and_render_in_both_languages():
     assert all("{" not in text and "units" not in text for text in japanese)
     in_segment = next(n for n in analysis.notes if n.values.get("segment"))
     assert note_message("ja", in_segment).startswith("device = その他")
-    assert analysis.warnings == tuple(n.text for n in analysis.notes)
+    english = analysis_to_json(analysis)["warnings"]
+    assert english == [note_message("en", note) for note in analysis.notes]
 
 
 def test_a_cuped_fallback_note_is_translated():
-    note = Note("cuped_fallback", "english", {"metric": "ctr", "variant": "v3", "cause": "x"})
+    note = Note("cuped_fallback", {"metric": "ctr", "variant": "v3", "cause": "x"})
     assert note_message("ja", note).startswith("ctr・v3：") and "CUPED" in note_message("ja", note)
 
 
