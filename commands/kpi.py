@@ -156,6 +156,7 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from i18n.kpi import status_to_json
     from services import kpis
 
     settings = store_settings(args)
@@ -173,7 +174,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.json:
         payload = {
             "as_of": as_of.isoformat() if as_of else None,
-            "kpis": [status.to_json() for status in statuses],
+            "kpis": [status_to_json(status) for status in statuses],
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:

@@ -61,7 +61,8 @@ class KpiStatus:
     Attributes:
         kpi_id: the KPI.
         version: the definition version used.
-        version_note: set when the KPI was defined after `as_of` and its first version was used.
+        defined_after_as_of: the day the version used was defined, when that is after `as_of`
+            (the KPI did not exist yet on `as_of`, so its first version judges it).
         name: human-readable name.
         family: model family.
         metric: evaluated metric.
@@ -91,7 +92,7 @@ class KpiStatus:
 
     kpi_id: str
     version: int
-    version_note: str | None
+    defined_after_as_of: dt.date | None
     name: str
     family: str
     metric: str
@@ -114,53 +115,6 @@ class KpiStatus:
     value_per_day: float | None
     value_lost_to_date: float | None
     decay_per_day: float | None
-
-    def to_json(self) -> dict[str, object]:
-        """The JSON shape of `kpi check --json` (ISO dates, nulls for what is unknown)."""
-
-        def crossing(item: Crossing | None) -> dict[str, object] | None:
-            if item is None:
-                return None
-            high = item.latest.isoformat() if item.latest else None
-            return {
-                "date": item.date.isoformat(),
-                "interval": [item.earliest.isoformat(), high],
-            }
-
-        return {
-            "id": self.kpi_id,
-            "version": self.version,
-            "version_note": self.version_note,
-            "name": self.name,
-            "family": self.family,
-            "metric": self.metric,
-            "direction": self.direction,
-            "owner": self.owner,
-            "status": self.status,
-            "model_id": self.model_id,
-            "value": self.value,
-            "ci": list(self.ci) if self.ci else None,
-            "target": self.target,
-            "warning": self.warning,
-            "exit": self.exit,
-            "days_past_warning": self.days_past_warning,
-            "days_past_exit": self.days_past_exit,
-            "trend": (
-                {
-                    "per_30_days": self.trend.per_30_days,
-                    "ci": list(self.trend.per_30_days_ci),
-                }
-                if self.trend
-                else None
-            ),
-            "forecast": {
-                "warning": crossing(self.forecast_warning),
-                "exit": crossing(self.forecast_exit),
-            },
-            "currency": self.currency,
-            "value_per_day": self.value_per_day,
-            "value_lost_to_date": self.value_lost_to_date,
-        }
 
 
 def is_rate_series(series: pd.DataFrame) -> bool:
@@ -222,13 +176,6 @@ def _counts_by_day(long: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["date", "model_id", *COST_CELLS])
     wide = long.pivot_table(index=["date", "model_id"], columns="metric", values="value")
     return wide.reset_index().dropna(subset=list(COST_CELLS)).sort_values("date")
-
-
-def _version_note(spec_created: dt.datetime, as_of: dt.date) -> str:
-    return (
-        f"defined on {spec_created.date().isoformat()}, after as_of; "
-        "evaluated with its first version"
-    )
 
 
 @dataclass(frozen=True)
@@ -378,7 +325,7 @@ def evaluate_kpi(
     status = KpiStatus(
         kpi_id=spec.kpi_id,
         version=version.version,
-        version_note=_version_note(version.created_at, as_of) if defined_later else None,
+        defined_after_as_of=version.created_at.date() if defined_later else None,
         name=spec.name,
         family=spec.family,
         metric=spec.metric,

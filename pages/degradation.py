@@ -54,7 +54,7 @@ columns[3].metric(
 )
 st.caption(money_sentence(ctx, status))
 st.caption(forecast_sentence(ctx, status))
-if status.version_note:
+if status.defined_after_as_of is not None:
     st.caption(ctx.t("kpi.version_note", version=status.version))
 
 

@@ -16,7 +16,7 @@ def test_demo_kpis_show_healthy_warning_with_forecast_and_exit(
     assert statuses["rec-ctr"].status == "warning"
     assert statuses["rec-ctr"].forecast_exit is not None
     assert statuses["fraud-cost"].status == "exit"
-    assert all(s.version_note is None for s in statuses.values())
+    assert all(s.defined_after_as_of is None for s in statuses.values())
     assert all(s.value_per_day is not None for s in statuses.values())
 
 
