@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def _where(problem: Problem, lang: str) -> str:
     """The file, then its line (CSV) or row (Parquet), then the column, as far as they are known."""
-    place = "file" if problem.line is None else problem.row_label
+    place: str = "file" if problem.line is None else problem.row_label
     if problem.column:
         place = "column" if problem.line is None else f"{problem.row_label}_column"
     return translate(
