@@ -17,7 +17,6 @@ from commands import report as report_commands
 from commands import retrain as retrain_commands
 from core.errors import YardstickError
 from i18n.errors import describe
-from services.store import StoreLockedError, StoreMissingError
 
 # Each group registers its commands; the modules import their heavy libraries (the statistics
 # stack, DuckDB) inside the handlers, so building the parser and answering `--help` stays fast
@@ -61,9 +60,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(arguments)
     try:
         return int(args.handler(args) or 0)
-    except (StoreLockedError, StoreMissingError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
     except YardstickError as error:
         print(f"error: {describe(error, 'en')}", file=sys.stderr)
         return 1

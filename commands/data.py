@@ -15,6 +15,7 @@ from commands.common import add_store_arguments, store_settings
 from core.clock import system_clock
 from core.vocab import DEMO_SIZES
 from i18n.catalogue import translate
+from i18n.ingest import refusal_text
 from services.store import KINDS
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def _run_ingest(args: argparse.Namespace) -> int:
         )
     except IngestError as error:
         printer.finish()
-        print(f"error: {error.describe()}", file=sys.stderr)
+        print(f"error: {refusal_text(error, 'en')}", file=sys.stderr)
         return 1
     printer.finish()
     print(
@@ -68,7 +69,7 @@ def _run_ingest(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from services.loading import DemoExistsError, build_demo_store
+    from services.loading import build_demo_store
 
     settings = store_settings(args)
     started = time.monotonic()
@@ -77,18 +78,15 @@ def _run_demo(args: argparse.Namespace) -> int:
         label = translate("en", f"app.demo_step.{step}")
         print(f"\r[{fraction:4.0%}] {label:<60}", end="", file=sys.stderr, flush=True)
 
-    try:
-        summary = build_demo_store(
-            settings,
-            clock=system_clock,
-            seed=args.seed,
-            size=args.size,
-            force=args.force,
-            on_progress=report,
-        )
-    except DemoExistsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    # A store that exists without --force is a YardstickError (`demo.exists`): cli.py words it.
+    summary = build_demo_store(
+        settings,
+        clock=system_clock,
+        seed=args.seed,
+        size=args.size,
+        force=args.force,
+        on_progress=report,
+    )
     print(file=sys.stderr)
     counts = ", ".join(f"{table} {rows:,}" for table, rows in summary.row_counts.items())
     print(

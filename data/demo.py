@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.errors import YardstickError
 from core.vocab import DEMO_SIZES
 from data.store import StoreSettings, connect, one_row, write_audit
 
@@ -55,8 +56,11 @@ SCALES = {
 }
 
 
-class DemoExistsError(FileExistsError):
-    """The target store exists and --force was not given."""
+class DemoExistsError(YardstickError):
+    """The target store exists and --force was not given (code `demo.exists`, its `path`)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__("demo.exists", path=str(path))
 
 
 @dataclass(frozen=True)
@@ -522,7 +526,7 @@ def build_demo(
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(DEMO_SIZES)}")
     target = settings.path
     if target.exists() and not force:
-        raise DemoExistsError(f"{target} already exists; pass --force to replace it")
+        raise DemoExistsError(target)
     report = on_progress or (lambda step, fraction: None)
     scale = SCALES[size]
     rng = np.random.default_rng(seed)

@@ -16,12 +16,14 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 import duckdb
 
+from core.errors import YardstickError
 from data.kinds import COUNT_METRICS, KINDS, MODEL_STAGES, ColumnSpec, ColumnType, KindSpec
 from data.store import StoreSettings, connect, one_row, write_audit
 
@@ -57,70 +59,134 @@ _SOURCE_TYPES_ACCEPTED = {
     ColumnType.DATE: ("DATE", "TIMESTAMP", "VARCHAR"),
 }
 _COLUMN_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
-_TYPE_EXAMPLES = {
-    ColumnType.FLOAT: "e.g. 0.05 or 1200",
-    ColumnType.COUNT: "e.g. 51000",
-    ColumnType.TIMESTAMP: "e.g. 2026-11-27 09:05:00, 2026/11/27 9:05 or 2026-11-27T09:05:00+09:00",
-    ColumnType.DATE: "e.g. 2026-11-27 or 2026/11/27",
+# Every code an ingest can raise: a `Problem`'s code, or an `IngestError`'s. Each is a catalogue key
+# under `error.` worded in both languages (i18n/ingest.py; tests/i18n/test_ingest_wording.py).
+IngestCode = Literal[
+    "ingest.refused",
+    "ingest.unknown_kind",
+    "ingest.no_such_file",
+    "ingest.empty_file",
+    "ingest.header_only",
+    "ingest.no_rows",
+    "ingest.not_utf8_or_cp932",
+    "ingest.mixed_encodings",
+    "ingest.undecodable",
+    "ingest.unknown_encoding",
+    "ingest.wrong_encoding",
+    "ingest.semicolons",
+    "ingest.tabs",
+    "ingest.vertical_bars",
+    "ingest.extra_header_row",
+    "ingest.missing_columns",
+    "ingest.missing_columns_no_header",
+    "ingest.missing_columns_parquet",
+    "ingest.not_parquet",
+    "ingest.parquet_type_text",
+    "ingest.parquet_type_number",
+    "ingest.parquet_type_whole_number",
+    "ingest.parquet_type_timestamp",
+    "ingest.parquet_type_date",
+    "ingest.duplicate_column",
+    "ingest.unnamed_column",
+    "ingest.unexpected_columns",
+    "ingest.not_csv",
+    "ingest.too_few_values",
+    "ingest.too_many_values",
+    "ingest.stray_quote",
+    "ingest.line_too_long",
+    "ingest.invalid_unicode",
+    "ingest.unreadable_line",
+    "ingest.empty_key",
+    "ingest.empty_value",
+    "ingest.unreadable_number",
+    "ingest.unreadable_whole_number",
+    "ingest.unreadable_timestamp",
+    "ingest.unreadable_date",
+    "ingest.not_finite",
+    "ingest.negative",
+    "ingest.negative_count",
+    "ingest.unknown_stage",
+    "ingest.retired_before_deployed",
+    "ingest.unknown_model",
+    "ingest.mixed_time_zones",
+    "ingest.key_repeated",
+    "ingest.key_stored",
+    "ingest.production_overlap",
+]
+INGEST_CODES: tuple[IngestCode, ...] = get_args(IngestCode)
+
+RowLabel = Literal["line", "row"]
+
+# A cell that cannot be read as its column's type, and a Parquet column stored as another type.
+_UNREADABLE_CODES: dict[ColumnType, IngestCode] = {
+    ColumnType.FLOAT: "ingest.unreadable_number",
+    ColumnType.COUNT: "ingest.unreadable_whole_number",
+    ColumnType.TIMESTAMP: "ingest.unreadable_timestamp",
+    ColumnType.DATE: "ingest.unreadable_date",
 }
-_TYPE_WORDS = {
-    ColumnType.TEXT: "text",
-    ColumnType.FLOAT: "a number",
-    ColumnType.COUNT: "a whole number",
-    ColumnType.TIMESTAMP: "a timestamp",
-    ColumnType.DATE: "a date",
+_PARQUET_TYPE_CODES: dict[ColumnType, IngestCode] = {
+    ColumnType.TEXT: "ingest.parquet_type_text",
+    ColumnType.FLOAT: "ingest.parquet_type_number",
+    ColumnType.COUNT: "ingest.parquet_type_whole_number",
+    ColumnType.TIMESTAMP: "ingest.parquet_type_timestamp",
+    ColumnType.DATE: "ingest.parquet_type_date",
 }
+# DuckDB's CSV reject types; any other type is `ingest.unreadable_line`.
+_REJECT_CODES: dict[str, IngestCode] = {
+    "MISSING COLUMNS": "ingest.too_few_values",
+    "TOO MANY COLUMNS": "ingest.too_many_values",
+    "UNQUOTED VALUE": "ingest.stray_quote",
+    "LINE SIZE OVER MAXIMUM": "ingest.line_too_long",
+    "INVALID UNICODE": "ingest.invalid_unicode",
+}
+_DELIMITER_CODES: tuple[tuple[str, IngestCode], ...] = (
+    (";", "ingest.semicolons"),
+    ("\t", "ingest.tabs"),
+    ("|", "ingest.vertical_bars"),
+)
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input file.
+    """One thing wrong with an input file, as a code and the values that explain it.
+
+    The store words nothing: `i18n.ingest.problem_text` turns a problem into a sentence in the
+    reader's language (the catalogue key is `error.<code>`).
 
     Attributes:
         file: the file's name as the user knows it.
         line: the line of the CSV file (1 = header) or the row of a Parquet file (1 = first row);
             None for problems of the whole file.
         column: the column at fault, if one is.
-        message: what is wrong, in words a newcomer understands.
+        code: what is wrong, one of `INGEST_CODES`.
+        values: the values filled into the explanation (a cell, a line, an encoding...).
         row_label: "line" for CSV, "row" for Parquet.
     """
 
     file: str
     line: int | None
     column: str | None
-    message: str
-    row_label: str = "line"
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.line is not None:
-            where.append(f"{self.row_label} {self.line}")
-        if self.column:
-            where.append(f"column {self.column}")
-        return f"{', '.join(where)}: {self.message}"
+    code: IngestCode
+    values: Mapping[str, object] = field(default_factory=dict, hash=False)
+    row_label: RowLabel = "line"
 
 
-class IngestError(Exception):
-    """Input was refused; nothing was written.
+class IngestError(YardstickError):
+    """Input was refused (code `ingest.refused`); nothing was written.
 
     Attributes:
         problems: the first problems found (at most a few per check).
-        total: how many problems there were in all.
+        total: how many problems there were in all (also in `values`).
     """
 
     def __init__(self, problems: Sequence[Problem], total: int | None = None) -> None:
         self.problems = tuple(problems)
         self.total = total if total is not None else len(self.problems)
-        super().__init__(self.describe())
+        super().__init__("ingest.refused", total=self.total)
 
-    def describe(self) -> str:
-        shown = self.problems[: MAX_PROBLEMS_SHOWN * 2]
-        lines = [str(p) for p in shown]
-        hidden = self.total - len(shown)
-        if hidden > 0:
-            lines.append(f"... and {hidden} more problem(s)")
-        lines.append("Nothing was written: fix the file(s) and load them again.")
-        return "\n".join(lines)
+    def shown(self) -> tuple[Problem, ...]:
+        """The problems a refusal lists; `total - len(shown())` more are only counted."""
+        return self.problems[: MAX_PROBLEMS_SHOWN * 2]
 
 
 @dataclass(frozen=True)
@@ -175,14 +241,18 @@ class _Source:
     encoding_given: bool = False
 
     @property
-    def row_label(self) -> str:
+    def row_label(self) -> RowLabel:
         return "row" if self.is_parquet else "line"
 
 
 def _problem(
-    source: _Source, message: str, line: int | None = None, column: str | None = None
+    source: _Source,
+    code: IngestCode,
+    line: int | None = None,
+    column: str | None = None,
+    **values: object,
 ) -> Problem:
-    return Problem(source.display_name, line, column, message, source.row_label)
+    return Problem(source.display_name, line, column, code, values, source.row_label)
 
 
 def _detect_encoding(path: Path, display_name: str) -> str:
@@ -232,8 +302,8 @@ def _classify_non_utf8(path: Path, display_name: str) -> str:
                                 display_name,
                                 number,
                                 None,
-                                "bytes that are neither UTF-8 nor Shift-JIS (CP932) "
-                                f"({error.reason}); save the file as UTF-8 or pass --encoding",
+                                "ingest.not_utf8_or_cp932",
+                                {"reason": error.reason},
                             )
                         ]
                     ) from error
@@ -245,9 +315,8 @@ def _classify_non_utf8(path: Path, display_name: str) -> str:
                             display_name,
                             max(first_utf8_line, first_cp932_line),
                             None,
-                            f"mixed encodings: line {first_utf8_line} is UTF-8 but line "
-                            f"{first_cp932_line} is Shift-JIS (CP932); save the whole file in one "
-                            "encoding",
+                            "ingest.mixed_encodings",
+                            {"utf8_line": first_utf8_line, "cp932_line": first_cp932_line},
                         )
                     ]
                 )
@@ -271,12 +340,20 @@ def _transcode_to_utf8(path: Path, encoding: str, display_name: str) -> Path:
         os.unlink(target)
         _check_decodes(path, encoding, display_name)
         raise IngestError(
-            [Problem(display_name, line, None, f"cannot be read as {encoding}: {error.reason}")]
+            [
+                Problem(
+                    display_name,
+                    line,
+                    None,
+                    "ingest.undecodable",
+                    {"encoding": encoding, "reason": error.reason},
+                )
+            ]
         ) from error
     except LookupError as error:
         os.unlink(target)
         raise IngestError(
-            [Problem(display_name, None, None, f"unknown encoding {encoding!r}")]
+            [Problem(display_name, None, None, "ingest.unknown_encoding", {"encoding": encoding})]
         ) from error
     return Path(target)
 
@@ -294,8 +371,8 @@ def _check_decodes(path: Path, encoding: str, display_name: str) -> None:
                             display_name,
                             number,
                             None,
-                            f"cannot be read as {encoding} ({error.reason}); leave out "
-                            "--encoding to detect UTF-8, UTF-8 with BOM or Shift-JIS (CP932)",
+                            "ingest.wrong_encoding",
+                            {"encoding": encoding, "reason": error.reason},
                         )
                     ]
                 ) from error
@@ -320,27 +397,17 @@ def _missing_columns_problem(source: _Source, spec: KindSpec, lines: list[str]) 
     header = _parse_header(lines[0])
     missing = [c for c in spec.required_columns if c not in header]
     if len(header) == 1:
-        for delimiter, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+        for delimiter, code in _DELIMITER_CODES:
             if delimiter in lines[0]:
-                return _problem(
-                    source,
-                    f"the columns are separated by {word}; Yardstick reads "
-                    "comma-separated files (save as CSV with commas)",
-                    1,
-                )
+                return _problem(source, code, 1)
     if len(lines) > 1:
         second = _parse_header(lines[1])
         if all(c in second for c in spec.required_columns):
-            return _problem(
-                source,
-                "an extra row above the header: the column names are on line 2; delete line 1",
-                1,
-            )
+            return _problem(source, "ingest.extra_header_row", 1)
+    if not ", ".join(header):
+        return _problem(source, "ingest.missing_columns_no_header", 1, missing=", ".join(missing))
     return _problem(
-        source,
-        f"missing required column(s) {', '.join(missing)}; the header has: "
-        f"{', '.join(header) or '(nothing)'}",
-        1,
+        source, "ingest.missing_columns", 1, missing=", ".join(missing), header=", ".join(header)
     )
 
 
@@ -351,7 +418,7 @@ def _is_utf8(encoding: str) -> bool:
 def _prepare_csv(path: Path, display_name: str, spec: KindSpec, encoding: str | None) -> _Source:
     with path.open("rb") as handle:
         if not handle.read(4096).strip():
-            raise IngestError([Problem(display_name, None, None, "the file is empty")])
+            raise IngestError([Problem(display_name, None, None, "ingest.empty_file")])
     chosen = encoding or _detect_encoding(path, display_name)
     if encoding and _is_utf8(encoding):
         _check_decodes(path, encoding, display_name)
@@ -373,7 +440,7 @@ def _prepare_csv(path: Path, display_name: str, spec: KindSpec, encoding: str | 
     if any(c not in header for c in spec.required_columns):
         raise IngestError([_missing_columns_problem(source, spec, lines)])
     if len(lines) < 2 or not lines[1].strip():
-        raise IngestError([_problem(source, "the file has a header but no data rows")])
+        raise IngestError([_problem(source, "ingest.header_only")])
     source.columns = header
     return source
 
@@ -386,7 +453,7 @@ def _prepare_parquet(
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
     except duckdb.Error as error:
         reason = str(error).split("\n", 1)[0].removeprefix("Invalid Input Error: ")
-        raise IngestError([_problem(source, f"not a readable Parquet file ({reason})")]) from error
+        raise IngestError([_problem(source, "ingest.not_parquet", reason=reason)]) from error
     source.columns = [row[0] for row in described]
     source.source_types = {row[0]: str(row[1]).upper() for row in described}
     missing = [c for c in spec.required_columns if c not in source.columns]
@@ -395,8 +462,9 @@ def _prepare_parquet(
             [
                 _problem(
                     source,
-                    f"missing required column(s) {', '.join(missing)}; "
-                    f"the file has: {', '.join(source.columns)}",
+                    "ingest.missing_columns_parquet",
+                    missing=", ".join(missing),
+                    columns=", ".join(source.columns),
                 )
             ]
         )
@@ -405,11 +473,7 @@ def _prepare_parquet(
         found = source.source_types.get(column.name)
         if found and not found.startswith(_SOURCE_TYPES_ACCEPTED[column.type]):
             problems.append(
-                _problem(
-                    source,
-                    f"stored as {found} in the Parquet file; expected {_TYPE_WORDS[column.type]}",
-                    column=column.name,
-                )
+                _problem(source, _PARQUET_TYPE_CODES[column.type], column=column.name, found=found)
             )
     if problems:
         raise IngestError(problems)
@@ -429,18 +493,20 @@ def _check_columns(source: _Source, spec: KindSpec) -> None:
     problems = []
     for name in source.columns:
         if name in seen:
-            problems.append(_problem(source, f"the column {name!r} appears twice in the header", 1))
+            problems.append(_problem(source, "ingest.duplicate_column", 1, name=name))
         seen.add(name)
         if not name:
-            problems.append(_problem(source, "a column without a name in the header", 1))
+            problems.append(_problem(source, "ingest.unnamed_column", 1))
     unknown = [c for c in source.columns if c and c not in known]
     if unknown and spec.extra_columns_as is None:
         problems.append(
             _problem(
                 source,
-                f"unexpected column(s) {', '.join(unknown)}; files of kind {spec.name} have "
-                f"only {', '.join(c.name for c in spec.columns)}",
+                "ingest.unexpected_columns",
                 1 if not source.is_parquet else None,
+                unknown=", ".join(unknown),
+                kind=spec.name,
+                known=", ".join(c.name for c in spec.columns),
             )
         )
     if problems:
@@ -637,11 +703,17 @@ def _run_with_progress(
 
 @dataclass(frozen=True)
 class _RowCheck:
-    """A row-level rule: rows matching `condition` are bad for the reason given."""
+    """A row-level rule: rows matching `condition` are bad for the reason `code` names.
+
+    `value` is SQL for the cell the explanation quotes (None when it quotes none); `constants`
+    are the explanation's other values, the same for every row.
+    """
 
     column: str | None
     condition: str
-    message: str
+    code: IngestCode
+    value: str | None = None
+    constants: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
 def _row_checks(spec: KindSpec) -> list[_RowCheck]:
@@ -649,12 +721,11 @@ def _row_checks(spec: KindSpec) -> list[_RowCheck]:
     for column in spec.columns:
         name, raw = _quote(column.name), _quote("_raw_" + column.name)
         if column.required or column.key:
-            what = "an empty key" if column.key else "an empty value"
             checks.append(
                 _RowCheck(
                     column.name,
                     f"{raw} IS NULL AND {name} IS NULL",
-                    f"{what} (the column is required)",
+                    "ingest.empty_key" if column.key else "ingest.empty_value",
                 )
             )
         if column.type != ColumnType.TEXT:
@@ -662,34 +733,22 @@ def _row_checks(spec: KindSpec) -> list[_RowCheck]:
                 _RowCheck(
                     column.name,
                     f"{raw} IS NOT NULL AND {name} IS NULL",
-                    f"cannot read \"' || {raw} || '\" as {_TYPE_WORDS[column.type]} "
-                    f"({_TYPE_EXAMPLES[column.type]})",
+                    _UNREADABLE_CODES[column.type],
+                    value=raw,
                 )
             )
         if column.type == ColumnType.FLOAT:
             checks.append(
                 _RowCheck(
-                    column.name,
-                    f"{name} IS NOT NULL AND NOT isfinite({name})",
-                    "not a finite number (NaN or infinity)",
+                    column.name, f"{name} IS NOT NULL AND NOT isfinite({name})", "ingest.not_finite"
                 )
             )
         if column.non_negative:
-            checks.append(
-                _RowCheck(
-                    column.name,
-                    f"{name} < 0",
-                    "a negative value where counts and spreads cannot be negative",
-                )
-            )
+            checks.append(_RowCheck(column.name, f"{name} < 0", "ingest.negative"))
     if spec.name == "online_metrics":
         metrics = ", ".join(_sql_string(m) for m in sorted(COUNT_METRICS))
         checks.append(
-            _RowCheck(
-                "value",
-                f"metric IN ({metrics}) AND value < 0",
-                "a negative count for a count metric",
-            )
+            _RowCheck("value", f"metric IN ({metrics}) AND value < 0", "ingest.negative_count")
         )
     if spec.name == "models":
         stages = ", ".join(_sql_string(s) for s in MODEL_STAGES)
@@ -697,13 +756,13 @@ def _row_checks(spec: KindSpec) -> list[_RowCheck]:
             _RowCheck(
                 "stage",
                 f"stage NOT IN ({stages})",
-                f"stage \"' || stage || '\" is not one of {', '.join(MODEL_STAGES)}",
+                "ingest.unknown_stage",
+                value="stage",
+                constants={"stages": ", ".join(MODEL_STAGES)},
             )
         )
         checks.append(
-            _RowCheck(
-                "retired_at", "retired_at <= deployed_at", "retired_at is not after deployed_at"
-            )
+            _RowCheck("retired_at", "retired_at <= deployed_at", "ingest.retired_before_deployed")
         )
     if spec.model_column:
         model = _quote(spec.model_column)
@@ -711,15 +770,11 @@ def _row_checks(spec: KindSpec) -> list[_RowCheck]:
             _RowCheck(
                 spec.model_column,
                 f"{model} IS NOT NULL AND {model} NOT IN (SELECT model_id FROM models)",
-                f"unknown model \"' || {model} || '\"; load it with --kind models first",
+                "ingest.unknown_model",
+                value=model,
             )
         )
     return checks
-
-
-def _message_sql(message: str) -> str:
-    """A message template as a SQL string expression (templates may splice a column in)."""
-    return "'" + message + "'"
 
 
 class _Collector:
@@ -730,12 +785,32 @@ class _Collector:
         self.problems: list[Problem] = []
         self.total = 0
 
-    def add_rows(self, rows: list[tuple[int, int, str]], column: str | None, count: int) -> None:
+    def add_rows(
+        self,
+        rows: list[tuple[object, ...]],
+        column: str | None,
+        count: int,
+        code: IngestCode,
+        names: tuple[str, ...] = (),
+        constants: Mapping[str, object] | None = None,
+    ) -> None:
+        """Add `count` problems of one check, of which `rows` are located.
+
+        Each row is (file index, line, *values): the values are named by `names`, and the
+        explanation also takes `constants`.
+        """
         self.total += count
-        for file_index, line, message in rows:
-            source = self.sources[file_index]
+        for file_index, line, *values in rows:
+            source = self.sources[int(str(file_index))]
             self.problems.append(
-                _problem(source, message, None if line is None else int(line), column)
+                _problem(
+                    source,
+                    code,
+                    None if line is None else int(str(line)),
+                    column,
+                    **dict(zip(names, values, strict=True)),
+                    **(constants or {}),
+                )
             )
 
     def add(self, problem: Problem) -> None:
@@ -773,27 +848,29 @@ def _check_rejects(
         found.total += max(count - len(rows), 0)
         for line, column, error_type, error_message in rows:
             found.add(
-                _problem(
-                    source,
-                    _describe_reject(str(error_type), str(error_message)),
-                    int(line),
-                    column or None,
+                _reject_problem(
+                    source, int(line), column or None, str(error_type), str(error_message)
                 )
             )
 
 
-def _describe_reject(error_type: str, error_message: str) -> str:
-    readable = {
-        "MISSING COLUMNS": "too few values on this line (a truncated line or a missing comma): ",
-        "TOO MANY COLUMNS": "too many values on this line (an unquoted comma?): ",
-        "UNQUOTED VALUE": "a value with a stray quote: ",
-        "LINE SIZE OVER MAXIMUM": "the line is too long: ",
-        "INVALID UNICODE": "bytes that are not valid text: ",
-    }
+def _reject_problem(
+    source: _Source, line: int, column: str | None, error_type: str, error_message: str
+) -> Problem:
+    """A line DuckDB's reader rejected: its reason, with the counts of values when it gives them
+    (`expected`, `found`) and its own message (`detail`) otherwise."""
     counted = _COLUMN_COUNTS.search(error_message)
-    if counted:
-        error_message = f"expected {counted.group(1)} values, found {counted.group(2)}"
-    return readable.get(error_type, f"{error_type.lower()}: ") + error_message
+    details: dict[str, object] = (
+        {"expected": int(counted.group(1)), "found": int(counted.group(2))}
+        if counted
+        else {"detail": error_message}
+    )
+    code = _REJECT_CODES.get(error_type)
+    if code is None:
+        return _problem(
+            source, "ingest.unreadable_line", line, column, error_type=error_type.lower(), **details
+        )
+    return _problem(source, code, line, column, **details)
 
 
 def _count_line_breaks_in_values(con: duckdb.DuckDBPyConnection) -> None:
@@ -839,11 +916,13 @@ def _check_rows(
     for check, count in zip(checks, failing, strict=True):
         if not count:
             continue
+        value = f", {check.value}" if check.value else ""
         rows = con.execute(
-            f"SELECT _file, _line, {_message_sql(check.message)} FROM stage "
+            f"SELECT _file, _line{value} FROM stage "
             f"WHERE {check.condition} ORDER BY _file, _line LIMIT {MAX_PROBLEMS_SHOWN}"
         ).fetchall()
-        found.add_rows(rows, check.column, count)
+        names = ("value",) if check.value else ()
+        found.add_rows(rows, check.column, count, check.code, names, check.constants)
 
 
 def _check_time_zones(
@@ -861,11 +940,11 @@ def _check_time_zones(
                 found.add(
                     _problem(
                         sources[file_index],
-                        f"timestamps in mixed time zones: line {first_zoned} carries a UTC "
-                        f"offset but line {first_plain} does not, so its time zone is unknown; "
-                        "give every timestamp an offset (e.g. +09:00) or none (read as UTC)",
+                        "ingest.mixed_time_zones",
                         None if first_zoned is None else max(first_zoned, first_plain),
                         column.name,
+                        zoned_line=first_zoned,
+                        plain_line=first_plain,
                     )
                 )
 
@@ -931,13 +1010,12 @@ def _check_duplicates(
     repeats, conflicting = summary[0] or 0, summary[1] or 0
     if conflicting:
         rows = con.execute(
-            f"SELECT a._file, b._line, 'the key (' || {_key_text('a', spec)} || ') appears again "
-            f"with different values (first on line ' || a._line || ')' "
+            f"SELECT a._file, b._line, {_key_text('a', spec)}, a._line "
             f"FROM repeated a JOIN repeated b ON {_key_match('a', 'b', spec)} "
             f"AND (a._file, a._line) < (b._file, b._line) AND {_differs('a', 'b', spec)} "
             f"ORDER BY b._file, b._line LIMIT {MAX_PROBLEMS_SHOWN}"
         ).fetchall()
-        found.add_rows(rows, None, conflicting)
+        found.add_rows(rows, None, conflicting, "ingest.key_repeated", ("row_key", "first_line"))
     return int(repeats)
 
 
@@ -954,12 +1032,11 @@ def _check_conflicts_with_store(
     if not count:
         return
     rows = con.execute(
-        f"SELECT s._file, s._line, 'the key (' || {_key_text('s', spec)} || ') is already stored "
-        f"with different values; Yardstick never overwrites silently (correct the file, or remove "
-        f"the stored row first)' FROM stage s JOIN {table} t ON {condition} "
+        f"SELECT s._file, s._line, {_key_text('s', spec)} FROM stage s JOIN {table} t "
+        f"ON {condition} "
         f"ORDER BY s._file, s._line LIMIT {MAX_PROBLEMS_SHOWN}"
     ).fetchall()
-    found.add_rows(rows, None, count)
+    found.add_rows(rows, None, count, "ingest.key_stored", ("row_key",))
 
 
 def _check_live_versions(
@@ -985,11 +1062,12 @@ def _check_live_versions(
         found.add(
             _problem(
                 sources[index],
-                f"models {first} and {second} of family {family} are both in production on the "
-                "same days; set retired_at on the older one (a challenger under test has "
-                "stage=challenger)",
+                "ingest.production_overlap",
                 line,
                 "deployed_at",
+                first=first,
+                second=second,
+                family=family,
             )
         )
 
@@ -1040,7 +1118,7 @@ def _stage_files(
         _run_with_progress(con, f"CREATE TEMP TABLE stage AS {union}", [], report)
     except duckdb.Error as error:
         first_csv = next(s for s in sources if not s.is_parquet)
-        raise IngestError([_problem(first_csv, f"cannot be read as CSV: {error}")]) from error
+        raise IngestError([_problem(first_csv, "ingest.not_csv", error=str(error))]) from error
 
 
 def _prepare_sources(
@@ -1055,7 +1133,7 @@ def _prepare_sources(
     for path, name in zip(paths, names, strict=True):
         try:
             if not path.exists():
-                raise IngestError([Problem(name, None, None, "no such file")])
+                raise IngestError([Problem(name, None, None, "ingest.no_such_file")])
             source = (
                 _prepare_parquet(con, path, name, spec)
                 if _is_parquet(path)
@@ -1114,10 +1192,10 @@ def ingest_files(
 
     Raises:
         IngestError: any file is unreadable or holds a bad row; the store is unchanged.
-        ValueError: the kind is unknown.
+        YardstickError: the kind is unknown (`ingest.unknown_kind`).
     """
     if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+        raise YardstickError("ingest.unknown_kind", kind=kind, kinds=", ".join(KINDS))
     spec = KINDS[kind]
     started = time.monotonic()
     file_paths = [Path(p) for p in paths]
@@ -1173,7 +1251,7 @@ def _find_problems(
     summary = _summarise_stage(con, checks)
     repeats = 0
     if summary.rows == 0:
-        found.add(_problem(sources[0], "no data rows"))
+        found.add(_problem(sources[0], "ingest.no_rows"))
     if not found.any:
         _check_rows(con, checks, summary.failing, found)
         _check_time_zones(con, spec, sources, found)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.clock import system_clock
+from core.errors import YardstickError
 
 if TYPE_CHECKING:
     # Imported where a connection is opened, not here: the command line's --help and the settings
@@ -44,12 +45,21 @@ _LOCK_PATTERNS = (
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 
-class StoreLockedError(RuntimeError):
-    """The store stayed locked by another process for longer than the retry budget."""
+class StoreLockedError(YardstickError):
+    """The store stayed locked by another process for longer than the retry budget.
+
+    Code `store.locked`, with the store's `path` and the `seconds` waited.
+    """
+
+    def __init__(self, path: Path, seconds: float) -> None:
+        super().__init__("store.locked", path=str(path), seconds=seconds)
 
 
-class StoreMissingError(FileNotFoundError):
-    """A read was asked of a store file that does not exist."""
+class StoreMissingError(YardstickError):
+    """A read was asked of a store file that does not exist (code `store.missing`, its `path`)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__("store.missing", path=str(path))
 
 
 @dataclass(frozen=True)
@@ -131,7 +141,7 @@ def connect(
     A writable connection also brings the schema up to date, so an older store upgrades in place.
     """
     if read_only and not settings.path.exists():
-        raise StoreMissingError(f"No store at {settings.path}. Create one with: python cli.py demo")
+        raise StoreMissingError(settings.path)
     if not read_only:
         settings.path.parent.mkdir(parents=True, exist_ok=True)
     import duckdb
@@ -146,12 +156,7 @@ def connect(
             if not _is_lock_conflict(error):
                 raise
             if time.monotonic() >= deadline:
-                raise StoreLockedError(
-                    f"The store {settings.path} is in use by another process (for example an "
-                    "ingest or a demo build) and stayed locked for "
-                    f"{settings.lock_timeout_s:.0f} s. "
-                    "Wait for it to finish and try again."
-                ) from error
+                raise StoreLockedError(settings.path, settings.lock_timeout_s) from error
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
     try:

@@ -9,7 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from core.clock import system_clock
+from core.errors import YardstickError
+from i18n.errors import describe
 from i18n.format import format_date
+from i18n.ingest import refusal_lines
 from services.browse import PREVIEW_TABLES
 from services.loading import IngestError, IngestProgress, load_files
 from services.store import KINDS
@@ -92,17 +95,12 @@ if submitted:
                 )
             except IngestError as error:
                 progress.empty()
-                st.error(
-                    ctx.t("data.refused")
-                    + "\n\n"
-                    + "\n\n".join(str(p) for p in error.problems[:10])
-                    + (
-                        "\n\n" + ctx.t("data.more_problems", count=error.total - 10)
-                        if error.total > 10
-                        else ""
-                    ),
-                    icon=":material/block:",
-                )
+                # File names and cells are the user's text: shown as plain text, never Markdown.
+                st.error(ctx.t("data.refused"), icon=":material/block:")
+                st.code("\n".join(refusal_lines(error, ctx.lang)), language=None, wrap_lines=True)
+            except YardstickError as error:
+                progress.empty()
+                st.error(describe(error, ctx.lang), icon=":material/block:")
             else:
                 progress.empty()
                 cached.clear_after_write()

@@ -21,16 +21,25 @@ from data.demo import (
 )
 from data.demo_kpis import define_demo_kpis
 from data.experiment_store import define_demo_experiments
-from data.ingest import IngestError, IngestProgress, IngestResult, ingest_files
+from data.ingest import (
+    INGEST_CODES,
+    IngestError,
+    IngestProgress,
+    IngestResult,
+    Problem,
+    ingest_files,
+)
 from data.retrain_store import define_demo_retraining
 from data.store import StoreSettings
 
 __all__ = [
+    "INGEST_CODES",
     "DemoExistsError",
     "DemoSummary",
     "IngestError",
     "IngestProgress",
     "IngestResult",
+    "Problem",
     "build_demo_store",
     "build_demo_store_if_missing",
     "load_files",

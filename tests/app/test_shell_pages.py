@@ -67,3 +67,26 @@ def test_data_page_lists_tables_with_counts_and_the_upload_form(app_env: StoreSe
 def test_shell_pages_render_in_japanese(app_env: StoreSettings, page: str | None) -> None:
     app = run_page(page, lang="ja")
     assert app.title[0].value in (translate("ja", "overview.title"), translate("ja", "data.title"))
+
+
+HOSTILE_NAME = "*bold*_x_`tick`<b>b</b>[x](y).csv"
+HOSTILE_CELL = "<b>1</b> *a* _b_ `c` [x](y)"
+
+
+def test_a_refused_upload_is_worded_in_japanese_and_shows_the_users_text_literally(
+    app_env: StoreSettings,
+) -> None:
+    app = run_page("pages/data.py", lang="ja")
+    app.selectbox(key="upload-kind").set_value("events")
+    app.file_uploader(key="upload-files").set_value(
+        (HOSTILE_NAME, f"unit_id,event,value,ts\nu1,click,1,{HOSTILE_CELL}\n".encode(), "text/csv")
+    )
+    app.button[0].click()
+    app.run()
+
+    assert not app.exception, app.exception
+    assert [e.value for e in app.error] == [translate("ja", "data.refused")]
+    shown = "\n".join(c.value for c in app.code)
+    assert f"{HOSTILE_NAME} の 2 行目、列 ts: 「{HOSTILE_CELL}」を日時として読めません" in shown
+    assert "cannot read" not in shown
+    assert not any(HOSTILE_NAME in m.value or "[x](y)" in m.value for m in app.markdown)

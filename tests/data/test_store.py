@@ -24,6 +24,7 @@ from data.store import (
     schema_version,
     upgrade_if_needed,
 )
+from i18n.errors import describe
 from tests.data.factories import ROOT, query
 
 HOLD_LOCK = """
@@ -102,7 +103,8 @@ def test_a_store_held_by_another_process_is_reported_locked_after_retrying(
         holder.wait()
 
     assert waited >= 0.5
-    message = str(locked.value)
+    assert locked.value.code == "store.locked"
+    message = describe(locked.value, "en")
     assert str(empty_settings.path) in message
     assert "in use by another process" in message
     assert "try again" in message
