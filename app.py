@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core.clock import system_clock
+from core.errors import YardstickError
 from i18n.catalogue import translate
+from i18n.errors import describe
 from i18n.format import format_date
 from services.loading import build_demo_store_if_missing
 from services.store import settings_for
@@ -63,28 +65,41 @@ if not settings.path.exists():
         build_demo_store_if_missing(settings, clock=system_clock, on_progress=show_progress)
         status.update(label=translate(lang, "app.demo_built"), state="complete", expanded=False)
 
-cached.upgraded_store(str(settings.path))
-fingerprint = cached.store_fingerprint(str(settings.path))
-family_options = [ALL_FAMILIES, *cached.families(str(settings.path), fingerprint)]
-family = st.sidebar.selectbox(
-    translate(lang, "app.family_filter"),
-    family_options,
-    key="family",
-    format_func=lambda f: translate(lang, "app.all_families") if f == ALL_FAMILIES else f,
-)
-store_context(PageContext(settings, lang, None if family == ALL_FAMILIES else family, fingerprint))
 
-with st.sidebar.expander(translate(lang, "app.store"), expanded=False):
-    st.caption(str(settings.path))
-    for summary in cached.table_summaries(str(settings.path), fingerprint):
-        st.caption(
-            translate(
-                lang,
-                "app.freshness_line",
-                table=summary.table,
-                rows=summary.rows,
-                last=format_date(summary.last, lang),
+def render() -> None:
+    """The sidebar (family filter, store freshness) and the chosen page."""
+    cached.upgraded_store(str(settings.path))
+    fingerprint = cached.store_fingerprint(str(settings.path))
+    family_options = [ALL_FAMILIES, *cached.families(str(settings.path), fingerprint)]
+    family = st.sidebar.selectbox(
+        translate(lang, "app.family_filter"),
+        family_options,
+        key="family",
+        format_func=lambda f: translate(lang, "app.all_families") if f == ALL_FAMILIES else f,
+    )
+    store_context(
+        PageContext(settings, lang, None if family == ALL_FAMILIES else family, fingerprint)
+    )
+
+    with st.sidebar.expander(translate(lang, "app.store"), expanded=False):
+        st.caption(str(settings.path))
+        for summary in cached.table_summaries(str(settings.path), fingerprint):
+            st.caption(
+                translate(
+                    lang,
+                    "app.freshness_line",
+                    table=summary.table,
+                    rows=summary.rows,
+                    last=format_date(summary.last, lang),
+                )
             )
-        )
 
-page.run()
+    page.run()
+
+
+# A store that is locked, missing or refuses a value is said in the reader's language on the
+# page, never as a traceback.
+try:
+    render()
+except YardstickError as error:
+    st.error(describe(error, lang), icon=":material/error:")
