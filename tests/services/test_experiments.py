@@ -73,7 +73,7 @@ def test_the_last_cumulative_look_is_the_headline_primary_result(store):
 
 
 def test_exposure_counts_the_units_the_analysis_keeps(store):
-    exposure = service.exposure(store, "exp", END)
+    exposure = service.reading(store, "exp", END).exposure
     analysis = service.analyze(store, "exp", END)
     assert {v: exposure.units(v) for v in ("a", "b")} == analysis.units
     assert exposure.excluded_multiple_variants == analysis.excluded_multiple_variants
