@@ -1,13 +1,16 @@
 """SQLGlot builders for the experiment engine: the warehouse returns sufficient statistics only.
 
-The statistics query works in two stages inside the database: one row per unit (its metric values
-in the window, and in the pre-period for CUPED), then sums per variant and segment. User text
-(experiment ids, event names, variants) enters as SQL literals, segment columns as JSON path keys,
-and every column alias is generated from positions, so no user text is ever parsed as SQL. The
-builders return SQLGlot expressions; render them with `.sql(dialect="duckdb")` (or `"spark"`).
-They read the assignments and events through a `core.tables.TableMapping` (default: the embedded
-store's layout), so the same queries run over another warehouse's tables and column names; the
-names of the intermediate tables and output columns are the builders' own.
+`analysis_query` returns an experiment's statistics AND its exposure in one statement that joins
+the events to the units once: the assignments grouped per unit (`units`, with a 1-byte arm),
+the events summed per (unit, cell) then per unit, the sums per variant and segment, and the
+counts (units per variant, segment value and day) from the units in one GROUPING SETS.
+`cumulative_query` applies the same shape to every daily look. User text (experiment ids, event
+names, variants) enters as SQL literals, segment columns as JSON path keys, and every column alias
+is generated from positions, so no user text is ever parsed as SQL. The builders return SQLGlot
+expressions; render them with `.sql(dialect="duckdb")` (or `"spark"`). They read the assignments
+and events through a `core.tables.TableMapping` (default: the embedded store's layout), so the
+same queries run over another warehouse's tables and column names; the names of the intermediate
+tables and output columns are the builders' own.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def metric_columns(spec: ExperimentSpec) -> tuple[MetricColumns, ...]:
     for index, metric in enumerate(spec.metrics):
         prefix = f"m{index}_"
         cuped = uses_cuped(spec, metric)
+        suffixes: tuple[str, ...]
         if metric.kind == "ratio":
             suffixes = ("num_sum", "num_sum_sq", "den_sum", "den_sum_sq", "num_den_sum")
         elif cuped:
@@ -79,11 +83,11 @@ def grouping_column(position: int) -> str:
     return f"grouping_{position}"
 
 
-def _timestamp(moment: dt.datetime) -> exp.Expression:
+def _timestamp(moment: dt.datetime) -> exp.Expr:
     return exp.cast(exp.Literal.string(moment.strftime("%Y-%m-%d %H:%M:%S.%f")), "TIMESTAMP")
 
 
-def _string_list(values: tuple[str, ...]) -> list[exp.Expression]:
+def _string_list(values: tuple[str, ...]) -> list[exp.Expr]:
     return [exp.Literal.string(value) for value in values]
 
 
@@ -92,12 +96,12 @@ def _column(table: Table, role: str, alias: str | None = None) -> exp.Column:
     return exp.column(table.column(role), table=alias)
 
 
-def _attribute(assignments: Table, name: str) -> exp.Expression:
+def _attribute(assignments: Table, name: str) -> exp.Expr:
     path = exp.JSONPath(expressions=[exp.JSONPathRoot(), exp.JSONPathKey(this=name)])
     return exp.JSONExtractScalar(this=_column(assignments, "attributes"), expression=path)
 
 
-def _arm(spec: ExperimentSpec, variant: exp.Expression) -> exp.Expression:
+def _arm(spec: ExperimentSpec, variant: exp.Expr) -> exp.Expr:
     """A variant's position in the spec as a 1-byte integer (the key the large aggregates carry).
 
     A string key would travel through every per-unit row; one byte keeps those rows narrow.
@@ -108,7 +112,7 @@ def _arm(spec: ExperimentSpec, variant: exp.Expression) -> exp.Expression:
     return exp.cast(case, "TINYINT")
 
 
-def _variant_of_arm(spec: ExperimentSpec, arm: exp.Expression) -> exp.Expression:
+def _variant_of_arm(spec: ExperimentSpec, arm: exp.Expr) -> exp.Expr:
     """The variant name back from its 1-byte position (`_arm`'s inverse), on the few final rows."""
     case = exp.Case(this=arm)
     for position, name in enumerate(spec.variant_names):
@@ -120,7 +124,7 @@ def _clean_units(
     spec: ExperimentSpec,
     until: dt.datetime,
     tables: TableMapping,
-    *extra: exp.Expression,
+    *extra: exp.Expr,
 ) -> tuple[exp.Select, exp.Select]:
     """Units assigned before `until`, one row each; units seen in several variants are dropped.
 
@@ -197,11 +201,11 @@ def _cells(spec: ExperimentSpec) -> list[tuple[str, bool]]:
     return list(cells)
 
 
-def _cell_of_event(spec: ExperimentSpec, events: Table) -> exp.Expression:
+def _cell_of_event(spec: ExperimentSpec, events: Table) -> exp.Expr:
     """The cell index of a joined event row (`e`) of a unit (`u`); NULL when no value needs it."""
     cells = _cells(spec)
 
-    def by_name(pre: bool) -> exp.Expression:
+    def by_name(pre: bool) -> exp.Expr:
         case = exp.Case(this=_column(events, "event", "e"))
         for index, (event, in_pre) in enumerate(cells):
             if in_pre == pre:
@@ -212,7 +216,7 @@ def _cell_of_event(spec: ExperimentSpec, events: Table) -> exp.Expression:
     return exp.cast(exp.Case().when(after, by_name(False)).else_(by_name(True)), "TINYINT")
 
 
-def _unit_values(spec: ExperimentSpec) -> list[tuple[str, exp.Expression]]:
+def _unit_values(spec: ExperimentSpec) -> list[tuple[str, exp.Expr]]:
     """(alias, per-unit aggregate over the unit's cell rows) for every value the metrics need.
 
     A value is the sum of its cell's event values, or for a proportion 1 when the cell has a row
@@ -220,15 +224,15 @@ def _unit_values(spec: ExperimentSpec) -> list[tuple[str, exp.Expression]]:
     """
     cells = _cells(spec)
 
-    def value(event: str, pre: bool, indicator: bool) -> exp.Expression:
-        aggregate: exp.Expression = (
+    def value(event: str, pre: bool, indicator: bool) -> exp.Expr:
+        aggregate: exp.Expr = (
             exp.Max(this=exp.Literal.number(1)) if indicator else exp.Sum(this=exp.column("total"))
         )
         in_cell = exp.column("cell").eq(exp.Literal.number(cells.index((event, pre))))
         filtered = exp.Filter(this=aggregate, expression=exp.Where(this=in_cell))
         return exp.Coalesce(this=filtered, expressions=[exp.Literal.number(0)])
 
-    values: list[tuple[str, exp.Expression]] = []
+    values: list[tuple[str, exp.Expr]] = []
     for index, metric in enumerate(spec.metrics):
         prefix = f"m{index}_"
         if metric.kind == "ratio":
@@ -242,7 +246,7 @@ def _unit_values(spec: ExperimentSpec) -> list[tuple[str, exp.Expression]]:
     return values
 
 
-def _earliest_event(spec: ExperimentSpec) -> exp.Expression:
+def _earliest_event(spec: ExperimentSpec) -> exp.Expr:
     """The first moment an event of a unit counts: its assignment, or the pre-period's start."""
     assigned_at = exp.column("assigned_at", table="u")
     if not spec.cuped_days:
@@ -252,7 +256,7 @@ def _earliest_event(spec: ExperimentSpec) -> exp.Expression:
 
 
 def _event_rows(
-    spec: ExperimentSpec, until: dt.datetime, events: Table, *carried: exp.Expression
+    spec: ExperimentSpec, until: dt.datetime, events: Table, *carried: exp.Expr
 ) -> exp.Select:
     """Events of the spec's names before `until` joined ONCE to the clean units (`e` x `u`).
 
@@ -290,14 +294,14 @@ def _capped(spec: ExperimentSpec) -> list[tuple[str, float]]:
     return caps
 
 
-def _capped_value(column: str) -> exp.Expression:
+def _capped_value(column: str) -> exp.Expr:
     """A unit's value limited to the column's cap (values are never NULL at this stage)."""
     cap = exp.column(f"{column}_cap")
     above = exp.column(column) > cap
     return exp.Case().when(above, cap.copy()).else_(exp.column(column)).as_(column)
 
 
-def _cap_values(caps: list[tuple[str, float]]) -> list[exp.Expression]:
+def _cap_values(caps: list[tuple[str, float]]) -> list[exp.Expr]:
     """The percentile of every capped per-unit column, named `<column>_cap`."""
     return [
         exp.PercentileCont(this=exp.column(column), expression=exp.Literal.number(q)).as_(
@@ -307,13 +311,13 @@ def _cap_values(caps: list[tuple[str, float]]) -> list[exp.Expression]:
     ]
 
 
-def _sum(expression: exp.Expression) -> exp.Expression:
+def _sum(expression: exp.Expr) -> exp.Expr:
     return exp.Sum(this=expression)
 
 
-def _metric_aggregates(spec: ExperimentSpec) -> list[tuple[str, exp.Expression]]:
+def _metric_aggregates(spec: ExperimentSpec) -> list[tuple[str, exp.Expr]]:
     """(output column, sum over per-unit values) in `metric_columns` order, `n` left out."""
-    aggregates: list[tuple[str, exp.Expression]] = []
+    aggregates: list[tuple[str, exp.Expr]] = []
     for index, columns in enumerate(metric_columns(spec)):
         prefix = f"m{index}_"
         if columns.metric.kind == "ratio":
@@ -323,14 +327,14 @@ def _metric_aggregates(spec: ExperimentSpec) -> list[tuple[str, exp.Expression]]
             if columns.cuped:
                 pairs += [("pre", None), ("pre", "pre"), ("value", "pre")]
         for name, (left, right) in zip(columns.names[1:], pairs, strict=True):
-            term: exp.Expression = exp.column(prefix + left)
+            term: exp.Expr = exp.column(prefix + left)
             if right is not None:
                 term = exp.Mul(this=term, expression=exp.column(prefix + right))
             aggregates.append((name, _sum(term)))
     return aggregates
 
 
-def _top_segment_mapping(position: int, column: exp.Expression) -> exp.Expression:
+def _top_segment_mapping(position: int, column: exp.Expr) -> exp.Expr:
     """A unit's value of segment `position`: its own if among the top values, else `other`."""
     return (
         exp.Case()
@@ -344,7 +348,7 @@ def _top_segment_mapping(position: int, column: exp.Expression) -> exp.Expressio
 
 def analysis_query(
     spec: ExperimentSpec, until: dt.datetime, tables: TableMapping = STORE_TABLES
-) -> exp.Select:
+) -> exp.Union:
     """The sufficient statistics AND the exposure of `spec` as of `until`, in one statement.
 
     An event counts for a unit when `assigned_at <= ts < until`; for CUPED the pre-period is
@@ -389,7 +393,7 @@ def analysis_query(
     )
     caps = _capped(spec)
     source = "unit_events"
-    ctes: list[tuple[str, exp.Expression]] = [
+    ctes: list[tuple[str, exp.Expr]] = [
         ("assigned", assigned),
         ("units", units),
         *(
@@ -506,7 +510,7 @@ def analysis_query(
     ]
     is_statistics = exp.column("grouping_day", table="t").eq(exp.Literal.number(1))
 
-    def on_statistics(value: exp.Expression) -> exp.Expression:
+    def on_statistics(value: exp.Expr) -> exp.Expr:
         return exp.Case().when(is_statistics.copy(), value)
 
     join_on = exp.and_(
@@ -588,7 +592,7 @@ def cumulative_query(
     spec = replace(spec, segments=())
     until = looks[-1]
 
-    def first_look(moment: exp.Expression) -> exp.Expression:
+    def first_look(moment: exp.Expr) -> exp.Expr:
         case = exp.Case()
         for index, look in enumerate(looks[:-1]):
             case = case.when(moment.copy() < _timestamp(look), exp.Literal.number(index))
@@ -652,7 +656,7 @@ def cumulative_query(
         .from_("look_cells")
         .group_by("look", "unit_id", "arm")
     )
-    ctes: list[tuple[str, exp.Expression]] = [
+    ctes: list[tuple[str, exp.Expr]] = [
         ("assigned", assigned),
         ("units", units),
         ("look_times", exp.select("look", "at").from_(look_rows)),

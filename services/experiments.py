@@ -61,6 +61,7 @@ __all__ = [
     "latest_event_time",
     "links",
     "reading",
+    "reading_spec",
     "settings_for",
 ]
 
@@ -224,9 +225,32 @@ def reading(
     with connect(settings, read_only=True) as con:
         found = definition_on(con, settings, experiment_id, None)
         until = window_end(found.spec, as_of, clock)
-        cells, excluded, exposure = _read_statistics(con, found.spec, until, STORE_TABLES)
+        return _reading_on(con, found.spec, until, found.version, STORE_TABLES)
+
+
+def reading_spec(
+    settings: StoreSettings,
+    spec: ExperimentSpec,
+    as_of: dt.datetime | None = None,
+    version: int = 0,
+    clock: Clock = system_clock,
+    tables: TableMapping = STORE_TABLES,
+) -> ExperimentReading:
+    """`reading` for a spec that need not be stored (as `analyze_spec` is to `analyze`)."""
+    with connect(settings, read_only=True) as con:
+        return _reading_on(con, spec, window_end(spec, as_of, clock), version, tables)
+
+
+def _reading_on(
+    con: store.Connection,
+    spec: ExperimentSpec,
+    until: dt.datetime,
+    version: int,
+    tables: TableMapping,
+) -> ExperimentReading:
+    cells, excluded, exposure = _read_statistics(con, spec, until, tables)
     try:
-        analysis = analyze_cells(found.spec, cells, excluded, until, found.version)
+        analysis = analyze_cells(spec, cells, excluded, until, version)
     except NoDataError as error:
         return ExperimentReading(Unavailable.of(error), exposure)
     return ExperimentReading(analysis, exposure)
