@@ -49,7 +49,6 @@ __all__ = [
     "Exposure",
     "StoreSettings",
     "UnknownExperimentError",
-    "analysis_or_unavailable",
     "analyze",
     "analyze_spec",
     "cumulative",
@@ -199,16 +198,6 @@ def analyze(
         until = window_end(found.spec, as_of, clock)
         cells, excluded, _ = _read_statistics(con, found.spec, until, STORE_TABLES)
     return analyze_cells(found.spec, cells, excluded, until, found.version)
-
-
-def analysis_or_unavailable(
-    settings: StoreSettings,
-    experiment_id: str,
-    as_of: dt.datetime | None = None,
-    clock: Clock = system_clock,
-) -> ExperimentAnalysis | Unavailable:
-    """The experiment's analysis, or why it cannot be analysed yet (a value a page can cache)."""
-    return reading(settings, experiment_id, as_of, clock).analysis
 
 
 def reading(

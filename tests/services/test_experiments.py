@@ -58,7 +58,7 @@ def test_an_empty_window_is_unavailable_with_its_code_and_values(store):
     before = START - dt.timedelta(days=1)
     with pytest.raises(NoDataError):
         service.analyze(store, "exp", before)
-    unavailable = service.analysis_or_unavailable(store, "exp", before)
+    unavailable = service.reading(store, "exp", before).analysis
     assert unavailable == Unavailable("experiment.no_units", unavailable.values)
     assert unavailable.values["until"] == before.strftime("%Y-%m-%d %H:%M")
 
