@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from data.store import StoreSettings, connect
-from experiments.spec import ExperimentSpec, load_spec
+from experiments.spec import ExperimentSpec, load_spec, parse_spec, spec_to_dict
 
 SPEC_PATH = Path(__file__).resolve().parent / "experiment_bench.toml"
 DEFAULT_UNITS = 10_000_000
@@ -45,6 +46,18 @@ REGIONS = 30
 # argument came out related (two seeds gave the same arm split).
 _SALTS = ("variant", "assigned", "propensity", "device", "region", "unit", "kind", "v1", "v2")
 _SALTS += ("when", "pre")
+
+
+def benchmark_specs() -> list[ExperimentSpec]:
+    """The benchmark spec as is, with two segment columns, and with a capped, segmented mean."""
+    spec = load_spec(SPEC_PATH)
+    raw = spec_to_dict(spec)
+    metrics = list(raw["metrics"])  # type: ignore[call-overload]
+    metrics[1] = {**metrics[1], "cap_percentile": 0.99}
+    capped = parse_spec(
+        {**raw, "id": spec.id, "segments": ["device", "region"], "metrics": metrics}
+    )
+    return [spec, replace(spec, segments=("device", "region")), capped]
 
 
 def _hashed(key: str, salt: str) -> str:

@@ -22,7 +22,7 @@ from data.store import StoreSettings, connect, current_actor, write_audit
 from experiments.analysis import OfflineMetric
 from experiments.cells import Record
 from experiments.spec import ExperimentSpec, parse_spec, spec_to_dict
-from experiments.sql import cumulative_query, exposure_query, statistics_query
+from experiments.sql import analysis_query, cumulative_query
 
 DEMO_EXPERIMENT_DAYS = 28
 
@@ -138,24 +138,15 @@ def records(con: duckdb.DuckDBPyConnection, sql: str) -> list[Record]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def statistics_records(
+def analysis_records(
     con: duckdb.DuckDBPyConnection,
     spec: ExperimentSpec,
     until: dt.datetime,
     tables: TableMapping = STORE_TABLES,
 ) -> list[Record]:
-    """The rows of `experiments.sql.statistics_query` as of `until`."""
-    return records(con, statistics_query(spec, until, tables).sql(dialect="duckdb"))
-
-
-def exposure_records(
-    con: duckdb.DuckDBPyConnection,
-    spec: ExperimentSpec,
-    until: dt.datetime,
-    tables: TableMapping = STORE_TABLES,
-) -> list[Record]:
-    """The rows of `experiments.sql.exposure_query` as of `until`."""
-    return records(con, exposure_query(spec, until, tables).sql(dialect="duckdb"))
+    """The rows of `experiments.sql.analysis_query` as of `until`: statistics and exposure rows
+    from one statement (split them with `experiments.cells.split_analysis_records`)."""
+    return records(con, analysis_query(spec, until, tables).sql(dialect="duckdb"))
 
 
 def cumulative_records(

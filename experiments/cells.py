@@ -17,6 +17,8 @@ from experiments.spec import ExperimentSpec
 from experiments.sql import (
     EXCLUDED_COLUMN,
     LOOK_COLUMN,
+    PART_COLUMN,
+    STATISTICS_PART,
     MetricColumns,
     grouping_column,
     metric_columns,
@@ -99,7 +101,7 @@ def _segment_of(spec: ExperimentSpec, record: Record) -> tuple[str | None, str |
 
 
 def cell_from_record(spec: ExperimentSpec, record: Record) -> CellStatistics:
-    """One row of `statistics_query` (or `cumulative_query`) as a cell."""
+    """One statistics row of `analysis_query` (or a row of `cumulative_query`) as a cell."""
     column, value = _segment_of(spec, record)
     metrics = tuple(metric_statistics(columns, record) for columns in metric_columns(spec))
     return CellStatistics(str(record["variant"]), column, value, int(record["n"]), metrics)
@@ -108,7 +110,7 @@ def cell_from_record(spec: ExperimentSpec, record: Record) -> CellStatistics:
 def cells_from_records(
     spec: ExperimentSpec, records: Sequence[Record]
 ) -> tuple[list[CellStatistics], int]:
-    """The cells of a statistics query's rows, and the units excluded for several variants.
+    """The cells of `analysis_query`'s statistics rows, and the units excluded for several variants.
 
     The excluded count is the same on every row; with no rows there is nobody to exclude.
     """
@@ -130,8 +132,15 @@ def cumulative_cells(
     return by_look
 
 
+def split_analysis_records(records: Sequence[Record]) -> tuple[list[Record], list[Record]]:
+    """(statistics rows, exposure rows) of `analysis_query`, told apart by its `part` column."""
+    statistics = [r for r in records if r[PART_COLUMN] == STATISTICS_PART]
+    exposure = [r for r in records if r[PART_COLUMN] != STATISTICS_PART]
+    return statistics, exposure
+
+
 def exposure_from_records(records: Sequence[Record]) -> Exposure:
-    """Daily units per variant from the rows of `exposure_query`.
+    """Daily units per variant from the exposure rows of `analysis_query`.
 
     The row without a variant counts the units excluded for being in several variants.
     """

@@ -1,13 +1,16 @@
 """SQLGlot builders for the experiment engine: the warehouse returns sufficient statistics only.
 
-The statistics query works in two stages inside the database: one row per unit (its metric values
-in the window, and in the pre-period for CUPED), then sums per variant and segment. User text
-(experiment ids, event names, variants) enters as SQL literals, segment columns as JSON path keys,
-and every column alias is generated from positions, so no user text is ever parsed as SQL. The
-builders return SQLGlot expressions; render them with `.sql(dialect="duckdb")` (or `"spark"`).
-They read the assignments and events through a `core.tables.TableMapping` (default: the embedded
-store's layout), so the same queries run over another warehouse's tables and column names; the
-names of the intermediate tables and output columns are the builders' own.
+`analysis_query` returns an experiment's statistics AND its exposure in one statement that joins
+the events to the units once: the assignments grouped per unit (`units`, with a 1-byte arm),
+the events summed per (unit, cell) then per unit, the sums per variant and segment, and the
+counts (units per variant, segment value and day) from the units in one GROUPING SETS.
+`cumulative_query` applies the same shape to every daily look. User text (experiment ids, event
+names, variants) enters as SQL literals, segment columns as JSON path keys, and every column alias
+is generated from positions, so no user text is ever parsed as SQL. The builders return SQLGlot
+expressions; render them with `.sql(dialect="duckdb")` (or `"spark"`). They read the assignments
+and events through a `core.tables.TableMapping` (default: the embedded store's layout), so the
+same queries run over another warehouse's tables and column names; the names of the intermediate
+tables and output columns are the builders' own.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ MISSING_SEGMENT = "(none)"
 TOP_SEGMENT_VALUES = 20
 EXCLUDED_COLUMN = "excluded_multiple_variants"
 LOOK_COLUMN = "look"
+PART_COLUMN = "part"
+STATISTICS_PART = "statistics"
+EXPOSURE_PART = "exposure"
 
 
 @dataclass(frozen=True)
@@ -95,23 +101,48 @@ def _attribute(assignments: Table, name: str) -> exp.Expr:
     return exp.JSONExtractScalar(this=_column(assignments, "attributes"), expression=path)
 
 
+def _arm(spec: ExperimentSpec, variant: exp.Expr) -> exp.Expr:
+    """A variant's position in the spec as a 1-byte integer (the key the large aggregates carry).
+
+    A string key would travel through every per-unit row; one byte keeps those rows narrow.
+    """
+    case = exp.Case(this=variant)
+    for position, name in enumerate(spec.variant_names):
+        case = case.when(exp.Literal.string(name), exp.Literal.number(position))
+    return exp.cast(case, "TINYINT")
+
+
+def _variant_of_arm(spec: ExperimentSpec, arm: exp.Expr) -> exp.Expr:
+    """The variant name back from its 1-byte position (`_arm`'s inverse), on the few final rows."""
+    case = exp.Case(this=arm)
+    for position, name in enumerate(spec.variant_names):
+        case = case.when(exp.Literal.number(position), exp.Literal.string(name))
+    return case
+
+
 def _clean_units(
-    spec: ExperimentSpec, until: dt.datetime, tables: TableMapping
+    spec: ExperimentSpec,
+    until: dt.datetime,
+    tables: TableMapping,
+    *extra: exp.Expr,
 ) -> tuple[exp.Select, exp.Select]:
     """Units assigned before `until`, one row each; units seen in several variants are dropped.
 
-    Returns the per-unit assignment summary (with its variant count) and the clean units drawn
-    from it, kept to the spec's variants. Both name their columns `unit_id`, `variant`,
-    `assigned_at` whatever the assignments table calls them.
+    Returns the per-unit assignment summary (`multiple` is true for a unit seen in several
+    variants, told by `min(variant) <> max(variant)`: DuckDB plans `count(DISTINCT variant)` as a
+    second grouping joined back) and the clean units drawn from it, kept to the spec's variants,
+    with their `arm` (see `_arm`) and any `extra` columns computed from the summary. Both name
+    their columns `unit_id`, `variant`, `assigned_at` whatever the assignments table calls them.
     """
     source = tables.assignments
+    variant = _column(source, "variant")
     assigned = (
         exp.select(
             _column(source, "unit_id").as_("unit_id"),
-            exp.Min(this=_column(source, "variant")).as_("variant"),
+            exp.Min(this=variant.copy()).as_("variant"),
             exp.Min(this=_column(source, "assigned_at")).as_("assigned_at"),
-            exp.Count(this=exp.Distinct(expressions=[_column(source, "variant")])).as_(
-                "variant_count"
+            exp.NEQ(this=exp.Min(this=variant.copy()), expression=exp.Max(this=variant.copy())).as_(
+                "multiple"
             ),
             *(
                 exp.Min(this=_attribute(source, name)).as_(segment_column(position))
@@ -128,6 +159,7 @@ def _clean_units(
             exp.column("unit_id"),
             exp.column("variant"),
             exp.column("assigned_at"),
+            _arm(spec, exp.column("variant")).as_("arm"),
             *(
                 exp.Coalesce(
                     this=exp.column(segment_column(position)),
@@ -135,84 +167,82 @@ def _clean_units(
                 ).as_(segment_column(position))
                 for position in range(len(spec.segments))
             ),
+            *extra,
         )
         .from_("assigned")
-        .where(exp.column("variant_count").eq(exp.Literal.number(1)))
+        .where(exp.not_(exp.column("multiple")))
         .where(exp.column("variant").isin(*_string_list(spec.variant_names)))
     )
     return assigned, units
 
 
-def exposure_query(
-    spec: ExperimentSpec, until: dt.datetime, tables: TableMapping = STORE_TABLES
-) -> exp.Union:
-    """Units per variant and day of assignment, plus the units left out for multiple variants.
-
-    Columns: `variant` (NULL on the one row counting excluded units), `day` (date of first
-    assignment, NULL on that row), `units`. Reads the assignments table only.
-    """
-    assigned, units = _clean_units(spec, until, tables)
-    per_day = (
-        exp.select(
-            exp.column("variant"),
-            exp.cast(exp.column("assigned_at"), "DATE").as_("day"),
-            exp.Count(this=exp.Star()).as_("units"),
-        )
-        .from_("units")
-        .group_by(exp.column("variant"), exp.cast(exp.column("assigned_at"), "DATE"))
-    )
-    excluded = (
-        exp.select(
-            exp.cast(exp.Null(), "VARCHAR").as_("variant"),
-            exp.cast(exp.Null(), "DATE").as_("day"),
-            exp.Count(this=exp.Star()).as_("units"),
-        )
-        .from_("assigned")
-        .where(exp.column("variant_count") > exp.Literal.number(1))
-    )
+def _excluded() -> exp.Select:
+    """The count of units seen in several variants, from the `assigned` step."""
     return (
-        exp.union(per_day, excluded, distinct=False)
-        .with_("assigned", as_=assigned)
-        .with_("units", as_=units)
+        exp.select(exp.Count(this=exp.Star()).as_(EXCLUDED_COLUMN))
+        .from_("assigned")
+        .where(exp.column("multiple"))
     )
 
 
-def _window_value(events: Table, event: str, in_pre_period: bool, indicator: bool) -> exp.Expr:
-    """One unit's value of `event`: the sum of its values, or 1 if it occurred (indicator).
+def _cells(spec: ExperimentSpec) -> list[tuple[str, bool]]:
+    """The (event name, in pre-period) cells an event row can fall in, each needed pair once.
 
-    Events are the mapped events table aliased `e`; units the `units` step aliased `u`.
+    An event row falls in at most one cell (its name, and whether it is before the unit's
+    assignment), so the per-unit stage groups by (unit, cell) with ONE sum instead of one
+    conditional aggregate per metric value: narrower rows, half the spill at 10M units.
     """
-    ts, assigned_at = _column(events, "ts", "e"), exp.column("assigned_at", table="u")
-    timing = ts < assigned_at if in_pre_period else ts >= assigned_at
-    matches = exp.and_(_column(events, "event", "e").eq(exp.Literal.string(event)), timing)
-    if indicator:
-        case = exp.Case().when(matches, exp.Literal.number(1)).else_(exp.Literal.number(0))
-        return exp.Max(this=case)
-    case = exp.Case().when(matches, _column(events, "value", "e")).else_(exp.Literal.number(0))
-    return exp.Sum(this=case)
+    cells: dict[tuple[str, bool], None] = {}
+    for metric in spec.metrics:
+        for event in metric.events:
+            cells[(event, False)] = None
+            if uses_cuped(spec, metric):
+                cells[(event, True)] = None
+    return list(cells)
 
 
-def _unit_value_columns(spec: ExperimentSpec, events: Table) -> list[tuple[str, exp.Expr]]:
-    """(alias, per-unit aggregate over events) for every value the metrics need."""
+def _cell_of_event(spec: ExperimentSpec, events: Table) -> exp.Expr:
+    """The cell index of a joined event row (`e`) of a unit (`u`); NULL when no value needs it."""
+    cells = _cells(spec)
+
+    def by_name(pre: bool) -> exp.Expr:
+        case = exp.Case(this=_column(events, "event", "e"))
+        for index, (event, in_pre) in enumerate(cells):
+            if in_pre == pre:
+                case = case.when(exp.Literal.string(event), exp.Literal.number(index))
+        return case if case.args.get("ifs") else exp.Null()
+
+    after = _column(events, "ts", "e") >= exp.column("assigned_at", table="u")
+    return exp.cast(exp.Case().when(after, by_name(False)).else_(by_name(True)), "TINYINT")
+
+
+def _unit_values(spec: ExperimentSpec) -> list[tuple[str, exp.Expr]]:
+    """(alias, per-unit aggregate over the unit's cell rows) for every value the metrics need.
+
+    A value is the sum of its cell's event values, or for a proportion 1 when the cell has a row
+    at all (a row exists only for events that occurred); 0 for a unit without such events.
+    """
+    cells = _cells(spec)
+
+    def value(event: str, pre: bool, indicator: bool) -> exp.Expr:
+        aggregate: exp.Expr = (
+            exp.Max(this=exp.Literal.number(1)) if indicator else exp.Sum(this=exp.column("total"))
+        )
+        in_cell = exp.column("cell").eq(exp.Literal.number(cells.index((event, pre))))
+        filtered = exp.Filter(this=aggregate, expression=exp.Where(this=in_cell))
+        return exp.Coalesce(this=filtered, expressions=[exp.Literal.number(0)])
+
     values: list[tuple[str, exp.Expr]] = []
     for index, metric in enumerate(spec.metrics):
         prefix = f"m{index}_"
         if metric.kind == "ratio":
-            values.append(
-                (prefix + "num", _window_value(events, str(metric.numerator), False, False))
-            )
-            values.append(
-                (prefix + "den", _window_value(events, str(metric.denominator), False, False))
-            )
+            values.append((prefix + "num", value(str(metric.numerator), False, False)))
+            values.append((prefix + "den", value(str(metric.denominator), False, False)))
             continue
         indicator = metric.kind == "proportion"
-        values.append(
-            (prefix + "value", _window_value(events, str(metric.event), False, indicator))
-        )
+        values.append((prefix + "value", value(str(metric.event), False, indicator)))
         if uses_cuped(spec, metric):
-            values.append(
-                (prefix + "pre", _window_value(events, str(metric.event), True, indicator))
-            )
+            values.append((prefix + "pre", value(str(metric.event), True, indicator)))
     return values
 
 
@@ -225,14 +255,22 @@ def _earliest_event(spec: ExperimentSpec) -> exp.Expr:
     return exp.Sub(this=assigned_at, expression=interval)
 
 
-def _events_of_units(
-    spec: ExperimentSpec, until: dt.datetime, events: Table, *selected: exp.Expr
+def _event_rows(
+    spec: ExperimentSpec, until: dt.datetime, events: Table, *carried: exp.Expr
 ) -> exp.Select:
-    """Events of the spec's event names before `until` joined to the clean units (`e` x `u`)."""
+    """Events of the spec's names before `until` joined ONCE to the clean units (`e` x `u`).
+
+    Each row keeps its unit, the unit's `carried` columns, its value and its cell.
+    """
     event_names = tuple(dict.fromkeys(name for metric in spec.metrics for name in metric.events))
     unit = _column(events, "unit_id", "e")
     return (
-        exp.select(unit.copy().as_("unit_id"), *selected)
+        exp.select(
+            unit.copy().as_("unit_id"),
+            *carried,
+            _column(events, "value", "e").as_("value"),
+            _cell_of_event(spec, events).as_("cell"),
+        )
         .from_(exp.to_table(events.name).as_("e"))
         .join(
             exp.to_table("units").as_("u"),
@@ -263,165 +301,274 @@ def _capped_value(column: str) -> exp.Expr:
     return exp.Case().when(above, cap.copy()).else_(exp.column(column)).as_(column)
 
 
+def _cap_values(caps: list[tuple[str, float]]) -> list[exp.Expr]:
+    """The percentile of every capped per-unit column, named `<column>_cap`."""
+    return [
+        exp.PercentileCont(this=exp.column(column), expression=exp.Literal.number(q)).as_(
+            f"{column}_cap"
+        )
+        for column, q in caps
+    ]
+
+
 def _sum(expression: exp.Expr) -> exp.Expr:
     return exp.Sum(this=expression)
 
 
-def _metric_aggregates(spec: ExperimentSpec) -> list[exp.Expr]:
-    """The second stage: sums over per-unit values, named as `metric_columns` says."""
-    aggregates: list[exp.Expr] = []
+def _metric_aggregates(spec: ExperimentSpec) -> list[tuple[str, exp.Expr]]:
+    """(output column, sum over per-unit values) in `metric_columns` order, `n` left out."""
+    aggregates: list[tuple[str, exp.Expr]] = []
     for index, columns in enumerate(metric_columns(spec)):
         prefix = f"m{index}_"
         if columns.metric.kind == "ratio":
-            numerator, denominator = exp.column(prefix + "num"), exp.column(prefix + "den")
-            aggregates += [
-                _sum(numerator).as_(prefix + "num_sum"),
-                _sum(exp.Mul(this=numerator, expression=numerator.copy())).as_(
-                    prefix + "num_sum_sq"
-                ),
-                _sum(denominator).as_(prefix + "den_sum"),
-                _sum(exp.Mul(this=denominator, expression=denominator.copy())).as_(
-                    prefix + "den_sum_sq"
-                ),
-                _sum(exp.Mul(this=numerator.copy(), expression=denominator.copy())).as_(
-                    prefix + "num_den_sum"
-                ),
-            ]
-            continue
-        metric_value = exp.column(prefix + "value")
-        aggregates += [
-            _sum(metric_value).as_(prefix + "sum"),
-            _sum(exp.Mul(this=metric_value, expression=metric_value.copy())).as_(prefix + "sum_sq"),
-        ]
-        if columns.cuped:
-            pre_value = exp.column(prefix + "pre")
-            aggregates += [
-                _sum(pre_value).as_(prefix + "pre_sum"),
-                _sum(exp.Mul(this=pre_value, expression=pre_value.copy())).as_(
-                    prefix + "pre_sum_sq"
-                ),
-                _sum(exp.Mul(this=metric_value.copy(), expression=pre_value.copy())).as_(
-                    prefix + "cross_sum"
-                ),
-            ]
+            pairs = [("num", None), ("num", "num"), ("den", None), ("den", "den"), ("num", "den")]
+        else:
+            pairs = [("value", None), ("value", "value")]
+            if columns.cuped:
+                pairs += [("pre", None), ("pre", "pre"), ("value", "pre")]
+        for name, (left, right) in zip(columns.names[1:], pairs, strict=True):
+            term: exp.Expr = exp.column(prefix + left)
+            if right is not None:
+                term = exp.Mul(this=term, expression=exp.column(prefix + right))
+            aggregates.append((name, _sum(term)))
     return aggregates
 
 
-def statistics_query(
+def _top_segment_mapping(position: int, column: exp.Expr) -> exp.Expr:
+    """A unit's value of segment `position`: its own if among the top values, else `other`."""
+    return (
+        exp.Case()
+        .when(
+            column.copy().isin(query=exp.select("value").from_(f"top_{position}")),
+            column.copy(),
+        )
+        .else_(exp.Literal.string(OTHER_SEGMENT))
+    )
+
+
+def analysis_query(
     spec: ExperimentSpec, until: dt.datetime, tables: TableMapping = STORE_TABLES
-) -> exp.Select:
-    """Sufficient statistics per variant, and per variant and segment value, as of `until`.
+) -> exp.Union:
+    """The sufficient statistics AND the exposure of `spec` as of `until`, in one statement.
 
     An event counts for a unit when `assigned_at <= ts < until`; for CUPED the pre-period is
     `assigned_at - cuped_days <= ts < assigned_at`. Units without events count as 0. Per segment
-    column the 20 most common values keep their name and the rest are summed as `other`; the
-    `grouping_<i>` flags tell the whole-arm rows (all 1) from each segment's rows.
-    Columns: `variant`, `segment_<i>`, `grouping_<i>`, `excluded_multiple_variants` (units seen in
-    several variants, the same on every row), then `metric_columns(spec)`.
+    column the 20 most common values keep their name and the rest are summed as `other`.
+
+    One pass: the assignments are read and grouped once (`units`); the events are joined to the
+    units once and summed per (unit, cell), the unit's arm and segment values travelling as keys,
+    so the per-unit values never need the units again; sums per arm (and segment value) cover only
+    units with events, which is exact since a unit without events adds 0 to every sum; the counts
+    (`n`, and the units per day) come from `units` in one GROUPING SETS. Only a capped metric
+    (its percentile needs every unit's value, zeros included) joins the units to their values.
+
+    Columns: `part` (`statistics` or `exposure`); `variant`; `segment_<i>` and `grouping_<i>` (1
+    when the row sums over segment i; all 1 on whole-arm rows); `excluded_multiple_variants`
+    (units seen in several variants, the same on every statistics row); `n` and
+    `metric_columns(spec)` (statistics rows only); `day` and `units` (exposure rows only: units
+    per variant and day of first assignment; the one exposure row whose `variant` is NULL counts
+    the excluded units).
     """
+    segments = [segment_column(p) for p in range(len(spec.segments))]
     assigned, units = _clean_units(spec, until, tables)
-    value_columns = _unit_value_columns(spec, tables.events)
-    unit_events = _events_of_units(
-        spec, until, tables.events, *(aggregate.as_(a) for a, aggregate in value_columns)
-    ).group_by(_column(tables.events, "unit_id", "e"))
-    segment_values = []
-    for position in range(len(spec.segments)):
-        name = segment_column(position)
-        top = f"top_{position}"
-        segment_values.append(
-            exp.Case()
-            .when(
-                exp.column(name, table="u").isin(query=exp.select("value").from_(top)),
-                exp.column(name, table="u"),
-            )
-            .else_(exp.Literal.string(OTHER_SEGMENT))
-            .as_(name)
-        )
-    per_unit = (
-        exp.select(
-            exp.column("variant", table="u"),
-            *segment_values,
-            *(
-                exp.Coalesce(
-                    this=exp.column(alias, table="v"), expressions=[exp.Literal.number(0)]
-                ).as_(alias)
-                for alias, _ in value_columns
-            ),
-        )
-        .from_(exp.to_table("units").as_("u"))
-        .join(
-            exp.to_table("unit_events").as_("v"),
-            on=exp.column("unit_id", table="u").eq(exp.column("unit_id", table="v")),
-            join_type="left",
-        )
+    keys = ["unit_id", "arm", *segments]
+    event_rows = _event_rows(
+        spec,
+        until,
+        tables.events,
+        exp.column("arm", table="u"),
+        *(exp.column(name, table="u") for name in segments),
+    )
+    unit_cells = (
+        exp.select(*keys, "cell", exp.Sum(this=exp.column("value")).as_("total"))
+        .from_("event_rows")
+        .where(exp.column("cell").is_(exp.null()).not_())
+        .group_by(*keys, "cell")
+    )
+    values = _unit_values(spec)
+    unit_events = (
+        exp.select(*keys, *(aggregate.as_(alias) for alias, aggregate in values))
+        .from_("unit_cells")
+        .group_by(*keys)
     )
     caps = _capped(spec)
-    source = "per_unit"
-    if caps:
-        source = "capped"
-        capped_columns = {column for column, _ in caps}
-        cap_values = exp.select(
-            *(
-                exp.PercentileCont(this=exp.column(column), expression=exp.Literal.number(q)).as_(
-                    f"{column}_cap"
-                )
-                for column, q in caps
+    source = "unit_events"
+    ctes: list[tuple[str, exp.Expr]] = [
+        ("assigned", assigned),
+        ("units", units),
+        *(
+            (
+                f"top_{position}",
+                exp.select(exp.column(name).as_("value"))
+                .from_("units")
+                .group_by(exp.column(name))
+                .order_by(exp.Ordered(this=exp.Count(this=exp.Star()), desc=True), exp.column(name))
+                .limit(TOP_SEGMENT_VALUES),
             )
-        ).from_("per_unit")
+            for position, name in enumerate(segments)
+        ),
+        ("event_rows", event_rows),
+        ("unit_cells", unit_cells),
+        ("unit_events", unit_events),
+    ]
+    if caps:
+        # Percentiles need every unit, zeros included: the one case that joins the units again.
+        capped_columns = {column for column, _ in caps}
+        per_unit = (
+            exp.select(
+                exp.column("arm", table="u"),
+                *(exp.column(name, table="u") for name in segments),
+                *(
+                    exp.Coalesce(
+                        this=exp.column(alias, table="v"), expressions=[exp.Literal.number(0)]
+                    ).as_(alias)
+                    for alias, _ in values
+                ),
+            )
+            .from_(exp.to_table("units").as_("u"))
+            .join(
+                exp.to_table("unit_events").as_("v"),
+                on=exp.column("unit_id", table="u").eq(exp.column("unit_id", table="v")),
+                join_type="left",
+            )
+        )
         capped = (
             exp.select(
-                exp.column("variant"),
-                *(exp.column(segment_column(p)) for p in range(len(spec.segments))),
+                "arm",
+                *segments,
                 *(
                     _capped_value(alias) if alias in capped_columns else exp.column(alias)
-                    for alias, _ in value_columns
+                    for alias, _ in values
                 ),
             )
             .from_("per_unit")
             .join("caps", join_type="cross")
         )
-
-    aggregates: list[exp.Expr] = [
-        exp.Max(this=exp.column(EXCLUDED_COLUMN)).as_(EXCLUDED_COLUMN),
-        exp.Count(this=exp.Star()).as_("n"),
-        *_metric_aggregates(spec),
-    ]
-    segment_columns = [exp.column(segment_column(p)) for p in range(len(spec.segments))]
-    grouping_sets = [exp.Tuple(expressions=[exp.column("variant")])] + [
-        exp.Tuple(expressions=[exp.column("variant"), column]) for column in segment_columns
-    ]
-    final = exp.select(
-        exp.column("variant"),
-        *(column.copy() for column in segment_columns),
+        ctes += [
+            ("per_unit", per_unit),
+            ("caps", exp.select(*_cap_values(caps)).from_("per_unit")),
+            ("capped", capped),
+        ]
+        source = "capped"
+    named = exp.select(
+        "arm",
         *(
-            exp.Grouping(expressions=[column.copy()]).as_(grouping_column(position))
-            for position, column in enumerate(segment_columns)
+            _top_segment_mapping(position, exp.column(name)).as_(name)
+            for position, name in enumerate(segments)
         ),
-        *aggregates,
+        *(alias for alias, _ in values),
     ).from_(source)
-    final = final.join("excluded", join_type="cross")
-    final = final.group_by(exp.GroupingSets(expressions=grouping_sets))
-    excluded = (
-        exp.select(exp.Count(this=exp.Star()).as_(EXCLUDED_COLUMN))
-        .from_("assigned")
-        .where(exp.column("variant_count") > exp.Literal.number(1))
-    )
-    final = final.with_("assigned", as_=assigned).with_("units", as_=units)
-    final = final.with_("excluded", as_=excluded)
-    for position in range(len(spec.segments)):
-        name = segment_column(position)
-        top_values = (
-            exp.select(exp.column(name).as_("value"))
-            .from_("units")
-            .group_by(exp.column(name))
-            .order_by(exp.Ordered(this=exp.Count(this=exp.Star()), desc=True), exp.column(name))
-            .limit(TOP_SEGMENT_VALUES)
+    sums_of = _metric_aggregates(spec)
+    grouping = [
+        exp.Grouping(expressions=[exp.column(name)]).as_(grouping_column(position))
+        for position, name in enumerate(segments)
+    ]
+    per_segment = [exp.Tuple(expressions=[exp.column("arm"), exp.column(n)]) for n in segments]
+    sums = (
+        exp.select(
+            "arm", *segments, *grouping, *(aggregate.as_(name) for name, aggregate in sums_of)
         )
-        final = final.with_(f"top_{position}", as_=top_values)
-    final = final.with_("unit_events", as_=unit_events).with_("per_unit", as_=per_unit)
-    if caps:
-        final = final.with_("caps", as_=cap_values).with_("capped", as_=capped)
-    return final
+        .from_("named")
+        .group_by(
+            exp.GroupingSets(expressions=[exp.Tuple(expressions=[exp.column("arm")]), *per_segment])
+        )
+    )
+    counts = exp.select(
+        "arm",
+        *(
+            _top_segment_mapping(position, exp.column(name)).as_(name)
+            for position, name in enumerate(segments)
+        ),
+        exp.cast(exp.column("assigned_at"), "DATE").as_("day"),
+    ).from_("units")
+    tallies = (
+        exp.select(
+            "arm",
+            *segments,
+            *(g.copy() for g in grouping),
+            "day",
+            exp.Grouping(expressions=[exp.column("day")]).as_("grouping_day"),
+            exp.Count(this=exp.Star()).as_("units"),
+        )
+        .from_("counts")
+        .group_by(
+            exp.GroupingSets(
+                expressions=[
+                    exp.Tuple(expressions=[exp.column("arm"), exp.column("day")]),
+                    exp.Tuple(expressions=[exp.column("arm")]),
+                    *(s.copy() for s in per_segment),
+                ]
+            )
+        )
+    )
+    ctes += [
+        ("named", named),
+        ("sums", sums),
+        ("counts", counts),
+        ("tallies", tallies),
+        ("excluded", _excluded()),
+    ]
+    is_statistics = exp.column("grouping_day", table="t").eq(exp.Literal.number(1))
+
+    def on_statistics(value: exp.Expr) -> exp.Expr:
+        return exp.Case().when(is_statistics.copy(), value)
+
+    join_on = exp.and_(
+        is_statistics.copy(),
+        exp.column("arm", table="s").eq(exp.column("arm", table="t")),
+        *(
+            exp.NullSafeEQ(this=exp.column(name, table="s"), expression=exp.column(name, table="t"))
+            for name in segments
+        ),
+        *(
+            exp.column(grouping_column(p), table="s").eq(exp.column(grouping_column(p), table="t"))
+            for p in range(len(segments))
+        ),
+    )
+    rows = (
+        exp.select(
+            exp.Case()
+            .when(is_statistics.copy(), exp.Literal.string(STATISTICS_PART))
+            .else_(exp.Literal.string(EXPOSURE_PART))
+            .as_(PART_COLUMN),
+            _variant_of_arm(spec, exp.column("arm", table="t")).as_("variant"),
+            *(exp.column(name, table="t") for name in segments),
+            *(exp.column(grouping_column(p), table="t") for p in range(len(segments))),
+            exp.column(EXCLUDED_COLUMN, table="x"),
+            on_statistics(exp.column("units", table="t")).as_("n"),
+            *(
+                on_statistics(
+                    exp.Coalesce(
+                        this=exp.column(name, table="s"), expressions=[exp.Literal.number(0)]
+                    )
+                ).as_(name)
+                for name, _ in sums_of
+            ),
+            exp.column("day", table="t"),
+            exp.Case()
+            .when(is_statistics.copy(), exp.null())
+            .else_(exp.column("units", table="t"))
+            .as_("units"),
+        )
+        .from_(exp.to_table("tallies").as_("t"))
+        .join(exp.to_table("excluded").as_("x"), join_type="cross")
+        .join(exp.to_table("sums").as_("s"), on=join_on, join_type="left")
+    )
+    excluded_row = exp.select(
+        exp.Literal.string(EXPOSURE_PART).as_(PART_COLUMN),
+        exp.cast(exp.null(), "VARCHAR").as_("variant"),
+        *(exp.cast(exp.null(), "VARCHAR").as_(name) for name in segments),
+        *(exp.null().as_(grouping_column(p)) for p in range(len(segments))),
+        exp.column(EXCLUDED_COLUMN),
+        exp.null().as_("n"),
+        *(exp.null().as_(name) for name, _ in sums_of),
+        exp.cast(exp.null(), "DATE").as_("day"),
+        exp.column(EXCLUDED_COLUMN).as_("units"),
+    ).from_("excluded")
+    query = exp.union(rows, excluded_row, distinct=False)
+    for name, cte in ctes:
+        query = query.with_(name, as_=cte)
+    return query
 
 
 def cumulative_query(
@@ -430,105 +577,132 @@ def cumulative_query(
     """Whole-arm sufficient statistics at every look, in one pass over the events.
 
     At look k a unit counts when `assigned_at < looks[k]`, and an event counts as it would in
-    `statistics_query(spec, looks[k])`. Each event falls in the bucket of the first look it counts
-    at (`ts < looks[k]`), so one scan sums events per (unit, bucket); a unit's value at look k sums
-    (or, for a proportion, takes the largest of) its buckets up to k. Pre-period events come before
-    the unit's assignment, so they count at every look the unit is in. Segments are not broken
-    down. Columns: `look` (index into `looks`, ascending), `variant`, then `metric_columns(spec)`.
+    `analysis_query(spec, looks[k])`. Each event falls in the bucket of the first look it counts
+    at (`ts < looks[k]`) and each unit has its first look; one scan sums events per (unit, bucket,
+    cell), and those sums are spread over the looks they count at (bucket and first look at or
+    before the look). Pre-period events come before the unit's assignment, so they count at every
+    look the unit is in. A unit without events adds 0 to every sum, so `n` per look comes from
+    counting units per (arm, first look), a few rows; a capped metric needs every unit's value per
+    look for its percentile, so only then are the units joined to every look they are in.
+    Segments are not broken down.
+    Columns: `look` (index into `looks`, ascending), `variant`, `n`, then `metric_columns(spec)`.
     """
     if not looks or list(looks) != sorted(set(looks)):
         raise ValueError("looks must be distinct times in ascending order")
+    spec = replace(spec, segments=())
     until = looks[-1]
-    assigned, units = _clean_units(replace(spec, segments=()), until, tables)
-    bucket = exp.Case()
-    for index, look in enumerate(looks[:-1]):
-        bucket = bucket.when(
-            _column(tables.events, "ts", "e") < _timestamp(look), exp.Literal.number(index)
-        )
-    bucket = bucket.else_(exp.Literal.number(len(looks) - 1))
-    value_columns = _unit_value_columns(spec, tables.events)
-    unit_events = _events_of_units(
+
+    def first_look(moment: exp.Expr) -> exp.Expr:
+        case = exp.Case()
+        for index, look in enumerate(looks[:-1]):
+            case = case.when(moment.copy() < _timestamp(look), exp.Literal.number(index))
+        if not case.args.get("ifs"):
+            return exp.cast(exp.Literal.number(0), "SMALLINT")
+        return exp.cast(case.else_(exp.Literal.number(len(looks) - 1)), "SMALLINT")
+
+    assigned, units = _clean_units(
+        spec, until, tables, first_look(exp.column("assigned_at")).as_("first_look")
+    )
+    event_rows = _event_rows(
         spec,
         until,
         tables.events,
-        bucket.as_("bucket"),
-        *(aggregate.as_(alias) for alias, aggregate in value_columns),
-    ).group_by(_column(tables.events, "unit_id", "e"), bucket.copy())
+        exp.column("arm", table="u"),
+        exp.column("first_look", table="u"),
+        first_look(_column(tables.events, "ts", "e")).as_("bucket"),
+    )
+    cell_keys = ["unit_id", "arm", "first_look", "bucket", "cell"]
+    unit_cells = (
+        exp.select(*cell_keys, exp.Sum(this=exp.column("value")).as_("total"))
+        .from_("event_rows")
+        .where(exp.column("cell").is_(exp.null()).not_())
+        .group_by(*cell_keys)
+    )
     look_rows = exp.values(
         [
             exp.Tuple(expressions=[exp.Literal.number(index), _timestamp(look)])
             for index, look in enumerate(looks)
         ],
-        alias="look_times",
+        alias="look_rows",
         columns=["look", "at"],
     )
-    indicators = _indicator_columns(spec)
-    per_unit = (
+    look_of = exp.column("look", table="l")
+    look_cells = (
         exp.select(
-            exp.column("look", table="l"),
-            exp.column("variant", table="u"),
-            *(
-                exp.Coalesce(
-                    this=(exp.Max if alias in indicators else exp.Sum)(
-                        this=exp.column(alias, table="v")
-                    ),
-                    expressions=[exp.Literal.number(0)],
-                ).as_(alias)
-                for alias, _ in value_columns
-            ),
+            look_of.copy(),
+            exp.column("unit_id", table="c"),
+            exp.column("arm", table="c"),
+            exp.column("cell", table="c"),
+            exp.Sum(this=exp.column("total", table="c")).as_("total"),
         )
-        .from_(exp.to_table("units").as_("u"))
+        .from_(exp.to_table("unit_cells").as_("c"))
         .join(
-            exp.select("look", "at").from_(look_rows).subquery("l"),
-            on=exp.column("assigned_at", table="u") < exp.column("at", table="l"),
-        )
-        .join(
-            exp.to_table("unit_events").as_("v"),
+            exp.to_table("look_times").as_("l"),
             on=exp.and_(
-                exp.column("unit_id", table="u").eq(exp.column("unit_id", table="v")),
-                exp.column("bucket", table="v") <= exp.column("look", table="l"),
+                exp.column("bucket", table="c") <= look_of.copy(),
+                exp.column("first_look", table="c") <= look_of.copy(),
             ),
-            join_type="left",
         )
         .group_by(
-            exp.column("look", table="l"),
-            exp.column("unit_id", table="u"),
-            exp.column("variant", table="u"),
+            look_of.copy(),
+            exp.column("unit_id", table="c"),
+            exp.column("arm", table="c"),
+            exp.column("cell", table="c"),
         )
     )
-    caps = _capped(spec)
-    source = "per_unit"
-    final = exp.select(
-        exp.column("look"),
-        exp.column("variant"),
-        exp.Count(this=exp.Star()).as_("n"),
-        *_metric_aggregates(spec),
+    values = _unit_values(spec)
+    unit_events = (
+        exp.select("look", "unit_id", "arm", *(aggregate.as_(alias) for alias, aggregate in values))
+        .from_("look_cells")
+        .group_by("look", "unit_id", "arm")
     )
-    final = final.with_("assigned", as_=assigned).with_("units", as_=units)
-    final = final.with_("unit_events", as_=unit_events).with_("per_unit", as_=per_unit)
+    ctes: list[tuple[str, exp.Expr]] = [
+        ("assigned", assigned),
+        ("units", units),
+        ("look_times", exp.select("look", "at").from_(look_rows)),
+        ("event_rows", event_rows),
+        ("unit_cells", unit_cells),
+        ("look_cells", look_cells),
+        ("unit_events", unit_events),
+    ]
+    caps = _capped(spec)
+    source = "unit_events"
     if caps:
-        source = "capped"
+        # Percentiles per look need every unit in at that look, zeros included.
         capped_columns = {column for column, _ in caps}
-        cap_values = (
+        per_unit = (
             exp.select(
-                exp.column("look"),
+                look_of.copy(),
+                exp.column("arm", table="u"),
                 *(
-                    exp.PercentileCont(
-                        this=exp.column(column), expression=exp.Literal.number(q)
-                    ).as_(f"{column}_cap")
-                    for column, q in caps
+                    exp.Coalesce(
+                        this=exp.column(alias, table="v"), expressions=[exp.Literal.number(0)]
+                    ).as_(alias)
+                    for alias, _ in values
                 ),
             )
-            .from_("per_unit")
-            .group_by(exp.column("look"))
+            .from_(exp.to_table("units").as_("u"))
+            .join(
+                exp.to_table("look_times").as_("l"),
+                on=exp.column("first_look", table="u") <= look_of.copy(),
+            )
+            .join(
+                exp.to_table("unit_events").as_("v"),
+                on=exp.and_(
+                    exp.column("unit_id", table="u").eq(exp.column("unit_id", table="v")),
+                    exp.column("look", table="v").eq(look_of.copy()),
+                ),
+                join_type="left",
+            )
         )
+        cap_values = exp.select("look", *_cap_values(caps)).from_("per_unit").group_by("look")
         capped = (
             exp.select(
                 exp.column("look", table="per_unit"),
-                exp.column("variant"),
+                "arm",
                 *(
                     _capped_value(alias) if alias in capped_columns else exp.column(alias)
-                    for alias, _ in value_columns
+                    for alias, _ in values
                 ),
             )
             .from_("per_unit")
@@ -537,19 +711,56 @@ def cumulative_query(
                 on=exp.column("look", table="per_unit").eq(exp.column("look", table="caps")),
             )
         )
-        final = final.with_("caps", as_=cap_values).with_("capped", as_=capped)
-    return (
-        final.from_(source)
-        .group_by(exp.column("look"), exp.column("variant"))
-        .order_by(exp.column("look"), exp.column("variant"))
+        ctes += [("per_unit", per_unit), ("caps", cap_values), ("capped", capped)]
+        source = "capped"
+    sums_of = _metric_aggregates(spec)
+    sums = (
+        exp.select("look", "arm", *(aggregate.as_(name) for name, aggregate in sums_of))
+        .from_(source)
+        .group_by("look", "arm")
     )
-
-
-def _indicator_columns(spec: ExperimentSpec) -> set[str]:
-    """Per-unit columns that are 0/1 indicators (proportion metrics): combined by max, not sum."""
-    return {
-        f"m{index}_{suffix}"
-        for index, metric in enumerate(spec.metrics)
-        if metric.kind == "proportion"
-        for suffix in ("value", "pre")
-    }
+    arrivals = (
+        exp.select("arm", "first_look", exp.Count(this=exp.Star()).as_("units"))
+        .from_("units")
+        .group_by("arm", "first_look")
+    )
+    tallies = (
+        exp.select(
+            look_of.copy(),
+            exp.column("arm", table="a"),
+            exp.Sum(this=exp.column("units", table="a")).as_("n"),
+        )
+        .from_(exp.to_table("arrivals").as_("a"))
+        .join(
+            exp.to_table("look_times").as_("l"),
+            on=exp.column("first_look", table="a") <= look_of.copy(),
+        )
+        .group_by(look_of.copy(), exp.column("arm", table="a"))
+    )
+    ctes += [("sums", sums), ("arrivals", arrivals), ("tallies", tallies)]
+    query = (
+        exp.select(
+            exp.column("look", table="t").as_(LOOK_COLUMN),
+            _variant_of_arm(spec, exp.column("arm", table="t")).as_("variant"),
+            exp.cast(exp.column("n", table="t"), "BIGINT").as_("n"),
+            *(
+                exp.Coalesce(
+                    this=exp.column(name, table="s"), expressions=[exp.Literal.number(0)]
+                ).as_(name)
+                for name, _ in sums_of
+            ),
+        )
+        .from_(exp.to_table("tallies").as_("t"))
+        .join(
+            exp.to_table("sums").as_("s"),
+            on=exp.and_(
+                exp.column("look", table="s").eq(exp.column("look", table="t")),
+                exp.column("arm", table="s").eq(exp.column("arm", table="t")),
+            ),
+            join_type="left",
+        )
+        .order_by(exp.column(LOOK_COLUMN), exp.column("variant"))
+    )
+    for name, cte in ctes:
+        query = query.with_(name, as_=cte)
+    return query

@@ -10,6 +10,7 @@ Time comes in as a `clock`; the faces pass `core.clock.system_clock`. A missing 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from core.clock import Clock, system_clock
 from core.tables import STORE_TABLES, TableMapping
@@ -33,32 +34,60 @@ from experiments.analysis import (
     window_end,
 )
 from experiments.cells import (
+    CellStatistics,
     Exposure,
     cells_from_records,
     cumulative_cells,
     exposure_from_records,
+    split_analysis_records,
 )
 from experiments.spec import ExperimentSpec, UnknownExperimentError
 
 __all__ = [
     "DefinitionVersion",
+    "ExperimentReading",
     "Exposure",
     "StoreSettings",
     "UnknownExperimentError",
-    "analysis_or_unavailable",
     "analyze",
     "analyze_spec",
     "cumulative",
     "define",
     "definition",
-    "exposure",
     "finished_offline_online",
     "history",
     "latest_definitions",
     "latest_event_time",
     "links",
+    "reading",
+    "reading_spec",
     "settings_for",
 ]
+
+
+@dataclass(frozen=True)
+class ExperimentReading:
+    """What the detail page shows of an experiment at one time, read by ONE statement.
+
+    Attributes:
+        analysis: the analysis, or why it cannot be analysed yet.
+        exposure: units per variant and day of assignment, and the units excluded for being in
+            several variants (known even when there is nothing to analyse).
+    """
+
+    analysis: ExperimentAnalysis | Unavailable
+    exposure: Exposure
+
+
+def _read_statistics(
+    con: store.Connection, spec: ExperimentSpec, until: dt.datetime, tables: TableMapping
+) -> tuple[list[CellStatistics], int, Exposure]:
+    """The statistics cells, the excluded count and the exposure, from `analysis_query`."""
+    statistics, exposure_rows = split_analysis_records(
+        store.analysis_records(con, spec, until, tables)
+    )
+    cells, excluded = cells_from_records(spec, statistics)
+    return cells, excluded, exposure_from_records(exposure_rows)
 
 
 def define(
@@ -147,8 +176,7 @@ def analyze_spec_on(
     """`analyze_spec` on an open connection, for a use case that reads more in the same
     snapshot (the retraining case reads the KPI and the experiment together)."""
     until = window_end(spec, as_of, clock)
-    rows = store.statistics_records(con, spec, until, tables)
-    cells, excluded = cells_from_records(spec, rows)
+    cells, excluded, _ = _read_statistics(con, spec, until, tables)
     return analyze_cells(spec, cells, excluded, until, version)
 
 
@@ -168,22 +196,53 @@ def analyze(
     with connect(settings, read_only=True) as con:
         found = definition_on(con, settings, experiment_id, version)
         until = window_end(found.spec, as_of, clock)
-        rows = store.statistics_records(con, found.spec, until)
-    cells, excluded = cells_from_records(found.spec, rows)
+        cells, excluded, _ = _read_statistics(con, found.spec, until, STORE_TABLES)
     return analyze_cells(found.spec, cells, excluded, until, found.version)
 
 
-def analysis_or_unavailable(
+def reading(
     settings: StoreSettings,
     experiment_id: str,
     as_of: dt.datetime | None = None,
     clock: Clock = system_clock,
-) -> ExperimentAnalysis | Unavailable:
-    """The experiment's analysis, or why it cannot be analysed yet (a value a page can cache)."""
+) -> ExperimentReading:
+    """The latest definition's analysis (or why not) and exposure, from one statement.
+
+    Raises:
+        UnknownExperimentError: no such experiment.
+    """
+    with connect(settings, read_only=True) as con:
+        found = definition_on(con, settings, experiment_id, None)
+        until = window_end(found.spec, as_of, clock)
+        return _reading_on(con, found.spec, until, found.version, STORE_TABLES)
+
+
+def reading_spec(
+    settings: StoreSettings,
+    spec: ExperimentSpec,
+    as_of: dt.datetime | None = None,
+    version: int = 0,
+    clock: Clock = system_clock,
+    tables: TableMapping = STORE_TABLES,
+) -> ExperimentReading:
+    """`reading` for a spec that need not be stored (as `analyze_spec` is to `analyze`)."""
+    with connect(settings, read_only=True) as con:
+        return _reading_on(con, spec, window_end(spec, as_of, clock), version, tables)
+
+
+def _reading_on(
+    con: store.Connection,
+    spec: ExperimentSpec,
+    until: dt.datetime,
+    version: int,
+    tables: TableMapping,
+) -> ExperimentReading:
+    cells, excluded, exposure = _read_statistics(con, spec, until, tables)
     try:
-        return analyze(settings, experiment_id, as_of, clock=clock)
+        analysis = analyze_cells(spec, cells, excluded, until, version)
     except NoDataError as error:
-        return Unavailable.of(error)
+        return ExperimentReading(Unavailable.of(error), exposure)
+    return ExperimentReading(analysis, exposure)
 
 
 def cumulative(
@@ -202,19 +261,6 @@ def cumulative(
         looks = tuple(look_times(spec, until))
         rows = store.cumulative_records(con, primary_only(spec), looks)
     return cumulative_effects(spec, cumulative_cells(primary_only(spec), looks, rows))
-
-
-def exposure(
-    settings: StoreSettings,
-    experiment_id: str,
-    as_of: dt.datetime | None = None,
-    clock: Clock = system_clock,
-) -> Exposure:
-    """Units per variant and day of assignment, and the units excluded for several variants."""
-    with connect(settings, read_only=True) as con:
-        spec = definition_on(con, settings, experiment_id, None).spec
-        rows = store.exposure_records(con, spec, window_end(spec, as_of, clock))
-    return exposure_from_records(rows)
 
 
 def latest_event_time(settings: StoreSettings) -> dt.datetime | None:
@@ -246,8 +292,7 @@ def finished_offline_online(
             spec = found.spec
             if not spec.model_for or status_of(spec, now) != "finished":
                 continue
-            rows = store.statistics_records(con, spec, spec.end)
-            cells, excluded = cells_from_records(spec, rows)
+            cells, excluded, _ = _read_statistics(con, spec, spec.end, STORE_TABLES)
             try:
                 analysis = analyze_cells(spec, cells, excluded, spec.end, found.version)
             except NoDataError:

@@ -160,13 +160,20 @@ def experiment_definitions(
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def experiment_reading(
+    path: str, fingerprint: str, experiment_id: str, as_of: str
+) -> experiment_service.ExperimentReading:
+    """The experiment's analysis (or why not) and its exposure, read by one statement."""
+    return experiment_service.reading(
+        settings_from(path), experiment_id, dt.datetime.fromisoformat(as_of), system_clock
+    )
+
+
 def experiment_analysis(
     path: str, fingerprint: str, experiment_id: str, as_of: str
 ) -> ExperimentAnalysis | Unavailable:
-    """The experiment's analysis, or why it cannot be analysed yet."""
-    return experiment_service.analysis_or_unavailable(
-        settings_from(path), experiment_id, dt.datetime.fromisoformat(as_of), system_clock
-    )
+    """The experiment's analysis, or why it cannot be analysed yet (from the cached reading)."""
+    return experiment_reading(path, fingerprint, experiment_id, as_of).analysis
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -195,13 +202,11 @@ def finished_offline_online(path: str, fingerprint: str) -> list[OfflineOnlinePo
     return experiment_service.finished_offline_online(settings_from(path), system_clock)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def experiment_exposure(
     path: str, fingerprint: str, experiment_id: str, as_of: str
 ) -> experiment_service.Exposure:
-    return experiment_service.exposure(
-        settings_from(path), experiment_id, dt.datetime.fromisoformat(as_of), system_clock
-    )
+    """Units per variant and day, from the same cached reading as the analysis."""
+    return experiment_reading(path, fingerprint, experiment_id, as_of).exposure
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

@@ -126,7 +126,7 @@ def test_forest_plot_colours_each_effect_by_its_corrected_significance_and_direc
 
 def test_detail_page_reruns_without_going_back_to_the_events(monkeypatch):
     calls = []
-    for name in ("statistics_records", "cumulative_records"):
+    for name in ("analysis_records", "cumulative_records"):
         original = getattr(experiment_store, name)
 
         def counting(*args, _original=original, **kwargs):

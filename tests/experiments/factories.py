@@ -25,6 +25,7 @@ from experiments.cells import (
     cells_from_records,
     cumulative_cells,
     exposure_from_records,
+    split_analysis_records,
 )
 from experiments.guardrails import GuardrailResult, guardrail_test
 from experiments.spec import ExperimentSpec, parse_spec
@@ -112,14 +113,15 @@ def read_statistics(
 ) -> tuple[list[CellStatistics], int]:
     """The statistics cells as of `until` and the units excluded for several variants."""
     with connect(settings, read_only=True) as con:
-        rows = experiment_store.statistics_records(con, spec, until, tables)
-    return cells_from_records(spec, rows)
+        rows = experiment_store.analysis_records(con, spec, until, tables)
+    return cells_from_records(spec, split_analysis_records(rows)[0])
 
 
 def read_exposure(settings: StoreSettings, spec: ExperimentSpec, until: dt.datetime) -> Exposure:
     """Units per variant and day of assignment as of `until`."""
     with connect(settings, read_only=True) as con:
-        return exposure_from_records(experiment_store.exposure_records(con, spec, until))
+        rows = experiment_store.analysis_records(con, spec, until)
+    return exposure_from_records(split_analysis_records(rows)[1])
 
 
 def read_cumulative(

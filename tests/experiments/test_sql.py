@@ -9,7 +9,7 @@ import pytest
 import sqlglot
 
 from data.store import connect
-from experiments.sql import OTHER_SEGMENT, cumulative_query, statistics_query
+from experiments.sql import OTHER_SEGMENT, analysis_query, cumulative_query
 from experiments.sufficient import (
     CupedStats,
     MeanStats,
@@ -223,7 +223,7 @@ def test_the_statistics_query_transpiles_to_other_warehouses(dialect):
             {"name": "revenue", "kind": "mean", "event": HOSTILE, "cap_percentile": 0.99},
         ],
     )
-    rendered = statistics_query(spec, spec.end).sql(dialect=dialect)
+    rendered = analysis_query(spec, spec.end).sql(dialect=dialect)
     reparsed = sqlglot.parse_one(rendered, read=dialect)
     assert "GROUPING SETS" in rendered.upper()
     literals = {lit.this for lit in reparsed.find_all(sqlglot.exp.Literal) if lit.is_string}

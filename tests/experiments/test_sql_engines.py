@@ -12,7 +12,7 @@ import sqlglot
 from core.tables import Table, TableMapping
 from data import experiment_store
 from data.store import StoreSettings, connect
-from experiments.sql import cumulative_query, exposure_query, statistics_query
+from experiments.sql import analysis_query, cumulative_query
 from tests.experiments.factories import (
     END,
     START,
@@ -33,8 +33,7 @@ SPEC = make_spec(
 )
 LOOKS = (START + dt.timedelta(days=3), START + dt.timedelta(days=10), END)
 QUERIES = {
-    "statistics": statistics_query(SPEC, END),
-    "exposure": exposure_query(SPEC, END),
+    "analysis": analysis_query(SPEC, END),
     "cumulative": cumulative_query(SPEC, LOOKS),
 }
 
@@ -106,7 +105,7 @@ def test_a_mapping_to_other_table_and_column_names_gives_the_same_statistics(sto
         )
         con.execute("DELETE FROM events")
         con.execute("DELETE FROM assignments")
-    rendered = statistics_query(SPEC, END, RENAMED).sql(dialect="duckdb")
+    rendered = analysis_query(SPEC, END, RENAMED).sql(dialect="duckdb")
     assert "assignments" not in rendered and " events" not in rendered
     renamed = read_statistics(copy, SPEC, END, RENAMED)
     assert renamed == read_statistics(store, SPEC, END)

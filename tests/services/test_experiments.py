@@ -58,7 +58,7 @@ def test_an_empty_window_is_unavailable_with_its_code_and_values(store):
     before = START - dt.timedelta(days=1)
     with pytest.raises(NoDataError):
         service.analyze(store, "exp", before)
-    unavailable = service.analysis_or_unavailable(store, "exp", before)
+    unavailable = service.reading(store, "exp", before).analysis
     assert unavailable == Unavailable("experiment.no_units", unavailable.values)
     assert unavailable.values["until"] == before.strftime("%Y-%m-%d %H:%M")
 
@@ -73,7 +73,7 @@ def test_the_last_cumulative_look_is_the_headline_primary_result(store):
 
 
 def test_exposure_counts_the_units_the_analysis_keeps(store):
-    exposure = service.exposure(store, "exp", END)
+    exposure = service.reading(store, "exp", END).exposure
     analysis = service.analyze(store, "exp", END)
     assert {v: exposure.units(v) for v in ("a", "b")} == analysis.units
     assert exposure.excluded_multiple_variants == analysis.excluded_multiple_variants
