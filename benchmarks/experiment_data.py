@@ -29,7 +29,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from data.store import StoreSettings, connect
+from data.store import StoreSettings, connect, one_row
 from experiments.spec import ExperimentSpec, load_spec, parse_spec, spec_to_dict
 
 SPEC_PATH = Path(__file__).resolve().parent / "experiment_bench.toml"
@@ -52,7 +52,7 @@ def benchmark_specs() -> list[ExperimentSpec]:
     """The benchmark spec as is, with two segment columns, and with a capped, segmented mean."""
     spec = load_spec(SPEC_PATH)
     raw = spec_to_dict(spec)
-    metrics = list(raw["metrics"])  # type: ignore[call-overload]
+    metrics = list(raw["metrics"])  # type: ignore[call-overload]  # spec_to_dict: a list of dicts
     metrics[1] = {**metrics[1], "cap_percentile": 0.99}
     capped = parse_spec(
         {**raw, "id": spec.id, "segments": ["device", "region"], "metrics": metrics}
@@ -158,7 +158,7 @@ def generate(path: Path, units: int, seed: int, memory_limit: str, threads: int)
         con.execute(events_sql(), events)
         con.execute("CHECKPOINT")
         counts = {
-            table: int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+            table: int(one_row(con.execute(f"SELECT count(*) FROM {table}").fetchone())[0])
             for table in ("assignments", "events")
         }
     return counts

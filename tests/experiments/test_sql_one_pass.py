@@ -607,7 +607,7 @@ def _read(path: Path) -> duckdb.DuckDBPyConnection:
 
 def _with_cap(spec: ExperimentSpec, position: int, percentile: float) -> ExperimentSpec:
     raw = spec_to_dict(spec)
-    metrics = [dict(metric) for metric in raw["metrics"]]  # type: ignore[attr-defined]
+    metrics = [dict(metric) for metric in raw["metrics"]]  # type: ignore[attr-defined]  # spec_to_dict: a list of dicts
     metrics[position]["cap_percentile"] = percentile
     return parse_spec({**raw, "metrics": metrics}, origin=spec.id)
 
