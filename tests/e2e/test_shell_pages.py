@@ -54,9 +54,12 @@ def test_bad_csv_upload_names_line_and_column_and_changes_nothing(
     )
     before = _events(served_app.db_path)
     _upload(page, served_app, "events", bad)
-    alert = page.locator("[data-testid='stAlert']").filter(has_text="bad_events.csv")
-    alert.wait_for(timeout=60_000)
-    text = alert.inner_text()
+    # The refusal is an alert; the problems, which quote the user's file, are shown literally in
+    # a code block below it (never read as Markdown).
+    page.locator("[data-testid='stAlert']").first.wait_for(timeout=60_000)
+    problems = page.locator("[data-testid='stCode']").filter(has_text="bad_events.csv")
+    problems.wait_for(timeout=60_000)
+    text = problems.inner_text()
     assert "line 3" in text and "column value" in text and "abc" in text
     screenshot(page, "data-upload-refused")
     assert _events(served_app.db_path) == before
