@@ -30,6 +30,7 @@ from kpi.degradation import (
     trend_band,
     value_lost_to_date,
 )
+from kpi.economics import decay_value_per_day
 from kpi.evaluation import DayEvaluation, Thresholds, evaluate_days
 from kpi.spec import KpiSpec
 from kpi.value import (
@@ -319,9 +320,10 @@ def evaluate_kpi(
     value_per_day, value_lost = _money(spec, live, as_of, readings)
     decay = None
     if trend is not None and value_per_day is not None and trend.level_at_end:
-        # The trend's relative change per day, priced at today's value per day.
-        sign = -1.0 if spec.direction == "increase" else 1.0
-        decay = sign * trend.slope_per_day / trend.level_at_end * value_per_day
+        # The trend's change per day, priced at today's value per day (the one pricing).
+        decay = decay_value_per_day(
+            trend.slope_per_day, trend.level_at_end, value_per_day, spec.direction
+        )
     status = KpiStatus(
         kpi_id=spec.kpi_id,
         version=version.version,

@@ -34,9 +34,16 @@ fi
 ruff check .
 lint-imports --no-cache
 bash scripts/typecheck.sh
-python -m pytest "$@"
+if [ $# -gt 0 ]; then
+  exec python -m pytest "$@"
+fi
 
-if [ "${CI:-}" = "true" ] && [ $# -eq 0 ]; then
+# The unit and AppTest suite on both cores (pytest-xdist), then the Chromium tests, which start
+# servers and browsers of their own, one at a time.
+python -m pytest -m "not e2e" -n 2
+python -m pytest -m e2e
+
+if [ "${CI:-}" = "true" ]; then
   echo "--- the suite again on a clock 400 days ahead (faketime) ---"
-  faketime -f "+400d" python -m pytest -q -p no:cacheprovider -m "not e2e"
+  faketime -f "+400d" python -m pytest -q -p no:cacheprovider -m "not e2e" -n 2
 fi

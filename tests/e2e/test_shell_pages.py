@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.factories import ROOT, RunningApp, screenshot, serve_app, wait_for_app
 
@@ -30,9 +31,18 @@ def _upload(page, served_app: RunningApp, kind: str, file: Path) -> None:
     form = page.locator("[data-testid='stForm']")
     kind_box = form.locator("[data-testid='stSelectbox']").first
     kind_box.wait_for()
-    kind_box.click()
-    page.keyboard.type(kind)
-    page.get_by_role("option", name=kind, exact=True).click()
+    # The page may still rerun right after it loads, which closes an open dropdown: open it again
+    # until the option shows (a few tries), then pick it.
+    option = page.get_by_role("option", name=kind, exact=True)
+    for _ in range(5):
+        kind_box.click()
+        page.keyboard.type(kind)
+        try:
+            option.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    option.click()
     form.locator("input[type='file']").set_input_files(str(file))
     page.wait_for_timeout(800)
     form.get_by_role("button", name="Check and load").click()
