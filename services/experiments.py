@@ -195,9 +195,7 @@ def analyze(
     """
     with connect(settings, read_only=True) as con:
         found = definition_on(con, settings, experiment_id, version)
-        until = window_end(found.spec, as_of, clock)
-        cells, excluded, _ = _read_statistics(con, found.spec, until, STORE_TABLES)
-    return analyze_cells(found.spec, cells, excluded, until, found.version)
+        return analyze_spec_on(con, found.spec, as_of, found.version, clock)
 
 
 def reading(
