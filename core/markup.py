@@ -1,0 +1,57 @@
+"""User text kept as text wherever a face hands it to something that interprets markup.
+
+Three readers interpret text: Markdown (Streamlit's widgets, the Markdown report), Plotly's chart
+labels (a small HTML subset, `<a href>` included) and spreadsheets opening a CSV (a cell starting
+with `=`, `+`, `-` or `@` is a formula). Each gets one function here, so the rule lives in one
+place for the dashboard, the reports and the command line.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+
+# CommonMark lets a backslash escape any ASCII punctuation character and then shows it literally.
+# Escaping all of them (not a hand-picked list) also covers what Streamlit adds on top of
+# CommonMark: `:red[...]` and `:material/...:` directives, `:emoji:` shortcodes, `$...$` LaTeX,
+# `~~strike~~`, tables, and the GFM autolinks that need a raw `www.`, `://` or `@`.
+_MARKDOWN_PUNCTUATION = frozenset(string.punctuation)
+
+# Spreadsheets read a cell starting with these as a formula (tab and carriage return too: some
+# programs strip them and read on).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell that is only a number as the faces format it (sign, digits, grouping, decimals, exponent,
+# percent) is a number to a spreadsheet, never a formula: it is left as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?")
+
+
+def escape_markdown(text: str) -> str:
+    """`text` as Markdown that renders to exactly the same words, with no markup live.
+
+    Every ASCII punctuation character gets a backslash, so no link, image, emphasis, heading,
+    list, table, directive, emoji shortcode or formula can start. Runs of whitespace (line breaks
+    included) become one space and the ends are trimmed: that is what a browser shows of plain
+    text anyway, and a line break or leading indent would otherwise start a new Markdown block.
+    """
+    one_line = " ".join(text.split())
+    return "".join(f"\\{char}" if char in _MARKDOWN_PUNCTUATION else char for char in one_line)
+
+
+def escape_chart_text(text: str) -> str:
+    """`text` for a Plotly title, axis title, legend entry, annotation or hover label.
+
+    Plotly reads a small HTML subset there (`<a href>`, `<b>`, `<br>`) and decodes entities, so
+    `&`, `<` and `>` are written as entities and show as themselves.
+    """
+    return html.escape(text, quote=False)
+
+
+def neutralise_csv_cell(text: str) -> str:
+    """A CSV text cell a spreadsheet shows as text: a leading `'` when it would start a formula.
+
+    Cells that are plain numbers (`-3.2`, `+1.5%`) stay as they are, so numbers stay numbers.
+    """
+    if text.startswith(_FORMULA_STARTS) and _PLAIN_NUMBER.fullmatch(text) is None:
+        return "'" + text
+    return text
