@@ -25,11 +25,12 @@ from i18n.experiments import (
     note_message,
     reason_message,
     segment_label,
-    unavailable_message,
 )
 from i18n.format import format_date, format_number, format_percent, format_timestamp
 from ui import cached
 from ui.context import page_context
+from ui.tables import show_table
+from ui.text import chart_text, plain, plain_values, unavailable_plain
 
 CHOSEN_KEY = "experiment_chosen"
 BETTER, WORSE, UNCLEAR = "#2e7d32", "#c62828", "#9e9e9e"
@@ -46,7 +47,7 @@ family_of_model = dict(zip(registry["model_id"], registry["family"], strict=True
 all_definitions = cached.experiment_definitions(ctx.path, ctx.fingerprint)
 definitions = [d for d in all_definitions if belongs_to_family(d.spec, family_of_model, ctx.family)]
 empty_message = (
-    ctx.t("experiments.no_experiments_for_family", family=ctx.family)
+    ctx.t("experiments.no_experiments_for_family", family=plain(ctx.family))
     if all_definitions
     else ctx.t("experiments.no_experiments")
 )
@@ -63,11 +64,11 @@ spec = next(d.spec for d in definitions if d.spec.id == experiment_id)
 as_of = cached.experiment_as_of(spec.end.isoformat())
 result = cached.experiment_analysis(ctx.path, ctx.fingerprint, experiment_id, as_of)
 
-st.title(ctx.t("experiments.detail_title", name=spec.name))
+st.title(ctx.t("experiments.detail_title", name=plain(spec.name)))
 if spec.hypothesis:
-    st.caption(ctx.t("experiments.hypothesis", text=spec.hypothesis))
+    st.caption(ctx.t("experiments.hypothesis", text=plain(spec.hypothesis)))
 if isinstance(result, Unavailable):
-    st.warning(ctx.t("experiments.not_analysable", message=unavailable_message(ctx.lang, result)))
+    st.warning(ctx.t("experiments.not_analysable", message=unavailable_plain(ctx.lang, result)))
     st.stop()
 analysis: ExperimentAnalysis = result
 st.caption(
@@ -107,7 +108,7 @@ def colour_of(comparison: Comparison) -> str:
 
 def forest_plot(comparisons: tuple[Comparison, ...]) -> go.Figure:
     """Relative effects with their intervals, one row per (metric, variant)."""
-    labels = [f"{c.metric} · {c.variant}" for c in comparisons]
+    labels = [chart_text(f"{c.metric} · {c.variant}") for c in comparisons]
     figure = go.Figure()
     for legend, colour in (
         (ctx.t("experiments.legend_better"), BETTER),
@@ -175,7 +176,7 @@ def cumulative_chart(points: list[CumulativePoint]) -> go.Figure:
                 x=days,
                 y=[p.comparison.relative_effect for p in mine],
                 mode="lines+markers",
-                name=variant,
+                name=chart_text(variant),
                 hovertemplate="%{x|%Y-%m-%d}: %{y:+.2%}<extra></extra>",
             )
         )
@@ -188,7 +189,9 @@ def cumulative_chart(points: list[CumulativePoint]) -> go.Figure:
             "tickformat": ctx.t("experiments.date_ticks"),
         },
         yaxis={
-            "title": ctx.t("experiments.axis_cumulative", metric=spec.primary_metric.name),
+            "title": ctx.t(
+                "experiments.axis_cumulative", metric=chart_text(spec.primary_metric.name)
+            ),
             "tickformat": "+.1%",
         },
     )
@@ -205,9 +208,9 @@ def offline_online_chart(points: list[OfflineOnlinePoint]) -> go.Figure:
                 x=[p.offline_difference for p in mine],
                 y=[p.online_effect for p in mine],
                 mode="markers",
-                name=metric,
+                name=chart_text(metric),
                 marker={"size": 11},
-                text=[f"{p.experiment} · {p.variant}" for p in mine],
+                text=[chart_text(f"{p.experiment} · {p.variant}") for p in mine],
                 error_y={
                     "type": "data",
                     "symmetric": False,
@@ -232,7 +235,11 @@ def daily_units_chart(exposure: Exposure) -> go.Figure:
     for variant in spec.variant_names:
         days = [(day, units) for name, day, units in exposure.daily_units if name == variant]
         figure.add_trace(
-            go.Bar(x=[day for day, _ in days], y=[units for _, units in days], name=variant)
+            go.Bar(
+                x=[day for day, _ in days],
+                y=[units for _, units in days],
+                name=chart_text(variant),
+            )
         )
     figure.update_layout(
         barmode="stack",
@@ -281,7 +288,7 @@ with health[0]:
     srm_key = "srm_mismatch" if analysis.srm.mismatch else "srm_ok"
     st.metric(ctx.t("experiments.health_srm"), ctx.t(f"experiments.{srm_key}"))
     plan = " / ".join(f"{name} {share:.0%}" for name, share in spec.variants)
-    st.caption(ctx.t("experiments.srm_detail", p=f"{analysis.srm.p_value:.3g}", plan=plan))
+    st.caption(ctx.t("experiments.srm_detail", p=f"{analysis.srm.p_value:.3g}", plan=plain(plan)))
 with health[1]:
     planned_days = max(1, (spec.end - spec.start).days)
     elapsed = max(0, (analysis.as_of - spec.start).days)
@@ -301,7 +308,7 @@ with health[2]:
         ctx.t(
             "experiments.power_detail",
             mde=format_percent(power.mde_relative, ctx.lang, 2),
-            metric=spec.primary_metric.name,
+            metric=plain(spec.primary_metric.name),
         )
     )
     if power.planned_mde is None:
@@ -342,16 +349,20 @@ with st.container(border=True):
         if len(analysis.decisions) > 1:
             outcome = ctx.t(f"experiments.decision_{decision.outcome}")
             st.markdown(
-                ctx.t("experiments.decision_variant", variant=decision.variant, decision=outcome)
+                ctx.t(
+                    "experiments.decision_variant",
+                    variant=plain(decision.variant),
+                    decision=outcome,
+                )
             )
         for code, values in zip(decision.reason_codes, decision.reason_values, strict=True):
-            st.markdown("- " + reason_message(ctx.lang, code, values))
+            st.markdown("- " + reason_message(ctx.lang, code, plain_values(values)))
     for g in analysis.guardrails:
         st.caption(
             ctx.t(
                 "experiments.guardrail_line",
-                metric=g.metric,
-                variant=g.variant,
+                metric=plain(g.metric),
+                variant=plain(g.variant),
                 status=ctx.t(f"experiments.guardrail_{g.status}"),
                 worst=percent(g.worst_case_relative_effect),
                 margin=format_percent(g.margin, ctx.lang, 1),
@@ -362,11 +373,12 @@ with st.container(border=True):
 st.subheader(ctx.t("experiments.forest_title"))
 st.caption(ctx.t("experiments.forest_caption"))
 st.plotly_chart(forest_plot(analysis.comparisons), width="stretch", key="forest")
-st.dataframe(comparison_table(list(analysis.comparisons)), hide_index=True, width="stretch")
+show_table(comparison_table(list(analysis.comparisons)), hide_index=True, width="stretch")
 if analysis.notes:
     with st.expander(ctx.t("experiments.warnings")):
         for note in analysis.notes:
-            st.caption(note_message(ctx.lang, note))
+            # The catalogue's notes hold no Markdown, so the whole sentence is shown as text.
+            st.caption(plain(note_message(ctx.lang, note)))
 
 st.subheader(ctx.t("experiments.cumulative_title"))
 st.caption(ctx.t("experiments.cumulative_caption"))
@@ -379,7 +391,7 @@ if not spec.segments:
 else:
     column = st.selectbox(ctx.t("experiments.segment_column"), spec.segments, key="segment_column")
     rows = [s for s in analysis.segments if s.column == column]
-    st.dataframe(
+    show_table(
         comparison_table(
             [s.comparison for s in rows], [segment_label(ctx.lang, s.value) for s in rows]
         ),
@@ -394,7 +406,7 @@ prior = (
     else ctx.t("experiments.prior_proper", mean=spec.prior_mean, variance=spec.prior_variance)
 )
 st.caption(ctx.t("experiments.bayes_caption", prior=prior))
-st.dataframe(
+show_table(
     pd.DataFrame(
         {
             ctx.t("experiments.col_metric"): c.metric,
@@ -415,10 +427,10 @@ if not links:
     st.caption(ctx.t("experiments.offline_none"))
 for link in links:
     if not link.offline:
-        st.caption(ctx.t("experiments.offline_missing", model=link.model_id))
+        st.caption(ctx.t("experiments.offline_missing", model=plain(link.model_id)))
         continue
     online = "–" if link.online is None else percent(link.online.relative_effect)
-    st.dataframe(
+    show_table(
         pd.DataFrame(
             {
                 ctx.t("experiments.col_variant"): link.variant,
