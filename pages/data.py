@@ -26,7 +26,7 @@ st.title(ctx.t("data.title"))
 summaries = cached.table_summaries(ctx.path, ctx.fingerprint)
 today = system_clock()
 st.subheader(ctx.t("data.tables"))
-st.dataframe(
+show_table(
     pd.DataFrame(
         {
             ctx.t("data.col_table"): [s.table for s in summaries],
