@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import html
 import re
-import string
 
 # CommonMark lets a backslash escape any ASCII punctuation character and then shows it literally.
-# Escaping all of them (not a hand-picked list) also covers what Streamlit adds on top of
-# CommonMark: `:red[...]` and `:material/...:` directives, `:emoji:` shortcodes, `$...$` LaTeX,
-# `~~strike~~`, tables, and the GFM autolinks that need a raw `www.`, `://` or `@`.
-_MARKDOWN_PUNCTUATION = frozenset(string.punctuation)
+# These characters start markup wherever they stand: emphasis, code, links and images (`[`, `]`),
+# raw HTML and autolinks (`<`), entities (`&`), headings, tables, strikethrough, footnotes, and
+# Streamlit's `:red[...]` directives, `:emoji:` shortcodes and `$...$` LaTeX (`:`, `$`, `{`).
+# A `:` escaped also breaks GFM's `http://` autolinks, an `@` its e-mail autolinks.
+_ALWAYS_ACTIVE = frozenset("\\`*_{}[]<>#|~$:&@^")
+# Active only at the start of a line (lists, quotes, breaks) or in one spelling: `1.` and `1)`
+# start a list, `www.` a GFM autolink, and Streamlit turns `:material/` into an icon before it
+# reads the escapes. Everything else (`.`, `,`, `(`, `-`, `/`, `!`...) stays readable as written.
+_LEADING_MARKER = re.compile(r"^([-+=]|\d{1,9}[.)])")
+_AUTOLINK_DOT = re.compile(r"(?i)(?<=www)\.")
+_ICON_SLASH = re.compile(r"(?<=material)/")
 
 # Spreadsheets read a cell starting with these as a formula (tab and carriage return too: some
 # programs strip them and read on).
@@ -29,13 +35,22 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?")
 def escape_markdown(text: str) -> str:
     """`text` as Markdown that renders to exactly the same words, with no markup live.
 
-    Every ASCII punctuation character gets a backslash, so no link, image, emphasis, heading,
-    list, table, directive, emoji shortcode or formula can start. Runs of whitespace (line breaks
-    included) become one space and the ends are trimmed: that is what a browser shows of plain
-    text anyway, and a line break or leading indent would otherwise start a new Markdown block.
+    Every character that can start markup gets a backslash, so no link, image, emphasis,
+    heading, list, table, directive, emoji shortcode or formula can start; prose punctuation
+    (`.`, `,`, `(`, `-`) stays as written, so the Markdown report reads well as plain text too.
+    Runs of whitespace (line breaks included) become one space and the ends are trimmed: that is
+    what a browser shows of plain text anyway, and a line break or an indent would otherwise
+    start a new Markdown block.
     """
     one_line = " ".join(text.split())
-    return "".join(f"\\{char}" if char in _MARKDOWN_PUNCTUATION else char for char in one_line)
+    escaped = "".join(f"\\{char}" if char in _ALWAYS_ACTIVE else char for char in one_line)
+    escaped = _LEADING_MARKER.sub(lambda found: _escape_last(found.group(0)), escaped)
+    escaped = _AUTOLINK_DOT.sub(r"\\.", escaped)
+    return _ICON_SLASH.sub(r"\\/", escaped)
+
+
+def _escape_last(marker: str) -> str:
+    return f"{marker[:-1]}\\{marker[-1]}"
 
 
 def escape_chart_text(text: str) -> str:
