@@ -18,11 +18,15 @@ import re
 # A `:` escaped also breaks GFM's `http://` autolinks, an `@` its e-mail autolinks.
 _ALWAYS_ACTIVE = frozenset("\\`*_{}[]<>#|~$:&@^")
 # Active only at the start of a line (lists, quotes, breaks) or in one spelling: `1.` and `1)`
-# start a list, `www.` a GFM autolink, and Streamlit turns `:material/` into an icon before it
-# reads the escapes. Everything else (`.`, `,`, `(`, `-`, `/`, `!`...) stays readable as written.
+# start a list, and Streamlit turns `:material/` into an icon before it reads the escapes.
+# Everything else (`.`, `,`, `(`, `-`, `/`, `!`...) stays readable as written.
 _LEADING_MARKER = re.compile(r"^([-+=]|\d{1,9}[.)])")
-_AUTOLINK_DOT = re.compile(r"(?i)(?<=www)\.")
 _ICON_SLASH = re.compile(r"(?<=material)/")
+# GFM autolinks (`http://`, `www.`, `name@host.tld`) are found in the text *after* escapes are
+# read (Streamlit's remark-gfm, GitHub), so no backslash stops them; an invisible WORD JOINER
+# (U+2060) inside `://`, `www.` and before `@` does, and shows nothing.
+WORD_JOINER = "\u2060"
+_AUTOLINK_SEAMS = re.compile(r"(?<=:)(?=//)|(?i:(?<=www))(?=\.)|(?=@)")
 
 # Spreadsheets read a cell starting with these as a formula (tab and carriage return too: some
 # programs strip them and read on).
@@ -40,12 +44,11 @@ def escape_markdown(text: str) -> str:
     (`.`, `,`, `(`, `-`) stays as written, so the Markdown report reads well as plain text too.
     Runs of whitespace (line breaks included) become one space and the ends are trimmed: that is
     what a browser shows of plain text anyway, and a line break or an indent would otherwise
-    start a new Markdown block.
+    start a new Markdown block. Invisible word joiners break the autolinks (see above).
     """
-    one_line = " ".join(text.split())
+    one_line = _AUTOLINK_SEAMS.sub(WORD_JOINER, " ".join(text.split()))
     escaped = "".join(f"\\{char}" if char in _ALWAYS_ACTIVE else char for char in one_line)
     escaped = _LEADING_MARKER.sub(lambda found: _escape_last(found.group(0)), escaped)
-    escaped = _AUTOLINK_DOT.sub(r"\\.", escaped)
     return _ICON_SLASH.sub(r"\\/", escaped)
 
 

@@ -9,6 +9,7 @@ import re
 import plotly.graph_objects as go
 from markdown_it import MarkdownIt
 
+from core.markup import WORD_JOINER
 from reports.blocks import BulletList, Chart, Heading, Paragraph, Table
 from reports.markdown import render_markdown
 
@@ -34,7 +35,9 @@ def hostile_blocks() -> list:
 
 
 def visible(markdown: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]*>", " ", RENDERER.render(markdown))).split())
+    """What a reader sees: tags gone, entities decoded, the invisible word joiners gone."""
+    text = html.unescape(re.sub(r"<[^>]*>", " ", RENDERER.render(markdown)))
+    return " ".join(text.replace(WORD_JOINER, "").split())
 
 
 def test_no_image_or_link_or_tag_survives() -> None:

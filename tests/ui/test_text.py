@@ -8,7 +8,7 @@ from i18n.catalogue import translate
 from ui.text import chart_text, describe_plain, plain, plain_values, unavailable_plain
 
 PAYLOAD = "![x](http://127.0.0.1:9/i.png)"
-ESCAPED = "!\\[x\\](http\\://127.0.0.1\\:9/i.png)"
+ESCAPED = "!\\[x\\](http\\:\u2060//127.0.0.1\\:9/i.png)"
 
 
 def test_plain_escapes_the_value() -> None:
