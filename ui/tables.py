@@ -37,7 +37,8 @@ def show_table(
 ) -> None:
     """`st.dataframe(data, **options)` and, under it, a button to download it as a safe CSV."""
     st.dataframe(data, **options)
-    frame = data.data if isinstance(data, Styler) else data
+    # A Styler keeps the frame it styles in `.data` (pandas' stubs do not declare it).
+    frame: pd.DataFrame = getattr(data, "data") if isinstance(data, Styler) else data  # noqa: B009
     csv = neutralised_csv(frame)
     # Two tables on a page differ in name or content, so the button's key is unique without one.
     key = options.get("key") or f"{file_name}-{hashlib.sha256(csv).hexdigest()[:16]}"
