@@ -88,8 +88,10 @@ class Note(NamedTuple):
 
     Attributes:
         code: machine-readable code the UI translates (`experiments.note_<code>`):
-            `arm_without_units`, `cuped_fallback`, or an `InsufficientDataError` code
-            (`too_few_units`, `zero_denominator`, `zero_control_mean`, `no_variance`).
+            `arm_without_units`, `cuped_fallback`, a comparison's `relative_warning`
+            (`zero_event_arm`, `relative_interval_unbounded`: shown without a relative interval
+            or chance to win), or an `InsufficientDataError` code (`too_few_units`,
+            `zero_denominator`, `zero_control_mean`, `no_variance`).
         values: the names and numbers the note uses (always `metric` and `variant`; `segment`
             and `segment_value` within a segment; the cause's own values).
     """
@@ -292,6 +294,8 @@ def _compare_cells(
                 continue
             if comparison.cuped_fallback and not segment:
                 notes.append(Note("cuped_fallback", values | {"cause": comparison.cuped_fallback}))
+            if comparison.relative_warning:
+                notes.append(Note(comparison.relative_warning, values))
             comparisons.append(comparison)
     return comparisons
 
