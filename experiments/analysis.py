@@ -30,7 +30,13 @@ from experiments.guardrails import GuardrailResult, guardrail_test
 from experiments.power import PowerResult, power_analysis
 from experiments.spec import ExperimentSpec
 from experiments.srm import SrmResult, sample_ratio_mismatch
-from experiments.stats import Comparison, GaussianPrior, InsufficientDataError, compare
+from experiments.stats import (
+    Comparison,
+    GaussianPrior,
+    InsufficientDataError,
+    compare,
+    with_uncapped_effect,
+)
 
 MAX_LOOKS = 14
 _RECOMMENDATION_ORDER = (SHIP, KEEP_RUNNING, NO_EFFECT, DONT_SHIP)
@@ -38,6 +44,7 @@ _RECOMMENDATION_ORDER = (SHIP, KEEP_RUNNING, NO_EFFECT, DONT_SHIP)
 
 NO_UNITS = "experiment.no_units"
 PRIMARY_NOT_COMPARABLE = "experiment.primary_not_comparable"
+CAPPING_CHANGES_SIGN = "capping_changes_sign"
 
 
 class NoDataError(YardstickError):
@@ -90,7 +97,8 @@ class Note(NamedTuple):
         code: machine-readable code the UI translates (`experiments.note_<code>`):
             `arm_without_units`, `cuped_fallback`, a comparison's `relative_warning`
             (`zero_event_arm`, `relative_interval_unbounded`: shown without a relative interval
-            or chance to win), or an `InsufficientDataError` code (`too_few_units`,
+            or chance to win), `capping_changes_sign` (values `capped` and `uncapped` relative
+            effects), or an `InsufficientDataError` code (`too_few_units`,
             `zero_denominator`, `zero_control_mean`, `no_variance`).
         values: the names and numbers the note uses (always `metric` and `variant`; `segment`
             and `segment_value` within a segment; the cause's own values).
@@ -296,8 +304,31 @@ def _compare_cells(
                 notes.append(Note("cuped_fallback", values | {"cause": comparison.cuped_fallback}))
             if comparison.relative_warning:
                 notes.append(Note(comparison.relative_warning, values))
+            comparison = _beside_uncapped(comparison, control, variant, index)
+            if comparison.capping_changes_sign:
+                notes.append(Note(CAPPING_CHANGES_SIGN, values | _capping_values(comparison)))
             comparisons.append(comparison)
     return comparisons
+
+
+def _beside_uncapped(
+    comparison: Comparison, control: CellStatistics, variant: CellStatistics, index: int
+) -> Comparison:
+    """The comparison with its uncapped relative effect when the metric is capped."""
+    sums = [
+        cell.uncapped_sums[index] if index < len(cell.uncapped_sums) else None
+        for cell in (control, variant)
+    ]
+    if sums[0] is None or sums[1] is None:
+        return comparison
+    return with_uncapped_effect(comparison, sums[0], sums[1])
+
+
+def _capping_values(comparison: Comparison) -> dict[str, Any]:
+    return {
+        "capped": comparison.relative_effect,
+        "uncapped": comparison.uncapped_relative_effect,
+    }
 
 
 def _segment_comparisons(

@@ -23,6 +23,7 @@ from experiments.sql import (
     grouping_column,
     metric_columns,
     segment_column,
+    uncapped_column,
 )
 from experiments.sufficient import (
     CupedStats,
@@ -48,6 +49,8 @@ class CellStatistics:
             without the attribute), or None for the whole arm.
         n: units in the cell.
         metrics: one statistics object per spec metric, in spec order.
+        uncapped_sums: per spec metric, the sum of its values before capping (metric units);
+            None for a metric without `cap_percentile` or a query that does not return it.
     """
 
     variant: str
@@ -55,6 +58,7 @@ class CellStatistics:
     segment_value: str | None
     n: int
     metrics: tuple[Stats, ...]
+    uncapped_sums: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,15 @@ def cell_from_record(spec: ExperimentSpec, record: Record) -> CellStatistics:
     """One statistics row of `analysis_query` (or a row of `cumulative_query`) as a cell."""
     column, value = _segment_of(spec, record)
     metrics = tuple(metric_statistics(columns, record) for columns in metric_columns(spec))
-    return CellStatistics(str(record["variant"]), column, value, int(record["n"]), metrics)
+    uncapped = tuple(
+        float(record[uncapped_column(index)])
+        if metric.cap_percentile is not None and uncapped_column(index) in record
+        else None
+        for index, metric in enumerate(spec.metrics)
+    )
+    return CellStatistics(
+        str(record["variant"]), column, value, int(record["n"]), metrics, uncapped
+    )
 
 
 def cells_from_records(

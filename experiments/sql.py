@@ -302,12 +302,36 @@ def _capped_value(column: str) -> exp.Expr:
 
 
 def _cap_values(caps: list[tuple[str, float]]) -> list[exp.Expr]:
-    """The percentile of every capped per-unit column, named `<column>_cap`."""
+    """The percentile of every capped per-unit column over its NON-ZERO values, `<column>_cap`.
+
+    Zeros are left out (GrowthBook's "ignore zeros"): with 2% buyers a percentile over every unit
+    is 0 and would cap every purchase away. With no non-zero value the cap is NULL and caps
+    nothing.
+    """
     return [
-        exp.PercentileCont(this=exp.column(column), expression=exp.Literal.number(q)).as_(
-            f"{column}_cap"
-        )
+        exp.Filter(
+            this=exp.PercentileCont(this=exp.column(column), expression=exp.Literal.number(q)),
+            expression=exp.Where(this=exp.column(column).neq(exp.Literal.number(0))),
+        ).as_(f"{column}_cap")
         for column, q in caps
+    ]
+
+
+def uncapped_column(position: int) -> str:
+    """Output column with the sum of the UNCAPPED values of the capped metric at `position`."""
+    return f"m{position}_uncapped_sum"
+
+
+def _uncapped_value(position: int) -> str:
+    return f"m{position}_uncapped"
+
+
+def _uncapped_aggregates(spec: ExperimentSpec) -> list[tuple[str, exp.Expr]]:
+    """(output column, sum of the raw per-unit value) for every capped metric, in spec order."""
+    return [
+        (uncapped_column(index), _sum(exp.column(_uncapped_value(index))))
+        for index, metric in enumerate(spec.metrics)
+        if metric.cap_percentile is not None
     ]
 
 
@@ -360,14 +384,14 @@ def analysis_query(
     so the per-unit values never need the units again; sums per arm (and segment value) cover only
     units with events, which is exact since a unit without events adds 0 to every sum; the counts
     (`n`, and the units per day) come from `units` in one GROUPING SETS. Only a capped metric
-    (its percentile needs every unit's value, zeros included) joins the units to their values.
+    (its percentile needs every unit's value) joins the units to their values.
 
     Columns: `part` (`statistics` or `exposure`); `variant`; `segment_<i>` and `grouping_<i>` (1
     when the row sums over segment i; all 1 on whole-arm rows); `excluded_multiple_variants`
-    (units seen in several variants, the same on every statistics row); `n` and
-    `metric_columns(spec)` (statistics rows only); `day` and `units` (exposure rows only: units
-    per variant and day of first assignment; the one exposure row whose `variant` is NULL counts
-    the excluded units).
+    (units seen in several variants, the same on every statistics row); `n`,
+    `metric_columns(spec)` and, per capped metric, `uncapped_column(i)` (statistics rows only);
+    `day` and `units` (exposure rows only: units per variant and day of first assignment; the one
+    exposure row whose `variant` is NULL counts the excluded units).
     """
     segments = [segment_column(p) for p in range(len(spec.segments))]
     assigned, units = _clean_units(spec, until, tables)
@@ -412,7 +436,7 @@ def analysis_query(
         ("unit_events", unit_events),
     ]
     if caps:
-        # Percentiles need every unit, zeros included: the one case that joins the units again.
+        # Capping needs every unit's value: the one case that joins the units again.
         capped_columns = {column for column, _ in caps}
         per_unit = (
             exp.select(
@@ -440,6 +464,11 @@ def analysis_query(
                     _capped_value(alias) if alias in capped_columns else exp.column(alias)
                     for alias, _ in values
                 ),
+                *(
+                    exp.column(f"m{index}_value").as_(_uncapped_value(index))
+                    for index, metric in enumerate(spec.metrics)
+                    if metric.cap_percentile is not None
+                ),
             )
             .from_("per_unit")
             .join("caps", join_type="cross")
@@ -457,8 +486,9 @@ def analysis_query(
             for position, name in enumerate(segments)
         ),
         *(alias for alias, _ in values),
+        *(_uncapped_value(i) for i, m in enumerate(spec.metrics) if m.cap_percentile is not None),
     ).from_(source)
-    sums_of = _metric_aggregates(spec)
+    sums_of = _metric_aggregates(spec) + _uncapped_aggregates(spec)
     grouping = [
         exp.Grouping(expressions=[exp.column(name)]).as_(grouping_column(position))
         for position, name in enumerate(segments)
@@ -668,7 +698,7 @@ def cumulative_query(
     caps = _capped(spec)
     source = "unit_events"
     if caps:
-        # Percentiles per look need every unit in at that look, zeros included.
+        # Capping per look needs every unit in at that look.
         capped_columns = {column for column, _ in caps}
         per_unit = (
             exp.select(

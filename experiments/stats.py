@@ -34,7 +34,7 @@ experiments at once; `compare` is the scalar entry point that validates its inpu
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
@@ -641,4 +641,23 @@ def compare(
         p_value=p_value,
         chance_to_win=float(bayes.chance_to_win),
         expected_loss=float(bayes.expected_loss),
+    )
+
+
+def with_uncapped_effect(
+    comparison: Comparison, control_uncapped_sum: float, variant_uncapped_sum: float
+) -> Comparison:
+    """`comparison` of a capped metric with the relative effect of its uncapped means beside it.
+
+    `capping_changes_sign` is true when the capped and uncapped relative effects lie on opposite
+    sides of 0: capping then decides the direction of the result, which the reader must see.
+    An uncapped control mean of 0 leaves both None.
+    """
+    control_mean = control_uncapped_sum / comparison.n_control
+    if control_mean == 0:
+        return comparison
+    uncapped = (variant_uncapped_sum / comparison.n_variant) / control_mean - 1
+    changes_sign = bool(np.sign(uncapped) * np.sign(comparison.relative_effect) < 0)
+    return replace(
+        comparison, uncapped_relative_effect=float(uncapped), capping_changes_sign=changes_sign
     )
