@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from core.clock import Clock
 from core.errors import YardstickError
-from experiments.cells import CellStatistics
+from experiments.cells import CellStatistics, Exposure
 from experiments.corrections import apply_correction
 from experiments.decision import (
     DONT_SHIP,
@@ -360,17 +360,21 @@ def _segment_comparisons(
 
 
 def _pair_units_per_day(
-    units: dict[str, int], pair: tuple[str, str], spec: ExperimentSpec, until: dt.datetime
+    units: dict[str, int], pair: tuple[str, str], exposure: Exposure | None
 ) -> float | None:
     """Daily units into the two compared arms: the traffic a power calculation of the pair needs.
 
-    Other treatments' units are left out, since they never add to this pair's sample.
+    Averaged over the days on which either arm had assignments, so days before the ramp-up or
+    after assignment stopped do not dilute it; other treatments' units are left out, since they
+    never add to this pair's sample. Unknown (None) without the exposure.
     """
-    days = max((until - spec.start).total_seconds() / 86400, 0.0)
-    pair_units = sum(units.get(variant, 0) for variant in pair)
-    if days < 1 or pair_units == 0:
+    if exposure is None:
         return None
-    return pair_units / days
+    days = {day for variant, day, _ in exposure.daily_units if variant in pair}
+    pair_units = sum(units.get(variant, 0) for variant in pair)
+    if not days or pair_units == 0:
+        return None
+    return pair_units / len(days)
 
 
 def _recommendation(
@@ -393,8 +397,12 @@ def analyze_cells(
     excluded_multiple_variants: int,
     until: dt.datetime,
     version: int = 0,
+    exposure: Exposure | None = None,
 ) -> ExperimentAnalysis:
     """The full analysis from sufficient statistics (no store access).
+
+    `exposure` (units per variant and day of assignment) gives the power panel its traffic;
+    without it the traffic and the days still needed are unknown.
 
     Raises:
         NoDataError: no units in the window, or the primary metric cannot be compared.
@@ -434,7 +442,8 @@ def analyze_cells(
         power_analysis(
             c,
             planned_mde=spec.planned_mde,
-            units_per_day=_pair_units_per_day(units, (c.control, c.variant), spec, until),
+            units_per_day=_pair_units_per_day(units, (c.control, c.variant), exposure),
+            finished=reached,
         )
         for c in primary
     ]
