@@ -159,6 +159,8 @@ class ExperimentAnalysis:
         reasons: the reasons behind the recommendation, with their codes and values.
         notes: comparisons that could not be computed, and CUPED fallbacks.
         planned_duration_reached: whether the window reaches the spec's end.
+        excluded_outside_window: units first assigned before the spec's start, or only at or
+            after its end (left out; 0 when the exposure was not read).
     """
 
     spec: ExperimentSpec
@@ -176,6 +178,7 @@ class ExperimentAnalysis:
     reasons: tuple[ReasonLine, ...]
     notes: tuple[Note, ...]
     planned_duration_reached: bool
+    excluded_outside_window: int = 0
 
     @property
     def primary(self) -> tuple[Comparison, ...]:
@@ -473,6 +476,7 @@ def analyze_cells(
         reasons=reasons,
         notes=tuple(notes),
         planned_duration_reached=reached,
+        excluded_outside_window=exposure.excluded_outside_window if exposure else 0,
     )
 
 

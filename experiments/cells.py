@@ -17,6 +17,7 @@ from experiments.spec import ExperimentSpec
 from experiments.sql import (
     EXCLUDED_COLUMN,
     LOOK_COLUMN,
+    OUTSIDE_COLUMN,
     PART_COLUMN,
     STATISTICS_PART,
     MetricColumns,
@@ -68,10 +69,13 @@ class Exposure:
     Attributes:
         daily_units: (variant, day of first assignment, units) for the units kept in the analysis.
         excluded_multiple_variants: units assigned to more than one variant (left out everywhere).
+        excluded_outside_window: units first assigned before the experiment's start, or only at
+            or after its end (left out everywhere).
     """
 
     daily_units: tuple[tuple[str, dt.date, int], ...]
     excluded_multiple_variants: int
+    excluded_outside_window: int = 0
 
     def units(self, variant: str) -> int:
         """Units of `variant` kept in the analysis."""
@@ -154,7 +158,8 @@ def split_analysis_records(records: Sequence[Record]) -> tuple[list[Record], lis
 def exposure_from_records(records: Sequence[Record]) -> Exposure:
     """Daily units per variant from the exposure rows of `analysis_query`.
 
-    The row without a variant counts the units excluded for being in several variants.
+    The row without a variant counts the units excluded for being in several variants, and
+    carries the units excluded for falling outside the window.
     """
     daily = tuple(
         sorted(
@@ -163,5 +168,9 @@ def exposure_from_records(records: Sequence[Record]) -> Exposure:
             if r["variant"] is not None
         )
     )
-    excluded = sum(int(r["units"]) for r in records if r["variant"] is None)
-    return Exposure(daily, excluded)
+    excluded = [r for r in records if r["variant"] is None]
+    return Exposure(
+        daily,
+        sum(int(r["units"]) for r in excluded),
+        sum(int(r[OUTSIDE_COLUMN]) for r in excluded),
+    )

@@ -143,6 +143,7 @@ def analysis_to_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
         "alpha": spec.alpha,
         "units": analysis.units,
         "excluded_multiple_variants": analysis.excluded_multiple_variants,
+        "excluded_outside_window": analysis.excluded_outside_window,
         "srm": {
             "p_value": analysis.srm.p_value,
             "mismatch": analysis.srm.mismatch,
