@@ -425,7 +425,9 @@ def flat_prior_view(
     """
     sign = 1.0 if direction == "increase" else -1.0
     dof_array = np.asarray(dof, dtype=float)
-    chance_to_win = distributions.t.cdf(sign * np.asarray(statistic, dtype=float), dof_array)
+    chance_to_win = np.asarray(
+        distributions.t.cdf(sign * np.asarray(statistic, dtype=float), dof_array), dtype=float
+    )
     scale = np.asarray(relative_std_error, dtype=float)
     oriented = sign * np.asarray(relative_effect, dtype=float)
     point_mass = scale == 0
