@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import sys
 from typing import TYPE_CHECKING
 
@@ -66,7 +67,11 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _percent(value: float) -> str:
-    return f"{value * 100:+.2f}%"
+    return f"{value * 100:+.2f}%" if math.isfinite(value) else "n/a"
+
+
+def _chance(value: float) -> str:
+    return f"{value:.1%}" if math.isfinite(value) else "n/a"
 
 
 def render_table(analysis: ExperimentAnalysis) -> str:
@@ -98,7 +103,7 @@ def render_table(analysis: ExperimentAnalysis) -> str:
         lines.append(
             f"{c.metric:<14}{roles[c.metric]:<10}{c.variant:<12}{c.control_mean:>12.5g}"
             f"{c.variant_mean:>12.5g}{interval:>30}{c.p_value:>9.3g}"
-            f"{c.decisive_p_value:>9.3g}{c.chance_to_win:>8.1%}  {'yes' if c.cuped else 'no'}"
+            f"{c.decisive_p_value:>9.3g}{_chance(c.chance_to_win):>8}  {'yes' if c.cuped else 'no'}"
         )
     for g in analysis.guardrails:
         lines.append(

@@ -94,10 +94,14 @@ def _result_row(
         "absolute_ci": list(comparison.absolute_ci),
         "relative_effect": comparison.relative_effect,
         "relative_ci": list(comparison.relative_ci),
+        "relative_ci_symmetric": list(comparison.relative_ci_symmetric),
+        "relative_warning": comparison.relative_warning,
         "p_value": comparison.p_value,
         "adjusted_p_value": comparison.adjusted_p_value,
         "chance_to_win": comparison.chance_to_win,
         "expected_loss": comparison.expected_loss,
+        "uncapped_relative_effect": comparison.uncapped_relative_effect,
+        "capping_changes_sign": comparison.capping_changes_sign,
         "segment": segment,
     }
 
@@ -139,6 +143,7 @@ def analysis_to_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
         "alpha": spec.alpha,
         "units": analysis.units,
         "excluded_multiple_variants": analysis.excluded_multiple_variants,
+        "excluded_outside_window": analysis.excluded_outside_window,
         "srm": {
             "p_value": analysis.srm.p_value,
             "mismatch": analysis.srm.mismatch,

@@ -316,6 +316,10 @@ with health[2]:
     elif power.planned_mde_reached:
         planned = format_percent(power.planned_mde, ctx.lang, 1)
         st.caption(ctx.t("experiments.power_reached", planned=planned))
+    elif power.achieved_power is not None:
+        planned = format_percent(power.planned_mde, ctx.lang, 1)
+        achieved = format_percent(power.achieved_power, ctx.lang, 0)
+        st.caption(ctx.t("experiments.power_achieved", power=achieved, planned=planned))
     elif power.days_needed is not None:
         planned = format_percent(power.planned_mde, ctx.lang, 1)
         st.caption(ctx.t("experiments.power_days", days=power.days_needed, planned=planned))
