@@ -57,9 +57,7 @@ MonitorStatus = Literal["ok", "warning", "alert", "insufficient_data"]
 FeatureType = Literal["numeric", "categorical"]
 DriftMethod = Literal["psi", "wasserstein", "ks", "js"]
 ServingObjective = Literal["latency_p95_ms", "latency_p99_ms", "fallback_rate"]
-AnnotationKind = Literal[
-    "data", "labels", "parameters", "algorithm", "business", "infrastructure"
-]
+AnnotationKind = Literal["data", "labels", "parameters", "algorithm", "business", "infrastructure"]
 
 # Sizes of the demo store: seconds (tests), under a minute (first start), 100M+ events (benchmarks).
 DemoSize = Literal["small", "medium", "large"]

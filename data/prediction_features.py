@@ -71,7 +71,7 @@ def _literal(text: str) -> str:
 
 
 def stored_features(con: duckdb.DuckDBPyConnection, spec: KindSpec) -> dict[str, FeatureType]:
-    """Feature name -> type of the features the table already has (its columns beyond the kind's)."""
+    """Feature name -> type of the features the table already has (columns beyond the kind's)."""
     known = {c.name for c in spec.columns}
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
@@ -154,7 +154,6 @@ def add_feature_columns(con: duckdb.DuckDBPyConnection, spec: KindSpec) -> list[
     added = [c for c in spec.columns if c.name not in existing]
     for column in added:
         con.execute(
-            f"ALTER TABLE {_quote(spec.table)} ADD COLUMN {_quote(column.name)} "
-            f"{column.type.value}"
+            f"ALTER TABLE {_quote(spec.table)} ADD COLUMN {_quote(column.name)} {column.type.value}"
         )
     return [c.name for c in added]
