@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 import duckdb
+from sqlglot.expressions import Expression
 
 from core.tables import STORE_TABLES, TableMapping
 from core.vocab import FeatureType
@@ -28,7 +29,7 @@ Days = tuple[dt.date, dt.date]
 _BINS = sql.ABOVE + 1
 
 
-def _run(con: Connection, query: sql.exp.Expression) -> list[tuple[object, ...]]:
+def _run(con: Connection, query: Expression) -> list[tuple[object, ...]]:
     return con.execute(query.sql(dialect="duckdb")).fetchall()
 
 

@@ -45,14 +45,14 @@ def _number(value: float) -> exp.Expression:
     return exp.Literal.number(text if "e" in text else f"{text}e0")
 
 
-def _fragment(sql: str) -> exp.Expression:
+def _fragment(sql: str) -> exp.Expr:
     """A fixed SQL fragment (no user text) as an expression."""
     return sqlglot.parse_one(sql, dialect="duckdb")
 
 
 def _family_rows(
     family: str, days: Days, tables: TableMapping, model_only: bool
-) -> tuple[exp.Select, exp.Expression]:
+) -> tuple[exp.Select, exp.Condition]:
     """SELECT ... FROM predictions p JOIN models m: the family's rows of `days`, and the filter."""
     predictions, models = tables.predictions, tables.models
     conditions: list[exp.Expression] = [
@@ -91,7 +91,7 @@ def sample_query(
     window: Days,
     tables: TableMapping = STORE_TABLES,
     model_only: bool = False,
-) -> exp.Expression:
+) -> exp.Union:
     """Both windows' values of `column` as rows (side, x): the input of every drift statistic."""
     return exp.union(
         _values(family, column, reference, REFERENCE, tables, model_only),
