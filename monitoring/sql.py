@@ -221,7 +221,8 @@ def ecdf_distance_query(
     ).from_(per_value.subquery("v"))
     return exp.select(
         _fragment("MAX(ABS(fr - fw))").as_("ks"),
-        _fragment("SUM(ABS(fr - fw) * (next_x - x))").as_("wasserstein"),
+        # One distinct value leaves no step to sum over: the distance is then 0, not NULL.
+        _fragment("COALESCE(SUM(ABS(fr - fw) * (next_x - x)), 0)").as_("wasserstein"),
         _fragment("MAX(n_reference)").as_("n_reference"),
         _fragment("MAX(n_window)").as_("n_window"),
     ).from_(cdf.subquery("c"))
