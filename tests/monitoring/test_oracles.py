@@ -83,9 +83,7 @@ def test_ks_and_wasserstein_agree_with_scipy_on_the_unbinned_values(drifted) -> 
         readings = monitor_store.numeric_readings(con, FAMILY, "price", REFERENCE, WINDOW)
     reference, current = _values(drifted, "price", REFERENCE), _values(drifted, "price", WINDOW)
     assert readings.ks == pytest.approx(ks_2samp(reference, current).statistic, abs=1e-9)
-    assert readings.wasserstein == pytest.approx(
-        wasserstein_distance(reference, current), abs=1e-9
-    )
+    assert readings.wasserstein == pytest.approx(wasserstein_distance(reference, current), abs=1e-9)
     assert readings.reference_sd == pytest.approx(np.std(reference, ddof=1), rel=1e-12)
     assert (readings.reference_n, readings.window_n) == (len(reference), len(current))
 
@@ -103,9 +101,7 @@ def test_ks_and_wasserstein_agree_with_scipy_on_tied_values(tmp_path: Path) -> N
         readings = monitor_store.numeric_readings(con, FAMILY, "items", REFERENCE, WINDOW)
     reference, current = _values(settings, "items", REFERENCE), _values(settings, "items", WINDOW)
     assert readings.ks == pytest.approx(ks_2samp(reference, current).statistic, abs=1e-9)
-    assert readings.wasserstein == pytest.approx(
-        wasserstein_distance(reference, current), abs=1e-9
-    )
+    assert readings.wasserstein == pytest.approx(wasserstein_distance(reference, current), abs=1e-9)
     assert psi(readings.reference_bins, readings.window_bins) == pytest.approx(
         _hand_psi(reference, current), abs=1e-12
     )
@@ -130,9 +126,7 @@ def test_categorical_psi_and_js_agree_with_a_hand_computation(drifted) -> None:
     categories = sorted(reference.unique())
     # The reference's categories, then "other" (here: "e", never seen in the reference).
     r = np.array([(reference == k).mean() for k in categories] + [0.0])
-    c = np.array(
-        [(current == k).mean() for k in categories] + [(~current.isin(categories)).mean()]
-    )
+    c = np.array([(current == k).mean() for k in categories] + [(~current.isin(categories)).mean()])
     floored_r, floored_c = np.maximum(r, EPSILON), np.maximum(c, EPSILON)
     hand_psi = float(np.sum((floored_c - floored_r) * np.log(floored_c / floored_r)))
     ref_counts, cur_counts = category_bins(readings.reference, readings.window)

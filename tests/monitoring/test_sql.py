@@ -3,8 +3,6 @@ as literals and quoted identifiers, and the numeric bins stable under the order 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
