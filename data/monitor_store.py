@@ -19,7 +19,7 @@ from data.kinds import KINDS
 from data.prediction_features import stored_features
 from data.store import one_row, write_audit
 from monitoring import sql
-from monitoring.check import CategoricalReadings, NumericReadings, ServingReadings
+from monitoring.check import CategoricalReadings, NumericReadings, ServingReadings, ServingRow
 from monitoring.drift import numeric_bin_edges
 from monitoring.spec import parse_spec, spec_to_toml
 from monitoring.versions import MonitorVersion
@@ -210,3 +210,28 @@ def serving_readings(
         None if p99 is None else float(str(p99)),
         by_level,
     )
+
+
+def _optional(value: object) -> float | None:
+    return None if value is None else float(str(value))
+
+
+def daily_serving_rows(
+    con: Connection, family: str, window: Days, tables: TableMapping = STORE_TABLES
+) -> list[ServingRow]:
+    """Per day and model of the window: all requests (served_by None) and each level's."""
+    return [
+        ServingRow(
+            day=day,
+            model_id=str(model_id),
+            served_by=None if served_by is None else str(served_by),
+            n=int(str(n)),
+            latency_p50_ms=_optional(p50),
+            latency_p95_ms=_optional(p95),
+            latency_p99_ms=_optional(p99),
+        )
+        for day, model_id, served_by, n, p50, p95, p99 in _run(
+            con, sql.daily_serving_query(family, window, tables)
+        )
+        if isinstance(day, dt.date)
+    ]

@@ -66,4 +66,18 @@ def check_to_json(check: MonitorCheck) -> dict[str, object]:
             "alert": check.score.alert,
             "status": check.score.status,
         },
+        "serving_daily": [
+            {
+                "date": d.day.isoformat(),
+                "model_id": d.model_id,
+                "n": d.n,
+                "latency_p50_ms": d.latency_p50_ms,
+                "latency_p95_ms": d.latency_p95_ms,
+                "latency_p99_ms": d.latency_p99_ms,
+                "fallback_rate": d.fallback_rate,
+                "fallback_by_level": dict(d.fallback_by_level),
+                "breached": list(d.breached),
+            }
+            for d in check.serving_daily
+        ],
     }

@@ -7,6 +7,7 @@ the rules of monitoring/drift.py and the lines of the spec.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -76,6 +77,88 @@ class ServingReadings:
 
 
 @dataclass(frozen=True)
+class ServingRow:
+    """One row of the daily serving read: a day, a model, a level (None: all its requests), the
+    requests and their latency quantiles."""
+
+    day: dt.date
+    model_id: str
+    served_by: str | None
+    n: int
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    latency_p99_ms: float | None
+
+
+@dataclass(frozen=True)
+class DailyServing:
+    """Serving health of one model on one day of the window.
+
+    Attributes:
+        day, model_id: the day and the model version.
+        n: its requests that day.
+        latency_p50_ms, latency_p95_ms, latency_p99_ms: latency quantiles (quantile_cont) over
+            the day's requests with a latency; None without any.
+        fallback_rate: share of the day's requests answered by any fallback.
+        fallback_by_level: share answered by each fallback level seen that day.
+        breached: the objectives of the spec the day broke (latency_p95_ms, latency_p99_ms,
+            fallback_rate; a per-level limit as `fallback_rate.<level>`), in that order.
+    """
+
+    day: dt.date
+    model_id: str
+    n: int
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    latency_p99_ms: float | None
+    fallback_rate: float
+    fallback_by_level: Mapping[str, float]
+    breached: tuple[str, ...]
+
+
+def _breached(day: DailyServing, spec: MonitorSpec) -> tuple[str, ...]:
+    serving = spec.serving
+    found = [
+        name
+        for name, value, limit in (
+            ("latency_p95_ms", day.latency_p95_ms, serving.latency_p95_ms),
+            ("latency_p99_ms", day.latency_p99_ms, serving.latency_p99_ms),
+            (FALLBACK_RATE, day.fallback_rate, serving.fallback_rate),
+        )
+        if judge_limit(value, limit, enough=True) == "alert"
+    ]
+    for level, limit in sorted(serving.fallback_levels.items()):
+        if day.fallback_by_level.get(level, 0.0) > limit:
+            found.append(f"{FALLBACK_RATE}.{level}")
+    return tuple(found)
+
+
+def daily_serving(rows: Sequence[ServingRow], spec: MonitorSpec) -> list[DailyServing]:
+    """Per day and model: latency quantiles, fallback rates and the objectives broken that day."""
+    days = []
+    for total in (r for r in rows if r.served_by is None):
+        levels = {
+            r.served_by: r.n / total.n
+            for r in rows
+            if r.served_by not in (None, "model")
+            and (r.day, r.model_id) == (total.day, total.model_id)
+        }
+        day = DailyServing(
+            day=total.day,
+            model_id=total.model_id,
+            n=total.n,
+            latency_p50_ms=total.latency_p50_ms,
+            latency_p95_ms=total.latency_p95_ms,
+            latency_p99_ms=total.latency_p99_ms,
+            fallback_rate=sum(levels.values()),
+            fallback_by_level={str(k): v for k, v in sorted(levels.items())},
+            breached=(),
+        )
+        days.append(dataclasses.replace(day, breached=_breached(day, spec)))
+    return days
+
+
+@dataclass(frozen=True)
 class MonitorCheck:
     """A monitor checked as of a day.
 
@@ -93,6 +176,7 @@ class MonitorCheck:
         features: one entry per feature and statistic.
         serving: one entry per objective (and per fallback level).
         score: the score's PSI.
+        serving_daily: serving health per day and model over the window.
     """
 
     monitor_id: str
@@ -108,6 +192,7 @@ class MonitorCheck:
     features: tuple[FeatureDrift, ...]
     serving: tuple[ServingCheck, ...]
     score: ScoreDrift
+    serving_daily: tuple[DailyServing, ...] = ()
 
 
 def numeric_drift(name: str, readings: NumericReadings, spec: MonitorSpec) -> list[FeatureDrift]:

@@ -317,3 +317,43 @@ def row_counts_query(
         counted = select.select(exp.Count(this=exp.Star())).where(where)
         counts.append(counted.subquery().as_(f"n_{side}"))
     return exp.select(*counts)
+
+
+def daily_serving_query(
+    family: str, window: Days, tables: TableMapping = STORE_TABLES
+) -> exp.Select:
+    """Serving health per day and model: rows (day, model_id, served_by, n, latency_p50_ms,
+    latency_p95_ms, latency_p99_ms), one with served_by NULL for all of the day's requests to
+    that model and one per fallback level (GROUPING SETS)."""
+    select, where = _family_rows(family, window, tables, model_only=False)
+    predictions = tables.predictions
+    day = exp.cast(_col(predictions, "ts", "p"), "DATE")
+    model_id = _col(predictions, "model_id", "p")
+    served_by = _col(predictions, "served_by", "p")
+    latency = _col(predictions, "latency_ms", "p")
+    quantiles = [
+        exp.Anonymous(this="quantile_cont", expressions=[latency.copy(), _number(q)]).as_(name)
+        for q, name in ((0.5, "latency_p50_ms"), (0.95, "latency_p95_ms"), (0.99, "latency_p99_ms"))
+    ]
+    sets = exp.GroupingSets(
+        expressions=[
+            exp.Tuple(expressions=[day.copy(), model_id.copy()]),
+            exp.Tuple(expressions=[day.copy(), model_id.copy(), served_by.copy()]),
+        ]
+    )
+    return (
+        select.select(
+            day.as_("day"),
+            model_id.as_("model_id"),
+            served_by.as_("served_by"),
+            exp.Count(this=exp.Star()).as_("n"),
+            *quantiles,
+        )
+        .where(where)
+        .group_by(sets)
+        .order_by(
+            "day",
+            "model_id",
+            exp.Ordered(this=exp.column("served_by"), nulls_first=True),
+        )
+    )

@@ -19,6 +19,7 @@ from data.store import StoreSettings, connect, current_actor, transaction
 from monitoring.check import (
     MonitorCheck,
     categorical_drift,
+    daily_serving,
     monitor_status,
     numeric_drift,
     score_drift,
@@ -177,6 +178,7 @@ def check_on(
     )
     score = score_drift(scores, spec)
     serving = serving_checks(monitor_store.serving_readings(con, spec.family, window), spec)
+    daily = daily_serving(monitor_store.daily_serving_rows(con, spec.family, window), spec)
     return MonitorCheck(
         monitor_id=spec.monitor_id,
         version=version.version,
@@ -191,6 +193,7 @@ def check_on(
         features=tuple(features),
         serving=tuple(serving),
         score=score,
+        serving_daily=tuple(daily),
     )
 
 

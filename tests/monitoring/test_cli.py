@@ -93,6 +93,18 @@ def test_no_drift_exits_0_with_every_documented_key(capsys, tmp_path: Path) -> N
     for objective in monitor["serving"]:
         assert {"objective", "value", "limit", "status"} <= set(objective)
     assert set(monitor["score"]) >= {"psi", "status"}
+    assert [d["date"] for d in monitor["serving_daily"]] == [f"2026-07-0{k}" for k in range(1, 8)]
+    assert {
+        "date",
+        "model_id",
+        "n",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "latency_p99_ms",
+        "fallback_rate",
+        "fallback_by_level",
+        "breached",
+    } == set(monitor["serving_daily"][0])
 
 
 def test_a_small_shift_warns_with_10_and_a_large_one_alerts_with_20(capsys, tmp_path: Path) -> None:
