@@ -64,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--as-of",
         type=_iso_date,
         metavar="DATE",
-        help="the window's last day (YYYY-MM-DD; default: each family's last day of predictions)",
+        help="the window's last day (YYYY-MM-DD; default: the last day with any prediction)",
     )
     check.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
     check.set_defaults(handler=_check)

@@ -96,9 +96,9 @@ def insert_version(con: Connection, version: MonitorVersion) -> None:
     )
 
 
-def last_day(con: Connection, family: str, tables: TableMapping = STORE_TABLES) -> dt.date | None:
-    """The family's last day with a prediction."""
-    day = one_row(con.execute(sql.last_day_query(family, tables).sql(dialect="duckdb")).fetchone())
+def last_day(con: Connection, tables: TableMapping = STORE_TABLES) -> dt.date | None:
+    """The last day any model has a prediction."""
+    day = one_row(con.execute(sql.last_day_query(tables).sql(dialect="duckdb")).fetchone())
     return day[0] if isinstance(day[0], dt.date) else None
 
 

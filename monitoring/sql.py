@@ -267,16 +267,13 @@ def serving_query(family: str, window: Days, tables: TableMapping = STORE_TABLES
     )
 
 
-def last_day_query(family: str, tables: TableMapping = STORE_TABLES) -> exp.Select:
-    """One row: the last day the family has a prediction (NULL when none)."""
-    predictions, models = tables.predictions, tables.models
-    join = exp.EQ(this=_col(predictions, "model_id", "p"), expression=_col(models, "model_id", "m"))
-    return (
-        exp.select(exp.Max(this=exp.cast(_col(predictions, "ts", "p"), "DATE")).as_("day"))
-        .from_(_table(predictions, "p"))
-        .join(_table(models, "m"), on=join)
-        .where(exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)))
-    )
+def last_day_query(tables: TableMapping = STORE_TABLES) -> exp.Select:
+    """One row: the last day any model has a prediction (NULL when none): the store's "today",
+    against which a family whose feed stopped earlier is stale."""
+    predictions = tables.predictions
+    return exp.select(
+        exp.Max(this=exp.cast(_col(predictions, "ts", "p"), "DATE")).as_("day")
+    ).from_(_table(predictions, "p"))
 
 
 def live_model_query(family: str, day: dt.date, tables: TableMapping = STORE_TABLES) -> exp.Select:

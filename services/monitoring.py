@@ -145,10 +145,11 @@ def _features(
 def check_on(
     con: Connection, version: MonitorVersion, as_of: dt.date | None, clock: Clock
 ) -> MonitorCheck:
-    """One monitor checked on an open connection, as of `as_of` (default: the family's last
-    day with a prediction, else today by `clock`)."""
+    """One monitor checked on an open connection, as of `as_of` (default: the last day the store
+    has a prediction of any model, so a family whose feed stopped is short of rows: stale; else
+    today by `clock`)."""
     spec = version.spec
-    day = as_of or monitor_store.last_day(con, spec.family) or today(clock)
+    day = as_of or monitor_store.last_day(con) or today(clock)
     window = window_days(spec, day)
     live = monitor_store.live_model(con, spec.family, day)
     reference = spec.reference.resolve(live[1] if live else None)

@@ -33,6 +33,12 @@ WINDOW = (dt.date(2026, 7, 1), dt.date(2026, 7, 7))
 def store(path: Path, models: Sequence[tuple[str, str, dt.date]] = ((MODEL, FAMILY, DEPLOYED),)):
     """A fresh store with production models (model_id, family, deployed day)."""
     settings = StoreSettings(path)
+    add_models(settings, models)
+    return settings
+
+
+def add_models(settings: StoreSettings, models: Sequence[tuple[str, str, dt.date]]) -> None:
+    """Register production models (model_id, family, deployed day)."""
     frame = pd.DataFrame(
         {
             "model_id": [m[0] for m in models],
@@ -47,7 +53,6 @@ def store(path: Path, models: Sequence[tuple[str, str, dt.date]] = ((MODEL, FAMI
             "INSERT INTO models (model_id, family, version, deployed_at) "
             "SELECT model_id, family, version, deployed_at FROM new_models"
         )
-    return settings
 
 
 def insert_predictions(settings: StoreSettings, frame: pd.DataFrame) -> None:

@@ -35,7 +35,7 @@ def queries() -> dict[str, sqlglot.exp.Expression]:
         "ecdf": sql.ecdf_distance_query(FAMILY, "price", REFERENCE, WINDOW),
         "categories": sql.category_counts_query(FAMILY, "category_id", REFERENCE, WINDOW),
         "row_counts": sql.row_counts_query(FAMILY, REFERENCE, WINDOW),
-        "last_day": sql.last_day_query(FAMILY),
+        "last_day": sql.last_day_query(),
         "live_model": sql.live_model_query(FAMILY, WINDOW[1]),
         "hostile_family": sql.row_counts_query(HOSTILE, REFERENCE, WINDOW),
     }

@@ -17,6 +17,7 @@ from tests.monitoring.factories import (
     FAMILY,
     REFERENCE,
     WINDOW,
+    add_models,
     insert_predictions,
     predictions,
     spec_text,
@@ -121,3 +122,18 @@ def test_the_version_in_force_is_the_latest(two_versions) -> None:
     (check,) = monitoring.check_monitors(two_versions, "rec-inputs", clock=CLOCK).checks
     assert check.version == 2
     assert check.window == (dt.date(2026, 7, 19), WINDOW[1] + dt.timedelta(days=14))
+
+
+def test_a_family_whose_feed_stopped_is_stale(two_versions) -> None:
+    add_models(two_versions, [("fraud-v1", "fraud", dt.date(2026, 6, 1))])
+    rng = np.random.default_rng(10)
+    insert_predictions(
+        two_versions,
+        predictions(rng, (dt.date(2026, 7, 1), dt.date(2026, 7, 28)), 100, model_id="fraud-v1"),
+    )
+    _define(two_versions, reference={"days_after_deploy": 7}, features=["price"])
+    report = monitoring.check_monitors(two_versions, clock=CLOCK)
+    (check,) = report.checks
+    assert report.as_of == check.as_of == dt.date(2026, 7, 28)
+    assert (check.window_n, check.status) == (0, "insufficient_data")
+    assert report.exit_code == 30
