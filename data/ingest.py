@@ -115,6 +115,7 @@ IngestCode = Literal[
     "ingest.production_overlap",
     "ingest.unknown_choice",
     "ingest.reserved_column",
+    "ingest.case_clash",
 ]
 INGEST_CODES: tuple[IngestCode, ...] = get_args(IngestCode)
 
@@ -1235,7 +1236,11 @@ def ingest_files(
 
 def _feature_file(source: _Source) -> FeatureFile:
     return FeatureFile(
-        source.read_path, source.is_parquet, tuple(source.columns), dict(source.source_types)
+        source.display_name,
+        source.read_path,
+        source.is_parquet,
+        tuple(source.columns),
+        dict(source.source_types),
     )
 
 

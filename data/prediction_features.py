@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from core.errors import YardstickError
 from core.vocab import FeatureType
 from data.kinds import ColumnSpec, ColumnType, KindSpec
 
@@ -50,12 +51,14 @@ class FeatureFile:
     """What the ingest knows of one input file: where DuckDB reads it and its columns' types.
 
     Attributes:
+        display_name: the file's name as the user knows it.
         read_path: the file DuckDB reads (a UTF-8 copy for a CP932 CSV).
         is_parquet: Parquet (typed columns) or CSV (text).
         columns: the file's column names, in order.
         source_types: Parquet column -> DuckDB type name (empty for CSV).
     """
 
+    display_name: str
     read_path: Path
     is_parquet: bool
     columns: tuple[str, ...]
@@ -125,6 +128,27 @@ def _new_feature_types(
     return {name: ("numeric" if numeric[name] else "categorical") for name in new}
 
 
+def _refuse_case_clashes(
+    files: Sequence[FeatureFile], taken: Sequence[str], features: Sequence[str]
+) -> None:
+    """DuckDB's column names ignore case: a feature named like another column but for case
+    would land in that column, so it is refused (code `ingest.case_clash`)."""
+    seen = {name.lower(): name for name in taken}
+    for name in features:
+        other = seen.get(name.lower())
+        if other is not None and other != name:
+            file = next(f for f in files if name in f.columns)
+            raise YardstickError(
+                "ingest.case_clash",
+                field=name,
+                origin=file.display_name,
+                line=None if file.is_parquet else 1,
+                name=name,
+                other=other,
+            )
+        seen[name.lower()] = name
+
+
 def with_features(
     con: duckdb.DuckDBPyConnection, spec: KindSpec, files: Sequence[FeatureFile]
 ) -> KindSpec:
@@ -134,6 +158,7 @@ def with_features(
     for file in files:
         in_files += [c for c in file.columns if c and c not in known and c not in in_files]
     stored = stored_features(con, spec)
+    _refuse_case_clashes(files, [*known, *stored], in_files)
     types = {name: stored[name] for name in in_files if name in stored}
     types.update(_new_feature_types(con, files, [n for n in in_files if n not in stored]))
     features = tuple(

@@ -177,3 +177,15 @@ def test_annotations_take_only_the_documented_kinds(capsys, tmp_path, settings) 
     assert rows(settings, "SELECT kind, note, author FROM annotations") == [
         ("business", "catalogue change", "ken")
     ]
+
+
+def test_a_feature_named_like_another_column_but_for_case_is_refused(
+    capsys, tmp_path, settings
+) -> None:
+    _load(capsys, settings, "predictions", _file(tmp_path, "p.csv", FIRST))
+    for name, other in (("PRICE", "price"), ("Score", "score")):
+        text = f"ts,model_id,request_id,score,{name}\n2026-06-02,rec-v1,r9,0.5,3\n"
+        status, _, err = _load(capsys, settings, "predictions", _file(tmp_path, "q.csv", text))
+        assert status == 1
+        assert f"q.csv, line 1: the column '{name}' differs from the column '{other}'" in err
+    assert rows(settings, "SELECT count(*) FROM predictions") == [(3,)]
