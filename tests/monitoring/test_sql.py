@@ -95,9 +95,13 @@ def test_spark_rendering_read_back_gives_the_same_rows(monitored, name: str) -> 
     _same_rows(direct, via_spark)
 
 
-def test_the_serving_query_reads_back_from_spark_to_the_same_rows(monitored) -> None:
+@pytest.mark.parametrize("name", ["serving", "reference_summary"])
+def test_the_quantile_queries_read_back_from_spark_to_the_same_rows(monitored, name: str) -> None:
     # quantile_cont has no Spark spelling sqlglot reads back; the rest of the query must.
-    query = sql.serving_query(FAMILY, WINDOW)
+    query = {
+        "serving": sql.serving_query(FAMILY, WINDOW),
+        "reference_summary": sql.reference_summary_query(FAMILY, "price", REFERENCE),
+    }[name]
     spark = query.sql(dialect="spark")
     back = sqlglot.transpile(spark, read="spark", write="duckdb")[0].replace(
         "PERCENTILE_CONT", "QUANTILE_CONT"
