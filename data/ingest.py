@@ -115,7 +115,6 @@ IngestCode = Literal[
     "ingest.production_overlap",
     "ingest.unknown_choice",
     "ingest.reserved_column",
-    "ingest.case_clash",
 ]
 INGEST_CODES: tuple[IngestCode, ...] = get_args(IngestCode)
 

@@ -32,6 +32,7 @@ def test_every_monitor_code_is_worded(lang: str) -> None:
     missing = [p for p in _raised_problems() if f"error.monitor.spec.{p}" not in messages]
     assert missing == []
     assert "error.monitor.unknown" in messages
+    assert "error.ingest.case_clash" in messages  # raised by data/prediction_features.py
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
