@@ -153,7 +153,10 @@ def numeric_readings(
     )
     reference_n, minimum, maximum, sd, *deciles = summary
     if not reference_n:
-        return NumericReadings(0, 0, [0] * _BINS, [0] * _BINS, None, None, None)
+        # No reference to bin on: only how many values the window has is known.
+        in_window = sql.reference_summary_query(family, column, window, tables, model_only)
+        window_n = int(one_row(con.execute(in_window.sql("duckdb")).fetchone())[0])
+        return NumericReadings(0, window_n, [0] * _BINS, [0] * _BINS, None, None, None)
     edges = numeric_bin_edges(float(minimum), [float(q) for q in deciles], float(maximum))
     binned = _run(
         con, sql.binned_counts_query(family, column, reference, window, edges, tables, model_only)

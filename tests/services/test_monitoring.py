@@ -47,7 +47,7 @@ def two_versions(tmp_path: Path):
             (V2_DEPLOYED, dt.date(2026, 7, 21)),
             200,
             model_id="rec-v2",
-            numeric={"price": (120, 10)},
+            numeric={"price": (120, 10), "basket": (3, 1)},
             categorical={"device": (["ios", "web"], [0.5, 0.5])},
         ),
     )
@@ -80,6 +80,7 @@ def test_without_features_every_stored_feature_is_watched(two_versions) -> None:
     (check,) = monitoring.check_monitors(two_versions, clock=CLOCK).checks
     assert {(f.name, f.type) for f in check.features} == {
         ("price", "numeric"),
+        ("basket", "numeric"),
         ("device", "categorical"),
     }
 
@@ -87,12 +88,12 @@ def test_without_features_every_stored_feature_is_watched(two_versions) -> None:
 def test_a_feature_short_of_min_rows_is_insufficient_without_hiding_the_others(
     two_versions,
 ) -> None:
-    # device exists only from v2 on: against June's reference it has no reference rows.
+    # device and basket exist only from v2 on: June's reference has none of them.
     _define(two_versions, features=None)
     (check,) = monitoring.check_monitors(two_versions, clock=CLOCK).checks
-    device = [f for f in check.features if f.name == "device"]
-    assert {f.status for f in device} == {"insufficient_data"}
-    assert all(f.value is None and f.reference_n == 0 for f in device)
+    new = [f for f in check.features if f.name in ("device", "basket")]
+    assert {f.status for f in new} == {"insufficient_data"}
+    assert all(f.value is None and f.reference_n == 0 and f.window_n == 1400 for f in new)
     assert check.status == "alert"
 
 
