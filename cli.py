@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from commands import data as data_commands
 from commands import experiment as experiment_commands
 from commands import kpi as kpi_commands
+from commands import monitor as monitor_commands
 from commands import report as report_commands
 from commands import retrain as retrain_commands
 from core.errors import YardstickError
@@ -27,13 +28,15 @@ COMMAND_GROUPS = (
     experiment_commands,
     retrain_commands,
     report_commands,
+    monitor_commands,
 )
 
 EPILOG = """\
 The store is chosen by --db PATH, else the YARDSTICK_DB environment variable, else
 data/yardstick.duckdb. Run `python cli.py COMMAND --help` for each command's flags.
 Exit status: 0 success, 1 error (bad input, unknown id, locked store); `kpi check` also
-returns 10 (a KPI at warning) and 20 (an exit criterion met).
+returns 10 (a KPI at warning) and 20 (an exit criterion met); `monitor check` returns 10
+(warning), 20 (alert) and 30 (a monitor without enough data).
 """
 
 

@@ -128,6 +128,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                 for c in spec.columns
             )
             + ("; other columns are kept as segment attributes" if spec.extra_columns_as else "")
+            + ("; other columns are input features" if spec.feature_columns else "")
             for name, spec in KINDS.items()
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -34,7 +34,10 @@ class TableMapping:
     Logical columns: models (model_id, family, version, stage, deployed_at, retired_at);
     online_metrics (date, model_id, metric, value, n, std); offline_metrics (model_id, metric,
     value, evaluated_at, dataset, n); assignments (experiment_id, unit_id, variant, assigned_at,
-    attributes); events (unit_id, event, value, ts).
+    attributes); events (unit_id, event, value, ts); predictions (ts, model_id, request_id, score,
+    served_by, latency_ms, label, and one column per input feature, named as the feature);
+    prediction_labels (model_id, request_id, label: labels that arrived after their predictions);
+    annotations (date, family, kind, note, author).
     """
 
     models: Table = Table("models")
@@ -42,6 +45,9 @@ class TableMapping:
     offline_metrics: Table = Table("offline_metrics")
     assignments: Table = Table("assignments")
     events: Table = Table("events")
+    predictions: Table = Table("predictions")
+    prediction_labels: Table = Table("prediction_labels")
+    annotations: Table = Table("annotations")
 
 
 STORE_TABLES = TableMapping()

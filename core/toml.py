@@ -1,13 +1,15 @@
 """The one TOML writer: a mapping of scalars and tables as TOML text that `tomllib` reads back.
 
 Strings are basic strings with backslashes, quotes, newlines and every control character escaped
-(non-ASCII text such as Japanese is kept as written); numbers use `repr`, which TOML reads back to
-the same float; lists of scalars are arrays; nested mappings become `[table]` sections and lists
-of mappings `[[table]]` sections, after the top-level keys. Used for KPI and experiment specs.
+(non-ASCII text such as Japanese is kept as written); dates (not datetimes) are TOML local dates;
+numbers use `repr`, which TOML reads back to the same float; lists of scalars are arrays; nested
+mappings become `[table]` sections and lists of mappings `[[table]]` sections, after the top-level
+keys. Used for KPI, experiment and monitor specs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Mapping
@@ -49,6 +51,8 @@ def _scalar(value: object) -> str:
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
         return repr(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()  # a TOML local date, read back by tomllib as a datetime.date
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_scalar(item) for item in value) + "]"
     raise TypeError(f"TOML writer takes str, int, float, bool or a table; got {type(value)!r}")

@@ -51,6 +51,14 @@ ModelStage = Literal["production", "challenger"]
 Language = Literal["en", "ja"]
 ReportFormat = Literal["html", "md"]
 
+# Monitoring: a monitor's (or a feature's, or an objective's) status; how a feature is typed; the
+# drift statistics; the serving objectives a monitor may agree; what an annotation records.
+MonitorStatus = Literal["ok", "warning", "alert", "insufficient_data"]
+FeatureType = Literal["numeric", "categorical"]
+DriftMethod = Literal["psi", "wasserstein", "ks", "js"]
+ServingObjective = Literal["latency_p95_ms", "latency_p99_ms", "fallback_rate"]
+AnnotationKind = Literal["data", "labels", "parameters", "algorithm", "business", "infrastructure"]
+
 # Sizes of the demo store: seconds (tests), under a minute (first start), 100M+ events (benchmarks).
 DemoSize = Literal["small", "medium", "large"]
 
@@ -73,3 +81,8 @@ MODEL_STAGES: tuple[ModelStage, ...] = get_args(ModelStage)
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 REPORT_FORMATS: tuple[ReportFormat, ...] = get_args(ReportFormat)
 DEMO_SIZES: tuple[DemoSize, ...] = get_args(DemoSize)
+MONITOR_STATUSES: tuple[MonitorStatus, ...] = get_args(MonitorStatus)
+FEATURE_TYPES: tuple[FeatureType, ...] = get_args(FeatureType)
+DRIFT_METHODS: tuple[DriftMethod, ...] = get_args(DriftMethod)
+SERVING_OBJECTIVES: tuple[ServingObjective, ...] = get_args(ServingObjective)
+ANNOTATION_KINDS: tuple[AnnotationKind, ...] = get_args(AnnotationKind)

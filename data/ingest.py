@@ -25,6 +25,7 @@ import duckdb
 
 from core.errors import YardstickError
 from data.kinds import COUNT_METRICS, KINDS, MODEL_STAGES, ColumnSpec, ColumnType, KindSpec
+from data.prediction_features import FeatureFile, add_feature_columns, with_features
 from data.store import StoreSettings, connect, one_row, write_audit
 
 MAX_PROBLEMS_SHOWN = 5
@@ -112,6 +113,8 @@ IngestCode = Literal[
     "ingest.key_repeated",
     "ingest.key_stored",
     "ingest.production_overlap",
+    "ingest.unknown_choice",
+    "ingest.reserved_column",
 ]
 INGEST_CODES: tuple[IngestCode, ...] = get_args(IngestCode)
 
@@ -497,8 +500,10 @@ def _check_columns(source: _Source, spec: KindSpec) -> None:
         seen.add(name)
         if not name:
             problems.append(_problem(source, "ingest.unnamed_column", 1))
+        if spec.feature_columns and name.startswith("_") and name not in known:
+            problems.append(_problem(source, "ingest.reserved_column", 1, name=name))
     unknown = [c for c in source.columns if c and c not in known]
-    if unknown and spec.extra_columns_as is None:
+    if unknown and spec.extra_columns_as is None and not spec.feature_columns:
         problems.append(
             _problem(
                 source,
@@ -763,6 +768,17 @@ def _row_checks(spec: KindSpec) -> list[_RowCheck]:
         )
         checks.append(
             _RowCheck("retired_at", "retired_at <= deployed_at", "ingest.retired_before_deployed")
+        )
+    for column in (c for c in spec.columns if c.choices):
+        choices = ", ".join(_sql_string(c) for c in column.choices)
+        checks.append(
+            _RowCheck(
+                column.name,
+                f"{_quote(column.name)} NOT IN ({choices})",
+                "ingest.unknown_choice",
+                value=_quote(column.name),
+                constants={"choices": ", ".join(column.choices)},
+            )
         )
     if spec.model_column:
         model = _quote(spec.model_column)
@@ -1205,6 +1221,8 @@ def ingest_files(
         # in parallel as it goes instead of at close (about a second per 10M rows).
         con.execute("SET preserve_insertion_order = false")
         sources = _prepare_sources(con, file_paths, names, spec, encoding)
+        if spec.feature_columns:
+            spec = with_features(con, spec, [_feature_file(source) for source in sources])
         try:
             result = _load_in_transaction(con, spec, sources, on_progress, actor, reason)
         finally:
@@ -1212,6 +1230,16 @@ def ingest_files(
                 _cleanup(source)
     return IngestResult(
         kind, tuple(names), result[0], result[1], result[2], time.monotonic() - started
+    )
+
+
+def _feature_file(source: _Source) -> FeatureFile:
+    return FeatureFile(
+        source.display_name,
+        source.read_path,
+        source.is_parquet,
+        tuple(source.columns),
+        dict(source.source_types),
     )
 
 
@@ -1271,6 +1299,9 @@ def _load(
     actor: str | None,
     reason: str | None,
 ) -> tuple[int, int, int]:
+    if spec.feature_columns:
+        # A new feature's column, added in the load's transaction: a refused load adds none.
+        add_feature_columns(con, spec)
     _stage_files(con, sources, spec, on_progress, numbered=False)
     rejected = _Collector(sources)
     _check_rejects(con, sources, rejected)

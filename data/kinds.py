@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.vocab import ANNOTATION_KINDS
+
 
 class ColumnType(StrEnum):
     """The logical type of an input column, and the DuckDB type it is stored as."""
@@ -31,6 +33,7 @@ class ColumnSpec:
         key: part of the natural key (may never be empty).
         default: SQL literal used when an optional column is absent or empty.
         non_negative: negative values are refused (counts, spreads).
+        choices: the only values allowed, if the column is a vocabulary.
     """
 
     name: str
@@ -39,6 +42,7 @@ class ColumnSpec:
     key: bool = False
     default: str | None = None
     non_negative: bool = False
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class KindSpec:
         model_column: a column that must name a registered model, if any.
         extra_columns_as: the JSON column that keeps unknown columns (assignments' segment
             attributes); None refuses unknown columns.
+        feature_columns: unknown columns are the model's input features, each stored as a typed
+            column of its own (predictions; see data/prediction_features.py).
     """
 
     name: str
@@ -59,6 +65,7 @@ class KindSpec:
     columns: tuple[ColumnSpec, ...]
     model_column: str | None = None
     extra_columns_as: str | None = None
+    feature_columns: bool = False
 
     @property
     def key_columns(self) -> tuple[str, ...]:
@@ -138,6 +145,48 @@ KINDS: dict[str, KindSpec] = {
             ColumnSpec("event", ColumnType.TEXT, key=True),
             ColumnSpec("value", ColumnType.FLOAT, required=False, default="1"),
             ColumnSpec("ts", ColumnType.TIMESTAMP, key=True),
+        ),
+    ),
+    # What a model served. A prediction is known by (model_id, ts, request_id); request_id is ''
+    # when the file gives none. Every other column is an input feature (prediction_features.py).
+    "predictions": KindSpec(
+        name="predictions",
+        table="predictions",
+        columns=(
+            ColumnSpec("ts", ColumnType.TIMESTAMP, key=True),
+            ColumnSpec("model_id", ColumnType.TEXT, key=True),
+            ColumnSpec("request_id", ColumnType.TEXT, required=False, key=True, default="''"),
+            ColumnSpec("score", ColumnType.FLOAT),
+            ColumnSpec("served_by", ColumnType.TEXT, required=False, default="'model'"),
+            ColumnSpec("latency_ms", ColumnType.FLOAT, required=False, non_negative=True),
+            ColumnSpec("label", ColumnType.FLOAT, required=False),
+        ),
+        model_column="model_id",
+        feature_columns=True,
+    ),
+    # Labels that arrive after their predictions (fraud confirmed weeks later): matched to the
+    # prediction with the same model_id and request_id when monitors and estimates read labels.
+    "labels": KindSpec(
+        name="labels",
+        table="prediction_labels",
+        columns=(
+            ColumnSpec("model_id", ColumnType.TEXT, key=True),
+            ColumnSpec("request_id", ColumnType.TEXT, key=True),
+            ColumnSpec("label", ColumnType.FLOAT),
+        ),
+        model_column="model_id",
+    ),
+    # What changed around a model, in words: a data, label, parameter, algorithm, business or
+    # infrastructure change on a day.
+    "annotations": KindSpec(
+        name="annotations",
+        table="annotations",
+        columns=(
+            ColumnSpec("date", ColumnType.DATE, key=True),
+            ColumnSpec("family", ColumnType.TEXT, key=True),
+            ColumnSpec("kind", ColumnType.TEXT, key=True, choices=ANNOTATION_KINDS),
+            ColumnSpec("note", ColumnType.TEXT, key=True),
+            ColumnSpec("author", ColumnType.TEXT, required=False),
         ),
     ),
 }

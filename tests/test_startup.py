@@ -43,8 +43,10 @@ def test_every_command_and_action_has_a_help_path() -> None:
         "experiment",
         "retrain",
         "report",
+        "monitor",
     }
     assert ("kpi", "check", "--help") in paths
+    assert ("monitor", "check", "--help") in paths
     assert ("experiment", "analyze", "--help") in paths
 
 

@@ -1,0 +1,170 @@
+"""`python cli.py monitor ...`: define monitors from TOML specs, read their history, check them.
+
+`monitor check` is meant for cron and CI: exit status 0 when every monitor is ok, 10 when one is
+at warning and none at alert, 20 when one is at alert, 30 when none is at warning or alert but one
+lacks data (a stale feed, a window short of min_rows, or no monitor at all), 1 on error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from commands.common import add_store_arguments, store_settings
+from core.clock import system_clock
+from core.errors import YardstickError
+from i18n.catalogue import translate
+from i18n.errors import describe
+
+ERROR_EXIT = 1
+LANGUAGE = "en"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `monitor define`, `monitor history` and `monitor check`."""
+    monitor = subparsers.add_parser(
+        "monitor", help="input drift and serving health, with lines agreed up front"
+    )
+    commands = monitor.add_subparsers(dest="monitor_command", metavar="ACTION", required=True)
+
+    define = commands.add_parser(
+        "define",
+        help="store a monitor spec (TOML) as a new version",
+        description="Validate a TOML monitor spec against the store and keep it as the "
+        "monitor's next version; a spec identical to the latest stores nothing, and a change "
+        "needs a new rationale. Earlier versions stay in the history.",
+    )
+    add_store_arguments(define)
+    define.add_argument("--spec", required=True, metavar="FILE.toml", help="the monitor spec")
+    define.add_argument(
+        "--author",
+        help="who agreed this version (default: $YARDSTICK_USER, else the operating-system user)",
+    )
+    define.set_defaults(handler=_define)
+
+    history = commands.add_parser("history", help="every version of one monitor")
+    add_store_arguments(history)
+    history.add_argument("--id", required=True, dest="monitor_id", help="the monitor id")
+    history.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+    history.set_defaults(handler=_history)
+
+    check = commands.add_parser(
+        "check",
+        help="check monitors; exit 0 / 10 warning / 20 alert / 30 no data",
+        description="Compare each monitor's current window with its reference inside the "
+        "store. Exit status: 0 every monitor ok, 10 a warning and no alert, 20 an alert, 30 "
+        "no warning or alert but a monitor without enough data (or none defined), 1 error.",
+    )
+    add_store_arguments(check)
+    check.add_argument("--id", dest="monitor_id", help="check only this monitor")
+    check.add_argument(
+        "--as-of",
+        type=_iso_date,
+        metavar="DATE",
+        help="the window's last day (YYYY-MM-DD; default: the last day with any prediction)",
+    )
+    check.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+    check.set_defaults(handler=_check)
+
+
+def _print_error(error: YardstickError) -> int:
+    print(f"error: {describe(error, LANGUAGE)}", file=sys.stderr)
+    return ERROR_EXIT
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-27") from error
+
+
+def _define(args: argparse.Namespace) -> int:
+    from monitoring.spec import parse_spec
+    from services import monitoring
+
+    path = Path(args.spec)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"error: cannot read spec {path}: {error}", file=sys.stderr)
+        return ERROR_EXIT
+    try:
+        spec = parse_spec(text, path.name)
+        outcome = monitoring.define_monitor(
+            store_settings(args), spec, args.author, path.name, clock=system_clock
+        )
+    except YardstickError as error:
+        return _print_error(error)
+    key = "monitor.defined" if outcome.created else "monitor.unchanged"
+    print(translate(LANGUAGE, key, monitor_id=outcome.monitor_id, version=outcome.version))
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    from monitoring.spec import spec_to_mapping
+    from services import monitoring
+
+    try:
+        versions = monitoring.monitor_history(store_settings(args), args.monitor_id)
+    except YardstickError as error:
+        return _print_error(error)
+    if args.json:
+        rows = [
+            {
+                "version": v.version,
+                "author": v.author,
+                "defined_at": v.defined_at.isoformat(),
+                "rationale": v.spec.rationale,
+                "spec": json.loads(json.dumps(spec_to_mapping(v.spec), default=str)),
+            }
+            for v in versions
+        ]
+        print(json.dumps({"id": args.monitor_id, "versions": rows}, ensure_ascii=False, indent=2))
+        return 0
+    for v in versions:
+        print(f"v{v.version}  {v.defined_at:%Y-%m-%d %H:%M}  {v.author}  {v.spec.rationale}")
+    return 0
+
+
+def _value(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4g}"
+
+
+def _check(args: argparse.Namespace) -> int:
+    from i18n.monitoring import check_to_json
+    from services import monitoring
+
+    try:
+        report = monitoring.check_monitors(
+            store_settings(args), args.monitor_id, args.as_of, clock=system_clock
+        )
+    except YardstickError as error:
+        return _print_error(error)
+    if args.json:
+        payload = {
+            "as_of": report.as_of.isoformat() if report.as_of else None,
+            "monitors": [check_to_json(check) for check in report.checks],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return report.exit_code
+    if not report.checks:
+        print(translate(LANGUAGE, "monitor.none_defined"))
+    for c in report.checks:
+        print(
+            f"{c.monitor_id:<24} v{c.version:<3} {c.status:<17} as_of={c.as_of} "
+            f"window_n={c.window_n} reference_n={c.reference_n} model={c.model_id or '–'}"
+        )
+        for f in c.features:
+            if f.status != "ok":
+                print(f"  {f.name} {f.method}={_value(f.value)} {f.status}")
+        for s in c.serving:
+            if s.status != "ok":
+                level = f"[{s.level}]" if s.level else ""
+                print(f"  {s.objective}{level}={_value(s.value)} limit={s.limit} {s.status}")
+        if c.score.status != "ok":
+            print(f"  score psi={_value(c.score.psi)} {c.score.status}")
+    return report.exit_code

@@ -1,0 +1,356 @@
+"""SQLGlot builders of the monitor reads, over a `core.tables.TableMapping` (the store's default).
+
+Every statistic is computed where the predictions are: the builders return aggregates only (a
+reference summary, counts per bin or category, two ECDF distances, latency quantiles), so no
+prediction reaches Python. A window is `[start, end]` in days, read as `start <= ts < end + 1 day`
+(a range on the raw timestamp, which DuckDB prunes by its zone maps). A family's predictions are
+those of its models (any version, any stage). Family names, feature names and dates enter as SQL
+literals and quoted identifiers, never as formatted text. Render with `.sql(dialect="duckdb")` or
+`"spark"`; the reference summary uses DuckDB's `quantile_cont` (linear interpolation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import sqlglot
+from sqlglot import exp
+
+from core.tables import STORE_TABLES, Table, TableMapping
+from monitoring.drift import DECILES
+
+Days = tuple[dt.date, dt.date]
+REFERENCE = "reference"
+WINDOW = "window"
+MODEL = "model"
+BELOW, ABOVE = 0, len(DECILES) + 2
+
+
+def _col(table: Table, role: str, alias: str) -> exp.Column:
+    return exp.column(table.column(role), table=alias, quoted=True)
+
+
+def _table(table: Table, alias: str) -> exp.Table:
+    return exp.to_table(table.name, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+def _timestamp(day: dt.date) -> exp.Expression:
+    return exp.cast(exp.Literal.string(f"{day.isoformat()} 00:00:00"), "TIMESTAMP")
+
+
+def _number(value: float) -> exp.Expression:
+    """A DOUBLE literal that reads back to exactly `value` (an exponent keeps it out of DECIMAL)."""
+    text = repr(float(value))
+    return exp.Literal.number(text if "e" in text else f"{text}e0")
+
+
+def _fragment(sql: str) -> exp.Expr:
+    """A fixed SQL fragment (no user text) as an expression."""
+    return sqlglot.parse_one(sql, dialect="duckdb")
+
+
+def _family_rows(
+    family: str, days: Days, tables: TableMapping, model_only: bool
+) -> tuple[exp.Select, exp.Condition]:
+    """SELECT ... FROM predictions p JOIN models m: the family's rows of `days`, and the filter."""
+    predictions, models = tables.predictions, tables.models
+    conditions: list[exp.Expression] = [
+        exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)),
+        exp.GTE(this=_col(predictions, "ts", "p"), expression=_timestamp(days[0])),
+        exp.LT(
+            this=_col(predictions, "ts", "p"),
+            expression=_timestamp(days[1] + dt.timedelta(days=1)),
+        ),
+    ]
+    if model_only:
+        conditions.append(
+            exp.EQ(this=_col(predictions, "served_by", "p"), expression=exp.Literal.string(MODEL))
+        )
+    join = exp.EQ(this=_col(predictions, "model_id", "p"), expression=_col(models, "model_id", "m"))
+    select = exp.select().from_(_table(predictions, "p")).join(_table(models, "m"), on=join)
+    return select, exp.and_(*conditions)
+
+
+def _values(
+    family: str, column: str, days: Days, side: str, tables: TableMapping, model_only: bool
+) -> exp.Select:
+    """`side`, x: the non-empty values of one column in one window."""
+    select, where = _family_rows(family, days, tables, model_only)
+    value = _col(tables.predictions, column, "p")
+    not_null = exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))
+    return select.select(exp.Literal.string(side).as_("side"), value.as_("x")).where(
+        exp.and_(where, not_null)
+    )
+
+
+def sample_query(
+    family: str,
+    column: str,
+    reference: Days,
+    window: Days,
+    tables: TableMapping = STORE_TABLES,
+    model_only: bool = False,
+) -> exp.Union:
+    """Both windows' values of `column` as rows (side, x): the input of every drift statistic."""
+    return exp.union(
+        _values(family, column, reference, REFERENCE, tables, model_only),
+        _values(family, column, window, WINDOW, tables, model_only),
+        distinct=False,
+    )
+
+
+def reference_summary_query(
+    family: str,
+    column: str,
+    reference: Days,
+    tables: TableMapping = STORE_TABLES,
+    model_only: bool = False,
+) -> exp.Select:
+    """One row: n, minimum, maximum, sample sd and the nine deciles (q1..q9) of the reference."""
+    values = _values(family, column, reference, REFERENCE, tables, model_only).subquery("v")
+    deciles = [
+        exp.Anonymous(this="quantile_cont", expressions=[exp.column("x"), _number(q)]).as_(f"q{k}")
+        for k, q in enumerate(DECILES, start=1)
+    ]
+    return exp.select(
+        exp.Count(this=exp.column("x")).as_("n"),
+        exp.Min(this=exp.column("x")).as_("minimum"),
+        exp.Max(this=exp.column("x")).as_("maximum"),
+        exp.StddevSamp(this=exp.column("x")).as_("sd"),
+        *deciles,
+    ).from_(values)
+
+
+def bin_expression(x: exp.Expression, edges: Sequence[float]) -> exp.Expression:
+    """The numeric bin of `x` for edges (minimum, deciles..., maximum): 0 below the minimum,
+    1 + (inner edges below x) inside, one past the last inside bin above the maximum."""
+    minimum, *inner, maximum = edges
+    inside: exp.Expression = exp.Literal.number(1)
+    for edge in inner:
+        above_edge = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.GT(this=x.copy(), expression=_number(edge)),
+                    true=exp.Literal.number(1),
+                )
+            ],
+            default=exp.Literal.number(0),
+        )
+        inside = exp.Add(this=inside, expression=above_edge)
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.LT(this=x.copy(), expression=_number(minimum)),
+                true=exp.Literal.number(BELOW),
+            ),
+            exp.If(
+                this=exp.GT(this=x.copy(), expression=_number(maximum)),
+                true=exp.Literal.number(ABOVE),
+            ),
+        ],
+        default=inside,
+    )
+
+
+def binned_counts_query(
+    family: str,
+    column: str,
+    reference: Days,
+    window: Days,
+    edges: Sequence[float],
+    tables: TableMapping = STORE_TABLES,
+    model_only: bool = False,
+) -> exp.Select:
+    """Rows (side, bin, n): how many values of each window fall in each numeric bin."""
+    sample = sample_query(family, column, reference, window, tables, model_only)
+    binned = exp.select(
+        exp.column("side"), bin_expression(exp.column("x"), edges).as_("bin")
+    ).from_(sample.subquery("s"))
+    return (
+        exp.select("side", "bin", exp.Count(this=exp.Star()).as_("n"))
+        .from_(binned.subquery("b"))
+        .group_by("side", "bin")
+        .order_by("side", "bin")
+    )
+
+
+def _count_of(side: str) -> exp.Expression:
+    return exp.Sum(
+        this=exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.EQ(this=exp.column("side"), expression=exp.Literal.string(side)),
+                    true=exp.Literal.number(1),
+                )
+            ],
+            default=exp.Literal.number(0),
+        )
+    )
+
+
+def ecdf_distance_query(
+    family: str,
+    column: str,
+    reference: Days,
+    window: Days,
+    tables: TableMapping = STORE_TABLES,
+) -> exp.Select:
+    """One row: ks (the largest gap between the two empirical CDFs), wasserstein (the area
+    between them: sum of |F_ref - F_window| x the step to the next distinct value), and each
+    window's n. Exact, on the unbinned values."""
+    sample = sample_query(family, column, reference, window, tables)
+    per_value = (
+        exp.select("x", _count_of(REFERENCE).as_("nr"), _count_of(WINDOW).as_("nw"))
+        .from_(sample.subquery("s"))
+        .group_by("x")
+    )
+    cdf = exp.select(
+        "x",
+        _fragment(
+            "CAST(SUM(nr) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
+            "AS DOUBLE) / SUM(nr) OVER ()"
+        ).as_("fr"),
+        _fragment(
+            "CAST(SUM(nw) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
+            "AS DOUBLE) / SUM(nw) OVER ()"
+        ).as_("fw"),
+        _fragment("LEAD(x) OVER (ORDER BY x)").as_("next_x"),
+        _fragment("SUM(nr) OVER ()").as_("n_reference"),
+        _fragment("SUM(nw) OVER ()").as_("n_window"),
+    ).from_(per_value.subquery("v"))
+    return exp.select(
+        _fragment("MAX(ABS(fr - fw))").as_("ks"),
+        # One distinct value leaves no step to sum over: the distance is then 0, not NULL.
+        _fragment("COALESCE(SUM(ABS(fr - fw) * (next_x - x)), 0)").as_("wasserstein"),
+        _fragment("MAX(n_reference)").as_("n_reference"),
+        _fragment("MAX(n_window)").as_("n_window"),
+    ).from_(cdf.subquery("c"))
+
+
+def category_counts_query(
+    family: str,
+    column: str,
+    reference: Days,
+    window: Days,
+    tables: TableMapping = STORE_TABLES,
+) -> exp.Select:
+    """Rows (side, category, n): how often each category occurs in each window."""
+    sample = sample_query(family, column, reference, window, tables)
+    return (
+        exp.select(
+            "side",
+            exp.cast(exp.column("x"), "VARCHAR").as_("category"),
+            exp.Count(this=exp.Star()).as_("n"),
+        )
+        .from_(sample.subquery("s"))
+        .group_by("side", "x")
+        .order_by("side", "category")
+    )
+
+
+def serving_query(family: str, window: Days, tables: TableMapping = STORE_TABLES) -> exp.Select:
+    """Rows (served_by, n, latency_p95_ms, latency_p99_ms) per level, and one row with
+    served_by NULL for every request of the window (ROLLUP)."""
+    select, where = _family_rows(family, window, tables, model_only=False)
+    served_by = _col(tables.predictions, "served_by", "p")
+    latency = _col(tables.predictions, "latency_ms", "p")
+    quantile = [
+        exp.Anonymous(this="quantile_cont", expressions=[latency.copy(), _number(q)]).as_(name)
+        for q, name in ((0.95, "latency_p95_ms"), (0.99, "latency_p99_ms"))
+    ]
+    return (
+        select.select(served_by.as_("served_by"), exp.Count(this=exp.Star()).as_("n"), *quantile)
+        .where(where)
+        .group_by(exp.Rollup(expressions=[served_by.copy()]))
+        .order_by(exp.Ordered(this=exp.column("served_by"), nulls_first=True))
+    )
+
+
+def last_day_query(tables: TableMapping = STORE_TABLES) -> exp.Select:
+    """One row: the last day any model has a prediction (NULL when none): the store's "today",
+    against which a family whose feed stopped earlier is stale."""
+    predictions = tables.predictions
+    return exp.select(
+        exp.Max(this=exp.cast(_col(predictions, "ts", "p"), "DATE")).as_("day")
+    ).from_(_table(predictions, "p"))
+
+
+def live_model_query(family: str, day: dt.date, tables: TableMapping = STORE_TABLES) -> exp.Select:
+    """At most one row (model_id, deployed_on): the family's production version live on `day`
+    (the newest deployed by the end of that day and not retired before it)."""
+    models = tables.models
+    end_of_day = _timestamp(day + dt.timedelta(days=1))
+    conditions = [
+        exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)),
+        exp.EQ(this=_col(models, "stage", "m"), expression=exp.Literal.string("production")),
+        exp.LT(this=_col(models, "deployed_at", "m"), expression=end_of_day),
+        exp.Paren(
+            this=exp.or_(
+                exp.Is(this=_col(models, "retired_at", "m"), expression=exp.Null()),
+                exp.GTE(this=_col(models, "retired_at", "m"), expression=_timestamp(day)),
+            )
+        ),
+    ]
+    return (
+        exp.select(
+            _col(models, "model_id", "m").as_("model_id"),
+            exp.cast(_col(models, "deployed_at", "m"), "DATE").as_("deployed_on"),
+        )
+        .from_(_table(models, "m"))
+        .where(exp.and_(*conditions))
+        .order_by(exp.Ordered(this=_col(models, "deployed_at", "m"), desc=True))
+        .limit(1)
+    )
+
+
+def row_counts_query(
+    family: str, reference: Days, window: Days, tables: TableMapping = STORE_TABLES
+) -> exp.Select:
+    """One row: the family's predictions in the reference (n_reference) and window (n_window)."""
+    counts = []
+    for side, days in ((REFERENCE, reference), (WINDOW, window)):
+        select, where = _family_rows(family, days, tables, model_only=False)
+        counted = select.select(exp.Count(this=exp.Star())).where(where)
+        counts.append(counted.subquery().as_(f"n_{side}"))
+    return exp.select(*counts)
+
+
+def daily_serving_query(
+    family: str, window: Days, tables: TableMapping = STORE_TABLES
+) -> exp.Select:
+    """Serving health per day and model: rows (day, model_id, served_by, n, latency_p50_ms,
+    latency_p95_ms, latency_p99_ms), one with served_by NULL for all of the day's requests to
+    that model and one per fallback level (GROUPING SETS)."""
+    select, where = _family_rows(family, window, tables, model_only=False)
+    predictions = tables.predictions
+    day = exp.cast(_col(predictions, "ts", "p"), "DATE")
+    model_id = _col(predictions, "model_id", "p")
+    served_by = _col(predictions, "served_by", "p")
+    latency = _col(predictions, "latency_ms", "p")
+    quantiles = [
+        exp.Anonymous(this="quantile_cont", expressions=[latency.copy(), _number(q)]).as_(name)
+        for q, name in ((0.5, "latency_p50_ms"), (0.95, "latency_p95_ms"), (0.99, "latency_p99_ms"))
+    ]
+    sets = exp.GroupingSets(
+        expressions=[
+            exp.Tuple(expressions=[day.copy(), model_id.copy()]),
+            exp.Tuple(expressions=[day.copy(), model_id.copy(), served_by.copy()]),
+        ]
+    )
+    return (
+        select.select(
+            day.as_("day"),
+            model_id.as_("model_id"),
+            served_by.as_("served_by"),
+            exp.Count(this=exp.Star()).as_("n"),
+            *quantiles,
+        )
+        .where(where)
+        .group_by(sets)
+        .order_by(
+            "day",
+            "model_id",
+            exp.Ordered(this=exp.column("served_by"), nulls_first=True),
+        )
+    )
