@@ -55,6 +55,7 @@ class PerformanceReport:
         reference: the reference's first and last day (None without the deployment it follows).
         window: the days estimated, first and last.
         calibration: the calibration check of the reference's labelled scores.
+        min_rows: the labelled reference predictions the monitor needs to judge calibration.
         status: `estimated`, `uncalibrated` (no estimate given) or `insufficient_data`.
         refusal: the catalogue code (under `error.`) saying why nothing is estimated, else None.
         kpi_id, currency: the cost-matrix KPI pricing the days, and its currency (None without).
@@ -70,6 +71,7 @@ class PerformanceReport:
     reference: tuple[dt.date, dt.date] | None
     window: tuple[dt.date, dt.date]
     calibration: CalibrationCheck
+    min_rows: int
     status: EstimateStatus
     refusal: str | None
     kpi_id: str | None
@@ -166,6 +168,7 @@ def estimate_on(
         reference=reference,
         window=window,
         calibration=calibration,
+        min_rows=spec.min_rows,
         status=status,
         refusal=refusal,
         kpi_id=kpi_id,
