@@ -137,10 +137,9 @@ def _hand_day(rows: pd.DataFrame) -> dict[str, float]:
     if labelled.all():
         r_tp = (y[flagged] == 1).sum()
         r_fp, r_fn = (y[flagged] == 0).sum(), (y[~flagged] == 1).sum()
-        r_tn = (y[~flagged] == 0).sum()
         out["realised_precision"] = r_tp / (r_tp + r_fp)
         out["realised_recall"] = r_tp / (r_tp + r_fn)
-        out["realised_value"] = r_tp * 48_000 - r_fp * 800 - r_fn * 50_000 + 0 * r_tn
+        out["realised_value"] = r_tp * 48_000 - r_fp * 800 - r_fn * 50_000
     return out
 
 
