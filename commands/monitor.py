@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from commands.common import add_store_arguments, store_settings
+from commands.monitor_estimate import register_estimate
 from core.clock import system_clock
 from core.errors import YardstickError
 from i18n.catalogue import translate
@@ -68,6 +69,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     check.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
     check.set_defaults(handler=_check)
+    register_estimate(commands, _iso_date)
 
 
 def _print_error(error: YardstickError) -> int:

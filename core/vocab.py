@@ -58,6 +58,8 @@ FeatureType = Literal["numeric", "categorical"]
 DriftMethod = Literal["psi", "wasserstein", "ks", "js"]
 ServingObjective = Literal["latency_p95_ms", "latency_p99_ms", "fallback_rate"]
 AnnotationKind = Literal["data", "labels", "parameters", "algorithm", "business", "infrastructure"]
+# Whether a classifier's scores are calibrated on a monitor's reference (performance estimation).
+CalibrationStatus = Literal["calibrated", "uncalibrated", "insufficient_data"]
 
 # Sizes of the demo store: seconds (tests), under a minute (first start), 100M+ events (benchmarks).
 DemoSize = Literal["small", "medium", "large"]
@@ -86,3 +88,4 @@ FEATURE_TYPES: tuple[FeatureType, ...] = get_args(FeatureType)
 DRIFT_METHODS: tuple[DriftMethod, ...] = get_args(DriftMethod)
 SERVING_OBJECTIVES: tuple[ServingObjective, ...] = get_args(ServingObjective)
 ANNOTATION_KINDS: tuple[AnnotationKind, ...] = get_args(AnnotationKind)
+CALIBRATION_STATUSES: tuple[CalibrationStatus, ...] = get_args(CalibrationStatus)

@@ -1,0 +1,132 @@
+"""SQLGlot builders of the performance-estimation reads, over a `core.tables.TableMapping`.
+
+Both return sums only (per reliability bin, per day), never a prediction. A prediction's label is
+the one that arrived later in `prediction_labels` (matched by model_id and request_id), else the
+`label` column it was loaded with; only rows served by the model count (a fallback's score is not
+the model's). Windows, families and literals follow monitoring/sql.py, whose helpers these reuse.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from core.tables import STORE_TABLES, TableMapping
+from monitoring.cbpe import RELIABILITY_BINS
+from monitoring.sql import Days, _col, _family_rows, _fragment, _number, _table
+
+LABELS_ALIAS = "l"
+
+
+def _labelled_rows(
+    family: str, days: Days, tables: TableMapping
+) -> tuple[exp.Select, exp.Condition, exp.Expression]:
+    """The family's model-served rows of `days` joined to late labels, their filter, and the
+    label expression (a late label wins over the one loaded with the prediction)."""
+    select, where = _family_rows(family, days, tables, model_only=True)
+    predictions, labels = tables.predictions, tables.prediction_labels
+    on = exp.and_(
+        exp.EQ(
+            this=_col(labels, "model_id", LABELS_ALIAS),
+            expression=_col(predictions, "model_id", "p"),
+        ),
+        exp.EQ(
+            this=_col(labels, "request_id", LABELS_ALIAS),
+            expression=_col(predictions, "request_id", "p"),
+        ),
+        # '' is "no request id": such a prediction cannot be matched to a late label
+        exp.NEQ(this=_col(predictions, "request_id", "p"), expression=exp.Literal.string("")),
+    )
+    select = select.join(_table(labels, LABELS_ALIAS), on=on, join_type="left")
+    label = exp.Coalesce(
+        this=_col(labels, "label", LABELS_ALIAS),
+        expressions=[_col(predictions, "label", "p")],
+    )
+    return select, where, label
+
+
+def reliability_query(
+    family: str, reference: Days, tables: TableMapping = STORE_TABLES
+) -> exp.Select:
+    """Rows (bin, n, score_sum, score_variance, positives, score_min, score_max): the reference's
+    labelled predictions cut into RELIABILITY_BINS bins of equal size by score (NTILE, ties broken
+    by ts and request_id so the cut is reproducible)."""
+    select, where, label = _labelled_rows(family, reference, tables)
+    predictions = tables.predictions
+    labelled = exp.and_(where, exp.Not(this=exp.Is(this=label.copy(), expression=exp.Null())))
+    ntile = exp.Window(
+        this=exp.Anonymous(this="NTILE", expressions=[exp.Literal.number(RELIABILITY_BINS)]),
+        order=exp.Order(
+            expressions=[
+                exp.Ordered(this=_col(predictions, role, "p"))
+                for role in ("score", "ts", "request_id")
+            ]
+        ),
+    )
+    rows = select.select(
+        _col(predictions, "score", "p").as_("s"), label.as_("y"), ntile.as_("bin")
+    ).where(labelled)
+    return (
+        exp.select(
+            "bin",
+            exp.Count(this=exp.Star()).as_("n"),
+            _fragment("SUM(s)").as_("score_sum"),
+            _fragment("SUM(s * (1 - s))").as_("score_variance"),
+            _fragment("SUM(y)").as_("positives"),
+            _fragment("MIN(s)").as_("score_min"),
+            _fragment("MAX(s)").as_("score_max"),
+        )
+        .from_(rows.subquery("r"))
+        .group_by("bin")
+        .order_by("bin")
+    )
+
+
+def _sum_if(condition: exp.Expr, value: exp.Expr) -> exp.Expr:
+    return exp.Sum(
+        this=exp.Case(
+            ifs=[exp.If(this=condition, true=value)],
+            default=exp.Literal.number(0),
+        )
+    )
+
+
+def daily_scores_query(
+    family: str, window: Days, threshold: float, tables: TableMapping = STORE_TABLES
+) -> exp.Select:
+    """Rows per day of `window` (day, n_positive, expected_tp, variance_positive, n_negative,
+    expected_fn, variance_negative, labelled, tp, fp, tn, fn): for predictions flagged
+    (score >= threshold) and not, their count, sum of scores and sum of s (1 - s), and the
+    realised confusion counts over the labelled predictions."""
+    select, where, label = _labelled_rows(family, window, tables)
+    rows = select.select(
+        exp.cast(_col(tables.predictions, "ts", "p"), "DATE").as_("day"),
+        _col(tables.predictions, "score", "p").as_("s"),
+        label.as_("y"),
+    ).where(where)
+    flagged = exp.GTE(this=exp.column("s"), expression=_number(threshold))
+    passed = exp.LT(this=exp.column("s"), expression=_number(threshold))
+    has_label = exp.Not(this=exp.Is(this=exp.column("y"), expression=exp.Null()))
+    one = exp.Literal.number(1)
+    score = exp.column("s")
+    spread = _fragment("s * (1 - s)")
+    label_y = exp.column("y")
+    negative_y = _fragment("1 - y")
+    return (
+        exp.select(
+            "day",
+            _sum_if(flagged, one).as_("n_positive"),
+            _sum_if(flagged.copy(), score.copy()).as_("expected_tp"),
+            _sum_if(flagged.copy(), spread.copy()).as_("variance_positive"),
+            _sum_if(passed, one.copy()).as_("n_negative"),
+            _sum_if(passed.copy(), score.copy()).as_("expected_fn"),
+            _sum_if(passed.copy(), spread.copy()).as_("variance_negative"),
+            exp.Count(this=exp.column("y")).as_("labelled"),
+            _sum_if(exp.and_(flagged.copy(), has_label.copy()), label_y.copy()).as_("tp"),
+            _sum_if(exp.and_(flagged.copy(), has_label.copy()), negative_y.copy()).as_("fp"),
+            _sum_if(exp.and_(passed.copy(), has_label.copy()), negative_y.copy()).as_("tn"),
+            _sum_if(exp.and_(passed.copy(), has_label.copy()), label_y.copy()).as_("fn"),
+        )
+        .from_(rows.subquery("d"))
+        .group_by("day")
+        .order_by("day")
+    )
