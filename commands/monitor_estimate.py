@@ -13,12 +13,15 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from commands.common import add_store_arguments, store_settings
 from core.clock import system_clock
 from core.errors import YardstickError
 from i18n.errors import describe
-from monitoring.cbpe import Estimate
+
+if TYPE_CHECKING:  # numpy and scipy load only when the command runs, not for --help
+    from monitoring.cbpe import Estimate
 
 ERROR_EXIT = 1
 LANGUAGE = "en"
