@@ -59,6 +59,11 @@ DriftMethod = Literal["psi", "wasserstein", "ks", "js"]
 ServingObjective = Literal["latency_p95_ms", "latency_p99_ms", "fallback_rate"]
 AnnotationKind = Literal["data", "labels", "parameters", "algorithm", "business", "infrastructure"]
 
+# What changed around a drop: the KPI events explained, and the kinds of change listed beside them
+# (declared ones first: annotations and deployments; then measured ones: drift and serving).
+ExplainEventKind = Literal["step", "crossing"]
+ChangeKind = Literal["annotation", "deployment", "drift", "serving"]
+
 # Sizes of the demo store: seconds (tests), under a minute (first start), 100M+ events (benchmarks).
 DemoSize = Literal["small", "medium", "large"]
 
@@ -86,3 +91,5 @@ FEATURE_TYPES: tuple[FeatureType, ...] = get_args(FeatureType)
 DRIFT_METHODS: tuple[DriftMethod, ...] = get_args(DriftMethod)
 SERVING_OBJECTIVES: tuple[ServingObjective, ...] = get_args(ServingObjective)
 ANNOTATION_KINDS: tuple[AnnotationKind, ...] = get_args(AnnotationKind)
+EXPLAIN_EVENT_KINDS: tuple[ExplainEventKind, ...] = get_args(ExplainEventKind)
+CHANGE_KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)

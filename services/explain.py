@@ -1,0 +1,176 @@
+"""Explain a KPI's drop: what changed around each detected step and forecast crossing.
+
+One use case, one read-only connection (one snapshot): the KPI's detail (steps and crossings, by
+`services.kpis.detail_on`), the family's deployments and annotations, and every monitor of the
+family checked on the windows tiled around each event (`services.monitoring.check_on`, drift
+computed in DuckDB) with its daily serving health. The ranking is the domain's
+(`monitoring.explain`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.clock import Clock, system_clock
+from core.errors import YardstickError
+from core.vocab import ThresholdLine
+from data import explain_store, kpi_store, monitor_store
+from data.kpi_store import Connection
+from data.store import StoreSettings, connect
+from kpi.degradation import Crossing, StepChange
+from kpi.status import KpiDetail
+from monitoring.check import DailyServing, MonitorCheck
+from monitoring.explain import (
+    DEFAULT_RADIUS_DAYS,
+    Change,
+    ExplainedEvent,
+    KpiEvent,
+    drift_onsets,
+    drift_windows,
+    explain_events,
+    serving_incidents,
+)
+from monitoring.versions import MonitorVersion
+from services.kpis import detail_on
+from services.monitoring import check_on
+
+__all__ = ["DEFAULT_RADIUS_DAYS", "KpiExplanation", "explain_kpi", "explanation_on"]
+
+MAX_RADIUS_DAYS = 90
+
+
+@dataclass(frozen=True)
+class KpiExplanation:
+    """What changed around a KPI's steps and forecast crossings.
+
+    Attributes:
+        kpi_id, name, metric, family, direction: the KPI (version in force on `as_of`).
+        as_of: the day the KPI was evaluated on.
+        radius_days: changes within this many days of an event are listed.
+        monitors: ids of the family's monitors whose drift and serving were read (empty: only
+            deployments and annotations could be listed).
+        events: the steps and crossings, oldest first, each with its ranked changes.
+    """
+
+    kpi_id: str
+    name: str
+    metric: str
+    family: str
+    direction: str
+    as_of: dt.date
+    radius_days: int
+    monitors: tuple[str, ...]
+    events: tuple[ExplainedEvent, ...]
+
+
+def kpi_events(steps: Sequence[StepChange], crossings: Sequence[Crossing | None]) -> list[KpiEvent]:
+    """Steps and the forecast crossings (warning first, then exit) as events."""
+    events = [
+        KpiEvent("step", s.date, size=s.size, relative_size=s.relative_size) for s in steps
+    ]
+    lines: tuple[ThresholdLine, ...] = ("warning", "exit")
+    events += [
+        KpiEvent("crossing", c.date, line=line, line_value=c.line)
+        for line, c in zip(lines, crossings, strict=True)
+        if c is not None
+    ]
+    return events
+
+
+def _deployment_changes(con: Connection, family: str) -> list[Change]:
+    return [
+        Change(
+            kind="deployment",
+            date=d.deployed_at.date(),
+            what=d.model_id,
+            detail=d.version,
+            source=d.stage,
+        )
+        for d in kpi_store.deployments(con, family)
+    ]
+
+
+def _family_monitors(con: Connection, family: str) -> list[MonitorVersion]:
+    latest = (monitor_store.latest_version(con, i) for i in monitor_store.monitor_ids(con))
+    return [v for v in latest if v is not None and v.spec.family == family]
+
+
+def _monitor_changes(
+    con: Connection,
+    version: MonitorVersion,
+    events: Sequence[KpiEvent],
+    radius_days: int,
+    clock: Clock,
+) -> list[Change]:
+    """Drift onsets and serving incidents of one monitor around the events."""
+    last_day = monitor_store.last_day(con)
+    if last_day is None or not events:
+        return []
+    windows = drift_windows(
+        (e.date for e in events), version.spec.window_days, radius_days, last_day
+    )
+    checks: list[MonitorCheck] = [check_on(con, version, end, clock) for _, end in windows]
+    days: dict[tuple[str, dt.date], DailyServing] = {
+        (d.model_id, d.day): d for c in checks for d in c.serving_daily
+    }
+    return drift_onsets(checks) + serving_incidents(days.values(), version.spec)
+
+
+def _checked_radius(radius_days: int) -> int:
+    if not 0 <= radius_days <= MAX_RADIUS_DAYS:
+        raise YardstickError(
+            "explain.radius", field="radius_days", value=radius_days, maximum=MAX_RADIUS_DAYS
+        )
+    return radius_days
+
+
+def explanation_on(
+    con: Connection,
+    kpi_id: str,
+    as_of: dt.date | None = None,
+    radius_days: int = DEFAULT_RADIUS_DAYS,
+    clock: Clock = system_clock,
+) -> KpiExplanation:
+    """`explain_kpi` on an open connection (for a report that reads more in the same snapshot)."""
+    radius_days = _checked_radius(radius_days)
+    detail: KpiDetail = detail_on(con, kpi_id, as_of, clock)
+    status = detail.status
+    events = kpi_events(detail.steps, (status.forecast_warning, status.forecast_exit))
+    monitors = _family_monitors(con, status.family)
+    changes = _deployment_changes(con, status.family) + explain_store.annotation_changes(
+        con, status.family
+    )
+    for version in monitors:
+        changes += _monitor_changes(con, version, events, radius_days, clock)
+    return KpiExplanation(
+        kpi_id=status.kpi_id,
+        name=status.name,
+        metric=status.metric,
+        family=status.family,
+        direction=status.direction,
+        as_of=status.as_of,
+        radius_days=radius_days,
+        monitors=tuple(v.spec.monitor_id for v in monitors),
+        events=explain_events(events, changes, radius_days),
+    )
+
+
+def explain_kpi(
+    settings: StoreSettings,
+    kpi_id: str,
+    as_of: dt.date | None = None,
+    radius_days: int = DEFAULT_RADIUS_DAYS,
+    *,
+    clock: Clock = system_clock,
+) -> KpiExplanation:
+    """What changed within `radius_days` of each step and forecast crossing of a KPI, as of a day
+    (default: the last day with online data), from one snapshot.
+
+    Raises UnknownKpiError (`kpi.unknown`) for an unknown id and YardstickError `explain.radius`
+    for a radius outside 0..MAX_RADIUS_DAYS.
+    """
+    _checked_radius(radius_days)
+    with connect(settings, read_only=True) as con:
+        return explanation_on(con, kpi_id, as_of, radius_days, clock)
