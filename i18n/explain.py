@@ -12,6 +12,7 @@ from monitoring.check import FALLBACK_RATE
 from monitoring.explain import Change, ExplainedEvent, KpiEvent, NearbyChange
 from services.explain import KpiExplanation
 
+
 def _when(days: int, lang: str) -> str:
     if days == 0:
         return translate(lang, "explain.same_day")
@@ -79,17 +80,17 @@ def event_heading(event: KpiEvent, name: str, lang: str) -> str:
 
 def _changes_text(changes: tuple[NearbyChange, ...], lang: str) -> str:
     separator = translate(lang, "explain.separator")
-    groups = []
+    groups: list[str] = []
     for days, group in groupby(changes, key=lambda c: c.days_from_event):
         phrases = separator.join(change_phrase(c.change, lang) for c in group)
         groups.append(translate(lang, "explain.group", when=_when(days, lang), changes=phrases))
-    return separator.join(groups)
+    return translate(lang, "explain.group_separator").join(groups)
 
 
 def event_sentence(explained: ExplainedEvent, name: str, radius_days: int, lang: str) -> str:
     """The event and the changes around it, nearest first, grouped by day ("CTR fell 5.6% on
-    2 Aug 2026; same day: catalogue change (annotation, business); category_id PSI 0.41")."""
-    separator = translate(lang, "explain.separator")
+    2 Aug 2026; same day: catalogue change (annotated as business); category_id PSI 0.41")."""
+    separator = translate(lang, "explain.group_separator")
     heading = event_heading(explained.event, name, lang)
     if not explained.changes:
         return heading + separator + translate(lang, "explain.nothing", days=radius_days)

@@ -24,9 +24,7 @@ def annotations_query(family: str, tables: TableMapping = STORE_TABLES) -> exp.S
                 for role in ANNOTATION_COLUMNS
             )
         )
-        .from_(
-            exp.to_table(annotations.name, alias=exp.TableAlias(this=exp.to_identifier(alias)))
-        )
+        .from_(exp.to_table(annotations.name, alias=exp.TableAlias(this=exp.to_identifier(alias))))
         .where(
             exp.EQ(
                 this=exp.column(annotations.column("family"), table=alias, quoted=True),

@@ -67,9 +67,7 @@ class KpiExplanation:
 
 def kpi_events(steps: Sequence[StepChange], crossings: Sequence[Crossing | None]) -> list[KpiEvent]:
     """Steps and the forecast crossings (warning first, then exit) as events."""
-    events = [
-        KpiEvent("step", s.date, size=s.size, relative_size=s.relative_size) for s in steps
-    ]
+    events = [KpiEvent("step", s.date, size=s.size, relative_size=s.relative_size) for s in steps]
     lines: tuple[ThresholdLine, ...] = ("warning", "exit")
     events += [
         KpiEvent("crossing", c.date, line=line, line_value=c.line)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,13 +13,13 @@ import pytest
 
 from core.clock import fixed_clock
 from core.errors import YardstickError
+from data.store import transaction
 from i18n.explain import explanation_lines
 from kpi.spec import parse_spec
 from kpi.versions import UnknownKpiError
 from monitoring.spec import parse_spec as parse_monitor_spec
 from services import explain, kpis, monitoring
-from data.store import transaction
-from tests.kpi.factories import END, ctr_spec, build_store
+from tests.kpi.factories import END, build_store, ctr_spec
 from tests.monitoring.factories import insert_predictions, predictions, run_cli, spec_text
 
 CLOCK = fixed_clock(dt.datetime(2026, 11, 28, 6, 0))
@@ -114,7 +113,7 @@ def test_the_step_is_explained_by_the_changes_that_day_nearest_first(stepped) ->
     assert (0, "drift", "category_id") in found
     assert (0, "serving", "fallback_rate") in found
     assert (-2, "deployment", "recommender-v3") in found
-    assert ("price" not in {what for _, kind, what in found if kind == "drift"})
+    assert "price" not in {what for _, kind, what in found if kind == "drift"}
     assert all(abs(days) <= 7 for days, _, _ in found)
     fallback = next(c.change for c in step.changes if c.change.kind == "serving")
     assert fallback.before == pytest.approx(0.02, abs=0.02)
@@ -134,7 +133,7 @@ def test_the_sentence_names_the_drop_and_what_happened_the_same_day(stepped) -> 
         explain.KpiExplanation(**{**result.__dict__, "events": (step,)}), "en"
     )
     assert english.startswith("Recommendation click-through rate fell ")
-    assert "same day: catalogue change (annotation, business); " in english
+    assert "same day: catalogue change (annotated as business); " in english
     assert "category_id PSI " in english and "fallback rate " in english
     assert "2 days before: deployment of recommender-v3 (v3)" in english
 
@@ -166,7 +165,7 @@ def test_cli_json_keys_and_exit_statuses(stepped, capsys) -> None:
     )
 
     status, out, _ = run_cli(capsys, "kpi", "explain", "--db", db, "--id", "rec-ctr")
-    assert status == 0 and "same day: catalogue change (annotation, business)" in out
+    assert status == 0 and "same day: catalogue change (annotated as business)" in out
 
     status, out, err = run_cli(capsys, "kpi", "explain", "--db", db, "--id", "nope")
     assert (status, out) == (1, "") and err.startswith("error: No KPI with id 'nope'")
