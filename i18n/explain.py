@@ -68,7 +68,7 @@ def event_heading(event: KpiEvent, name: str, lang: str) -> str:
     """The event itself: "CTR fell 5.6% on 2 Aug 2026", or the forecast crossing."""
     date = format_date(event.date, lang)
     if event.kind == "crossing":
-        line = translate(lang, f"kpi.line.{event.line}")
+        line = translate(lang, f"explain.line.{event.line}")
         value = format_number(event.line_value, lang, 4).rstrip("0").rstrip(".")
         return translate(lang, "explain.crossing", name=name, line=line, value=value, date=date)
     relative = event.relative_size

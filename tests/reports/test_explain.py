@@ -47,7 +47,7 @@ def test_english_sentences_read_as_the_issue_says() -> None:
         "deployment of rec-v3 (v3)"
     )
     assert second == (
-        "CTR is expected to cross its Exit line (0.042) on 24 Dec 2026; "
+        "CTR is expected to cross its exit line (0.042) on 24 Dec 2026; "
         "no change recorded within 7 days"
     )
 
