@@ -116,6 +116,11 @@ def _rank(nearby: NearbyChange) -> tuple[int, bool, bool, float, str, str]:
     )
 
 
+def chronological(event: KpiEvent) -> tuple[dt.date, str]:
+    """The order events are listed in: by date, a step before a crossing on the same day."""
+    return event.date, event.kind
+
+
 def explain_events(
     events: Sequence[KpiEvent],
     changes: Iterable[Change],
@@ -130,7 +135,7 @@ def explain_events(
         raise ValueError(f"radius_days must be 0 or more, got {radius_days}")
     candidates = tuple(changes)
     explained = []
-    for event in sorted(events, key=lambda e: (e.date, e.kind)):
+    for event in sorted(events, key=chronological):
         nearby = [
             NearbyChange(change, (change.date - event.date).days)
             for change in candidates

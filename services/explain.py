@@ -27,6 +27,7 @@ from monitoring.explain import (
     Change,
     ExplainedEvent,
     KpiEvent,
+    chronological,
     drift_onsets,
     drift_windows,
     explain_events,
@@ -95,25 +96,36 @@ def _family_monitors(con: Connection, family: str) -> list[MonitorVersion]:
     return [v for v in latest if v is not None and v.spec.family == family]
 
 
+Checks = dict[tuple[str, dt.date], MonitorCheck]
+
+
 def _monitor_changes(
     con: Connection,
     version: MonitorVersion,
-    events: Sequence[KpiEvent],
+    event: KpiEvent,
     radius_days: int,
+    checks: Checks,
     clock: Clock,
 ) -> list[Change]:
-    """Drift onsets and serving incidents of one monitor around the events."""
+    """Drift onsets and serving incidents of one monitor on the windows tiled from one event.
+
+    Each event gets its own tiling, so a drift alert is dated from the event's day and is not
+    listed twice under two anchors; `checks` keeps the windows already checked (by monitor and
+    last day) for the events that share them.
+    """
     last_day = monitor_store.last_day(con)
-    if last_day is None or not events:
+    if last_day is None:
         return []
-    windows = drift_windows(
-        (e.date for e in events), version.spec.window_days, radius_days, last_day
-    )
-    checks: list[MonitorCheck] = [check_on(con, version, end, clock) for _, end in windows]
+    spec = version.spec
+    windows = drift_windows([event.date], spec.window_days, radius_days, last_day)
+    for _, end in windows:
+        if (spec.monitor_id, end) not in checks:
+            checks[(spec.monitor_id, end)] = check_on(con, version, end, clock)
+    around = [checks[(spec.monitor_id, end)] for _, end in windows]
     days: dict[tuple[str, dt.date], DailyServing] = {
-        (d.model_id, d.day): d for c in checks for d in c.serving_daily
+        (d.model_id, d.day): d for c in around for d in c.serving_daily
     }
-    return drift_onsets(checks) + serving_incidents(days.values(), version.spec)
+    return drift_onsets(around) + serving_incidents(days.values(), spec)
 
 
 def _checked_radius(radius_days: int) -> int:
@@ -137,11 +149,18 @@ def explanation_on(
     status = detail.status
     events = kpi_events(detail.steps, (status.forecast_warning, status.forecast_exit))
     monitors = _family_monitors(con, status.family)
-    changes = _deployment_changes(con, status.family) + explain_store.annotation_changes(
+    declared = _deployment_changes(con, status.family) + explain_store.annotation_changes(
         con, status.family
     )
-    for version in monitors:
-        changes += _monitor_changes(con, version, events, radius_days, clock)
+    checks: Checks = {}
+    explained: list[ExplainedEvent] = []
+    for event in events:
+        measured = [
+            change
+            for version in monitors
+            for change in _monitor_changes(con, version, event, radius_days, checks, clock)
+        ]
+        explained += explain_events([event], declared + measured, radius_days)
     return KpiExplanation(
         kpi_id=status.kpi_id,
         name=status.name,
@@ -151,7 +170,7 @@ def explanation_on(
         as_of=status.as_of,
         radius_days=radius_days,
         monitors=tuple(v.spec.monitor_id for v in monitors),
-        events=explain_events(events, changes, radius_days),
+        events=tuple(sorted(explained, key=lambda e: chronological(e.event))),
     )
 
 

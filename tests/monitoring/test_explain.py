@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from core.vocab import MonitorStatus
 from monitoring.check import DailyServing, MonitorCheck
 from monitoring.drift import FeatureDrift, ScoreDrift
 from monitoring.explain import (
@@ -88,12 +89,12 @@ def test_severity_is_value_over_limit_and_none_for_declared_changes() -> None:
     assert Change("annotation", DAY, "data").severity is None
 
 
-def _check(start: dt.date, statuses: dict[str, str], monitor_id: str = "rec-inputs"):
+def _check(start: dt.date, statuses: dict[str, MonitorStatus], monitor_id: str = "rec-inputs"):
     features = tuple(
-        FeatureDrift(name, "numeric", "psi", value, 0.1, 0.25, status, 500, 500)  # type: ignore[arg-type]
-        for name, (value, status) in (
-            (n, (0.4 if s == "alert" else 0.05, s)) for n, s in statuses.items()
+        FeatureDrift(
+            name, "numeric", "psi", 0.4 if status == "alert" else 0.05, 0.1, 0.25, status, 500, 500
         )
+        for name, status in statuses.items()
     )
     return MonitorCheck(
         monitor_id=monitor_id,
