@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from core.vocab import ChangeKind, ExplainEventKind, ThresholdLine
-from monitoring.check import FALLBACK_RATE, DailyServing, MonitorCheck
+from monitoring.check import FALLBACK_RATE, DailyServing
+from monitoring.drift import FeatureDrift
 from monitoring.spec import MonitorSpec
 
 DEFAULT_RADIUS_DAYS = 7
@@ -145,7 +146,22 @@ def explain_events(
     return tuple(explained)
 
 
-def drift_onsets(checks: Sequence[MonitorCheck]) -> list[Change]:
+@dataclass(frozen=True)
+class WindowDrift:
+    """A monitor's drift statistics on one window (as the monitor check judges them).
+
+    Attributes:
+        monitor_id: the monitor.
+        window: first and last day of the window.
+        features: one entry per feature and statistic.
+    """
+
+    monitor_id: str
+    window: tuple[dt.date, dt.date]
+    features: tuple[FeatureDrift, ...]
+
+
+def drift_onsets(checks: Sequence[WindowDrift]) -> list[Change]:
     """Drift alerts that began: a feature's statistic at alert in a window whose preceding window
     (the one ending the day before it starts, among `checks` of the same monitor) was not.
 
@@ -181,7 +197,7 @@ def drift_onsets(checks: Sequence[MonitorCheck]) -> list[Change]:
     return onsets
 
 
-def _window_length(check: MonitorCheck) -> dt.timedelta:
+def _window_length(check: WindowDrift) -> dt.timedelta:
     return check.window[1] - check.window[0] + dt.timedelta(days=1)
 
 

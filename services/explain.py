@@ -1,9 +1,11 @@
 """Explain a KPI's drop: what changed around each detected step and forecast crossing.
 
 One use case, one read-only connection (one snapshot): the KPI's detail (steps and crossings, by
-`services.kpis.detail_on`), the family's deployments and annotations, and every monitor of the
-family checked on the windows tiled around each event (`services.monitoring.check_on`, drift
-computed in DuckDB) with its daily serving health. The ranking is the domain's
+`services.kpis.detail_on`), the family's deployments and annotations, and for every monitor of the
+family the windows tiled around each event: PSI (and JS for categories) on the monitor check's
+bins and lines, all windows of a feature counted in one DuckDB query, and the daily serving health
+with the objectives broken. KS and Wasserstein are left to `monitor check` (each needs a sort of
+every window against the reference: about ten times the cost). The ranking is the domain's
 (`monitoring.explain`).
 """
 
@@ -21,25 +23,28 @@ from data.kpi_store import Connection
 from data.store import StoreSettings, connect
 from kpi.degradation import Crossing, StepChange
 from kpi.status import KpiDetail
-from monitoring.check import DailyServing, MonitorCheck
+from monitoring.check import categorical_drift, daily_serving, numeric_drift
+from monitoring.drift import FeatureDrift
 from monitoring.explain import (
     DEFAULT_RADIUS_DAYS,
     Change,
     ExplainedEvent,
     KpiEvent,
+    WindowDrift,
     chronological,
     drift_onsets,
     drift_windows,
     explain_events,
     serving_incidents,
 )
+from monitoring.spec import MonitorSpec
 from monitoring.versions import MonitorVersion
 from services.kpis import detail_on
-from services.monitoring import check_on
 
 __all__ = ["DEFAULT_RADIUS_DAYS", "KpiExplanation", "explain_kpi", "explanation_on"]
 
 MAX_RADIUS_DAYS = 90
+Days = tuple[dt.date, dt.date]
 
 
 @dataclass(frozen=True)
@@ -96,36 +101,57 @@ def _family_monitors(con: Connection, family: str) -> list[MonitorVersion]:
     return [v for v in latest if v is not None and v.spec.family == family]
 
 
-Checks = dict[tuple[str, dt.date], MonitorCheck]
+def _window_drifts(
+    con: Connection, spec: MonitorSpec, reference: Days, windows: Sequence[Days]
+) -> list[WindowDrift]:
+    """The monitor's drift statistics on each window, read for all windows at once per feature
+    and judged by the monitor check's rules (PSI; JS for categories)."""
+    types = monitor_store.feature_types(con)
+    first_start, count = windows[0][0], len(windows)
+    per_window: list[list[FeatureDrift]] = [[] for _ in windows]
+    for name in spec.features or tuple(types):
+        if types.get(name) == "numeric":
+            numeric = explain_store.windowed_numeric_readings(
+                con, spec.family, name, reference, first_start, spec.window_days, count
+            )
+            for drifts, readings in zip(per_window, numeric, strict=True):
+                drifts += numeric_drift(name, readings, spec)
+        else:
+            categorical = explain_store.windowed_categorical_readings(
+                con, spec.family, name, reference, first_start, spec.window_days, count
+            )
+            for drifts, counts in zip(per_window, categorical, strict=True):
+                drifts += categorical_drift(name, counts, spec)
+    return [
+        WindowDrift(spec.monitor_id, window, tuple(drifts))
+        for window, drifts in zip(windows, per_window, strict=True)
+    ]
 
 
 def _monitor_changes(
-    con: Connection,
-    version: MonitorVersion,
-    event: KpiEvent,
-    radius_days: int,
-    checks: Checks,
-    clock: Clock,
+    con: Connection, version: MonitorVersion, event: KpiEvent, radius_days: int
 ) -> list[Change]:
     """Drift onsets and serving incidents of one monitor on the windows tiled from one event.
 
     Each event gets its own tiling, so a drift alert is dated from the event's day and is not
-    listed twice under two anchors; `checks` keeps the windows already checked (by monitor and
-    last day) for the events that share them.
+    listed twice under two anchors. The reference is the one in force on the event's day (for
+    `days_after_deploy`, the version live that day).
     """
     last_day = monitor_store.last_day(con)
     if last_day is None:
         return []
     spec = version.spec
     windows = drift_windows([event.date], spec.window_days, radius_days, last_day)
-    for _, end in windows:
-        if (spec.monitor_id, end) not in checks:
-            checks[(spec.monitor_id, end)] = check_on(con, version, end, clock)
-    around = [checks[(spec.monitor_id, end)] for _, end in windows]
-    days: dict[tuple[str, dt.date], DailyServing] = {
-        (d.model_id, d.day): d for c in around for d in c.serving_daily
-    }
-    return drift_onsets(around) + serving_incidents(days.values(), spec)
+    if not windows:
+        return []
+    span = (windows[0][0], windows[-1][1])
+    serving_days = daily_serving(monitor_store.daily_serving_rows(con, spec.family, span), spec)
+    changes = serving_incidents(serving_days, spec)
+    live = monitor_store.live_model(con, spec.family, event.date)
+    reference = spec.reference.resolve(live[1] if live else None)
+    if reference is not None:
+        changes += drift_onsets(_window_drifts(con, spec, reference, windows))
+    return changes
 
 
 def _checked_radius(radius_days: int) -> int:
@@ -152,13 +178,12 @@ def explanation_on(
     declared = _deployment_changes(con, status.family) + explain_store.annotation_changes(
         con, status.family
     )
-    checks: Checks = {}
     explained: list[ExplainedEvent] = []
     for event in events:
         measured = [
             change
             for version in monitors
-            for change in _monitor_changes(con, version, event, radius_days, checks, clock)
+            for change in _monitor_changes(con, version, event, radius_days)
         ]
         explained += explain_events([event], declared + measured, radius_days)
     return KpiExplanation(

@@ -9,11 +9,12 @@ import datetime as dt
 import pytest
 
 from core.vocab import MonitorStatus
-from monitoring.check import DailyServing, MonitorCheck
-from monitoring.drift import FeatureDrift, ScoreDrift
+from monitoring.check import DailyServing
+from monitoring.drift import FeatureDrift
 from monitoring.explain import (
     Change,
     KpiEvent,
+    WindowDrift,
     drift_onsets,
     drift_windows,
     explain_events,
@@ -96,21 +97,7 @@ def _check(start: dt.date, statuses: dict[str, MonitorStatus], monitor_id: str =
         )
         for name, status in statuses.items()
     )
-    return MonitorCheck(
-        monitor_id=monitor_id,
-        version=1,
-        family="recommender",
-        model_id="rec-v1",
-        as_of=start + dt.timedelta(days=6),
-        reference=(dt.date(2026, 6, 1), dt.date(2026, 6, 28)),
-        reference_n=5000,
-        window=(start, start + dt.timedelta(days=6)),
-        window_n=500,
-        status="alert",
-        features=features,
-        serving=(),
-        score=ScoreDrift(None, 0.1, 0.25, "ok"),
-    )
+    return WindowDrift(monitor_id, (start, start + dt.timedelta(days=6)), features)
 
 
 def test_a_drift_onset_is_an_alert_whose_previous_window_was_not_alerting() -> None:

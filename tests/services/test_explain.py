@@ -13,7 +13,8 @@ import pytest
 
 from core.clock import fixed_clock
 from core.errors import YardstickError
-from data.store import transaction
+from data import explain_store, monitor_store
+from data.store import connect, transaction
 from i18n.explain import explanation_lines
 from kpi.spec import parse_spec
 from kpi.versions import UnknownKpiError
@@ -180,3 +181,28 @@ def test_cli_json_keys_and_exit_statuses(stepped, capsys) -> None:
     )
     assert status == 1 and "--radius-days must be between 0 and 90" in err
     assert "Traceback" not in err
+
+
+def test_windowed_drift_reads_equal_the_monitor_checks_reads_window_by_window(stepped) -> None:
+    """All windows in one query per feature count exactly what the check counts per window."""
+    reference = (_on(-50), _on(-23))
+    windows = [(_on(k), _on(k + 6)) for k in (-14, -7, 0, 7)]
+    with connect(stepped, read_only=True) as con:
+        numeric = explain_store.windowed_numeric_readings(
+            con, "recommender", "price", reference, windows[0][0], 7, len(windows)
+        )
+        categorical = explain_store.windowed_categorical_readings(
+            con, "recommender", "category_id", reference, windows[0][0], 7, len(windows)
+        )
+        for window, batched, counts in zip(windows, numeric, categorical, strict=True):
+            single = monitor_store.numeric_readings(
+                con, "recommender", "price", reference, window, with_distances=False
+            )
+            assert (batched.reference_n, batched.window_n) == (single.reference_n, single.window_n)
+            assert list(batched.reference_bins) == list(single.reference_bins)
+            assert list(batched.window_bins) == list(single.window_bins)
+            assert batched.reference_sd == pytest.approx(single.reference_sd, rel=1e-12)
+            assert counts == monitor_store.categorical_readings(
+                con, "recommender", "category_id", reference, window
+            )
+    assert [r.window_n for r in numeric] == [7 * 150] * 4
