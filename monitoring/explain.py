@@ -3,8 +3,8 @@
 Pure: the service hands in the KPI's events (detected steps, forecast crossings) and the candidate
 changes (annotations, deployments, drift onsets, serving incidents); this module keeps those within
 `radius_days` of each event and ranks them. Drift onsets and serving incidents are derived here from
-monitor checks and daily serving health, so "a change" means the same thing on every face. Codes
-and values only: i18n/explain.py words them.
+drift judged per window and daily serving health, so "a change" means the same thing on every
+face. Codes and values only: i18n/explain.py words them.
 """
 
 from __future__ import annotations
