@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from commands.common import add_store_arguments, store_settings
+from commands.kpi_explain import register_explain
 from core.clock import system_clock
 from core.errors import YardstickError
 from core.vocab import KPI_DECISIONS
@@ -76,6 +77,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--by", help="who decided (default: $YARDSTICK_USER, else the operating-system user)"
     )
     decide.set_defaults(handler=_decide)
+
+    register_explain(commands)
 
 
 def _print_error(error: YardstickError) -> int:

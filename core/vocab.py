@@ -61,6 +61,11 @@ AnnotationKind = Literal["data", "labels", "parameters", "algorithm", "business"
 # Whether a classifier's scores are calibrated on a monitor's reference (performance estimation).
 CalibrationStatus = Literal["calibrated", "uncalibrated", "insufficient_data"]
 
+# What changed around a drop: the KPI events explained, and the kinds of change listed beside them
+# (declared ones first: annotations and deployments; then measured ones: drift and serving).
+ExplainEventKind = Literal["step", "crossing"]
+ChangeKind = Literal["annotation", "deployment", "drift", "serving"]
+
 # Sizes of the demo store: seconds (tests), under a minute (first start), 100M+ events (benchmarks).
 DemoSize = Literal["small", "medium", "large"]
 
@@ -89,3 +94,5 @@ DRIFT_METHODS: tuple[DriftMethod, ...] = get_args(DriftMethod)
 SERVING_OBJECTIVES: tuple[ServingObjective, ...] = get_args(ServingObjective)
 ANNOTATION_KINDS: tuple[AnnotationKind, ...] = get_args(AnnotationKind)
 CALIBRATION_STATUSES: tuple[CalibrationStatus, ...] = get_args(CalibrationStatus)
+EXPLAIN_EVENT_KINDS: tuple[ExplainEventKind, ...] = get_args(ExplainEventKind)
+CHANGE_KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)

@@ -27,6 +27,7 @@ from kpi.retraining import CaseRequest
 from reports.retraining import render_report
 from services import browse, kpis
 from services import experiments as experiment_service
+from services import explain as explain_service
 from services import retraining as retraining_service
 from services.store import StoreSettings, settings_for, upgrade_if_needed
 
@@ -117,6 +118,11 @@ def kpi_statuses(path: str, fingerprint: str) -> list[kpis.KpiStatus]:
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def kpi_detail(path: str, fingerprint: str, kpi_id: str) -> kpis.KpiDetail:
     return kpis.kpi_detail(settings_from(path), kpi_id, clock=system_clock)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def kpi_explanation(path: str, fingerprint: str, kpi_id: str) -> explain_service.KpiExplanation:
+    return explain_service.explain_kpi(settings_from(path), kpi_id, clock=system_clock)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

@@ -1,0 +1,82 @@
+"""`python cli.py kpi explain`: what changed around each step and forecast crossing of a KPI.
+
+Registered under `kpi` by commands/kpi.py. Exit status 0 (also when nothing changed nearby), 1 on
+an unknown KPI or bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+
+from commands.common import add_store_arguments, store_settings
+from core.clock import system_clock
+from core.errors import YardstickError
+from i18n.errors import describe
+
+ERROR_EXIT = 1
+
+
+def register_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `kpi explain` to the `kpi` group's subcommands."""
+    explain = commands.add_parser(
+        "explain",
+        help="what changed around each step and forecast crossing of a KPI",
+        description="List, next to each detected step and forecast crossing of the KPI, the "
+        "annotations, deployments, drift alerts and serving incidents of its family within "
+        "--radius-days days, nearest first (then declared before measured, then the larger). "
+        "Drift and serving come from the family's monitors (python cli.py monitor define). "
+        "Exit status: 0, or 1 on an unknown KPI or bad input.",
+    )
+    add_store_arguments(explain)
+    explain.add_argument("--id", required=True, dest="kpi_id", help="the KPI id")
+    explain.add_argument(
+        "--as-of",
+        type=_iso_date,
+        metavar="DATE",
+        help="evaluate as of this day (YYYY-MM-DD; default: the last day with online data)",
+    )
+    explain.add_argument(
+        "--radius-days",
+        type=int,
+        metavar="N",
+        help="list changes within N days of each event (default 7, at most 90)",
+    )
+    explain.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+    explain.set_defaults(handler=_explain)
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-27") from error
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from i18n.explain import explanation_lines, explanation_to_json, monitor_note
+    from services.explain import explain_kpi
+
+    try:
+        radius = {} if args.radius_days is None else {"radius_days": args.radius_days}
+        explanation = explain_kpi(
+            store_settings(args), args.kpi_id, args.as_of, clock=system_clock, **radius
+        )
+    except YardstickError as error:
+        print(f"error: {describe(error, 'en')}", file=sys.stderr)
+        return ERROR_EXIT
+    except ValueError as error:
+        # A stored series the evaluation cannot use (as in `kpi check`): say which.
+        print(f"error: {error}", file=sys.stderr)
+        return ERROR_EXIT
+    if args.json:
+        print(json.dumps(explanation_to_json(explanation), ensure_ascii=False, indent=2))
+        return 0
+    for line in explanation_lines(explanation, "en"):
+        print(line)
+    note = monitor_note(explanation, "en")
+    if note:
+        print(note)
+    return 0
