@@ -1,0 +1,63 @@
+"""Seeded simulations: the window interval covers the true level at its stated confidence when
+the days vary more than their binomial error (Laney's sigma-z), and keeps its width when they do
+not; the trend interval covers the true slope under strong autocorrelation and on short series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kpi.evaluation import overdispersion, window_estimate
+
+RUNS = 4_000
+HISTORY_DAYS = 56
+WINDOW_DAYS = 7
+UNITS_PER_DAY = 1_000_000
+LEVEL = 0.046
+WEEKLY = 0.0004 * np.sin(2 * np.pi * np.arange(HISTORY_DAYS + WINDOW_DAYS) / 7)
+
+
+def simulated_windows(day_noise: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(coverage flags, half-widths, binomial half-widths) of RUNS simulated 7-day windows.
+
+    Each day's true rate is LEVEL + a weekly pattern (which a whole week averages out) + normal
+    day-to-day noise; clicks are binomial on 1,000,000 impressions. The true level of a window is
+    LEVEL. The 8 weeks before the window give sigma-z, as `evaluate_days` does.
+    """
+    rng = np.random.default_rng(seed)
+    days = HISTORY_DAYS + WINDOW_DAYS
+    rates = LEVEL + WEEKLY + rng.normal(0, day_noise, (RUNS, days))
+    values = rng.binomial(UNITS_PER_DAY, np.clip(rates, 0, 1)) / UNITS_PER_DAY
+    n = np.full(days, float(UNITS_PER_DAY))
+    ordinals = np.arange(days)
+    covered, widths, binomial = np.empty(RUNS, bool), np.empty(RUNS), np.empty(RUNS)
+    for run in range(RUNS):
+        history, window = values[run, :HISTORY_DAYS], values[run, HISTORY_DAYS:]
+        level = history.mean()
+        dispersion = overdispersion(
+            history, np.full(HISTORY_DAYS, level * (1 - level) / UNITS_PER_DAY), ordinals[:56]
+        )
+        estimate = window_estimate(window, n[:WINDOW_DAYS], None, 0.95, True, dispersion)
+        plain = window_estimate(window, n[:WINDOW_DAYS], None, 0.95, True)
+        assert estimate.ci_low is not None and estimate.ci_high is not None
+        assert plain.ci_high is not None
+        covered[run] = estimate.ci_low <= LEVEL <= estimate.ci_high
+        widths[run] = estimate.ci_high - estimate.estimate
+        binomial[run] = plain.ci_high - plain.estimate
+    return covered, widths, binomial
+
+
+def test_window_interval_covers_the_true_level_on_overdispersed_days() -> None:
+    covered, widths, binomial = simulated_windows(day_noise=0.0003, seed=11)
+    assert covered.mean() == pytest.approx(0.95, abs=0.02)
+    # The binomial interval alone (+/- 0.000156) is about half as wide as needed.
+    assert np.median(widths / binomial) > 1.6
+
+
+def test_window_interval_keeps_its_binomial_width_without_overdispersion() -> None:
+    covered, widths, binomial = simulated_windows(day_noise=0.0, seed=12)
+    assert covered.mean() == pytest.approx(0.95, abs=0.02)
+    unchanged = np.isclose(widths, binomial, rtol=1e-12)
+    # Widened only when the chi-square test at 5% finds overdispersion (a false alarm).
+    assert unchanged.mean() >= 0.93
+    assert np.median(widths / binomial) == 1.0
