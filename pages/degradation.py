@@ -11,7 +11,16 @@ from i18n.format import format_date, format_money, format_percent
 from kpi.status import BridgeView
 from ui import cached
 from ui.context import page_context
-from ui.kpi_cards import forecast_sentence, format_metric, money_sentence, status_badge, trend_arrow
+from ui.kpi_cards import (
+    as_of_sentence,
+    forecast_sentence,
+    format_metric,
+    money_sentence,
+    staleness_warning,
+    status_badge,
+    status_since_sentence,
+    trend_arrow,
+)
 
 LINE_COLOURS = {"target": "#2e7d32", "warning": "#ef6c00", "exit": "#c62828"}
 # Plotly puts a horizontal legend where the tick labels and axis title sit; below them it is read.
@@ -52,6 +61,16 @@ columns[2].metric(
 columns[3].metric(
     ctx.t("kpi.value_lost"), format_money(status.value_lost_to_date, status.currency, ctx.lang)
 )
+st.caption(
+    " · ".join(
+        part
+        for part in (as_of_sentence(ctx, status), status_since_sentence(ctx, status))
+        if part is not None
+    )
+)
+stale = staleness_warning(ctx, status)
+if stale is not None:
+    st.warning(stale, icon=":material/schedule:")
 st.caption(money_sentence(ctx, status))
 st.caption(forecast_sentence(ctx, status))
 if status.defined_after_as_of is not None:

@@ -28,11 +28,25 @@ shown = [d for d in definitions if ctx.family is None or d.spec.family == ctx.fa
 
 st.subheader(ctx.t("kpi.definitions"))
 if shown:
+    # Two narrow tables rather than one wide one: at 1280 px a ten-column table scrolls its
+    # agreed lines out of sight.
     st.dataframe(
         pd.DataFrame(
             {
                 ctx.t("kpi.col.id"): [d.spec.kpi_id for d in shown],
                 ctx.t("kpi.col.name"): [d.spec.name for d in shown],
+                ctx.t("kpi.col.owner"): [d.spec.owner for d in shown],
+                ctx.t("kpi.col.version"): [d.version for d in shown],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.markdown(f"**{ctx.t('kpi.agreed_lines')}**")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ctx.t("kpi.col.id"): [d.spec.kpi_id for d in shown],
                 ctx.t("kpi.col.family"): [d.spec.family for d in shown],
                 ctx.t("kpi.col.metric"): [d.spec.metric for d in shown],
                 ctx.t("kpi.col.direction"): [
@@ -43,8 +57,6 @@ if shown:
                 ctx.t("kpi.line.exit"): [
                     format_metric(d.spec.exit_threshold, ctx.lang) for d in shown
                 ],
-                ctx.t("kpi.col.owner"): [d.spec.owner for d in shown],
-                ctx.t("kpi.col.version"): [d.version for d in shown],
             }
         ),
         hide_index=True,
@@ -227,12 +239,22 @@ if decisions:
                 ctx.t("kpi.col.version"): [d.version for d in decisions],
                 ctx.t("kpi.col.decision"): [ctx.t(f"kpi.decision.{d.decision}") for d in decisions],
                 ctx.t("kpi.col.decided_by"): [d.decided_by for d in decisions],
-                ctx.t("kpi.col.reason"): [d.reason for d in decisions],
             }
         ),
         hide_index=True,
         width="stretch",
     )
+    # Reasons are sentences: listed in full (as text, never Markdown) rather than cut in a cell.
+    st.markdown(f"**{ctx.t('kpi.col.reason')}**")
+    for d in decisions:
+        st.text(
+            ctx.t(
+                "kpi.decision_reason",
+                date=format_timestamp(d.decided_at, ctx.lang),
+                kpi_id=d.kpi_id,
+                reason=d.reason,
+            )
+        )
 else:
     st.caption(ctx.t("kpi.no_decisions"))
 

@@ -12,8 +12,9 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.usefixtures("app_env")
 
 
-def run_page(page: str) -> AppTest:
+def run_page(page: str, lang: str = "en") -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["lang"] = lang
     at.run()
     if page != "pages/overview.py":
         at.switch_page(page)
@@ -24,6 +25,8 @@ def run_page(page: str) -> AppTest:
 
 def all_text(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [t.value for t in at.text] + [w.value for w in at.warning]
+    parts += [b.label for b in at.button]
     parts += (
         [m.label for m in at.metric] + [t.value for t in at.title] + [s.value for s in at.subheader]
     )
@@ -39,6 +42,35 @@ def test_overview_shows_a_card_per_demo_kpi_with_status_and_forecast() -> None:
     assert "Exit threshold expected around" in text
 
 
+def test_overview_answers_as_of_since_when_value_lost_and_the_next_move() -> None:
+    text = all_text(run_page("pages/overview.py"))
+    assert "As of " in text
+    assert "At exit since " in text and "At warning since " in text
+    assert "Value lost to date: ¥" in text
+    # The demo's rec-ctr has a recorded decision and a stored plan; the others have neither.
+    assert "Decided: Continue" in text and "See the decision record" in text
+    assert "Plan rec-ctr-retrain" in text and "Open the retraining case" in text
+    assert "No retraining case yet." in text and "Build a retraining case" in text
+
+
+def test_overview_answers_the_same_in_japanese() -> None:
+    text = all_text(run_page("pages/overview.py", lang="ja"))
+    assert "時点" in text and "から撤退基準に到達" in text
+    assert "これまでの損失額" in text and "次の一手" in text
+    assert "決定: 継続" in text and "再学習の検討はまだありません。" in text
+    assert "As of " not in text
+
+
+def test_the_no_case_link_opens_the_retraining_page_on_that_kpi() -> None:
+    at = run_page("pages/overview.py")
+    label = "Build a retraining case"
+    button = next(b for b in at.button if b.label == label)
+    kpi_id = button.key.split("kpi-card-")[1].rsplit("-", 1)[0]
+    button.click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["retrain_kpi"] == kpi_id
+
+
 def test_latency_card_states_its_daily_cost_not_a_negative_worth() -> None:
     text = all_text(run_page("pages/overview.py"))
     assert "Costs ¥" in text
@@ -51,7 +83,10 @@ def test_kpis_page_lists_definitions_history_and_decisions() -> None:
     frames = [frame.value for frame in at.dataframe]
     ids = set(frames[0]["ID"])
     assert {"rec-ctr", "rec-latency", "rec-revenue-per-session", "fraud-cost"} <= ids
-    assert any("Reason" in frame.columns for frame in frames)
+    assert any("Decided by" in frame.columns for frame in frames)
+    # Every column of the agreed lines is in its own narrow table; reasons are listed in full.
+    assert {"Target", "Warning", "Exit", "Metric"} <= set(frames[1].columns)
+    assert any("rec-ctr: " in t.value for t in at.text)
 
 
 def test_editor_refuses_warning_outside_the_lines_and_names_the_key(app_env) -> None:
