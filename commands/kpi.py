@@ -144,6 +144,7 @@ def _history(args: argparse.Namespace) -> int:
                 "window_days": v.spec.window_days,
                 "persistence": v.spec.persistence,
                 "confidence": v.spec.confidence,
+                "max_staleness_days": v.spec.max_staleness_days,
                 "owner": v.spec.owner,
             }
             for v in versions

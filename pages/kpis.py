@@ -11,7 +11,12 @@ from core.errors import YardstickError
 from core.vocab import DIRECTIONS, KPI_DECISIONS, SOURCES, VALUE_KINDS
 from i18n.errors import describe
 from i18n.format import format_date, format_timestamp
-from kpi.spec import spec_from_mapping, spec_to_mapping, value_parameters
+from kpi.spec import (
+    DEFAULT_MAX_STALENESS_DAYS,
+    spec_from_mapping,
+    spec_to_mapping,
+    value_parameters,
+)
 from services import kpis
 from ui import cached
 from ui.context import page_context
@@ -180,6 +185,12 @@ with st.form(f"kpi_editor_{chosen}"):
             max_value=0.999,
             value=float(current.confidence) if current else 0.95,
         )
+        max_staleness_days = st.number_input(
+            ctx.t("kpi.field.max_staleness_days"),
+            min_value=0,
+            value=int(current.max_staleness_days) if current else DEFAULT_MAX_STALENESS_DAYS,
+            help=ctx.t("kpi.field.max_staleness_days_help"),
+        )
     kind = st.selectbox(
         ctx.t("kpi.field.value_kind"),
         VALUE_KINDS,
@@ -206,7 +217,8 @@ if submitted:
         "id": kpi_id.strip(), "name": name, "family": family, "metric": metric.strip(),
         "source": source, "direction": direction, "target": target, "warning": warning,
         "exit": exit_line, "window_days": int(window_days), "persistence": int(persistence),
-        "confidence": confidence, "owner": owner, "rationale": rationale_text,
+        "confidence": confidence, "max_staleness_days": int(max_staleness_days), "owner": owner,
+        "rationale": rationale_text,
     }  # fmt: skip
     try:
         # The widgets map to spec keys; kpi.spec parses and validates, as for a TOML file.

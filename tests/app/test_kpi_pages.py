@@ -110,6 +110,17 @@ def test_editor_moving_exit_with_a_rationale_stores_version_two(app_env) -> None
     assert [v.version for v in history] == [1, 2] and history[1].spec.exit_threshold == 0.039
 
 
+def test_editor_keeps_and_changes_max_staleness_days(app_env) -> None:
+    at = run_page("pages/kpis.py")
+    at.selectbox(key="kpi_chosen").set_value("rec-latency").run()
+    assert at.number_input[6].value == 3
+    at.number_input[6].set_value(8)
+    at.text_area[0].input("Latency data arrives weekly")
+    at.button[0].click().run()
+    assert not at.error
+    assert kpis.kpi_history(app_env, "rec-latency")[-1].spec.max_staleness_days == 8
+
+
 def test_degradation_page_shows_series_offline_and_bridge() -> None:
     at = run_page("pages/degradation.py")
     at.selectbox(key="degradation_kpi").set_value("rec-ctr").run()
