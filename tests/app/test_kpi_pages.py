@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kpi.spec import parse_spec, spec_to_toml
+from data.store import transaction
 from services import kpis
 from tests.conftest import ROOT
 
@@ -69,6 +70,20 @@ def test_the_no_case_link_opens_the_retraining_page_on_that_kpi() -> None:
     button.click().run()
     assert not at.exception, at.exception
     assert at.session_state["retrain_kpi"] == kpi_id
+
+
+def test_overview_keeps_working_on_a_store_with_rows_dated_in_the_far_future(app_env) -> None:
+    with transaction(app_env) as con:
+        # Straight into the table, as an older store may hold them (ingest refuses them now).
+        con.execute(
+            "INSERT INTO online_metrics SELECT CAST(day AS DATE), model_id, metric, value, n, "
+            "NULL FROM (VALUES ('infinity', 'recommender-v2', 'ctr', 0.01, 1000), "
+            "('9999-12-31', 'recommender-v2', 'ctr', 0.01, 1000)) AS t(day, model_id, metric, "
+            "value, n)"
+        )
+    text = all_text(run_page("pages/overview.py"))
+    assert "2 rows dated after tomorrow are ignored; remove them from the store." in text
+    assert "As of " in text
 
 
 def test_latency_card_states_its_daily_cost_not_a_negative_worth() -> None:
