@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kpi.spec import parse_spec, spec_to_toml
 from data.store import transaction
+from kpi.spec import parse_spec, spec_to_toml
 from services import kpis
 from tests.conftest import ROOT
 

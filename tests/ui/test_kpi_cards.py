@@ -9,9 +9,9 @@ import pytest
 
 from data.store import settings_for
 from kpi.status import KpiStatus
-from ui.context import PageContext
 from services.kpis import Decision
 from ui.cached import CaseNotBuilt
+from ui.context import PageContext
 from ui.kpi_cards import (
     KPIS_PAGE,
     RETRAINING_PAGE,
