@@ -172,7 +172,6 @@ def series_figure() -> go.Figure:
             annotation_text=ctx.t("kpi.chart.step"),
         )
     figure.update_layout(
-        title=ctx.t("kpi.chart.series_title"),
         xaxis={
             "tickformat": ctx.t("kpi.chart.date_ticks"),
             "hoverformat": ctx.t("kpi.chart.date_hover"),
@@ -180,7 +179,7 @@ def series_figure() -> go.Figure:
         yaxis_title=status.metric,
         height=480,
         legend=LEGEND_BELOW,
-        margin={"t": 60},
+        margin={"t": 30},
     )
     return figure
 
@@ -199,7 +198,6 @@ def offline_figure() -> go.Figure:
             )
         )
     figure.update_layout(
-        title=ctx.t("kpi.chart.offline_title"),
         xaxis={
             "tickformat": ctx.t("kpi.chart.date_ticks"),
             "hoverformat": ctx.t("kpi.chart.date_hover"),
@@ -207,6 +205,7 @@ def offline_figure() -> go.Figure:
         yaxis_title=ctx.t("kpi.chart.offline_value"),
         height=360,
         legend=LEGEND_BELOW,
+        margin={"t": 30},
     )
     return figure
 
@@ -231,17 +230,24 @@ def bridge_figure(bridge: BridgeView) -> go.Figure:
             )
         )
     figure.update_layout(
-        title=ctx.t("kpi.chart.bridge_title"),
         xaxis_title=bridge.offline_metric,
         yaxis_title=bridge.online_metric,
         height=360,
         legend=LEGEND_BELOW,
+        margin={"t": 30},
     )
     return figure
 
 
+def chart_title(key: str) -> None:
+    """A chart's title above it, as page text: it wraps in a narrow column, where a Plotly title
+    (which never wraps) is cut."""
+    st.markdown(f"**{ctx.t(key)}**")
+
+
 main, side = st.columns([3, 2])
 with main:
+    chart_title("kpi.chart.series_title")
     st.plotly_chart(series_figure(), width="stretch", key="degradation-series")
     for step in detail.steps:
         st.caption(
@@ -255,8 +261,10 @@ with side:
     if detail.offline.empty:
         st.caption(ctx.t("kpi.no_offline"))
     else:
+        chart_title("kpi.chart.offline_title")
         st.plotly_chart(offline_figure(), width="stretch", key="degradation-offline")
     if detail.bridge is not None and not detail.bridge.pairs.empty:
+        chart_title("kpi.chart.bridge_title")
         st.plotly_chart(bridge_figure(detail.bridge), width="stretch", key="degradation-bridge")
         effect = detail.bridge.effect
         if effect is not None:

@@ -144,6 +144,9 @@ def test_degradation_page_shows_series_offline_and_bridge() -> None:
     assert "Value lost to date" in text and "Trend per 30 days" in text
     assert ":orange-badge[Warning]" in text
     assert "expected around" in text
+    assert "As of " in text and "At warning since " in text
+    # Chart titles are page text (they wrap in a narrow column; a Plotly title is cut).
+    assert "**Daily values, window estimate and agreed lines**" in text
 
 
 def test_pages_render_in_japanese() -> None:
