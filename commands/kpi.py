@@ -1,7 +1,8 @@
 """`python cli.py kpi ...`: define KPIs from TOML specs, read their history, check them, decide.
 
-`kpi check` is meant for cron and CI: exit status 0 when every KPI is healthy or has no data, 10
-when one is at warning and none at exit, 20 when an exit criterion is met, 1 on error.
+`kpi check` is meant for cron and CI: exit status 0 when every KPI is healthy, 10 when one is at
+warning and none at exit, 20 when an exit criterion is met, 30 when any KPI has no data or data
+older than its `max_staleness_days` (30 outranks 20 and 10), 1 on error.
 """
 
 from __future__ import annotations
@@ -50,17 +51,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     check = commands.add_parser(
         "check",
-        help="evaluate every KPI; exit 0 / 10 warning / 20 exit",
-        description="Evaluate every defined KPI and record the evaluations (unless "
-        "--no-record). Exit status: 0 every KPI healthy or without data, 10 at least one at "
-        "warning and none at exit, 20 an exit criterion met, 1 error.",
+        help="evaluate every KPI; exit 0 / 10 warning / 20 exit / 30 stale or no data",
+        description="Evaluate every defined KPI, each on the last day its own metric has data, "
+        "and record the evaluations (unless --no-record). Exit status: 0 every KPI healthy, 10 "
+        "at least one at warning and none at exit, 20 an exit criterion met, 30 a KPI without "
+        "data or staler than its max_staleness_days (outranks 20 and 10), 1 error.",
     )
     add_store_arguments(check)
     check.add_argument(
         "--as-of",
         type=_iso_date,
         metavar="DATE",
-        help="evaluate as of this day (YYYY-MM-DD; default: the last day with online data)",
+        help="evaluate as of this day (YYYY-MM-DD; default: each KPI on the last day its own "
+        "metric has data)",
     )
     check.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
     check.add_argument(
@@ -144,6 +147,7 @@ def _history(args: argparse.Namespace) -> int:
                 "window_days": v.spec.window_days,
                 "persistence": v.spec.persistence,
                 "confidence": v.spec.confidence,
+                "max_staleness_days": v.spec.max_staleness_days,
                 "owner": v.spec.owner,
             }
             for v in versions
@@ -173,7 +177,14 @@ def _check(args: argparse.Namespace) -> int:
         # A stored series the evaluation cannot use (e.g. a rate outside [0, 1]): say which.
         print(f"error: {error}", file=sys.stderr)
         return ERROR_EXIT
-    as_of = statuses[0].as_of if statuses else args.as_of
+    as_of = args.as_of or max((s.as_of for s in statuses), default=None)
+    for s in statuses:
+        if s.ignored_future_rows:
+            print(
+                f"note: {s.kpi_id}: {s.ignored_future_rows} row(s) dated after tomorrow are "
+                "ignored; remove them from the store",
+                file=sys.stderr,
+            )
     if args.json:
         payload = {
             "as_of": as_of.isoformat() if as_of else None,
@@ -183,9 +194,14 @@ def _check(args: argparse.Namespace) -> int:
     else:
         for s in statuses:
             value = f"{s.value:.6g}" if s.value is not None else "–"
+            stale = ""
+            if s.is_stale:
+                age = "no data" if s.stale_days is None else f"{s.stale_days} days old"
+                stale = f"  STALE ({age}; allowed {s.max_staleness_days})"
             print(
                 f"{s.kpi_id:<28} v{s.version:<3} {s.status:<8} value={value} "
-                f"warning={s.warning:g} exit={s.exit:g} model={s.model_id or '–'}"
+                f"warning={s.warning:g} exit={s.exit:g} model={s.model_id or '–'} "
+                f"on={s.as_of.isoformat()}{stale}"
             )
     return kpis.exit_code(statuses)
 

@@ -105,7 +105,7 @@ class Deployment:
 _VERSION_COLUMNS = (
     "kpi_id", "version", "name", "family", "metric", "source", "direction", "target", "warning",
     "exit_threshold", "window_days", "persistence", "confidence", "owner", "value_model",
-    "author", "created_at", "rationale",
+    "author", "created_at", "rationale", "max_staleness_days",
 )  # fmt: skip
 _SELECT_VERSION = f"SELECT {', '.join(_VERSION_COLUMNS)} FROM kpi_versions"
 
@@ -158,6 +158,7 @@ def _version_from_row(row: Sequence[Any]) -> KpiVersion:
         owner=str(field["owner"]),
         rationale=str(field["rationale"] or ""),
         value=_value_model_from_json(str(field["value_model"])),
+        max_staleness_days=int(field["max_staleness_days"]),
     )
     return KpiVersion(spec, int(field["version"]), str(field["author"]), field["created_at"])
 
@@ -223,7 +224,7 @@ def insert_version(
             spec.kpi_id, version, spec.name, spec.family, spec.metric, spec.source,
             spec.direction, spec.target, spec.warning, spec.exit_threshold, spec.window_days,
             spec.persistence, spec.confidence, spec.owner, _value_model_json(spec.value),
-            author, created_at, spec.rationale,
+            author, created_at, spec.rationale, spec.max_staleness_days,
         ],
     )  # fmt: skip
     write_audit(
@@ -358,6 +359,20 @@ def deployments(
     """The family's model versions with their serving periods, oldest first."""
     rows = con.execute(sql.deployments_query(family, tables).sql(dialect="duckdb")).fetchall()
     return [Deployment(*row) for row in rows]
+
+
+def rows_after(
+    con: Connection,
+    family: str,
+    online_metrics: Sequence[str],
+    offline_metrics: Sequence[str],
+    after: dt.date,
+    tables: TableMapping = STORE_TABLES,
+) -> int:
+    """Rows of the family's models for these metrics dated after `after` (far-future, infinity)."""
+    query = sql.rows_after_query(family, online_metrics, offline_metrics, after, tables)
+    row = con.execute(query.sql(dialect="duckdb")).fetchone()
+    return int(row[0] or 0) if row else 0
 
 
 def last_online_date(con: Connection, tables: TableMapping = STORE_TABLES) -> dt.date | None:

@@ -105,6 +105,12 @@ def live_models(
         ).df()
 
 
+# Rows dated after 2100 (9999-12-31, 'infinity': an older store may hold them) are left out of the
+# browsing reads: they would be "latest" for ever, and 'infinity' does not convert to a timestamp.
+_SANE_DATE = "date <= DATE '2100-12-31'"
+_SANE_EVALUATED_AT = "evaluated_at < TIMESTAMP '2101-01-01'"
+
+
 def latest_offline_metrics(settings: StoreSettings, model_id: str) -> pd.DataFrame:
     """Each offline metric's latest evaluation of one model."""
     with connect(settings, read_only=True) as con:
@@ -112,7 +118,7 @@ def latest_offline_metrics(settings: StoreSettings, model_id: str) -> pd.DataFra
             "SELECT metric, arg_max(value, evaluated_at) AS value,"
             " max(evaluated_at) AS evaluated_at,"
             " arg_max(dataset, evaluated_at) AS dataset FROM offline_metrics WHERE model_id = ?"
-            " GROUP BY metric ORDER BY metric",
+            f" AND {_SANE_EVALUATED_AT} GROUP BY metric ORDER BY metric",
             [model_id],
         ).df()
 
@@ -122,7 +128,8 @@ def latest_online_metrics(settings: StoreSettings, model_id: str) -> pd.DataFram
     with connect(settings, read_only=True) as con:
         return con.execute(
             "SELECT metric, arg_max(value, date) AS value, max(date) AS date, arg_max(n, date) AS n"
-            " FROM online_metrics WHERE model_id = ? GROUP BY metric ORDER BY metric",
+            f" FROM online_metrics WHERE model_id = ? AND {_SANE_DATE}"
+            " GROUP BY metric ORDER BY metric",
             [model_id],
         ).df()
 
@@ -131,8 +138,9 @@ def recent_online_series(settings: StoreSettings, model_id: str, days: int = 90)
     """Daily online metrics of one model over its last `days` days with data (for sparklines)."""
     with connect(settings, read_only=True) as con:
         return con.execute(
-            "SELECT metric, date, value FROM online_metrics WHERE model_id = ? AND date > "
-            "(SELECT max(date) FROM online_metrics WHERE model_id = ?) - ? ORDER BY metric, date",
+            f"SELECT metric, date, value FROM online_metrics WHERE model_id = ? AND {_SANE_DATE} "
+            "AND date > (SELECT max(date) FROM online_metrics WHERE model_id = ? "
+            f"AND {_SANE_DATE}) - ? ORDER BY metric, date",
             [model_id, model_id, days],
         ).df()
 
@@ -142,7 +150,8 @@ def recent_offline_series(settings: StoreSettings, model_id: str, days: int = 90
     with connect(settings, read_only=True) as con:
         return con.execute(
             "SELECT metric, evaluated_at, value FROM offline_metrics WHERE model_id = ? AND "
-            "evaluated_at > (SELECT max(evaluated_at) FROM offline_metrics WHERE model_id = ?) "
+            f"{_SANE_EVALUATED_AT} AND evaluated_at > (SELECT max(evaluated_at) FROM "
+            f"offline_metrics WHERE model_id = ? AND {_SANE_EVALUATED_AT}) "
             "- to_days(?) ORDER BY metric, evaluated_at",
             [model_id, model_id, days],
         ).df()

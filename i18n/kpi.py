@@ -68,4 +68,11 @@ def status_to_json(status: KpiStatus) -> dict[str, object]:
         "currency": status.currency,
         "value_per_day": status.value_per_day,
         "value_lost_to_date": status.value_lost_to_date,
+        "evaluated_on": status.as_of.isoformat(),
+        "last_data_date": status.last_data_date.isoformat() if status.last_data_date else None,
+        "stale_days": status.stale_days,
+        "max_staleness_days": status.max_staleness_days,
+        "stale": status.is_stale,
+        "ignored_future_rows": status.ignored_future_rows,
+        "status_since": status.status_since.isoformat() if status.status_since else None,
     }

@@ -23,6 +23,16 @@ from core.vocab import KpiStatusCode as Status
 
 IntervalMethod = Literal["binomial", "unit_std", "day_spread", "none"]
 
+# The day-to-day spread is measured over the live version's 8 weeks before the window (whole
+# weeks, so each weekday counts alike) and needs two weeks at least, so that weekday effects can be
+# removed.
+DISPERSION_HISTORY_DAYS = 56
+MIN_DISPERSION_DAYS = 14
+# The day-to-day variance replaces the sampling variance only when a one-sided chi-square test
+# finds it larger at this level: without overdispersion the interval keeps its width.
+DISPERSION_TEST_LEVEL = 0.05
+WEEK_DAYS = 7
+
 
 def line_order_problem(
     direction: str, target: float, warning: float, exit_line: float
@@ -99,6 +109,74 @@ def interval_is_past(ci_low: float, ci_high: float, line: float, direction: Dire
 
 
 @dataclass(frozen=True)
+class Dispersion:
+    """How much more the days vary than their sampling error says (Laney's sigma-z squared).
+
+    Attributes:
+        factor: the variance multiplier for the window's sampling variance: the squared spread
+            of the days' z-scores after weekday effects and a straight line are removed, when it
+            is significantly above 1; exactly 1 otherwise.
+        degrees: degrees of freedom of that estimate, so the interval uses a t quantile; None
+            when the factor is 1 (the sampling variance is known: normal quantile).
+    """
+
+    factor: float
+    degrees: int | None
+
+
+NO_DISPERSION = Dispersion(1.0, None)
+
+
+def overdispersion(
+    values: np.ndarray, sampling_variance: np.ndarray, ordinals: np.ndarray
+) -> Dispersion:
+    """Laney's sigma-z: whether the days vary more than their sampling variance allows.
+
+    Each day becomes a z-score z_i = (v_i - mean) / sqrt(sampling variance of day i); a
+    regression of z on weekday effects and a straight line (so weekly seasonality and a slow decay
+    are not counted as noise; outlier days winsorised) leaves residuals whose mean square,
+    sigma_z^2, is 1 when the days
+    differ only by sampling error. Large-n proportions are overdispersed in practice (a CTR moves
+    with the traffic mix), and their binomial interval then covers the true level far less often
+    than claimed.
+
+    Args:
+        values: the days' values, oldest first.
+        sampling_variance: each day's sampling variance of its value (p(1-p)/n for a rate,
+            std^2/n for a mean).
+        ordinals: each day as a day number (for the weekday and the line).
+    """
+    days = len(values)
+    if days < MIN_DISPERSION_DAYS or not bool(np.all(sampling_variance > 0)):
+        return NO_DISPERSION
+    weights = 1 / sampling_variance
+    centre = float(np.dot(weights, values) / weights.sum())
+    scores = (values - centre) / np.sqrt(sampling_variance)
+    phase = ordinals % WEEK_DAYS
+    columns = [(phase == level).astype(float) for level in np.unique(phase)]
+    design = np.column_stack([*columns, (ordinals - ordinals.mean()).astype(float)])
+    coefficients, _, rank, _ = np.linalg.lstsq(design, scores, rcond=None)
+    degrees = days - int(rank)
+    residuals = scores - design @ coefficients
+    # One outage day must not widen eight weeks of intervals: residuals beyond 3 robust scales
+    # (MAD) are pulled in and the fit repeated once (a winsorised fit; on normal days it changes
+    # the mean square by well under 1%).
+    scale = 1.4826 * float(np.median(np.abs(residuals - np.median(residuals))))
+    clipped = design @ coefficients + np.clip(residuals, -3 * scale, 3 * scale)
+    coefficients, *_ = np.linalg.lstsq(design, clipped, rcond=None)
+    residuals = clipped - design @ coefficients
+    sigma_squared = float(np.dot(residuals, residuals)) / degrees
+    if sigma_squared * degrees <= _chi2_quantile(1 - DISPERSION_TEST_LEVEL, degrees):
+        return NO_DISPERSION
+    return Dispersion(sigma_squared, degrees)
+
+
+@lru_cache(maxsize=256)
+def _chi2_quantile(probability: float, degrees: int) -> float:
+    return float(stats.chi2.ppf(probability, degrees))
+
+
+@dataclass(frozen=True)
 class WindowEstimate:
     """The KPI over one evaluation window.
 
@@ -113,6 +191,8 @@ class WindowEstimate:
         method: where the interval comes from: "binomial" (a rate in [0, 1] with n), "unit_std"
             (the days' std of the unit values), "day_spread" (the weighted day-to-day spread),
             or "none".
+        dispersion: the overdispersion factor applied (1 when the days vary no more than their
+            sampling error).
     """
 
     estimate: float
@@ -121,6 +201,7 @@ class WindowEstimate:
     n: int | None
     days: int
     method: IntervalMethod
+    dispersion: float = 1.0
 
 
 def window_estimate(
@@ -129,8 +210,14 @@ def window_estimate(
     std: np.ndarray | None,
     confidence: float,
     is_rate: bool,
+    dispersion: Dispersion = NO_DISPERSION,
 ) -> WindowEstimate:
     """The weighted estimate of one window and its interval.
+
+    With n known, the interval's variance is the larger of the sampling variance and the
+    day-to-day variance: the sampling variance times `dispersion.factor` (Laney's sigma-z
+    squared, from `overdispersion` over the recent days), with a t quantile on its degrees of
+    freedom.
 
     Args:
         values: each day's metric value.
@@ -138,6 +225,7 @@ def window_estimate(
         std: each day's standard deviation of the unit values (ddof=1; NaN where unknown), or None.
         confidence: two-sided confidence of the interval, in (0, 1).
         is_rate: the metric is a proportion in [0, 1] (a click-through rate, a conversion rate).
+        dispersion: how much more the days vary than their sampling error (default: no more).
     """
     values = np.asarray(values, dtype=float)
     days = len(values)
@@ -148,12 +236,23 @@ def window_estimate(
     total_weight = float(weights.sum())
     estimate = float(np.dot(weights, values) / total_weight)
     units = round(total_weight) if has_n else None
-    z = _normal_quantile(confidence)
+    z = (
+        _normal_quantile(confidence)
+        if dispersion.degrees is None
+        else _t_quantile(confidence, dispersion.degrees)
+    )
 
     if has_n and is_rate:
-        half_width = z * math.sqrt(max(estimate * (1 - estimate), 0.0) / total_weight)
+        sampling = max(estimate * (1 - estimate), 0.0) / total_weight
+        half_width = z * math.sqrt(sampling * dispersion.factor)
         return WindowEstimate(
-            estimate, estimate - half_width, estimate + half_width, units, days, "binomial"
+            estimate,
+            estimate - half_width,
+            estimate + half_width,
+            units,
+            days,
+            "binomial",
+            dispersion.factor,
         )
     if has_n and std is not None and bool(np.all(np.isfinite(std))) and total_weight > 1:
         # Pooled variance of the unit values behind the whole window: within-day spread plus the
@@ -161,9 +260,17 @@ def window_estimate(
         within = float(np.dot(weights - 1, np.square(std)))
         between = float(np.dot(weights, np.square(values - estimate)))
         unit_variance = (within + between) / (total_weight - 1)
-        half_width = z * math.sqrt(unit_variance / total_weight)
+        # The days' own sampling variances (std^2 / n each, weighted by n) scaled by sigma-z^2.
+        day_to_day = float(np.dot(weights, np.square(std))) / total_weight**2 * dispersion.factor
+        half_width = z * math.sqrt(max(unit_variance / total_weight, day_to_day))
         return WindowEstimate(
-            estimate, estimate - half_width, estimate + half_width, units, days, "unit_std"
+            estimate,
+            estimate - half_width,
+            estimate + half_width,
+            units,
+            days,
+            "unit_std",
+            dispersion.factor,
         )
     if days >= 2:
         squared_weights = float(np.dot(weights, weights))
@@ -192,6 +299,7 @@ class DayEvaluation:
         n: units behind the window; None when unknown.
         days_in_window: days with data in the window.
         interval_method: see `WindowEstimate.method`.
+        dispersion: see `WindowEstimate.dispersion`.
         status: "healthy", "warning", "exit" or "no_data" (empty window).
         days_past_warning: consecutive days, ending on this one, whose interval lay wholly past
             the warning line.
@@ -209,6 +317,7 @@ class DayEvaluation:
     status: Status
     days_past_warning: int
     days_past_exit: int
+    dispersion: float = 1.0
 
 
 @dataclass
@@ -346,8 +455,27 @@ def evaluate_days(
                 )
             )
             continue
+        # The spread is measured on the days BEFORE the window, so a real drop inside the window
+        # is not read as noise (and the estimate is independent of the window it scales).
+        history = np.arange(
+            int(
+                np.searchsorted(
+                    ordinals, ordinal - window_days - DISPERSION_HISTORY_DAYS + 1, side="left"
+                )
+            ),
+            start,
+        )
+        if models is not None:
+            history = history[models[history] == live_model]
         window = window_estimate(
-            values[in_window], counts[in_window], stds[in_window], confidence, is_rate
+            values[in_window],
+            counts[in_window],
+            stds[in_window],
+            confidence,
+            is_rate,
+            _dispersion_of(
+                values[history], counts[history], stds[history], ordinals[history], is_rate
+            ),
         )
         past_warning = past_exit = False
         if window.ci_low is not None and window.ci_high is not None:
@@ -371,6 +499,24 @@ def evaluate_days(
                 status=status,
                 days_past_warning=machine.past_warning,
                 days_past_exit=machine.past_exit,
+                dispersion=window.dispersion,
             )
         )
     return evaluations
+
+
+def _dispersion_of(
+    values: np.ndarray, n: np.ndarray, std: np.ndarray, ordinals: np.ndarray, is_rate: bool
+) -> Dispersion:
+    """`overdispersion` over the recent days of the live version, when their sampling variance
+    is known (a rate with n, or a mean with n and std)."""
+    if len(values) < MIN_DISPERSION_DAYS or not bool(np.all(np.isfinite(n) & (n > 0))):
+        return NO_DISPERSION
+    if is_rate:
+        level = float(np.dot(n, values) / n.sum())
+        sampling = np.full(len(values), level * (1 - level)) / n
+    elif bool(np.all(np.isfinite(std))):
+        sampling = np.square(std) / n
+    else:
+        return NO_DISPERSION
+    return overdispersion(values, sampling, ordinals)

@@ -2,7 +2,7 @@
 
 A spec is the agreement with the business owner (target, warning and the exit line at which the
 model is withdrawn), so a wrong one is refused outright with a message naming the offending key;
-nothing is guessed or defaulted silently except `confidence` (0.95).
+nothing is guessed or defaulted silently except `confidence` (0.95) and `max_staleness_days` (3).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from kpi.evaluation import line_order_problem
 from kpi.value import CostMatrix
 
 DEFAULT_CONFIDENCE = 0.95
+# Days a KPI's last data day may lag today before `kpi check` calls it stale (exit status 30).
+DEFAULT_MAX_STALENESS_DAYS = 3
 
 _TOP_KEYS = (
     "id",
@@ -35,6 +37,7 @@ _TOP_KEYS = (
     "window_days",
     "persistence",
     "confidence",
+    "max_staleness_days",
     "owner",
     "rationale",
     "value",
@@ -105,6 +108,8 @@ class KpiSpec:
         owner: the business owner who agreed the lines.
         rationale: why this version exists (required when a line moves).
         value: how the KPI turns into money.
+        max_staleness_days: most days the KPI's last data day may lag today (or the asked day)
+            before the KPI is stale (default 3).
     """
 
     kpi_id: str
@@ -122,6 +127,7 @@ class KpiSpec:
     owner: str
     rationale: str
     value: ValueModel
+    max_staleness_days: int = DEFAULT_MAX_STALENESS_DAYS
 
     @property
     def online_value_metric(self) -> str:
@@ -277,6 +283,11 @@ def spec_from_mapping(
         owner=reader.text_value(mapping, "owner"),
         rationale=reader.text_value(mapping, "rationale"),
         value=_value_model(reader, value_table, source, direction),
+        max_staleness_days=(
+            reader.whole(mapping, "max_staleness_days", 0)
+            if "max_staleness_days" in mapping
+            else DEFAULT_MAX_STALENESS_DAYS
+        ),
     )
 
 
@@ -422,6 +433,7 @@ def spec_to_mapping(spec: KpiSpec) -> dict[str, Any]:
         "window_days": spec.window_days,
         "persistence": spec.persistence,
         "confidence": spec.confidence,
+        "max_staleness_days": spec.max_staleness_days,
         "owner": spec.owner,
         "rationale": spec.rationale,
         "value": value,

@@ -221,6 +221,47 @@ def last_online_date_query(tables: TableMapping = STORE_TABLES) -> exp.Select:
     )
 
 
+def rows_after_query(
+    family: str,
+    online_metrics: Sequence[str],
+    offline_metrics: Sequence[str],
+    after: dt.date,
+    tables: TableMapping = STORE_TABLES,
+) -> exp.Select:
+    """How many rows of the family's models for these metrics are dated after the day `after`.
+
+    Column rows: online rows whose date is later than `after` plus offline evaluations whose day
+    is. Such rows (a far-future date, `infinity`) are left out of every evaluation; this counts
+    them so the evaluation can say so. Only the count leaves the store: a row dated `infinity`
+    cannot be converted to a Python date.
+    """
+    online, offline, models = tables.online_metrics, tables.offline_metrics, tables.models
+    family_is = exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family))
+
+    def counted(
+        table: Table, alias: str, day: exp.Expression, metrics: Sequence[str]
+    ) -> exp.Select:
+        return (
+            exp.select(exp.Count(this=exp.Star()).as_("rows"))
+            .from_(_table(table, alias))
+            .join(_table(models, "m"), on=_models_join(table, models, alias))
+            .where(
+                exp.and_(
+                    family_is.copy(),
+                    _in_list(_col(table, "metric", alias), metrics),
+                    exp.GT(this=day, expression=_date(after)),
+                )
+            )
+        )
+
+    both = exp.union(
+        counted(online, "o", _col(online, "date", "o"), online_metrics),
+        counted(offline, "f", _as_date(_col(offline, "evaluated_at", "f")), offline_metrics),
+        distinct=False,
+    )
+    return exp.select(exp.Sum(this=exp.column("rows")).as_("rows")).from_(both.subquery("later"))
+
+
 def latest_versions_query(columns: Sequence[str], table: str = KPI_VERSIONS) -> exp.Select:
     """The newest version of every KPI (the given columns), ordered by KPI id."""
     newest_first = exp.Window(

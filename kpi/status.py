@@ -32,7 +32,7 @@ from kpi.degradation import (
 )
 from kpi.economics import decay_value_per_day
 from kpi.evaluation import DayEvaluation, Thresholds, evaluate_days
-from kpi.spec import KpiSpec
+from kpi.spec import DEFAULT_MAX_STALENESS_DAYS, KpiSpec
 from kpi.value import (
     ConfusionCounts,
     CostMatrix,
@@ -53,6 +53,9 @@ STATUS_EXIT_CODES: dict[KpiStatusCode, int] = {
     "warning": 10,
     "exit": 20,
 }
+# A KPI without data, or whose data stopped longer ago than its `max_staleness_days`: the other
+# statuses were judged on old data (or none), so this one outranks them (30 > 20 > 10 > 0).
+STALE_EXIT_CODE = 30
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ class KpiStatus:
         metric: evaluated metric.
         direction: increase (higher is better) or decrease.
         owner: business owner.
-        as_of: last day of data used.
+        as_of: the evaluation day (the `evaluated_on` of the JSON): the day asked for, else the
+            last day the KPI's own metric has data for its family's live model.
         status: healthy, warning, exit or no_data.
         model_id: the version live on `as_of`.
         value: the window estimate (metric unit); None without data.
@@ -89,6 +93,15 @@ class KpiStatus:
             28 days (currency); negative when it gained; None with 28 days or fewer.
         decay_per_day: value per day lost each day by the trend (currency per day per day);
             positive when the KPI worsens; None without a trend.
+        last_data_date: the last day, up to `as_of`, the KPI's own metric has data; None when
+            it has none.
+        stale_days: days from `last_data_date` to the reference day (today by the clock, or the
+            day asked for); None without data.
+        max_staleness_days: the spec's allowance for `stale_days`.
+        ignored_future_rows: rows of the KPI's metrics dated after tomorrow (a far-future date,
+            `infinity`), left out of the evaluation.
+        status_since: the first day of the current run of `status` (at exit since...); None
+            without data.
     """
 
     kpi_id: str
@@ -116,6 +129,19 @@ class KpiStatus:
     value_per_day: float | None
     value_lost_to_date: float | None
     decay_per_day: float | None
+    last_data_date: dt.date | None = None
+    stale_days: int | None = None
+    max_staleness_days: int = DEFAULT_MAX_STALENESS_DAYS
+    ignored_future_rows: int = 0
+    status_since: dt.date | None = None
+
+    @property
+    def is_stale(self) -> bool:
+        """No data in the window, or data older than the spec allows: the status cannot be
+        trusted today (exit status 30)."""
+        if self.status == "no_data" or self.stale_days is None:
+            return True
+        return self.stale_days > self.max_staleness_days
 
 
 def is_rate_series(series: pd.DataFrame) -> bool:
@@ -250,6 +276,15 @@ class KpiReadings:
         rows = self.offline[self.offline["metric"].isin(list(metrics))]
         return rows.reset_index(drop=True)
 
+    def until(self, day: dt.date) -> KpiReadings:
+        """The readings up to the end of `day` (the evaluation day of one KPI)."""
+        end = pd.Timestamp(day) + pd.Timedelta(days=1)
+        online = self.online[pd.to_datetime(self.online["date"]) < end]
+        offline = self.offline[pd.to_datetime(self.offline["evaluated_at"]) < end]
+        return KpiReadings(
+            online.reset_index(drop=True), offline.reset_index(drop=True), self.offline_metrics
+        )
+
 
 def online_metrics_needed(spec: KpiSpec) -> tuple[str, ...]:
     """The online metrics a KPI's evaluation reads: its own, the one carrying its money (n and
@@ -285,18 +320,75 @@ def _trend(live: pd.DataFrame, spec: KpiSpec) -> tuple[TrendFit | None, tuple[St
     return fit_trend(daily, steps=steps), steps
 
 
+def last_data_date(spec: KpiSpec, readings: KpiReadings) -> dt.date | None:
+    """The last day the KPI's own series (its metric, its family's live model) has data."""
+    series = _series(spec, readings)
+    return None if series.empty else pd.Timestamp(series["date"].max()).date()
+
+
+def status_since(evaluations: Sequence[DayEvaluation]) -> dt.date | None:
+    """The first day of the last run of equal statuses (the day it turned to today's status)."""
+    if not evaluations:
+        return None
+    current = evaluations[-1].status
+    since = evaluations[-1].date
+    for evaluation in reversed(evaluations):
+        if evaluation.status != current:
+            break
+        since = evaluation.date
+    return since
+
+
+@dataclass(frozen=True)
+class EvaluationDay:
+    """Which day a KPI is judged on, and against which day its staleness is measured.
+
+    Attributes:
+        evaluated_on: the day the status is for (the window ends on it).
+        reference_day: today by the clock, or the day asked for (`--as-of`).
+        last_data_date: the last day, up to the evaluated day, of the KPI's own data.
+        ignored_future_rows: rows dated after tomorrow, left out.
+    """
+
+    evaluated_on: dt.date
+    reference_day: dt.date
+    last_data_date: dt.date | None
+    ignored_future_rows: int
+
+
+def evaluation_day(
+    spec: KpiSpec,
+    readings: KpiReadings,
+    asked: dt.date | None,
+    today: dt.date,
+    ignored_future_rows: int = 0,
+) -> EvaluationDay:
+    """The day asked for; otherwise the last day the KPI's OWN metric has data (never another
+    metric's or family's latest day), else today. Readings must stop at tomorrow at the latest.
+    """
+    reference = asked or today
+    last = last_data_date(spec, readings.until(reference))
+    evaluated_on = asked or last or today
+    return EvaluationDay(evaluated_on, reference, last, ignored_future_rows)
+
+
 def evaluate_kpi(
     version: KpiVersion,
-    as_of: dt.date,
+    day: EvaluationDay | dt.date,
     defined_later: bool,
     readings: KpiReadings,
     with_context: bool,
 ) -> KpiDetail:
-    """A KPI's status and the series behind it as of `as_of`, under `version`.
+    """A KPI's status and the series behind it on the evaluation day, under `version`.
 
-    `defined_later` says the KPI was defined only after `as_of` (its first version is used);
-    `with_context` adds the family's offline metrics and the bridge (pages only).
+    `day` says which day and how stale the data is (a bare date: that day, measured against
+    itself); `defined_later` says the KPI was defined only after that day (its first version is
+    used); `with_context` adds the family's offline metrics and the bridge (pages only).
     """
+    if not isinstance(day, EvaluationDay):
+        day = EvaluationDay(day, day, last_data_date(version.spec, readings.until(day)), 0)
+    as_of = day.evaluated_on
+    readings = readings.until(as_of)
     spec = version.spec
     series = _series(spec, readings)
     direction = spec.direction
@@ -356,6 +448,15 @@ def evaluate_kpi(
         value_per_day=value_per_day,
         value_lost_to_date=value_lost,
         decay_per_day=decay,
+        last_data_date=day.last_data_date,
+        stale_days=(
+            max((day.reference_day - day.last_data_date).days, 0)
+            if day.last_data_date is not None
+            else None
+        ),
+        max_staleness_days=spec.max_staleness_days,
+        ignored_future_rows=day.ignored_future_rows,
+        status_since=status_since(evaluations) if latest and latest.status != "no_data" else None,
     )
     return KpiDetail(
         status=status,
@@ -446,5 +547,8 @@ def _trend_line(trend: TrendFit | None, as_of: dt.date) -> pd.DataFrame:
 
 
 def exit_code(statuses: Sequence[KpiStatus]) -> int:
-    """0 all healthy or without data, 10 at least one warning and no exit, 20 any exit met."""
+    """30 any KPI without data or stale beyond its `max_staleness_days`; else 20 any exit met;
+    else 10 any warning; else 0 (also when no KPI is defined)."""
+    if any(s.is_stale for s in statuses):
+        return STALE_EXIT_CODE
     return max((STATUS_EXIT_CODES[s.status] for s in statuses), default=0)

@@ -11,7 +11,16 @@ from i18n.format import format_date, format_money, format_percent
 from kpi.status import BridgeView
 from ui import cached
 from ui.context import page_context
-from ui.kpi_cards import forecast_sentence, format_metric, money_sentence, status_badge, trend_arrow
+from ui.kpi_cards import (
+    as_of_sentence,
+    forecast_sentence,
+    format_metric,
+    money_sentence,
+    staleness_warning,
+    status_badge,
+    status_since_sentence,
+    trend_arrow,
+)
 from ui.text import chart_text, plain
 
 LINE_COLOURS = {"target": "#2e7d32", "warning": "#ef6c00", "exit": "#c62828"}
@@ -53,6 +62,16 @@ columns[2].metric(
 columns[3].metric(
     ctx.t("kpi.value_lost"), format_money(status.value_lost_to_date, status.currency, ctx.lang)
 )
+st.caption(
+    " · ".join(
+        part
+        for part in (as_of_sentence(ctx, status), status_since_sentence(ctx, status))
+        if part is not None
+    )
+)
+stale = staleness_warning(ctx, status)
+if stale is not None:
+    st.warning(stale, icon=":material/schedule:")
 st.caption(money_sentence(ctx, status))
 st.caption(forecast_sentence(ctx, status))
 if status.defined_after_as_of is not None:
@@ -154,7 +173,6 @@ def series_figure() -> go.Figure:
             annotation_text=ctx.t("kpi.chart.step"),
         )
     figure.update_layout(
-        title=ctx.t("kpi.chart.series_title"),
         xaxis={
             "tickformat": ctx.t("kpi.chart.date_ticks"),
             "hoverformat": ctx.t("kpi.chart.date_hover"),
@@ -162,7 +180,7 @@ def series_figure() -> go.Figure:
         yaxis_title=chart_text(status.metric),
         height=480,
         legend=LEGEND_BELOW,
-        margin={"t": 60},
+        margin={"t": 30},
     )
     return figure
 
@@ -181,7 +199,6 @@ def offline_figure() -> go.Figure:
             )
         )
     figure.update_layout(
-        title=ctx.t("kpi.chart.offline_title"),
         xaxis={
             "tickformat": ctx.t("kpi.chart.date_ticks"),
             "hoverformat": ctx.t("kpi.chart.date_hover"),
@@ -189,6 +206,7 @@ def offline_figure() -> go.Figure:
         yaxis_title=ctx.t("kpi.chart.offline_value"),
         height=360,
         legend=LEGEND_BELOW,
+        margin={"t": 30},
     )
     return figure
 
@@ -216,17 +234,24 @@ def bridge_figure(bridge: BridgeView) -> go.Figure:
             )
         )
     figure.update_layout(
-        title=ctx.t("kpi.chart.bridge_title"),
         xaxis_title=chart_text(bridge.offline_metric),
         yaxis_title=chart_text(bridge.online_metric),
         height=360,
         legend=LEGEND_BELOW,
+        margin={"t": 30},
     )
     return figure
 
 
+def chart_title(key: str) -> None:
+    """A chart's title above it, as page text: it wraps in a narrow column, where a Plotly title
+    (which never wraps) is cut."""
+    st.markdown(f"**{ctx.t(key)}**")
+
+
 main, side = st.columns([3, 2])
 with main:
+    chart_title("kpi.chart.series_title")
     st.plotly_chart(series_figure(), width="stretch", key="degradation-series")
     for step in detail.steps:
         st.caption(
@@ -240,8 +265,10 @@ with side:
     if detail.offline.empty:
         st.caption(ctx.t("kpi.no_offline"))
     else:
+        chart_title("kpi.chart.offline_title")
         st.plotly_chart(offline_figure(), width="stretch", key="degradation-offline")
     if detail.bridge is not None and not detail.bridge.pairs.empty:
+        chart_title("kpi.chart.bridge_title")
         st.plotly_chart(bridge_figure(detail.bridge), width="stretch", key="degradation-bridge")
         effect = detail.bridge.effect
         if effect is not None:

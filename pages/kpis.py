@@ -10,7 +10,12 @@ from core.clock import system_clock
 from core.errors import YardstickError
 from core.vocab import DIRECTIONS, KPI_DECISIONS, SOURCES, VALUE_KINDS
 from i18n.format import format_date, format_timestamp
-from kpi.spec import spec_from_mapping, spec_to_mapping, value_parameters
+from kpi.spec import (
+    DEFAULT_MAX_STALENESS_DAYS,
+    spec_from_mapping,
+    spec_to_mapping,
+    value_parameters,
+)
 from services import kpis
 from ui import cached
 from ui.context import page_context
@@ -29,11 +34,25 @@ shown = [d for d in definitions if ctx.family is None or d.spec.family == ctx.fa
 
 st.subheader(ctx.t("kpi.definitions"))
 if shown:
+    # Two narrow tables rather than one wide one: at 1280 px a ten-column table scrolls its
+    # agreed lines out of sight.
     show_table(
         pd.DataFrame(
             {
                 ctx.t("kpi.col.id"): [d.spec.kpi_id for d in shown],
                 ctx.t("kpi.col.name"): [d.spec.name for d in shown],
+                ctx.t("kpi.col.owner"): [d.spec.owner for d in shown],
+                ctx.t("kpi.col.version"): [d.version for d in shown],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.markdown(f"**{ctx.t('kpi.agreed_lines')}**")
+    show_table(
+        pd.DataFrame(
+            {
+                ctx.t("kpi.col.id"): [d.spec.kpi_id for d in shown],
                 ctx.t("kpi.col.family"): [d.spec.family for d in shown],
                 ctx.t("kpi.col.metric"): [d.spec.metric for d in shown],
                 ctx.t("kpi.col.direction"): [
@@ -44,8 +63,6 @@ if shown:
                 ctx.t("kpi.line.exit"): [
                     format_metric(d.spec.exit_threshold, ctx.lang) for d in shown
                 ],
-                ctx.t("kpi.col.owner"): [d.spec.owner for d in shown],
-                ctx.t("kpi.col.version"): [d.version for d in shown],
             }
         ),
         hide_index=True,
@@ -169,6 +186,12 @@ with st.form(f"kpi_editor_{chosen}"):
             max_value=0.999,
             value=float(current.confidence) if current else 0.95,
         )
+        max_staleness_days = st.number_input(
+            ctx.t("kpi.field.max_staleness_days"),
+            min_value=0,
+            value=int(current.max_staleness_days) if current else DEFAULT_MAX_STALENESS_DAYS,
+            help=ctx.t("kpi.field.max_staleness_days_help"),
+        )
     kind = st.selectbox(
         ctx.t("kpi.field.value_kind"),
         VALUE_KINDS,
@@ -195,7 +218,8 @@ if submitted:
         "id": kpi_id.strip(), "name": name, "family": family, "metric": metric.strip(),
         "source": source, "direction": direction, "target": target, "warning": warning,
         "exit": exit_line, "window_days": int(window_days), "persistence": int(persistence),
-        "confidence": confidence, "owner": owner, "rationale": rationale_text,
+        "confidence": confidence, "max_staleness_days": int(max_staleness_days), "owner": owner,
+        "rationale": rationale_text,
     }  # fmt: skip
     try:
         # The widgets map to spec keys; kpi.spec parses and validates, as for a TOML file.
@@ -228,12 +252,22 @@ if decisions:
                 ctx.t("kpi.col.version"): [d.version for d in decisions],
                 ctx.t("kpi.col.decision"): [ctx.t(f"kpi.decision.{d.decision}") for d in decisions],
                 ctx.t("kpi.col.decided_by"): [d.decided_by for d in decisions],
-                ctx.t("kpi.col.reason"): [d.reason for d in decisions],
             }
         ),
         hide_index=True,
         width="stretch",
     )
+    # Reasons are sentences: listed in full (as text, never Markdown) rather than cut in a cell.
+    st.markdown(f"**{ctx.t('kpi.col.reason')}**")
+    for d in decisions:
+        st.text(
+            ctx.t(
+                "kpi.decision_reason",
+                date=format_timestamp(d.decided_at, ctx.lang),
+                kpi_id=d.kpi_id,
+                reason=d.reason,
+            )
+        )
 else:
     st.caption(ctx.t("kpi.no_decisions"))
 

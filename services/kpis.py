@@ -2,7 +2,8 @@
 
 Each use case opens ONE connection, so everything it reads comes from one consistent snapshot, and
 writes in ONE transaction. Time comes in as `clock` (faces pass `core.clock.system_clock`); it is
-read only when no day of online data says what "today" is, and to stamp what is written. The rules
+read to know today (which version is in force, how stale each KPI's data is, which rows are dated
+in the future) and to stamp what is written. The rules
 are the domain's (`kpi.spec`, `kpi.versions`, `kpi.status`); the SQL is the store's
 (`data.kpi_store`).
 """
@@ -22,6 +23,7 @@ from kpi.status import (
     KpiReadings,
     KpiStatus,
     evaluate_kpi,
+    evaluation_day,
     exit_code,
     online_metrics_needed,
 )
@@ -68,26 +70,39 @@ def history_on(con: Connection, kpi_id: str) -> list[KpiVersion]:
     return versions
 
 
-def _as_of(con: Connection, as_of: dt.date | None, clock: Clock) -> dt.date:
-    """The day asked for, else the last day with online data, else today by `clock`."""
-    return as_of or kpi_store.last_online_date(con) or today(clock)
-
-
-def _readings(con: Connection, spec: KpiSpec, as_of: dt.date) -> KpiReadings:
+def _readings(con: Connection, spec: KpiSpec, end: dt.date) -> KpiReadings:
     offline_metrics = tuple(kpi_store.offline_metric_names(con, spec.family))
     return KpiReadings(
-        online=kpi_store.live_daily_series(con, spec.family, online_metrics_needed(spec), as_of),
-        offline=kpi_store.offline_series(con, spec.family, offline_metrics, as_of),
+        online=kpi_store.live_daily_series(con, spec.family, online_metrics_needed(spec), end),
+        offline=kpi_store.offline_series(con, spec.family, offline_metrics, end),
         offline_metrics=offline_metrics,
     )
 
 
 def _evaluate(
-    con: Connection, versions: Sequence[KpiVersion], as_of: dt.date, with_context: bool
+    con: Connection,
+    versions: Sequence[KpiVersion],
+    as_of: dt.date | None,
+    clock: Clock,
+    with_context: bool,
 ) -> KpiDetail:
-    version, defined_later = version_in_force(versions, as_of)
-    readings = _readings(con, version.spec, as_of)
-    return evaluate_kpi(version, as_of, defined_later, readings, with_context)
+    """One KPI judged on its own evaluation day (`kpi.status.evaluation_day`).
+
+    Without `as_of` the version in force today by `clock` judges it (a threshold changed today
+    applies today, even when the last data day is earlier); with `as_of`, the version in force
+    then. Rows dated after tomorrow are never read (a far-future or `infinity` date would move
+    every evaluation or fail to convert); they are counted instead.
+    """
+    now = today(clock)
+    tomorrow = now + dt.timedelta(days=1)
+    version, defined_later = version_in_force(versions, as_of or now)
+    spec = version.spec
+    readings = _readings(con, spec, min(as_of, tomorrow) if as_of else tomorrow)
+    ignored = kpi_store.rows_after(
+        con, spec.family, online_metrics_needed(spec), readings.offline_metrics, tomorrow
+    )
+    day = evaluation_day(spec, readings, as_of, now, ignored)
+    return evaluate_kpi(version, day, defined_later, readings, with_context)
 
 
 def define_kpi(
@@ -142,7 +157,7 @@ def kpi_detail(
     clock: Clock = system_clock,
 ) -> KpiDetail:
     """One KPI's status with the series, offline metrics and bridge behind it, as of a day
-    (default: the last day with online data); raises UnknownKpiError for an unknown id."""
+    (default: the last day its own metric has data); raises UnknownKpiError for an unknown id."""
     with connect(settings, read_only=True) as con:
         return detail_on(con, kpi_id, as_of, clock)
 
@@ -151,8 +166,7 @@ def detail_on(
     con: Connection, kpi_id: str, as_of: dt.date | None, clock: Clock = system_clock
 ) -> KpiDetail:
     """`kpi_detail` on an open connection, for a use case that reads more in the same snapshot."""
-    versions = history_on(con, kpi_id)
-    return _evaluate(con, versions, _as_of(con, as_of, clock), with_context=True)
+    return _evaluate(con, history_on(con, kpi_id), as_of, clock, with_context=True)
 
 
 def kpi_status(
@@ -162,10 +176,10 @@ def kpi_status(
     *,
     clock: Clock = system_clock,
 ) -> KpiStatus:
-    """The status record of one KPI as of a day (default: the last day with online data)."""
+    """The status record of one KPI as of a day (default: the last day its own metric has data)."""
     with connect(settings, read_only=True) as con:
         versions = history_on(con, kpi_id)
-        return _evaluate(con, versions, _as_of(con, as_of, clock), with_context=False).status
+        return _evaluate(con, versions, as_of, clock, with_context=False).status
 
 
 def all_kpi_statuses(
@@ -173,9 +187,8 @@ def all_kpi_statuses(
 ) -> list[KpiStatus]:
     """The status record of every defined KPI, ordered by id, from one snapshot."""
     with connect(settings, read_only=True) as con:
-        day = _as_of(con, as_of, clock)
         return [
-            _evaluate(con, history_on(con, v.spec.kpi_id), day, with_context=False).status
+            _evaluate(con, history_on(con, v.spec.kpi_id), as_of, clock, with_context=False).status
             for v in kpi_store.latest_versions(con)
         ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -100,3 +101,32 @@ def test_define_on_a_missing_store_exits_1_and_creates_nothing(tmp_path: Path, c
     spec = write_spec(tmp_path, "c.toml", ctr_spec())
     assert run("kpi", "define", "--db", str(missing), "--spec", spec) == 1
     assert "no store" in capsys.readouterr().err and not missing.exists()
+
+
+def test_check_exits_30_when_data_stopped_and_says_how_stale(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = str(build_store(tmp_path, decaying_ctr).path)
+    exit_spec = ctr_spec("rec-exit", target=0.060, warning=0.055, exit=0.050)
+    assert (
+        run("kpi", "define", "--db", db, "--spec", write_spec(tmp_path, "x.toml", exit_spec)) == 0
+    )
+    monkeypatch.setenv("YARDSTICK_NOW", f"{END + dt.timedelta(days=5)}T06:00:00")
+    capsys.readouterr()
+    # At exit, but the data stopped 5 days ago (allowed 3): 30 outranks 20.
+    assert run("kpi", "check", "--db", db, "--json", "--no-record") == 30
+    kpi = json.loads(capsys.readouterr().out)["kpis"][0]
+    assert kpi["status"] == "exit" and kpi["evaluated_on"] == END.isoformat()
+    assert (kpi["last_data_date"], kpi["stale_days"], kpi["stale"]) == (END.isoformat(), 5, True)
+    assert kpi["max_staleness_days"] == 3 and kpi["ignored_future_rows"] == 0
+    assert kpi["status_since"] is not None
+    assert run("kpi", "check", "--db", db, "--no-record") == 30
+    assert "STALE (5 days old; allowed 3)" in capsys.readouterr().out
+
+
+def test_check_exits_30_when_every_kpi_has_no_data(tmp_path: Path) -> None:
+    db = str(build_store(tmp_path, decaying_ctr).path)
+    spec = ctr_spec()
+    assert run("kpi", "define", "--db", db, "--spec", write_spec(tmp_path, "c.toml", spec)) == 0
+    before_data = (END - dt.timedelta(days=400)).isoformat()
+    assert run("kpi", "check", "--db", db, "--as-of", before_data, "--no-record") == 30

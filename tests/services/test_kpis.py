@@ -60,16 +60,24 @@ def test_exit_code_maps_the_worst_status() -> None:
     def of(*states: str) -> list[service.KpiStatus]:
         return [_status(state) for state in states]
 
-    assert service.exit_code(of("healthy", "no_data")) == 0
+    assert service.exit_code(of("healthy", "healthy")) == 0
     assert service.exit_code(of("healthy", "warning")) == 10
     assert service.exit_code(of("warning", "exit", "healthy")) == 20
     assert service.exit_code([]) == 0
 
 
-def _status(state: str) -> service.KpiStatus:
+def test_exit_code_30_outranks_exit_when_a_kpi_has_no_data_or_is_stale() -> None:
+    assert service.exit_code([_status("healthy"), _status("no_data")]) == 30
+    assert service.exit_code([_status("exit"), _status("healthy", stale_days=4)]) == 30
+    assert service.exit_code([_status("exit"), _status("healthy", stale_days=3)]) == 20
+    assert service.exit_code([_status("healthy", stale_days=None)]) == 30
+
+
+def _status(state: str, stale_days: int | None = 0) -> service.KpiStatus:
     return service.KpiStatus(
         "k", 1, None, "n", "f", "m", "increase", "o", END, state, None, None, None,
         1.0, 0.9, 0.8, 0, 0, None, None, None, "JPY", None, None, None,
+        last_data_date=END, stale_days=stale_days, max_staleness_days=3,
     )  # fmt: skip
 
 
