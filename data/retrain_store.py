@@ -103,6 +103,12 @@ def latest_plan_version(con: duckdb.DuckDBPyConnection, plan_id: str) -> int | N
     return None if found is None or found[0] is None else int(found[0])
 
 
+def model_families(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The family of every registered model (a handful of rows), by model id."""
+    rows = con.execute("SELECT model_id, family FROM models").fetchall()
+    return {str(model_id): str(family) for model_id, family in rows}
+
+
 def insert_evidence(
     con: duckdb.DuckDBPyConnection,
     decision_id: int,

@@ -19,6 +19,7 @@ from data.kpi_store import Connection
 from data.retrain_store import StoredPlan
 from data.store import StoreSettings, connect, current_actor, transaction, write_audit
 from experiments.analysis import NoDataError
+from experiments.spec import belongs_to_family
 from kpi.checks import raise_first
 from kpi.plan import DecisionEvidence, decision_for, request_from_plan
 from kpi.retraining import (
@@ -32,6 +33,7 @@ from kpi.retraining import (
     choose_uplift_metric,
     kpi_facts,
     measured_uplift,
+    origin_of,
     request_problems,
 )
 from services import experiments as experiment_service
@@ -112,18 +114,32 @@ def facts_of(detail: KpiDetail) -> KpiFacts:
 
 
 def experiment_uplift(
-    settings: StoreSettings, experiment_id: str, metric: str, as_of: dt.date
+    settings: StoreSettings, experiment_id: str, metric: str, as_of: dt.date, family: str
 ) -> UpliftEvidence:
-    """The relative effect of an experiment's first treatment on `metric`, data up to `as_of`."""
+    """The relative effect of an experiment's first treatment on `metric`, data up to `as_of`;
+    refused (`retrain.experiment_other_family`) unless it tests a model of `family`."""
     with connect(settings, read_only=True) as con:
-        return _experiment_uplift_on(con, settings, experiment_id, metric, as_of)
+        return _experiment_uplift_on(con, settings, experiment_id, metric, as_of, family)
 
 
 def _experiment_uplift_on(
-    con: Connection, settings: StoreSettings, experiment_id: str, metric: str, as_of: dt.date
+    con: Connection,
+    settings: StoreSettings,
+    experiment_id: str,
+    metric: str,
+    as_of: dt.date,
+    family: str,
 ) -> UpliftEvidence:
     definition = experiment_service.definition_on(con, settings, experiment_id, None)
     spec = definition.spec
+    # The gain of a retrained model is measured only by a test of a model of the KPI's family.
+    if not belongs_to_family(spec, retrain_store.model_families(con), family):
+        raise YardstickError(
+            "retrain.experiment_other_family",
+            field="uplift_experiment",
+            experiment=experiment_id,
+            family=family,
+        )
     check_metric(experiment_id, metric, [m.name for m in spec.metrics])
     end_of_day = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     try:
@@ -171,7 +187,12 @@ def evaluate_request(
         facts = facts_of(detail)
         measured = (
             _experiment_uplift_on(
-                con, settings, request.uplift_experiment, request.uplift_metric, facts.as_of
+                con,
+                settings,
+                request.uplift_experiment,
+                request.uplift_metric,
+                facts.as_of,
+                detail.spec.family,
             )
             if request.uplift_experiment is not None and request.uplift_metric is not None
             else None
@@ -190,6 +211,7 @@ def evaluate_request(
         request.discount_rate,
         request.fallback_value_per_day,
         request.plan_id,
+        origin_of(request),
     )
     return BuiltCase(case, detail)
 

@@ -3,9 +3,12 @@ for higher-is-better and lower-is-better KPIs alike (issue 9, item 1)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from kpi.economics import EconomicsInputs, Estimate, decay_value_per_day, evaluate
+from kpi.retraining import decay_interval, measured_uplift
 
 # Latency: 100 ms on 50,000 requests a day, each millisecond-request costing 0.5 (a cost, so the
 # value per day is negative), rising 0.1 ms a day. Truth: 0.1 x 50,000 x 0.5 = 2,500 lost a day.
@@ -49,3 +52,67 @@ def test_a_three_percent_latency_improvement_is_a_gain_with_payback_and_no_withd
     assert result.optimal_interval_days[0] == pytest.approx((2 * 5_000_000.0 / 2_500.0) ** 0.5)
     assert result.recommendation.action != "withdraw"
     assert result.npv.expected > 0
+
+
+def mirrored(value_per_day: float) -> EconomicsInputs:
+    return EconomicsInputs(
+        value_per_day=value_per_day,
+        decay_per_day=Estimate.from_standard_error(2_500.0, 400.0),
+        uplift=Estimate.from_standard_error(0.03, 0.01),
+        cost=5_000_000.0,
+        fallback_value_per_day=None,
+    )
+
+
+def test_a_cost_kpi_and_a_value_kpi_of_the_same_size_have_the_same_economics() -> None:
+    """Decay and uplift are already improvements: the sign of V0 only says which way is good."""
+    cost_kpi = evaluate(mirrored(-2_500_000.0))
+    value_kpi = evaluate(mirrored(2_500_000.0))
+    assert cost_kpi.npv == value_kpi.npv
+    assert cost_kpi.daily_gain == value_kpi.daily_gain > 0
+    assert cost_kpi.payback_days == value_kpi.payback_days
+    assert cost_kpi.break_even_uplift == value_kpi.break_even_uplift
+    assert cost_kpi.optimal_interval_days == value_kpi.optimal_interval_days
+    assert cost_kpi.best_retrain_day == value_kpi.best_retrain_day
+    assert cost_kpi.recommendation.action == value_kpi.recommendation.action
+
+
+def test_latency_npv_without_decay_is_the_priced_improvement_minus_the_cost_by_hand() -> None:
+    value_per_day = LATENCY_LEVEL * LATENCY_N * LATENCY_UNIT_VALUE
+    result = evaluate(
+        EconomicsInputs(
+            value_per_day=value_per_day,
+            decay_per_day=exact(0.0),
+            uplift=exact(0.03),
+            cost=5_000_000.0,
+            discount_rate=0.0,
+            horizon_days=365,
+        )
+    )
+    # 3% of the 2.5M daily latency cost saved, every day of the year, less the cost.
+    assert result.npv_point == pytest.approx(0.03 * 2_500_000.0 * 365 - 5_000_000.0)
+    assert result.break_even_uplift == pytest.approx(5_000_000.0 / (2_500_000.0 * 365))
+
+
+def test_a_decrease_kpis_decay_interval_is_priced_as_a_loss() -> None:
+    value_per_day = LATENCY_LEVEL * LATENCY_N * LATENCY_UNIT_VALUE
+    # 0.1 ms a day is 3 ms per 30 days, with a 95% interval of 2.4 to 3.6.
+    decay = decay_interval(value_per_day, LATENCY_LEVEL, 3.0, (2.4, 3.6), "decrease")
+    assert (decay.low, decay.estimate, decay.high) == pytest.approx((2_000.0, 2_500.0, 3_000.0))
+
+
+def test_a_lower_latency_in_an_experiment_is_a_positive_uplift() -> None:
+    evidence = measured_uplift(
+        experiment_id="lat",
+        metric="latency_ms",
+        relative_effect=-0.03,
+        relative_std_error=0.01,
+        direction="decrease",
+        control="v2",
+        variant="v3",
+        n_units=1000,
+        p_value=0.003,
+        start=dt.date(2026, 11, 1),
+        end=dt.date(2026, 11, 20),
+    )
+    assert evidence.uplift.estimate == pytest.approx(0.03)
