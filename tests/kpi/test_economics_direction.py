@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from kpi.economics import EconomicsInputs, Estimate, decay_value_per_day, evaluate
-from kpi.retraining import decay_interval, measured_uplift
+from kpi.retraining import decay_interval, decision_urgency, measured_uplift
 
 # Latency: 100 ms on 50,000 requests a day, each millisecond-request costing 0.5 (a cost, so the
 # value per day is negative), rising 0.1 ms a day. Truth: 0.1 x 50,000 x 0.5 = 2,500 lost a day.
@@ -116,3 +116,23 @@ def test_a_lower_latency_in_an_experiment_is_a_positive_uplift() -> None:
         end=dt.date(2026, 11, 20),
     )
     assert evidence.uplift.estimate == pytest.approx(0.03)
+
+
+def test_kpis_needing_a_decision_come_first_exit_then_warning_then_value_lost() -> None:
+    kpis = {
+        "healthy-big": ("healthy", 9e9),
+        "warning-small": ("warning", 10.0),
+        "warning-big": ("warning", 5000.0),
+        "exit-small": ("exit", 1.0),
+        "no-data": ("no_data", None),
+        "warning-unknown": ("warning", None),
+    }
+    ordered = sorted(kpis, key=lambda k: decision_urgency(*kpis[k]))
+    assert ordered == [
+        "exit-small",
+        "warning-big",
+        "warning-small",
+        "warning-unknown",
+        "healthy-big",
+        "no-data",
+    ]
