@@ -102,7 +102,8 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
         "--fallback-value-per-day",
         type=_finite,
         metavar="V",
-        help="value per day of what replaces the model if withdrawn (default: zero)",
+        help="value per day of what replaces the model if withdrawn, with the sign of the KPI's "
+        "value per day (without it, withdrawal is not priced nor recommended)",
     )
     parser.add_argument(
         "--as-of",
@@ -200,7 +201,8 @@ def _summary_lines(case: RetrainingCase) -> list[str]:
     lines = [
         f"{case.kpi.kpi_id} as of {case.kpi.as_of}: value {result.inputs.value_per_day:,.0f} "
         f"{currency}/day, decay {result.inputs.decay_per_day.estimate:,.1f} {currency}/day/day",
-        f"uplift {result.inputs.uplift.estimate:+.2%} ({case.evidence.source}), "
+        f"uplift {result.inputs.uplift.estimate:+.2%} ({case.evidence.source}, "
+        f"from {case.uplift_origin}), "
         f"cost {result.inputs.cost:,.0f} {currency}",
         f"NPV of retraining now: {result.npv.expected:,.0f} {currency} "
         f"(p10 {result.npv.p10:,.0f}, p90 {result.npv.p90:,.0f}), "
@@ -210,7 +212,14 @@ def _summary_lines(case: RetrainingCase) -> list[str]:
         when = ""
         if option.option == "retrain_later" and option.at_day is not None:
             when = f" on {case.day(option.at_day)}"
-        lines.append(f"  {option.option:<14} {option.npv.expected:>18,.0f} {currency}{when}")
+        if option.expected is None:
+            lines.append(f"  {option.option:<14} {'not priced':>18} (no --fallback-value-per-day)")
+        else:
+            lines.append(f"  {option.option:<14} {option.expected:>18,.0f} {currency}{when}")
+    best_day = result.best_retrain_day
+    lines.append(
+        f"best day to retrain: {case.day(best_day)}" + (" (today)" if best_day == 0 else "")
+    )
     lines.append(f"recommendation: {result.recommendation.action}")
     lines += [f"  - {reason_text(r, case, 'en')}" for r in result.recommendation.reasons]
     return lines
