@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.vocab import RetrainOption
 from i18n.catalogue import translate
-from i18n.format import format_date, format_number
+from i18n.format import format_date, format_number, format_percent
 from kpi.retraining import RetrainingCase
 
 
@@ -49,7 +49,10 @@ def option_when(case: RetrainingCase, option: RetrainOption, lang: str) -> str:
         return translate(lang, "retrain.basis.never")
     if option == "retrain_later" and chosen.at_day is not None and chosen.basis:
         return translate(
-            lang, f"retrain.basis.{chosen.basis}", date=format_date(case.day(chosen.at_day), lang)
+            lang,
+            f"retrain.basis.{chosen.basis}",
+            date=format_date(case.day(chosen.at_day), lang),
+            probability=format_percent(chosen.probability_better_than_now or 0.0, lang, digits=0),
         )
     if option == "withdraw" and chosen.npv is None:
         return translate(lang, "retrain.basis.fallback_zero")

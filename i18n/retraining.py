@@ -52,6 +52,8 @@ def case_to_json(case: RetrainingCase) -> dict[str, object]:
             entry["at"] = case.day(option.at_day).isoformat()
         if option.basis is not None:
             entry["basis"] = option.basis
+        if option.probability_better_than_now is not None:
+            entry["probability_better_than_now"] = option.probability_better_than_now
         entry["p10"] = npv.p10 if npv else None
         entry["p90"] = npv.p90 if npv else None
         entry["probability_positive"] = npv.probability_positive if npv else None

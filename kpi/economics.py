@@ -174,12 +174,15 @@ class OptionValue:
         basis: why `at_day` was chosen: "best_day" for retrain_later (the later day that
             maximises the NPV); "fallback_zero" for withdraw when no fallback value was given
             (and the option is not priced); None otherwise.
+        probability_better_than_now: for retrain_later, the share of draws in which it is worth
+            more than retraining now (the same draws); None for the other options.
     """
 
     option: RetrainOption
     npv: Distribution | None
     at_day: int | None = None
     basis: str | None = None
+    probability_better_than_now: float | None = None
 
     @property
     def expected(self) -> float | None:
@@ -468,16 +471,17 @@ def compare_options(inputs: EconomicsInputs, later_day: int) -> tuple[OptionValu
             at_day=0,
         )
     )
+    now = retrain_npv(gain, decay, inputs.cost, 0, weights)
+    later = retrain_npv(gain, decay, inputs.cost, later_day, weights)
     return (
         OptionValue("do_nothing", summarise(np.zeros(inputs.draws))),
-        OptionValue(
-            "retrain_now", summarise(retrain_npv(gain, decay, inputs.cost, 0, weights)), at_day=0
-        ),
+        OptionValue("retrain_now", summarise(now), at_day=0),
         OptionValue(
             "retrain_later",
-            summarise(retrain_npv(gain, decay, inputs.cost, later_day, weights)),
+            summarise(later),
             at_day=later_day,
             basis="best_day",
+            probability_better_than_now=float(np.mean(later > now)),
         ),
         withdraw,
     )
@@ -501,7 +505,10 @@ def recommend(
     to pay (docs/economics.md, "The recommendation").
 
     - Doing nothing is best (no option expected to pay): do nothing.
-    - Retraining on a later day is best: wait (until that day).
+    - Retraining on a later day is best and beats retraining now in at least
+      `CONFIDENT_PROBABILITY` of the draws: wait (until that day). When waiting is not that
+      likely to be better, retraining now is weighed as below (the later day's small expected
+      edge is within the uncertainty).
     - Retraining now or withdrawing is best but pays in fewer than `CONFIDENT_PROBABILITY` of
       the draws: wait (for better evidence), saying how likely it is.
     - Otherwise that option: retrain now, or withdraw (only when a fallback value prices it
@@ -532,6 +539,11 @@ def recommend(
         amounts={"npv": now.npv.expected, "p10": now.npv.p10, "p90": now.npv.p90},
         days={"horizon": inputs.horizon_days},
     )
+    if (
+        best.option == "retrain_later"
+        and (later.probability_better_than_now or 0.0) < CONFIDENT_PROBABILITY
+    ):
+        best = max((now, withdraw), key=lambda option: option.expected or -math.inf)
     if best.option == "retrain_later":
         waiting = Reason(
             "wait_best_day",

@@ -134,9 +134,12 @@ def test_the_table_and_the_recommendation_agree() -> None:
     }
     [alert] = recommendation_alerts(at)
     best = max(npvs, key=lambda name: npvs[name])
-    acted = {"Retrain now": "**Retrain now**", "Withdraw to the fallback": "**Withdraw"}
-    if alert.startswith(("**Retrain now**", "**Withdraw")):
-        assert alert.startswith(acted[best])
+    if alert.startswith("**Withdraw"):
+        assert best == "Withdraw to the fallback"
+    if alert.startswith("**Retrain now**"):
+        # Now, or a later day whose edge the table shows to be within the uncertainty.
+        assert best in ("Retrain now", "Retrain later")
+        assert npvs["Retrain now"] >= npvs["Withdraw to the fallback"]
     if alert.startswith("**Do nothing"):
         assert best == "Do nothing"
     assert any(t.value.startswith("Gain from: the stored plan rec-ctr-retrain") for t in at.text)

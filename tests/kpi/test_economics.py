@@ -285,6 +285,27 @@ def test_retraining_now_is_best_once_the_gap_exceeds_the_sawtooth_loss() -> None
     assert result.option("retrain_later").expected < result.option("retrain_now").expected
 
 
+def test_a_later_day_with_an_edge_within_the_uncertainty_does_not_make_it_wait() -> None:
+    # The gap g + b·τ is just short of the saw-tooth's loss: a later day is a little better at
+    # the point estimates, but not in most draws of an uncertain uplift.
+    decay, cost, value = 1200.0, 3_000_000.0, 8_900_000.0
+    gain = 0.99 * decay * (math.sqrt(2 * cost / decay) - 0.5)
+    result = evaluate(
+        inputs(
+            value_per_day=value,
+            uplift=Estimate.from_standard_error(gain / value, 0.005),
+            decay_per_day=exact(decay),
+            cost=cost,
+        )
+    )
+    later = result.option("retrain_later")
+    assert later.expected is not None and result.npv.expected is not None
+    assert later.expected > result.npv.expected
+    assert later.probability_better_than_now is not None
+    assert later.probability_better_than_now < 0.8
+    assert result.recommendation.action == "retrain_now"
+
+
 def test_retrain_now_npv_depends_on_the_decay() -> None:
     slow = evaluate(inputs(uplift=exact(0.01), decay_per_day=exact(100.0)))
     fast = evaluate(inputs(uplift=exact(0.01), decay_per_day=exact(5000.0)))
@@ -370,6 +391,10 @@ def test_the_recommendation_is_the_option_of_highest_expected_npv(seed: int) -> 
     priced = {o.option: o.expected for o in case.options if o.expected is not None}
     best = max(priced, key=lambda name: priced[name])
     action = case.recommendation.action
+    later = case.option("retrain_later")
+    if best == "retrain_later" and (later.probability_better_than_now or 0) < 0.8:
+        # A later day's edge within the uncertainty: weighed as the best of now and withdraw.
+        best = max(("retrain_now", "withdraw"), key=lambda name: priced.get(name, -math.inf))
     if action == "wait":
         assert best in ("retrain_later", "retrain_now", "withdraw")
     else:
