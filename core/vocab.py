@@ -40,6 +40,9 @@ UpliftSource = Literal["experiment", "assumption"]
 # Who gave the gain a retraining case is evaluated on: a stored plan, an experiment of a model of
 # the KPI's family, or a value the user entered (page or flags). No recommendation without one.
 UpliftOrigin = Literal["plan", "experiment", "entered"]
+# Where a retraining case's fallback value comes from: given with the request (a plan, the page,
+# a flag) or the KPI's stored fallback value.
+FallbackSource = Literal["given", "stored"]
 
 # Experiments: metric kind, metric role, analysis method, multiple-testing correction.
 MetricKind = Literal["proportion", "mean", "ratio"]

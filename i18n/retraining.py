@@ -99,4 +99,5 @@ def case_to_json(case: RetrainingCase) -> dict[str, object]:
         "retrain_later_npv": later.expected,
         "retrain_later_at": case.day(later.at_day or 0).isoformat(),
         "withdraw_npv": result.option("withdraw").expected,
+        "fallback_source": case.fallback_source,
     }

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.errors import YardstickError
-from core.vocab import Direction, UpliftOrigin
+from core.vocab import Direction, FallbackSource, UpliftOrigin
 from kpi import economics
 from kpi.checks import raise_first, retraining_input_problems
 from kpi.degradation import TrendFit
@@ -97,6 +97,8 @@ class RetrainingCase:
         economics: the economics.
         plan_id: the stored retraining plan evaluated, if any.
         uplift_origin: who gave the gain: a stored plan, an experiment, or a value entered.
+        fallback_source: where the fallback value came from (given with the request, or the
+            KPI's stored value); None without one (withdrawal is then not priced).
     """
 
     kpi: KpiFacts
@@ -104,6 +106,7 @@ class RetrainingCase:
     economics: RetrainingEconomics
     plan_id: str | None = None
     uplift_origin: UpliftOrigin = "entered"
+    fallback_source: FallbackSource | None = None
 
     def day(self, offset: int | float) -> dt.date:
         """The calendar day `offset` days after the as-of day."""
@@ -279,12 +282,15 @@ def build_case(
     fallback_value_per_day: float | None = None,
     plan_id: str | None = None,
     uplift_origin: UpliftOrigin = "entered",
+    fallback_source: FallbackSource | None = None,
 ) -> RetrainingCase:
     """Evaluate the economics of retraining a KPI's model (`YardstickError` on bad inputs)."""
     inputs = economics_inputs(
         kpi, evidence, cost, horizon_days, discount_rate, fallback_value_per_day
     )
-    return RetrainingCase(kpi, evidence, economics.evaluate(inputs), plan_id, uplift_origin)
+    return RetrainingCase(
+        kpi, evidence, economics.evaluate(inputs), plan_id, uplift_origin, fallback_source
+    )
 
 
 @dataclass(frozen=True)

@@ -243,14 +243,38 @@ with st.expander(ctx.t("retrain.assumptions")):
         step=0.5,
         key=f"retrain_discount_{scope}",
     )
-fallback = st.number_input(
+# Withdrawal is weighed against the plan's fallback value, else the KPI's stored one; without
+# either the field starts empty and the page asks for it.
+stored_fallback = cached.retraining_fallback(ctx.path, ctx.fingerprint, kpi_id)
+planned_fallback = plan.fallback_value_per_day if plan else None
+fallback_columns = st.columns([3, 2], vertical_alignment="bottom")
+fallback = fallback_columns[0].number_input(
     ctx.t("retrain.fallback", currency=currency),
-    value=plan.fallback_value_per_day if plan else None,
+    value=planned_fallback
+    if planned_fallback is not None
+    else (stored_fallback.value_per_day if stored_fallback else None),
     step=100_000.0,
     format="%.0f",
     help=ctx.t("retrain.fallback_help"),
     key=f"retrain_fallback_{scope}",
 )
+unsaved = fallback is not None and (
+    stored_fallback is None or stored_fallback.value_per_day != fallback
+)
+if (
+    unsaved
+    and fallback is not None
+    and fallback_columns[1].button(ctx.t("retrain.save_fallback"), key=f"retrain_save_{scope}")
+):
+    try:
+        retraining_service.save_fallback(ctx.settings, kpi_id, fallback, None, clock=system_clock)
+    except YardstickError as refused:
+        st.error(explain(refused, currency))
+    else:
+        cached.clear_after_write()
+        st.success(
+            ctx.t("retrain.fallback_saved", value=format_money(fallback, currency, ctx.lang))
+        )
 
 # What is still to be entered, by the label the reader sees; no verdict until it is complete.
 gain_inputs = (
@@ -289,7 +313,10 @@ request = CaseRequest(
     uplift_se=uplift_se,
     horizon_days=int(horizon_days),
     discount_rate=discount_percent / 100,
-    fallback_value_per_day=fallback,
+    # The stored value is read by the use case itself, which then says it was the stored one.
+    fallback_value_per_day=None
+    if planned_fallback is None and stored_fallback and fallback == stored_fallback.value_per_day
+    else fallback,
     plan_id=plan_id or None,
     uplift_origin="plan" if plan_gain_kept() else None,
 )

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 from core.clock import Clock, system_clock
 from core.errors import YardstickError
+from core.vocab import FallbackSource
 from data import kpi_store, retrain_store
 from data.kpi_store import Connection
-from data.retrain_store import StoredPlan
+from data.retrain_store import StoredFallback, StoredPlan
 from data.store import StoreSettings, connect, current_actor, transaction, write_audit
 from experiments.analysis import NoDataError
 from experiments.spec import belongs_to_family
@@ -44,13 +45,16 @@ __all__ = [
     "KpiDetail",
     "RecordedDecision",
     "StoreSettings",
+    "StoredFallback",
     "StoredPlan",
     "evaluate_request",
     "experiment_uplift",
     "facts_of",
+    "fallback",
     "plan_request",
     "plans",
     "record_decision",
+    "save_fallback",
     "uplift_metric_for",
 ]
 
@@ -197,6 +201,16 @@ def evaluate_request(
             if request.uplift_experiment is not None and request.uplift_metric is not None
             else None
         )
+        # Withdrawal is weighed against the fallback value given, else the KPI's stored one.
+        stored = (
+            retrain_store.latest_fallback(con, request.kpi_id)
+            if request.fallback_value_per_day is None
+            else None
+        )
+    fallback_value = request.fallback_value_per_day
+    fallback_source: FallbackSource | None = "given" if fallback_value is not None else None
+    if stored is not None:
+        fallback_value, fallback_source = stored.value_per_day, "stored"
     if measured is not None:
         evidence = measured
     else:
@@ -209,11 +223,39 @@ def evaluate_request(
         request.cost,
         request.horizon_days,
         request.discount_rate,
-        request.fallback_value_per_day,
+        fallback_value,
         request.plan_id,
         origin_of(request),
+        fallback_source,
     )
     return BuiltCase(case, detail)
+
+
+def fallback(settings: StoreSettings, kpi_id: str) -> StoredFallback | None:
+    """The KPI's stored fallback value (what withdrawal is weighed against); None without one."""
+    with connect(settings, read_only=True) as con:
+        return retrain_store.latest_fallback(con, kpi_id)
+
+
+def save_fallback(
+    settings: StoreSettings,
+    kpi_id: str,
+    value_per_day: float,
+    note: str | None,
+    *,
+    clock: Clock,
+    author: str | None = None,
+) -> StoredFallback:
+    """Store the value per day of a KPI's fallback (a new version, with its audit row).
+
+    Raises `YardstickError` for a value that is not finite and the store's `LookupError` for an
+    unknown KPI.
+    """
+    with transaction(settings) as con:
+        history_on(con, kpi_id)
+        return retrain_store.save_fallback(
+            con, kpi_id, value_per_day, note or None, author or current_actor(), clock()
+        )
 
 
 def plans(settings: StoreSettings, kpi_id: str | None = None) -> list[StoredPlan]:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.clock import fixed_clock
 from data.store import StoreSettings
-from services import kpis
+from services import kpis, retraining
 from tests.conftest import ROOT, TEST_NOW
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -233,3 +233,22 @@ def test_report_downloads_are_offered_in_the_chosen_language() -> None:
     buttons = at.get("download_button")
     labels = [button.proto.label for button in buttons]
     assert labels == ["レポートをダウンロード（HTML）", "レポートをダウンロード（Markdown）"]
+
+
+@pytest.mark.parametrize(("lang", "saved"), [("en", "Stored"), ("ja", "保存しました")])
+def test_a_fallback_value_entered_can_be_stored_and_then_prices_withdrawal(
+    app_env: StoreSettings, lang: str, saved: str
+) -> None:
+    at = retraining_page(lang, "fraud-cost")
+    fill_entered_case(at, "fraud-cost_none")
+    at.number_input(key="retrain_fallback_fraud-cost_none").set_value(1_000_000.0)
+    at.run()
+    at.button(key="retrain_save_fraud-cost_none").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any(saved in s.value for s in at.success)
+    stored = retraining.fallback(app_env, "fraud-cost")
+    assert stored is not None and stored.value_per_day == 1_000_000.0
+    # A new visit starts from the stored value.
+    again = retraining_page(lang, "fraud-cost")
+    assert again.number_input(key="retrain_fallback_fraud-cost_none").value == 1_000_000.0

@@ -200,3 +200,44 @@ def test_a_plans_request_takes_its_gain_from_the_plan(demo: StoreSettings) -> No
     assert (case.uplift_origin, case.plan_id) == ("plan", retrain_store.DEMO_PLAN.plan_id)
     # The demo plan states the recommender's fallback, so withdrawal is priced against it.
     assert case.economics.option("withdraw").npv is not None
+
+
+def test_a_stored_fallback_value_prices_withdrawal_and_is_versioned(
+    demo_settings: StoreSettings,
+) -> None:
+    request = CaseRequest("rec-latency", 5e6, uplift=0.03, uplift_se=0.01)
+    before = retraining.evaluate_request(demo_settings, request, clock=CLOCK).case
+    assert before.economics.option("withdraw").npv is None
+    assert before.fallback_source is None
+    first = retraining.save_fallback(
+        demo_settings, "rec-latency", -60_000.0, "cached lists", clock=CLOCK, author="mori"
+    )
+    again = retraining.save_fallback(
+        demo_settings, "rec-latency", -60_000.0, "cached lists", clock=CLOCK, author="mori"
+    )
+    assert (first.version, again.version) == (1, 1)
+    changed = retraining.save_fallback(demo_settings, "rec-latency", -50_000.0, None, clock=CLOCK)
+    assert changed.version == 2
+    assert retraining.fallback(demo_settings, "rec-latency") == changed
+    case = retraining.evaluate_request(demo_settings, request, clock=CLOCK).case
+    assert (case.fallback_source, case.economics.inputs.fallback_value_per_day) == (
+        "stored",
+        -50_000.0,
+    )
+    assert case.economics.option("withdraw").npv is not None
+    given = dataclasses.replace(request, fallback_value_per_day=-70_000.0)
+    assert retraining.evaluate_request(demo_settings, given, clock=CLOCK).case.fallback_source == (
+        "given"
+    )
+    assert audit_actions(demo_settings).count("retrain.fallback") == 2
+
+
+def test_a_fallback_value_for_an_unknown_kpi_or_not_finite_is_refused(
+    demo_settings: StoreSettings,
+) -> None:
+    with pytest.raises(LookupError):
+        retraining.save_fallback(demo_settings, "nope", 1.0, None, clock=CLOCK)
+    with pytest.raises(YardstickError) as raised:
+        retraining.save_fallback(demo_settings, "rec-ctr", float("inf"), None, clock=CLOCK)
+    assert raised.value.field == "fallback_value_per_day"
+    assert retraining.fallback(demo_settings, "rec-ctr") is None

@@ -216,3 +216,28 @@ def test_report_command_refuses_an_experiment_with_an_assumed_uplift(
     )  # fmt: skip
     assert (status, out) == (1, "")
     assert "--experiment measures the expected gain" in err
+
+
+def test_retrain_fallback_stores_the_value_withdrawal_is_weighed_against(
+    demo_settings, capsys
+) -> None:
+    db = str(demo_settings.path)
+    status, out, _ = run_cli(
+        capsys,
+        "retrain", "fallback", "--db", db, "--kpi", "rec-latency", "--value-per-day", "-60000",
+        "--note", "cached lists",
+    )  # fmt: skip
+    assert status == 0
+    assert "rec-latency: fallback value per day -60,000 stored as version 1" in out
+    status, out, _ = run_cli(
+        capsys,
+        "retrain", "evaluate", "--db", db, "--kpi", "rec-latency", "--cost", "5000000",
+        "--uplift", "0.03", "--uplift-se", "0.01", "--json",
+    )  # fmt: skip
+    record = json.loads(out)
+    assert (record["fallback_source"], record["fallback_value_per_day"]) == ("stored", -60000.0)
+    assert record["withdraw_npv"] is not None
+    status, _, err = run_cli(
+        capsys, "retrain", "fallback", "--db", db, "--kpi", "nope", "--value-per-day", "1"
+    )
+    assert status == 1 and "nope" in err
