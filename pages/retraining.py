@@ -369,6 +369,15 @@ figures[4].caption(
     )
 )
 figures[5].metric(ctx.t("retrain.best_retrain_day"), best_day_text(case, ctx.lang))
+later = result.option("retrain_later")
+if result.best_retrain_day > 0 and later.npv is not None:
+    figures[5].caption(
+        ctx.t(
+            "retrain.best_day_edge",
+            gain=format_money(later.npv.expected - result.npv.expected, currency, ctx.lang),
+            probability=format_percent(later.probability_better_than_now, ctx.lang, digits=0),
+        )
+    )
 
 recommendation = result.recommendation
 st.subheader(ctx.t("retrain.recommendation"))
@@ -382,6 +391,7 @@ if fallback is None:
     st.caption(ctx.t("retrain.fallback_missing"))
 
 st.subheader(ctx.t("retrain.options_title"))
+st.caption(ctx.t("retrain.options_caption", horizon=result.inputs.horizon_days))
 st.plotly_chart(options_figure(case, ctx.lang), width="stretch")
 table = options_table(case, ctx.lang)
 st.dataframe(pd.DataFrame(list(table.rows), columns=list(table.header)), hide_index=True)

@@ -111,7 +111,7 @@ def test_without_a_fallback_value_withdrawal_is_not_priced_nor_recommended() -> 
     fill_entered_case(at, "fraud-cost_none", uplift=-5.0, se=0.1)
     [options] = at.dataframe
     withdraw = options.value[options.value["Option"] == "Withdraw to the fallback"]
-    assert withdraw["Expected NPV against doing nothing"].iloc[0] == "not priced"
+    assert withdraw["Expected NPV"].iloc[0] == "not priced"
     [alert] = recommendation_alerts(at)
     assert not alert.startswith("**Withdraw")
     assert any("Enter the fallback's value per day" in c.value for c in at.caption)
@@ -129,7 +129,7 @@ def test_the_table_and_the_recommendation_agree() -> None:
     at = retraining_page("en", "rec-ctr")
     [options] = at.dataframe
     npvs = {
-        row["Option"]: money(row["Expected NPV against doing nothing"])
+        row["Option"]: money(row["Expected NPV"])
         for _, row in options.value.iterrows()
     }
     [alert] = recommendation_alerts(at)
