@@ -128,10 +128,7 @@ def money(text: str) -> float:
 def test_the_table_and_the_recommendation_agree() -> None:
     at = retraining_page("en", "rec-ctr")
     [options] = at.dataframe
-    npvs = {
-        row["Option"]: money(row["Expected NPV"])
-        for _, row in options.value.iterrows()
-    }
+    npvs = {row["Option"]: money(row["Expected NPV"]) for _, row in options.value.iterrows()}
     [alert] = recommendation_alerts(at)
     best = max(npvs, key=lambda name: npvs[name])
     if alert.startswith("**Withdraw"):
