@@ -41,8 +41,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "report",
         help="the retraining report for stakeholders, in Japanese or English",
         description="Write the retraining case of one KPI as a report for its business owner. "
-        "Without --cost the case comes from the KPI's one stored retraining plan (saved on the "
-        "Retraining page); with --cost, from the same flags as `retrain evaluate`.",
+        "Without --cost the case comes from the KPI's one stored retraining plan; with --cost, "
+        "from the same flags as `retrain evaluate`.",
     )
     add_case_arguments(report, cost_required=False)
     report.add_argument(

@@ -1,4 +1,5 @@
-"""`python cli.py retrain evaluate`: is retraining a KPI's model worth its cost, and what to do.
+"""`python cli.py retrain evaluate`: is retraining a KPI's model worth its cost, and what to do;
+`retrain fallback`: store the value per day withdrawal is weighed against.
 
 The JSON record (`--json`) is a public interface; its shape is `i18n.retraining.case_to_json`.
 A `YardstickError` is printed in English, naming the flag at fault, and exits 1.
@@ -43,6 +44,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_case_arguments(evaluate, cost_required=True)
     evaluate.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
     evaluate.set_defaults(handler=_evaluate)
+    fallback = commands.add_parser(
+        "fallback",
+        help="store the value per day of a KPI's fallback, which withdrawal is weighed against",
+        description="Store what the KPI is worth per day when its model is withdrawn (rules, or "
+        "no model), in the KPI's currency with the sign of its value per day (negative for a "
+        "cost). `retrain evaluate`, `report` and the Retraining page weigh withdrawal against it "
+        "when no other fallback value is given; without one, withdrawal is not priced.",
+    )
+    add_store_arguments(fallback)
+    fallback.add_argument("--kpi", required=True, help="the KPI id")
+    fallback.add_argument(
+        "--value-per-day", type=_finite, required=True, metavar="V", help="the fallback's value"
+    )
+    fallback.add_argument("--note", metavar="TEXT", help="what the fallback is")
+    fallback.add_argument("--by", metavar="NAME", help="who states it (default: the OS user)")
+    fallback.set_defaults(handler=_fallback)
 
 
 def _iso_date(text: str) -> dt.date:
@@ -102,7 +119,9 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
         "--fallback-value-per-day",
         type=_finite,
         metavar="V",
-        help="value per day of what replaces the model if withdrawn (default: zero)",
+        help="value per day of what replaces the model if withdrawn, with the sign of the KPI's "
+        "value per day (default: the KPI's stored fallback value, `retrain fallback`; without "
+        "one, withdrawal is not priced nor recommended)",
     )
     parser.add_argument(
         "--as-of",
@@ -200,7 +219,8 @@ def _summary_lines(case: RetrainingCase) -> list[str]:
     lines = [
         f"{case.kpi.kpi_id} as of {case.kpi.as_of}: value {result.inputs.value_per_day:,.0f} "
         f"{currency}/day, decay {result.inputs.decay_per_day.estimate:,.1f} {currency}/day/day",
-        f"uplift {result.inputs.uplift.estimate:+.2%} ({case.evidence.source}), "
+        f"uplift {result.inputs.uplift.estimate:+.2%} ({case.evidence.source}, "
+        f"from {case.uplift_origin}), "
         f"cost {result.inputs.cost:,.0f} {currency}",
         f"NPV of retraining now: {result.npv.expected:,.0f} {currency} "
         f"(p10 {result.npv.p10:,.0f}, p90 {result.npv.p90:,.0f}), "
@@ -210,10 +230,41 @@ def _summary_lines(case: RetrainingCase) -> list[str]:
         when = ""
         if option.option == "retrain_later" and option.at_day is not None:
             when = f" on {case.day(option.at_day)}"
-        lines.append(f"  {option.option:<14} {option.npv.expected:>18,.0f} {currency}{when}")
+        if option.expected is None:
+            lines.append(f"  {option.option:<14} {'not priced':>18} (no --fallback-value-per-day)")
+        else:
+            lines.append(f"  {option.option:<14} {option.expected:>18,.0f} {currency}{when}")
+    best_day = result.best_retrain_day
+    lines.append(
+        f"best day to retrain: {case.day(best_day)}" + (" (today)" if best_day == 0 else "")
+    )
     lines.append(f"recommendation: {result.recommendation.action}")
     lines += [f"  - {reason_text(r, case, 'en')}" for r in result.recommendation.reasons]
     return lines
+
+
+def _fallback(args: argparse.Namespace) -> int:
+    from core.clock import system_clock
+    from services.retraining import save_fallback
+
+    try:
+        stored = save_fallback(
+            store_settings(args),
+            args.kpi,
+            args.value_per_day,
+            args.note,
+            clock=system_clock,
+            author=args.by,
+        )
+    except YardstickError as error:
+        return print_problems([error])
+    except LOOKUP_ERRORS as error:
+        return print_lookup_error(error)
+    print(
+        f"{stored.kpi_id}: fallback value per day {stored.value_per_day:,.0f} "
+        f"stored as version {stored.version}"
+    )
+    return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:

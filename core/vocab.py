@@ -37,6 +37,12 @@ Recommendation = Literal["retrain_now", "wait", "withdraw", "do_nothing"]
 
 # Where a retraining case's expected gain comes from.
 UpliftSource = Literal["experiment", "assumption"]
+# Who gave the gain a retraining case is evaluated on: a stored plan, an experiment of a model of
+# the KPI's family, or a value the user entered (page or flags). No recommendation without one.
+UpliftOrigin = Literal["plan", "experiment", "entered"]
+# Where a retraining case's fallback value comes from: given with the request (a plan, the page,
+# a flag) or the KPI's stored fallback value.
+FallbackSource = Literal["given", "stored"]
 
 # Experiments: metric kind, metric role, analysis method, multiple-testing correction.
 MetricKind = Literal["proportion", "mean", "ratio"]
@@ -80,6 +86,7 @@ KPI_DECISIONS: tuple[KpiDecision, ...] = get_args(KpiDecision)
 RETRAIN_OPTIONS: tuple[RetrainOption, ...] = get_args(RetrainOption)
 RECOMMENDATIONS: tuple[Recommendation, ...] = get_args(Recommendation)
 UPLIFT_SOURCES: tuple[UpliftSource, ...] = get_args(UpliftSource)
+UPLIFT_ORIGINS: tuple[UpliftOrigin, ...] = get_args(UpliftOrigin)
 METRIC_KINDS: tuple[MetricKind, ...] = get_args(MetricKind)
 METRIC_ROLES: tuple[MetricRole, ...] = get_args(MetricRole)
 METHODS: tuple[Method, ...] = get_args(Method)

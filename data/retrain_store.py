@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from data.store import StoreSettings, connect, write_audit
+from kpi.checks import raise_first, retraining_input_problems
 from kpi.plan import DecisionEvidence, RetrainingPlan, check_plan
 
 _PLAN_COLUMNS = (
@@ -101,6 +102,78 @@ def latest_plan_version(con: duckdb.DuckDBPyConnection, plan_id: str) -> int | N
         "SELECT max(version) FROM retraining_plans WHERE plan_id = ?", [plan_id]
     ).fetchone()
     return None if found is None or found[0] is None else int(found[0])
+
+
+@dataclass(frozen=True)
+class StoredFallback:
+    """A KPI's stored fallback value: what withdrawal is weighed against.
+
+    Attributes:
+        kpi_id: the KPI.
+        value_per_day: the fallback's value per day (currency; the sign of the KPI's value).
+        note: what the fallback is (user text), if given.
+        version: 1 for the first save, +1 for each change.
+        author: who saved this version.
+        created_at: when (naive UTC).
+    """
+
+    kpi_id: str
+    value_per_day: float
+    note: str | None
+    version: int
+    author: str
+    created_at: dt.datetime
+
+
+_FALLBACK_COLUMNS = "kpi_id, value_per_day, note, version, author, created_at"
+
+
+def latest_fallback(con: duckdb.DuckDBPyConnection, kpi_id: str) -> StoredFallback | None:
+    """The KPI's latest stored fallback value; None when none was stored."""
+    row = con.execute(
+        f"SELECT {_FALLBACK_COLUMNS} FROM kpi_fallback_values WHERE kpi_id = ? "
+        "ORDER BY version DESC LIMIT 1",
+        [kpi_id],
+    ).fetchone()
+    return None if row is None else StoredFallback(*row)
+
+
+def save_fallback(
+    con: duckdb.DuckDBPyConnection,
+    kpi_id: str,
+    value_per_day: float,
+    note: str | None,
+    author: str,
+    created_at: dt.datetime,
+) -> StoredFallback:
+    """Store a KPI's fallback value as a new version with its audit row, in the caller's
+    transaction; nothing is stored when it equals the latest version (returned instead)."""
+    raise_first(retraining_input_problems(fallback_value_per_day=value_per_day))
+    latest = latest_fallback(con, kpi_id)
+    if latest is not None and (latest.value_per_day, latest.note) == (value_per_day, note):
+        return latest
+    version = 1 if latest is None else latest.version + 1
+    row = con.execute(
+        f"INSERT INTO kpi_fallback_values ({_FALLBACK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+        f"RETURNING {_FALLBACK_COLUMNS}",
+        [kpi_id, value_per_day, note, version, author, created_at],
+    ).fetchone()
+    write_audit(
+        con,
+        "retrain.fallback",
+        kpi_id,
+        {"version": version, "value_per_day": value_per_day},
+        note,
+        actor=author,
+    )
+    assert row is not None  # INSERT ... RETURNING always returns the row it inserted
+    return StoredFallback(*row)
+
+
+def model_families(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The family of every registered model (a handful of rows), by model id."""
+    rows = con.execute("SELECT model_id, family FROM models").fetchall()
+    return {str(model_id): str(family) for model_id, family in rows}
 
 
 def insert_evidence(

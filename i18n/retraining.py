@@ -45,15 +45,20 @@ def case_to_json(case: RetrainingCase) -> dict[str, object]:
     interval = result.optimal_interval_days
     options: list[dict[str, object]] = []
     for option in result.options:
-        entry: dict[str, object] = {"option": option.option, "npv": option.npv.expected}
+        npv = option.npv
+        # An option that is not priced (withdraw without a fallback value) keeps its keys, null.
+        entry: dict[str, object] = {"option": option.option, "npv": option.expected}
         if option.option == "retrain_later" and option.at_day is not None:
             entry["at"] = case.day(option.at_day).isoformat()
         if option.basis is not None:
             entry["basis"] = option.basis
-        entry["p10"] = option.npv.p10
-        entry["p90"] = option.npv.p90
-        entry["probability_positive"] = option.npv.probability_positive
+        if option.probability_better_than_now is not None:
+            entry["probability_better_than_now"] = option.probability_better_than_now
+        entry["p10"] = npv.p10 if npv else None
+        entry["p90"] = npv.p90 if npv else None
+        entry["probability_positive"] = npv.probability_positive if npv else None
         options.append(entry)
+    later = result.option("retrain_later")
     return {
         "kpi": case.kpi.kpi_id,
         "as_of": case.kpi.as_of.isoformat(),
@@ -88,4 +93,11 @@ def case_to_json(case: RetrainingCase) -> dict[str, object]:
         "daily_gain": result.daily_gain,
         "monte_carlo": {"draws": inputs.draws, "seed": inputs.seed},
         "plan": case.plan_id,
+        "uplift_source": case.uplift_origin,
+        "best_retrain_day": result.best_retrain_day,
+        "best_retrain_date": case.day(result.best_retrain_day).isoformat(),
+        "retrain_later_npv": later.expected,
+        "retrain_later_at": case.day(later.at_day or 0).isoformat(),
+        "withdraw_npv": result.option("withdraw").expected,
+        "fallback_source": case.fallback_source,
     }

@@ -1,5 +1,5 @@
 """Retraining plans and decisions as values: what a retraining costs and is expected to gain,
-what the page starts from, and how a retrain / wait / withdraw choice lands in a KPI's record.
+and how a retrain / wait / withdraw choice lands in a KPI's record.
 
 Pure: the store keeps plans (`data.retrain_store`), the services write decisions
 (`services.retraining`); the rules about them are here.
@@ -27,14 +27,6 @@ DECISION_FOR_CHOICE: dict[str, KpiDecision] = {
     "wait": "continue",
     "withdraw": "withdraw",
 }
-
-# What a new case starts from on the page when no plan is chosen (the issue's example figures).
-DEFAULT_PERSON_DAYS = 20.0
-DEFAULT_DAY_RATE = 80_000.0
-DEFAULT_COMPUTE_COST = 400_000.0
-DEFAULT_RELEASE_COST = 600_000.0
-DEFAULT_UPLIFT = 0.02
-DEFAULT_UPLIFT_SE = 0.01
 
 
 def retraining_cost(
@@ -135,6 +127,7 @@ def request_from_plan(plan: RetrainingPlan, as_of: dt.date | None = None) -> Cas
         fallback_value_per_day=plan.fallback_value_per_day,
         as_of=as_of,
         plan_id=plan.plan_id,
+        uplift_origin="plan",
     )
 
 

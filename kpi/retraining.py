@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.errors import YardstickError
-from core.vocab import Direction
+from core.vocab import Direction, FallbackSource, UpliftOrigin
 from kpi import economics
 from kpi.checks import raise_first, retraining_input_problems
 from kpi.degradation import TrendFit
@@ -95,16 +96,32 @@ class RetrainingCase:
         evidence: the uplift evidence used.
         economics: the economics.
         plan_id: the stored retraining plan evaluated, if any.
+        uplift_origin: who gave the gain: a stored plan, an experiment, or a value entered.
+        fallback_source: where the fallback value came from (given with the request, or the
+            KPI's stored value); None without one (withdrawal is then not priced).
     """
 
     kpi: KpiFacts
     evidence: UpliftEvidence
     economics: RetrainingEconomics
     plan_id: str | None = None
+    uplift_origin: UpliftOrigin = "entered"
+    fallback_source: FallbackSource | None = None
 
     def day(self, offset: int | float) -> dt.date:
         """The calendar day `offset` days after the as-of day."""
         return self.kpi.as_of + dt.timedelta(days=round(offset))
+
+
+# The order in which KPIs need a retraining decision: past the exit line, then past the warning.
+STATUS_URGENCY = {"exit": 0, "warning": 1, "healthy": 2, "no_data": 3}
+
+
+def decision_urgency(status: str, decay_per_day: float | None) -> tuple[int, float]:
+    """A sort key putting the KPI that most needs a decision first: at exit, then at warning,
+    then the largest value lost per day (an unknown decay last within its status)."""
+    lost = decay_per_day if decay_per_day is not None and math.isfinite(decay_per_day) else None
+    return STATUS_URGENCY.get(status, len(STATUS_URGENCY)), -lost if lost is not None else math.inf
 
 
 def assumed_uplift(relative: float, standard_error: float) -> UpliftEvidence:
@@ -244,7 +261,6 @@ def economics_inputs(
     fallback_value_per_day: float | None = None,
 ) -> EconomicsInputs:
     """The economics inputs for a KPI and its evidence."""
-    warning_in_days = (kpi.warning_date - kpi.as_of).days if kpi.warning_date else None
     return EconomicsInputs(
         value_per_day=kpi.value_per_day,
         decay_per_day=kpi.decay_per_day,
@@ -253,7 +269,6 @@ def economics_inputs(
         horizon_days=horizon_days,
         discount_rate=discount_rate,
         fallback_value_per_day=fallback_value_per_day,
-        warning_in_days=warning_in_days,
         exit_met=kpi.status == "exit",
     )
 
@@ -266,12 +281,16 @@ def build_case(
     discount_rate: float = economics.DEFAULT_DISCOUNT_RATE,
     fallback_value_per_day: float | None = None,
     plan_id: str | None = None,
+    uplift_origin: UpliftOrigin = "entered",
+    fallback_source: FallbackSource | None = None,
 ) -> RetrainingCase:
     """Evaluate the economics of retraining a KPI's model (`YardstickError` on bad inputs)."""
     inputs = economics_inputs(
         kpi, evidence, cost, horizon_days, discount_rate, fallback_value_per_day
     )
-    return RetrainingCase(kpi, evidence, economics.evaluate(inputs), plan_id)
+    return RetrainingCase(
+        kpi, evidence, economics.evaluate(inputs), plan_id, uplift_origin, fallback_source
+    )
 
 
 @dataclass(frozen=True)
@@ -290,6 +309,7 @@ class CaseRequest:
         fallback_value_per_day: value per day of the fallback, None if unknown.
         as_of: the last day of data to use; None for the last day in the store.
         plan_id: the stored plan the request comes from, if any.
+        uplift_origin: who gave the gain; None derives it from the request (`origin_of`).
     """
 
     kpi_id: str
@@ -303,6 +323,15 @@ class CaseRequest:
     fallback_value_per_day: float | None = None
     as_of: dt.date | None = None
     plan_id: str | None = None
+    uplift_origin: UpliftOrigin | None = None
+
+
+def origin_of(request: CaseRequest) -> UpliftOrigin:
+    """Who gave the request's gain: as stated, else an experiment when one measures it, else the
+    value entered (a face that starts from a plan says "plan" while the plan's gain is kept)."""
+    if request.uplift_origin is not None:
+        return request.uplift_origin
+    return "experiment" if request.uplift_experiment is not None else "entered"
 
 
 def request_problems(request: CaseRequest) -> tuple[YardstickError, ...]:
@@ -323,5 +352,10 @@ def request_problems(request: CaseRequest) -> tuple[YardstickError, ...]:
 def with_experiment(request: CaseRequest, experiment_id: str, metric: str) -> CaseRequest:
     """The request with its gain measured by `experiment_id` on `metric` (no assumed uplift)."""
     return dataclasses.replace(
-        request, uplift_experiment=experiment_id, uplift_metric=metric, uplift=None, uplift_se=None
+        request,
+        uplift_experiment=experiment_id,
+        uplift_metric=metric,
+        uplift=None,
+        uplift_se=None,
+        uplift_origin="experiment",
     )

@@ -17,8 +17,9 @@ import plotly.graph_objects as go
 
 from i18n.catalogue import translate
 from i18n.format import format_date, format_money, format_number, format_percent
-from i18n.report import days_text, option_when, with_detail
+from i18n.report import best_day_text, days_text, option_when, origin_text, with_detail
 from i18n.retraining import reason_text
+from kpi.economics import OptionValue
 from kpi.retraining import RetrainingCase
 from reports.charts import degradation_figure, options_figure
 from services.retraining import KpiDetail
@@ -80,20 +81,28 @@ def _metric_value(value: float | None) -> str:
     return f"{value:,.4g}"
 
 
-def options_table(case: RetrainingCase, lang: str) -> Table:
-    """The options side by side with their NPV distributions."""
+def _option_row(case: RetrainingCase, option: OptionValue, lang: str) -> tuple[str, ...]:
+    """One option's row; an option that is not priced says so instead of showing numbers."""
     currency = case.kpi.currency
-    rows = tuple(
-        (
-            _t(lang, f"retrain.option.{option.option}"),
-            option_when(case, option.option, lang),
-            format_money(option.npv.expected, currency, lang),
-            format_money(option.npv.p10, currency, lang),
-            format_money(option.npv.p90, currency, lang),
-            format_percent(option.npv.probability_positive, lang, digits=0),
-        )
-        for option in case.economics.options
+    label = _t(lang, f"retrain.option.{option.option}")
+    when = option_when(case, option.option, lang)
+    npv = option.npv
+    if npv is None:
+        return (label, when, *([_t(lang, "retrain.not_priced")] + ["–"] * 3))
+    return (
+        label,
+        when,
+        format_money(npv.expected, currency, lang),
+        format_money(npv.p10, currency, lang),
+        format_money(npv.p90, currency, lang),
+        format_percent(npv.probability_positive, lang, digits=0),
     )
+
+
+def options_table(case: RetrainingCase, lang: str) -> Table:
+    """The options side by side with their NPV distributions (the same numbers the
+    recommendation is taken on)."""
+    rows = tuple(_option_row(case, option, lang) for option in case.economics.options)
     header = tuple(
         _t(lang, f"retrain.{key}")
         for key in ("col_option", "col_when", "col_npv", "col_p10", "col_p90", "col_probability")
@@ -120,6 +129,7 @@ def economics_table(case: RetrainingCase, lang: str) -> Table:
                 lang,
             ),
         ),
+        ("retrain.uplift_origin_label", origin_text(case, lang)),
         ("retrain.total_cost_label", format_money(inputs.cost, currency, lang)),
         ("retrain.npv", format_money(result.npv.expected, currency, lang)),
         (
@@ -143,6 +153,7 @@ def economics_table(case: RetrainingCase, lang: str) -> Table:
             else _t(lang, "retrain.payback_never"),
         ),
         ("retrain.break_even", format_percent(result.break_even_uplift, lang, digits=2)),
+        ("retrain.best_retrain_day", best_day_text(case, lang)),
         (
             "retrain.optimal_interval",
             with_detail(
@@ -295,6 +306,7 @@ def _evidence_blocks(case: RetrainingCase, lang: str) -> list[Block]:
             end=format_date(evidence.end, lang),
         )
     blocks.append(Paragraph(text))
+    blocks.append(Paragraph(origin_text(case, lang)))
     return blocks
 
 

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 from core.clock import Clock, system_clock
 from core.errors import YardstickError
+from core.vocab import FallbackSource
 from data import kpi_store, retrain_store
 from data.kpi_store import Connection
-from data.retrain_store import StoredPlan
+from data.retrain_store import StoredFallback, StoredPlan
 from data.store import StoreSettings, connect, current_actor, transaction, write_audit
 from experiments.analysis import NoDataError
+from experiments.spec import belongs_to_family
 from kpi.checks import raise_first
 from kpi.plan import DecisionEvidence, decision_for, request_from_plan
 from kpi.retraining import (
@@ -32,6 +34,7 @@ from kpi.retraining import (
     choose_uplift_metric,
     kpi_facts,
     measured_uplift,
+    origin_of,
     request_problems,
 )
 from services import experiments as experiment_service
@@ -42,13 +45,16 @@ __all__ = [
     "KpiDetail",
     "RecordedDecision",
     "StoreSettings",
+    "StoredFallback",
     "StoredPlan",
     "evaluate_request",
     "experiment_uplift",
     "facts_of",
+    "fallback",
     "plan_request",
     "plans",
     "record_decision",
+    "save_fallback",
     "uplift_metric_for",
 ]
 
@@ -112,18 +118,32 @@ def facts_of(detail: KpiDetail) -> KpiFacts:
 
 
 def experiment_uplift(
-    settings: StoreSettings, experiment_id: str, metric: str, as_of: dt.date
+    settings: StoreSettings, experiment_id: str, metric: str, as_of: dt.date, family: str
 ) -> UpliftEvidence:
-    """The relative effect of an experiment's first treatment on `metric`, data up to `as_of`."""
+    """The relative effect of an experiment's first treatment on `metric`, data up to `as_of`;
+    refused (`retrain.experiment_other_family`) unless it tests a model of `family`."""
     with connect(settings, read_only=True) as con:
-        return _experiment_uplift_on(con, settings, experiment_id, metric, as_of)
+        return _experiment_uplift_on(con, settings, experiment_id, metric, as_of, family)
 
 
 def _experiment_uplift_on(
-    con: Connection, settings: StoreSettings, experiment_id: str, metric: str, as_of: dt.date
+    con: Connection,
+    settings: StoreSettings,
+    experiment_id: str,
+    metric: str,
+    as_of: dt.date,
+    family: str,
 ) -> UpliftEvidence:
     definition = experiment_service.definition_on(con, settings, experiment_id, None)
     spec = definition.spec
+    # The gain of a retrained model is measured only by a test of a model of the KPI's family.
+    if not belongs_to_family(spec, retrain_store.model_families(con), family):
+        raise YardstickError(
+            "retrain.experiment_other_family",
+            field="uplift_experiment",
+            experiment=experiment_id,
+            family=family,
+        )
     check_metric(experiment_id, metric, [m.name for m in spec.metrics])
     end_of_day = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     try:
@@ -171,11 +191,26 @@ def evaluate_request(
         facts = facts_of(detail)
         measured = (
             _experiment_uplift_on(
-                con, settings, request.uplift_experiment, request.uplift_metric, facts.as_of
+                con,
+                settings,
+                request.uplift_experiment,
+                request.uplift_metric,
+                facts.as_of,
+                detail.spec.family,
             )
             if request.uplift_experiment is not None and request.uplift_metric is not None
             else None
         )
+        # Withdrawal is weighed against the fallback value given, else the KPI's stored one.
+        stored = (
+            retrain_store.latest_fallback(con, request.kpi_id)
+            if request.fallback_value_per_day is None
+            else None
+        )
+    fallback_value = request.fallback_value_per_day
+    fallback_source: FallbackSource | None = "given" if fallback_value is not None else None
+    if stored is not None:
+        fallback_value, fallback_source = stored.value_per_day, "stored"
     if measured is not None:
         evidence = measured
     else:
@@ -188,10 +223,39 @@ def evaluate_request(
         request.cost,
         request.horizon_days,
         request.discount_rate,
-        request.fallback_value_per_day,
+        fallback_value,
         request.plan_id,
+        origin_of(request),
+        fallback_source,
     )
     return BuiltCase(case, detail)
+
+
+def fallback(settings: StoreSettings, kpi_id: str) -> StoredFallback | None:
+    """The KPI's stored fallback value (what withdrawal is weighed against); None without one."""
+    with connect(settings, read_only=True) as con:
+        return retrain_store.latest_fallback(con, kpi_id)
+
+
+def save_fallback(
+    settings: StoreSettings,
+    kpi_id: str,
+    value_per_day: float,
+    note: str | None,
+    *,
+    clock: Clock,
+    author: str | None = None,
+) -> StoredFallback:
+    """Store the value per day of a KPI's fallback (a new version, with its audit row).
+
+    Raises `YardstickError` for a value that is not finite and the store's `LookupError` for an
+    unknown KPI.
+    """
+    with transaction(settings) as con:
+        history_on(con, kpi_id)
+        return retrain_store.save_fallback(
+            con, kpi_id, value_per_day, note or None, author or current_actor(), clock()
+        )
 
 
 def plans(settings: StoreSettings, kpi_id: str | None = None) -> list[StoredPlan]:

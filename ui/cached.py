@@ -248,6 +248,13 @@ def retraining_plans(
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def retraining_fallback(
+    path: str, fingerprint: str, kpi_id: str
+) -> retraining_service.StoredFallback | None:
+    return retraining_service.fallback(settings_from(path), kpi_id)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def uplift_metric(
     path: str, fingerprint: str, experiment_id: str, kpi_id: str, requested: str | None
 ) -> str:

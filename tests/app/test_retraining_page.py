@@ -1,5 +1,6 @@
-"""The Retraining page on the demo store, in English and Japanese: figures, options, recommendation,
-report downloads and the decision landing in the KPI's decision record and the audit log."""
+"""The Retraining page on the demo store, in English and Japanese: which KPI it opens on, no verdict
+until the gain and the cost are given (and by whom), figures, options and a recommendation that
+agree, report downloads and the decision landing in the KPI's decision record and the audit log."""
 
 from __future__ import annotations
 
@@ -7,23 +8,138 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.clock import fixed_clock
 from data.store import StoreSettings
-from services import kpis
-from tests.conftest import ROOT
+from services import kpis, retraining
+from tests.conftest import ROOT, TEST_NOW
 
 pytestmark = pytest.mark.usefixtures("app_env")
 
 
-def retraining_page(lang: str, kpi_id: str = "rec-ctr") -> AppTest:
+def opened_page(lang: str, query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["lang"] = lang
+    at.query_params.update(query or {})
     at.run()
     at.switch_page("pages/retraining.py")
     at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def retraining_page(lang: str, kpi_id: str = "rec-ctr") -> AppTest:
+    at = opened_page(lang)
     at.selectbox(key="retrain_kpi").select(kpi_id)
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def fill_entered_case(at: AppTest, scope: str, uplift: float = 2.0, se: float = 0.5) -> None:
+    """Type an assumed gain and the four cost parts, as a user without a plan would."""
+    at.number_input(key=f"retrain_uplift_{scope}").set_value(uplift)
+    at.number_input(key=f"retrain_uplift_se_{scope}").set_value(se)
+    for name, value in (
+        ("person_days", 20.0),
+        ("day_rate", 80_000.0),
+        ("compute_cost", 400_000.0),
+        ("release_cost", 600_000.0),
+    ):
+        at.number_input(key=f"retrain_{name}_{scope}").set_value(value)
+    at.run()
+    assert not at.exception, at.exception
+
+
+def recommendation_alerts(at: AppTest) -> list[str]:
+    return [a.value for a in (*at.success, *at.info, *at.warning) if a.value.startswith("**")]
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_opens_on_the_kpi_that_most_needs_a_decision(
+    app_env: StoreSettings, lang: str
+) -> None:
+    statuses = kpis.all_kpi_statuses(app_env, clock=fixed_clock(TEST_NOW))
+    at_exit = [s.kpi_id for s in statuses if s.status == "exit"]
+    assert at_exit, "the demo has a KPI at its exit line"
+    at = opened_page(lang)
+    assert at.selectbox(key="retrain_kpi").value == at_exit[0]
+
+
+def test_the_url_picks_the_kpi() -> None:
+    at = opened_page("en", {"kpi": "rec-latency"})
+    assert at.selectbox(key="retrain_kpi").value == "rec-latency"
+
+
+@pytest.mark.parametrize(
+    ("lang", "fill", "entered"),
+    [
+        ("en", "Fill in these inputs", "Gain from: values entered here"),
+        ("ja", "次の項目を入力してください", "改善の根拠：このページで入力した値"),
+    ],
+)
+def test_without_a_plan_the_page_asks_for_inputs_and_shows_no_verdict(
+    lang: str, fill: str, entered: str
+) -> None:
+    at = retraining_page(lang, "fraud-cost")
+    assert at.selectbox(key="retrain_plan_fraud-cost").value == ""
+    assert any(fill in i.value for i in at.info)
+    assert list(at.metric) == []
+    assert recommendation_alerts(at) == []
+    assert list(at.dataframe) == []
+    # Nothing is pre-filled: the gain and the cost are empty until typed.
+    assert at.number_input(key="retrain_uplift_fraud-cost_none").value is None
+    assert at.number_input(key="retrain_person_days_fraud-cost_none").value is None
+    fill_entered_case(at, "fraud-cost_none")
+    assert len(at.metric) == 6
+    assert len(recommendation_alerts(at)) == 1
+    assert any(t.value == entered for t in at.text)
+
+
+def test_only_experiments_of_the_kpis_family_are_offered() -> None:
+    at = retraining_page("en", "fraud-cost")
+    at.radio(key="retrain_source_fraud-cost_none").set_value("experiment")
+    at.run()
+    assert any("No experiment tests a model of the fraud family" in i.value for i in at.info)
+    assert list(at.metric) == []
+    at = retraining_page("en", "rec-ctr")
+    offered = at.selectbox(key="retrain_experiment_rec-ctr_rec-ctr-retrain").options
+    assert offered == ["rec-v3-vs-v2"]
+
+
+def test_without_a_fallback_value_withdrawal_is_not_priced_nor_recommended() -> None:
+    at = retraining_page("en", "fraud-cost")
+    fill_entered_case(at, "fraud-cost_none", uplift=-5.0, se=0.1)
+    [options] = at.dataframe
+    withdraw = options.value[options.value["Option"] == "Withdraw to the fallback"]
+    assert withdraw["Expected NPV"].iloc[0] == "not priced"
+    [alert] = recommendation_alerts(at)
+    assert not alert.startswith("**Withdraw")
+    assert any("Enter the fallback's value per day" in c.value for c in at.caption)
+
+
+def money(text: str) -> float:
+    """A formatted amount such as -¥4.1B or ¥90.2M back to a number (for ordering only)."""
+    scale = {"k": 1e3, "M": 1e6, "B": 1e9}
+    body = text.replace("¥", "").replace(",", "")
+    factor = scale.get(body[-1], 1.0)
+    return float(body.rstrip("kMB")) * factor
+
+
+def test_the_table_and_the_recommendation_agree() -> None:
+    at = retraining_page("en", "rec-ctr")
+    [options] = at.dataframe
+    npvs = {row["Option"]: money(row["Expected NPV"]) for _, row in options.value.iterrows()}
+    [alert] = recommendation_alerts(at)
+    best = max(npvs, key=lambda name: npvs[name])
+    if alert.startswith("**Withdraw"):
+        assert best == "Withdraw to the fallback"
+    if alert.startswith("**Retrain now**"):
+        # Now, or a later day whose edge the table shows to be within the uncertainty.
+        assert best in ("Retrain now", "Retrain later")
+        assert npvs["Retrain now"] >= npvs["Withdraw to the fallback"]
+    if alert.startswith("**Do nothing"):
+        assert best == "Do nothing"
+    assert any(t.value.startswith("Gain from: the stored plan rec-ctr-retrain") for t in at.text)
 
 
 def test_page_shows_the_demo_plan_figures_and_recommendation_in_english() -> None:
@@ -38,6 +154,7 @@ def test_page_shows_the_demo_plan_figures_and_recommendation_in_english() -> Non
         "Payback",
         "Break-even uplift",
         "Cost-optimal retraining interval",
+        "Best day to retrain",
     ]
     assert at.metric[0].value.startswith(("¥", "-¥"))
     assert any("Total cost of one retraining: ¥2.6M" in c.value for c in at.caption)
@@ -48,10 +165,8 @@ def test_page_shows_the_demo_plan_figures_and_recommendation_in_english() -> Non
         "Retrain later",
         "Withdraw to the fallback",
     ]
-    alerts = [a.value for a in (*at.success, *at.info, *at.warning)]
-    assert any(
-        a.startswith(("**Retrain now**", "**Wait**", "**Withdraw", "**Do nothing")) for a in alerts
-    )
+    [alert] = recommendation_alerts(at)
+    assert alert.startswith(("**Retrain now**", "**Wait**", "**Withdraw", "**Do nothing"))
 
 
 def test_page_reads_in_japanese_with_japanese_formats() -> None:
@@ -116,3 +231,22 @@ def test_report_downloads_are_offered_in_the_chosen_language() -> None:
     # The tables' own "Download as CSV" buttons are not reports.
     labels = [b.proto.label for b in buttons if b.proto.label != "CSVでダウンロード"]
     assert labels == ["レポートをダウンロード（HTML）", "レポートをダウンロード（Markdown）"]
+
+
+@pytest.mark.parametrize(("lang", "saved"), [("en", "Stored"), ("ja", "保存しました")])
+def test_a_fallback_value_entered_can_be_stored_and_then_prices_withdrawal(
+    app_env: StoreSettings, lang: str, saved: str
+) -> None:
+    at = retraining_page(lang, "fraud-cost")
+    fill_entered_case(at, "fraud-cost_none")
+    at.number_input(key="retrain_fallback_fraud-cost_none").set_value(1_000_000.0)
+    at.run()
+    at.button(key="retrain_save_fraud-cost_none").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any(saved in s.value for s in at.success)
+    stored = retraining.fallback(app_env, "fraud-cost")
+    assert stored is not None and stored.value_per_day == 1_000_000.0
+    # A new visit starts from the stored value.
+    again = retraining_page(lang, "fraud-cost")
+    assert again.number_input(key="retrain_fallback_fraud-cost_none").value == 1_000_000.0

@@ -69,6 +69,8 @@ def render_in_japanese(page: str) -> AppTest:
 def test_the_leak_check_sees_english_on_an_english_page(app_env) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["lang"] = "en"
+    # The KPI with a stored plan, so that the page shows its full case.
+    at.session_state["retrain_kpi"] = "rec-ctr"
     at.run()
     at.switch_page("pages/retraining.py")
     at.run()

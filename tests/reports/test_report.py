@@ -262,3 +262,28 @@ def test_chart_titles_axes_and_legends_follow_the_language(demo_case) -> None:
     assert english.data[1].y[-1] == pytest.approx(japanese.data[1].y[-1] * 1e4)
     degradation = degradation_figure(detail, "ja")
     assert {trace.name for trace in degradation.data} >= {"日次の値", "傾向と予測"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "Gain from: the experiment rec-v3-vs-v2 (ctr)"),
+        ("ja", "改善の根拠：実験 rec-v3-vs-v2（ctr）"),
+    ],
+)
+def test_report_says_where_the_gain_comes_from(demo_case, lang: str, said: str) -> None:
+    case, detail = demo_case
+    assert said in render_report(case, detail, lang, "md", PREPARED)
+
+
+def test_report_without_a_fallback_value_prices_no_withdrawal(demo_store_template: Path) -> None:
+    settings = StoreSettings(demo_store_template)
+    built = evaluate_request(
+        settings, CaseRequest("rec-ctr", 2_600_000.0, uplift=0.02, uplift_se=0.005)
+    )
+    table = report.options_table(built.case, "en")
+    withdraw = next(row for row in table.rows if row[0] == "Withdraw to the fallback")
+    assert withdraw[2] == "not priced"
+    text = render_report(built.case, built.detail, "en", "md", PREPARED)
+    assert "Gain from: values entered here" in text
+    assert built.case.economics.recommendation.action != "withdraw"

@@ -42,7 +42,7 @@ def test_decay_interval_is_priced_like_the_status_decay(demo: StoreSettings) -> 
 
 def test_measured_uplift_is_the_experiments_relative_effect(demo: StoreSettings) -> None:
     as_of = kpis.kpi_detail(demo, "rec-ctr").status.as_of
-    found = retraining.experiment_uplift(demo, "rec-v3-vs-v2", "ctr", as_of)
+    found = retraining.experiment_uplift(demo, "rec-v3-vs-v2", "ctr", as_of, "recommender")
     definition = experiment_service.definition(demo, "rec-v3-vs-v2")
     result = experiment_service.analyze_spec(
         demo, definition.spec, definition.spec.end, definition.version
@@ -56,7 +56,7 @@ def test_measured_uplift_is_the_experiments_relative_effect(demo: StoreSettings)
 
 def test_a_metric_the_experiment_does_not_measure_is_refused(demo: StoreSettings) -> None:
     with pytest.raises(YardstickError) as raised:
-        retraining.experiment_uplift(demo, "rec-v3-vs-v2", "nope", TEST_NOW.date())
+        retraining.experiment_uplift(demo, "rec-v3-vs-v2", "nope", TEST_NOW.date(), "recommender")
     assert (raised.value.code, raised.value.field) == ("retrain.unknown_metric", "uplift_metric")
 
 
@@ -164,3 +164,80 @@ def test_a_bad_choice_or_an_empty_rationale_writes_nothing(
         )
     assert raised.value.code == code
     assert kpis.decisions(demo_settings, "rec-ctr") == before
+
+
+def test_an_experiment_of_another_family_is_refused_as_evidence(demo: StoreSettings) -> None:
+    """The demo's A/A test of the homepage tests no fraud model: it cannot price fraud-cost."""
+    request = CaseRequest("fraud-cost", 2.6e6, uplift_experiment="aa-homepage", uplift_metric="ctr")
+    with pytest.raises(YardstickError) as raised:
+        retraining.evaluate_request(demo, request, clock=CLOCK)
+    assert (raised.value.code, raised.value.field) == (
+        "retrain.experiment_other_family",
+        "uplift_experiment",
+    )
+    assert raised.value.values["family"] == "fraud"
+
+
+@pytest.mark.parametrize(
+    ("request_", "origin"),
+    [
+        (CaseRequest("rec-ctr", 1e6, uplift=0.02, uplift_se=0.01), "entered"),
+        (
+            CaseRequest("rec-ctr", 1e6, uplift_experiment="rec-v3-vs-v2", uplift_metric="ctr"),
+            "experiment",
+        ),
+    ],
+)
+def test_the_case_says_where_its_gain_comes_from(
+    demo: StoreSettings, request_: CaseRequest, origin: str
+) -> None:
+    assert retraining.evaluate_request(demo, request_, clock=CLOCK).case.uplift_origin == origin
+
+
+def test_a_plans_request_takes_its_gain_from_the_plan(demo: StoreSettings) -> None:
+    request = retraining.plan_request(demo, "rec-ctr", None)
+    case = retraining.evaluate_request(demo, request, clock=CLOCK).case
+    assert (case.uplift_origin, case.plan_id) == ("plan", retrain_store.DEMO_PLAN.plan_id)
+    # The demo plan states the recommender's fallback, so withdrawal is priced against it.
+    assert case.economics.option("withdraw").npv is not None
+
+
+def test_a_stored_fallback_value_prices_withdrawal_and_is_versioned(
+    demo_settings: StoreSettings,
+) -> None:
+    request = CaseRequest("rec-latency", 5e6, uplift=0.03, uplift_se=0.01)
+    before = retraining.evaluate_request(demo_settings, request, clock=CLOCK).case
+    assert before.economics.option("withdraw").npv is None
+    assert before.fallback_source is None
+    first = retraining.save_fallback(
+        demo_settings, "rec-latency", -60_000.0, "cached lists", clock=CLOCK, author="mori"
+    )
+    again = retraining.save_fallback(
+        demo_settings, "rec-latency", -60_000.0, "cached lists", clock=CLOCK, author="mori"
+    )
+    assert (first.version, again.version) == (1, 1)
+    changed = retraining.save_fallback(demo_settings, "rec-latency", -50_000.0, None, clock=CLOCK)
+    assert changed.version == 2
+    assert retraining.fallback(demo_settings, "rec-latency") == changed
+    case = retraining.evaluate_request(demo_settings, request, clock=CLOCK).case
+    assert (case.fallback_source, case.economics.inputs.fallback_value_per_day) == (
+        "stored",
+        -50_000.0,
+    )
+    assert case.economics.option("withdraw").npv is not None
+    given = dataclasses.replace(request, fallback_value_per_day=-70_000.0)
+    assert retraining.evaluate_request(demo_settings, given, clock=CLOCK).case.fallback_source == (
+        "given"
+    )
+    assert audit_actions(demo_settings).count("retrain.fallback") == 2
+
+
+def test_a_fallback_value_for_an_unknown_kpi_or_not_finite_is_refused(
+    demo_settings: StoreSettings,
+) -> None:
+    with pytest.raises(LookupError):
+        retraining.save_fallback(demo_settings, "nope", 1.0, None, clock=CLOCK)
+    with pytest.raises(YardstickError) as raised:
+        retraining.save_fallback(demo_settings, "rec-ctr", float("inf"), None, clock=CLOCK)
+    assert raised.value.field == "fallback_value_per_day"
+    assert retraining.fallback(demo_settings, "rec-ctr") is None

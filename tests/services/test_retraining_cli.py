@@ -77,9 +77,47 @@ def test_assumed_uplift_and_as_of_are_used(demo_store_template: Path, capsys) ->
     assert record["as_of"] == "2026-10-01"
     assert record["uplift"] == {"relative": 0.03, "ci": [0.03, 0.03], "source": "assumed"}
     assert (record["horizon_days"], record["discount_rate"]) == (180, 0.1)
-    assert record["npv"]["p10"] == pytest.approx(record["npv"]["p90"])
     assert record["payback_days"] == pytest.approx(1_000_000 / (0.03 * record["value_per_day"]))
     assert record["options"][3].get("basis") is None
+    assert record["options"][3]["npv"] is not None
+    assert record["uplift_source"] == "entered"
+    assert record["retrain_later_npv"] == record["options"][2]["npv"]
+    assert record["retrain_later_at"] == record["options"][2]["at"]
+    assert record["withdraw_npv"] == record["options"][3]["npv"]
+    assert 0 <= record["best_retrain_day"] < 180
+
+
+def test_a_lower_is_better_kpi_prices_an_improvement_as_a_gain(
+    demo_store_template: Path, capsys
+) -> None:
+    """Issue 9, item 1: rec-latency (lower is better, value per day negative) with a 3% gain."""
+    status, out, _ = run_cli(
+        capsys,
+        "retrain", "evaluate", "--db", str(demo_store_template), "--kpi", "rec-latency",
+        "--cost", "5000000", "--uplift", "0.03", "--uplift-se", "0.01", "--json",
+    )  # fmt: skip
+    assert status == 0
+    record = json.loads(out)
+    assert record["value_per_day"] < 0
+    assert record["daily_gain"] == pytest.approx(0.03 * abs(record["value_per_day"]))
+    # The latency KPI's decay is positive exactly when its trend rises (it gets worse).
+    assert record["decay_per_day"]["estimate"] > 0
+    # Without a fallback value withdrawal is not priced, so it is never the advice.
+    assert record["options"][3]["npv"] is None
+    assert record["recommendation"] != "withdraw"
+    assert record["withdraw_npv"] is None
+
+
+def test_an_experiment_of_another_family_is_refused_with_exit_1(
+    demo_store_template: Path, capsys
+) -> None:
+    status, _, err = run_cli(
+        capsys,
+        "retrain", "evaluate", "--db", str(demo_store_template), "--kpi", "fraud-cost",
+        "--cost", "2600000", "--uplift-experiment", "aa-homepage", "--uplift-metric", "ctr",
+    )  # fmt: skip
+    assert status == 1
+    assert "--uplift-experiment" in err and "fraud" in err
 
 
 @pytest.mark.parametrize(
@@ -178,3 +216,28 @@ def test_report_command_refuses_an_experiment_with_an_assumed_uplift(
     )  # fmt: skip
     assert (status, out) == (1, "")
     assert "--experiment measures the expected gain" in err
+
+
+def test_retrain_fallback_stores_the_value_withdrawal_is_weighed_against(
+    demo_settings, capsys
+) -> None:
+    db = str(demo_settings.path)
+    status, out, _ = run_cli(
+        capsys,
+        "retrain", "fallback", "--db", db, "--kpi", "rec-latency", "--value-per-day", "-60000",
+        "--note", "cached lists",
+    )  # fmt: skip
+    assert status == 0
+    assert "rec-latency: fallback value per day -60,000 stored as version 1" in out
+    status, out, _ = run_cli(
+        capsys,
+        "retrain", "evaluate", "--db", db, "--kpi", "rec-latency", "--cost", "5000000",
+        "--uplift", "0.03", "--uplift-se", "0.01", "--json",
+    )  # fmt: skip
+    record = json.loads(out)
+    assert (record["fallback_source"], record["fallback_value_per_day"]) == ("stored", -60000.0)
+    assert record["withdraw_npv"] is not None
+    status, _, err = run_cli(
+        capsys, "retrain", "fallback", "--db", db, "--kpi", "nope", "--value-per-day", "1"
+    )
+    assert status == 1 and "nope" in err
