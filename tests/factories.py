@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
@@ -99,3 +100,9 @@ def without_user_text(text: str, settings: StoreSettings) -> str:
     for user_text in user_texts(settings):
         text = text.replace(user_text, "")
     return text
+
+
+def markdown_unescaped(text: str) -> str:
+    """Markdown as its reader sees the words: CommonMark's backslash escapes of ASCII punctuation
+    removed (the report escapes user text and catalogue sentences alike)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)

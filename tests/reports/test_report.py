@@ -23,6 +23,7 @@ from reports.retraining import render_report, report_filename
 from services import kpis
 from services.retraining import evaluate_request
 from tests.conftest import DEMO_END, TEST_NOW
+from tests.factories import markdown_unescaped
 from tests.kpi.factories import build_store, ctr_spec
 
 PREPARED = TEST_NOW.date()
@@ -273,7 +274,7 @@ def test_chart_titles_axes_and_legends_follow_the_language(demo_case) -> None:
 )
 def test_report_says_where_the_gain_comes_from(demo_case, lang: str, said: str) -> None:
     case, detail = demo_case
-    assert said in render_report(case, detail, lang, "md", PREPARED)
+    assert said in markdown_unescaped(render_report(case, detail, lang, "md", PREPARED))
 
 
 def test_report_without_a_fallback_value_prices_no_withdrawal(demo_store_template: Path) -> None:
@@ -285,5 +286,5 @@ def test_report_without_a_fallback_value_prices_no_withdrawal(demo_store_templat
     withdraw = next(row for row in table.rows if row[0] == "Withdraw to the fallback")
     assert withdraw[2] == "not priced"
     text = render_report(built.case, built.detail, "en", "md", PREPARED)
-    assert "Gain from: values entered here" in text
+    assert "Gain from: values entered here" in markdown_unescaped(text)
     assert built.case.economics.recommendation.action != "withdraw"

@@ -10,6 +10,7 @@ import pytest
 
 from data.store import StoreSettings
 from services import retraining
+from tests.factories import markdown_unescaped
 from tests.services.factories import run_cli
 
 ISSUE_KEYS = {
@@ -189,7 +190,9 @@ def test_report_command_with_an_experiment_prints_markdown(
         "--experiment", "rec-v3-vs-v2", "--cost", "2000000", "--lang", "en", "--format", "md",
     )  # fmt: skip
     assert status == 0
-    assert out.startswith("# Retraining case: Recommendation click-through rate")
+    assert markdown_unescaped(out).startswith(
+        "# Retraining case: Recommendation click-through rate"
+    )
     assert "Experiment rec-v3-vs-v2 compared recommender-v3" in out
 
 
