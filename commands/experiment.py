@@ -122,7 +122,6 @@ def render_table(analysis: ExperimentAnalysis) -> str:
     are replaced by what to check."""
     from i18n.experiments import note_message, reason_message
 
-
     spec = analysis.spec
     lines = [
         f"{spec.id} (v{analysis.version}): {spec.name}",

@@ -15,8 +15,8 @@ from typing import Any, NamedTuple
 
 from core.clock import Clock
 from core.errors import YardstickError
-from experiments.cells import CellStatistics
 from core.vocab import CorrectionFamily, ExperimentOutcome
+from experiments.cells import CellStatistics
 from experiments.corrections import apply_correction, correct_by_family, family_of
 from experiments.decision import (
     DONT_SHIP,

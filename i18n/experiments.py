@@ -15,8 +15,8 @@ from typing import Any
 
 from core.errors import YardstickError
 from core.vocab import CorrectionFamily
-from experiments.corrections import p_value_kind
 from experiments.analysis import ExperimentAnalysis, Note, ReasonLine, Unavailable
+from experiments.corrections import p_value_kind
 from experiments.decision import Decision
 from experiments.spec import ExperimentSpec
 from experiments.sql import MISSING_SEGMENT, OTHER_SEGMENT
@@ -42,9 +42,7 @@ def reason_message(lang: str, code: str, values: Mapping[str, Any]) -> str:
     return translate(lang, f"experiments.reason_{code}", **({"p_label": label} | dict(values)))
 
 
-def family_label(
-    lang: str, family: CorrectionFamily | None, correction: str, size: int
-) -> str:
+def family_label(lang: str, family: CorrectionFamily | None, correction: str, size: int) -> str:
     """Which correction family a comparison's adjusted p-value comes from, in words."""
     if family is None:
         return translate(lang, "experiments.family_guardrail")

@@ -302,9 +302,7 @@ def primary_comparison(variant_mean: float, method: str = "fixed", n: int = 10_0
     )
 
 
-def guardrail_comparison(
-    variant_mean: float, n: int = 10_000, method: str = "fixed"
-) -> Comparison:
+def guardrail_comparison(variant_mean: float, n: int = 10_000, method: str = "fixed") -> Comparison:
     """The retention guardrail's comparison: control mean 10, sd 2 in both arms."""
     return compare(
         mean_stats_with(n, 10.0, 2.0),

@@ -28,9 +28,7 @@ def _analysis(means=MEANS, **overrides):
 
 
 @pytest.mark.parametrize(("correction", "method"), [("holm", "holm"), ("bh", "fdr_bh")])
-def test_primary_and_secondary_families_are_corrected_apart_as_statsmodels_does(
-    correction, method
-):
+def test_primary_and_secondary_families_are_corrected_apart_as_statsmodels_does(correction, method):
     analysis = _analysis(correction=correction)
     for metrics in (("revenue",), ("sessions", "basket")):
         family = [c for c in analysis.comparisons if c.metric in metrics]
@@ -52,9 +50,7 @@ def test_guardrails_are_outside_every_family_and_keep_their_raw_p():
 
 
 def test_every_json_row_says_which_p_is_raw_and_which_family_adjusted_it():
-    rows = {
-        (r["metric"], r["variant"]): r for r in analysis_to_json(_analysis())["results"]
-    }
+    rows = {(r["metric"], r["variant"]): r for r in analysis_to_json(_analysis())["results"]}
     assert rows[("revenue", "b")]["correction_family"] == "primary"
     assert rows[("revenue", "b")]["correction_family_size"] == 2
     assert rows[("basket", "c")]["correction_family"] == "secondary"
