@@ -40,7 +40,8 @@ def overview_row(
     if isinstance(result, Unavailable):
         row[ctx.t("experiments.col_decision")] = ctx.t("experiments.not_analysable", message="")
         return row
-    primary = result.primary[0] if result.primary else None
+    # A mismatched split hides every effect: the estimate would read as a finding.
+    primary = result.primary[0] if result.primary and result.valid else None
     srm_key = "srm_mismatch" if result.srm.mismatch else "srm_ok"
     row |= {
         ctx.t("experiments.col_units"): " / ".join(
@@ -50,6 +51,8 @@ def overview_row(
         ctx.t("experiments.col_primary"): (
             f"{primary.metric} {format_percent(primary.relative_effect, ctx.lang, 2, signed=True)}"
             if primary
+            else ctx.t("experiments.invalid_primary")
+            if not result.valid
             else "–"
         ),
         ctx.t("experiments.col_decision"): ctx.t(f"experiments.decision_{result.recommendation}"),
