@@ -85,7 +85,7 @@ def correct_by_family(
     is the raw one).
     """
     result = list(comparisons)
-    families = {family_of(roles[c.metric]) for c in comparisons} - {None}
+    families = {family for c in comparisons if (family := family_of(roles[c.metric])) is not None}
     for family in sorted(families):
         members = [i for i, c in enumerate(comparisons) if family_of(roles[c.metric]) == family]
         corrected = apply_correction([comparisons[i] for i in members], correction)
