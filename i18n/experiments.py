@@ -50,7 +50,7 @@ def family_label(lang: str, family: CorrectionFamily | None, correction: str, si
         lang,
         f"experiments.family_{family}",
         size=size,
-        correction=translate(lang, f"experiments.correction_{correction}"),
+        correction=translate(lang, f"experiments.correction_short_{correction}"),
     )
 
 

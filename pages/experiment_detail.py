@@ -60,6 +60,12 @@ if not definitions:
     st.stop()
 
 ids = [definition.spec.id for definition in definitions]
+# A link may name the experiment (`?experiment=ID`); it is read once, then the selector rules.
+linked = st.query_params.get("experiment")
+if linked is not None:
+    del st.query_params["experiment"]
+    if linked in ids:
+        st.session_state[CHOSEN_KEY] = linked
 if st.session_state.get(CHOSEN_KEY) not in ids:
     st.session_state[CHOSEN_KEY] = ids[0]
 experiment_id = st.sidebar.selectbox(ctx.t("experiments.choose_experiment"), ids, key=CHOSEN_KEY)
@@ -157,15 +163,15 @@ def daily_units_chart(exposure: Exposure) -> go.Figure:
 
 def comparison_table(
     comparisons: list[Comparison],
-    families: list[tuple[CorrectionFamily | None, int]],
+    families: list[tuple[CorrectionFamily | None, int]] | None,
     value_by_row: list[str] | None = None,
 ) -> pd.DataFrame:
     """One row per comparison, worded in the reader's language (a value column first if given):
-    the raw p, the adjusted p where a correction applies, and the family it was adjusted in."""
+    the raw p, the adjusted p where a correction applies, and the family it was adjusted in (a
+    column when `families` is given)."""
     roles = {m.name: m.role for m in spec.metrics}
     rows = []
     for index, c in enumerate(comparisons):
-        family, size = families[index]
         adjusted = f"{c.decisive_p_value:.3g}" if p_value_kind(c) == "adjusted" else "–"
         row: dict[str, str] = {}
         if value_by_row is not None:
@@ -182,11 +188,15 @@ def comparison_table(
             ),
             ctx.t("experiments.col_p"): f"{c.p_value:.3g}",
             ctx.t("experiments.col_adjusted_p"): adjusted,
-            ctx.t("experiments.col_family"): family_label(ctx.lang, family, spec.correction, size),
-            ctx.t("experiments.col_cuped"): ctx.t(
-                "experiments.yes" if c.cuped else "experiments.no"
-            ),
         }
+        if families is not None:
+            family, size = families[index]
+            row[ctx.t("experiments.col_family")] = family_label(
+                ctx.lang, family, spec.correction, size
+            )
+        row[ctx.t("experiments.col_cuped")] = ctx.t(
+            "experiments.yes" if c.cuped else "experiments.no"
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -263,7 +273,7 @@ with st.container(border=True):
             )
         for code, values in zip(decision.reason_codes, decision.reason_values, strict=True):
             st.text("• " + reason_message(ctx.lang, code, values))
-    for g in analysis.guardrails:
+    for g in analysis.guardrails if analysis.valid else ():
         st.caption(
             ctx.t(
                 "experiments.guardrail_line",
@@ -318,12 +328,12 @@ if not spec.segments:
 else:
     column = st.selectbox(ctx.t("experiments.segment_column"), spec.segments, key="segment_column")
     rows = [s for s in analysis.segments if s.column == column]
-    segment_family: tuple[CorrectionFamily | None, int] = ("segment", len(rows))
+    if spec.correction != "none":
+        correction = ctx.t(f"experiments.correction_short_{spec.correction}")
+        st.caption(ctx.t("experiments.segment_family", correction=correction, size=len(rows)))
     st.dataframe(
         comparison_table(
-            [s.comparison for s in rows],
-            [segment_family] * len(rows),
-            [segment_label(ctx.lang, s.value) for s in rows],
+            [s.comparison for s in rows], None, [segment_label(ctx.lang, s.value) for s in rows]
         ),
         hide_index=True,
         width="stretch",
@@ -384,12 +394,12 @@ if spec.variant_models:
         cached.finished_offline_online(ctx.path, ctx.fingerprint), related
     )
     st.markdown(f"**{ctx.t('experiments.scatter_section')}**")
-    if not charts:
-        st.caption(ctx.t("experiments.scatter_empty"))
+    st.caption(
+        ctx.t("experiments.scatter_caption") if charts else ctx.t("experiments.scatter_empty")
+    )
     for chart in charts:
         names = {"offline": chart.offline_metric, "online": chart.online_metric}
         st.text(ctx.t("experiments.scatter_title", **names))
-        st.caption(ctx.t("experiments.scatter_caption", **names))
         st.plotly_chart(
             offline_online_figure(chart, spec.id, ctx.lang),
             width="stretch",

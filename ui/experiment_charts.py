@@ -175,6 +175,7 @@ def offline_online_figure(chart: OfflineOnlineChart, current: str, lang: str) ->
             )
         )
     figure.add_hline(y=0, line={"color": "#555", "dash": "dot"})
+    figure.add_vline(x=0, line={"color": "#555", "dash": "dot"})
     figure.update_layout(
         height=320,
         margin={"l": 10, "r": 10, "t": 10, "b": 40},
@@ -182,13 +183,22 @@ def offline_online_figure(chart: OfflineOnlineChart, current: str, lang: str) ->
             "title": translate(
                 lang, "experiments.axis_offline_metric", metric=html.escape(chart.offline_metric)
             ),
-            "zeroline": True,
+            "range": padded_range([p.offline_difference for p in chart.points]),
         },
         yaxis={
             "title": translate(
                 lang, "experiments.axis_online_metric", metric=html.escape(chart.online_metric)
             ),
             "tickformat": "+.1%",
+            "range": padded_range([bound for p in chart.points for bound in p.online_ci]),
         },
     )
     return figure
+
+
+def padded_range(values: Sequence[float]) -> list[float]:
+    """An axis range holding `values` and 0 with a margin on both sides, so a lone point (or
+    the end of an interval) never sits on the frame."""
+    low, high = min(0.0, *values), max(0.0, *values)
+    pad = 0.15 * (high - low) or 0.01
+    return [low - pad, high + pad]

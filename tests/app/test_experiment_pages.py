@@ -319,3 +319,16 @@ def test_the_offline_online_charts_hold_one_offline_and_one_online_metric_each(a
             translate("en", "experiments.axis_online_metric", metric=online),
         )
         assert expected in titles
+
+
+def test_a_link_naming_an_experiment_opens_it_once():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.run()
+    at.switch_page(DETAIL_PAGE)
+    at.query_params["experiment"] = "banner-split"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Experiment: New banner"
+    at.selectbox(key="experiment_chosen").set_value("aa-homepage").run()
+    assert at.title[0].value == "Experiment: Homepage A/A check"
