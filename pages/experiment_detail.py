@@ -168,22 +168,28 @@ def comparison_table(
 ) -> pd.DataFrame:
     """One row per comparison, worded in the reader's language (a value column first if given):
     the raw p, the adjusted p where a correction applies, and the family it was adjusted in (a
-    column when `families` is given)."""
+    column when `families` is given, which also names the metric's role; else a role column).
+
+    The variant column appears only with several treatments, so the table fits at 1280 px.
+    """
     roles = {m.name: m.role for m in spec.metrics}
+    several = len(spec.treatments) > 1
     rows = []
     for index, c in enumerate(comparisons):
         adjusted = f"{c.decisive_p_value:.3g}" if p_value_kind(c) == "adjusted" else "–"
         row: dict[str, str] = {}
         if value_by_row is not None:
             row[ctx.t("experiments.col_value")] = value_by_row[index]
+        row[ctx.t("experiments.col_metric")] = c.metric
+        if families is None:
+            row[ctx.t("experiments.col_role")] = ctx.t(f"experiments.role_{roles[c.metric]}")
+        if several:
+            row[ctx.t("experiments.col_variant")] = c.variant
         row |= {
-            ctx.t("experiments.col_metric"): c.metric,
-            ctx.t("experiments.col_role"): ctx.t(f"experiments.role_{roles[c.metric]}"),
-            ctx.t("experiments.col_variant"): c.variant,
             ctx.t("experiments.col_control_mean"): f"{c.control_mean:.4g}",
             ctx.t("experiments.col_variant_mean"): f"{c.variant_mean:.4g}",
-            ctx.t("experiments.col_effect"): percent(c.relative_effect),
-            ctx.t("experiments.col_interval"): (
+            ctx.t("experiments.col_effect"): (
+                f"{percent(c.relative_effect)} "
                 f"[{percent(c.relative_ci[0])}, {percent(c.relative_ci[1])}]"
             ),
             ctx.t("experiments.col_p"): f"{c.p_value:.3g}",

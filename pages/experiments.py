@@ -44,15 +44,14 @@ def overview_row(
     primary = result.primary[0] if result.primary and result.valid else None
     srm_key = "srm_mismatch" if result.srm.mismatch else "srm_ok"
     row |= {
+        # Counts in the spec's variant order, control first (names are on the detail page).
         ctx.t("experiments.col_units"): " / ".join(
-            f"{name} {format_number(count, ctx.lang)}" for name, count in result.units.items()
+            format_number(count, ctx.lang) for count in result.units.values()
         ),
         ctx.t("experiments.col_srm"): ctx.t(f"experiments.{srm_key}"),
         ctx.t("experiments.col_primary"): (
             f"{primary.metric} {format_percent(primary.relative_effect, ctx.lang, 2, signed=True)}"
             if primary
-            else ctx.t("experiments.invalid_primary")
-            if not result.valid
             else "–"
         ),
         ctx.t("experiments.col_decision"): ctx.t(f"experiments.decision_{result.recommendation}"),

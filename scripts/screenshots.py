@@ -92,7 +92,7 @@ def main() -> None:
                         tab.wait_for_timeout(2500)
                         label = (page or "overview").replace("?", "-").replace("=", "-")
                         name = f"{label}-{lang}-{width}.png"
-                        tab.screenshot(path=str(args.out / name), full_page=True)
+                        tab.screenshot(path=str(args.out / name), full_page=True, timeout=180_000)
                         print(args.out / name)
                     context.close()
             browser.close()
