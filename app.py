@@ -7,12 +7,12 @@ import streamlit as st
 from core.clock import system_clock
 from core.errors import YardstickError
 from i18n.catalogue import translate
-from i18n.errors import describe
 from i18n.format import format_date
 from services.loading import build_demo_store_if_missing
 from services.store import settings_for
 from ui import cached
 from ui.context import ALL_FAMILIES, PageContext, choose_language, store_context
+from ui.text import describe_plain, plain
 
 st.set_page_config(page_title="Yardstick", page_icon=":material/straighten:", layout="wide")
 
@@ -82,7 +82,7 @@ def render() -> None:
     )
 
     with st.sidebar.expander(translate(lang, "app.store"), expanded=False):
-        st.caption(str(settings.path))
+        st.caption(plain(settings.path))
         for summary in cached.table_summaries(str(settings.path), fingerprint):
             st.caption(
                 translate(
@@ -102,4 +102,4 @@ def render() -> None:
 try:
     render()
 except YardstickError as error:
-    st.error(describe(error, lang), icon=":material/error:")
+    st.error(describe_plain(error, lang), icon=":material/error:")

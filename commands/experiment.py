@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import sys
 from typing import TYPE_CHECKING
 
@@ -66,7 +67,11 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _percent(value: float) -> str:
-    return f"{value * 100:+.2f}%"
+    return f"{value * 100:+.2f}%" if math.isfinite(value) else "n/a"
+
+
+def _chance(value: float) -> str:
+    return f"{value:.1%}" if math.isfinite(value) else "n/a"
 
 
 def _results_lines(analysis: ExperimentAnalysis) -> list[str]:
@@ -95,7 +100,8 @@ def _results_lines(analysis: ExperimentAnalysis) -> list[str]:
         lines.append(
             f"{c.metric:<14}{roles[c.metric]:<10}{c.variant:<12}{c.control_mean:>12.5g}"
             f"{c.variant_mean:>12.5g}{interval:>30}{c.p_value:>9.3g}"
-            f"{adjusted:>9}{c.chance_to_win:>8.1%}  {'yes' if c.cuped else 'no':<7}{family_text}"
+            f"{adjusted:>9}{_chance(c.chance_to_win):>8}  {'yes' if c.cuped else 'no':<7}"
+            f"{family_text}"
         )
     return lines
 

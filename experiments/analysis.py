@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from core.clock import Clock
 from core.errors import YardstickError
 from core.vocab import CorrectionFamily, ExperimentOutcome
-from experiments.cells import CellStatistics
+from experiments.cells import CellStatistics, Exposure
 from experiments.corrections import apply_correction, correct_by_family, family_of
 from experiments.decision import (
     DONT_SHIP,
@@ -32,7 +32,13 @@ from experiments.guardrails import GuardrailResult, guardrail_test
 from experiments.power import PowerResult, power_analysis
 from experiments.spec import ExperimentSpec
 from experiments.srm import SrmResult, sample_ratio_mismatch
-from experiments.stats import Comparison, GaussianPrior, InsufficientDataError, compare
+from experiments.stats import (
+    Comparison,
+    GaussianPrior,
+    InsufficientDataError,
+    compare,
+    with_uncapped_effect,
+)
 
 MAX_LOOKS = 14
 # A mismatched sample ratio invalidates every treatment's reading, so `invalid` comes first.
@@ -41,6 +47,7 @@ _RECOMMENDATION_ORDER = (INVALID, SHIP, KEEP_RUNNING, NO_EFFECT, DONT_SHIP)
 
 NO_UNITS = "experiment.no_units"
 PRIMARY_NOT_COMPARABLE = "experiment.primary_not_comparable"
+CAPPING_CHANGES_SIGN = "capping_changes_sign"
 
 
 class NoDataError(YardstickError):
@@ -91,8 +98,11 @@ class Note(NamedTuple):
 
     Attributes:
         code: machine-readable code the UI translates (`experiments.note_<code>`):
-            `arm_without_units`, `cuped_fallback`, or an `InsufficientDataError` code
-            (`too_few_units`, `zero_denominator`, `zero_control_mean`, `no_variance`).
+            `arm_without_units`, `cuped_fallback`, a comparison's `relative_warning`
+            (`zero_event_arm`, `relative_interval_unbounded`: shown without a relative interval
+            or chance to win), `capping_changes_sign` (values `capped` and `uncapped` relative
+            effects), or an `InsufficientDataError` code (`too_few_units`,
+            `zero_denominator`, `zero_control_mean`, `no_variance`).
         values: the names and numbers the note uses (always `metric` and `variant`; `segment`
             and `segment_value` within a segment; the cause's own values).
     """
@@ -155,6 +165,8 @@ class ExperimentAnalysis:
         reasons: the reasons behind the recommendation, with their codes and values.
         notes: comparisons that could not be computed, and CUPED fallbacks.
         planned_duration_reached: whether the window reaches the spec's end.
+        excluded_outside_window: units first assigned before the spec's start, or only at or
+            after its end (left out; 0 when the exposure was not read).
     """
 
     spec: ExperimentSpec
@@ -172,6 +184,7 @@ class ExperimentAnalysis:
     reasons: tuple[ReasonLine, ...]
     notes: tuple[Note, ...]
     planned_duration_reached: bool
+    excluded_outside_window: int = 0
 
     @property
     def primary(self) -> tuple[Comparison, ...]:
@@ -313,8 +326,33 @@ def _compare_cells(
                 continue
             if comparison.cuped_fallback and not segment:
                 notes.append(Note("cuped_fallback", values | {"cause": comparison.cuped_fallback}))
+            if comparison.relative_warning:
+                notes.append(Note(comparison.relative_warning, values))
+            comparison = _beside_uncapped(comparison, control, variant, index)
+            if comparison.capping_changes_sign:
+                notes.append(Note(CAPPING_CHANGES_SIGN, values | _capping_values(comparison)))
             comparisons.append(comparison)
     return comparisons
+
+
+def _beside_uncapped(
+    comparison: Comparison, control: CellStatistics, variant: CellStatistics, index: int
+) -> Comparison:
+    """The comparison with its uncapped relative effect when the metric is capped."""
+    sums = [
+        cell.uncapped_sums[index] if index < len(cell.uncapped_sums) else None
+        for cell in (control, variant)
+    ]
+    if sums[0] is None or sums[1] is None:
+        return comparison
+    return with_uncapped_effect(comparison, sums[0], sums[1])
+
+
+def _capping_values(comparison: Comparison) -> dict[str, Any]:
+    return {
+        "capped": comparison.relative_effect,
+        "uncapped": comparison.uncapped_relative_effect,
+    }
 
 
 def _segment_comparisons(
@@ -346,17 +384,21 @@ def _segment_comparisons(
 
 
 def _pair_units_per_day(
-    units: dict[str, int], pair: tuple[str, str], spec: ExperimentSpec, until: dt.datetime
+    units: dict[str, int], pair: tuple[str, str], exposure: Exposure | None
 ) -> float | None:
     """Daily units into the two compared arms: the traffic a power calculation of the pair needs.
 
-    Other treatments' units are left out, since they never add to this pair's sample.
+    Averaged over the days on which either arm had assignments, so days before the ramp-up or
+    after assignment stopped do not dilute it; other treatments' units are left out, since they
+    never add to this pair's sample. Unknown (None) without the exposure.
     """
-    days = max((until - spec.start).total_seconds() / 86400, 0.0)
-    pair_units = sum(units.get(variant, 0) for variant in pair)
-    if days < 1 or pair_units == 0:
+    if exposure is None:
         return None
-    return pair_units / days
+    days = {day for variant, day, _ in exposure.daily_units if variant in pair}
+    pair_units = sum(units.get(variant, 0) for variant in pair)
+    if not days or pair_units == 0:
+        return None
+    return pair_units / len(days)
 
 
 def _recommendation(
@@ -379,8 +421,12 @@ def analyze_cells(
     excluded_multiple_variants: int,
     until: dt.datetime,
     version: int = 0,
+    exposure: Exposure | None = None,
 ) -> ExperimentAnalysis:
     """The full analysis from sufficient statistics (no store access).
+
+    `exposure` (units per variant and day of assignment) gives the power panel its traffic;
+    without it the traffic and the days still needed are unknown.
 
     Raises:
         NoDataError: no units in the window, or the primary metric cannot be compared.
@@ -421,7 +467,8 @@ def analyze_cells(
         power_analysis(
             c,
             planned_mde=spec.planned_mde,
-            units_per_day=_pair_units_per_day(units, (c.control, c.variant), spec, until),
+            units_per_day=_pair_units_per_day(units, (c.control, c.variant), exposure),
+            finished=reached,
         )
         for c in primary
     ]
@@ -454,6 +501,7 @@ def analyze_cells(
         reasons=reasons,
         notes=tuple(notes),
         planned_duration_reached=reached,
+        excluded_outside_window=exposure.excluded_outside_window if exposure else 0,
     )
 
 

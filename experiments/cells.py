@@ -17,12 +17,14 @@ from experiments.spec import ExperimentSpec
 from experiments.sql import (
     EXCLUDED_COLUMN,
     LOOK_COLUMN,
+    OUTSIDE_COLUMN,
     PART_COLUMN,
     STATISTICS_PART,
     MetricColumns,
     grouping_column,
     metric_columns,
     segment_column,
+    uncapped_column,
 )
 from experiments.sufficient import (
     CupedStats,
@@ -48,6 +50,8 @@ class CellStatistics:
             without the attribute), or None for the whole arm.
         n: units in the cell.
         metrics: one statistics object per spec metric, in spec order.
+        uncapped_sums: per spec metric, the sum of its values before capping (metric units);
+            None for a metric without `cap_percentile` or a query that does not return it.
     """
 
     variant: str
@@ -55,6 +59,7 @@ class CellStatistics:
     segment_value: str | None
     n: int
     metrics: tuple[Stats, ...]
+    uncapped_sums: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,10 +69,13 @@ class Exposure:
     Attributes:
         daily_units: (variant, day of first assignment, units) for the units kept in the analysis.
         excluded_multiple_variants: units assigned to more than one variant (left out everywhere).
+        excluded_outside_window: units first assigned before the experiment's start, or only at
+            or after its end (left out everywhere).
     """
 
     daily_units: tuple[tuple[str, dt.date, int], ...]
     excluded_multiple_variants: int
+    excluded_outside_window: int = 0
 
     def units(self, variant: str) -> int:
         """Units of `variant` kept in the analysis."""
@@ -104,7 +112,15 @@ def cell_from_record(spec: ExperimentSpec, record: Record) -> CellStatistics:
     """One statistics row of `analysis_query` (or a row of `cumulative_query`) as a cell."""
     column, value = _segment_of(spec, record)
     metrics = tuple(metric_statistics(columns, record) for columns in metric_columns(spec))
-    return CellStatistics(str(record["variant"]), column, value, int(record["n"]), metrics)
+    uncapped = tuple(
+        float(record[uncapped_column(index)])
+        if metric.cap_percentile is not None and uncapped_column(index) in record
+        else None
+        for index, metric in enumerate(spec.metrics)
+    )
+    return CellStatistics(
+        str(record["variant"]), column, value, int(record["n"]), metrics, uncapped
+    )
 
 
 def cells_from_records(
@@ -142,7 +158,8 @@ def split_analysis_records(records: Sequence[Record]) -> tuple[list[Record], lis
 def exposure_from_records(records: Sequence[Record]) -> Exposure:
     """Daily units per variant from the exposure rows of `analysis_query`.
 
-    The row without a variant counts the units excluded for being in several variants.
+    The row without a variant counts the units excluded for being in several variants, and
+    carries the units excluded for falling outside the window.
     """
     daily = tuple(
         sorted(
@@ -151,5 +168,9 @@ def exposure_from_records(records: Sequence[Record]) -> Exposure:
             if r["variant"] is not None
         )
     )
-    excluded = sum(int(r["units"]) for r in records if r["variant"] is None)
-    return Exposure(daily, excluded)
+    excluded = [r for r in records if r["variant"] is None]
+    return Exposure(
+        daily,
+        sum(int(r["units"]) for r in excluded),
+        sum(int(r[OUTSIDE_COLUMN]) for r in excluded),
+    )

@@ -27,6 +27,7 @@ OTHER_SEGMENT = "other"
 MISSING_SEGMENT = "(none)"
 TOP_SEGMENT_VALUES = 20
 EXCLUDED_COLUMN = "excluded_multiple_variants"
+OUTSIDE_COLUMN = "excluded_outside_window"
 LOOK_COLUMN = "look"
 PART_COLUMN = "part"
 STATISTICS_PART = "statistics"
@@ -126,34 +127,55 @@ def _clean_units(
     tables: TableMapping,
     *extra: exp.Expr,
 ) -> tuple[exp.Select, exp.Select]:
-    """Units assigned before `until`, one row each; units seen in several variants are dropped.
+    """Units first assigned in [start, until), one row each; units in several variants dropped.
 
-    Returns the per-unit assignment summary (`multiple` is true for a unit seen in several
-    variants, told by `min(variant) <> max(variant)`: DuckDB plans `count(DISTINCT variant)` as a
-    second grouping joined back) and the clean units drawn from it, kept to the spec's variants,
-    with their `arm` (see `_arm`) and any `extra` columns computed from the summary. Both name
-    their columns `unit_id`, `variant`, `assigned_at` whatever the assignments table calls them.
+    Returns the per-unit assignment summary and the clean units drawn from it, kept to the spec's
+    variants, with their `arm` (see `_arm`) and any `extra` columns computed from the summary.
+    Both name their columns `unit_id`, `variant`, `assigned_at` whatever the assignments table
+    calls them. In the summary `multiple` is true for a unit seen in several variants before
+    `until`, told by `min(variant) <> max(variant)` (DuckDB plans `count(DISTINCT variant)` as a
+    second grouping joined back), and `outside` for a unit outside the experiment's window: first
+    assigned before `start`, or (once `until` reaches `end`) only at or after `end`. Reading up to
+    the end, the rows at or after it are read too, so those units are counted, not silently lost;
+    every other column then looks only at the rows before `until`.
     """
     source = tables.assignments
     variant = _column(source, "variant")
+    assigned_at = _column(source, "assigned_at")
+    reads_late_rows = until >= spec.end
+
+    def in_window(aggregate: exp.Expr) -> exp.Expr:
+        if not reads_late_rows:
+            return aggregate
+        before = exp.Where(this=_column(source, "assigned_at") < _timestamp(until))
+        return exp.Filter(this=aggregate, expression=before)
+
+    first_in_window = in_window(exp.Min(this=assigned_at.copy()))
+    outside = exp.or_(
+        exp.Min(this=assigned_at.copy()) < _timestamp(spec.start),
+        first_in_window.copy().is_(exp.null()),
+    )
     assigned = (
         exp.select(
             _column(source, "unit_id").as_("unit_id"),
-            exp.Min(this=variant.copy()).as_("variant"),
-            exp.Min(this=_column(source, "assigned_at")).as_("assigned_at"),
-            exp.NEQ(this=exp.Min(this=variant.copy()), expression=exp.Max(this=variant.copy())).as_(
-                "multiple"
-            ),
+            in_window(exp.Min(this=variant.copy())).as_("variant"),
+            first_in_window.as_("assigned_at"),
+            exp.NEQ(
+                this=in_window(exp.Min(this=variant.copy())),
+                expression=in_window(exp.Max(this=variant.copy())),
+            ).as_("multiple"),
+            exp.paren(outside).as_("outside"),
             *(
-                exp.Min(this=_attribute(source, name)).as_(segment_column(position))
+                in_window(exp.Min(this=_attribute(source, name))).as_(segment_column(position))
                 for position, name in enumerate(spec.segments)
             ),
         )
         .from_(exp.to_table(source.name))
         .where(_column(source, "experiment_id").eq(exp.Literal.string(spec.id)))
-        .where(_column(source, "assigned_at") < _timestamp(until))
         .group_by(_column(source, "unit_id"))
     )
+    if not reads_late_rows:
+        assigned = assigned.where(assigned_at.copy() < _timestamp(until))
     units = (
         exp.select(
             exp.column("unit_id"),
@@ -170,6 +192,7 @@ def _clean_units(
             *extra,
         )
         .from_("assigned")
+        .where(exp.not_(exp.column("outside")))
         .where(exp.not_(exp.column("multiple")))
         .where(exp.column("variant").isin(*_string_list(spec.variant_names)))
     )
@@ -177,12 +200,17 @@ def _clean_units(
 
 
 def _excluded() -> exp.Select:
-    """The count of units seen in several variants, from the `assigned` step."""
-    return (
-        exp.select(exp.Count(this=exp.Star()).as_(EXCLUDED_COLUMN))
-        .from_("assigned")
-        .where(exp.column("multiple"))
-    )
+    """The counts of units left out, from the `assigned` step: outside the window first, then
+    (of those inside it) units seen in several variants."""
+    multiple = exp.and_(exp.column("multiple"), exp.not_(exp.column("outside")))
+    return exp.select(
+        exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=multiple)).as_(
+            EXCLUDED_COLUMN
+        ),
+        exp.Filter(
+            this=exp.Count(this=exp.Star()), expression=exp.Where(this=exp.column("outside"))
+        ).as_(OUTSIDE_COLUMN),
+    ).from_("assigned")
 
 
 def _cells(spec: ExperimentSpec) -> list[tuple[str, bool]]:
@@ -302,12 +330,36 @@ def _capped_value(column: str) -> exp.Expr:
 
 
 def _cap_values(caps: list[tuple[str, float]]) -> list[exp.Expr]:
-    """The percentile of every capped per-unit column, named `<column>_cap`."""
+    """The percentile of every capped per-unit column over its NON-ZERO values, `<column>_cap`.
+
+    Zeros are left out (GrowthBook's "ignore zeros"): with 2% buyers a percentile over every unit
+    is 0 and would cap every purchase away. With no non-zero value the cap is NULL and caps
+    nothing.
+    """
     return [
-        exp.PercentileCont(this=exp.column(column), expression=exp.Literal.number(q)).as_(
-            f"{column}_cap"
-        )
+        exp.Filter(
+            this=exp.PercentileCont(this=exp.column(column), expression=exp.Literal.number(q)),
+            expression=exp.Where(this=exp.column(column).neq(exp.Literal.number(0))),
+        ).as_(f"{column}_cap")
         for column, q in caps
+    ]
+
+
+def uncapped_column(position: int) -> str:
+    """Output column with the sum of the UNCAPPED values of the capped metric at `position`."""
+    return f"m{position}_uncapped_sum"
+
+
+def _uncapped_value(position: int) -> str:
+    return f"m{position}_uncapped"
+
+
+def _uncapped_aggregates(spec: ExperimentSpec) -> list[tuple[str, exp.Expr]]:
+    """(output column, sum of the raw per-unit value) for every capped metric, in spec order."""
+    return [
+        (uncapped_column(index), _sum(exp.column(_uncapped_value(index))))
+        for index, metric in enumerate(spec.metrics)
+        if metric.cap_percentile is not None
     ]
 
 
@@ -360,14 +412,15 @@ def analysis_query(
     so the per-unit values never need the units again; sums per arm (and segment value) cover only
     units with events, which is exact since a unit without events adds 0 to every sum; the counts
     (`n`, and the units per day) come from `units` in one GROUPING SETS. Only a capped metric
-    (its percentile needs every unit's value, zeros included) joins the units to their values.
+    (its percentile needs every unit's value) joins the units to their values.
 
     Columns: `part` (`statistics` or `exposure`); `variant`; `segment_<i>` and `grouping_<i>` (1
     when the row sums over segment i; all 1 on whole-arm rows); `excluded_multiple_variants`
-    (units seen in several variants, the same on every statistics row); `n` and
-    `metric_columns(spec)` (statistics rows only); `day` and `units` (exposure rows only: units
-    per variant and day of first assignment; the one exposure row whose `variant` is NULL counts
-    the excluded units).
+    (units seen in several variants) and `excluded_outside_window` (units first assigned before
+    `start`, or only at or after `end`), the same on every row; `n`,
+    `metric_columns(spec)` and, per capped metric, `uncapped_column(i)` (statistics rows only);
+    `day` and `units` (exposure rows only: units per variant and day of first assignment; the one
+    exposure row whose `variant` is NULL counts the excluded units).
     """
     segments = [segment_column(p) for p in range(len(spec.segments))]
     assigned, units = _clean_units(spec, until, tables)
@@ -412,7 +465,7 @@ def analysis_query(
         ("unit_events", unit_events),
     ]
     if caps:
-        # Percentiles need every unit, zeros included: the one case that joins the units again.
+        # Capping needs every unit's value: the one case that joins the units again.
         capped_columns = {column for column, _ in caps}
         per_unit = (
             exp.select(
@@ -440,6 +493,11 @@ def analysis_query(
                     _capped_value(alias) if alias in capped_columns else exp.column(alias)
                     for alias, _ in values
                 ),
+                *(
+                    exp.column(f"m{index}_value").as_(_uncapped_value(index))
+                    for index, metric in enumerate(spec.metrics)
+                    if metric.cap_percentile is not None
+                ),
             )
             .from_("per_unit")
             .join("caps", join_type="cross")
@@ -457,8 +515,9 @@ def analysis_query(
             for position, name in enumerate(segments)
         ),
         *(alias for alias, _ in values),
+        *(_uncapped_value(i) for i, m in enumerate(spec.metrics) if m.cap_percentile is not None),
     ).from_(source)
-    sums_of = _metric_aggregates(spec)
+    sums_of = _metric_aggregates(spec) + _uncapped_aggregates(spec)
     grouping = [
         exp.Grouping(expressions=[exp.column(name)]).as_(grouping_column(position))
         for position, name in enumerate(segments)
@@ -535,6 +594,7 @@ def analysis_query(
             *(exp.column(name, table="t") for name in segments),
             *(exp.column(grouping_column(p), table="t") for p in range(len(segments))),
             exp.column(EXCLUDED_COLUMN, table="x"),
+            exp.column(OUTSIDE_COLUMN, table="x"),
             on_statistics(exp.column("units", table="t")).as_("n"),
             *(
                 on_statistics(
@@ -560,6 +620,7 @@ def analysis_query(
         *(exp.cast(exp.null(), "VARCHAR").as_(name) for name in segments),
         *(exp.null().as_(grouping_column(p)) for p in range(len(segments))),
         exp.column(EXCLUDED_COLUMN),
+        exp.column(OUTSIDE_COLUMN),
         exp.null().as_("n"),
         *(exp.null().as_(name) for name, _ in sums_of),
         exp.cast(exp.null(), "DATE").as_("day"),
@@ -668,7 +729,7 @@ def cumulative_query(
     caps = _capped(spec)
     source = "unit_events"
     if caps:
-        # Percentiles per look need every unit in at that look, zeros included.
+        # Capping per look needs every unit in at that look.
         capped_columns = {column for column, _ in caps}
         per_unit = (
             exp.select(

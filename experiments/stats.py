@@ -4,28 +4,37 @@ Formulas, each from its standard source:
 - Welch's unequal-variance t-test with Welch–Satterthwaite degrees of freedom (Welch, "The
   generalization of Student's problem when several different population variances are involved",
   Biometrika 1947).
-- Relative effect and its interval by the delta method, a first-order Taylor expansion of
+- Relative effect: its standard error by the delta method, a first-order Taylor expansion of
   effect / control mean that keeps the covariance of numerator and denominator (Deng, Knoblich and
-  Lu, "Applying the Delta Method in Metric Analytics", KDD 2018).
+  Lu, "Applying the Delta Method in Metric Analytics", KDD 2018); its interval by Fieller's theorem
+  (Fieller, "Some problems in interval estimation", JRSS B 1954): the relative effects r for which
+  Welch's test of effect - r * control mean = 0 does not reject. Unlike the symmetric delta
+  interval (kept as `relative_ci_symmetric`), it is skewed the way a ratio is, so it covers on
+  skewed and rare metrics, and it excludes 0 exactly when Welch's p-value is below alpha.
 - CUPED (Deng, Xu, Kohavi and Walker, "Improving the Sensitivity of Online Controlled Experiments by
   Utilizing Pre-Experiment Data", WSDM 2013): theta = cov(Y, X) / var(X) over both arms pooled, the
   slope of an OLS fit of Y on X; each arm's adjusted mean is mean(Y) - theta * mean(X) and its unit
   variance var(Y) + theta^2 var(X) - 2 theta cov(X, Y). The relative effect divides the adjusted
   effect by the unadjusted control mean.
-- Bayesian view: a Gaussian approximation to the likelihood of the relative effect combined with a
-  Gaussian prior (flat by default), as in Deng, "Objective Bayesian Two Sample Hypothesis Testing
-  for Online Controlled Experiments" (WWW 2015); chance to win is the posterior mass on the better
-  side, expected loss the posterior mean of the relative loss if the variant ships.
+- Bayesian view. With the default flat prior, chance to win is the mass on the better side of the
+  confidence distribution that Fieller's interval inverts: Student's t with Welch's degrees of
+  freedom at Welch's statistic, so it agrees with the interval and the p-value (in an A/A test it
+  leaves [2.5%, 97.5%] exactly when p < 0.05) and stays honest with a handful of units; expected
+  loss is the mean relative loss under a Student-t posterior (location the relative effect, scale
+  its delta-method standard error, Welch's degrees of freedom). With a Gaussian prior on the
+  relative effect, the Gaussian approximation of Deng, "Objective Bayesian Two Sample Hypothesis
+  Testing for Online Controlled Experiments" (WWW 2015).
 - Always-valid intervals and p-values for the sequential method: see `experiments.sequential`.
 
-The array-level functions (`welch_test`, `relative_delta`, `cuped_moments`, `bayesian_view`) accept
-numpy arrays so simulations can analyse thousands of experiments at once; `compare` is the scalar
-entry point that validates its input and builds a `Comparison`.
+The array-level functions (`welch_test`, `relative_delta`, `fieller_interval`, `cuped_moments`,
+`flat_prior_view`, `bayesian_view`) accept numpy arrays so simulations can analyse thousands of
+experiments at once; `compare` is the scalar entry point that validates its input and builds a
+`Comparison`.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
@@ -50,6 +59,9 @@ Method = Literal["fixed", "sequential"]
 DIRECTIONS: tuple[str, ...] = ("increase", "decrease")
 METHODS: tuple[str, ...] = ("fixed", "sequential")
 CUPED_NO_PRE_VARIANCE = "no_pre_period_variance"
+# Why a comparison has no relative interval or chance to win (`experiments.note_<code>`).
+ZERO_EVENT_ARM = "zero_event_arm"
+RELATIVE_INTERVAL_UNBOUNDED = "relative_interval_unbounded"
 # The pre-period variance is computed from sums; all-equal x leaves rounding noise, not zero.
 _PRE_VARIANCE_TOLERANCE = 1e-12
 
@@ -124,6 +136,13 @@ class RelativeEstimate(NamedTuple):
     std_error: FloatLike
 
 
+class RelativeInterval(NamedTuple):
+    """Fieller's interval of the relative effect; NaN ends where it is unbounded."""
+
+    lower: FloatLike
+    upper: FloatLike
+
+
 class CupedMoments(NamedTuple):
     """Both arms after the CUPED adjustment, with what the relative effect needs.
 
@@ -179,15 +198,28 @@ class Comparison:
         absolute_ci: (lower, upper) interval of `absolute_effect`, per `method`.
         relative_effect: absolute_effect / control_mean (0.02 = +2%).
         relative_std_error: delta-method standard error of `relative_effect`.
-        relative_ci: (lower, upper) interval of `relative_effect`, per `method`.
+        relative_ci: (lower, upper) Fieller interval of `relative_effect`, per `method` (see the
+            module docstring); NaN ends when `relative_warning` says why there is none.
+        relative_ci_symmetric: the symmetric delta-method interval relative_effect +/- quantile *
+            relative_std_error (the earlier `relative_ci`; under-covers on skewed metrics).
+        relative_warning: why the relative interval and chance to win are missing
+            (`zero_event_arm`: the variant has no events, so the only value its ratio supports is
+            -100% and that is no interval; `relative_interval_unbounded`: the control mean is not
+            distinguishable from 0), else None.
         dof: Welch–Satterthwaite degrees of freedom.
         statistic: absolute_effect / absolute_std_error.
         p_value: two-sided p-value: Welch's for `fixed`, always-valid for `sequential`.
         adjusted_p_value: `p_value` after the multiple-testing correction; None until
             `experiments.corrections.apply_correction` fills it.
         correction: the correction that produced `adjusted_p_value` (`holm`, `bh`, `none`).
-        chance_to_win: posterior probability the variant is better (0..1).
-        expected_loss: posterior expected relative loss of shipping the variant (0.01 = 1%).
+        chance_to_win: posterior probability the variant is better (0..1); NaN with a
+            `relative_warning`.
+        expected_loss: posterior expected relative loss of shipping the variant (0.01 = 1%); NaN
+            with a `relative_warning`.
+        uncapped_relative_effect: for a capped metric, the relative effect of the uncapped means
+            (set by `experiments.analysis`), else None.
+        capping_changes_sign: whether capping turned the relative effect to the other side of 0
+            (None when the metric is not capped).
     """
 
     metric: str
@@ -211,6 +243,8 @@ class Comparison:
     relative_effect: float
     relative_std_error: float
     relative_ci: tuple[float, float]
+    relative_ci_symmetric: tuple[float, float]
+    relative_warning: str | None
     dof: float
     statistic: float
     p_value: float
@@ -218,6 +252,8 @@ class Comparison:
     expected_loss: float
     adjusted_p_value: float | None = None
     correction: str | None = None
+    uncapped_relative_effect: float | None = None
+    capping_changes_sign: bool | None = None
 
     @property
     def decisive_p_value(self) -> float:
@@ -263,7 +299,8 @@ def relative_delta(
     """effect / control_mean and its delta-method standard error.
 
     The gradient of d / m is (1 / m, -d / m^2), so
-    Var = Var(d) / m^2 + d^2 Var(m) / m^4 - 2 d Cov(d, m) / m^3.
+    Var = Var(d) / m^2 + d^2 Var(m) / m^4 - 2 d Cov(d, m) / m^3, clipped at 0: for a variant
+    without events the terms cancel to rounding noise.
     """
     relative = effect / control_mean
     variance = (
@@ -271,7 +308,37 @@ def relative_delta(
         + effect**2 * control_mean_variance / control_mean**4
         - 2 * effect * effect_control_covariance / control_mean**3
     )
-    return RelativeEstimate(relative, np.sqrt(variance))
+    return RelativeEstimate(relative, np.sqrt(np.maximum(variance, 0.0)))
+
+
+def fieller_interval(
+    effect: FloatLike,
+    effect_variance: FloatLike,
+    control_mean: FloatLike,
+    control_mean_variance: FloatLike,
+    effect_control_covariance: FloatLike,
+    quantile: FloatLike,
+) -> RelativeInterval:
+    """Fieller's interval of effect / control_mean: every r with |effect - r m| <= quantile * sd.
+
+    With d = effect, m = control_mean and sd^2 = Var(d) - 2 r Cov(d, m) + r^2 Var(m), squaring
+    gives a r^2 - 2 b r + c <= 0 with a = m^2 - q^2 Var(m), b = d m - q^2 Cov(d, m) and
+    c = d^2 - q^2 Var(d). When a > 0 (the control mean is distinguishable from 0) the set is the
+    interval between the roots (b -/+ sqrt(b^2 - a c)) / a; otherwise it is unbounded and both
+    ends are NaN. At r = 0 the condition is Welch's |d| <= q se(d): the interval excludes 0
+    exactly when the test rejects, whichever quantile (t or confidence sequence) is used.
+    """
+    q_sq = np.asarray(quantile, dtype=float) ** 2
+    a = control_mean**2 - q_sq * control_mean_variance
+    b = effect * control_mean - q_sq * effect_control_covariance
+    c = effect**2 - q_sq * effect_variance
+    bounded = np.asarray(a > 0)
+    safe_a = np.where(bounded, a, 1.0)
+    # b^2 - a c >= 0 whenever a > 0 (r = d / m satisfies the inequality); clip rounding.
+    root = np.sqrt(np.maximum(b**2 - a * c, 0.0))
+    lower = np.where(bounded, (b - root) / safe_a, np.nan)
+    upper = np.where(bounded, (b + root) / safe_a, np.nan)
+    return RelativeInterval(lower[()], upper[()])
 
 
 def cuped_theta(control: CupedStats, variant: CupedStats) -> FloatLike:
@@ -336,6 +403,52 @@ def bayesian_view(
     )
     expected_loss = np.where(point_mass, np.maximum(0.0, -oriented), spread_loss)
     return BayesianView(chance_to_win[()], expected_loss[()])
+
+
+def flat_prior_view(
+    statistic: FloatLike,
+    dof: FloatLike,
+    relative_effect: FloatLike,
+    relative_std_error: FloatLike,
+    direction: str,
+) -> BayesianView:
+    """Chance to win and expected loss under a flat prior, consistent with Welch's test.
+
+    Chance to win is P(T < t) for T ~ Student's t with Welch's `dof` and t Welch's `statistic`
+    oriented to the metric's direction: the mass on the better side of the confidence distribution
+    whose quantiles are Fieller's interval ends, so it is below alpha / 2 or above 1 - alpha / 2
+    exactly when Welch's two-sided p-value is below alpha.
+
+    Expected loss is E[max(0, -X)] for X = effect + se * T (oriented), which for k = effect / se
+    is se * ((dof + k^2) / (dof - 1) * f(k) - k * F(-k)) with f, F the t density and distribution;
+    it is infinite when dof <= 1 (a t with one degree of freedom has no mean).
+    """
+    sign = 1.0 if direction == "increase" else -1.0
+    dof_array = np.asarray(dof, dtype=float)
+    chance_to_win = np.asarray(
+        distributions.t.cdf(sign * np.asarray(statistic, dtype=float), dof_array), dtype=float
+    )
+    scale = np.asarray(relative_std_error, dtype=float)
+    oriented = sign * np.asarray(relative_effect, dtype=float)
+    point_mass = scale == 0
+    k = oriented / np.where(point_mass, 1.0, scale)
+    has_mean = dof_array > 1
+    safe_dof = np.where(has_mean, dof_array, 2.0)
+    spread_loss = scale * (
+        (safe_dof + k**2) / (safe_dof - 1) * distributions.t.pdf(k, safe_dof)
+        - k * distributions.t.cdf(-k, safe_dof)
+    )
+    expected_loss = np.where(
+        point_mass, np.maximum(0.0, -oriented), np.where(has_mean, spread_loss, np.inf)
+    )
+    return BayesianView(chance_to_win[()], expected_loss[()])
+
+
+def _has_no_events(stats: Stats) -> bool:
+    """Whether every unit's value (a ratio's numerator) is 0: an arm where nothing happened."""
+    if isinstance(stats, RatioStats):
+        return bool(stats.num_sum_sq == 0)
+    return bool(stats.sum_sq == 0)
 
 
 def metric_kind(stats: Stats) -> str:
@@ -461,26 +574,46 @@ def compare(
         prepared.effect_control_covariance,
     )
     absolute_ci = (float(welch.ci_lower), float(welch.ci_upper))
-    relative_quantile = float(distributions.t.ppf(1 - alpha / 2, welch.dof))
-    relative_ci = (
-        float(relative.effect - relative_quantile * relative.std_error),
-        float(relative.effect + relative_quantile * relative.std_error),
-    )
+    quantile = float(distributions.t.ppf(1 - alpha / 2, welch.dof))
     p_value = float(welch.p_value)
     if method == "sequential":
         n_units = control.n + variant.n
         rho = sequential.mixing_rho(alpha, sequential_tuning)
-        absolute_half = float(sequential.half_width(welch.std_error, n_units, alpha, rho))
-        relative_half = float(sequential.half_width(relative.std_error, n_units, alpha, rho))
+        # The confidence sequence's half-width is linear in the standard error.
+        quantile = float(sequential.half_width(1.0, n_units, alpha, rho))
+        absolute_half = quantile * float(welch.std_error)
         absolute_ci = (float(welch.effect) - absolute_half, float(welch.effect) + absolute_half)
-        relative_ci = (
-            float(relative.effect) - relative_half,
-            float(relative.effect) + relative_half,
-        )
         p_value = float(
             sequential.always_valid_p_value(welch.effect, welch.std_error, n_units, rho)
         )
-    bayes = bayesian_view(relative.effect, relative.std_error, direction, prior)
+    relative_half = quantile * float(relative.std_error)
+    relative_ci_symmetric = (
+        float(relative.effect) - relative_half,
+        float(relative.effect) + relative_half,
+    )
+    fieller = fieller_interval(
+        welch.effect,
+        welch.std_error**2,
+        control.mean,
+        prepared.control_mean_variance,
+        prepared.effect_control_covariance,
+        quantile,
+    )
+    relative_ci = (float(fieller.lower), float(fieller.upper))
+    relative_warning = None
+    if _has_no_events(variant):
+        relative_warning = ZERO_EVENT_ARM
+    elif not np.isfinite(relative_ci[0]):
+        relative_warning = RELATIVE_INTERVAL_UNBOUNDED
+    if prior is None:
+        bayes = flat_prior_view(
+            welch.statistic, welch.dof, relative.effect, relative.std_error, direction
+        )
+    else:
+        bayes = bayesian_view(relative.effect, relative.std_error, direction, prior)
+    if relative_warning is not None:
+        relative_ci = (np.nan, np.nan)
+        bayes = BayesianView(np.nan, np.nan)
     return Comparison(
         metric=metric,
         kind=metric_kind(control),
@@ -503,9 +636,30 @@ def compare(
         relative_effect=float(relative.effect),
         relative_std_error=float(relative.std_error),
         relative_ci=relative_ci,
+        relative_ci_symmetric=relative_ci_symmetric,
+        relative_warning=relative_warning,
         dof=float(welch.dof),
         statistic=float(welch.statistic),
         p_value=p_value,
         chance_to_win=float(bayes.chance_to_win),
         expected_loss=float(bayes.expected_loss),
+    )
+
+
+def with_uncapped_effect(
+    comparison: Comparison, control_uncapped_sum: float, variant_uncapped_sum: float
+) -> Comparison:
+    """`comparison` of a capped metric with the relative effect of its uncapped means beside it.
+
+    `capping_changes_sign` is true when the capped and uncapped relative effects lie on opposite
+    sides of 0: capping then decides the direction of the result, which the reader must see.
+    An uncapped control mean of 0 leaves both None.
+    """
+    control_mean = control_uncapped_sum / comparison.n_control
+    if control_mean == 0:
+        return comparison
+    uncapped = (variant_uncapped_sum / comparison.n_variant) / control_mean - 1
+    changes_sign = bool(np.sign(uncapped) * np.sign(comparison.relative_effect) < 0)
+    return replace(
+        comparison, uncapped_relative_effect=float(uncapped), capping_changes_sign=changes_sign
     )

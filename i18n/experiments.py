@@ -122,6 +122,8 @@ def _result_row(
         "absolute_ci": list(comparison.absolute_ci),
         "relative_effect": comparison.relative_effect,
         "relative_ci": list(comparison.relative_ci),
+        "relative_ci_symmetric": list(comparison.relative_ci_symmetric),
+        "relative_warning": comparison.relative_warning,
         "p_value": comparison.p_value,
         "adjusted_p_value": comparison.decisive_p_value,
         "p_value_adjusted": comparison.adjusted_p_value if kind == "adjusted" else None,
@@ -130,6 +132,8 @@ def _result_row(
         "correction_family_size": family_size,
         "chance_to_win": comparison.chance_to_win,
         "expected_loss": comparison.expected_loss,
+        "uncapped_relative_effect": comparison.uncapped_relative_effect,
+        "capping_changes_sign": comparison.capping_changes_sign,
         "segment": segment,
     }
 
@@ -174,6 +178,7 @@ def analysis_to_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
         "alpha": spec.alpha,
         "units": analysis.units,
         "excluded_multiple_variants": analysis.excluded_multiple_variants,
+        "excluded_outside_window": analysis.excluded_outside_window,
         "srm": {
             "p_value": analysis.srm.p_value,
             "mismatch": analysis.srm.mismatch,

@@ -10,7 +10,6 @@ import streamlit as st
 
 from core.clock import system_clock
 from core.errors import YardstickError
-from i18n.errors import describe
 from i18n.format import format_date
 from i18n.ingest import refusal_lines
 from services.browse import PREVIEW_TABLES
@@ -18,6 +17,8 @@ from services.loading import IngestError, IngestProgress, load_files
 from services.store import KINDS
 from ui import cached
 from ui.context import page_context
+from ui.tables import show_table
+from ui.text import describe_plain, plain
 
 ctx = page_context()
 st.title(ctx.t("data.title"))
@@ -25,7 +26,7 @@ st.title(ctx.t("data.title"))
 summaries = cached.table_summaries(ctx.path, ctx.fingerprint)
 today = system_clock()
 st.subheader(ctx.t("data.tables"))
-st.dataframe(
+show_table(
     pd.DataFrame(
         {
             ctx.t("data.col_table"): [s.table for s in summaries],
@@ -43,8 +44,9 @@ st.dataframe(
 )
 
 preview_table = st.selectbox(ctx.t("data.preview_table"), PREVIEW_TABLES, key="preview-table")
-st.dataframe(
+show_table(
     cached.table_preview(ctx.path, ctx.fingerprint, preview_table, 20),
+    file_name=f"{preview_table}.csv",
     hide_index=True,
     width="stretch",
 )
@@ -74,7 +76,7 @@ if submitted:
         progress = st.progress(0.0, ctx.t("data.reading"))
 
         def show_progress(report: IngestProgress) -> None:
-            label = ctx.t(f"data.step_{report.step}", file=report.file)
+            label = ctx.t(f"data.step_{report.step}", file=plain(report.file))
             progress.progress(report.fraction or 0.0, label)
 
         with tempfile.TemporaryDirectory(prefix="yardstick-upload-") as folder:
@@ -100,7 +102,7 @@ if submitted:
                 st.code("\n".join(refusal_lines(error, ctx.lang)), language=None, wrap_lines=True)
             except YardstickError as error:
                 progress.empty()
-                st.error(describe(error, ctx.lang), icon=":material/block:")
+                st.error(describe_plain(error, ctx.lang), icon=":material/block:")
             else:
                 progress.empty()
                 cached.clear_after_write()
@@ -115,8 +117,9 @@ if submitted:
                 )
 
 st.subheader(ctx.t("data.audit"))
-st.dataframe(
+show_table(
     cached.recent_audit(ctx.path, ctx.fingerprint, 20),
+    file_name="audit.csv",
     hide_index=True,
     width="stretch",
 )

@@ -12,6 +12,7 @@ from kpi.status import BridgeView
 from ui import cached
 from ui.context import page_context
 from ui.kpi_cards import forecast_sentence, format_metric, money_sentence, status_badge, trend_arrow
+from ui.text import chart_text, plain
 
 LINE_COLOURS = {"target": "#2e7d32", "warning": "#ef6c00", "exit": "#c62828"}
 # Plotly puts a horizontal legend where the tick labels and axis title sit; below them it is read.
@@ -144,7 +145,7 @@ def series_figure() -> go.Figure:
             figure.add_vline(
                 x=pd.Timestamp(deployment.deployed_at).timestamp() * 1000,
                 line={"color": "#607d8b", "width": 1},
-                annotation_text=deployment.model_id,
+                annotation_text=chart_text(deployment.model_id),
             )
     for step in detail.steps:
         figure.add_vline(
@@ -158,7 +159,7 @@ def series_figure() -> go.Figure:
             "tickformat": ctx.t("kpi.chart.date_ticks"),
             "hoverformat": ctx.t("kpi.chart.date_hover"),
         },
-        yaxis_title=status.metric,
+        yaxis_title=chart_text(status.metric),
         height=480,
         legend=LEGEND_BELOW,
         margin={"t": 60},
@@ -176,7 +177,7 @@ def offline_figure() -> go.Figure:
                 y=rows["value"],
                 mode="lines+markers",
                 marker={"size": 4},
-                name=f"{model_id} · {metric}",
+                name=chart_text(f"{model_id} · {metric}"),
             )
         )
     figure.update_layout(
@@ -198,7 +199,10 @@ def bridge_figure(bridge: BridgeView) -> go.Figure:
     for model_id, rows in bridge.pairs.groupby("model_id"):
         figure.add_trace(
             go.Scatter(
-                x=rows["offline_value"], y=rows["online_value"], mode="markers", name=model_id
+                x=rows["offline_value"],
+                y=rows["online_value"],
+                mode="markers",
+                name=chart_text(model_id),
             )
         )
     if bridge.bridge is not None:
@@ -213,8 +217,8 @@ def bridge_figure(bridge: BridgeView) -> go.Figure:
         )
     figure.update_layout(
         title=ctx.t("kpi.chart.bridge_title"),
-        xaxis_title=bridge.offline_metric,
-        yaxis_title=bridge.online_metric,
+        xaxis_title=chart_text(bridge.offline_metric),
+        yaxis_title=chart_text(bridge.online_metric),
         height=360,
         legend=LEGEND_BELOW,
     )
@@ -245,9 +249,9 @@ with side:
                 ctx.t(
                     "kpi.bridge_sentence",
                     step=format_metric(effect.delta_offline, ctx.lang),
-                    offline=detail.bridge.offline_metric,
+                    offline=plain(detail.bridge.offline_metric),
                     change=format_percent(effect.relative_change, ctx.lang, signed=True),
-                    online=detail.bridge.online_metric,
+                    online=plain(detail.bridge.online_metric),
                     money=format_money(effect.value_per_month, status.currency, ctx.lang),
                     level=format_percent(effect.confidence, ctx.lang, digits=0),
                     low=format_money(effect.value_per_month_ci[0], status.currency, ctx.lang),

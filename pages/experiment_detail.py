@@ -27,12 +27,13 @@ from i18n.experiments import (
     note_message,
     reason_message,
     segment_label,
-    unavailable_message,
 )
 from i18n.format import format_date, format_number, format_percent, format_timestamp
 from ui import cached
 from ui.context import page_context
 from ui.experiment_charts import forest_plot, offline_online_charts, offline_online_figure
+from ui.tables import show_table
+from ui.text import chart_text, plain, unavailable_plain
 
 CHOSEN_KEY = "experiment_chosen"
 DECISION_COLOURS = {
@@ -50,7 +51,7 @@ family_of_model = dict(zip(registry["model_id"], registry["family"], strict=True
 all_definitions = cached.experiment_definitions(ctx.path, ctx.fingerprint)
 definitions = [d for d in all_definitions if belongs_to_family(d.spec, family_of_model, ctx.family)]
 empty_message = (
-    ctx.t("experiments.no_experiments_for_family", family=ctx.family)
+    ctx.t("experiments.no_experiments_for_family", family=plain(ctx.family))
     if all_definitions
     else ctx.t("experiments.no_experiments")
 )
@@ -73,11 +74,11 @@ spec = next(d.spec for d in definitions if d.spec.id == experiment_id)
 as_of = cached.experiment_as_of(spec.end.isoformat())
 result = cached.experiment_analysis(ctx.path, ctx.fingerprint, experiment_id, as_of)
 
-st.title(ctx.t("experiments.detail_title", name=spec.name))
+st.title(ctx.t("experiments.detail_title", name=plain(spec.name)))
 if spec.hypothesis:
-    st.caption(ctx.t("experiments.hypothesis", text=spec.hypothesis))
+    st.caption(ctx.t("experiments.hypothesis", text=plain(spec.hypothesis)))
 if isinstance(result, Unavailable):
-    st.warning(ctx.t("experiments.not_analysable", message=unavailable_message(ctx.lang, result)))
+    st.warning(ctx.t("experiments.not_analysable", message=unavailable_plain(ctx.lang, result)))
     st.stop()
 analysis: ExperimentAnalysis = result
 st.caption(
@@ -123,7 +124,7 @@ def cumulative_chart(points: list[CumulativePoint]) -> go.Figure:
                 x=days,
                 y=[p.comparison.relative_effect for p in mine],
                 mode="lines+markers",
-                name=variant,
+                name=chart_text(variant),
                 hovertemplate="%{x|%Y-%m-%d}: %{y:+.2%}<extra></extra>",
             )
         )
@@ -136,7 +137,9 @@ def cumulative_chart(points: list[CumulativePoint]) -> go.Figure:
             "tickformat": ctx.t("experiments.date_ticks"),
         },
         yaxis={
-            "title": ctx.t("experiments.axis_cumulative", metric=spec.primary_metric.name),
+            "title": ctx.t(
+                "experiments.axis_cumulative", metric=chart_text(spec.primary_metric.name)
+            ),
             "tickformat": "+.1%",
         },
     )
@@ -149,7 +152,11 @@ def daily_units_chart(exposure: Exposure) -> go.Figure:
     for variant in spec.variant_names:
         days = [(day, units) for name, day, units in exposure.daily_units if name == variant]
         figure.add_trace(
-            go.Bar(x=[day for day, _ in days], y=[units for _, units in days], name=variant)
+            go.Bar(
+                x=[day for day, _ in days],
+                y=[units for _, units in days],
+                name=chart_text(variant),
+            )
         )
     figure.update_layout(
         barmode="stack",
@@ -214,7 +221,7 @@ with health[0]:
     srm_key = "srm_mismatch" if analysis.srm.mismatch else "srm_ok"
     st.metric(ctx.t("experiments.health_srm"), ctx.t(f"experiments.{srm_key}"))
     plan = " / ".join(f"{name} {share:.0%}" for name, share in spec.variants)
-    st.caption(ctx.t("experiments.srm_detail", p=f"{analysis.srm.p_value:.3g}", plan=plan))
+    st.caption(ctx.t("experiments.srm_detail", p=f"{analysis.srm.p_value:.3g}", plan=plain(plan)))
 with health[1]:
     planned_days = max(1, (spec.end - spec.start).days)
     elapsed = max(0, (analysis.as_of - spec.start).days)
@@ -234,7 +241,7 @@ with health[2]:
         ctx.t(
             "experiments.power_detail",
             mde=format_percent(power.mde_relative, ctx.lang, 2),
-            metric=spec.primary_metric.name,
+            metric=plain(spec.primary_metric.name),
         )
     )
     if power.planned_mde is None:
@@ -242,6 +249,10 @@ with health[2]:
     elif power.planned_mde_reached:
         planned = format_percent(power.planned_mde, ctx.lang, 1)
         st.caption(ctx.t("experiments.power_reached", planned=planned))
+    elif power.achieved_power is not None:
+        planned = format_percent(power.planned_mde, ctx.lang, 1)
+        achieved = format_percent(power.achieved_power, ctx.lang, 0)
+        st.caption(ctx.t("experiments.power_achieved", power=achieved, planned=planned))
     elif power.days_needed is not None:
         planned = format_percent(power.planned_mde, ctx.lang, 1)
         st.caption(ctx.t("experiments.power_days", days=power.days_needed, planned=planned))
@@ -283,8 +294,8 @@ with st.container(border=True):
         st.caption(
             ctx.t(
                 "experiments.guardrail_line",
-                metric=g.metric,
-                variant=g.variant,
+                metric=plain(g.metric),
+                variant=plain(g.variant),
                 status=ctx.t(f"experiments.guardrail_{g.status}"),
                 worst=percent(g.worst_case_relative_effect),
                 margin=format_percent(g.margin, ctx.lang, 1),
@@ -315,13 +326,14 @@ whole_families = [
     (family, analysis.family_size(family))
     for family in (analysis.correction_family(c) for c in analysis.comparisons)
 ]
-st.dataframe(
+show_table(
     comparison_table(list(analysis.comparisons), whole_families), hide_index=True, width="stretch"
 )
 if analysis.notes:
     with st.expander(ctx.t("experiments.warnings")):
         for note in analysis.notes:
-            st.caption(note_message(ctx.lang, note))
+            # The catalogue's notes hold no Markdown, so the whole sentence is shown as text.
+            st.caption(plain(note_message(ctx.lang, note)))
 
 st.subheader(ctx.t("experiments.cumulative_title"))
 st.caption(ctx.t("experiments.cumulative_caption"))
@@ -337,7 +349,7 @@ else:
     if spec.correction != "none":
         correction = ctx.t(f"experiments.correction_short_{spec.correction}")
         st.caption(ctx.t("experiments.segment_family", correction=correction, size=len(rows)))
-    st.dataframe(
+    show_table(
         comparison_table(
             [s.comparison for s in rows], None, [segment_label(ctx.lang, s.value) for s in rows]
         ),
@@ -352,7 +364,7 @@ prior = (
     else ctx.t("experiments.prior_proper", mean=spec.prior_mean, variance=spec.prior_variance)
 )
 st.caption(ctx.t("experiments.bayes_caption", prior=prior))
-st.dataframe(
+show_table(
     pd.DataFrame(
         {
             ctx.t("experiments.col_metric"): c.metric,
@@ -372,10 +384,10 @@ if spec.variant_models:
     links = cached.experiment_model_links(ctx.path, ctx.fingerprint, experiment_id, as_of)
     for link in links:
         if not link.offline:
-            st.caption(ctx.t("experiments.offline_missing", model=link.model_id))
+            st.caption(ctx.t("experiments.offline_missing", model=plain(link.model_id)))
             continue
         online = "–" if link.online is None else percent(link.online.relative_effect)
-        st.dataframe(
+        show_table(
             pd.DataFrame(
                 {
                     ctx.t("experiments.col_variant"): link.variant,

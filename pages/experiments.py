@@ -11,12 +11,12 @@ from core.clock import system_clock
 from core.errors import YardstickError
 from experiments.analysis import ExperimentAnalysis, Unavailable, status_of
 from experiments.spec import ExperimentSpec, belongs_to_family, parse_spec_text, spec_to_toml
-from i18n.errors import describe
-from i18n.experiments import unavailable_message
 from i18n.format import format_number, format_percent
 from services import experiments as experiment_service
 from ui import cached
 from ui.context import page_context
+from ui.tables import show_table
+from ui.text import describe_plain, plain, unavailable_plain
 
 DETAIL_PAGE = "pages/experiment_detail.py"
 CHOSEN_KEY = "experiment_chosen"
@@ -64,7 +64,7 @@ family_of_model = dict(zip(registry["model_id"], registry["family"], strict=True
 all_definitions = cached.experiment_definitions(ctx.path, ctx.fingerprint)
 definitions = [d for d in all_definitions if belongs_to_family(d.spec, family_of_model, ctx.family)]
 empty_message = (
-    ctx.t("experiments.no_experiments_for_family", family=ctx.family)
+    ctx.t("experiments.no_experiments_for_family", family=plain(ctx.family))
     if all_definitions
     else ctx.t("experiments.no_experiments")
 )
@@ -80,8 +80,8 @@ else:
         result = cached.experiment_analysis(ctx.path, ctx.fingerprint, spec.id, as_of)
         rows.append(overview_row(spec, result, now))
         if isinstance(result, Unavailable):
-            message = unavailable_message(ctx.lang, result)
-            st.caption(f"{spec.id}: " + ctx.t("experiments.not_analysable", message=message))
+            message = unavailable_plain(ctx.lang, result)
+            st.caption(f"{plain(spec.id)}: " + ctx.t("experiments.not_analysable", message=message))
     table = pd.DataFrame(rows)
     srm_column = ctx.t("experiments.col_srm")
     badge_colours = {
@@ -93,7 +93,7 @@ else:
         if srm_column in table
         else table
     )
-    st.dataframe(styled, hide_index=True, width="stretch")
+    show_table(styled, file_name="experiments.csv", hide_index=True, width="stretch")
     ids = [definition.spec.id for definition in definitions]
     chosen_id = st.selectbox(ctx.t("experiments.choose_experiment"), ids, key="experiments_open")
     if st.button(ctx.t("experiments.open_detail"), key="experiments_open_button"):
@@ -115,8 +115,8 @@ with st.expander(ctx.t("experiments.define_title"), expanded=not definitions):
         try:
             spec = parse_spec_text(spec_text, origin="spec")
         except YardstickError as error:
-            st.error(ctx.t("experiments.define_refused", message=describe(error, ctx.lang)))
+            st.error(ctx.t("experiments.define_refused", message=describe_plain(error, ctx.lang)))
         else:
             version = experiment_service.define(ctx.settings, spec, reason or None, system_clock)
             cached.clear_after_write()
-            st.success(ctx.t("experiments.define_saved", id=spec.id, version=version))
+            st.success(ctx.t("experiments.define_saved", id=plain(spec.id), version=version))

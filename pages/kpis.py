@@ -9,13 +9,14 @@ from core import toml
 from core.clock import system_clock
 from core.errors import YardstickError
 from core.vocab import DIRECTIONS, KPI_DECISIONS, SOURCES, VALUE_KINDS
-from i18n.errors import describe
 from i18n.format import format_date, format_timestamp
 from kpi.spec import spec_from_mapping, spec_to_mapping, value_parameters
 from services import kpis
 from ui import cached
 from ui.context import page_context
 from ui.kpi_cards import format_metric
+from ui.tables import show_table
+from ui.text import describe_plain, plain
 
 NEW_KPI = "__new__"
 
@@ -28,7 +29,7 @@ shown = [d for d in definitions if ctx.family is None or d.spec.family == ctx.fa
 
 st.subheader(ctx.t("kpi.definitions"))
 if shown:
-    st.dataframe(
+    show_table(
         pd.DataFrame(
             {
                 ctx.t("kpi.col.id"): [d.spec.kpi_id for d in shown],
@@ -62,9 +63,9 @@ chosen = st.selectbox(
 )
 
 if chosen != NEW_KPI:
-    st.subheader(ctx.t("kpi.history", kpi_id=chosen))
+    st.subheader(ctx.t("kpi.history", kpi_id=plain(chosen)))
     history = cached.kpi_history(ctx.path, ctx.fingerprint, chosen)
-    st.dataframe(
+    show_table(
         pd.DataFrame(
             {
                 ctx.t("kpi.col.version"): [v.version for v in history],
@@ -88,7 +89,7 @@ if chosen != NEW_KPI:
     evaluations = cached.kpi_evaluations(ctx.path, ctx.fingerprint, chosen)
     if evaluations:
         st.markdown(f"**{ctx.t('kpi.recorded_evaluations')}**")
-        st.dataframe(
+        show_table(
             pd.DataFrame(
                 {
                     ctx.t("kpi.col.as_of"): [format_date(e.as_of, ctx.lang) for e in evaluations],
@@ -206,18 +207,18 @@ if submitted:
             ctx.settings, spec, author.strip() or None, "<editor>", clock=system_clock
         )
     except YardstickError as error:
-        st.error(describe(error, ctx.lang))
+        st.error(describe_plain(error, ctx.lang))
     else:
         cached.clear_after_write()
         if outcome.created:
-            st.success(ctx.t("kpi.saved", kpi_id=outcome.kpi_id, version=outcome.version))
+            st.success(ctx.t("kpi.saved", kpi_id=plain(outcome.kpi_id), version=outcome.version))
         else:
-            st.info(ctx.t("kpi.unchanged", kpi_id=outcome.kpi_id, version=outcome.version))
+            st.info(ctx.t("kpi.unchanged", kpi_id=plain(outcome.kpi_id), version=outcome.version))
 
 st.subheader(ctx.t("kpi.decisions"))
 decisions = [d for d in cached.kpi_decisions(ctx.path, ctx.fingerprint) if d.kpi_id in ids]
 if decisions:
-    st.dataframe(
+    show_table(
         pd.DataFrame(
             {
                 ctx.t("kpi.col.decided_at"): [
@@ -246,7 +247,7 @@ if chosen != NEW_KPI:
         )
         decided_by = st.text_input(ctx.t("kpi.col.decided_by"))
         reason = st.text_area(ctx.t("kpi.col.reason"))
-        record = st.form_submit_button(ctx.t("kpi.record_decision", kpi_id=chosen))
+        record = st.form_submit_button(ctx.t("kpi.record_decision", kpi_id=plain(chosen)))
     if record:
         try:
             kpis.record_decision(
@@ -254,7 +255,7 @@ if chosen != NEW_KPI:
                 clock=system_clock,
             )  # fmt: skip
         except YardstickError as error:
-            st.error(describe(error, ctx.lang))
+            st.error(describe_plain(error, ctx.lang))
         else:
             cached.clear_after_write()
-            st.success(ctx.t("kpi.decision_recorded", kpi_id=chosen))
+            st.success(ctx.t("kpi.decision_recorded", kpi_id=plain(chosen)))

@@ -10,6 +10,7 @@ from i18n.format import format_date, format_number
 from ui import cached
 from ui.context import page_context
 from ui.kpi_cards import render_kpi_cards
+from ui.text import chart_text, plain
 
 SPARKLINE_DAYS = 90
 
@@ -29,7 +30,7 @@ def sparkline(frame: pd.DataFrame, x: str, name: str) -> go.Figure:
             x=frame[x],
             y=frame["value"],
             mode="lines",
-            name=name,
+            name=chart_text(name),
             line={"width": 2},
             hovertemplate="%{x|%Y-%m-%d}: %{y:.4g}",
         )
@@ -54,7 +55,7 @@ def metric_tiles(model_id: str, latest: pd.DataFrame, series: pd.DataFrame, x: s
         with columns[index % 4]:
             digits = 0 if value.is_integer() else (4 if abs(value) < 1 else 1)
             st.metric(
-                metric,
+                plain(metric),
                 format_number(value, ctx.lang, digits),
                 help=ctx.t("overview.as_of", date=format_date(moment, ctx.lang)),
             )
@@ -92,8 +93,10 @@ live_rows = zip(
 )
 for model_id, family, deployed_at, notes in live_rows:
     with st.container(border=True):
-        st.subheader(ctx.t("overview.live_model", family=family, model_id=model_id))
-        st.caption(ctx.t("overview.deployed", date=format_date(deployed_at, ctx.lang), notes=notes))
+        st.subheader(ctx.t("overview.live_model", family=plain(family), model_id=plain(model_id)))
+        st.caption(
+            ctx.t("overview.deployed", date=format_date(deployed_at, ctx.lang), notes=plain(notes))
+        )
         metric_section(
             model_id,
             "overview.online_metrics",

@@ -11,7 +11,6 @@ from core.clock import system_clock, today
 from core.errors import YardstickError
 from core.vocab import REPORT_FORMATS, UPLIFT_SOURCES
 from i18n.catalogue import LANGUAGES, translate
-from i18n.errors import describe
 from i18n.format import format_money, format_number, format_percent
 from i18n.retraining import case_to_json, reason_text
 from kpi import economics
@@ -23,6 +22,8 @@ from reports.retraining import report_filename
 from services import retraining as retraining_service
 from ui import cached
 from ui.context import page_context
+from ui.tables import show_table
+from ui.text import describe_plain, plain
 
 NO_PLAN = ""
 # The widget each input field is entered in (its label's catalogue key), to name it in errors.
@@ -60,7 +61,7 @@ def explain(error: YardstickError, currency: str) -> str:
         for key, value in error.values.items()
     }
     field = labels.get(error.field, error.field) if error.field else None
-    return describe(YardstickError(error.code, field=field, **values), ctx.lang)
+    return describe_plain(YardstickError.from_values(error.code, values, field=field), ctx.lang)
 
 
 st.title(ctx.t("retrain.page_title"))
@@ -257,7 +258,7 @@ request = CaseRequest(
 built = cached.retraining_case(ctx.path, ctx.fingerprint, request)
 if isinstance(built, cached.CaseNotBuilt):
     error = built.error()
-    problem = explain(error, currency) if error is not None else built.message
+    problem = explain(error, currency) if error is not None else plain(built.message)
     st.warning(ctx.t("retrain.cannot_evaluate", problem=problem))
     st.stop()
 case = built.case
@@ -313,7 +314,7 @@ getattr(st, ACTION_STYLE[recommendation.action])(message)
 st.subheader(ctx.t("retrain.options_title"))
 st.plotly_chart(options_figure(case, ctx.lang), width="stretch")
 table = options_table(case, ctx.lang)
-st.dataframe(pd.DataFrame(list(table.rows), columns=list(table.header)), hide_index=True)
+show_table(pd.DataFrame(list(table.rows), columns=list(table.header)), hide_index=True)
 
 download_columns = st.columns([1, 2, 2])
 report_lang = download_columns[0].selectbox(

@@ -1,20 +1,16 @@
-"""The report as Markdown: the same text and tables as the HTML, charts as their titles. User
-text stays text: HTML in it is escaped and table pipes are escaped, so no wiki interprets it."""
+"""The report as Markdown: the same text and tables as the HTML, charts as their titles. Every
+piece of text goes through `core.markup.escape_markdown`, so a KPI name, owner or rationale shows
+as written in any Markdown reader: no image loads, no link (`javascript:` or other) is live, no
+table or heading is broken."""
 
 from __future__ import annotations
 
-import html
-
+from core.markup import escape_markdown
 from reports.blocks import Block, BulletList, Chart, Heading, Paragraph, Table
 
 
-def _markdown_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown_text(text: str) -> str:
-    # Markdown renderers pass raw HTML through; escaping keeps user text as text in wikis too.
-    return html.escape(text, quote=False)
+def _row(cells: tuple[str, ...] | list[str]) -> str:
+    return "| " + " | ".join(escape_markdown(cell) for cell in cells) + " |"
 
 
 def render_markdown(blocks: list[Block]) -> str:
@@ -22,21 +18,15 @@ def render_markdown(blocks: list[Block]) -> str:
     parts = []
     for block in blocks:
         if isinstance(block, Heading):
-            parts.append(f"{'#' * block.level} {_markdown_text(block.text)}")
+            parts.append(f"{'#' * block.level} {escape_markdown(block.text)}")
         elif isinstance(block, Paragraph):
-            parts.append(_markdown_text(block.text))
+            parts.append(escape_markdown(block.text))
         elif isinstance(block, BulletList):
-            parts.append("\n".join(f"- {_markdown_text(item)}" for item in block.items))
+            parts.append("\n".join(f"- {escape_markdown(item)}" for item in block.items))
         elif isinstance(block, Table):
-            lines = [
-                "| " + " | ".join(_markdown_cell(_markdown_text(c)) for c in block.header) + " |",
-                "|" + "---|" * len(block.header),
-            ]
-            lines += [
-                "| " + " | ".join(_markdown_cell(_markdown_text(c)) for c in row) + " |"
-                for row in block.rows
-            ]
+            lines = [_row(block.header), "|" + "---|" * len(block.header)]
+            lines += [_row(row) for row in block.rows]
             parts.append("\n".join(lines))
         elif isinstance(block, Chart):
-            parts.append(f"*{_markdown_text(block.title)}*")
+            parts.append(f"*{escape_markdown(block.title)}*")
     return "\n\n".join(parts) + "\n"

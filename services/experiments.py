@@ -176,8 +176,8 @@ def analyze_spec_on(
     """`analyze_spec` on an open connection, for a use case that reads more in the same
     snapshot (the retraining case reads the KPI and the experiment together)."""
     until = window_end(spec, as_of, clock)
-    cells, excluded, _ = _read_statistics(con, spec, until, tables)
-    return analyze_cells(spec, cells, excluded, until, version)
+    cells, excluded, exposure = _read_statistics(con, spec, until, tables)
+    return analyze_cells(spec, cells, excluded, until, version, exposure)
 
 
 def analyze(
@@ -237,7 +237,7 @@ def _reading_on(
 ) -> ExperimentReading:
     cells, excluded, exposure = _read_statistics(con, spec, until, tables)
     try:
-        analysis = analyze_cells(spec, cells, excluded, until, version)
+        analysis = analyze_cells(spec, cells, excluded, until, version, exposure)
     except NoDataError as error:
         return ExperimentReading(Unavailable.of(error), exposure)
     return ExperimentReading(analysis, exposure)
@@ -291,9 +291,9 @@ def finished_offline_online(
             spec = found.spec
             if not spec.model_for or status_of(spec, now) != "finished":
                 continue
-            cells, excluded, _ = _read_statistics(con, spec, spec.end, STORE_TABLES)
+            cells, excluded, exposure = _read_statistics(con, spec, spec.end, STORE_TABLES)
             try:
-                analysis = analyze_cells(spec, cells, excluded, spec.end, found.version)
+                analysis = analyze_cells(spec, cells, excluded, spec.end, found.version, exposure)
             except NoDataError:
                 continue
             if not analysis.valid:

@@ -3,13 +3,12 @@ non-inferiority margin drawn on its row, and the offline-against-online scatter,
 metric and one online metric per chart.
 
 Pure functions of typed results and the reader's language (no Streamlit), so they are tested
-without a page. Names written by users (metrics, variants, experiment ids) are HTML-escaped,
-because Plotly renders a subset of HTML in labels.
+without a page. Names written by users (metrics, variants, experiment ids) go through
+`ui.text.chart_text`, because Plotly renders a subset of HTML in labels.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ import plotly.graph_objects as go
 from experiments.analysis import OfflineOnlinePoint
 from experiments.stats import Comparison
 from i18n.catalogue import translate
+from ui.text import chart_text
 
 BETTER, WORSE, UNCLEAR = "#2e7d32", "#c62828", "#9e9e9e"
 MARGIN_COLOUR = "#6a1b9a"
@@ -45,7 +45,7 @@ def effect_colour(comparison: Comparison) -> str:
 
 def row_label(comparison: Comparison) -> str:
     """The forest plot's row of one comparison: `metric · variant`."""
-    return html.escape(f"{comparison.metric} · {comparison.variant}")
+    return chart_text(f"{comparison.metric} · {comparison.variant}")
 
 
 def margin_position(comparison: Comparison, margin: float) -> float:
@@ -163,7 +163,7 @@ def offline_online_figure(chart: OfflineOnlineChart, current: str, lang: str) ->
                 mode="markers",
                 showlegend=False,
                 marker={"size": 12 if mine else 9, "color": colour},
-                text=[html.escape(f"{p.experiment} · {p.variant}") for p in chosen],
+                text=[chart_text(f"{p.experiment} · {p.variant}") for p in chosen],
                 error_y={
                     "type": "data",
                     "symmetric": False,
@@ -181,13 +181,13 @@ def offline_online_figure(chart: OfflineOnlineChart, current: str, lang: str) ->
         margin={"l": 10, "r": 10, "t": 10, "b": 40},
         xaxis={
             "title": translate(
-                lang, "experiments.axis_offline_metric", metric=html.escape(chart.offline_metric)
+                lang, "experiments.axis_offline_metric", metric=chart_text(chart.offline_metric)
             ),
             "range": padded_range([p.offline_difference for p in chart.points]),
         },
         yaxis={
             "title": translate(
-                lang, "experiments.axis_online_metric", metric=html.escape(chart.online_metric)
+                lang, "experiments.axis_online_metric", metric=chart_text(chart.online_metric)
             ),
             "tickformat": "+.1%",
             "range": padded_range([bound for p in chart.points for bound in p.online_ci]),

@@ -11,6 +11,7 @@ from kpi.degradation import Crossing
 from kpi.status import KpiStatus
 from ui import cached
 from ui.context import PageContext
+from ui.text import plain
 
 STATUS_COLOURS = {"healthy": "green", "warning": "orange", "exit": "red", "no_data": "gray"}
 
@@ -91,7 +92,7 @@ def money_sentence(ctx: PageContext, status: KpiStatus) -> str:
 def render_kpi_card(ctx: PageContext, status: KpiStatus) -> None:
     """One bordered card for one KPI."""
     with st.container(border=True):
-        st.markdown(f"**{status.name}** {status_badge(ctx, status)}")
+        st.markdown(f"**{plain(status.name)}** {status_badge(ctx, status)}")
         delta = None if status.value is None else status.value - status.target
         st.metric(
             ctx.t("kpi.card.value_vs_target", target=format_metric(status.target, ctx.lang)),

@@ -35,7 +35,8 @@ def test_overview_shows_each_live_model_with_metrics(app_env: StoreSettings) -> 
     subheaders = [s.value for s in app.subheader]
     assert "recommender: recommender-v2" in subheaders
     assert "fraud: fraud-v2" in subheaders
-    metric_labels = {m.label for m in app.metric}
+    # Metric names are user text, sent as Markdown with `_` escaped.
+    metric_labels = {m.label.replace("\\_", "_") for m in app.metric}
     assert {"ctr", "auc", "ndcg_at_10", "recall", "latency_p95_ms"} <= metric_labels
 
 

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from scipy import stats as scipy_stats
 from statsmodels.stats.weightstats import ttest_ind
 
 from experiments.analysis import (
@@ -19,7 +20,7 @@ from experiments.analysis import (
     offline_online_points,
     primary_only,
 )
-from experiments.cells import CellStatistics
+from experiments.cells import CellStatistics, Exposure
 from experiments.sufficient import MeanStats
 from i18n.experiments import analysis_to_json
 from services import experiments as service
@@ -28,6 +29,7 @@ from tests.experiments.factories import (
     END,
     START,
     make_spec,
+    mean_stats_with,
     random_experiment,
     read_cumulative,
     read_exposure,
@@ -210,8 +212,10 @@ def test_analysis_from_sums_equals_analysis_from_the_store(experiment):
     settings = dataclasses.replace(experiment[0], threads=1)
     spec = make_spec()
     cells, _ = read_statistics(settings, spec, END)
-    excluded = read_exposure(settings, spec, END).excluded_multiple_variants
-    assert analyze_cells(spec, cells, excluded, END) == analyze(settings, spec, END)
+    exposure = read_exposure(settings, spec, END)
+    excluded = exposure.excluded_multiple_variants
+    from_sums = analyze_cells(spec, cells, excluded, END, exposure=exposure)
+    assert from_sums == analyze(settings, spec, END)
 
 
 def test_demo_experiments_are_defined_and_analysed(demo_settings):
@@ -226,9 +230,11 @@ def test_demo_experiments_are_defined_and_analysed(demo_settings):
     assert all(p.online_metric == "ctr" for p in points)
 
 
-def test_power_of_each_treatment_uses_the_traffic_of_its_own_pair_of_arms():
+def test_power_of_each_treatment_uses_the_traffic_of_its_own_pair_on_days_with_assignments():
     # Three arms: the days a treatment still needs depend on the units entering control and that
-    # treatment only; counting the third arm too would understate them.
+    # treatment only, averaged over the days either of them had assignments (5 of the 10 days for
+    # a and b; c also on day 8, so 6 for a and c); counting the third arm or idle days would
+    # misstate them.
     spec = make_spec(
         variants={"a": 0.5, "b": 0.3, "c": 0.2},
         metrics=[{"name": "revenue", "kind": "mean", "event": "purchase", "role": "primary"}],
@@ -238,14 +244,36 @@ def test_power_of_each_treatment_uses_the_traffic_of_its_own_pair_of_arms():
     arms["b"] = MeanStats(3_000, 30_300.0, 366_000.0)
     arms["c"] = MeanStats(2_000, 20_100.0, 245_000.0)
     cells = [CellStatistics(name, None, None, stats.n, (stats,)) for name, stats in arms.items()]
-    days = 10
-    analysis = analyze_cells(spec, cells, 0, START + dt.timedelta(days=days))
+    day = START.date()
+    daily = [("a", day + dt.timedelta(days=d), 1_000) for d in range(5)]
+    daily += [("b", day + dt.timedelta(days=d), 600) for d in range(5)]
+    daily += [("c", day + dt.timedelta(days=d), 400) for d in (0, 1, 2, 3, 8)]
+    exposure = Exposure(tuple(daily), 0)
+    analysis = analyze_cells(spec, cells, 0, START + dt.timedelta(days=10), exposure=exposure)
 
+    assert [p.units_per_day for p in analysis.power] == pytest.approx([8_000 / 5, 7_000 / 6])
     for comparison, power in zip(analysis.primary, analysis.power, strict=True):
         pair_units = arms["a"].n + arms[comparison.variant].n
-        assert power.units_per_day == pytest.approx(pair_units / days)
-        assert power.n_units == pair_units
+        assert power.n_units == pair_units and not power.finished
+        assert power.achieved_power is None
         assert power.days_needed == math.ceil(
-            (power.required_units - pair_units) / (pair_units / days)
+            (power.required_units - pair_units) / power.units_per_day
         )
-    assert [p.units_per_day for p in analysis.power] == pytest.approx([800.0, 700.0])
+
+
+def test_a_finished_test_shows_achieved_power_instead_of_days_to_go():
+    spec = make_spec(
+        metrics=[{"name": "revenue", "kind": "mean", "event": "purchase", "role": "primary"}],
+        planned_mde=0.02,
+    )
+    arms = {"a": mean_stats_with(4_000, 10.0, 3.0), "b": mean_stats_with(4_000, 10.1, 3.0)}
+    cells = [CellStatistics(name, None, None, stats.n, (stats,)) for name, stats in arms.items()]
+    exposure = Exposure((("a", START.date(), 4_000), ("b", START.date(), 4_000)), 0)
+
+    (power,) = analyze_cells(spec, cells, 0, spec.end, exposure=exposure).power
+
+    se = math.sqrt(2 * 9.0 / 4_000) / 10.0
+    z = scipy_stats.norm.ppf(0.975)
+    expected = scipy_stats.norm.cdf(0.02 / se - z) + scipy_stats.norm.cdf(-0.02 / se - z)
+    assert power.finished and power.days_needed is None
+    assert power.achieved_power == pytest.approx(expected, rel=1e-9)

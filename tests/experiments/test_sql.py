@@ -150,7 +150,7 @@ def test_units_in_two_variants_are_excluded_from_every_arm_and_counted(tmp_path)
     assert read_statistics(settings, spec, spec.end)[1] == 1
 
 
-def test_cap_percentile_caps_unit_values_at_the_quantile_of_all_units(tmp_path):
+def test_cap_percentile_caps_unit_values_at_the_quantile_of_units_with_a_value(tmp_path):
     settings, truth = random_experiment(tmp_path / "s.duckdb")
     revenue_capped = {
         "name": "revenue",
@@ -160,14 +160,17 @@ def test_cap_percentile_caps_unit_values_at_the_quantile_of_all_units(tmp_path):
         "role": "primary",
     }
     spec = make_spec(metrics=[revenue_capped])
-    cap = np.quantile(truth.revenue, 0.9)
+    assert (truth.revenue == 0).any()
+    cap = np.quantile(truth.revenue[truth.revenue != 0], 0.9)
     arms = _whole_arms(read_statistics(settings, spec, spec.end)[0])
     for variant in ("a", "b"):
-        values = np.minimum(truth.revenue[truth.variant == variant], cap)
+        raw = truth.revenue[truth.variant == variant]
+        values = np.minimum(raw, cap)
         revenue = arms[variant].metrics[0]
         np.testing.assert_allclose(
             [revenue.sum, revenue.sum_sq], [values.sum(), (values**2).sum()], rtol=1e-10
         )
+        assert arms[variant].uncapped_sums[0] == pytest.approx(raw.sum(), rel=1e-10)
 
 
 def test_segments_keep_the_twenty_largest_values_and_sum_the_rest_as_other(tmp_path):

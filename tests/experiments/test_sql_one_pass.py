@@ -334,11 +334,15 @@ def previous_statistics_query(
     if caps:
         source = "capped"
         capped_columns = {column for column, _ in caps}
+        # The cap's definition since the one-pass query: the percentile of non-zero values.
         cap_values = exp.select(
             *(
-                exp.PercentileCont(this=exp.column(column), expression=exp.Literal.number(q)).as_(
-                    f"{column}_cap"
-                )
+                exp.Filter(
+                    this=exp.PercentileCont(
+                        this=exp.column(column), expression=exp.Literal.number(q)
+                    ),
+                    expression=exp.Where(this=exp.column(column).neq(exp.Literal.number(0))),
+                ).as_(f"{column}_cap")
                 for column, q in caps
             )
         ).from_("per_unit")
@@ -487,8 +491,11 @@ def previous_cumulative_query(
             exp.select(
                 exp.column("look"),
                 *(
-                    exp.PercentileCont(
-                        this=exp.column(column), expression=exp.Literal.number(q)
+                    exp.Filter(
+                        this=exp.PercentileCont(
+                            this=exp.column(column), expression=exp.Literal.number(q)
+                        ),
+                        expression=exp.Where(this=exp.column(column).neq(exp.Literal.number(0))),
                     ).as_(f"{column}_cap")
                     for column, q in caps
                 ),

@@ -46,13 +46,18 @@ event_rows = st.lists(
 
 
 def reference_values(assignments, events):
-    """Per clean unit: (variant, device, revenue, pre_revenue, converted, clicks, impressions)."""
+    """Per clean unit: (variant, device, revenue, pre_revenue, converted, clicks, impressions);
+    the units excluded for several variants, and those first assigned before the start."""
     seen: dict[str, list] = {}
     for unit, variant, at, device in assignments:
         if at < UNTIL:
             seen.setdefault(unit, []).append((variant, at, device))
     units = {}
+    outside = 0
     for unit, rows in seen.items():
+        if min(moment for _, moment, _ in rows) < START:
+            outside += 1
+            continue
         if len({variant for variant, _, _ in rows}) > 1:
             continue
         at = min(moment for _, moment, _ in rows)
@@ -73,8 +78,8 @@ def reference_values(assignments, events):
             sum(v for n, v in window if n == "click"),
             sum(v for n, v in window if n == "impression"),
         )
-    excluded = len(seen) - len(units)
-    return values, excluded
+    excluded = len(seen) - len(units) - outside
+    return values, excluded, outside
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -93,8 +98,9 @@ def test_sql_sums_equal_the_definitions_and_segments_add_up(assignments, events)
         cells = read_statistics(settings_, spec, UNTIL)[0]
         exposure = read_exposure(settings_, spec, UNTIL)
         _, excluded_in_statistics = read_statistics(settings_, spec, UNTIL)
-    values, excluded = reference_values(assignments, events)
+    values, excluded, outside = reference_values(assignments, events)
     assert exposure.excluded_multiple_variants == excluded
+    assert exposure.excluded_outside_window == outside
     if values:
         assert excluded_in_statistics == excluded
     for variant in ("a", "b"):

@@ -257,14 +257,15 @@ def test_decrease_direction_turns_the_bayesian_view_around():
     assert lower_is_better.expected_loss < higher_is_better.expected_loss
 
 
-def test_flat_prior_chance_to_win_and_expected_loss_match_numerical_integration():
-    result = _compare(MeanStats(400, 4_000.0, 41_600.0), MeanStats(400, 4_080.0, 43_200.0))
-    posterior = scipy_stats.norm(result.relative_effect, result.relative_std_error)
+def test_flat_prior_chance_to_win_and_expected_loss_match_welch_and_t_integration():
+    control = np.random.default_rng(21).normal(10.0, 2.0, 400)
+    variant = np.random.default_rng(22).normal(10.1, 2.0, 400)
+    result = _compare(mean_stats_of(control), mean_stats_of(variant))
 
-    loss = scipy_stats.norm.expect(
-        lambda x: max(0.0, -x), loc=posterior.mean(), scale=posterior.std()
-    )
-    assert result.chance_to_win == pytest.approx(posterior.sf(0), rel=1e-10)
+    greater = scipy_stats.ttest_ind(variant, control, equal_var=False, alternative="greater")
+    posterior = scipy_stats.t(result.dof, result.relative_effect, result.relative_std_error)
+    loss = posterior.expect(lambda x: max(0.0, -x))
+    assert result.chance_to_win == pytest.approx(1 - greater.pvalue, rel=1e-10)
     assert result.expected_loss == pytest.approx(loss, rel=1e-6)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import YardstickError
+from core.markup import escape_markdown
 from data.store import StoreSettings
 from i18n.catalogue import catalogue
 from kpi.retraining import CaseRequest
@@ -141,7 +142,7 @@ def test_user_text_appears_as_text_not_markup(hostile_case) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document
     markdown = render_report(case, detail, "en", "md", PREPARED)
     assert HOSTILE not in markdown
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
+    assert "\\<script\\>alert(1)\\</script\\>" in markdown
 
 
 def table_cells(blocks: list[report.Block]) -> list[str]:
@@ -164,7 +165,7 @@ def test_markdown_carries_the_same_text_and_tables_as_the_html(demo_case, lang: 
     texts += [item for b in blocks if isinstance(b, report.BulletList) for item in b.items]
     for text in texts + table_cells(blocks):
         assert text in visible
-        assert text.replace("|", "\\|") in markdown
+        assert escape_markdown(text) in markdown
     table_rows = [line for line in markdown.splitlines() if line.startswith("| ")]
     expected_rows = sum(1 + len(b.rows) for b in blocks if isinstance(b, report.Table))
     assert len(table_rows) == expected_rows
