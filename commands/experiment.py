@@ -74,8 +74,58 @@ def _chance(value: float) -> str:
     return f"{value:.1%}" if math.isfinite(value) else "n/a"
 
 
+def _results_lines(analysis: ExperimentAnalysis) -> list[str]:
+    """The comparison table: raw p, the adjusted p where a correction applies, and its family."""
+    from experiments.corrections import p_value_kind
+
+    spec = analysis.spec
+    header = (
+        f"{'metric':<14}{'role':<10}{'variant':<12}{'control':>12}{'variant':>12}"
+        f"{'relative effect [CI]':>30}{'raw p':>9}{'adj. p':>9}{'P(win)':>8}  cuped  "
+        "correction family"
+    )
+    lines = [header, "-" * len(header)]
+    roles = {metric.name: metric.role for metric in spec.metrics}
+    for c in analysis.comparisons:
+        interval = f"{_percent(c.relative_effect)} [{_percent(c.relative_ci[0])}, " + (
+            f"{_percent(c.relative_ci[1])}]"
+        )
+        family = analysis.correction_family(c)
+        adjusted = f"{c.decisive_p_value:.3g}" if p_value_kind(c) == "adjusted" else "-"
+        family_text = (
+            f"{family} ({analysis.family_size(family)}, {c.correction})"
+            if family
+            else "none (guardrail: one-sided vs margin)"
+        )
+        lines.append(
+            f"{c.metric:<14}{roles[c.metric]:<10}{c.variant:<12}{c.control_mean:>12.5g}"
+            f"{c.variant_mean:>12.5g}{interval:>30}{c.p_value:>9.3g}"
+            f"{adjusted:>9}{_chance(c.chance_to_win):>8}  {'yes' if c.cuped else 'no':<7}"
+            f"{family_text}"
+        )
+    return lines
+
+
+def _invalid_lines(analysis: ExperimentAnalysis) -> list[str]:
+    """In place of the effects: why they are hidden and what to check (English)."""
+    from i18n.catalogue import translate
+    from i18n.experiments import reason_message
+
+    plan = " / ".join(f"{name} {share:.0%}" for name, share in analysis.spec.variants)
+    lines = [translate("en", "experiments.invalid_title"), "", "decision: invalid"]
+    lines += [
+        f"  - {reason_message('en', reason.code, reason.values)}" for reason in analysis.reasons
+    ]
+    lines += ["", translate("en", "experiments.invalid_intro")]
+    for check in ("config", "logging", "filters", "ramp", "restart"):
+        lines.append(f"  - {translate('en', f'experiments.invalid_check_{check}', plan=plan)}")
+    lines.append(translate("en", "experiments.invalid_json_hint", id=analysis.spec.id))
+    return lines
+
+
 def render_table(analysis: ExperimentAnalysis) -> str:
-    """The analysis as a plain-text report for a terminal."""
+    """The analysis as a plain-text report for a terminal; on a sample ratio mismatch the effects
+    are replaced by what to check."""
     from i18n.experiments import note_message, reason_message
 
     spec = analysis.spec
@@ -86,25 +136,14 @@ def render_table(analysis: ExperimentAnalysis) -> str:
         "units: "
         + ", ".join(f"{name} {count:,}" for name, count in analysis.units.items())
         + f"; excluded (several variants): {analysis.excluded_multiple_variants:,}",
-        f"sample ratio: p = {analysis.srm.p_value:.3g}"
+        f"sample ratio: raw p = {analysis.srm.p_value:.3g}"
         + (" MISMATCH" if analysis.srm.mismatch else " ok"),
         "",
     ]
-    header = (
-        f"{'metric':<14}{'role':<10}{'variant':<12}{'control':>12}{'variant':>12}"
-        f"{'relative effect [CI]':>30}{'p':>9}{'adj. p':>9}{'P(win)':>8}  cuped"
-    )
-    lines += [header, "-" * len(header)]
-    roles = {metric.name: metric.role for metric in spec.metrics}
-    for c in analysis.comparisons:
-        interval = f"{_percent(c.relative_effect)} [{_percent(c.relative_ci[0])}, " + (
-            f"{_percent(c.relative_ci[1])}]"
-        )
-        lines.append(
-            f"{c.metric:<14}{roles[c.metric]:<10}{c.variant:<12}{c.control_mean:>12.5g}"
-            f"{c.variant_mean:>12.5g}{interval:>30}{c.p_value:>9.3g}"
-            f"{c.decisive_p_value:>9.3g}{_chance(c.chance_to_win):>8}  {'yes' if c.cuped else 'no'}"
-        )
+    if not analysis.valid:
+        lines += _invalid_lines(analysis)
+        return "\n".join(lines)
+    lines += _results_lines(analysis)
     for g in analysis.guardrails:
         lines.append(
             f"guardrail {g.metric} ({g.variant}): {g.status}, worst case "

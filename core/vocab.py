@@ -50,6 +50,18 @@ MetricRole = Literal["primary", "secondary", "guardrail"]
 Method = Literal["fixed", "sequential"]
 Correction = Literal["holm", "bh", "none"]
 
+# The call on an experiment (or one treatment). `invalid`: the sample ratio check failed, so no
+# effect can be trusted and none is shown.
+ExperimentOutcome = Literal["ship", "dont_ship", "keep_running", "no_effect", "invalid"]
+
+# Which comparisons a multiple-testing correction runs over: the primary metric across treatments,
+# the secondary metrics across treatments, or one segment column. Guardrails belong to none: each
+# is a one-sided non-inferiority test against its margin.
+CorrectionFamily = Literal["primary", "secondary", "segment"]
+
+# Whether a p-value shown to a reader is the raw one or the one adjusted within its family.
+PValueKind = Literal["raw", "adjusted"]
+
 # Stages of a registered model.
 ModelStage = Literal["production", "challenger"]
 
@@ -91,6 +103,9 @@ METRIC_KINDS: tuple[MetricKind, ...] = get_args(MetricKind)
 METRIC_ROLES: tuple[MetricRole, ...] = get_args(MetricRole)
 METHODS: tuple[Method, ...] = get_args(Method)
 CORRECTIONS: tuple[Correction, ...] = get_args(Correction)
+EXPERIMENT_OUTCOMES: tuple[ExperimentOutcome, ...] = get_args(ExperimentOutcome)
+CORRECTION_FAMILIES: tuple[CorrectionFamily, ...] = get_args(CorrectionFamily)
+P_VALUE_KINDS: tuple[PValueKind, ...] = get_args(PValueKind)
 MODEL_STAGES: tuple[ModelStage, ...] = get_args(ModelStage)
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 REPORT_FORMATS: tuple[ReportFormat, ...] = get_args(ReportFormat)

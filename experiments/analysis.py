@@ -15,10 +15,12 @@ from typing import Any, NamedTuple
 
 from core.clock import Clock
 from core.errors import YardstickError
+from core.vocab import CorrectionFamily, ExperimentOutcome
 from experiments.cells import CellStatistics, Exposure
-from experiments.corrections import apply_correction
+from experiments.corrections import apply_correction, correct_by_family, family_of
 from experiments.decision import (
     DONT_SHIP,
+    INVALID,
     KEEP_RUNNING,
     NO_EFFECT,
     SHIP,
@@ -39,7 +41,8 @@ from experiments.stats import (
 )
 
 MAX_LOOKS = 14
-_RECOMMENDATION_ORDER = (SHIP, KEEP_RUNNING, NO_EFFECT, DONT_SHIP)
+# A mismatched sample ratio invalidates every treatment's reading, so `invalid` comes first.
+_RECOMMENDATION_ORDER = (INVALID, SHIP, KEEP_RUNNING, NO_EFFECT, DONT_SHIP)
 
 
 NO_UNITS = "experiment.no_units"
@@ -149,13 +152,16 @@ class ExperimentAnalysis:
         units: units per variant kept in the analysis, all variants in spec order.
         excluded_multiple_variants: units assigned to more than one variant (left out).
         srm: the sample ratio mismatch check against the planned allocation.
-        comparisons: each (metric, treatment) pair on whole arms, corrected over that family.
+        comparisons: each (metric, treatment) pair on whole arms; the primary metric's pairs are
+            corrected as one family, the secondary metrics' as another, guardrails not at all
+            (`experiments.corrections.correct_by_family`).
         segments: the same per segment value.
         guardrails: non-inferiority results of guardrail metrics with a margin.
         power: power of the primary metric per treatment.
         decisions: the decision per treatment.
-        recommendation: the experiment's call: `ship` if some treatment ships, else
-            `keep_running`, `no_effect` or `dont_ship` in that order of precedence.
+        recommendation: the experiment's call: `invalid` on a sample ratio mismatch, else `ship`
+            if some treatment ships, else `keep_running`, `no_effect` or `dont_ship` in that
+            order of precedence.
         reasons: the reasons behind the recommendation, with their codes and values.
         notes: comparisons that could not be computed, and CUPED fallbacks.
         planned_duration_reached: whether the window reaches the spec's end.
@@ -174,7 +180,7 @@ class ExperimentAnalysis:
     guardrails: tuple[GuardrailResult, ...]
     power: tuple[PowerResult, ...]
     decisions: tuple[Decision, ...]
-    recommendation: str
+    recommendation: ExperimentOutcome
     reasons: tuple[ReasonLine, ...]
     notes: tuple[Note, ...]
     planned_duration_reached: bool
@@ -185,6 +191,21 @@ class ExperimentAnalysis:
         """The primary metric's comparisons, one per treatment."""
         name = self.spec.primary_metric.name
         return tuple(c for c in self.comparisons if c.metric == name)
+
+    @property
+    def valid(self) -> bool:
+        """False on a sample ratio mismatch: then no effect may be shown as a finding."""
+        return self.recommendation != INVALID
+
+    def correction_family(self, comparison: Comparison) -> CorrectionFamily | None:
+        """The family a whole-arm comparison was corrected in (None: a guardrail)."""
+        return family_of(next(m.role for m in self.spec.metrics if m.name == comparison.metric))
+
+    def family_size(self, family: CorrectionFamily | None) -> int:
+        """How many whole-arm comparisons the family holds (0 for None, the guardrails)."""
+        if family is None:
+            return 0
+        return sum(1 for c in self.comparisons if self.correction_family(c) == family)
 
 
 @dataclass(frozen=True)
@@ -382,7 +403,7 @@ def _pair_units_per_day(
 
 def _recommendation(
     spec: ExperimentSpec, decisions: list[Decision]
-) -> tuple[str, tuple[ReasonLine, ...]]:
+) -> tuple[ExperimentOutcome, tuple[ReasonLine, ...]]:
     outcome = min(
         (d.outcome for d in decisions), key=_RECOMMENDATION_ORDER.index, default=KEEP_RUNNING
     )
@@ -423,7 +444,8 @@ def analyze_cells(
             end=f"{spec.end:%Y-%m-%d}",
         )
     notes: list[Note] = []
-    comparisons = apply_correction(_compare_cells(spec, whole, notes), spec.correction)
+    roles = {metric.name: metric.role for metric in spec.metrics}
+    comparisons = correct_by_family(_compare_cells(spec, whole, notes), roles, spec.correction)
     primary_name = spec.primary_metric.name
     primary = [c for c in comparisons if c.metric == primary_name]
     if not primary:
@@ -456,6 +478,9 @@ def analyze_cells(
             [g for g in guardrails if g.variant == c.variant],
             srm,
             planned_sample_reached=reached,
+            guardrail_comparisons=[
+                g for g in comparisons if roles[g.metric] == "guardrail" and g.variant == c.variant
+            ],
         )
         for c in primary
     ]

@@ -1,4 +1,9 @@
-"""Multiple-testing corrections over all (metric, treatment) pairs of an experiment.
+"""Multiple-testing corrections, each run within one family of (metric, treatment) pairs.
+
+Families (`correct_by_family`): the primary metric across treatments is the decision's family, the
+secondary metrics across treatments are a second family, and guardrails belong to neither: each is
+a one-sided non-inferiority test against its margin (`experiments.guardrails`), so its two-sided p
+stays raw. Mixing them would let a guardrail or an exploratory secondary dilute the primary test.
 
 - `holm`: Holm's step-down procedure, controls the family-wise error rate (Holm, "A Simple
   Sequentially Rejective Multiple Test Procedure", Scandinavian Journal of Statistics, 1979).
@@ -13,14 +18,13 @@ are not widened.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
+from core.vocab import CORRECTIONS, CorrectionFamily, MetricRole, PValueKind
 from experiments.stats import Comparison
-
-CORRECTIONS: tuple[str, ...] = ("holm", "bh", "none")
 
 
 def adjust_p_values(p_values: Sequence[float], correction: str) -> npt.NDArray[np.float64]:
@@ -60,3 +64,40 @@ def apply_correction(comparisons: Sequence[Comparison], correction: str) -> list
         dataclasses.replace(c, adjusted_p_value=float(p), correction=correction)
         for c, p in zip(comparisons, adjusted, strict=True)
     ]
+
+
+def family_of(role: MetricRole) -> CorrectionFamily | None:
+    """The correction family of a whole-arm comparison of a metric with this role (None: a
+    guardrail, tested one-sided against its margin and never corrected)."""
+    if role == "primary":
+        return "primary"
+    if role == "secondary":
+        return "secondary"
+    return None
+
+
+def correct_by_family(
+    comparisons: Sequence[Comparison], roles: Mapping[str, MetricRole], correction: str
+) -> list[Comparison]:
+    """The comparisons in their order, each family corrected on its own (`family_of`).
+
+    Guardrail comparisons come back unchanged (`adjusted_p_value` None, so their decisive p-value
+    is the raw one).
+    """
+    result = list(comparisons)
+    families = {family for c in comparisons if (family := family_of(roles[c.metric])) is not None}
+    for family in sorted(families):
+        members = [i for i, c in enumerate(comparisons) if family_of(roles[c.metric]) == family]
+        corrected = apply_correction([comparisons[i] for i in members], correction)
+        for index, comparison in zip(members, corrected, strict=True):
+            result[index] = comparison
+    return result
+
+
+def p_value_kind(comparison: Comparison) -> PValueKind:
+    """`adjusted` when the comparison's decisive p-value went through a correction, else `raw`."""
+    adjusted = comparison.adjusted_p_value is not None and comparison.correction not in (
+        None,
+        "none",
+    )
+    return "adjusted" if adjusted else "raw"

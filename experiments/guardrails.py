@@ -111,3 +111,18 @@ def guardrail_test(comparison: Comparison, margin: float) -> GuardrailResult:
         breached=breached,
         status=status,
     )
+
+
+def significantly_worse(comparison: Comparison) -> bool:
+    """Whether the variant is significantly worse than control on this metric: its two-sided raw
+    p-value is below alpha and the effect points the harmful way.
+
+    A guardrail can be within its margin and still significantly worse (a small harm measured
+    precisely); the decision names it, so a reader never ships a known harm unawares.
+    """
+    harmful = (
+        comparison.absolute_effect < 0
+        if comparison.direction == "increase"
+        else comparison.absolute_effect > 0
+    )
+    return harmful and comparison.p_value < comparison.alpha

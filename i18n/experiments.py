@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.errors import YardstickError
+from core.vocab import CorrectionFamily
 from experiments.analysis import ExperimentAnalysis, Note, ReasonLine, Unavailable
+from experiments.corrections import p_value_kind
 from experiments.decision import Decision
 from experiments.spec import ExperimentSpec
 from experiments.sql import MISSING_SEGMENT, OTHER_SEGMENT
@@ -26,9 +28,30 @@ from i18n.errors import describe
 JSON_LANGUAGE = "en"
 
 
+def p_label(lang: str, kind: str, correction: str | None) -> str:
+    """How a shown p-value was obtained: `raw p`, or `Holm-adjusted p` / `BH-adjusted p`."""
+    if kind == "adjusted" and correction in ("holm", "bh"):
+        return translate(lang, f"experiments.p_adjusted_{correction}")
+    return translate(lang, "experiments.p_raw")
+
+
 def reason_message(lang: str, code: str, values: Mapping[str, Any]) -> str:
-    """One decision reason (`experiments.reason_<code>`) with its values filled in."""
-    return translate(lang, f"experiments.reason_{code}", **values)
+    """One decision reason (`experiments.reason_<code>`) with its values filled in; a quoted
+    p-value is labelled raw or adjusted from the reason's `p_kind` and `correction`."""
+    label = p_label(lang, str(values.get("p_kind", "raw")), values.get("correction"))
+    return translate(lang, f"experiments.reason_{code}", **({"p_label": label} | dict(values)))
+
+
+def family_label(lang: str, family: CorrectionFamily | None, correction: str, size: int) -> str:
+    """Which correction family a comparison's adjusted p-value comes from, in words."""
+    if family is None:
+        return translate(lang, "experiments.family_guardrail")
+    return translate(
+        lang,
+        f"experiments.family_{family}",
+        size=size,
+        correction=translate(lang, f"experiments.correction_short_{correction}"),
+    )
 
 
 def segment_label(lang: str, value: str) -> str:
@@ -75,9 +98,14 @@ def _json_safe(value: Any) -> Any:
 
 
 def _result_row(
-    spec: ExperimentSpec, comparison: Comparison, segment: dict[str, str] | None
+    spec: ExperimentSpec,
+    comparison: Comparison,
+    segment: dict[str, str] | None,
+    family: CorrectionFamily | None,
+    family_size: int,
 ) -> dict[str, Any]:
     role = next(m.role for m in spec.metrics if m.name == comparison.metric)
+    kind = p_value_kind(comparison)
     return {
         "metric": comparison.metric,
         "kind": comparison.kind,
@@ -97,7 +125,11 @@ def _result_row(
         "relative_ci_symmetric": list(comparison.relative_ci_symmetric),
         "relative_warning": comparison.relative_warning,
         "p_value": comparison.p_value,
-        "adjusted_p_value": comparison.adjusted_p_value,
+        "adjusted_p_value": comparison.decisive_p_value,
+        "p_value_adjusted": comparison.adjusted_p_value if kind == "adjusted" else None,
+        "p_value_kind": kind,
+        "correction_family": family,
+        "correction_family_size": family_size,
         "chance_to_win": comparison.chance_to_win,
         "expected_loss": comparison.expected_loss,
         "uncapped_relative_effect": comparison.uncapped_relative_effect,
@@ -129,11 +161,14 @@ def analysis_to_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
     """The `experiment analyze --json` document: codes and values, with their English wording
     under the documented keys (`reasons`, `warnings`)."""
     spec = analysis.spec
-    rows = [_result_row(spec, c, None) for c in analysis.comparisons]
-    rows += [
-        _result_row(spec, s.comparison, {"column": s.column, "value": s.value})
-        for s in analysis.segments
-    ]
+    rows = []
+    for c in analysis.comparisons:
+        family = analysis.correction_family(c)
+        rows.append(_result_row(spec, c, None, family, analysis.family_size(family)))
+    for s in analysis.segments:
+        size = sum(1 for other in analysis.segments if other.column == s.column)
+        segment = {"column": s.column, "value": s.value}
+        rows.append(_result_row(spec, s.comparison, segment, "segment", size))
     document = {
         "experiment": spec.id,
         "version": analysis.version,
@@ -157,6 +192,7 @@ def analysis_to_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
         ],
         "decision": {
             "recommendation": analysis.recommendation,
+            "valid": analysis.valid,
             "reasons": [_reason_line(analysis, reason) for reason in analysis.reasons],
             "reason_codes": [reason.code for reason in analysis.reasons],
             "reason_values": [

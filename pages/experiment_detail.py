@@ -12,16 +12,18 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.vocab import CorrectionFamily
 from experiments.analysis import (
     CumulativePoint,
     ExperimentAnalysis,
-    OfflineOnlinePoint,
     Unavailable,
 )
 from experiments.cells import Exposure
+from experiments.corrections import p_value_kind
 from experiments.spec import belongs_to_family
 from experiments.stats import Comparison
 from i18n.experiments import (
+    family_label,
     note_message,
     reason_message,
     segment_label,
@@ -29,17 +31,19 @@ from i18n.experiments import (
 from i18n.format import format_date, format_number, format_percent, format_timestamp
 from ui import cached
 from ui.context import page_context
+from ui.experiment_charts import forest_plot, offline_online_charts, offline_online_figure
 from ui.tables import show_table
-from ui.text import chart_text, plain, plain_values, unavailable_plain
+from ui.text import chart_text, plain, unavailable_plain
 
 CHOSEN_KEY = "experiment_chosen"
-BETTER, WORSE, UNCLEAR = "#2e7d32", "#c62828", "#9e9e9e"
 DECISION_COLOURS = {
     "ship": "green",
     "dont_ship": "red",
     "keep_running": "orange",
     "no_effect": "gray",
+    "invalid": "violet",
 }
+SRM_CHECKS = ("config", "logging", "filters", "ramp", "restart")
 
 ctx = page_context()
 registry = cached.models(ctx.path, ctx.fingerprint, None)
@@ -57,6 +61,12 @@ if not definitions:
     st.stop()
 
 ids = [definition.spec.id for definition in definitions]
+# A link may name the experiment (`?experiment=ID`); it is read once, then the selector rules.
+linked = st.query_params.get("experiment")
+if linked is not None:
+    del st.query_params["experiment"]
+    if linked in ids:
+        st.session_state[CHOSEN_KEY] = linked
 if st.session_state.get(CHOSEN_KEY) not in ids:
     st.session_state[CHOSEN_KEY] = ids[0]
 experiment_id = st.sidebar.selectbox(ctx.t("experiments.choose_experiment"), ids, key=CHOSEN_KEY)
@@ -88,68 +98,6 @@ st.caption(
 
 def percent(value: float) -> str:
     return format_percent(value, ctx.lang, 2, signed=True)
-
-
-def is_significant(comparison: Comparison) -> bool:
-    return comparison.decisive_p_value < comparison.alpha
-
-
-def is_better(comparison: Comparison) -> bool:
-    sign = 1 if comparison.direction == "increase" else -1
-    return sign * comparison.absolute_effect > 0
-
-
-def colour_of(comparison: Comparison) -> str:
-    """Green when significantly better, red when significantly worse, grey otherwise."""
-    if not is_significant(comparison):
-        return UNCLEAR
-    return BETTER if is_better(comparison) else WORSE
-
-
-def forest_plot(comparisons: tuple[Comparison, ...]) -> go.Figure:
-    """Relative effects with their intervals, one row per (metric, variant)."""
-    labels = [chart_text(f"{c.metric} · {c.variant}") for c in comparisons]
-    figure = go.Figure()
-    for legend, colour in (
-        (ctx.t("experiments.legend_better"), BETTER),
-        (ctx.t("experiments.legend_worse"), WORSE),
-        (ctx.t("experiments.legend_unclear"), UNCLEAR),
-    ):
-        chosen = [i for i, c in enumerate(comparisons) if colour_of(c) == colour]
-        if not chosen:
-            continue
-        figure.add_trace(
-            go.Scatter(
-                x=[comparisons[i].relative_effect for i in chosen],
-                y=[labels[i] for i in chosen],
-                mode="markers",
-                name=legend,
-                marker={"color": colour, "size": 11},
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [
-                        comparisons[i].relative_ci[1] - comparisons[i].relative_effect
-                        for i in chosen
-                    ],
-                    "arrayminus": [
-                        comparisons[i].relative_effect - comparisons[i].relative_ci[0]
-                        for i in chosen
-                    ],
-                    "color": colour,
-                },
-                hovertemplate="%{y}: %{x:+.2%}<extra></extra>",
-            )
-        )
-    figure.add_vline(x=0, line={"color": "#555", "dash": "dot"})
-    figure.update_layout(
-        height=90 + 45 * len(comparisons),
-        margin={"l": 10, "r": 10, "t": 10, "b": 40},
-        xaxis={"title": ctx.t("experiments.axis_relative"), "tickformat": "+.1%"},
-        yaxis={"autorange": "reversed"},
-        legend={"orientation": "h", "y": -0.25},
-    )
-    return figure
 
 
 def cumulative_chart(points: list[CumulativePoint]) -> go.Figure:
@@ -198,37 +146,6 @@ def cumulative_chart(points: list[CumulativePoint]) -> go.Figure:
     return figure
 
 
-def offline_online_chart(points: list[OfflineOnlinePoint]) -> go.Figure:
-    """Offline difference against online effect, one trace per offline metric."""
-    figure = go.Figure()
-    for metric in sorted({p.offline_metric for p in points}):
-        mine = [p for p in points if p.offline_metric == metric]
-        figure.add_trace(
-            go.Scatter(
-                x=[p.offline_difference for p in mine],
-                y=[p.online_effect for p in mine],
-                mode="markers",
-                name=chart_text(metric),
-                marker={"size": 11},
-                text=[chart_text(f"{p.experiment} · {p.variant}") for p in mine],
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [p.online_ci[1] - p.online_effect for p in mine],
-                    "arrayminus": [p.online_effect - p.online_ci[0] for p in mine],
-                },
-                hovertemplate="%{text}<br>%{x:+.4f} → %{y:+.2%}<extra></extra>",
-            )
-        )
-    figure.update_layout(
-        height=340,
-        margin={"l": 10, "r": 10, "t": 10, "b": 40},
-        xaxis={"title": ctx.t("experiments.axis_offline_difference")},
-        yaxis={"title": ctx.t("experiments.axis_online_effect"), "tickformat": "+.1%"},
-    )
-    return figure
-
-
 def daily_units_chart(exposure: Exposure) -> go.Figure:
     """Units entering each arm per day of first assignment, stacked."""
     figure = go.Figure()
@@ -252,31 +169,47 @@ def daily_units_chart(exposure: Exposure) -> go.Figure:
 
 
 def comparison_table(
-    comparisons: list[Comparison], value_by_row: list[str] | None = None
+    comparisons: list[Comparison],
+    families: list[tuple[CorrectionFamily | None, int]] | None,
+    value_by_row: list[str] | None = None,
 ) -> pd.DataFrame:
-    """One row per comparison, worded in the reader's language (a value column first if given)."""
+    """One row per comparison, worded in the reader's language (a value column first if given):
+    the raw p, the adjusted p where a correction applies, and the family it was adjusted in (a
+    column when `families` is given, which also names the metric's role; else a role column).
+
+    The variant column appears only with several treatments, so the table fits at 1280 px.
+    """
     roles = {m.name: m.role for m in spec.metrics}
+    several = len(spec.treatments) > 1
     rows = []
     for index, c in enumerate(comparisons):
+        adjusted = f"{c.decisive_p_value:.3g}" if p_value_kind(c) == "adjusted" else "–"
         row: dict[str, str] = {}
         if value_by_row is not None:
             row[ctx.t("experiments.col_value")] = value_by_row[index]
+        row[ctx.t("experiments.col_metric")] = c.metric
+        if families is None:
+            row[ctx.t("experiments.col_role")] = ctx.t(f"experiments.role_{roles[c.metric]}")
+        if several:
+            row[ctx.t("experiments.col_variant")] = c.variant
         row |= {
-            ctx.t("experiments.col_metric"): c.metric,
-            ctx.t("experiments.col_role"): ctx.t(f"experiments.role_{roles[c.metric]}"),
-            ctx.t("experiments.col_variant"): c.variant,
             ctx.t("experiments.col_control_mean"): f"{c.control_mean:.4g}",
             ctx.t("experiments.col_variant_mean"): f"{c.variant_mean:.4g}",
-            ctx.t("experiments.col_effect"): percent(c.relative_effect),
-            ctx.t("experiments.col_interval"): (
+            ctx.t("experiments.col_effect"): (
+                f"{percent(c.relative_effect)} "
                 f"[{percent(c.relative_ci[0])}, {percent(c.relative_ci[1])}]"
             ),
             ctx.t("experiments.col_p"): f"{c.p_value:.3g}",
-            ctx.t("experiments.col_adjusted_p"): f"{c.decisive_p_value:.3g}",
-            ctx.t("experiments.col_cuped"): ctx.t(
-                "experiments.yes" if c.cuped else "experiments.no"
-            ),
+            ctx.t("experiments.col_adjusted_p"): adjusted,
         }
+        if families is not None:
+            family, size = families[index]
+            row[ctx.t("experiments.col_family")] = family_label(
+                ctx.lang, family, spec.correction, size
+            )
+        row[ctx.t("experiments.col_cuped")] = ctx.t(
+            "experiments.yes" if c.cuped else "experiments.no"
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -352,16 +285,12 @@ with st.container(border=True):
     for decision in analysis.decisions:
         if len(analysis.decisions) > 1:
             outcome = ctx.t(f"experiments.decision_{decision.outcome}")
-            st.markdown(
-                ctx.t(
-                    "experiments.decision_variant",
-                    variant=plain(decision.variant),
-                    decision=outcome,
-                )
+            st.text(
+                ctx.t("experiments.decision_variant", variant=decision.variant, decision=outcome)
             )
         for code, values in zip(decision.reason_codes, decision.reason_values, strict=True):
-            st.markdown("- " + reason_message(ctx.lang, code, plain_values(values)))
-    for g in analysis.guardrails:
+            st.text("• " + reason_message(ctx.lang, code, values))
+    for g in analysis.guardrails if analysis.valid else ():
         st.caption(
             ctx.t(
                 "experiments.guardrail_line",
@@ -373,11 +302,33 @@ with st.container(border=True):
             )
         )
 
+if not analysis.valid:
+    # A broken split biases every estimate: what to check replaces the effects.
+    plan = " / ".join(f"{name} {share:.0%}" for name, share in spec.variants)
+    with st.container(border=True):
+        st.error(ctx.t("experiments.invalid_title"))
+        st.text(ctx.t("experiments.invalid_intro"))
+        for number, check in enumerate(SRM_CHECKS, start=1):
+            st.text(f"{number}. " + ctx.t(f"experiments.invalid_check_{check}", plan=plan))
+        st.caption(ctx.t("experiments.invalid_json_hint", id=spec.id))
+    st.stop()
+
 # Effects
 st.subheader(ctx.t("experiments.forest_title"))
 st.caption(ctx.t("experiments.forest_caption"))
-st.plotly_chart(forest_plot(analysis.comparisons), width="stretch", key="forest")
-show_table(comparison_table(list(analysis.comparisons)), hide_index=True, width="stretch")
+margins = {
+    m.name: m.non_inferiority_margin
+    for m in spec.metrics
+    if m.role == "guardrail" and m.non_inferiority_margin is not None
+}
+st.plotly_chart(forest_plot(analysis.comparisons, margins, ctx.lang), width="stretch", key="forest")
+whole_families = [
+    (family, analysis.family_size(family))
+    for family in (analysis.correction_family(c) for c in analysis.comparisons)
+]
+show_table(
+    comparison_table(list(analysis.comparisons), whole_families), hide_index=True, width="stretch"
+)
 if analysis.notes:
     with st.expander(ctx.t("experiments.warnings")):
         for note in analysis.notes:
@@ -395,9 +346,12 @@ if not spec.segments:
 else:
     column = st.selectbox(ctx.t("experiments.segment_column"), spec.segments, key="segment_column")
     rows = [s for s in analysis.segments if s.column == column]
+    if spec.correction != "none":
+        correction = ctx.t(f"experiments.correction_short_{spec.correction}")
+        st.caption(ctx.t("experiments.segment_family", correction=correction, size=len(rows)))
     show_table(
         comparison_table(
-            [s.comparison for s in rows], [segment_label(ctx.lang, s.value) for s in rows]
+            [s.comparison for s in rows], None, [segment_label(ctx.lang, s.value) for s in rows]
         ),
         hide_index=True,
         width="stretch",
@@ -424,34 +378,48 @@ show_table(
     width="stretch",
 )
 
-st.subheader(ctx.t("experiments.offline_title"))
-st.caption(ctx.t("experiments.offline_caption"))
-links = cached.experiment_model_links(ctx.path, ctx.fingerprint, experiment_id, as_of)
-if not links:
-    st.caption(ctx.t("experiments.offline_none"))
-for link in links:
-    if not link.offline:
-        st.caption(ctx.t("experiments.offline_missing", model=plain(link.model_id)))
-        continue
-    online = "–" if link.online is None else percent(link.online.relative_effect)
-    show_table(
-        pd.DataFrame(
-            {
-                ctx.t("experiments.col_variant"): link.variant,
-                ctx.t("experiments.col_model"): link.model_id,
-                ctx.t("experiments.col_offline_metric"): metric.metric,
-                ctx.t("experiments.col_offline_value"): f"{metric.value:.4f}",
-                ctx.t("experiments.col_online_effect", metric=spec.primary_metric.name): online,
-            }
-            for metric in link.offline
-        ),
-        hide_index=True,
-        width="stretch",
+if spec.variant_models:
+    st.subheader(ctx.t("experiments.offline_title"))
+    st.caption(ctx.t("experiments.offline_caption"))
+    links = cached.experiment_model_links(ctx.path, ctx.fingerprint, experiment_id, as_of)
+    for link in links:
+        if not link.offline:
+            st.caption(ctx.t("experiments.offline_missing", model=plain(link.model_id)))
+            continue
+        online = "–" if link.online is None else percent(link.online.relative_effect)
+        show_table(
+            pd.DataFrame(
+                {
+                    ctx.t("experiments.col_variant"): link.variant,
+                    ctx.t("experiments.col_model"): link.model_id,
+                    ctx.t("experiments.col_offline_metric"): metric.metric,
+                    ctx.t("experiments.col_offline_value"): f"{metric.value:.4f}",
+                    ctx.t("experiments.col_online_effect", metric=spec.primary_metric.name): online,
+                }
+                for metric in link.offline
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    # Only experiments on the same model families are comparable with this one.
+    own_families = {family_of_model.get(model) for model in spec.model_for.values()}
+    related = {
+        d.spec.id
+        for d in all_definitions
+        if any(belongs_to_family(d.spec, family_of_model, f) for f in own_families if f)
+    } | {spec.id}
+    charts = offline_online_charts(
+        cached.finished_offline_online(ctx.path, ctx.fingerprint), related
     )
-st.markdown(f"**{ctx.t('experiments.scatter_title')}**")
-st.caption(ctx.t("experiments.scatter_caption"))
-across = cached.finished_offline_online(ctx.path, ctx.fingerprint)
-if across:
-    st.plotly_chart(offline_online_chart(across), width="stretch", key="offline_online")
-else:
-    st.caption(ctx.t("experiments.scatter_empty"))
+    st.markdown(f"**{ctx.t('experiments.scatter_section')}**")
+    st.caption(
+        ctx.t("experiments.scatter_caption") if charts else ctx.t("experiments.scatter_empty")
+    )
+    for chart in charts:
+        names = {"offline": chart.offline_metric, "online": chart.online_metric}
+        st.text(ctx.t("experiments.scatter_title", **names))
+        st.plotly_chart(
+            offline_online_figure(chart, spec.id, ctx.lang),
+            width="stretch",
+            key=f"offline_online_{chart.offline_metric}_{chart.online_metric}",
+        )

@@ -40,11 +40,13 @@ def overview_row(
     if isinstance(result, Unavailable):
         row[ctx.t("experiments.col_decision")] = ctx.t("experiments.not_analysable", message="")
         return row
-    primary = result.primary[0] if result.primary else None
+    # A mismatched split hides every effect: the estimate would read as a finding.
+    primary = result.primary[0] if result.primary and result.valid else None
     srm_key = "srm_mismatch" if result.srm.mismatch else "srm_ok"
     row |= {
+        # Counts in the spec's variant order, control first (names are on the detail page).
         ctx.t("experiments.col_units"): " / ".join(
-            f"{name} {format_number(count, ctx.lang)}" for name, count in result.units.items()
+            format_number(count, ctx.lang) for count in result.units.values()
         ),
         ctx.t("experiments.col_srm"): ctx.t(f"experiments.{srm_key}"),
         ctx.t("experiments.col_primary"): (

@@ -48,6 +48,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "artifacts" / "screens")
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        default=PAGES,
+        metavar="PAGE",
+        help="page paths, optionally with a query (experiment_detail?experiment=banner-split)",
+    )
+    parser.add_argument(
+        "--height", type=int, default=2200, help="viewport height: taller shows long pages whole"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -60,10 +70,10 @@ def main() -> None:
             for lang, locale in LOCALES.items():
                 for width in WIDTHS:
                     context = browser.new_context(
-                        viewport={"width": width, "height": 2200}, locale=locale
+                        viewport={"width": width, "height": args.height}, locale=locale
                     )
                     tab = context.new_page()
-                    for page in PAGES:
+                    for page in args.pages:
                         deadline = time.monotonic() + 60
                         while True:
                             try:
@@ -80,8 +90,9 @@ def main() -> None:
                             timeout=120_000,
                         )
                         tab.wait_for_timeout(2500)
-                        name = f"{page or 'overview'}-{lang}-{width}.png"
-                        tab.screenshot(path=str(args.out / name), full_page=True)
+                        label = (page or "overview").replace("?", "-").replace("=", "-")
+                        name = f"{label}-{lang}-{width}.png"
+                        tab.screenshot(path=str(args.out / name), full_page=True, timeout=180_000)
                         print(args.out / name)
                     context.close()
             browser.close()

@@ -281,7 +281,8 @@ def finished_offline_online(
 
     Each finished experiment is read at its end, all from one snapshot. One that cannot be
     analysed (no units in its window, primary metric not comparable) has no online effect and is
-    left out, so it never hides the others.
+    left out, so it never hides the others; so is one with a sample ratio mismatch, whose online
+    effect cannot be trusted.
     """
     now = clock()
     every_link: list[ModelLink] = []
@@ -294,6 +295,8 @@ def finished_offline_online(
             try:
                 analysis = analyze_cells(spec, cells, excluded, spec.end, found.version, exposure)
             except NoDataError:
+                continue
+            if not analysis.valid:
                 continue
             offline = store.latest_offline_metrics(con, tuple(spec.model_for.values()))
             every_link += model_links(analysis, offline)

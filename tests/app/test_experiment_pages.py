@@ -13,7 +13,7 @@ from core.clock import fixed_clock
 from data import experiment_store
 from experiments.spec import parse_spec_text
 from i18n.catalogue import translate
-from i18n.experiments import analysis_to_json
+from i18n.experiments import analysis_to_json, reason_message
 from services import experiments as service
 from tests.conftest import ROOT, TEST_NOW
 from tests.experiments.factories import GOOD_TOML
@@ -44,8 +44,23 @@ def run_page(
 
 def texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [t.value for t in at.text]
     parts += [m.label for m in at.metric] + [t.value for t in at.title]
     return "\n".join(str(part) for part in parts)
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def forest_traces(at: AppTest) -> list[dict]:
+    """The forest plot's traces: the figure whose effect traces carry horizontal intervals."""
+    return next(f["data"] for f in figures(at) if any("error_x" in t for t in f["data"]))
+
+
+def scatter_figures(at: AppTest) -> list[dict]:
+    """The offline-against-online figures: those with vertical intervals."""
+    return [f for f in figures(at) if any("error_y" in t for t in f["data"])]
 
 
 def test_the_family_filter_keeps_the_experiments_testing_that_familys_models():
@@ -66,11 +81,14 @@ def test_experiments_page_lists_each_demo_experiment_with_its_call():
     assert set(table["ID"]) == {"rec-v3-vs-v2", "aa-homepage", "banner-split"}
     decisions = {
         translate("en", f"experiments.decision_{d}")
-        for d in ("ship", "dont_ship", "keep_running", "no_effect")
+        for d in ("ship", "dont_ship", "keep_running", "no_effect", "invalid")
     }
     assert set(table["Decision"]) <= decisions
     assert set(table["Sample ratio"]) <= {"OK", "Mismatch"}
     assert table.loc[table["ID"] == "aa-homepage", "Status"].item() == "Finished"
+    broken = table.loc[table["ID"] == "banner-split"]
+    assert broken["Decision"].item() == "Invalid"
+    assert broken["Primary metric"].item() == "–"
 
 
 def test_open_detail_switches_to_the_chosen_experiment():
@@ -85,8 +103,7 @@ def test_detail_page_draws_the_forest_plot_and_the_decision_badge():
     at = run_page(DETAIL_PAGE, chosen="rec-v3-vs-v2")
     charts = at.get("plotly_chart")
     assert len(charts) >= 2
-    figures = [json.loads(chart.proto.spec)["data"] for chart in charts]
-    forest = next(data for data in figures if all("error_x" in trace for trace in data))
+    forest = forest_traces(at)
     labels = {label for trace in forest for label in trace["y"]}
     assert labels == {f"{m} · v3" for m in ("ctr", "revenue", "converted", "latency")}
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
@@ -109,11 +126,7 @@ def test_forest_plot_colours_each_effect_by_its_corrected_significance_and_direc
         )
     assert len(set(expected.values())) > 1, "the demo should hold a significant effect"
     at = run_page(DETAIL_PAGE, chosen="rec-v3-vs-v2")
-    forest = next(
-        data
-        for data in (json.loads(chart.proto.spec)["data"] for chart in at.get("plotly_chart"))
-        if all("error_x" in trace for trace in data)
-    )
+    forest = forest_traces(at)
     drawn = {
         label: legend
         for legend in ("better", "worse", "unclear")
@@ -207,7 +220,7 @@ def test_pages_in_japanese_show_no_english_sentence_from_the_engine(app_env, pag
         for code, values in zip(
             result.decisions[0].reason_codes, result.decisions[0].reason_values, strict=True
         ):
-            assert translate("ja", f"experiments.reason_{code}", **values) in shown
+            assert reason_message("ja", code, values) in shown
 
 
 def test_a_finished_experiment_that_cannot_be_analysed_leaves_the_scatter_to_the_others(app_env):
@@ -218,12 +231,105 @@ def test_a_finished_experiment_that_cannot_be_analysed_leaves_the_scatter_to_the
     ghost = ghost.replace("end = 2026-10-29T09:00:00+09:00", "end = 2020-02-01T00:00:00Z")
     service.define(app_env, parse_spec_text(ghost), "no data", fixed_clock(TEST_NOW))
     at = run_page(DETAIL_PAGE, chosen="rec-v3-vs-v2")
-    scatter = next(
-        data
-        for data in (json.loads(chart.proto.spec)["data"] for chart in at.get("plotly_chart"))
-        if any("error_y" in trace for trace in data)
-    )
-    shown = {text.split(" · ")[0] for trace in scatter for text in trace["text"]}
+    scatters = scatter_figures(at)
+    assert scatters
+    shown = {
+        text.split(" · ")[0] for f in scatters for trace in f["data"] for text in trace["text"]
+    }
     assert shown == {"rec-v3-vs-v2"}
     ghost_page = run_page(DETAIL_PAGE, chosen="ghost")
     assert ghost_page.warning and "2020-01-01" in ghost_page.warning[0].value
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_sample_ratio_mismatch_hides_effects_behind_what_to_check(lang):
+    at = run_page(DETAIL_PAGE, lang=lang, chosen="banner-split")
+    assert [e.value for e in at.error] == [translate(lang, "experiments.invalid_title")]
+    shown = texts(at)
+    for check in ("config", "logging", "filters", "ramp", "restart"):
+        expected = translate(
+            lang, f"experiments.invalid_check_{check}", plan="control 50% / new_banner 50%"
+        )
+        assert expected in shown
+    assert translate(lang, "experiments.decision_invalid") in shown
+    assert forest_traces_absent(at)
+    columns = {c for frame in at.dataframe for c in frame.value.columns}
+    assert translate(lang, "experiments.col_chance_to_win") not in columns
+    assert translate(lang, "experiments.col_effect") not in columns
+
+
+def forest_traces_absent(at: AppTest) -> bool:
+    return not any(any("error_x" in t for t in f["data"]) for f in figures(at))
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_table_labels_raw_and_adjusted_p_and_the_decision_quotes_the_adjusted_one(
+    app_env, lang
+):
+    at = run_page(DETAIL_PAGE, lang=lang, chosen="rec-v3-vs-v2")
+    table = next(
+        f.value
+        for f in at.dataframe
+        if translate(lang, "experiments.col_family") in f.value.columns
+    )
+    metric = translate(lang, "experiments.col_metric")
+    adjusted = translate(lang, "experiments.col_adjusted_p")
+    family = translate(lang, "experiments.col_family")
+    guardrail = table.loc[table[metric] == "latency"]
+    assert guardrail[adjusted].item() == "–"
+    assert guardrail[family].item() == translate(lang, "experiments.family_guardrail")
+    primary = table.loc[table[metric] == "ctr"]
+    spec = service.definition(app_env, "rec-v3-vs-v2").spec
+    analysis = service.analyze_spec(app_env, spec, spec.end)
+    (ctr,) = analysis.primary
+    assert primary[adjusted].item() == f"{ctr.adjusted_p_value:.3g}"
+    label = translate(lang, "experiments.p_adjusted_holm")
+    assert f"{label} = {ctr.adjusted_p_value:.2g}" in texts(at)
+
+
+def test_the_forest_plot_draws_each_guardrail_margin_on_its_harmful_side():
+    at = run_page(DETAIL_PAGE, chosen="rec-v3-vs-v2")
+    margin = [
+        t for t in forest_traces(at) if t["name"] == translate("en", "experiments.legend_margin")
+    ]
+    assert len(margin) == 1
+    # latency is lower-is-better with a 10% margin: harm is a rise, so the mark sits at +10%.
+    assert margin[0]["x"] == [0.1] and margin[0]["y"] == ["latency · v3"]
+
+
+@pytest.mark.parametrize("chosen", ["aa-homepage", "banner-split"])
+def test_experiments_without_variant_models_show_no_offline_online_chart(chosen):
+    at = run_page(DETAIL_PAGE, chosen=chosen)
+    assert scatter_figures(at) == []
+    assert translate("en", "experiments.offline_title") not in [s.value for s in at.subheader]
+
+
+def test_the_offline_online_charts_hold_one_offline_and_one_online_metric_each(app_env):
+    at = run_page(DETAIL_PAGE, chosen="rec-v3-vs-v2")
+    scatters = scatter_figures(at)
+    points = service.finished_offline_online(app_env, fixed_clock(TEST_NOW))
+    pairs = {(p.offline_metric, p.online_metric) for p in points}
+    assert len(scatters) == len(pairs) >= 2
+    titles = [
+        (f["layout"]["xaxis"]["title"]["text"], f["layout"]["yaxis"]["title"]["text"])
+        for f in scatters
+    ]
+    for offline, online in pairs:
+        expected = (
+            translate("en", "experiments.axis_offline_metric", metric=offline),
+            translate("en", "experiments.axis_online_metric", metric=online),
+        )
+        assert expected in titles
+
+
+def test_a_link_naming_an_experiment_opens_it_once():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.run()
+    at.switch_page(DETAIL_PAGE)
+    at.query_params["experiment"] = "banner-split"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Experiment: New banner"
+    at.selectbox(key="experiment_chosen").set_value("aa-homepage").run()
+    assert at.title[0].value == "Experiment: Homepage A/A check"

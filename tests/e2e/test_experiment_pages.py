@@ -33,7 +33,7 @@ def test_detail_draws_the_forest_plot_and_the_decision_badge(served_app: Running
     # The forest plot is the chart labelled "metric · variant", one error bar per row.
     forest = page.locator(".js-plotly-plot").filter(has_text=" · treatment").first
     assert forest.locator(".errorbar").count() >= 3
-    decisions = ("Ship", "Don't ship", "Keep running", "No effect")
+    decisions = ("Ship", "Don't ship", "Keep running", "No effect", "Invalid")
     badges = page.locator("[data-testid='stMarkdownContainer'] span")
     assert any(badges.filter(has_text=label).count() for label in decisions)
     screenshot(page, "experiment-detail")

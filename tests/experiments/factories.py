@@ -302,11 +302,9 @@ def primary_comparison(variant_mean: float, method: str = "fixed", n: int = 10_0
     )
 
 
-def guardrail_result(
-    variant_mean: float, n: int = 10_000, method: str = "fixed"
-) -> GuardrailResult:
-    """A retention guardrail with a 2% margin: control mean 10, sd 2 in both arms."""
-    comparison = compare(
+def guardrail_comparison(variant_mean: float, n: int = 10_000, method: str = "fixed") -> Comparison:
+    """The retention guardrail's comparison: control mean 10, sd 2 in both arms."""
+    return compare(
         mean_stats_with(n, 10.0, 2.0),
         mean_stats_with(n, variant_mean, 2.0),
         metric="retention",
@@ -314,4 +312,54 @@ def guardrail_result(
         variant_name="v",
         method=method,
     )
-    return guardrail_test(comparison, margin=0.02)
+
+
+def guardrail_result(
+    variant_mean: float, n: int = 10_000, method: str = "fixed"
+) -> GuardrailResult:
+    """A retention guardrail with a 2% margin: control mean 10, sd 2 in both arms."""
+    return guardrail_test(guardrail_comparison(variant_mean, n, method), margin=0.02)
+
+
+def family_spec(**overrides: object) -> ExperimentSpec:
+    """Three arms (a control, b, c) of mean metrics: one primary, two secondaries, a guardrail with
+    a 10% margin (`latency`) and one without (`errors`), both lower-is-better."""
+    metrics = [
+        {"name": "revenue", "kind": "mean", "event": "purchase", "role": "primary"},
+        {"name": "sessions", "kind": "mean", "event": "session", "role": "secondary"},
+        {"name": "basket", "kind": "mean", "event": "basket", "role": "secondary"},
+        {
+            "name": "latency",
+            "kind": "mean",
+            "event": "latency_ms",
+            "role": "guardrail",
+            "direction": "decrease",
+            "non_inferiority_margin": 0.1,
+        },
+        {
+            "name": "errors",
+            "kind": "mean",
+            "event": "error",
+            "role": "guardrail",
+            "direction": "decrease",
+        },
+    ]
+    raw = {"variants": {"a": 1 / 3, "b": 1 / 3, "c": 1 / 3}, "metrics": metrics} | overrides
+    return make_spec(**raw)
+
+
+def whole_arm_cells(
+    spec: ExperimentSpec, means: dict[str, list[float]], n: int | dict[str, int] = 10_000
+) -> list[CellStatistics]:
+    """Whole-arm cells with exactly these per-metric means (spec order) and sd 2 per unit."""
+    sizes = n if isinstance(n, dict) else dict.fromkeys(means, n)
+    return [
+        CellStatistics(
+            variant,
+            None,
+            None,
+            sizes[variant],
+            tuple(mean_stats_with(sizes[variant], mean, 2.0) for mean in metric_means),
+        )
+        for variant, metric_means in means.items()
+    ]

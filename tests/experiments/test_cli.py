@@ -8,7 +8,7 @@ import pytest
 
 from cli import main
 from data.store import connect
-from i18n.catalogue import translate
+from i18n.experiments import reason_message
 from services import experiments as service
 from tests.experiments.factories import GOOD_TOML
 
@@ -125,7 +125,7 @@ def test_json_keeps_english_reasons_and_adds_their_codes_and_values(demo_setting
     assert len(decision["reason_values"]) == len(decision["reasons"])
     for code, values in zip(decision["reason_codes"], decision["reason_values"], strict=True):
         assert values["variant"] == "v3"
-        assert translate("en", f"experiments.reason_{code}", **values)
+        assert reason_message("en", code, values)
     assert all(reason.isascii() and reason.endswith(".") for reason in decision["reasons"])
 
 
@@ -134,7 +134,7 @@ def test_the_table_words_reasons_from_the_english_catalogue(demo_settings, capsy
     main(["experiment", "analyze", "--db", str(demo_settings.path), "--id", "aa-homepage"])
     out = capsys.readouterr().out
     code, values = document["decision"]["reason_codes"][0], document["decision"]["reason_values"][0]
-    assert f"  - {translate('en', f'experiments.reason_{code}', **values)}" in out
+    assert f"  - {reason_message('en', code, values)}" in out
 
 
 def test_history_of_an_unknown_experiment_exits_1_naming_the_known_ones(demo_settings, capsys):

@@ -23,10 +23,10 @@ def test_ships_when_primary_wins_and_every_guardrail_is_non_inferior():
     assert decision.reason_values[0]["metric"] == "revenue"
 
 
-def test_sample_ratio_mismatch_means_dont_ship_even_with_a_winning_primary():
+def test_sample_ratio_mismatch_means_invalid_even_with_a_winning_primary():
     decision = decide(primary_comparison(10.2), [], BROKEN_SRM, planned_sample_reached=True)
 
-    assert decision.outcome == "dont_ship"
+    assert decision.outcome == "invalid"
     assert decision.reason_codes == ("srm_mismatch",)
 
 
@@ -108,5 +108,5 @@ def test_decision_carries_codes_and_values_in_parallel():
         primary_comparison(10.2), [guardrail_result(9.5)], BROKEN_SRM, planned_sample_reached=True
     )
 
-    assert decision.outcome == "dont_ship"
+    assert decision.outcome == "invalid"
     assert len(decision.reason_codes) == len(decision.reason_values) == 1

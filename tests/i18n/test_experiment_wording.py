@@ -26,6 +26,7 @@ from tests.experiments.factories import (
     BROKEN_SRM,
     END,
     HEALTHY_SRM,
+    guardrail_comparison,
     guardrail_result,
     make_spec,
     primary_comparison,
@@ -37,7 +38,8 @@ def every_decision_reason() -> list[tuple[str, dict[str, object]]]:
     """The reasons `decide` gives over every class of its inputs.
 
     Sample ratio broken or not; primary worse, flat or better; fixed or sequential; no guardrail,
-    a breached, a non-inferior or an inconclusive one; planned sample reached or not.
+    a breached, a non-inferior or an inconclusive one; planned sample reached or not; the
+    guardrail's comparison significantly worse (-1%, within the 2% margin) or not given.
     """
     guardrails = {
         "none": lambda method: [],
@@ -46,11 +48,12 @@ def every_decision_reason() -> list[tuple[str, dict[str, object]]]:
         "inconclusive": lambda method: [guardrail_result(10.0, n=300, method=method)],
     }
     reasons = []
-    for srm, mean, method, guardrail, reached in itertools.product(
+    for srm, mean, method, guardrail, reached, worse in itertools.product(
         (HEALTHY_SRM, BROKEN_SRM),
         (9.8, 10.0, 10.2),
         ("fixed", "sequential"),
         guardrails,
+        (True, False),
         (True, False),
     ):
         decision = decide(
@@ -58,6 +61,7 @@ def every_decision_reason() -> list[tuple[str, dict[str, object]]]:
             guardrails[guardrail](method),
             srm,
             planned_sample_reached=reached,
+            guardrail_comparisons=[guardrail_comparison(9.9, method=method)] if worse else [],
         )
         reasons += list(zip(decision.reason_codes, decision.reason_values, strict=True))
     return reasons

@@ -98,3 +98,15 @@ def test_model_links_pair_each_variant_model_with_its_online_effect(demo_setting
     assert links["v2"].is_control and links["v2"].online is None
     assert links["v3"].online == analysis.primary[0]
     assert {m.metric for m in links["v3"].offline} >= {"auc"}
+
+
+def test_the_offline_online_view_leaves_out_an_experiment_with_a_broken_split(demo_settings):
+    rec = service.definition(demo_settings, "rec-v3-vs-v2").spec
+    after = fixed_clock(rec.end + dt.timedelta(days=1))
+    assert service.finished_offline_online(demo_settings, after)
+    # The same units read against a plan of 80/20: the split no longer matches, so the online
+    # effect cannot be trusted and is not plotted.
+    skewed = dataclasses.replace(rec, variants=(("v2", 0.8), ("v3", 0.2)))
+    service.define(demo_settings, skewed, "wrong plan", fixed_clock(DEFINED_AT))
+    assert service.analyze(demo_settings, "rec-v3-vs-v2", rec.end).recommendation == "invalid"
+    assert service.finished_offline_online(demo_settings, after) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.errors import YardstickError
 from experiments.analysis import Unavailable
-from i18n.catalogue import translate
+from i18n.experiments import reason_message
 from ui.text import chart_text, describe_plain, plain, plain_values, unavailable_plain
 
 PAYLOAD = "![x](http://127.0.0.1:9/i.png)"
@@ -20,8 +20,8 @@ def test_plain_values_escape_text_and_keep_numbers_for_format_specs() -> None:
     values = plain_values({"metric": "*ctr*", "p_value": 0.01234, "names": ["[a]", "b"]})
     assert values["metric"] == "\\*ctr\\*"
     assert values["names"] == ["\\[a\\]", "b"]
-    assert translate("en", "experiments.reason_primary_better", **values) == (
-        "The primary metric \\*ctr\\* improved significantly (p = 0.012)."
+    assert reason_message("en", "primary_better", values) == (
+        "The primary metric \\*ctr\\* improved significantly (raw p = 0.012)."
     )
 
 
