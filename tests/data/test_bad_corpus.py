@@ -52,7 +52,7 @@ EXPECTED: dict[str, Refusal] = {
     "fractional_count.online_metrics.csv": Refusal(
         2, "n", 'cannot read "6400.5" as a whole number'
     ),
-    "empty_unit_id.events.csv": Refusal(3, "unit_id", "an empty key"),
+    "empty_unit_id.events.csv": Refusal(3, "unit_id", "an empty value"),
     "empty_variant.assignments.csv": Refusal(3, "variant", "an empty key"),
     "unknown_model.online_metrics.csv": Refusal(3, "model_id", 'unknown model "recommender-v9"'),
     "cp932_unknown_model.online_metrics.csv": Refusal(
