@@ -83,7 +83,8 @@ def _key_condition(spec: KindSpec, key: Mapping[str, str]) -> tuple[str, list[ob
             columns=", ".join(unknown),
             keys=", ".join(spec.key_columns),
         )
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[object] = []
     for name, value in key.items():
         column_type = spec.column(name).type
         parts.append(f"{_quote(name)} = TRY_CAST(? AS {column_type.value})")
@@ -156,7 +157,8 @@ def delete_rows(
         try:
             if batch_id is not None:
                 spec = _batch_kind(con, batch_id, kind)
-                condition, params = "batch_id = ?", [batch_id]
+                condition = "batch_id = ?"
+                params: list[object] = [batch_id]
             else:
                 if kind is None:
                     raise YardstickError("delete.no_selection")

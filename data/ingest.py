@@ -131,6 +131,7 @@ IngestCode = Literal[
     "ingest.date_impossible",
     "ingest.date_out_of_range",
     "ingest.date_too_late",
+    "ingest.reserved_column",
 ]
 INGEST_CODES: tuple[IngestCode, ...] = get_args(IngestCode)
 
@@ -580,13 +581,20 @@ def _accepts_parquet_type(column: ColumnSpec, found: str) -> bool:
 
 
 def _parquet_type_problems(source: _Source, spec: KindSpec) -> list[Problem]:
-    """Every known column whose Parquet type is not one its column reads (lists, structs...)."""
-    return [
+    """Every known column whose Parquet type is not one its column reads (lists, structs...),
+    and a column named `file_row_number`, the name DuckDB gives the row numbers it adds."""
+    problems = [
         _problem(source, _PARQUET_TYPE_CODES[column.type], column=column.name, found=found)
         for column in spec.columns
         if (found := source.source_types.get(column.name)) is not None
         and not _accepts_parquet_type(column, found)
     ]
+    if _ROW_NUMBER_COLUMN in source.columns:
+        problems.append(_problem(source, "ingest.reserved_column", column=_ROW_NUMBER_COLUMN))
+    return problems
+
+
+_ROW_NUMBER_COLUMN = "file_row_number"
 
 
 def _column_ref(source: _Source, name: str) -> str:

@@ -1,5 +1,6 @@
 """Regenerate the Parquet files of the bad-input corpus whose types pyarrow cannot write (or
-writes only awkwardly): lists, structs, maps, intervals, BC and far-future timestamps.
+writes only awkwardly): lists, structs, maps, intervals, BC and far-future timestamps, and a
+column named like the row numbers DuckDB adds.
 
 DuckDB writes them, so the types are exactly the ones a user's DuckDB or Spark export carries.
 Run: python tests/data/make_typing_corpus.py
@@ -32,6 +33,10 @@ FILES: dict[str, str] = {
     "far_future_timestamp_s.events.parquet": (
         "SELECT 'u1' AS unit_id, 'click' AS event, 1.0 AS value, "
         "CAST(TIMESTAMP '3000-01-01 00:00:00' AS TIMESTAMP_S) AS ts"
+    ),
+    "file_row_number_column.assignments.parquet": (
+        "SELECT 'exp-1' AS experiment_id, 'u1' AS unit_id, 'control' AS variant, "
+        "TIMESTAMP '2026-11-20 10:00:00' AS assigned_at, 5 AS file_row_number"
     ),
 }
 
