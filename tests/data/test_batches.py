@@ -251,3 +251,37 @@ def test_the_batches_command_lists_the_loads(empty_settings: StoreSettings) -> N
     batches = json.loads(listed.stdout)
     assert [(b["kind"], b["rows"]) for b in batches] == [("models", 3), (None, 0)]
     assert batches[0]["loaded_at"] == dt.datetime.isoformat(TEST_NOW)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "status", "fragment"),
+    [
+        (("delete", "--batch", "999", "--reason", "r"), 1, "there is no batch 999"),
+        (("delete", "--kind", "events", "--key", "ts=x", "--reason", "r"), 1, "not part of"),
+        (("delete", "--kind", "models", "--key", "model_id", "--reason", "r"), 1, "COLUMN=VALUE"),
+        (("delete", "--kind", "models", "--reason", " "), 1, "give a reason"),
+        (("delete", "--kind", "models", "--key", "model_id=m"), 2, "--reason"),
+        (("delete", "--batch", "x", "--reason", "r"), 2, "invalid int value"),
+    ],
+)
+def test_a_refused_delete_command_says_why_with_its_documented_status(
+    empty_settings: StoreSettings, arguments: tuple[str, ...], status: int, fragment: str
+) -> None:
+    ingest_files(empty_settings, "models", [GOOD / "models.csv"], clock=CLOCK)
+    before = table_checksums(empty_settings.path)
+
+    result = run_cli(arguments[0], "--db", str(empty_settings.path), *arguments[1:])
+
+    assert result.returncode == status
+    assert "Traceback" not in result.stderr
+    assert fragment in result.stderr
+    assert table_checksums(empty_settings.path) == before
+
+
+def test_a_delete_on_a_missing_store_names_it_and_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.duckdb"
+
+    result = run_cli("delete", "--db", str(missing), "--batch", "1", "--reason", "r")
+
+    assert (result.returncode, missing.exists()) == (1, False)
+    assert str(missing) in result.stderr
