@@ -1,4 +1,5 @@
-"""`demo` and `ingest`: building the demo store and loading your own files.
+"""`demo`, `ingest`, `delete` and `batches`: building the demo store, loading your own files,
+and removing rows by key or by load.
 
 The use cases (and with them DuckDB, numpy, pandas) are imported inside the handlers, so the
 parser and `--help` stay fast.
@@ -7,12 +8,14 @@ parser and `--help` stay fast.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from typing import TYPE_CHECKING
 
 from commands.common import add_store_arguments, store_settings
 from core.clock import system_clock
+from core.errors import YardstickError
 from core.vocab import DEMO_SIZES
 from i18n.catalogue import translate
 from i18n.ingest import refusal_text
@@ -55,6 +58,8 @@ def _run_ingest(args: argparse.Namespace) -> int:
             encoding=args.encoding,
             on_progress=printer,
             reason=args.reason,
+            clock=system_clock,
+            allow_future=args.allow_future,
         )
     except IngestError as error:
         printer.finish()
@@ -65,6 +70,96 @@ def _run_ingest(args: argparse.Namespace) -> int:
         f"{result.kind}: {result.summary()} ({result.rows_read:,} rows read from "
         f"{len(result.files)} file(s) in {result.seconds:.1f} s)"
     )
+    for batch in result.batches:
+        print(f"  batch {batch.batch_id}: {batch.file} ({batch.rows:,} rows added)")
+    for skipped in result.already_loaded:
+        earlier = f"batch {skipped.batch_id}" if skipped.batch_id is not None else skipped.same_as
+        print(f"  {skipped.file}: the same file was already loaded ({earlier}); nothing added")
+    return 0
+
+
+def _parse_key(pairs: list[str] | None) -> dict[str, str]:
+    """`--key COLUMN=VALUE` pairs as a mapping; a pair without `=` is a usage error."""
+    key: dict[str, str] = {}
+    for pair in pairs or []:
+        column, sep, value = pair.partition("=")
+        if not sep or not column.strip():
+            raise YardstickError("delete.bad_key_pair", pair=pair)
+        key[column.strip()] = value
+    return key
+
+
+def _run_delete(args: argparse.Namespace) -> int:
+    from services.loading import delete_stored_rows
+
+    key = _parse_key(args.key)
+    deletion = delete_stored_rows(
+        store_settings(args),
+        reason=args.reason,
+        clock=system_clock,
+        kind=args.kind,
+        key=key,
+        batch_id=args.batch,
+        dry_run=args.dry_run,
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "kind": deletion.kind,
+                    "table": deletion.table,
+                    "rows": deletion.rows,
+                    "batch_id": deletion.batch_id,
+                    "key": dict(deletion.key),
+                    "dry_run": deletion.dry_run,
+                    "reason": args.reason,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    what = (
+        f"batch {deletion.batch_id}"
+        if deletion.batch_id is not None
+        else ", ".join(f"{c}={v}" for c, v in deletion.key.items())
+    )
+    if deletion.dry_run:
+        print(
+            f"{deletion.table}: {deletion.rows:,} row(s) match {what}; "
+            "nothing was deleted (dry run)"
+        )
+    else:
+        print(f"{deletion.table}: deleted {deletion.rows:,} row(s) of {what}; reason audited")
+    return 0
+
+
+def _run_batches(args: argparse.Namespace) -> int:
+    from services.loading import recent_batches
+
+    batches = recent_batches(store_settings(args), args.limit)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "batch_id": b.batch_id,
+                        "kind": b.kind,
+                        "file": b.file_name,
+                        "rows": b.rows,
+                        "actor": b.actor,
+                        "loaded_at": b.loaded_at.isoformat() if b.loaded_at else None,
+                        "deleted_at": b.deleted_at.isoformat() if b.deleted_at else None,
+                    }
+                    for b in batches
+                ],
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    for b in batches:
+        when = b.loaded_at.strftime("%Y-%m-%d %H:%M") if b.loaded_at else "-"
+        gone = f"  (deleted {b.deleted_at:%Y-%m-%d})" if b.deleted_at else ""
+        print(f"{b.batch_id:>6}  {b.kind or '*':<16} {b.rows:>12,}  {when}  {b.file_name}{gone}")
     return 0
 
 
@@ -97,7 +192,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `demo` and `ingest`."""
+    """Add `demo`, `ingest`, `delete` and `batches`."""
     demo = subparsers.add_parser(
         "demo",
         help="build the demo store (an online retailer's recommender and a fraud model)",
@@ -119,7 +214,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "Excel writes it, detected) and Parquet. Every file is checked before anything "
         "is written; one bad row refuses the whole command and names file, line and "
         "column. Loading the same rows again adds nothing; the same key with different "
-        "values is an error.",
+        "values is an error. Events have no key: identical rows are repeated events, and a "
+        "file loaded before (same bytes) is skipped; an event_id column keys them. Each file "
+        "is recorded as a batch (python cli.py batches).",
         epilog="Columns by kind (* = required, [k] = part of the natural key):\n"
         + "\n".join(
             f"  {name}: "
@@ -140,5 +237,45 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="CSV encoding, e.g. cp932 (default: detect UTF-8, UTF-8 with BOM or CP932)",
     )
     ingest.add_argument("--reason", help="why, for the audit log")
+    ingest.add_argument(
+        "--allow-future",
+        action="store_true",
+        help="accept dates after tomorrow (UTC) and outside 1970-2100 (still not infinity, "
+        "years after 9999 or BC dates)",
+    )
     ingest.add_argument("files", nargs="+", metavar="FILE", help="CSV or Parquet files")
     ingest.set_defaults(handler=_run_ingest)
+
+    delete = subparsers.add_parser(
+        "delete",
+        help="remove stored rows by key or by load, with a reason in the audit log",
+        description="Remove rows of one kind by key (--kind KIND --key COLUMN=VALUE ..., any "
+        "of the kind's key columns: the rows matching all given values) or the rows one load "
+        "added (--batch N; `python cli.py batches` lists the loads). One transaction, audited "
+        "with --reason; --dry-run only counts. Events have no key but event_id: remove them "
+        "by batch.",
+    )
+    add_store_arguments(delete)
+    delete.add_argument("--kind", choices=list(KINDS), help="the kind (table) to delete from")
+    delete.add_argument(
+        "--key",
+        action="append",
+        metavar="COLUMN=VALUE",
+        help="a key column and its value (repeatable), e.g. --key date=2026-11-30",
+    )
+    delete.add_argument("--batch", type=int, metavar="N", help="the batch id of a load")
+    delete.add_argument("--reason", required=True, help="why, for the audit log (required)")
+    delete.add_argument("--dry-run", action="store_true", help="count the rows; delete nothing")
+    delete.add_argument("--json", action="store_true", help="print the result as JSON")
+    delete.set_defaults(handler=_run_delete)
+
+    batches = subparsers.add_parser(
+        "batches",
+        help="list the recorded loads (batch id, kind, rows added, when, file)",
+        description="List the most recent loads, newest first; batch 0 holds the rows stored "
+        "before loads were recorded (and the demo's).",
+    )
+    add_store_arguments(batches)
+    batches.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    batches.add_argument("--json", action="store_true", help="print the list as JSON")
+    batches.set_defaults(handler=_run_batches)

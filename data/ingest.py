@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
+import hashlib
 import io
 import os
 import re
@@ -23,10 +25,11 @@ from typing import Literal, get_args
 
 import duckdb
 
+from core.clock import Clock, system_clock, today
 from core.errors import YardstickError
 from data.kinds import COUNT_METRICS, KINDS, MODEL_STAGES, ColumnSpec, ColumnType, KindSpec
 from data.prediction_features import FeatureFile, add_feature_columns, with_features
-from data.store import StoreSettings, connect, one_row, write_audit
+from data.store import StoreSettings, connect, current_actor, one_row, write_audit
 
 MAX_PROBLEMS_SHOWN = 5
 _PARQUET_MAGIC = b"PAR1"
@@ -39,25 +42,36 @@ _TIMESTAMP_FORMATS = (
     "%Y-%m-%d %H:%M",
     "%Y-%m-%dT%H:%M",
 )
-_HAS_ZONE = r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$"
-_SOURCE_TYPES_ACCEPTED = {
-    ColumnType.TEXT: ("VARCHAR", "INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UINT"),
-    ColumnType.FLOAT: (
-        "DOUBLE",
-        "FLOAT",
-        "DECIMAL",
-        "INT",
-        "BIGINT",
-        "SMALLINT",
-        "TINYINT",
-        "HUGEINT",
-        "UINT",
-        "VARCHAR",
-        "REAL",
-    ),
-    ColumnType.COUNT: ("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UINT", "VARCHAR"),
-    ColumnType.TIMESTAMP: ("TIMESTAMP", "DATE", "VARCHAR"),
-    ColumnType.DATE: ("DATE", "TIMESTAMP", "VARCHAR"),
+# A time followed by anything (an offset, Z, a zone name or abbreviation): read as TIMESTAMPTZ with
+# DuckDB's ICU time zones, never by a cast to TIMESTAMP, which drops what follows the time.
+_HAS_ZONE = r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*[A-Za-z+-].*$"
+_INTEGER_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+)
+_TIMESTAMP_TYPES = (
+    "TIMESTAMP",
+    "TIMESTAMP_S",
+    "TIMESTAMP_MS",
+    "TIMESTAMP_NS",
+    "TIMESTAMP WITH TIME ZONE",
+)
+# The Parquet types each column accepts, by exact name (DECIMAL(p,s) by its prefix): a list
+# (INTEGER[]), struct, map or interval is refused, never cast to NULL.
+_SOURCE_TYPES_ACCEPTED: dict[ColumnType, tuple[str, ...]] = {
+    ColumnType.TEXT: ("VARCHAR", *_INTEGER_TYPES),
+    ColumnType.FLOAT: ("DOUBLE", "FLOAT", "DECIMAL", "VARCHAR", *_INTEGER_TYPES),
+    ColumnType.COUNT: ("VARCHAR", *_INTEGER_TYPES),
+    ColumnType.TIMESTAMP: ("DATE", "VARCHAR", *_TIMESTAMP_TYPES),
+    ColumnType.DATE: ("DATE", "VARCHAR", *_TIMESTAMP_TYPES),
 }
 _COLUMN_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 # Every code an ingest can raise: a `Problem`'s code, or an `IngestError`'s. Each is a catalogue key
@@ -114,7 +128,13 @@ IngestCode = Literal[
     "ingest.key_stored",
     "ingest.production_overlap",
     "ingest.unknown_choice",
+    "ingest.unknown_time_zone",
+    "ingest.zoned_date",
+    "ingest.date_impossible",
+    "ingest.date_out_of_range",
+    "ingest.date_too_late",
     "ingest.reserved_column",
+    "ingest.row_number_column",
 ]
 INGEST_CODES: tuple[IngestCode, ...] = get_args(IngestCode)
 
@@ -201,8 +221,11 @@ class IngestResult:
         files: the files, as named by the user.
         rows_read: data rows in the files.
         new_rows: rows added to the store.
-        already_present: rows whose key and values were already stored (or repeated in the input).
+        already_present: rows whose key and values were already stored (or repeated in the input),
+            and the rows of files skipped as already loaded.
         seconds: wall-clock time of the whole command.
+        batches: the batch recorded for each file loaded (`load_batches`).
+        already_loaded: the files skipped because the same bytes were loaded before.
     """
 
     kind: str
@@ -211,9 +234,38 @@ class IngestResult:
     new_rows: int
     already_present: int
     seconds: float
+    batches: tuple[LoadedBatch, ...] = ()
+    already_loaded: tuple[AlreadyLoaded, ...] = ()
 
     def summary(self) -> str:
         return f"{self.new_rows:,} new, {self.already_present:,} already present"
+
+
+@dataclass(frozen=True)
+class LoadedBatch:
+    """One file recorded as a load: its batch id (for `delete --batch`) and the rows it added."""
+
+    file: str
+    batch_id: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class AlreadyLoaded:
+    """A file skipped because the same bytes were loaded before: nothing of it was added.
+
+    Attributes:
+        file: the file, as named by the user.
+        batch_id: the earlier load's batch; None when the same bytes came earlier in the same
+            command (named by `same_as`).
+        rows: the rows the earlier load added.
+        same_as: the file of the same command with the same bytes, if that is the earlier load.
+    """
+
+    file: str
+    batch_id: int | None
+    rows: int
+    same_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -453,7 +505,9 @@ def _prepare_parquet(
 ) -> _Source:
     source = _Source(display_name, path, path, True, [])
     try:
-        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        described = con.execute(
+            "DESCRIBE SELECT * FROM read_parquet(?)", [_literal_path(path)]
+        ).fetchall()
     except duckdb.Error as error:
         reason = str(error).split("\n", 1)[0].removeprefix("Invalid Input Error: ")
         raise IngestError([_problem(source, "ingest.not_parquet", reason=reason)]) from error
@@ -471,13 +525,7 @@ def _prepare_parquet(
                 )
             ]
         )
-    problems = []
-    for column in spec.columns:
-        found = source.source_types.get(column.name)
-        if found and not found.startswith(_SOURCE_TYPES_ACCEPTED[column.type]):
-            problems.append(
-                _problem(source, _PARQUET_TYPE_CODES[column.type], column=column.name, found=found)
-            )
+    problems = _parquet_type_problems(source, spec)
     if problems:
         raise IngestError(problems)
     return source
@@ -522,6 +570,47 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _literal_path(path: Path) -> str:
+    """The path as DuckDB's readers take it literally: its glob characters escaped.
+
+    DuckDB expands `*`, `?` and `[...]` in a file name, so `ev[1].csv` would read `ev1.csv` and
+    `ev*.csv` every file of the folder; each such character is written as a one-character class.
+    """
+    return "".join(f"[{c}]" if c in "[]*?" else c for c in str(path))
+
+
+def _accepts_parquet_type(column: ColumnSpec, found: str) -> bool:
+    """True when a Parquet column of type `found` is read as the column's type (exact types)."""
+    accepted = _SOURCE_TYPES_ACCEPTED[column.type]
+    return found in accepted or (found.startswith("DECIMAL(") and "DECIMAL" in accepted)
+
+
+def _parquet_type_problems(source: _Source, spec: KindSpec) -> list[Problem]:
+    """Every known column whose Parquet type is not one its column reads (lists, structs...),
+    and a column named `file_row_number`, the name DuckDB gives the row numbers it adds."""
+    problems = [
+        _problem(source, _PARQUET_TYPE_CODES[column.type], column=column.name, found=found)
+        for column in spec.columns
+        if (found := source.source_types.get(column.name)) is not None
+        and not _accepts_parquet_type(column, found)
+    ]
+    if _ROW_NUMBER_COLUMN in source.columns:
+        problems.append(_problem(source, "ingest.row_number_column", column=_ROW_NUMBER_COLUMN))
+    return problems
+
+
+_ROW_NUMBER_COLUMN = "file_row_number"
+
+
+def _column_ref(source: _Source, name: str) -> str:
+    """SQL naming a file's column inside its relation (`_csv_relation`, `_parquet_relation`).
+
+    A file's columns are read under positional names (`c0`, `c1`...), so no header, whatever it
+    says (`_line`, `_file`...), can collide with the staging columns.
+    """
+    return _quote(f"c{source.columns.index(name)}")
+
+
 def _trimmed_text(cell: str) -> str:
     """A text cell without surrounding spaces, NULL when empty.
 
@@ -539,12 +628,12 @@ def _typed_expression(column: ColumnSpec, source: _Source) -> str:
     if column.name not in source.columns:
         return column.default or "NULL"
     source_type = source.source_types.get(column.name, "VARCHAR")
-    raw = _quote(column.name)
+    raw = _column_ref(source, column.name)
     if column.type == ColumnType.TEXT:
-        text = raw if source_type.startswith("VARCHAR") else f"CAST({raw} AS VARCHAR)"
+        text = raw if source_type == "VARCHAR" else f"CAST({raw} AS VARCHAR)"
         typed = text = _trimmed_text(text)
-    elif not source_type.startswith("VARCHAR"):
-        typed, text = f"TRY_CAST({raw} AS {column.type.value})", raw
+    elif source_type != "VARCHAR":
+        typed, text = _typed_from_parquet(column, raw, source_type), raw
     else:
         typed, text = _typed_from_text(column, raw), _trimmed_text(raw)
     # An empty cell of an optional column takes the default, in CSV and Parquet alike.
@@ -553,12 +642,25 @@ def _typed_expression(column: ColumnSpec, source: _Source) -> str:
     return typed
 
 
+def _typed_from_parquet(column: ColumnSpec, raw: str, source_type: str) -> str:
+    """SQL reading a typed Parquet column; a zoned timestamp is converted to UTC, whatever the
+    session's time zone (a cast to TIMESTAMP would use it)."""
+    if source_type == "TIMESTAMP WITH TIME ZONE":
+        utc = f"timezone('UTC', {raw})"
+        return utc if column.type == ColumnType.TIMESTAMP else f"CAST({utc} AS {column.type.value})"
+    return f"TRY_CAST({raw} AS {column.type.value})"
+
+
 def _typed_from_text(column: ColumnSpec, raw: str) -> str:
     """SQL reading a text cell as the column's type: ISO forms and Japanese Excel's 2026/11/27.
 
     DuckDB's casts ignore surrounding spaces and give NULL for an empty cell, so the fast casts
     run on the cell as it is; the slower fallbacks (time-zone conversion, other date layouts)
-    run only where they are needed.
+    run only where they are needed. A timestamp followed by an offset, `Z` or a zone name
+    (`+09:00`, `+09:00:30`, `JST`, `America/New_York`) is converted to UTC with DuckDB's ICU
+    time zones, or is NULL (refused) when the zone is unknown. A date cell that carries a time
+    zone is NULL here and refused by its own check (`ingest.zoned_date`): its UTC day may not be
+    the day written.
     """
     if column.type == ColumnType.FLOAT:
         return f"TRY_CAST({raw} AS DOUBLE)"
@@ -572,15 +674,28 @@ def _typed_from_text(column: ColumnSpec, raw: str) -> str:
     if column.type == ColumnType.TIMESTAMP:
         formats = ", ".join(f"'{f}'" for f in _TIMESTAMP_FORMATS)
         return (
-            f"CASE WHEN {_has_zone(raw)} THEN CAST(TRY_CAST({raw} AS TIMESTAMPTZ) AS TIMESTAMP) "
+            f"CASE WHEN {_has_zone(raw)} THEN {_utc_from_zoned(raw)} "
             f"ELSE coalesce(TRY_CAST({raw} AS TIMESTAMP), try_strptime(trim({raw}), [{formats}])) "
             "END"
         )
-    return f"coalesce(TRY_CAST({raw} AS DATE), CAST(try_strptime(trim({raw}), '%Y/%m/%d') AS DATE))"
+    return (
+        f"CASE WHEN NOT {_has_zone(raw)} THEN coalesce(TRY_CAST({raw} AS DATE), "
+        f"CAST(try_strptime(trim({raw}), '%Y/%m/%d') AS DATE)) END"
+    )
+
+
+def _utc_from_zoned(cell: str) -> str:
+    """SQL: a zoned timestamp text as naive UTC, NULL when its zone is unknown.
+
+    A space before a numeric offset (`09:00:00 +09:00`) is dropped: DuckDB reads the offset only
+    right after the time.
+    """
+    joined = f"regexp_replace(trim({cell}), '\\s+([+-]\\d)', '\\1')"
+    return f"timezone('UTC', TRY_CAST({joined} AS TIMESTAMPTZ))"
 
 
 def _has_zone(cell: str) -> str:
-    """SQL: the timestamp text ends with a UTC offset or Z."""
+    """SQL: the timestamp text ends with a UTC offset, Z or a time-zone name."""
     return f"regexp_matches(coalesce({cell}, ''), '{_HAS_ZONE}')"
 
 
@@ -589,7 +704,7 @@ def _needs_parsing(column: ColumnSpec, source: _Source) -> bool:
     return (
         column.name in source.columns
         and column.type != ColumnType.TEXT
-        and source.source_types.get(column.name, "VARCHAR").startswith("VARCHAR")
+        and source.source_types.get(column.name, "VARCHAR") == "VARCHAR"
     )
 
 
@@ -597,22 +712,23 @@ def _raw_text(column: ColumnSpec, source: _Source) -> str:
     """The cell as the file wrote it, kept only where parsing can fail (for the message)."""
     if not _needs_parsing(column, source):
         return "CAST(NULL AS VARCHAR)"
-    return _trimmed_text(_quote(column.name))
+    return _trimmed_text(_column_ref(source, column.name))
 
 
 def _csv_relation(source: _Source, file_index: int, numbered: bool) -> str:
     """One CSV file as text; `numbered` adds each record's line and the line breaks in its values.
 
-    Numbering makes DuckDB read the file in order, at about half the speed, so a load first
-    reads without it and numbers the records only to report problems. Malformed lines (too few
-    or too many values, stray quotes) go to `rejects_<index>` with their line either way.
+    The file's columns are named `c0`, `c1`... (`_column_ref`). Numbering makes DuckDB read the
+    file in order, at about half the speed, so a load first reads without it and numbers the
+    records only to report problems. Malformed lines (too few or too many values, stray quotes)
+    go to `rejects_<index>` with their line either way.
     """
-    varchar_columns = ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in source.columns)
+    varchar_columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(source.columns)))
     rejects = f"rejects{'_numbered' if numbered else ''}_{file_index}"
     reader = (
-        f"read_csv({_sql_string(str(source.read_path))}, header = true, all_varchar = true, "
-        "delim = ',', quote = '\"', escape = '\"', strict_mode = true, store_rejects = true, "
-        f"rejects_table = '{rejects}', rejects_scan = '{rejects}_scan', "
+        f"read_csv({_sql_string(_literal_path(source.read_path))}, header = true, "
+        "all_varchar = true, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+        f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{rejects}_scan', "
         "null_padding = false, auto_detect = false, "
         f"columns = {{{varchar_columns}}})"
     )
@@ -621,7 +737,7 @@ def _csv_relation(source: _Source, file_index: int, numbered: bool) -> str:
     breaks = " + ".join(
         f"CASE WHEN contains({c}, chr(10)) THEN length({c}) - length(replace({c}, chr(10), '')) "
         "ELSE 0 END"
-        for c in (_quote(name) for name in source.columns)
+        for c in (_column_ref(source, name) for name in source.columns)
     )
     return (
         f"(SELECT ordinality + {source.header_line} AS _line, ({breaks}) AS _breaks, "
@@ -629,18 +745,26 @@ def _csv_relation(source: _Source, file_index: int, numbered: bool) -> str:
     )
 
 
+def _parquet_relation(source: _Source) -> str:
+    """One Parquet file with its columns named `c0`, `c1`... and its row numbers."""
+    renamed = ", ".join(f"{_quote(name)} AS {_column_ref(source, name)}" for name in source.columns)
+    reader = f"read_parquet({_sql_string(_literal_path(source.read_path))}, file_row_number = true)"
+    return f"(SELECT {renamed}, file_row_number FROM {reader})"
+
+
 def _typed_select(source: _Source, spec: KindSpec, file_index: int, numbered: bool) -> str:
     """The SELECT giving one file's rows in the staging shape.
 
     Columns: `_file`, `_line`, each column typed, `_raw_<column>` (the cell as written, kept only
-    where it could not be read, for the message), `_zoned_<column>` for timestamps written as
-    text, the extra columns as JSON where the kind keeps them, and `_key_hash`, one 64-bit hash
-    of the natural key (repeats are looked for on it, which is far cheaper than on the key).
+    where it could not be read, for the message), `_zoned_<column>` for timestamps and dates
+    written as text, the extra columns as JSON where the kind keeps them, and `_key_hash`, one
+    64-bit hash of the natural key (repeats are looked for on it, which is far cheaper than on
+    the key); NULL where a key column is empty (an event without an event_id has no key).
     """
     parts = [f"{file_index} AS _file"]
     if source.is_parquet:
         parts += ["file_row_number + 1 AS _line", "0 AS _breaks"]
-        relation = f"read_parquet({_sql_string(str(source.read_path))}, file_row_number = true)"
+        relation = _parquet_relation(source)
     else:
         parts += ["_line", "_breaks"]
         relation = _csv_relation(source, file_index, numbered)
@@ -654,18 +778,26 @@ def _typed_select(source: _Source, spec: KindSpec, file_index: int, numbered: bo
         kept_cells.append(
             f"CASE WHEN {name} IS NULL THEN {cell} END AS {_quote('_raw_' + column.name)}"
         )
-        if column.type == ColumnType.TIMESTAMP:
-            zoned = _has_zone(_quote(column.name)) if _needs_parsing(column, source) else "false"
+        if column.type in (ColumnType.TIMESTAMP, ColumnType.DATE):
+            zoned = (
+                _has_zone(_column_ref(source, column.name))
+                if _needs_parsing(column, source)
+                else "false"
+            )
             parts.append(f"{zoned} AS {_quote('_zoned_' + column.name)}")
     if spec.extra_columns_as:
         known = {c.name for c in spec.columns}
         extras = [c for c in source.columns if c not in known]
         if extras:
-            pairs = ", ".join(f"{_sql_string(c)}, CAST({_quote(c)} AS VARCHAR)" for c in extras)
+            pairs = ", ".join(
+                f"{_sql_string(c)}, CAST({_column_ref(source, c)} AS VARCHAR)" for c in extras
+            )
             parts.append(f"CAST(json_object({pairs}) AS JSON) AS {_quote(spec.extra_columns_as)}")
         else:
             parts.append(f"CAST(NULL AS JSON) AS {_quote(spec.extra_columns_as)}")
-    key_hash = f"hash({', '.join(_quote(k) for k in spec.key_columns)}) AS _key_hash"
+    keys = [_quote(k) for k in spec.key_columns]
+    any_null = " OR ".join(f"{k} IS NULL" for k in keys)
+    key_hash = f"CASE WHEN {any_null} THEN NULL ELSE hash({', '.join(keys)}) END AS _key_hash"
     return (
         f"SELECT * EXCLUDE ({', '.join(cells)}), {', '.join(kept_cells)}, {key_hash} "
         f"FROM (SELECT {', '.join(parts)} FROM {relation})"
@@ -710,8 +842,9 @@ def _run_with_progress(
 class _RowCheck:
     """A row-level rule: rows matching `condition` are bad for the reason `code` names.
 
-    `value` is SQL for the cell the explanation quotes (None when it quotes none); `constants`
-    are the explanation's other values, the same for every row.
+    `value` is SQL for the cell the explanation quotes (None when it quotes none); `more` names
+    SQL for its other per-row values; `constants` are the explanation's other values, the same
+    for every row.
     """
 
     column: str | None
@@ -719,13 +852,103 @@ class _RowCheck:
     code: IngestCode
     value: str | None = None
     constants: Mapping[str, object] = field(default_factory=dict, hash=False)
+    more: tuple[tuple[str, str], ...] = ()
 
 
-def _row_checks(spec: KindSpec) -> list[_RowCheck]:
+@dataclass(frozen=True)
+class DateLimits:
+    """The dates and timestamps a load accepts.
+
+    By default a day from 1970-01-01 to tomorrow (UTC, by the caller's clock): a later day is a
+    clock or unit error that would move every KPI's evaluation day. `allow_future` lifts both
+    ends but still refuses what no calendar holds: infinity, years after 9999, BC dates.
+
+    Attributes:
+        today: the UTC day of the load, from the injected clock.
+        allow_future: accept any day from 0001-01-01 to 9999-12-31.
+    """
+
+    today: dt.date
+    allow_future: bool = False
+
+    @property
+    def first(self) -> dt.date:
+        return dt.date(1970, 1, 1)
+
+    @property
+    def last(self) -> dt.date:
+        """The last day accepted without `allow_future`: tomorrow."""
+        return self.today + dt.timedelta(days=1)
+
+
+_RANGE_END = dt.date(2100, 12, 31)
+
+
+def _date_checks(column: ColumnSpec, limits: DateLimits) -> list[_RowCheck]:
+    """Days no calendar holds, always; with `limits`, days before 1970, after 2100 or after
+    tomorrow (each its own message, so that the way out is the right one)."""
+    name = _quote(column.name)
+    shown = f"CAST({name} AS VARCHAR)"
+    possible = f"isfinite({name}) AND {name} >= DATE '0001-01-01' AND {name} < DATE '10000-01-01'"
+    checks = [
+        _RowCheck(
+            column.name,
+            f"{name} IS NOT NULL AND NOT ({possible})",
+            "ingest.date_impossible",
+            value=shown,
+        )
+    ]
+    if limits.allow_future:
+        return checks
+    checks.append(
+        _RowCheck(
+            column.name,
+            f"{name} IS NOT NULL AND ({possible}) AND ({name} < DATE '{limits.first}' "
+            f"OR {name} >= DATE '{_RANGE_END + dt.timedelta(days=1)}')",
+            "ingest.date_out_of_range",
+            value=shown,
+            constants={"first": limits.first.isoformat(), "end": _RANGE_END.isoformat()},
+        )
+    )
+    checks.append(
+        _RowCheck(
+            column.name,
+            f"{name} >= DATE '{limits.last + dt.timedelta(days=1)}' "
+            f"AND {name} < DATE '{_RANGE_END + dt.timedelta(days=1)}'",
+            "ingest.date_too_late",
+            value=shown,
+            constants={"tomorrow": limits.last.isoformat()},
+        )
+    )
+    return checks
+
+
+def _readability_checks(column: ColumnSpec) -> list[_RowCheck]:
+    """A cell that cannot be read as its type; a zoned cell whose zone is unknown, and a date
+    given as a zoned time, each with its own message."""
+    name, raw = _quote(column.name), _quote("_raw_" + column.name)
+    unread = f"{raw} IS NOT NULL AND {name} IS NULL"
+    if column.type not in (ColumnType.TIMESTAMP, ColumnType.DATE):
+        return [_RowCheck(column.name, unread, _UNREADABLE_CODES[column.type], value=raw)]
+    zoned = _quote("_zoned_" + column.name)
+    if column.type == ColumnType.TIMESTAMP:
+        zone_code: IngestCode = "ingest.unknown_time_zone"
+        more: tuple[tuple[str, str], ...] = ()
+    else:
+        zone_code = "ingest.zoned_date"
+        more = (("utc_date", f"CAST(CAST({_utc_from_zoned(raw)} AS DATE) AS VARCHAR)"),)
+    return [
+        _RowCheck(column.name, f"{unread} AND NOT {zoned}", _UNREADABLE_CODES[column.type], raw),
+        _RowCheck(column.name, f"{unread} AND {zoned}", zone_code, value=raw, more=more),
+    ]
+
+
+def _row_checks(spec: KindSpec, limits: DateLimits) -> list[_RowCheck]:
     checks = []
     for column in spec.columns:
         name, raw = _quote(column.name), _quote("_raw_" + column.name)
-        if column.required or column.key:
+        # An optional key (an event's event_id) may be empty: that row has no key.
+        if column.required:
             checks.append(
                 _RowCheck(
                     column.name,
@@ -734,14 +957,9 @@ def _row_checks(spec: KindSpec) -> list[_RowCheck]:
                 )
             )
         if column.type != ColumnType.TEXT:
-            checks.append(
-                _RowCheck(
-                    column.name,
-                    f"{raw} IS NOT NULL AND {name} IS NULL",
-                    _UNREADABLE_CODES[column.type],
-                    value=raw,
-                )
-            )
+            checks.extend(_readability_checks(column))
+        if column.type in (ColumnType.TIMESTAMP, ColumnType.DATE):
+            checks.extend(_date_checks(column, limits))
         if column.type == ColumnType.FLOAT:
             checks.append(
                 _RowCheck(
@@ -917,7 +1135,7 @@ def _summarise_stage(con: duckdb.DuckDBPyConnection, checks: list[_RowCheck]) ->
     """Count rows, repeats and every row check in a single scan (the file is read once)."""
     failing = "".join(f", count(*) FILTER (WHERE {c.condition})" for c in checks)
     row = con.execute(
-        f"SELECT count(*), count(*) - count(DISTINCT _key_hash){failing} FROM stage"
+        f"SELECT count(*), count(_key_hash) - count(DISTINCT _key_hash){failing} FROM stage"
     ).fetchone()
     row = one_row(row)
     return _StageSummary(int(row[0]), int(row[1]), tuple(int(c) for c in row[2:]))
@@ -933,11 +1151,12 @@ def _check_rows(
         if not count:
             continue
         value = f", {check.value}" if check.value else ""
+        value += "".join(f", {sql}" for _, sql in check.more)
         rows = con.execute(
             f"SELECT _file, _line{value} FROM stage "
             f"WHERE {check.condition} ORDER BY _file, _line LIMIT {MAX_PROBLEMS_SHOWN}"
         ).fetchall()
-        names = ("value",) if check.value else ()
+        names = (("value",) if check.value else ()) + tuple(n for n, _ in check.more)
         found.add_rows(rows, check.column, count, check.code, names, check.constants)
 
 
@@ -982,12 +1201,22 @@ def _differs(left: str, right: str, spec: KindSpec) -> str:
         column = _quote(name)
         if name == spec.extra_columns_as:
             parts.append(
-                f"CAST({left}.{column} AS VARCHAR) IS DISTINCT FROM "
-                f"CAST({right}.{column} AS VARCHAR)"
+                f"{_canonical_json(f'{left}.{column}')} IS DISTINCT FROM "
+                f"{_canonical_json(f'{right}.{column}')}"
             )
         else:
             parts.append(f"{left}.{column} IS DISTINCT FROM {right}.{column}")
     return "(" + " OR ".join(parts) + ")" if parts else "false"
+
+
+def _canonical_json(value: str) -> str:
+    """SQL: a JSON object as text with its keys sorted, so that the same attributes written in
+    another column order compare equal; any other JSON value as its text."""
+    entries = f"list_sort(map_entries(CAST({value} AS MAP(VARCHAR, JSON))))"
+    return (
+        f"CASE WHEN json_type({value}) = 'OBJECT' THEN CAST(to_json({entries}) AS VARCHAR) "
+        f"ELSE CAST({value} AS VARCHAR) END"
+    )
 
 
 def _key_text(alias: str, spec: KindSpec) -> str:
@@ -1013,7 +1242,7 @@ def _check_duplicates(
         "(SELECT _key_hash FROM stage GROUP BY _key_hash HAVING count(*) > 1)"
     )
     values = ", ".join(
-        f"CAST({_quote(v)} AS VARCHAR)" if v == spec.extra_columns_as else _quote(v)
+        _canonical_json(_quote(v)) if v == spec.extra_columns_as else _quote(v)
         for v in _value_columns(spec)
     )
     distinct_values = f"count(DISTINCT ({values}))" if values else "1"
@@ -1171,7 +1400,19 @@ def _cleanup(source: _Source) -> None:
         source.read_path.unlink(missing_ok=True)
 
 
-def _insert_new_rows(con: duckdb.DuckDBPyConnection, spec: KindSpec, has_repeats: bool) -> int:
+def _insert_new_rows(
+    con: duckdb.DuckDBPyConnection,
+    spec: KindSpec,
+    has_repeats: bool,
+    keyed: bool,
+    batch_ids: Sequence[int],
+) -> dict[int, int]:
+    """Insert the rows the store lacks, each stamped with its file's batch; rows added by batch.
+
+    A row without a key (an event without an event_id) is always new: identical events are real,
+    repeated events. A keyed row is new when its key is not stored; of repeats inside the input
+    the first (by file, then line) is kept.
+    """
     table = _quote(spec.table)
     columns = [c.name for c in spec.columns] + (
         [spec.extra_columns_as] if spec.extra_columns_as else []
@@ -1180,17 +1421,34 @@ def _insert_new_rows(con: duckdb.DuckDBPyConnection, spec: KindSpec, has_repeats
     source = "stage"
     if has_repeats:
         keys = ", ".join(_quote(k) for k in spec.key_columns)
-        source = f"(SELECT DISTINCT ON ({keys}) * FROM stage ORDER BY {keys}, _file, _line)"
+        source = (
+            f"((SELECT DISTINCT ON ({keys}) * FROM stage WHERE _key_hash IS NOT NULL "
+            f"ORDER BY {keys}, _file, _line) "
+            "UNION ALL BY NAME (SELECT * FROM stage WHERE _key_hash IS NULL))"
+        )
     stored = one_row(con.execute(f"SELECT count(*) FROM {table}").fetchone())[0]
     where = (
-        ""
-        if stored == 0
-        else (f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {_key_match('s', 't', spec)})")
+        f" WHERE s._key_hash IS NULL OR NOT EXISTS "
+        f"(SELECT 1 FROM {table} t WHERE {_key_match('s', 't', spec)})"
+        if keyed and stored
+        else ""
     )
-    inserted = con.execute(
-        f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {source} s{where}"
-    ).fetchone()
-    return int(inserted[0]) if inserted else 0
+    batch = "CASE s._file " + " ".join(f"WHEN {i} THEN {b}" for i, b in enumerate(batch_ids))
+    con.execute(
+        f"INSERT INTO {table} ({column_list}, batch_id) "
+        f"SELECT {column_list}, {batch} END FROM {source} s{where}"
+    )
+    counted = con.execute(
+        f"SELECT batch_id, count(*) FROM {table} WHERE batch_id >= ? GROUP BY batch_id",
+        [min(batch_ids)],
+    ).fetchall()
+    return {int(b): int(n) for b, n in counted}
+
+
+def content_hash(path: Path) -> str:
+    """The sha256 of a file's bytes, hex: a load's identity (the same file loads once)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def ingest_files(
@@ -1203,8 +1461,15 @@ def ingest_files(
     on_progress: ProgressCallback | None = None,
     actor: str | None = None,
     reason: str | None = None,
+    clock: Clock = system_clock,
+    allow_future: bool = False,
 ) -> IngestResult:
     """Validate and load files of one kind, all or nothing, in one transaction.
+
+    Each file is recorded as a batch in `load_batches` (its sha256, the rows it added, who,
+    when); a file of a kind without a natural key (events) whose bytes were loaded before is
+    skipped and named in `IngestResult.already_loaded`. Dates and timestamps after tomorrow (by
+    `clock`, UTC) or outside 1970-2100 are refused unless `allow_future`.
 
     Raises:
         IngestError: any file is unreadable or holds a bad row; the store is unchanged.
@@ -1216,6 +1481,9 @@ def ingest_files(
     started = time.monotonic()
     file_paths = [Path(p) for p in paths]
     names = list(display_names) if display_names else [str(p) for p in paths]
+    context = _LoadContext(
+        spec, DateLimits(today(clock), allow_future), clock, actor or current_actor(), reason
+    )
     with connect(settings) as con:
         # Rows carry their own file and line; without ordered inserts DuckDB writes the new rows
         # in parallel as it goes instead of at close (about a second per 10M rows).
@@ -1224,12 +1492,20 @@ def ingest_files(
         if spec.feature_columns:
             spec = with_features(con, spec, [_feature_file(source) for source in sources])
         try:
-            result = _load_in_transaction(con, spec, sources, on_progress, actor, reason)
+            hashes = [content_hash(source.original_path) for source in sources]
+            outcome = _load_in_transaction(con, context, sources, hashes, on_progress)
         finally:
             for source in sources:
                 _cleanup(source)
     return IngestResult(
-        kind, tuple(names), result[0], result[1], result[2], time.monotonic() - started
+        kind,
+        tuple(names),
+        outcome.rows_read,
+        outcome.new_rows,
+        outcome.already_present,
+        time.monotonic() - started,
+        outcome.batches,
+        outcome.already_loaded,
     )
 
 
@@ -1243,26 +1519,47 @@ def _feature_file(source: _Source) -> FeatureFile:
     )
 
 
+@dataclass(frozen=True)
+class _LoadContext:
+    """What every step of one load needs besides the connection and the files."""
+
+    spec: KindSpec
+    limits: DateLimits
+    clock: Clock
+    actor: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class _LoadOutcome:
+    rows_read: int
+    new_rows: int
+    already_present: int
+    batches: tuple[LoadedBatch, ...]
+    already_loaded: tuple[AlreadyLoaded, ...]
+
+
 def _load_in_transaction(
     con: duckdb.DuckDBPyConnection,
-    spec: KindSpec,
+    context: _LoadContext,
     sources: list[_Source],
+    hashes: list[str],
     on_progress: ProgressCallback | None,
-    actor: str | None,
-    reason: str | None,
-) -> tuple[int, int, int]:
+) -> _LoadOutcome:
     """`_load` in one transaction, read again from the start when a file proves to be CP932."""
     while True:
         con.execute("BEGIN TRANSACTION")
         try:
-            result = _load(con, spec, sources, on_progress, actor, reason)
+            result = _load(con, context, sources, hashes, on_progress)
             con.execute("COMMIT")
             return result
         except _ReadAgainAs as again:
             con.execute("ROLLBACK")
             stale = sources[again.file_index]
-            fresh = _prepare_csv(stale.original_path, stale.display_name, spec, again.encoding)
-            _check_columns(fresh, spec)
+            fresh = _prepare_csv(
+                stale.original_path, stale.display_name, context.spec, again.encoding
+            )
+            _check_columns(fresh, context.spec)
             _cleanup(stale)
             sources[again.file_index] = fresh
         except BaseException:
@@ -1271,11 +1568,12 @@ def _load_in_transaction(
 
 
 def _find_problems(
-    con: duckdb.DuckDBPyConnection, spec: KindSpec, sources: list[_Source]
+    con: duckdb.DuckDBPyConnection, context: _LoadContext, sources: list[_Source], keyed: bool
 ) -> tuple[_Collector, int, int]:
     """Every check on `stage`; returns the problems, the rows read and the exact repeats."""
+    spec = context.spec
     found = _Collector(sources)
-    checks = _row_checks(spec)
+    checks = _row_checks(spec, context.limits)
     summary = _summarise_stage(con, checks)
     repeats = 0
     if summary.rows == 0:
@@ -1283,43 +1581,138 @@ def _find_problems(
     if not found.any:
         _check_rows(con, checks, summary.failing, found)
         _check_time_zones(con, spec, sources, found)
-    if not found.any:
+    if not found.any and keyed:
         repeats = _check_duplicates(con, spec, summary.repeated_hashes, found)
         _check_conflicts_with_store(con, spec, found)
-        if spec.name == "models":
-            _check_live_versions(con, found, sources)
+    if not found.any and spec.name == "models":
+        _check_live_versions(con, found, sources)
     return found, summary.rows, repeats
 
 
-def _load(
+def _already_loaded(
+    con: duckdb.DuckDBPyConnection, spec: KindSpec, sources: list[_Source], hashes: list[str]
+) -> dict[int, AlreadyLoaded]:
+    """Files of a kind without a natural key whose bytes were loaded before (and not deleted),
+    or appear earlier in the same command: by index in `sources`."""
+    if spec.has_natural_key:
+        return {}
+    found: dict[int, AlreadyLoaded] = {}
+    first_in_command: dict[str, int] = {}
+    for index, digest in enumerate(hashes):
+        row = con.execute(
+            "SELECT batch_id, rows, loaded_at FROM load_batches WHERE kind = ? "
+            "AND content_hash = ? AND deleted_at IS NULL ORDER BY batch_id LIMIT 1",
+            [spec.name, digest],
+        ).fetchone()
+        if row is not None:
+            found[index] = AlreadyLoaded(sources[index].display_name, int(row[0]), int(row[1]))
+        elif digest in first_in_command:
+            found[index] = AlreadyLoaded(
+                sources[index].display_name, None, 0, sources[first_in_command[digest]].display_name
+            )
+        else:
+            first_in_command[digest] = index
+    return found
+
+
+def _record_batches(
     con: duckdb.DuckDBPyConnection,
-    spec: KindSpec,
+    context: _LoadContext,
+    sources: list[_Source],
+    hashes: list[str],
+    batch_ids: list[int],
+    added: Mapping[int, int],
+) -> tuple[LoadedBatch, ...]:
+    """One `load_batches` row per loaded file: what it added, who loaded it and when."""
+    batches = tuple(
+        LoadedBatch(source.display_name, batch_id, added.get(batch_id, 0))
+        for source, batch_id in zip(sources, batch_ids, strict=True)
+    )
+    loaded_at = context.clock()
+    for batch, digest in zip(batches, hashes, strict=True):
+        con.execute(
+            "INSERT INTO load_batches (batch_id, kind, file_name, content_hash, rows, actor, "
+            "loaded_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                batch.batch_id,
+                context.spec.name,
+                batch.file,
+                digest,
+                batch.rows,
+                context.actor,
+                loaded_at,
+                context.reason,
+            ],
+        )
+    return batches
+
+
+def _stage_and_check(
+    con: duckdb.DuckDBPyConnection,
+    context: _LoadContext,
     sources: list[_Source],
     on_progress: ProgressCallback | None,
-    actor: str | None,
-    reason: str | None,
-) -> tuple[int, int, int]:
-    if spec.feature_columns:
+    keyed: bool,
+) -> tuple[int, int]:
+    """Stage the files and run every check; returns rows read and exact repeats.
+
+    Raises:
+        IngestError: a problem was found (located by line where the files are CSV).
+    """
+    if context.spec.feature_columns:
         # A new feature's column, added in the load's transaction: a refused load adds none.
-        add_feature_columns(con, spec)
-    _stage_files(con, sources, spec, on_progress, numbered=False)
+        add_feature_columns(con, context.spec)
+    _stage_files(con, sources, context.spec, on_progress, numbered=False)
     rejected = _Collector(sources)
     _check_rejects(con, sources, rejected)
     if rejected.any:
         raise IngestError(rejected.problems, rejected.total)
     if on_progress:
         on_progress(IngestProgress(sources[-1].display_name, "checking", None))
-    found, rows_read, repeats = _find_problems(con, spec, sources)
+    found, rows_read, repeats = _find_problems(con, context, sources, keyed)
     if found.any and any(not source.is_parquet for source in sources):
         # Read the CSV again with its lines numbered, to say where each problem is.
-        _stage_files(con, sources, spec, on_progress, numbered=True)
+        _stage_files(con, sources, context.spec, on_progress, numbered=True)
         _count_line_breaks_in_values(con)
-        found, rows_read, repeats = _find_problems(con, spec, sources)
+        found, rows_read, repeats = _find_problems(con, context, sources, keyed)
     if found.any:
         raise IngestError(found.problems, found.total)
-    if on_progress:
-        on_progress(IngestProgress(sources[-1].display_name, "writing", None))
-    new_rows = _insert_new_rows(con, spec, repeats > 0)
+    return rows_read, repeats
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    context: _LoadContext,
+    sources: list[_Source],
+    hashes: list[str],
+    on_progress: ProgressCallback | None,
+) -> _LoadOutcome:
+    spec = context.spec
+    skipped = _already_loaded(con, spec, sources, hashes)
+    positions = [i for i in range(len(sources)) if i not in skipped]
+    active = [sources[i] for i in positions]
+    # A kind whose key is optional (events' event_id) is keyed only when a file has the column.
+    keyed = any(all(k in s.columns for k in spec.key_columns) for s in active)
+    rows_read = repeats = new_rows = 0
+    batches: tuple[LoadedBatch, ...] = ()
+    if active:
+        try:
+            rows_read, repeats = _stage_and_check(con, context, active, on_progress, keyed)
+        except _ReadAgainAs as again:
+            raise _ReadAgainAs(positions[again.file_index], again.encoding) from None
+        if on_progress:
+            on_progress(IngestProgress(active[-1].display_name, "writing", None))
+        batch_ids = [
+            int(one_row(con.execute("SELECT nextval('load_batch_id')").fetchone())[0])
+            for _ in active
+        ]
+        added = _insert_new_rows(con, spec, repeats > 0, keyed, batch_ids)
+        batches = _record_batches(
+            con, context, active, [hashes[i] for i in positions], batch_ids, added
+        )
+        new_rows = sum(added.values())
+        _drop_stage(con)
+    already_loaded = tuple(skipped[i] for i in sorted(skipped))
     write_audit(
         con,
         "ingest",
@@ -1328,10 +1721,18 @@ def _load(
             "files": [s.display_name for s in sources],
             "rows_read": rows_read,
             "new_rows": new_rows,
-            "encodings": [s.encoding for s in sources],
+            "encodings": [s.encoding for s in active],
+            "batches": [b.batch_id for b in batches],
+            "already_loaded": [{"file": a.file, "batch_id": a.batch_id} for a in already_loaded],
         },
-        reason,
-        actor,
+        context.reason,
+        context.actor,
     )
-    _drop_stage(con)
-    return rows_read, new_rows, rows_read - new_rows
+    already_present = rows_read - new_rows + sum(a.rows for a in already_loaded)
+    return _LoadOutcome(
+        rows_read + sum(a.rows for a in already_loaded),
+        new_rows,
+        already_present,
+        batches,
+        already_loaded,
+    )

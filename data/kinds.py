@@ -1,7 +1,9 @@
 """What each kind of input file must hold: its columns, their types, and its natural key.
 
 The natural key makes loading idempotent: a row whose key is already stored is skipped when its
-other values agree and refused when they differ, so nothing is ever silently overwritten.
+other values agree and refused when they differ, so nothing is ever silently overwritten. Events
+have none (identical rows are repeated events): their loads are recognised by the file's bytes,
+and an optional `event_id` is a key where the source has one.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ class ColumnSpec:
         name: the column's name in the file and in the table.
         type: its logical type.
         required: a file without this column is refused.
-        key: part of the natural key (may never be empty).
+        key: part of the natural key (may never be empty when also required; an optional key
+            column, such as an event's event_id, leaves a row without it unkeyed).
         default: SQL literal used when an optional column is absent or empty.
         non_negative: negative values are refused (counts, spreads).
         choices: the only values allowed, if the column is a vocabulary.
@@ -70,6 +73,12 @@ class KindSpec:
     @property
     def key_columns(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.key)
+
+    @property
+    def has_natural_key(self) -> bool:
+        """True when every row has a key (all key columns required): loading it again is
+        idempotent row by row. Without one (events), a load is recognised by its file's bytes."""
+        return bool(self.key_columns) and all(self.column(k).required for k in self.key_columns)
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -141,10 +150,14 @@ KINDS: dict[str, KindSpec] = {
         name="events",
         table="events",
         columns=(
-            ColumnSpec("unit_id", ColumnType.TEXT, key=True),
-            ColumnSpec("event", ColumnType.TEXT, key=True),
+            ColumnSpec("unit_id", ColumnType.TEXT),
+            ColumnSpec("event", ColumnType.TEXT),
             ColumnSpec("value", ColumnType.FLOAT, required=False, default="1"),
-            ColumnSpec("ts", ColumnType.TIMESTAMP, key=True),
+            ColumnSpec("ts", ColumnType.TIMESTAMP),
+            # Events have no natural key: identical rows are real, repeated events. A source
+            # that numbers its events gives event_id, and a row with a stored event_id is
+            # skipped (same values) or refused (different values), as a key.
+            ColumnSpec("event_id", ColumnType.TEXT, required=False, key=True),
         ),
     ),
     # What a model served. A prediction is known by (model_id, ts, request_id); request_id is ''

@@ -337,7 +337,8 @@ def _metric_to_dict(metric: MetricSpec) -> dict[str, object]:
 
 
 def _iso(moment: dt.datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # strftime's %Y does not pad a year below 1000 ('226-10-31'), which fromisoformat cannot read.
+    return f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%SZ")
 
 
 def _refuse_unknown(
@@ -392,10 +393,24 @@ def _timestamp(value: object, key: str, origin: str) -> dt.datetime:
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return value
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day)
-    raise _refuse("not_timestamp", origin, key, value=repr(value))
+    elif isinstance(value, dt.date):
+        value = dt.datetime(value.year, value.month, value.day)
+    else:
+        raise _refuse("not_timestamp", origin, key, value=repr(value))
+    # A year such as 226 is a typo for 2026, never an experiment's date: refused, not stored.
+    if not _FIRST_YEAR <= value.year <= _LAST_YEAR:
+        raise _refuse(
+            "year_out_of_range",
+            origin,
+            key,
+            value=repr(value.isoformat()),
+            first=_FIRST_YEAR,
+            last=_LAST_YEAR,
+        )
+    return value
+
+
+_FIRST_YEAR, _LAST_YEAR = 1970, 2100
 
 
 def _allocation(value: object, origin: str) -> tuple[tuple[str, float], ...]:

@@ -8,10 +8,11 @@ function that runs the command.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from core.clock import Clock, today
+from core.clock import Clock, system_clock, today
 from core.vocab import DemoSize
+from data.batches import BatchInfo, Deletion, delete_rows, list_batches
 from data.demo import (
     DemoExistsError,
     DemoSummary,
@@ -23,9 +24,11 @@ from data.demo_kpis import define_demo_kpis
 from data.experiment_store import define_demo_experiments
 from data.ingest import (
     INGEST_CODES,
+    AlreadyLoaded,
     IngestError,
     IngestProgress,
     IngestResult,
+    LoadedBatch,
     Problem,
     ingest_files,
 )
@@ -34,15 +37,21 @@ from data.store import StoreSettings
 
 __all__ = [
     "INGEST_CODES",
+    "AlreadyLoaded",
+    "BatchInfo",
+    "Deletion",
     "DemoExistsError",
     "DemoSummary",
     "IngestError",
     "IngestProgress",
     "IngestResult",
+    "LoadedBatch",
     "Problem",
     "build_demo_store",
     "build_demo_store_if_missing",
+    "delete_stored_rows",
     "load_files",
+    "recent_batches",
 ]
 
 
@@ -109,11 +118,15 @@ def load_files(
     on_progress: Callable[[IngestProgress], None] | None = None,
     reason: str | None = None,
     display_names: Sequence[str] | None = None,
+    clock: Clock = system_clock,
+    allow_future: bool = False,
 ) -> IngestResult:
     """Validate and load files of one kind into the store, all or nothing, in one transaction.
 
     `display_names` name the files in messages and the audit log when `paths` are temporary
-    copies (an upload on the Data page).
+    copies (an upload on the Data page). Dates after tomorrow (the clock's UTC day) or outside
+    1970-2100 are refused unless `allow_future`. Each file is recorded as a batch; an events
+    file whose bytes were loaded before is skipped (`IngestResult.already_loaded`).
 
     Raises:
         IngestError: the files were refused (every problem named); nothing was written.
@@ -126,4 +139,38 @@ def load_files(
         encoding=encoding,
         on_progress=on_progress,
         reason=reason,
+        clock=clock,
+        allow_future=allow_future,
     )
+
+
+def delete_stored_rows(
+    settings: StoreSettings,
+    *,
+    reason: str,
+    clock: Clock,
+    kind: str | None = None,
+    key: Mapping[str, str] | None = None,
+    batch_id: int | None = None,
+    dry_run: bool = False,
+) -> Deletion:
+    """Remove rows by key (kind and key values) or by load (batch id), audited with `reason`,
+    in one transaction; a dry run counts what would go and writes nothing.
+
+    Raises:
+        YardstickError: `delete.*` codes (what was asked cannot be done); nothing was written.
+    """
+    return delete_rows(
+        settings,
+        reason=reason,
+        clock=clock,
+        kind=kind,
+        key=key,
+        batch_id=batch_id,
+        dry_run=dry_run,
+    )
+
+
+def recent_batches(settings: StoreSettings, limit: int = 50) -> tuple[BatchInfo, ...]:
+    """The most recent recorded loads, newest first: what `delete --batch` takes."""
+    return list_batches(settings, limit)

@@ -39,6 +39,8 @@ def test_every_command_and_action_has_a_help_path() -> None:
     assert {p[0] for p in paths if len(p) > 1} == {
         "demo",
         "ingest",
+        "delete",
+        "batches",
         "kpi",
         "experiment",
         "retrain",

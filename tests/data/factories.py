@@ -64,3 +64,18 @@ def query(path: Path, sql: str, params: list[object] | None = None) -> list[tupl
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    """Write a small input file exactly as given (no newline translation); returns its path."""
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def write_parquet(path: Path, columns: dict[str, object]) -> Path:
+    """A Parquet file of the given pyarrow arrays (or lists of values), by column name."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table(columns), path)
+    return path

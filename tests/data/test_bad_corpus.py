@@ -52,7 +52,7 @@ EXPECTED: dict[str, Refusal] = {
     "fractional_count.online_metrics.csv": Refusal(
         2, "n", 'cannot read "6400.5" as a whole number'
     ),
-    "empty_unit_id.events.csv": Refusal(3, "unit_id", "an empty key"),
+    "empty_unit_id.events.csv": Refusal(3, "unit_id", "an empty value"),
     "empty_variant.assignments.csv": Refusal(3, "variant", "an empty key"),
     "unknown_model.online_metrics.csv": Refusal(3, "model_id", 'unknown model "recommender-v9"'),
     "cp932_unknown_model.online_metrics.csv": Refusal(
@@ -100,6 +100,54 @@ EXPECTED: dict[str, Refusal] = {
         2, "retired_at", "retired_at is not after deployed_at"
     ),
     "many_bad_rows.events.csv": Refusal(2, "ts", "... and 35 more problem(s)"),
+    # Time zones, the range of dates, exact Parquet types, event ids (issue 10; issue 9's ingest).
+    "unknown_zone_name.events.csv": Refusal(
+        2, "ts", 'cannot read the time zone of "2026-11-27 09:00:00 XYZ"'
+    ),
+    "unknown_zone_name.assignments.csv": Refusal(2, "assigned_at", "cannot read the time zone"),
+    "zone_name_then_no_zone.events.csv": Refusal(3, "ts", "timestamps in mixed time zones"),
+    "zoned_time_in_date.online_metrics.csv": Refusal(3, "date", "its UTC day is 2026-11-21"),
+    "utc_time_in_date.online_metrics.csv": Refusal(2, "date", "its UTC day is 2026-11-20"),
+    "future_date.online_metrics.csv": Refusal(
+        3, "date", '"2026-12-25" is later than tomorrow (2026-11-29, UTC)'
+    ),
+    "future_deployed_at.models.csv": Refusal(2, "deployed_at", "is later than tomorrow"),
+    "future_assigned_at.assignments.csv": Refusal(3, "assigned_at", "--allow-future"),
+    "infinity_date.online_metrics.csv": Refusal(
+        3, "date", '"infinity" is not a date Yardstick can store'
+    ),
+    "infinity_timestamp.events.csv": Refusal(3, "ts", "is not a date Yardstick can store"),
+    "minus_infinity.offline_metrics.csv": Refusal(
+        2, "evaluated_at", '"-infinity" is not a date Yardstick can store'
+    ),
+    "year_9999.online_metrics.csv": Refusal(
+        2, "date", '"9999-12-31" is outside 1970-01-01 to 2100-12-31'
+    ),
+    "year_10000.events.csv": Refusal(2, "ts", "is not a date Yardstick can store"),
+    "before_1970.events.csv": Refusal(2, "ts", "is outside 1970-01-01 to 2100-12-31"),
+    "bc_timestamp.events.parquet": Refusal(
+        1, "ts", '"0044-03-15 (BC) 00:00:00" is not a date Yardstick can store'
+    ),
+    "far_future_timestamp_s.events.parquet": Refusal(
+        1, "ts", '"3000-01-01 00:00:00" is outside 1970-01-01 to 2100-12-31'
+    ),
+    "integer_list_n.offline_metrics.parquet": Refusal(
+        None, "n", "stored as INTEGER[] in the Parquet file; expected a whole number"
+    ),
+    "bigint_list_value.online_metrics.parquet": Refusal(
+        None, "value", "stored as BIGINT[] in the Parquet file; expected a number"
+    ),
+    "interval_n.online_metrics.parquet": Refusal(
+        None, "n", "stored as INTERVAL in the Parquet file; expected a whole number"
+    ),
+    "struct_value.online_metrics.parquet": Refusal(None, "value", "stored as STRUCT("),
+    "map_n.offline_metrics.parquet": Refusal(None, "n", "stored as MAP(VARCHAR, INTEGER)"),
+    "file_row_number_column.assignments.parquet": Refusal(
+        None, "file_row_number", "a Parquet column cannot be named file_row_number"
+    ),
+    "event_id_repeated_with_new_value.events.csv": Refusal(
+        3, None, "the key (event_id=e1) appears again with different values (first on line 2)"
+    ),
 }
 
 
@@ -110,7 +158,7 @@ def kind_of(file_name: str) -> str:
 def test_the_corpus_and_the_table_of_expectations_list_the_same_files() -> None:
     on_disk = {p.name for p in BAD.iterdir() if p.is_file()}
     assert on_disk == set(EXPECTED)
-    assert len(on_disk) >= 25
+    assert len(on_disk) >= 65
 
 
 @pytest.mark.parametrize("file_name", sorted(EXPECTED))

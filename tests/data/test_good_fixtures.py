@@ -111,14 +111,18 @@ def test_loading_the_same_files_again_says_zero_new_and_adds_nothing(
         assert ingest(store, kind, fixture(kind, "utf8")).returncode == 0
     before = table_checksums(store.path)
     for kind in KINDS_IN_LOAD_ORDER:
-        variant = "cp932" if kind in ("models", "assignments") else "parquet"
+        # Events have no natural key: only the same file (the same bytes) is recognised.
+        variant = {"models": "cp932", "assignments": "cp932", "events": "utf8"}.get(kind, "parquet")
         again = ingest(store, kind, fixture(kind, variant))
         assert again.returncode == 0, again.stderr
         assert f"{kind}: 0 new, {ROWS_PER_KIND[kind]} already present" in again.stdout
     after = table_checksums(store.path)
-    assert {t: v for t, v in after.items() if t != "audit_log"} == {
-        t: v for t, v in before.items() if t != "audit_log"
+    # Each load is recorded (the audit log and its batch, with no rows); no data row changes.
+    logs = ("audit_log", "load_batches")
+    assert {t: v for t, v in after.items() if t not in logs} == {
+        t: v for t, v in before.items() if t not in logs
     }
+    assert after["load_batches"][0] == before["load_batches"][0] + len(KINDS_IN_LOAD_ORDER) - 1
 
 
 def test_each_successful_command_adds_one_ingest_entry_to_the_audit_log(
@@ -153,11 +157,11 @@ def test_repeated_rows_inside_one_command_are_counted_as_already_present(
     empty_settings: StoreSettings,
 ) -> None:
     result = ingest_files(
-        empty_settings, "events", [fixture("events", "utf8"), fixture("events", "cp932")]
+        empty_settings, "models", [fixture("models", "utf8"), fixture("models", "cp932")]
     )
 
-    assert (result.rows_read, result.new_rows, result.already_present) == (12, 6, 6)
-    assert result.summary() == "6 new, 6 already present"
+    assert (result.rows_read, result.new_rows, result.already_present) == (6, 3, 3)
+    assert result.summary() == "3 new, 3 already present"
 
 
 def test_explicit_encoding_reads_cp932_and_a_wrong_one_is_refused(store: StoreSettings) -> None:
@@ -192,22 +196,27 @@ def test_timestamps_with_an_offset_are_stored_in_utc(
 def test_the_same_key_with_a_new_value_is_refused_against_the_store(
     empty_settings: StoreSettings, tmp_path: Path
 ) -> None:
-    ingest_files(empty_settings, "events", [fixture("events", "utf8")])
-    changed = tmp_path / "events.csv"
+    ingest_files(empty_settings, "models", [fixture("models", "utf8")])
+    (model_id, family, version, deployed_at) = query(
+        empty_settings.path,
+        "SELECT model_id, family, version, deployed_at FROM models ORDER BY model_id LIMIT 1",
+    )[0]
+    changed = tmp_path / "models.csv"
     changed.write_text(
-        "unit_id,event,value,ts\ns0002,purchase,4200,2026-11-02 10:02:00\n", encoding="utf-8"
+        f"model_id,family,version,deployed_at\n{model_id},{family},{version}-changed,"
+        f"{deployed_at}\n",
+        encoding="utf-8",
     )
 
     with pytest.raises(IngestError) as refused:
-        ingest_files(empty_settings, "events", [changed])
+        ingest_files(empty_settings, "models", [changed])
 
     message = refusal_text(refused.value, "en")
     assert "line 2" in message
-    assert "(unit_id=s0002, event=purchase, ts=2026-11-02 10:02:00) is already stored" in message
+    assert f"(model_id={model_id}) is already stored" in message
     assert query(
-        empty_settings.path,
-        "SELECT value FROM events WHERE unit_id = 's0002' AND event = 'purchase'",
-    ) == [(3980.0,)]
+        empty_settings.path, "SELECT version FROM models WHERE model_id = ?", [model_id]
+    ) == [(version,)]
 
 
 @pytest.mark.parametrize(

@@ -119,7 +119,10 @@ def test_a_lock_released_within_the_timeout_lets_the_write_through(
     try:
         patient = StoreSettings(empty_settings.path, lock_timeout_s=30)
         with connect(patient) as con:
-            con.execute("INSERT INTO events VALUES ('u1', 'click', 1, TIMESTAMP '2026-01-01')")
+            con.execute(
+                "INSERT INTO events (unit_id, event, value, ts) "
+                "VALUES ('u1', 'click', 1, TIMESTAMP '2026-01-01')"
+            )
         assert holder.wait(timeout=30) == 0
     finally:
         holder.kill()

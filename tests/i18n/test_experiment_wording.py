@@ -160,6 +160,7 @@ SPEC_MISTAKES = [
     {"end": "2026-09-01T00:00:00Z"},
     {"end": "soon"},
     {"end": 3},
+    {"start": "0226-10-01T00:00:00Z"},
     {"alpha": 0.7},
     {"alpha": "high"},
     {"id": ""},

@@ -1,0 +1,53 @@
+"""Regenerate the Parquet files of the bad-input corpus whose types pyarrow cannot write (or
+writes only awkwardly): lists, structs, maps, intervals, BC and far-future timestamps, and a
+column named like the row numbers DuckDB adds.
+
+DuckDB writes them, so the types are exactly the ones a user's DuckDB or Spark export carries.
+Run: python tests/data/make_typing_corpus.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+BAD = Path(__file__).resolve().parent / "bad"
+
+# file name -> SELECT giving its one row (the other columns are valid).
+ONLINE = "DATE '2026-11-20' AS date, 'recommender-v2' AS model_id, 'ctr' AS metric"
+OFFLINE = (
+    "'recommender-v2' AS model_id, 'auc' AS metric, 0.81 AS value, "
+    "TIMESTAMP '2026-11-16' AS evaluated_at, 'labels' AS dataset"
+)
+FILES: dict[str, str] = {
+    "integer_list_n.offline_metrics.parquet": f"SELECT {OFFLINE}, [250000]::INTEGER[] AS n",
+    "bigint_list_value.online_metrics.parquet": f"SELECT {ONLINE}, [5]::BIGINT[] AS value",
+    "interval_n.online_metrics.parquet": f"SELECT {ONLINE}, 0.05 AS value, INTERVAL 3 DAY AS n",
+    "struct_value.online_metrics.parquet": f"SELECT {ONLINE}, {{'v': 0.05}} AS value",
+    "map_n.offline_metrics.parquet": f"SELECT {OFFLINE}, MAP {{'n': 250000}} AS n",
+    "bc_timestamp.events.parquet": (
+        "SELECT 'u1' AS unit_id, 'click' AS event, 1.0 AS value, "
+        "CAST('0044-03-15 (BC)' AS TIMESTAMP) AS ts"
+    ),
+    "far_future_timestamp_s.events.parquet": (
+        "SELECT 'u1' AS unit_id, 'click' AS event, 1.0 AS value, "
+        "CAST(TIMESTAMP '3000-01-01 00:00:00' AS TIMESTAMP_S) AS ts"
+    ),
+    "file_row_number_column.assignments.parquet": (
+        "SELECT 'exp-1' AS experiment_id, 'u1' AS unit_id, 'control' AS variant, "
+        "TIMESTAMP '2026-11-20 10:00:00' AS assigned_at, 5 AS file_row_number"
+    ),
+}
+
+
+def main() -> None:
+    con = duckdb.connect()
+    for name, select in FILES.items():
+        target = str(BAD / name).replace("'", "''")
+        con.execute(f"COPY ({select}) TO '{target}' (FORMAT parquet)")
+    con.close()
+
+
+if __name__ == "__main__":
+    main()

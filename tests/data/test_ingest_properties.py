@@ -1,0 +1,260 @@
+"""Any CSV file built from a grammar of awkward cells is either stored exactly as an independent
+reader (Python's csv module and a parser written here) reads it, or refused with every table
+unchanged; and the two agree on which.
+
+The grammar: text with quotes, commas, line breaks, spaces and Japanese; numbers from ordinary
+to extreme (1e308, subnormal, NaN, infinity, garbage); timestamps in ISO and Excel layouts, with
+offsets (including seconds), Z, IANA names and abbreviations, unknown zones, dates after
+tomorrow, before 1970, 9999-12-31 and infinity; headers in any order, padded with spaces or
+preceded by a BOM, sometimes with an unknown column.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from core.clock import fixed_clock
+from data.ingest import IngestError, ingest_files
+from data.store import StoreSettings, connect
+from tests.conftest import TEST_NOW
+from tests.data.factories import query, table_checksums
+
+CLOCK = fixed_clock(TEST_NOW)
+FIRST_DAY = dt.datetime(1970, 1, 1)
+# Later than tomorrow (UTC) is refused: the first instant refused.
+REFUSED_FROM = dt.datetime.combine(TEST_NOW.date() + dt.timedelta(days=2), dt.time())
+ABBREVIATIONS = {"JST": dt.timedelta(hours=9), "EST": dt.timedelta(hours=-5), "UTC": dt.timedelta()}
+ZONE_NAMES = ("Asia/Tokyo", "America/New_York", "Europe/Berlin", "Australia/Adelaide")
+
+# --- the grammar -------------------------------------------------------------------------------
+
+
+def mostly(good: st.SearchStrategy[str], bad: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """`good` nine times in ten, else `bad`: one bad cell refuses a whole file."""
+    return st.integers(0, 19).flatmap(lambda i: bad if i == 0 else good)
+
+
+good_text = st.one_of(
+    st.sampled_from(["u1", "u2", "ユーザー", "a,b", 'say "hi"', "two\nlines", " padded "]),
+    st.text(alphabet='ab,"\n あ-', min_size=1, max_size=6).filter(lambda t: t.strip(" ")),
+)
+text_cells = mostly(good_text, st.sampled_from(["", " "]))
+good_numbers = st.one_of(
+    st.integers(-(10**6), 10**6).map(str),
+    st.floats(allow_nan=False, allow_infinity=False, width=64).map(repr),
+    st.sampled_from(["", "1e308", "1e-320", "-0", " 2.5 "]),
+)
+number_cells = mostly(
+    good_numbers, st.sampled_from(["nan", "inf", "-inf", "abc", "1,5", "0x10", "1e400"])
+)
+days = st.sampled_from(["2026-11-02", "2026-11-20", "2026-11-27", "2026-11-28", "2026-11-29"])
+times = st.sampled_from(["00:00:00", "09:05:00", "23:30:15"])
+good_zones = st.sampled_from(
+    ["Z", "+09:00", "-05:00", "+09:00:30", " +05:30", " JST", " EST", " UTC"]
+    + [f" {name}" for name in ZONE_NAMES]
+)
+zones = mostly(good_zones, st.sampled_from([" XYZ", " Mars/X"]))
+plain_timestamps = st.one_of(
+    st.builds(lambda d, t, sep: f"{d}{sep}{t}", days, times, st.sampled_from([" ", "T"])),
+    days,
+    st.builds(lambda d, h: d.replace("-", "/") + f" {h}:05", days, st.integers(0, 23)),
+)
+zoned_timestamps = st.builds(lambda d, t, z: f"{d}T{t}{z}", days, times, zones)
+odd_timestamps = st.sampled_from(
+    [
+        "infinity",
+        "9999-12-31 00:00:00",
+        "1969-12-31 23:59:59",
+        "2026-12-25 00:00:00",
+        "2026-11-29 23:00:00 America/New_York",
+        "yesterday",
+        "",
+    ]
+)
+
+
+def rows_of(timestamps: st.SearchStrategy[str]) -> st.SearchStrategy[list[tuple[str, ...]]]:
+    cells = st.tuples(text_cells, text_cells, number_cells, timestamps)
+    return st.lists(cells, min_size=1, max_size=6)
+
+
+# Most files keep one time-zone style (a file mixing the two is refused); some mix freely.
+rows = st.one_of(
+    rows_of(mostly(plain_timestamps, odd_timestamps)),
+    rows_of(mostly(zoned_timestamps, odd_timestamps)),
+    rows_of(st.one_of(plain_timestamps, zoned_timestamps, odd_timestamps)),
+)
+headers = st.permutations(["unit_id", "event", "value", "ts"])
+
+
+@dataclass(frozen=True)
+class CsvFile:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    bom: bool
+    padded_header: bool
+    unknown_column: bool
+
+    def text(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        names = [f" {h} " if self.padded_header else h for h in self.header]
+        writer.writerow([*names, "comment"] if self.unknown_column else names)
+        for row in self.rows:
+            writer.writerow([*row, "x"] if self.unknown_column else row)
+        return ("\ufeff" if self.bom else "") + buffer.getvalue()
+
+
+@st.composite
+def csv_files(draw: st.DrawFn) -> CsvFile:
+    order = draw(headers)
+    drawn = draw(rows)
+    ordered = tuple(
+        tuple(dict(zip(("unit_id", "event", "value", "ts"), row, strict=True))[h] for h in order)
+        for row in drawn
+    )
+    return CsvFile(
+        tuple(order),
+        ordered,
+        draw(st.booleans()),
+        draw(st.booleans()),
+        draw(st.sampled_from([False] * 15 + [True])),
+    )
+
+
+# --- the independent reader --------------------------------------------------------------------
+
+
+class Refused(Exception):
+    """The reference reader refuses the file."""
+
+
+_ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}:\d{2})(.*))?$")
+_SLASH = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2}) (\d{1,2}):(\d{2})$")
+_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})(?::(\d{2}))?$")
+
+
+def _text(cell: str) -> str:
+    value = cell.strip(" ")
+    if not value:
+        raise Refused("empty text")
+    return value
+
+
+def _number(cell: str) -> float:
+    if cell.strip(" ") == "":
+        return 1.0  # the column's default
+    if not re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*|\s*[+-]?(nan|inf)\s*", cell):
+        raise Refused("not a number")
+    value = float(cell)
+    if not math.isfinite(value):
+        raise Refused("not finite")
+    return value
+
+
+def _utc(local: dt.datetime, zone: str) -> dt.datetime:
+    zone = zone.strip()
+    if zone == "Z":
+        return local
+    offset = _OFFSET.match(zone)
+    if offset:
+        sign = 1 if offset.group(1) == "+" else -1
+        shift = dt.timedelta(
+            hours=int(offset.group(2)),
+            minutes=int(offset.group(3)),
+            seconds=int(offset.group(4) or 0),
+        )
+        return local - sign * shift
+    if zone in ABBREVIATIONS:
+        return local - ABBREVIATIONS[zone]
+    if zone in ZONE_NAMES:
+        return local.replace(tzinfo=ZoneInfo(zone)).astimezone(dt.UTC).replace(tzinfo=None)
+    raise Refused("unknown zone")
+
+
+def _timestamp(cell: str) -> tuple[dt.datetime, bool]:
+    """The cell as naive UTC, and whether it carried a zone."""
+    value = cell.strip(" ")
+    iso = _ISO.match(value)
+    slash = _SLASH.match(value)
+    if iso:
+        moment = dt.datetime.fromisoformat(f"{iso.group(1)} {iso.group(2) or '00:00:00'}")
+        zoned = bool(iso.group(3))
+        if zoned:
+            moment = _utc(moment, iso.group(3))
+    elif slash:
+        year, month, day, hour, minute = (int(g) for g in slash.groups())
+        moment, zoned = dt.datetime(year, month, day, hour, minute), False
+    else:
+        raise Refused("not a timestamp")
+    if not FIRST_DAY <= moment < REFUSED_FROM:
+        raise Refused("out of range")
+    return moment, zoned
+
+
+def reference_rows(file: CsvFile) -> list[tuple[str, str, float, dt.datetime]]:
+    """The rows as the independent reader stores them; raises Refused where it refuses."""
+    records = list(csv.reader(io.StringIO(file.text().removeprefix("\ufeff"))))
+    names = [name.strip(" ") for name in records[0]]
+    if file.unknown_column:
+        raise Refused("unknown column")
+    stored, zoned = [], set()
+    for record in records[1:]:
+        cells = dict(zip(names, record, strict=True))
+        moment, has_zone = _timestamp(cells["ts"])
+        zoned.add(has_zone)
+        stored.append(
+            (_text(cells["unit_id"]), _text(cells["event"]), _number(cells["value"]), moment)
+        )
+    if len(zoned) > 1:
+        raise Refused("mixed time zones")
+    return stored
+
+
+# --- the property ------------------------------------------------------------------------------
+
+
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(csv_files())
+def test_a_generated_file_is_stored_as_the_reference_reads_it_or_refused_unchanged(
+    file: CsvFile,
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        store = StoreSettings(Path(folder) / "store.duckdb")
+        with connect(store):
+            pass
+        path = Path(folder) / "events.csv"
+        path.write_bytes(file.text().encode("utf-8"))
+        before = table_checksums(store.path)
+        try:
+            expected = sorted(reference_rows(file))
+        except Refused:
+            expected = None
+
+        try:
+            ingest_files(store, "events", [path], clock=CLOCK)
+        except IngestError:
+            event("refused")
+            assert table_checksums(store.path) == before
+            assert expected is None, f"refused, but the reference reads {expected}"
+            return
+
+        event("loaded")
+        assert expected is not None, "loaded, but the reference refuses it"
+        stored = query(store.path, "SELECT unit_id, event, value, ts FROM events")
+        assert sorted(stored) == expected
