@@ -76,7 +76,8 @@ def test_overview_keeps_working_on_a_store_with_rows_dated_in_the_far_future(app
     with transaction(app_env) as con:
         # Straight into the table, as an older store may hold them (ingest refuses them now).
         con.execute(
-            "INSERT INTO online_metrics SELECT CAST(day AS DATE), model_id, metric, value, n, "
+            "INSERT INTO online_metrics (date, model_id, metric, value, n, std) "
+            "SELECT CAST(day AS DATE), model_id, metric, value, n, "
             "NULL FROM (VALUES ('infinity', 'recommender-v2', 'ctr', 0.01, 1000), "
             "('9999-12-31', 'recommender-v2', 'ctr', 0.01, 1000)) AS t(day, model_id, metric, "
             "value, n)"

@@ -90,7 +90,8 @@ def _fraud_store(tmp_path: Path, *, lift: float = 1.0, labelled_reference: bool 
     with transaction(settings) as con:
         con.register("new_labels", labels)
         con.execute(
-            "INSERT INTO prediction_labels SELECT model_id, request_id, label FROM new_labels"
+            "INSERT INTO prediction_labels (model_id, request_id, label) "
+            "SELECT model_id, request_id, label FROM new_labels"
         )
         kpi_store.insert_version(con, parse_spec(KPI_TEXT), 1, "test", dt.datetime(2026, 6, 1), ())
     spec = tmp_path / "monitor.toml"

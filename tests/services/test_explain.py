@@ -71,7 +71,10 @@ def stepped(tmp_path_factory: pytest.TempPathFactory):
                 }
             ),
         )
-        con.execute("INSERT INTO annotations SELECT * FROM new_annotations")
+        con.execute(
+            "INSERT INTO annotations (date, family, kind, note, author) "
+            "SELECT date, family, kind, note, author FROM new_annotations"
+        )
     rng = np.random.default_rng(5)
     categories = ["books", "games", "toys"]
     before = predictions(
