@@ -7,14 +7,20 @@ A `YardstickError` is printed in English, naming the flag at fault, and exits 1.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import math
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from commands.common import add_store_arguments, store_settings
+from commands.common import (
+    MAX_HORIZON_DAYS,
+    add_store_arguments,
+    amount_arg,
+    as_of_date_arg,
+    bounded_int,
+    print_json,
+    store_settings,
+)
 from core.errors import YardstickError
 from i18n.errors import describe
 from kpi.checks import retraining_input_problems
@@ -45,13 +51,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     evaluate.set_defaults(handler=_evaluate)
 
 
-def _iso_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-27") from error
-
-
 def _finite(text: str) -> float:
     try:
         value = float(text)
@@ -68,7 +67,7 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
     parser.add_argument("--kpi", required=True, help="the KPI id")
     parser.add_argument(
         "--cost",
-        type=_finite,
+        type=amount_arg,
         required=cost_required,
         metavar="AMOUNT",
         help="full cost of one retraining in the KPI's currency "
@@ -88,9 +87,9 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
     )
     parser.add_argument(
         "--horizon-days",
-        type=int,
+        type=bounded_int(1, MAX_HORIZON_DAYS),
         metavar="DAYS",
-        help="days the options are compared over (default 365)",
+        help=f"days the options are compared over, 1 to {MAX_HORIZON_DAYS} (default 365)",
     )
     parser.add_argument(
         "--discount-rate",
@@ -100,13 +99,13 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
     )
     parser.add_argument(
         "--fallback-value-per-day",
-        type=_finite,
+        type=amount_arg,
         metavar="V",
         help="value per day of what replaces the model if withdrawn (default: zero)",
     )
     parser.add_argument(
         "--as-of",
-        type=_iso_date,
+        type=as_of_date_arg,
         metavar="DATE",
         help="use data up to this day (YYYY-MM-DD; default: the last day in the store)",
     )
@@ -230,7 +229,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     except LOOKUP_ERRORS as error:
         return print_lookup_error(error)
     if args.json:
-        print(json.dumps(case_to_json(case), ensure_ascii=False, indent=2))
+        print_json(case_to_json(case))
     else:
         print("\n".join(_summary_lines(case)))
     return 0
