@@ -45,7 +45,8 @@ def _define(args: argparse.Namespace) -> int:
         spec = parse_spec_text(read_spec_text(Path(args.spec)), origin=args.spec)
     except YardstickError as error:
         return _refused(error)
-    version = service.define(store_settings(args), spec, args.reason, system_clock)
+    settings = store_settings(args, create=args.create)
+    version = service.define(settings, spec, args.reason, system_clock)
     print(f"Experiment {spec.id} stored as version {version}.")
     return 0
 
@@ -150,6 +151,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_store_arguments(define)
     define.add_argument("--spec", required=True, metavar="FILE.toml", help="the experiment spec")
     define.add_argument("--reason", help="why, for the audit log")
+    define.add_argument(
+        "--create",
+        action="store_true",
+        help="create the store if it does not exist (without it a missing store is an error)",
+    )
     define.set_defaults(handler=_define)
 
     history = actions.add_parser(

@@ -25,7 +25,14 @@ import duckdb
 
 from core.errors import YardstickError
 from data.kinds import COUNT_METRICS, KINDS, MODEL_STAGES, ColumnSpec, ColumnType, KindSpec
-from data.store import StoreSettings, connect, one_row, write_audit
+from data.store import (
+    StoreSettings,
+    connect,
+    one_row,
+    rollback_quietly,
+    write_audit,
+    write_fault,
+)
 
 MAX_PROBLEMS_SHOWN = 5
 _PARQUET_MAGIC = b"PAR1"
@@ -1207,6 +1214,12 @@ def ingest_files(
         sources = _prepare_sources(con, file_paths, names, spec, encoding)
         try:
             result = _load_in_transaction(con, spec, sources, on_progress, actor, reason)
+        except duckdb.Error as error:
+            # A full disk or a read-only file is said as such, with the store's name.
+            fault = write_fault(error, settings.path)
+            if fault is None:
+                raise
+            raise fault from error
         finally:
             for source in sources:
                 _cleanup(source)
@@ -1231,14 +1244,14 @@ def _load_in_transaction(
             con.execute("COMMIT")
             return result
         except _ReadAgainAs as again:
-            con.execute("ROLLBACK")
+            rollback_quietly(con)
             stale = sources[again.file_index]
             fresh = _prepare_csv(stale.original_path, stale.display_name, spec, again.encoding)
             _check_columns(fresh, spec)
             _cleanup(stale)
             sources[again.file_index] = fresh
         except BaseException:
-            con.execute("ROLLBACK")
+            rollback_quietly(con)
             raise
 
 
