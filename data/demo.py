@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import YardstickError
 from core.vocab import DEMO_SIZES
-from data.store import StoreFaultError, StoreSettings, connect, one_row, write_audit
+from data.store import (
+    StoreFaultError,
+    StoreSettings,
+    connect,
+    one_row,
+    process_alive,
+    write_audit,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -505,16 +512,6 @@ def _building_prefix(target: Path) -> str:
     return f".{target.name}.building-"
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, under another user
-    return True
-
-
 def remove_stale_building_files(target: Path) -> list[Path]:
     """Delete the half-built stores (and their WALs) that a killed `demo` left beside `target`.
 
@@ -526,7 +523,7 @@ def remove_stale_building_files(target: Path) -> list[Path]:
     removed = []
     for path in target.parent.glob(f"{glob.escape(prefix)}*"):
         pid_text = path.name.removeprefix(prefix).removesuffix(".wal")
-        if pid_text.isdigit() and not _process_alive(int(pid_text)):
+        if pid_text.isdigit() and not process_alive(int(pid_text)):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed

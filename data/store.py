@@ -176,6 +176,17 @@ def settings_for(
     return StoreSettings(path=resolve_db_path(explicit_path), memory_limit=limit, threads=threads)
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs: files named after a dead one are leftovers."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it runs, under another user
+    return True
+
+
 def current_actor() -> str:
     """Who is writing, for the audit log: `YARDSTICK_USER`, else the operating-system user."""
     try:
