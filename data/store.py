@@ -219,6 +219,15 @@ def write_fault(error: BaseException, path: Path) -> StoreFaultError | None:
     return None
 
 
+def read_fault(error: BaseException, path: Path) -> StoreFaultError | None:
+    """The damage behind a failed read of an open store (a file truncated after its header
+    opens, then fails on the first block it lacks), or None for other errors."""
+    message = str(error).lower()
+    if any(pattern in message for pattern in _CORRUPT_PATTERNS):
+        return StoreFaultError("store.corrupt", path=str(path), detail=_detail(error))
+    return None
+
+
 def open_fault(error: BaseException, path: Path) -> StoreFaultError:
     """The fault behind a store file DuckDB could not open, naming the file and the way out."""
     message = str(error).lower()

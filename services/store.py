@@ -23,6 +23,7 @@ from data.store import (
     check_and_upgrade,
     current_actor,
     memory_limit_problem,
+    read_fault,
     resolve_db_path,
     settings_for,
     threads_problem,
@@ -69,8 +70,9 @@ def open_store(
 
 
 def fault_behind(error: BaseException, path: Path) -> YardstickError | None:
-    """The store fault (disk full, read-only) behind an unexpected failure while working on the
-    store at `path`, looking through the errors it was raised from; None when there is none.
+    """The store fault (disk full, read-only, a damaged file) behind an unexpected failure while
+    working on the store at `path`, looking through the errors it was raised from; None when
+    there is none.
 
     The last resort of a face: a use case that met a full disk mid-statement raises DuckDB's
     error, and the reader should learn that the disk is full, not see DuckDB's text.
@@ -79,7 +81,7 @@ def fault_behind(error: BaseException, path: Path) -> YardstickError | None:
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        fault = write_fault(current, path)
+        fault = write_fault(current, path) or read_fault(current, path)
         if fault is not None:
             return fault
         current = current.__cause__ or current.__context__
