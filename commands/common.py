@@ -182,14 +182,18 @@ def new_store_settings(args: argparse.Namespace) -> StoreSettings:
 def store_settings(args: argparse.Namespace, *, create: bool = False) -> StoreSettings:
     """The store settings chosen by the common flags; a store of an older version is upgraded.
 
-    A store that does not exist is refused (`store.missing`) unless `create` (`ingest --create`):
-    a mistyped `--db` must not silently start an empty store. A store written by a newer
-    Yardstick is read with a warning on stderr (writing to it is refused by the store).
+    A store that does not exist is refused unless `create` (`--create` of `ingest` and
+    `experiment define`): a mistyped `--db` must not silently start an empty store. Commands
+    with `--create` say so (`store.missing_create`), the others point to `demo`
+    (`store.missing`). A store written by a newer Yardstick is read with a warning on stderr
+    (writing to it is refused by the store).
     """
     settings = settings_for(args.db, args.memory_limit, args.threads)
     if not settings.path.exists():
         if create:
             return settings
+        if hasattr(args, "create"):
+            raise YardstickError("store.missing_create", path=str(settings.path))
         raise StoreMissingError(settings.path)
     check = check_and_upgrade(settings)
     if check.newer:

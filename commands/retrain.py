@@ -17,7 +17,6 @@ from commands.common import (
     add_store_arguments,
     amount_arg,
     as_of_date_arg,
-    bounded_int,
     print_json,
     store_settings,
 )
@@ -87,7 +86,7 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
     )
     parser.add_argument(
         "--horizon-days",
-        type=bounded_int(1, MAX_HORIZON_DAYS),
+        type=int,
         metavar="DAYS",
         help=f"days the options are compared over, 1 to {MAX_HORIZON_DAYS} (default 365)",
     )
@@ -142,7 +141,19 @@ def fill_economics_defaults(args: argparse.Namespace) -> None:
 def flag_problems(args: argparse.Namespace) -> list[YardstickError]:
     """What is wrong with the case flags, each naming its field (`kpi.checks`)."""
     fill_economics_defaults(args)
-    return list(
+    too_long = (
+        [
+            YardstickError(
+                "retrain.at_most",
+                field="horizon_days",
+                value=args.horizon_days,
+                most=MAX_HORIZON_DAYS,
+            )
+        ]
+        if args.horizon_days > MAX_HORIZON_DAYS
+        else []
+    )
+    return too_long + list(
         retraining_input_problems(
             cost=args.cost,
             uplift_experiment=args.uplift_experiment,

@@ -171,8 +171,8 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], Case]] = {
                 "100000000",
                 *UPLIFT,
             ),
-            2,
-            "from 1 to 36500",
+            1,
+            "--horizon-days must be at most 36500, got 100000000",
         ),
     ),
     "cuped_days_1e9": (
@@ -272,7 +272,7 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], Case]] = {
         Case(
             ("ingest", "--db", "{db}", "--kind", "models", str(GOOD / "models.csv")),
             1,
-            "ingest --create",
+            "to start a new one here, pass --create",
         ),
     ),
     "mistyped_db_define": (

@@ -48,7 +48,9 @@ def text_cases() -> dict[str, bytes]:
         ),
         "read_nul_header.events.csv": (HEADER + "\x00" * 5000 + "\n" + ROWS[0] + "\n").encode(),
         "read_zero_width_header.events.csv": EVENTS.replace(",ts", ",ts\u200b", 1).encode(),
-        "read_header_too_long.events.csv": (HEADER + ",x" * 70_000 + "\n" + ROWS[0] + "\n").encode(),
+        "read_header_too_long.events.csv": (
+            HEADER + ",x" * 70_000 + "\n" + ROWS[0] + "\n"
+        ).encode(),
         "read_bom_mid_file.events.csv": (
             HEADER + "\n" + ROWS[0] + "\n\ufeff" + ROWS[1] + "\n"
         ).encode(),
