@@ -122,4 +122,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    if status == EXIT_INTERRUPTED:
+        # Leave at once: DuckDB may still be unwinding the interrupted statement in a worker
+        # thread, and its teardown at a normal exit can abort the process. The store is
+        # all-or-nothing even when a process is killed, and the temporary files are gone.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

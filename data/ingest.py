@@ -918,11 +918,18 @@ def _run_with_progress(
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
     started = time.monotonic()
-    while worker.is_alive():
-        worker.join(0.25)
-        if worker.is_alive() and time.monotonic() - started > 1.0:
-            fraction = con.query_progress()
-            report(fraction / 100 if fraction is not None and fraction >= 0 else None)
+    try:
+        while worker.is_alive():
+            worker.join(0.25)
+            if worker.is_alive() and time.monotonic() - started > 1.0:
+                fraction = con.query_progress()
+                report(fraction / 100 if fraction is not None and fraction >= 0 else None)
+    except KeyboardInterrupt:
+        # Ctrl-C reaches this thread, not the worker: stop the query before the caller rolls back
+        # on the same connection (two threads on one connection abort the process).
+        con.interrupt()
+        worker.join()
+        raise
     if failure:
         raise failure[0]
 

@@ -331,8 +331,17 @@ def connect(
                     error, settings.path
                 ) from error
         yield con
+    except (duckdb.InterruptException, RuntimeError) as error:
+        # DuckDB stops a statement on Ctrl-C with its own error ("Query interrupted"); the faces
+        # know it as Ctrl-C.
+        if isinstance(error, RuntimeError) and "interrupted" not in str(error).lower():
+            raise
+        raise KeyboardInterrupt from error
     finally:
-        con.close()
+        # After Ctrl-C DuckDB may still be unwinding the statement; closing then fails, and the
+        # transaction is rolled back by DuckDB either way (as after a kill).
+        with suppress(duckdb.Error):
+            con.close()
 
 
 def _refuse_newer_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:

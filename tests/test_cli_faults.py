@@ -115,8 +115,8 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], Case]] = {
                 "--as-of",
                 "0001-01-01",
             ),
-            2,
-            "give a date from 1970-01-01 to 2100-12-31",
+            1,
+            "no units were assigned before",
         ),
     ),
     "as_of_year_9999_kpi": (
