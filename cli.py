@@ -1,12 +1,14 @@
 """Yardstick's command line: everything the dashboard does, scriptable from cron and CI.
 
 Each command group lives in `commands/<group>.py` with a `register(subparsers)` function; flags and
-JSON outputs are a public interface (see README.md).
+JSON outputs are a public interface (see README.md). `main` is the last resort: whatever a command
+raises ends as one line on stderr and a documented exit status, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -17,7 +19,9 @@ from commands import monitor as monitor_commands
 from commands import report as report_commands
 from commands import retrain as retrain_commands
 from core.errors import YardstickError
+from i18n.catalogue import translate
 from i18n.errors import describe
+from services.store import fault_behind, resolve_db_path
 
 # Each group registers its commands; the modules import their heavy libraries (the statistics
 # stack, DuckDB) inside the handlers, so building the parser and answering `--help` stays fast
@@ -31,12 +35,23 @@ COMMAND_GROUPS = (
     monitor_commands,
 )
 
+# Exit statuses (README.md, "Command line"). 2 is argparse's own for a usage error.
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+# The reader of stdout went away (`... | head -3`): what a shell reports for a program ended by
+# SIGPIPE (128 + 13), without a message.
+EXIT_BROKEN_PIPE = 141
+# Set to show the traceback of an unexpected failure (for a bug report).
+DEBUG_ENV_VAR = "YARDSTICK_DEBUG"
+
 EPILOG = """\
 The store is chosen by --db PATH, else the YARDSTICK_DB environment variable, else
 data/yardstick.duckdb. Run `python cli.py COMMAND --help` for each command's flags.
-Exit status: 0 success, 1 error (bad input, unknown id, locked store); `kpi check` also
-returns 10 (a KPI at warning) and 20 (an exit criterion met); `monitor check` returns 10
-(warning), 20 (alert) and 30 (a monitor without enough data).
+Exit status: 0 success, 1 error (bad input, unknown id, missing, damaged or locked store),
+2 usage error (a flag missing or out of range), 130 interrupted (Ctrl-C; nothing written),
+141 standard output closed early (e.g. piped into head); `kpi check` also returns 10 (a KPI
+at warning), 20 (an exit criterion met) and 30 (a KPI stale or without data); `monitor check`
+returns 10 (warning), 20 (alert) and 30 (a monitor without enough data).
 """
 
 
@@ -56,20 +71,66 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error(text: str) -> int:
+    print(f"error: {text}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's final flush into a closed pipe does
+    not print its own BrokenPipeError."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _unexpected(error: Exception, args: argparse.Namespace) -> int:
+    """A failure no command words itself: a store fault behind it, else a bug, in one line."""
+    fault = fault_behind(error, resolve_db_path(getattr(args, "db", None)))
+    if fault is not None:
+        return _error(describe(fault, "en"))
+    if os.environ.get(DEBUG_ENV_VAR):
+        raise error
+    detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+    return _error(
+        translate(
+            "en",
+            "error.cli.unexpected",
+            kind=type(error).__name__,
+            detail=detail,
+            variable=DEBUG_ENV_VAR,
+        )
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(arguments)
     try:
-        return int(args.handler(args) or 0)
+        status = int(args.handler(args) or 0)
+        sys.stdout.flush()
+        return status
     except YardstickError as error:
-        print(f"error: {describe(error, 'en')}", file=sys.stderr)
-        return 1
+        return _error(describe(error, "en"))
     except KeyboardInterrupt:
-        print("interrupted: nothing was written by the unfinished command", file=sys.stderr)
-        return 130
+        print(f"interrupted: {translate('en', 'error.cli.interrupted')}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except Exception as error:  # the last resort: no traceback reaches the reader
+        return _unexpected(error, args)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    if status == EXIT_INTERRUPTED:
+        # Leave at once: DuckDB may still be unwinding the interrupted statement in a worker
+        # thread, and its teardown at a normal exit can abort the process. The store is
+        # all-or-nothing even when a process is killed, and the temporary files are gone.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

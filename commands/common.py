@@ -1,4 +1,5 @@
-"""Flags every command that touches the store shares, and the settings they choose.
+"""Flags every command that touches the store shares, the settings they choose, the checks every
+command's arguments pass, and the one JSON writer.
 
 Cheap to import (no DuckDB, no pandas): every command module imports it to build its parser.
 """
@@ -6,8 +7,146 @@ Cheap to import (no DuckDB, no pandas): every command module imports it to build
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import math
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
 
-from services.store import StoreSettings, open_store
+from core.clock import parse_instant
+from core.errors import YardstickError
+from i18n.catalogue import translate
+from i18n.errors import describe
+from services.store import (
+    MAX_THREADS,
+    StoreMissingError,
+    StoreSettings,
+    check_and_upgrade,
+    memory_limit_problem,
+    settings_for,
+    threads_problem,
+)
+
+# The days `--as-of` may name: a wide window around any data a store holds, and inside the range
+# every date library in the stack (Python, pandas, DuckDB) computes with.
+EARLIEST_AS_OF = dt.date(1970, 1, 1)
+LATEST_AS_OF = dt.date(2100, 12, 31)
+# Money and amounts on the command line: finite and within what a double keeps to the cent.
+MAX_AMOUNT = 1e15
+# `--horizon-days` is at most a century; `demo --seed` is what numpy's generators accept.
+MAX_HORIZON_DAYS = 36_500
+MAX_SEED = 2**32 - 1
+
+
+def _type_error(error: YardstickError) -> argparse.ArgumentTypeError:
+    """The English wording of a refused flag value, for argparse's usage message (exit 2)."""
+    return argparse.ArgumentTypeError(describe(error, "en"))
+
+
+def memory_limit_arg(text: str) -> str:
+    """`--memory-limit`: a size DuckDB accepts (`2GB`, `512MB`, `80%`)."""
+    problem = memory_limit_problem(text)
+    if problem is not None:
+        raise _type_error(problem)
+    return text
+
+
+def threads_arg(text: str) -> int:
+    """`--threads`: a whole number from 1 to `MAX_THREADS`."""
+    problem = threads_problem(text)
+    if problem is not None:
+        raise _type_error(problem)
+    return int(text)
+
+
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`, else a usage error saying so."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise _type_error(YardstickError("cli.int_range", value=text, low=low, high=high))
+        return value
+
+    return parse
+
+
+def amount_arg(text: str) -> float:
+    """An amount (`--cost`, a value per day): a finite number of at most `MAX_AMOUNT`."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or abs(value) > MAX_AMOUNT:
+        raise _type_error(YardstickError("cli.amount_range", value=text, most=f"{MAX_AMOUNT:.0e}"))
+    return value
+
+
+def _as_of_range_error(text: str) -> argparse.ArgumentTypeError:
+    return _type_error(
+        YardstickError(
+            "cli.as_of_range",
+            value=text,
+            earliest=EARLIEST_AS_OF.isoformat(),
+            latest=LATEST_AS_OF.isoformat(),
+        )
+    )
+
+
+def as_of_date_arg(text: str) -> dt.date:
+    """`--as-of DATE`: an ISO day from `EARLIEST_AS_OF` to `LATEST_AS_OF`."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-27") from error
+    if not EARLIEST_AS_OF <= day <= LATEST_AS_OF:
+        raise _as_of_range_error(text)
+    return day
+
+
+def as_of_instant_arg(text: str) -> dt.datetime:
+    """`--as-of TIMESTAMP`: an ISO date or timestamp as naive UTC. Any instant Python can hold:
+    an experiment is read inside its own window (a later one is its end), so no range applies."""
+    try:
+        return parse_instant(text)
+    except (ValueError, OverflowError) as error:
+        raise argparse.ArgumentTypeError(
+            f"--as-of {text!r} is not an ISO timestamp such as 2026-10-29T00:00:00Z"
+        ) from error
+
+
+# A spec file is a few kilobytes; anything far larger is not one (and is not read into memory).
+MAX_SPEC_BYTES = 1 << 20
+
+
+def read_spec_text(path: Path) -> str:
+    """The text of a TOML spec file: UTF-8, with or without a byte-order mark (Windows editors
+    write one; TOML itself does not allow it, so it is dropped here).
+
+    Raises:
+        YardstickError: the file cannot be read (`cli.spec_unreadable`), is not a regular file of
+            a spec's size (`cli.spec_not_file`), or is not UTF-8 (`cli.spec_not_utf8`, naming the
+            first line that is not).
+    """
+    origin = str(path)
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_SPEC_BYTES:
+            raise YardstickError("cli.spec_not_file", origin=origin, most=MAX_SPEC_BYTES)
+        data = path.read_bytes()
+    except OSError as error:
+        raise YardstickError(
+            "cli.spec_unreadable", origin=origin, detail=error.strerror or str(error)
+        ) from error
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise YardstickError("cli.spec_not_utf8", origin=origin, line=line) from error
 
 
 def add_store_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,17 +158,68 @@ def add_store_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--memory-limit",
+        type=memory_limit_arg,
         metavar="SIZE",
         help="DuckDB memory limit, e.g. 2GB (default: $YARDSTICK_MEMORY_LIMIT, else 1GB)",
     )
     parser.add_argument(
         "--threads",
-        type=int,
+        type=threads_arg,
         metavar="N",
-        help="DuckDB worker threads (default: $YARDSTICK_THREADS, else one per core)",
+        help=f"DuckDB worker threads, 1 to {MAX_THREADS} "
+        "(default: $YARDSTICK_THREADS, else one per core)",
     )
 
 
-def store_settings(args: argparse.Namespace) -> StoreSettings:
-    """The store settings chosen by the common flags; a store of an older version is upgraded."""
-    return open_store(args.db, args.memory_limit, args.threads)
+def new_store_settings(args: argparse.Namespace) -> StoreSettings:
+    """The settings for a command that makes the store itself (`demo`): the file is not opened,
+    so a damaged one can be replaced."""
+    return settings_for(args.db, args.memory_limit, args.threads)
+
+
+def store_settings(args: argparse.Namespace, *, create: bool = False) -> StoreSettings:
+    """The store settings chosen by the common flags; a store of an older version is upgraded.
+
+    A store that does not exist is refused unless `create` (`--create` of `ingest` and
+    `experiment define`): a mistyped `--db` must not silently start an empty store. Commands
+    with `--create` say so (`store.missing_create`), the others point to `demo`
+    (`store.missing`). A store written by a newer Yardstick is read with a warning on stderr
+    (writing to it is refused by the store).
+    """
+    settings = settings_for(args.db, args.memory_limit, args.threads)
+    if not settings.path.exists():
+        if create:
+            return settings
+        if hasattr(args, "create"):
+            raise YardstickError("store.missing_create", path=str(settings.path))
+        raise StoreMissingError(settings.path)
+    check = check_and_upgrade(settings)
+    if check.newer:
+        warning = translate(
+            "en",
+            "error.store.newer_schema_read",
+            path=settings.path,
+            found=check.found,
+            latest=check.latest,
+        )
+        print(f"warning: {warning}", file=sys.stderr)
+    return settings
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with every NaN or infinity replaced by None (JSON null), in nested dicts and lists.
+
+    JSON has no NaN or Infinity; Python's writer would print them anyway and break every reader.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def print_json(payload: Any) -> None:
+    """The one JSON writer of the command line: strict JSON (no NaN), UTF-8 text, indented."""
+    print(json.dumps(json_safe(payload), ensure_ascii=False, indent=2, allow_nan=False))

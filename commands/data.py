@@ -13,7 +13,13 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from commands.common import add_store_arguments, store_settings
+from commands.common import (
+    MAX_SEED,
+    add_store_arguments,
+    bounded_int,
+    new_store_settings,
+    store_settings,
+)
 from core.clock import system_clock
 from core.errors import YardstickError
 from core.vocab import DEMO_SIZES
@@ -52,7 +58,7 @@ def _run_ingest(args: argparse.Namespace) -> int:
     printer = _ProgressPrinter()
     try:
         result = load_files(
-            store_settings(args),
+            store_settings(args, create=args.create),
             args.kind,
             args.files,
             encoding=args.encoding,
@@ -166,7 +172,7 @@ def _run_batches(args: argparse.Namespace) -> int:
 def _run_demo(args: argparse.Namespace) -> int:
     from services.loading import build_demo_store
 
-    settings = store_settings(args)
+    settings = new_store_settings(args)
     started = time.monotonic()
 
     def report(step: str, fraction: float) -> None:
@@ -202,7 +208,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "dashboard's first start), large has 100M+ events for benchmarks.",
     )
     add_store_arguments(demo)
-    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument(
+        "--seed",
+        type=bounded_int(0, MAX_SEED),
+        default=7,
+        help=f"random seed, 0 to {MAX_SEED} (default 7)",
+    )
     demo.add_argument("--size", choices=DEMO_SIZES, default="medium", help="default medium")
     demo.add_argument("--force", action="store_true", help="replace an existing store file")
     demo.set_defaults(handler=_run_demo)
@@ -242,6 +253,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="accept dates after tomorrow (UTC) and outside 1970-2100 (still not infinity, "
         "years after 9999 or BC dates)",
+    )
+    ingest.add_argument(
+        "--create",
+        action="store_true",
+        help="create the store if it does not exist (without it a missing store is an error)",
     )
     ingest.add_argument("files", nargs="+", metavar="FILE", help="CSV or Parquet files")
     ingest.set_defaults(handler=_run_ingest)

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import math
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from commands.common import add_store_arguments, store_settings
-from core.clock import parse_instant, system_clock
+from commands.common import (
+    add_store_arguments,
+    as_of_instant_arg,
+    print_json,
+    read_spec_text,
+    store_settings,
+)
+from core.clock import system_clock
 from core.errors import YardstickError
-from experiments.spec import load_spec
+from experiments.spec import parse_spec_text
 from i18n.errors import describe
 
 # The analysis and the store (scipy, sqlglot, DuckDB) are imported inside the handlers, so that
@@ -22,13 +28,9 @@ if TYPE_CHECKING:
 
 
 def parse_as_of(text: str) -> dt.datetime:
-    """An ISO date or timestamp (`2026-10-29`, `2026-10-29T00:00:00Z`) as naive UTC."""
-    try:
-        return parse_instant(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(
-            f"--as-of {text!r} is not an ISO timestamp such as 2026-10-29T00:00:00Z"
-        ) from error
+    """An ISO date or timestamp (`2026-10-29`, `2026-10-29T00:00:00Z`) as naive UTC, inside the
+    days `commands.common.as_of_instant_arg` accepts."""
+    return as_of_instant_arg(text)
 
 
 def _refused(error: YardstickError) -> int:
@@ -41,10 +43,11 @@ def _define(args: argparse.Namespace) -> int:
     from services import experiments as service
 
     try:
-        spec = load_spec(args.spec)
+        spec = parse_spec_text(read_spec_text(Path(args.spec)), origin=args.spec)
     except YardstickError as error:
         return _refused(error)
-    version = service.define(store_settings(args), spec, args.reason, system_clock)
+    settings = store_settings(args, create=args.create)
+    version = service.define(settings, spec, args.reason, system_clock)
     print(f"Experiment {spec.id} stored as version {version}.")
     return 0
 
@@ -172,7 +175,7 @@ def _analyze(args: argparse.Namespace) -> int:
     except YardstickError as error:
         return _refused(error)
     if args.json:
-        print(json.dumps(analysis_to_json(analysis), ensure_ascii=False, indent=2))
+        print_json(analysis_to_json(analysis))
     else:
         print(render_table(analysis))
     return 0
@@ -192,6 +195,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_store_arguments(define)
     define.add_argument("--spec", required=True, metavar="FILE.toml", help="the experiment spec")
     define.add_argument("--reason", help="why, for the audit log")
+    define.add_argument(
+        "--create",
+        action="store_true",
+        help="create the store if it does not exist (without it a missing store is an error)",
+    )
     define.set_defaults(handler=_define)
 
     history = actions.add_parser(

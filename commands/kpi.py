@@ -8,12 +8,16 @@ older than its `max_staleness_days` (30 outranks 20 and 10), 1 on error.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import sys
 from pathlib import Path
 
-from commands.common import add_store_arguments, store_settings
+from commands.common import (
+    add_store_arguments,
+    as_of_date_arg,
+    print_json,
+    read_spec_text,
+    store_settings,
+)
 from commands.kpi_explain import register_explain
 from core.clock import system_clock
 from core.errors import YardstickError
@@ -60,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_store_arguments(check)
     check.add_argument(
         "--as-of",
-        type=_iso_date,
+        type=as_of_date_arg,
         metavar="DATE",
         help="evaluate as of this day (YYYY-MM-DD; default: each KPI on the last day its own "
         "metric has data)",
@@ -90,30 +94,16 @@ def _print_error(error: YardstickError) -> int:
     return ERROR_EXIT
 
 
-def _iso_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-27") from error
-
-
 def _define(args: argparse.Namespace) -> int:
     from kpi.spec import parse_spec
     from services import kpis
 
     path = Path(args.spec)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        print(f"error: cannot read spec {path}: {error}", file=sys.stderr)
-        return ERROR_EXIT
+        text = read_spec_text(path)
+    except YardstickError as error:
+        return _print_error(error)
     settings = store_settings(args)
-    if not settings.path.exists():
-        print(
-            f"error: no store at {settings.path}; create one with: python cli.py demo",
-            file=sys.stderr,
-        )
-        return ERROR_EXIT
     try:
         spec = parse_spec(text, path.name)
         outcome = kpis.define_kpi(settings, spec, args.author, path.name, text, clock=system_clock)
@@ -152,7 +142,7 @@ def _history(args: argparse.Namespace) -> int:
             }
             for v in versions
         ]
-        print(json.dumps({"id": args.kpi_id, "versions": rows}, ensure_ascii=False, indent=2))
+        print_json({"id": args.kpi_id, "versions": rows})
         return 0
     for v in versions:
         print(
@@ -190,7 +180,7 @@ def _check(args: argparse.Namespace) -> int:
             "as_of": as_of.isoformat() if as_of else None,
             "kpis": [status_to_json(status) for status in statuses],
         }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print_json(payload)
     else:
         for s in statuses:
             value = f"{s.value:.6g}" if s.value is not None else "–"

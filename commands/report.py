@@ -88,13 +88,16 @@ def experiment_problems(args: argparse.Namespace) -> list[YardstickError]:
 
 
 def resolve_request(settings: StoreSettings, args: argparse.Namespace) -> CaseRequest:
+    """The case the flags ask for, filling the cost (and gain) from the stored plan if needed."""
     from kpi.retraining import with_experiment
+    from services.kpis import kpi_history
     from services.retraining import plan_request, uplift_metric_for
 
-    """The case the flags ask for, filling the cost (and gain) from the stored plan if needed."""
     if args.cost is not None:
         request = request_from_args(args, args.cost)
     else:
+        # An unknown KPI is said as such (`kpi.unknown`), not as a KPI without a stored plan.
+        kpi_history(settings, args.kpi)
         request = plan_request(settings, args.kpi, args.as_of)
         if _has_uplift_flags(args):
             request = dataclasses.replace(

@@ -8,14 +8,19 @@ A `YardstickError` is printed in English, naming the flag at fault, and exits 1.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import math
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from commands.common import add_store_arguments, store_settings
+from commands.common import (
+    MAX_HORIZON_DAYS,
+    add_store_arguments,
+    amount_arg,
+    as_of_date_arg,
+    print_json,
+    store_settings,
+)
 from core.errors import YardstickError
 from i18n.errors import describe
 from kpi.checks import retraining_input_problems
@@ -62,13 +67,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     fallback.set_defaults(handler=_fallback)
 
 
-def _iso_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-27") from error
-
-
 def _finite(text: str) -> float:
     try:
         value = float(text)
@@ -85,7 +83,7 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
     parser.add_argument("--kpi", required=True, help="the KPI id")
     parser.add_argument(
         "--cost",
-        type=_finite,
+        type=amount_arg,
         required=cost_required,
         metavar="AMOUNT",
         help="full cost of one retraining in the KPI's currency "
@@ -107,7 +105,7 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
         "--horizon-days",
         type=int,
         metavar="DAYS",
-        help="days the options are compared over (default 365)",
+        help=f"days the options are compared over, 1 to {MAX_HORIZON_DAYS} (default 365)",
     )
     parser.add_argument(
         "--discount-rate",
@@ -117,7 +115,7 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
     )
     parser.add_argument(
         "--fallback-value-per-day",
-        type=_finite,
+        type=amount_arg,
         metavar="V",
         help="value per day of what replaces the model if withdrawn, with the sign of the KPI's "
         "value per day (default: the KPI's stored fallback value, `retrain fallback`; without "
@@ -125,7 +123,7 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
     )
     parser.add_argument(
         "--as-of",
-        type=_iso_date,
+        type=as_of_date_arg,
         metavar="DATE",
         help="use data up to this day (YYYY-MM-DD; default: the last day in the store)",
     )
@@ -162,7 +160,19 @@ def fill_economics_defaults(args: argparse.Namespace) -> None:
 def flag_problems(args: argparse.Namespace) -> list[YardstickError]:
     """What is wrong with the case flags, each naming its field (`kpi.checks`)."""
     fill_economics_defaults(args)
-    return list(
+    too_long = (
+        [
+            YardstickError(
+                "retrain.at_most",
+                field="horizon_days",
+                value=args.horizon_days,
+                most=MAX_HORIZON_DAYS,
+            )
+        ]
+        if args.horizon_days > MAX_HORIZON_DAYS
+        else []
+    )
+    return too_long + list(
         retraining_input_problems(
             cost=args.cost,
             uplift_experiment=args.uplift_experiment,
@@ -281,7 +291,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     except LOOKUP_ERRORS as error:
         return print_lookup_error(error)
     if args.json:
-        print(json.dumps(case_to_json(case), ensure_ascii=False, indent=2))
+        print_json(case_to_json(case))
     else:
         print("\n".join(_summary_lines(case)))
     return 0

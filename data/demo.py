@@ -12,6 +12,7 @@ that draw the daily series, so `cli.py ingest`, which only needs this module's s
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import YardstickError
 from core.vocab import DEMO_SIZES
-from data.store import StoreSettings, connect, one_row, write_audit
+from data.store import (
+    StoreFaultError,
+    StoreSettings,
+    connect,
+    one_row,
+    process_alive,
+    write_audit,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -500,6 +508,27 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
     con.unregister("demo_frame")
 
 
+def _building_prefix(target: Path) -> str:
+    return f".{target.name}.building-"
+
+
+def remove_stale_building_files(target: Path) -> list[Path]:
+    """Delete the half-built stores (and their WALs) that a killed `demo` left beside `target`.
+
+    A build writes `.NAME.building-PID` and renames it into place at the end; SIGKILL skips the
+    cleanup, so the next build removes the files of every PID that is no longer running. Returns
+    the files removed.
+    """
+    prefix = _building_prefix(target)
+    removed = []
+    for path in target.parent.glob(f"{glob.escape(prefix)}*"):
+        pid_text = path.name.removeprefix(prefix).removesuffix(".wal")
+        if pid_text.isdigit() and not process_alive(int(pid_text)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def build_demo(
     settings: StoreSettings,
     *,
@@ -525,12 +554,15 @@ def build_demo(
     if size not in SCALES:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(DEMO_SIZES)}")
     target = settings.path
+    if target.is_dir():
+        raise StoreFaultError("store.not_a_file", path=str(target))
     if target.exists() and not force:
         raise DemoExistsError(target)
     report = on_progress or (lambda step, fraction: None)
     scale = SCALES[size]
     rng = np.random.default_rng(seed)
-    building = target.with_name(f".{target.name}.building-{os.getpid()}")
+    remove_stale_building_files(target)
+    building = target.with_name(f"{_building_prefix(target)}{os.getpid()}")
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
     build_settings = StoreSettings(building, settings.memory_limit, settings.threads)

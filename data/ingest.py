@@ -15,11 +15,13 @@ import hashlib
 import io
 import os
 import re
+import stat
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -29,7 +31,16 @@ from core.clock import Clock, system_clock, today
 from core.errors import YardstickError
 from data.kinds import COUNT_METRICS, KINDS, MODEL_STAGES, ColumnSpec, ColumnType, KindSpec
 from data.prediction_features import FeatureFile, add_feature_columns, with_features
-from data.store import StoreSettings, connect, current_actor, one_row, write_audit
+from data.store import (
+    StoreSettings,
+    connect,
+    current_actor,
+    one_row,
+    process_alive,
+    rollback_quietly,
+    write_audit,
+    write_fault,
+)
 
 MAX_PROBLEMS_SHOWN = 5
 _PARQUET_MAGIC = b"PAR1"
@@ -73,6 +84,23 @@ _SOURCE_TYPES_ACCEPTED: dict[ColumnType, tuple[str, ...]] = {
     ColumnType.TIMESTAMP: ("DATE", "VARCHAR", *_TIMESTAMP_TYPES),
     ColumnType.DATE: ("DATE", "VARCHAR", *_TIMESTAMP_TYPES),
 }
+# A header line longer than this is not a header (a binary file, or a file without line breaks);
+# reading further would only fill memory.
+MAX_HEADER_BYTES = 128 * 1024
+# How a header name is shown when it holds characters a reader cannot see.
+_SHOWN_NAME_CHARS = 60
+_TEMP_PREFIX = "yardstick-"
+# The first bytes of compressed files: the format and how to unpack it.
+_COMPRESSED_MAGIC: tuple[tuple[bytes, str, str], ...] = (
+    (b"\x1f\x8b", "gzip", "gunzip FILE"),
+    (b"PK\x03\x04", "zip", "unzip FILE"),
+    (b"BZh", "bzip2", "bunzip2 FILE"),
+    (b"\xfd7zXZ\x00", "xz", "unxz FILE"),
+    (b"\x28\xb5\x2f\xfd", "zstd", "unzstd FILE"),
+)
+# Columns `read_parquet` adds itself (Yardstick numbers rows with it); a file column so named
+# would clash.
+_RESERVED_PARQUET_COLUMNS = ("file_row_number",)
 _COLUMN_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 # Every code an ingest can raise: a `Problem`'s code, or an `IngestError`'s. Each is a catalogue key
 # under `error.` worded in both languages (i18n/ingest.py; tests/i18n/test_ingest_wording.py).
@@ -80,6 +108,16 @@ IngestCode = Literal[
     "ingest.refused",
     "ingest.unknown_kind",
     "ingest.no_such_file",
+    "ingest.is_directory",
+    "ingest.not_regular_file",
+    "ingest.unreadable_file",
+    "ingest.compressed",
+    "ingest.nul_bytes",
+    "ingest.header_too_long",
+    "ingest.bom_inside",
+    "ingest.damaged_utf8",
+    "ingest.parquet_reserved_column",
+    "ingest.unreadable_values",
     "ingest.empty_file",
     "ingest.header_only",
     "ingest.no_rows",
@@ -134,7 +172,6 @@ IngestCode = Literal[
     "ingest.date_out_of_range",
     "ingest.date_too_late",
     "ingest.reserved_column",
-    "ingest.row_number_column",
 ]
 INGEST_CODES: tuple[IngestCode, ...] = get_args(IngestCode)
 
@@ -311,7 +348,8 @@ def _problem(
 
 
 def _detect_encoding(path: Path, display_name: str) -> str:
-    """UTF-8 (with or without BOM) or CP932, as Japanese Excel writes; mixed files are refused.
+    """UTF-8 (with or without BOM), UTF-16/32 with a BOM, or CP932 as Japanese Excel writes it;
+    mixed files, and text with NUL bytes (UTF-16 without a BOM, or not text), are refused.
 
     Only the first megabyte is checked here: a file that turns out not to be UTF-8 further on is
     caught by DuckDB's reader (an invalid-encoding reject) and classified then, so a large UTF-8
@@ -321,6 +359,23 @@ def _detect_encoding(path: Path, display_name: str) -> str:
         head = handle.read(_ENCODING_SAMPLE)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head:
+        first_line = head.split(b"\n", 1)[0]
+        raise IngestError(
+            [
+                Problem(
+                    display_name,
+                    1 if b"\x00" in first_line else None,
+                    None,
+                    "ingest.nul_bytes",
+                    {"count": head.count(b"\x00")},
+                )
+            ]
+        )
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
@@ -337,9 +392,25 @@ class _ReadAgainAs(Exception):
         self.encoding = encoding
 
 
+def _is_halfwidth_katakana(char: str) -> bool:
+    return "\uff61" <= char <= "\uff9f"
+
+
+def _reads_as_japanese(text: str) -> bool:
+    """Whether CP932-decoded text holds anything but half-width katakana outside ASCII.
+
+    Damaged UTF-8 (a lost continuation byte) decodes in CP932 as half-width katakana only: a lone
+    lead byte 0xC2-0xDF is one. Japanese text written by Excel has kana, kanji or full-width signs.
+    """
+    return any(not char.isascii() and not _is_halfwidth_katakana(char) for char in text)
+
+
 def _classify_non_utf8(path: Path, display_name: str) -> str:
-    """Tell CP932 from a file that mixes UTF-8 and CP932 lines (which no single encoding reads)."""
+    """Tell CP932 from a file that mixes UTF-8 and CP932 lines (which no single encoding reads),
+    and from damaged UTF-8 that CP932 would read as half-width katakana (mojibake)."""
     first_utf8_line = first_cp932_line = None
+    damaged: tuple[int, str, str] | None = None
+    japanese = False
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if raw.isascii():
@@ -347,9 +418,9 @@ def _classify_non_utf8(path: Path, display_name: str) -> str:
             try:
                 raw.decode("utf-8")
                 first_utf8_line = first_utf8_line or number
-            except UnicodeDecodeError:
+            except UnicodeDecodeError as utf8_error:
                 try:
-                    raw.decode("cp932")
+                    text = raw.decode("cp932")
                 except UnicodeDecodeError as error:
                     raise IngestError(
                         [
@@ -363,6 +434,9 @@ def _classify_non_utf8(path: Path, display_name: str) -> str:
                         ]
                     ) from error
                 first_cp932_line = first_cp932_line or number
+                japanese = japanese or _reads_as_japanese(text)
+                if damaged is None:
+                    damaged = (number, utf8_error.reason, _visible(text.rstrip("\r\n")))
             if first_utf8_line and first_cp932_line:
                 raise IngestError(
                     [
@@ -375,12 +449,44 @@ def _classify_non_utf8(path: Path, display_name: str) -> str:
                         )
                     ]
                 )
+    if damaged is not None and not japanese:
+        line, reason, text = damaged
+        raise IngestError(
+            [
+                Problem(
+                    display_name,
+                    line,
+                    None,
+                    "ingest.damaged_utf8",
+                    {"reason": reason, "text": text},
+                )
+            ]
+        )
     return "cp932"
 
 
+def remove_stale_temp_files() -> list[Path]:
+    """Delete the UTF-8 copies that commands killed before their cleanup (SIGKILL) left behind.
+
+    A copy is named `yardstick-PID-....csv` in the temporary folder; the files of every PID that
+    no longer runs are leftovers. Returns the files removed.
+    """
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(f"{_TEMP_PREFIX}*.csv"):
+        pid_text = path.name.removeprefix(_TEMP_PREFIX).split("-", 1)[0]
+        if pid_text.isdigit() and not process_alive(int(pid_text)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def _transcode_to_utf8(path: Path, encoding: str, display_name: str) -> Path:
-    """A UTF-8 copy of a file in another encoding, streamed, for DuckDB's reader."""
-    handle, target = tempfile.mkstemp(prefix="yardstick-", suffix=".csv")
+    """A UTF-8 copy of a file in another encoding, streamed, for DuckDB's reader.
+
+    Named after this process (`remove_stale_temp_files` removes the copies of dead ones); removed
+    here when the file cannot be read, and by `_cleanup` after the command either way.
+    """
+    handle, target = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", suffix=".csv")
     os.close(handle)
     line = 1
     try:
@@ -410,6 +516,9 @@ def _transcode_to_utf8(path: Path, encoding: str, display_name: str) -> Path:
         raise IngestError(
             [Problem(display_name, None, None, "ingest.unknown_encoding", {"encoding": encoding})]
         ) from error
+    except BaseException:
+        os.unlink(target)
+        raise
     return Path(target)
 
 
@@ -434,10 +543,12 @@ def _check_decodes(path: Path, encoding: str, display_name: str) -> None:
 
 
 def _read_first_lines(path: Path, encoding: str, count: int = 2) -> list[str]:
+    """The first `count` lines, each cut at `MAX_HEADER_BYTES` characters (so a file without line
+    breaks is not read into memory)."""
     with path.open("r", encoding=encoding, newline="") as handle:
         lines = []
         for _ in range(count):
-            line = handle.readline()
+            line = handle.readline(MAX_HEADER_BYTES + 1)
             if not line:
                 break
             lines.append(line)
@@ -446,6 +557,45 @@ def _read_first_lines(path: Path, encoding: str, count: int = 2) -> list[str]:
 
 def _parse_header(line: str) -> list[str]:
     return [name.strip().lstrip("\ufeff") for name in next(csv.reader(io.StringIO(line)), [])]
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _is_invisible(char: str) -> bool:
+    """Control, format (zero-width, BOM, direction marks) and separator characters but the space:
+    they make a name look like another one."""
+    category = unicodedata.category(char)
+    return category in ("Cc", "Cf", "Co", "Cn", "Zl", "Zp") or (category == "Zs" and char != " ")
+
+
+def _visible(text: str, limit: int = _SHOWN_NAME_CHARS) -> str:
+    """`text` as a reader can tell it apart: invisible characters written as escapes (`\\u200b`),
+    a run of one written once with its count, and the whole cut at `limit` characters."""
+    parts: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        run = 1
+        while index + run < len(text) and text[index + run] == char:
+            run += 1
+        if not _is_invisible(char):
+            parts.append(char * run)
+        elif run > 3:
+            parts.append(f"{_escaped(char)} x{run:,} ")
+        else:
+            parts.append(_escaped(char) * run)
+        index += run
+    shown = "".join(parts)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def _shown_names(names: Sequence[str]) -> str:
+    """Header names for a message: each visible, at most a few hundred characters in all."""
+    shown = ", ".join(_visible(name) for name in names)
+    return shown if len(shown) <= 4 * _SHOWN_NAME_CHARS else shown[: 4 * _SHOWN_NAME_CHARS] + "…"
 
 
 def _missing_columns_problem(source: _Source, spec: KindSpec, lines: list[str]) -> Problem:
@@ -462,12 +612,30 @@ def _missing_columns_problem(source: _Source, spec: KindSpec, lines: list[str]) 
     if not ", ".join(header):
         return _problem(source, "ingest.missing_columns_no_header", 1, missing=", ".join(missing))
     return _problem(
-        source, "ingest.missing_columns", 1, missing=", ".join(missing), header=", ".join(header)
+        source, "ingest.missing_columns", 1, missing=", ".join(missing), header=_shown_names(header)
     )
 
 
 def _is_utf8(encoding: str) -> bool:
     return encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig")
+
+
+def _bom_inside(path: Path, display_name: str) -> None:
+    """Refuse a UTF-8 byte-order mark after the start of the file (files joined with `cat`, or a
+    BOM pasted into a value): it is invisible, and would become part of a key or a value."""
+    with path.open("rb") as handle:
+        handle.read(len(codecs.BOM_UTF8))
+        lines = 1
+        tail = b""
+        while block := handle.read(_READ_BLOCK):
+            data = tail + block
+            found = data.find(codecs.BOM_UTF8)
+            if found >= 0:
+                line = lines + data[:found].count(b"\n")
+                raise IngestError([Problem(display_name, line, None, "ingest.bom_inside")])
+            # Keep the last two bytes: a BOM may straddle two blocks.
+            tail = data[-2:]
+            lines += data[: len(data) - len(tail)].count(b"\n")
 
 
 def _prepare_csv(path: Path, display_name: str, spec: KindSpec, encoding: str | None) -> _Source:
@@ -490,14 +658,31 @@ def _prepare_csv(path: Path, display_name: str, spec: KindSpec, encoding: str | 
         source.read_path = _transcode_to_utf8(path, chosen, display_name)
         source.temporary = True
         chosen = "utf-8"
-    lines = _read_first_lines(source.read_path, "utf-8-sig" if chosen == "utf-8-sig" else "utf-8")
+    try:
+        _check_header(source, spec, chosen)
+    except BaseException:
+        _cleanup(source)
+        raise
+    return source
+
+
+def _check_header(source: _Source, spec: KindSpec, encoding: str) -> None:
+    """Read the header into `source.columns`, refusing one a reader could not tell from a valid
+    header (NUL bytes, invisible characters), one too long to be a header, or a missing column."""
+    _bom_inside(source.read_path, source.display_name)
+    lines = _read_first_lines(source.read_path, "utf-8-sig" if encoding == "utf-8-sig" else "utf-8")
+    if len(lines[0]) > MAX_HEADER_BYTES:
+        raise IngestError(
+            [_problem(source, "ingest.header_too_long", 1, most=f"{MAX_HEADER_BYTES // 1024} KB")]
+        )
+    if "\x00" in lines[0]:
+        raise IngestError([_problem(source, "ingest.nul_bytes", 1, count=lines[0].count("\x00"))])
     header = _parse_header(lines[0])
     if any(c not in header for c in spec.required_columns):
         raise IngestError([_missing_columns_problem(source, spec, lines)])
     if len(lines) < 2 or not lines[1].strip():
         raise IngestError([_problem(source, "ingest.header_only")])
     source.columns = header
-    return source
 
 
 def _prepare_parquet(
@@ -509,10 +694,19 @@ def _prepare_parquet(
             "DESCRIBE SELECT * FROM read_parquet(?)", [_literal_path(path)]
         ).fetchall()
     except duckdb.Error as error:
-        reason = str(error).split("\n", 1)[0].removeprefix("Invalid Input Error: ")
-        raise IngestError([_problem(source, "ingest.not_parquet", reason=reason)]) from error
+        raise IngestError(
+            [_problem(source, "ingest.not_parquet", reason=_reason(error))]
+        ) from error
     source.columns = [row[0] for row in described]
     source.source_types = {row[0]: str(row[1]).upper() for row in described}
+    reserved = [c for c in source.columns if c.lower() in _RESERVED_PARQUET_COLUMNS]
+    if reserved:
+        raise IngestError(
+            [
+                _problem(source, "ingest.parquet_reserved_column", column=name, name=name)
+                for name in reserved
+            ]
+        )
     missing = [c for c in spec.required_columns if c not in source.columns]
     if missing:
         raise IngestError(
@@ -521,7 +715,7 @@ def _prepare_parquet(
                     source,
                     "ingest.missing_columns_parquet",
                     missing=", ".join(missing),
-                    columns=", ".join(source.columns),
+                    columns=_shown_names(source.columns),
                 )
             ]
         )
@@ -531,11 +725,43 @@ def _prepare_parquet(
     return source
 
 
+def _reason(error: BaseException) -> str:
+    """DuckDB's reason in one line, without its error class (`Invalid Input Error: ...`)."""
+    text = str(error).strip().split("\n", 1)[0]
+    return re.sub(r"^[A-Za-z ]*Error: ", "", text)[:300]
+
+
 def _is_parquet(path: Path) -> bool:
     if path.suffix.lower() in (".parquet", ".pq"):
         return True
     with path.open("rb") as handle:
         return handle.read(4) == _PARQUET_MAGIC
+
+
+def _check_readable(path: Path, name: str) -> None:
+    """Refuse what is not a regular, readable, uncompressed file before reading any of it: a
+    directory, a device such as /dev/zero (which never ends), a pipe, a gzip or zip archive."""
+    if not path.exists():
+        raise IngestError([Problem(name, None, None, "ingest.no_such_file")])
+    if path.is_dir():
+        raise IngestError([Problem(name, None, None, "ingest.is_directory")])
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise IngestError([Problem(name, None, None, "ingest.not_regular_file")])
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    for magic, compression, command in _COMPRESSED_MAGIC:
+        if head.startswith(magic):
+            raise IngestError(
+                [
+                    Problem(
+                        name,
+                        None,
+                        None,
+                        "ingest.compressed",
+                        {"compression": compression, "command": command},
+                    )
+                ]
+            )
 
 
 def _check_columns(source: _Source, spec: KindSpec) -> None:
@@ -544,7 +770,7 @@ def _check_columns(source: _Source, spec: KindSpec) -> None:
     problems = []
     for name in source.columns:
         if name in seen:
-            problems.append(_problem(source, "ingest.duplicate_column", 1, name=name))
+            problems.append(_problem(source, "ingest.duplicate_column", 1, name=_visible(name)))
         seen.add(name)
         if not name:
             problems.append(_problem(source, "ingest.unnamed_column", 1))
@@ -557,7 +783,7 @@ def _check_columns(source: _Source, spec: KindSpec) -> None:
                 source,
                 "ingest.unexpected_columns",
                 1 if not source.is_parquet else None,
-                unknown=", ".join(unknown),
+                unknown=_shown_names(unknown),
                 kind=spec.name,
                 known=", ".join(c.name for c in spec.columns),
             )
@@ -586,20 +812,15 @@ def _accepts_parquet_type(column: ColumnSpec, found: str) -> bool:
 
 
 def _parquet_type_problems(source: _Source, spec: KindSpec) -> list[Problem]:
-    """Every known column whose Parquet type is not one its column reads (lists, structs...),
-    and a column named `file_row_number`, the name DuckDB gives the row numbers it adds."""
+    """Every known column whose Parquet type is not one its column reads (lists, structs...).
+    (A column DuckDB's reader adds itself, `file_row_number`, is refused when the file is read.)"""
     problems = [
         _problem(source, _PARQUET_TYPE_CODES[column.type], column=column.name, found=found)
         for column in spec.columns
         if (found := source.source_types.get(column.name)) is not None
         and not _accepts_parquet_type(column, found)
     ]
-    if _ROW_NUMBER_COLUMN in source.columns:
-        problems.append(_problem(source, "ingest.row_number_column", column=_ROW_NUMBER_COLUMN))
     return problems
-
-
-_ROW_NUMBER_COLUMN = "file_row_number"
 
 
 def _column_ref(source: _Source, name: str) -> str:
@@ -829,11 +1050,18 @@ def _run_with_progress(
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
     started = time.monotonic()
-    while worker.is_alive():
-        worker.join(0.25)
-        if worker.is_alive() and time.monotonic() - started > 1.0:
-            fraction = con.query_progress()
-            report(fraction / 100 if fraction is not None and fraction >= 0 else None)
+    try:
+        while worker.is_alive():
+            worker.join(0.25)
+            if worker.is_alive() and time.monotonic() - started > 1.0:
+                fraction = con.query_progress()
+                report(fraction / 100 if fraction is not None and fraction >= 0 else None)
+    except KeyboardInterrupt:
+        # Ctrl-C reaches this thread, not the worker: stop the query before the caller rolls back
+        # on the same connection (two threads on one connection abort the process).
+        con.interrupt()
+        worker.join()
+        raise
     if failure:
         raise failure[0]
 
@@ -1362,8 +1590,11 @@ def _stage_files(
     try:
         _run_with_progress(con, f"CREATE TEMP TABLE stage AS {union}", [], report)
     except duckdb.Error as error:
+        blamed = _blame_unreadable(con, sources, spec)
+        if blamed is not None:
+            raise blamed from error
         first_csv = next(s for s in sources if not s.is_parquet)
-        raise IngestError([_problem(first_csv, "ingest.not_csv", error=str(error))]) from error
+        raise IngestError([_problem(first_csv, "ingest.not_csv", error=_reason(error))]) from error
 
 
 def _prepare_sources(
@@ -1373,21 +1604,23 @@ def _prepare_sources(
     spec: KindSpec,
     encoding: str | None,
 ) -> list[_Source]:
+    """Every file checked as a file (readable, its encoding, its header or schema); the problems
+    of all files are reported together. A refusal, or an interruption, leaves no temporary copy."""
     sources: list[_Source] = []
     problems: list[Problem] = []
-    for path, name in zip(paths, names, strict=True):
-        try:
-            if not path.exists():
-                raise IngestError([Problem(name, None, None, "ingest.no_such_file")])
-            source = (
-                _prepare_parquet(con, path, name, spec)
-                if _is_parquet(path)
-                else _prepare_csv(path, name, spec, encoding)
-            )
-            _check_columns(source, spec)
-            sources.append(source)
-        except IngestError as error:
-            problems.extend(error.problems)
+    try:
+        for path, name in zip(paths, names, strict=True):
+            try:
+                problems.extend(_prepare_one(con, path, name, spec, encoding, sources))
+            except OSError as error:
+                reason = error.strerror or str(error)
+                problems.append(
+                    Problem(name, None, None, "ingest.unreadable_file", {"reason": reason})
+                )
+    except BaseException:
+        for source in sources:
+            _cleanup(source)
+        raise
     if problems:
         for source in sources:
             _cleanup(source)
@@ -1395,9 +1628,58 @@ def _prepare_sources(
     return sources
 
 
+def _prepare_one(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    name: str,
+    spec: KindSpec,
+    encoding: str | None,
+    sources: list[_Source],
+) -> tuple[Problem, ...]:
+    """Prepare one file, appending it to `sources`; returns its problems (none when it is ready)."""
+    try:
+        _check_readable(path, name)
+        source = (
+            _prepare_parquet(con, path, name, spec)
+            if _is_parquet(path)
+            else _prepare_csv(path, name, spec, encoding)
+        )
+    except IngestError as error:
+        return error.problems
+    sources.append(source)
+    try:
+        _check_columns(source, spec)
+    except IngestError as error:
+        sources.remove(source)
+        _cleanup(source)
+        return error.problems
+    return ()
+
+
 def _cleanup(source: _Source) -> None:
     if source.temporary:
         source.read_path.unlink(missing_ok=True)
+
+
+def _blame_unreadable(
+    con: duckdb.DuckDBPyConnection, sources: list[_Source], spec: KindSpec
+) -> IngestError | None:
+    """The file DuckDB failed on while reading the files together, found by reading each alone,
+    with DuckDB's reason in one line; None when every file reads alone (the error is elsewhere).
+
+    Reading several files in one statement names none of them when one fails (a damaged Parquet
+    page, a timestamp beyond DuckDB's range): the message must blame the file that is at fault.
+    """
+    # A connection of its own: the command's transaction may be aborted by the failure.
+    with con.cursor() as probe:
+        for index, source in enumerate(sources):
+            try:
+                probe.execute(f"SELECT count(*) FROM ({_typed_select(source, spec, index, False)})")
+            except duckdb.Error as alone:
+                return IngestError(
+                    [_problem(source, "ingest.unreadable_values", reason=_reason(alone))]
+                )
+    return None
 
 
 def _insert_new_rows(
@@ -1484,16 +1766,28 @@ def ingest_files(
     context = _LoadContext(
         spec, DateLimits(today(clock), allow_future), clock, actor or current_actor(), reason
     )
+    remove_stale_temp_files()
     with connect(settings) as con:
         # Rows carry their own file and line; without ordered inserts DuckDB writes the new rows
         # in parallel as it goes instead of at close (about a second per 10M rows).
         con.execute("SET preserve_insertion_order = false")
         sources = _prepare_sources(con, file_paths, names, spec, encoding)
         if spec.feature_columns:
-            spec = with_features(con, spec, [_feature_file(source) for source in sources])
+            # The prediction files' own feature columns widen the kind for this load.
+            widened = with_features(con, spec, [_feature_file(source) for source in sources])
+            context = replace(context, spec=widened)
         try:
             hashes = [content_hash(source.original_path) for source in sources]
             outcome = _load_in_transaction(con, context, sources, hashes, on_progress)
+        except duckdb.Error as error:
+            # A full disk or a read-only file is said as such, with the store's name; a file
+            # DuckDB cannot read is named.
+            fault = write_fault(error, settings.path) or _blame_unreadable(
+                con, sources, context.spec
+            )
+            if fault is None:
+                raise
+            raise fault from error
         finally:
             for source in sources:
                 _cleanup(source)
@@ -1554,7 +1848,7 @@ def _load_in_transaction(
             con.execute("COMMIT")
             return result
         except _ReadAgainAs as again:
-            con.execute("ROLLBACK")
+            rollback_quietly(con)
             stale = sources[again.file_index]
             fresh = _prepare_csv(
                 stale.original_path, stale.display_name, context.spec, again.encoding
@@ -1563,7 +1857,7 @@ def _load_in_transaction(
             _cleanup(stale)
             sources[again.file_index] = fresh
         except BaseException:
-            con.execute("ROLLBACK")
+            rollback_quietly(con)
             raise
 
 

@@ -13,7 +13,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,10 +56,52 @@ class StoreLockedError(YardstickError):
 
 
 class StoreMissingError(YardstickError):
-    """A read was asked of a store file that does not exist (code `store.missing`, its `path`)."""
+    """A read was asked of a store file that does not exist (code `store.missing`, its `path`).
+
+    Also raised by the command line for a write to a store that does not exist unless the command
+    creates stores (`demo`, `ingest --create`): a mistyped `--db` must not make an empty store.
+    """
 
     def __init__(self, path: Path) -> None:
         super().__init__("store.missing", path=str(path))
+
+
+class StoreFaultError(YardstickError):
+    """The store file cannot be opened or written: one of `STORE_FAULT_CODES` with its `path`.
+
+    Raised in place of DuckDB's own error, so that every face words the file at fault and the way
+    out (`demo --force` replaces a damaged store) instead of printing DuckDB's text.
+    """
+
+
+# What can be wrong with the store file itself (catalogue keys under `error.`).
+STORE_FAULT_CODES = (
+    "store.not_a_file",
+    "store.corrupt",
+    "store.foreign_wal",
+    "store.read_only",
+    "store.disk_full",
+    "store.write_failed",
+    "store.unreadable",
+    "store.newer_schema",
+    "store.bad_setting",
+)
+_CORRUPT_PATTERNS = (
+    "not a valid duckdb database file",
+    "could not read enough bytes",
+    "corrupt",
+    "checksum",
+    "failed to read database header",
+    "invalid database header",
+    "the database file was created with a newer version",
+    "serialization",
+)
+_READ_ONLY_PATTERNS = ("read-only file system", "permission denied", "read only")
+_DISK_FULL_PATTERNS = ("no space left on device", "disk full", "out of disk space", "quota")
+_MEMORY_LIMIT = re.compile(
+    r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB|%)?\s*$", re.IGNORECASE
+)
+MAX_THREADS = 1024
 
 
 @dataclass(frozen=True)
@@ -89,18 +131,60 @@ def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return DEFAULT_DB_PATH
 
 
+def memory_limit_problem(text: str, origin: str | None = None) -> YardstickError | None:
+    """Why `text` (from `origin`, a flag or a variable) is not a DuckDB memory limit (`2GB`,
+    `512MB`, `80%`), or None when it is."""
+    if _MEMORY_LIMIT.match(text):
+        return None
+    return YardstickError("store.bad_memory_limit", origin=origin, value=text)
+
+
+def threads_problem(text: str, origin: str | None = None) -> YardstickError | None:
+    """Why `text` (from `origin`) is not a number of worker threads (1 to `MAX_THREADS`), or None
+    when it is."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if 1 <= value <= MAX_THREADS:
+        return None
+    return YardstickError("store.bad_threads", origin=origin, value=text, most=MAX_THREADS)
+
+
 def settings_for(
     explicit_path: str | os.PathLike[str] | None = None,
     memory_limit: str | None = None,
     threads: int | None = None,
 ) -> StoreSettings:
-    """Store settings from explicit values, falling back to environment variables and defaults."""
+    """Store settings from explicit values, falling back to environment variables and defaults.
+
+    Raises:
+        YardstickError: a limit (given or from the environment) DuckDB would not accept, named
+            with where it came from (`store.bad_memory_limit`, `store.bad_threads`).
+    """
     env_threads = os.environ.get(THREADS_ENV_VAR)
-    return StoreSettings(
-        path=resolve_db_path(explicit_path),
-        memory_limit=memory_limit or os.environ.get(MEMORY_LIMIT_ENV_VAR) or DEFAULT_MEMORY_LIMIT,
-        threads=threads if threads is not None else (int(env_threads) if env_threads else None),
-    )
+    limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV_VAR) or DEFAULT_MEMORY_LIMIT
+    limit_origin = "--memory-limit" if memory_limit else MEMORY_LIMIT_ENV_VAR
+    problem = memory_limit_problem(limit, limit_origin)
+    if threads is None and env_threads:
+        problem = problem or threads_problem(env_threads, THREADS_ENV_VAR)
+        threads = int(env_threads) if problem is None else None
+    elif threads is not None:
+        problem = problem or threads_problem(str(threads), "--threads")
+    if problem is not None:
+        raise problem
+    return StoreSettings(path=resolve_db_path(explicit_path), memory_limit=limit, threads=threads)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs: files named after a dead one are leftovers."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it runs, under another user
+    return True
 
 
 def current_actor() -> str:
@@ -114,6 +198,79 @@ def current_actor() -> str:
 def _is_lock_conflict(error: duckdb.Error) -> bool:
     message = str(error).lower()
     return any(pattern in message for pattern in _LOCK_PATTERNS)
+
+
+def _detail(error: BaseException) -> str:
+    """DuckDB's or the system's reason in one short line (no error class, no SQL context)."""
+    text = str(error).strip().split("\n", 1)[0]
+    text = re.sub(r"^[A-Za-z ]*(Error|Exception): ", "", text)
+    return text[:300]
+
+
+def write_fault(error: BaseException, path: Path) -> StoreFaultError | None:
+    """The store fault behind a failed write (disk full, read-only), or None for other errors."""
+    message = str(error).lower()
+    if isinstance(error, OSError) and error.errno is not None:
+        message += " " + os.strerror(error.errno).lower()
+    if any(pattern in message for pattern in _DISK_FULL_PATTERNS):
+        return StoreFaultError("store.disk_full", path=str(path), detail=_detail(error))
+    if any(pattern in message for pattern in _READ_ONLY_PATTERNS):
+        return StoreFaultError("store.read_only", path=str(path), detail=_detail(error))
+    return None
+
+
+def read_fault(error: BaseException, path: Path) -> StoreFaultError | None:
+    """The damage behind a failed read of an open store (a file truncated after its header
+    opens, then fails on the first block it lacks), or None for other errors."""
+    message = str(error).lower()
+    if any(pattern in message for pattern in _CORRUPT_PATTERNS):
+        return StoreFaultError("store.corrupt", path=str(path), detail=_detail(error))
+    return None
+
+
+def open_fault(error: BaseException, path: Path) -> StoreFaultError:
+    """The fault behind a store file DuckDB could not open, naming the file and the way out."""
+    message = str(error).lower()
+    wal = path.with_name(path.name + ".wal")
+    if "wal" in message and ("replay" in message or "does not match" in message):
+        return StoreFaultError(
+            "store.foreign_wal", path=str(path), wal=str(wal), detail=_detail(error)
+        )
+    if path.is_dir() or "is a directory" in message:
+        return StoreFaultError("store.not_a_file", path=str(path))
+    if "memory" in message and ("limit" in message or "number" in message):
+        return StoreFaultError("store.bad_setting", path=str(path), detail=_detail(error))
+    if "thread" in message:
+        return StoreFaultError("store.bad_setting", path=str(path), detail=_detail(error))
+    fault = write_fault(error, path)
+    if fault is not None:
+        return fault
+    if any(pattern in message for pattern in _CORRUPT_PATTERNS):
+        return StoreFaultError("store.corrupt", path=str(path), detail=_detail(error))
+    return StoreFaultError("store.unreadable", path=str(path), detail=_detail(error))
+
+
+def commit(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """COMMIT the open transaction; a failed commit says why (disk full, read-only), not DuckDB's
+    follow-up "no transaction is active". Nothing was written when it raises."""
+    import duckdb
+
+    try:
+        con.execute("COMMIT")
+    except duckdb.Error as error:
+        rollback_quietly(con)
+        raise write_fault(error, path) or StoreFaultError(
+            "store.write_failed", path=str(path), detail=_detail(error)
+        ) from error
+
+
+def rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    """ROLLBACK whatever is open; DuckDB has already ended a transaction whose statement failed
+    on a fault (a full disk, an invalidated database), so a second error here is not news."""
+    import duckdb
+
+    with suppress(duckdb.Error):
+        con.execute("ROLLBACK")
 
 
 def _open(settings: StoreSettings, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -142,8 +299,13 @@ def connect(
     """
     if read_only and not settings.path.exists():
         raise StoreMissingError(settings.path)
+    if settings.path.is_dir():
+        raise StoreFaultError("store.not_a_file", path=str(settings.path))
     if not read_only:
-        settings.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            settings.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise open_fault(error, settings.path) from error
     import duckdb
 
     deadline = time.monotonic() + settings.lock_timeout_s
@@ -154,17 +316,41 @@ def connect(
             break
         except duckdb.Error as error:
             if not _is_lock_conflict(error):
-                raise
+                raise open_fault(error, settings.path) from error
             if time.monotonic() >= deadline:
                 raise StoreLockedError(settings.path, settings.lock_timeout_s) from error
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
     try:
         if not read_only:
-            migrate(con)
+            _refuse_newer_schema(con, settings.path)
+            try:
+                migrate(con)
+            except duckdb.Error as error:
+                raise write_fault(error, settings.path) or open_fault(
+                    error, settings.path
+                ) from error
         yield con
+    except (duckdb.InterruptException, RuntimeError) as error:
+        # DuckDB stops a statement on Ctrl-C with its own error ("Query interrupted"); the faces
+        # know it as Ctrl-C.
+        if isinstance(error, RuntimeError) and "interrupted" not in str(error).lower():
+            raise
+        raise KeyboardInterrupt from error
     finally:
-        con.close()
+        # After Ctrl-C DuckDB may still be unwinding the statement; closing then fails, and the
+        # transaction is rolled back by DuckDB either way (as after a kill).
+        with suppress(duckdb.Error):
+            con.close()
+
+
+def _refuse_newer_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A store written by a newer Yardstick is not written by this one: its schema may have moved
+    on in ways this version would corrupt. Reading it is allowed (with a warning by the faces)."""
+    found = schema_version(con)
+    latest = latest_schema_version()
+    if found > latest:
+        raise StoreFaultError("store.newer_schema", path=str(path), found=found, latest=latest)
 
 
 @contextmanager
@@ -176,9 +362,9 @@ def transaction(settings: StoreSettings) -> Iterator[duckdb.DuckDBPyConnection]:
         try:
             yield con
         except BaseException:
-            con.execute("ROLLBACK")
+            rollback_quietly(con)
             raise
-        con.execute("COMMIT")
+        commit(con, settings.path)
 
 
 @dataclass(frozen=True)
@@ -219,7 +405,11 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[int]:
-    """Apply the migrations the store lacks, each in its own transaction; returns those applied."""
+    """Apply the migrations the store lacks, each in its own transaction; returns those applied.
+
+    Each migration is written to the audit log (action `migrate`) in its own transaction, so the
+    log says when the schema of a store changed and which version of it did.
+    """
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
@@ -236,9 +426,15 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[i
                 "INSERT INTO schema_version VALUES (?, ?, ?)",
                 [migration.version, migration.name, system_clock()],
             )
+            write_audit(
+                con,
+                "migrate",
+                "schema",
+                {"version": migration.version, "name": migration.name, "from": current},
+            )
             con.execute("COMMIT")
         except Exception:
-            con.execute("ROLLBACK")
+            rollback_quietly(con)
             raise
         applied.append(migration.version)
     return applied
@@ -255,21 +451,49 @@ def one_row(row: tuple[Any, ...] | None) -> tuple[Any, ...]:
     return row
 
 
-def upgrade_if_needed(settings: StoreSettings) -> list[int]:
-    """Bring an existing store made by an older version up to date; returns the migrations run.
+@dataclass(frozen=True)
+class StoreCheck:
+    """What opening a store found: its schema version, this version's, and the upgrades run.
+
+    Attributes:
+        found: the store's schema version before any upgrade (0 for no store yet).
+        latest: the newest schema version this Yardstick knows.
+        upgraded: the migrations run now, oldest first.
+    """
+
+    found: int
+    latest: int
+    upgraded: tuple[int, ...] = ()
+
+    @property
+    def newer(self) -> bool:
+        """The store was written by a newer Yardstick: readable (with a warning), not writable."""
+        return self.found > self.latest
+
+
+def check_and_upgrade(settings: StoreSettings) -> StoreCheck:
+    """Look at an existing store, bringing it up to date when an older version made it.
 
     Readers open the store read-only and so never migrate it; the app and the command line call
-    this once for the store they are about to read. A current store costs one read-only look.
+    this once for the store they are about to read. A current store costs one read-only look; a
+    damaged one raises `StoreFaultError` naming the file.
     """
+    latest = latest_schema_version()
     if not settings.path.exists():
-        return []
+        return StoreCheck(0, latest)
     with connect(settings, read_only=True) as con:
         before = schema_version(con)
-    if before >= latest_schema_version():
-        return []
+    if before >= latest:
+        return StoreCheck(before, latest)
     with connect(settings) as con:
         after = schema_version(con)
-    return [m.version for m in available_migrations() if before < m.version <= after]
+    upgraded = tuple(m.version for m in available_migrations() if before < m.version <= after)
+    return StoreCheck(before, latest, upgraded)
+
+
+def upgrade_if_needed(settings: StoreSettings) -> list[int]:
+    """Bring an existing store made by an older version up to date; returns the migrations run."""
+    return list(check_and_upgrade(settings).upgraded)
 
 
 def write_audit(

@@ -36,6 +36,10 @@ ALLOCATION_TOLERANCE = 1e-6
 # A vocabulary value (`core.vocab`): what `_choice` returns from the options it is given.
 _Choice = TypeVar("_Choice", bound=str)
 
+# A pre-period longer than a year is no CUPED covariate any more (and days past Python's range
+# would overflow the window arithmetic).
+MAX_CUPED_DAYS = 365
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TOP_LEVEL_KEYS = (
     "id",
@@ -255,8 +259,12 @@ def parse_spec(raw: Mapping[str, object], origin: str = "spec") -> ExperimentSpe
     if tuning <= 0:
         raise _refuse("not_positive", origin, "sequential_tuning", value=tuning)
     cuped_days = raw.get("cuped_days", 0)
-    if isinstance(cuped_days, bool) or not isinstance(cuped_days, int) or cuped_days < 0:
-        raise _refuse("cuped_days", origin, "cuped_days", value=cuped_days)
+    if (
+        isinstance(cuped_days, bool)
+        or not isinstance(cuped_days, int)
+        or not 0 <= cuped_days <= MAX_CUPED_DAYS
+    ):
+        raise _refuse("cuped_days", origin, "cuped_days", value=cuped_days, most=MAX_CUPED_DAYS)
     planned_mde = _optional_number(raw, "planned_mde", origin)
     if planned_mde is not None and planned_mde <= 0:
         raise _refuse("not_positive", origin, "planned_mde", value=planned_mde)

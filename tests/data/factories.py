@@ -4,8 +4,11 @@ fingerprint every table.
 
 from __future__ import annotations
 
+import os
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -79,3 +82,30 @@ def write_parquet(path: Path, columns: dict[str, object]) -> Path:
 
     pq.write_table(pa.table(columns), path)
     return path
+
+
+def write_large_events_csv(path: Path, rows: int) -> None:
+    """`rows` distinct events as CSV, written by DuckDB itself (no Python loop)."""
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"COPY (SELECT 'crash' || (i % 50000) AS unit_id, 'impression' AS event, 1 AS value, "
+            f"TIMESTAMP '2020-01-01' + to_microseconds(i * 1000) AS ts FROM range({rows}) r(i)) "
+            f"TO '{path}' (HEADER, DELIMITER ',')"
+        )
+    finally:
+        con.close()
+
+
+def wait_for_stderr(process: subprocess.Popen[bytes], marker: bytes, timeout: float) -> bool:
+    """Read the process's stderr (progress lines end in \\r, not \\n) until `marker` appears."""
+    assert process.stderr is not None
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        ready, _, _ = select.select([process.stderr], [], [], 0.05)
+        if ready:
+            seen += os.read(process.stderr.fileno(), 4096)
+            if marker in seen:
+                return True
+    return False

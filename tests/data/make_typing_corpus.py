@@ -34,10 +34,6 @@ FILES: dict[str, str] = {
         "SELECT 'u1' AS unit_id, 'click' AS event, 1.0 AS value, "
         "CAST(TIMESTAMP '3000-01-01 00:00:00' AS TIMESTAMP_S) AS ts"
     ),
-    "file_row_number_column.assignments.parquet": (
-        "SELECT 'exp-1' AS experiment_id, 'u1' AS unit_id, 'control' AS variant, "
-        "TIMESTAMP '2026-11-20 10:00:00' AS assigned_at, 5 AS file_row_number"
-    ),
 }
 
 

@@ -82,6 +82,33 @@ EXPECTED: dict[str, Refusal] = {
         None, "value", "stored as BOOLEAN in the Parquet file; expected a number"
     ),
     "not_parquet.events.parquet": Refusal(None, None, "not a readable Parquet file"),
+    # File reading (tests/data/make_read_corpus.py writes these).
+    "read_gzip.events.csv": Refusal(None, None, "a gzip-compressed file; unpack it first"),
+    "read_zip.events.csv": Refusal(None, None, "a zip-compressed file; unpack it first"),
+    "read_bzip2.events.csv": Refusal(None, None, "a bzip2-compressed file; unpack it first"),
+    "read_xz.events.csv": Refusal(None, None, "a xz-compressed file; unpack it first"),
+    "read_zstd.events.csv": Refusal(None, None, "a zstd-compressed file; unpack it first"),
+    "read_utf16_no_bom.events.csv": Refusal(
+        1, None, "NUL bytes (92 of them) where text was expected"
+    ),
+    "read_utf16_missing_column.events.csv": Refusal(
+        1, None, "missing required column(s) ts; the header has: unit_id, event, value"
+    ),
+    "read_nul_header.events.csv": Refusal(1, None, "NUL bytes (5,000 of them)"),
+    "read_zero_width_header.events.csv": Refusal(
+        1, None, "the header has: unit_id, event, value, ts\\u200b"
+    ),
+    "read_header_too_long.events.csv": Refusal(1, None, "longer than 128 KB without a line break"),
+    "read_bom_mid_file.events.csv": Refusal(3, None, "a byte-order mark (an invisible U+FEFF"),
+    "read_damaged_utf8_line.events.csv": Refusal(
+        3, None, "would be only half-width katakana (s0002,cafﾃ,1,2026-11-02 09:45:00)"
+    ),
+    "read_file_row_number.assignments.parquet": Refusal(
+        None, "file_row_number", "the name of a column Yardstick's Parquet reader adds itself"
+    ),
+    "read_far_future_timestamp_s.events.parquet": Refusal(
+        None, None, "DuckDB cannot read the values of this file (Could not convert Timestamp"
+    ),
     "unknown_extra_column.online_metrics.csv": Refusal(1, None, "unexpected column(s) comment"),
     "duplicate_header.events.csv": Refusal(1, None, "the column 'value' appears twice"),
     "overlapping_production.models.csv": Refusal(
@@ -142,9 +169,6 @@ EXPECTED: dict[str, Refusal] = {
     ),
     "struct_value.online_metrics.parquet": Refusal(None, "value", "stored as STRUCT("),
     "map_n.offline_metrics.parquet": Refusal(None, "n", "stored as MAP(VARCHAR, INTEGER)"),
-    "file_row_number_column.assignments.parquet": Refusal(
-        None, "file_row_number", "a Parquet column cannot be named file_row_number"
-    ),
     "event_id_repeated_with_new_value.events.csv": Refusal(
         3, None, "the key (event_id=e1) appears again with different values (first on line 2)"
     ),

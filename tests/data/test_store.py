@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from data.store import (
     upgrade_if_needed,
 )
 from i18n.errors import describe
-from tests.data.factories import ROOT, query
+from tests.data.factories import ROOT, query, wait_for_stderr, write_large_events_csv
 
 HOLD_LOCK = """
 import sys, time, duckdb
@@ -128,33 +127,6 @@ def test_a_lock_released_within_the_timeout_lets_the_write_through(
         holder.kill()
         holder.wait()
     assert query(empty_settings.path, "SELECT count(*) FROM events") == [(1,)]
-
-
-def write_large_events_csv(path: Path, rows: int) -> None:
-    """`rows` distinct events as CSV, written by DuckDB itself (no Python loop)."""
-    con = duckdb.connect()
-    try:
-        con.execute(
-            f"COPY (SELECT 'crash' || (i % 50000) AS unit_id, 'impression' AS event, 1 AS value, "
-            f"TIMESTAMP '2020-01-01' + to_microseconds(i * 1000) AS ts FROM range({rows}) r(i)) "
-            f"TO '{path}' (HEADER, DELIMITER ',')"
-        )
-    finally:
-        con.close()
-
-
-def wait_for_stderr(process: subprocess.Popen[bytes], marker: bytes, timeout: float) -> bool:
-    """Read the process's stderr (progress lines end in \\r, not \\n) until `marker` appears."""
-    assert process.stderr is not None
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        ready, _, _ = select.select([process.stderr], [], [], 0.05)
-        if ready:
-            seen += os.read(process.stderr.fileno(), 4096)
-            if marker in seen:
-                return True
-    return False
 
 
 def wait_for_wal(wal: Path, process: subprocess.Popen[bytes], timeout: float) -> bool:

@@ -31,7 +31,7 @@ def test_defining_an_id_again_stores_a_new_version_and_keeps_the_history(
     spec = tmp_path / "spec.toml"
     spec.write_text(GOOD_TOML, encoding="utf-8")
     db = str(empty_settings.path)
-    assert main(["experiment", "define", "--db", db, "--spec", str(spec)]) == 0
+    assert main(["experiment", "define", "--db", db, "--spec", str(spec), "--create"]) == 0
     spec.write_text(GOOD_TOML.replace("planned_mde = 0.02", "planned_mde = 0.03"), "utf-8")
     assert main(["experiment", "define", "--db", db, "--spec", str(spec), "--reason", "wider"]) == 0
     assert "version 2" in capsys.readouterr().out

@@ -100,7 +100,7 @@ def test_define_on_a_missing_store_exits_1_and_creates_nothing(tmp_path: Path, c
     missing = tmp_path / "missing.duckdb"
     spec = write_spec(tmp_path, "c.toml", ctr_spec())
     assert run("kpi", "define", "--db", str(missing), "--spec", spec) == 1
-    assert "no store" in capsys.readouterr().err and not missing.exists()
+    assert "no store" in capsys.readouterr().err.lower() and not missing.exists()
 
 
 def test_check_exits_30_when_data_stopped_and_says_how_stale(
