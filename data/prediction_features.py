@@ -75,7 +75,8 @@ def _literal(text: str) -> str:
 
 def stored_features(con: duckdb.DuckDBPyConnection, spec: KindSpec) -> dict[str, FeatureType]:
     """Feature name -> type of the features the table already has (columns beyond the kind's)."""
-    known = {c.name for c in spec.columns}
+    # batch_id: the load that added the row (migration 008), kept by the store, not a feature.
+    known = {c.name for c in spec.columns} | {"batch_id", "event_id"}
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
         "WHERE table_name = ? ORDER BY ordinal_position",

@@ -169,7 +169,7 @@ def test_a_file_name_with_glob_characters_is_read_literally(
     write_text(tmp_path / "ab.csv", HEADER + "decoy,click,1,2026-11-27\n")
     path = write_text(tmp_path / name, HEADER + "real,click,1,2026-11-27\n")
 
-    result = ingest(empty_settings, "events", path)
+    result = ingest(empty_settings, "events", path, extra=("--create",))
 
     assert result.returncode == 0, result.stderr
     assert query(empty_settings.path, "SELECT unit_id FROM events") == [("real",)]
