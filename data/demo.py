@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import YardstickError
 from core.vocab import DEMO_SIZES
+from data.demo_predictions import insert_demo_predictions
 from data.store import StoreSettings, connect, one_row, write_audit
 
 if TYPE_CHECKING:
@@ -568,6 +569,7 @@ def build_demo(
             con.execute(_bind(_SESSIONS_SQL, values))
             report("events", 0.45)
             con.execute(_bind(_EVENTS_SQL, values))
+            insert_demo_predictions(con, seed=seed, size=size, end=end)
             write_audit(
                 con, "demo", "store", {"size": size, "seed": seed, "end": str(end)}, "demo data set"
             )
@@ -586,6 +588,9 @@ def build_demo(
                     "offline_metrics",
                     "assignments",
                     "events",
+                    "predictions",
+                    "prediction_labels",
+                    "annotations",
                 )
             }
             con.execute("CHECKPOINT")
