@@ -17,7 +17,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ("", "kpis", "degradation", "experiments", "experiment_detail", "retraining", "data")
+PAGES = (
+    "",
+    "kpis",
+    "degradation",
+    "experiments",
+    "experiment_detail",
+    "monitoring",
+    "retraining",
+    "data",
+)
 LOCALES = {"en": "en-US", "ja": "ja-JP"}
 WIDTHS = (1280, 1440)
 CHROMIUM_ARGS = [

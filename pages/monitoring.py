@@ -1,0 +1,162 @@
+"""Monitoring: why value decays. Drift per feature per window against the agreed reference, one
+feature's reference and current distributions, serving latency against its objectives, the
+fallback ladder, and performance estimated from scores beside the realised value."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.errors import YardstickError
+from i18n.format import format_date, format_number
+from reports import monitoring_charts as charts
+from ui import monitoring as cached
+from ui.context import page_context
+from ui.tables import show_table
+from ui.text import describe_plain, plain
+
+SERVING_DAYS = 90
+STATUS_ICON = {
+    "ok": ":material/check_circle:",
+    "warning": ":material/warning:",
+    "alert": ":material/error:",
+    "insufficient_data": ":material/help:",
+}
+
+ctx = page_context()
+st.title(ctx.t("monitoring_page.title"))
+st.caption(ctx.t("monitoring_page.intro"))
+
+report = cached.monitor_report(ctx.path, ctx.fingerprint)
+checks = [c for c in report.checks if ctx.family is None or c.family == ctx.family]
+if not checks:
+    st.info(ctx.t("monitor.none_defined"))
+    st.stop()
+
+by_id = {c.monitor_id: c for c in checks}
+monitor_id = st.selectbox(
+    ctx.t("monitoring_page.monitor"),
+    list(by_id),
+    format_func=lambda m: f"{m} ({by_id[m].family})",
+    key="monitoring_monitor",
+)
+check = by_id[monitor_id]
+
+status_columns = st.columns(4)
+status_columns[0].metric(ctx.t("monitoring_page.status"), ctx.t(f"monitor.status.{check.status}"))
+status_columns[1].metric(ctx.t("monitoring_page.model"), plain(check.model_id or "–"))
+status_columns[2].metric(
+    ctx.t("monitoring_page.window"),
+    f"{format_date(check.window[0], ctx.lang)} – {format_date(check.window[1], ctx.lang)}",
+)
+status_columns[3].metric(
+    ctx.t("monitoring_page.reference"),
+    f"{format_date(check.reference[0], ctx.lang)} – {format_date(check.reference[1], ctx.lang)}"
+    if check.reference
+    else "–",
+)
+
+st.subheader(ctx.t("monitoring_page.drift_heading"))
+st.caption(ctx.t("monitoring_page.drift_caption"))
+drift = cached.drift_map(ctx.path, ctx.fingerprint, monitor_id)
+if drift.cells:
+    st.plotly_chart(charts.drift_heatmap(drift, ctx.lang), use_container_width=True)
+features = pd.DataFrame(
+    [
+        {
+            ctx.t("monitoring_page.col_feature"): f.name,
+            ctx.t("monitoring_page.col_method"): f.method,
+            ctx.t("monitoring_page.col_value"): format_number(f.value, ctx.lang, 3),
+            ctx.t("monitoring_page.col_lines"): f"{f.warning:g} / {f.alert:g}",
+            ctx.t("monitoring_page.col_status"): ctx.t(f"monitor.status.{f.status}"),
+        }
+        for f in check.features
+    ]
+)
+if not features.empty:
+    show_table(features, file_name=f"{monitor_id}-drift.csv", hide_index=True)
+
+watched = list(dict.fromkeys(f.name for f in check.features))
+if watched:
+    worst_first = sorted(
+        watched,
+        key=lambda name: (
+            -max(
+                (f.value or 0.0 for f in check.features if f.name == name and f.method == "psi"),
+                default=0.0,
+            )
+        ),
+    )
+    feature = st.selectbox(
+        ctx.t("monitoring_page.feature"), worst_first, key=f"monitoring_feature_{monitor_id}"
+    )
+    distribution = cached.feature_distribution(ctx.path, ctx.fingerprint, monitor_id, feature)
+    if distribution.bins:
+        st.plotly_chart(
+            charts.distribution_figure(distribution, ctx.lang), use_container_width=True
+        )
+
+st.subheader(ctx.t("monitoring_page.serving_heading"))
+history = cached.serving_history(ctx.path, ctx.fingerprint, monitor_id, SERVING_DAYS)
+if history.daily:
+    left, right = st.columns(2)
+    left.plotly_chart(charts.latency_figure(history, ctx.lang), use_container_width=True)
+    right.plotly_chart(charts.fallback_figure(history, ctx.lang), use_container_width=True)
+    broken = [d for d in history.daily if d.breached]
+    if broken:
+        st.warning(
+            ctx.t("monitoring_page.breached_days", days=len({d.day for d in broken})),
+            icon=STATUS_ICON["warning"],
+        )
+        show_table(
+            pd.DataFrame(
+                [
+                    {
+                        ctx.t("monitoring_page.col_day"): format_date(d.day, ctx.lang),
+                        ctx.t("monitoring_page.col_model"): d.model_id,
+                        ctx.t("monitoring_page.latency_p95_ms"): format_number(
+                            d.latency_p95_ms, ctx.lang, 1
+                        ),
+                        ctx.t("monitoring_page.col_fallback"): f"{d.fallback_rate:.1%}",
+                        ctx.t("monitoring_page.col_breached"): ", ".join(d.breached),
+                    }
+                    for d in broken
+                ]
+            ),
+            file_name=f"{monitor_id}-serving.csv",
+            hide_index=True,
+            height=240,
+        )
+else:
+    st.info(ctx.t("monitoring_page.no_serving"))
+
+st.subheader(ctx.t("monitoring_page.performance_heading"))
+threshold = st.number_input(
+    ctx.t("monitoring_page.threshold"),
+    min_value=0.01,
+    max_value=1.0,
+    value=0.2,
+    step=0.05,
+    key=f"monitoring_threshold_{monitor_id}",
+)
+try:
+    estimate = cached.performance_report(
+        ctx.path, ctx.fingerprint, monitor_id, float(threshold), SERVING_DAYS
+    )
+except YardstickError as error:
+    st.error(describe_plain(error, ctx.lang), icon=STATUS_ICON["alert"])
+else:
+    if estimate.refusal is not None:
+        st.info(ctx.t(f"monitor_estimate.status.{estimate.status}"), icon=STATUS_ICON["warning"])
+    else:
+        unlabelled = sum(1 for d in estimate.days if d.estimated)
+        st.caption(ctx.t("monitoring_page.performance_caption", days=unlabelled))
+        left, right = st.columns(2)
+        left.plotly_chart(
+            charts.performance_figure(estimate.days, "precision", ctx.lang),
+            use_container_width=True,
+        )
+        right.plotly_chart(
+            charts.performance_figure(estimate.days, "recall", ctx.lang),
+            use_container_width=True,
+        )
