@@ -16,6 +16,7 @@ from ui.tables import show_table
 from ui.text import describe_plain, plain
 
 SERVING_DAYS = 90
+SEVERITY = {"ok": 0, "insufficient_data": 1, "warning": 2, "alert": 3}
 STATUS_ICON = {
     "ok": ":material/check_circle:",
     "warning": ":material/warning:",
@@ -33,7 +34,8 @@ if not checks:
     st.info(ctx.t("monitor.none_defined"))
     st.stop()
 
-by_id = {c.monitor_id: c for c in checks}
+# The monitor in the worst state opens first: that is where the story is.
+by_id = {c.monitor_id: c for c in sorted(checks, key=lambda c: -SEVERITY[c.status])}
 monitor_id = st.selectbox(
     ctx.t("monitoring_page.monitor"),
     list(by_id),
@@ -42,25 +44,26 @@ monitor_id = st.selectbox(
 )
 check = by_id[monitor_id]
 
-status_columns = st.columns(4)
+status_columns = st.columns([1, 1, 2])
 status_columns[0].metric(ctx.t("monitoring_page.status"), ctx.t(f"monitor.status.{check.status}"))
 status_columns[1].metric(ctx.t("monitoring_page.model"), plain(check.model_id or "–"))
-status_columns[2].metric(
-    ctx.t("monitoring_page.window"),
-    f"{format_date(check.window[0], ctx.lang)} – {format_date(check.window[1], ctx.lang)}",
-)
-status_columns[3].metric(
-    ctx.t("monitoring_page.reference"),
-    f"{format_date(check.reference[0], ctx.lang)} – {format_date(check.reference[1], ctx.lang)}"
-    if check.reference
-    else "–",
+status_columns[2].caption(
+    ctx.t(
+        "monitoring_page.windows",
+        window_start=format_date(check.window[0], ctx.lang),
+        window_end=format_date(check.window[1], ctx.lang),
+        window_n=check.window_n,
+        reference_start=format_date(check.reference[0], ctx.lang) if check.reference else "–",
+        reference_end=format_date(check.reference[1], ctx.lang) if check.reference else "–",
+        reference_n=check.reference_n,
+    )
 )
 
 st.subheader(ctx.t("monitoring_page.drift_heading"))
 st.caption(ctx.t("monitoring_page.drift_caption"))
 drift = cached.drift_map(ctx.path, ctx.fingerprint, monitor_id)
 if drift.cells:
-    st.plotly_chart(charts.drift_heatmap(drift, ctx.lang), use_container_width=True)
+    st.plotly_chart(charts.drift_heatmap(drift, ctx.lang), width="stretch")
 features = pd.DataFrame(
     [
         {
@@ -73,11 +76,13 @@ features = pd.DataFrame(
         for f in check.features
     ]
 )
+table_column, chart_column = st.columns(2)
 if not features.empty:
-    show_table(features, file_name=f"{monitor_id}-drift.csv", hide_index=True)
+    with table_column:
+        show_table(features, file_name=f"{monitor_id}-drift.csv", hide_index=True)
 
 watched = list(dict.fromkeys(f.name for f in check.features))
-if watched:
+with chart_column:
     worst_first = sorted(
         watched,
         key=lambda name: (
@@ -92,16 +97,17 @@ if watched:
     )
     distribution = cached.feature_distribution(ctx.path, ctx.fingerprint, monitor_id, feature)
     if distribution.bins:
-        st.plotly_chart(
-            charts.distribution_figure(distribution, ctx.lang), use_container_width=True
-        )
+        st.plotly_chart(charts.distribution_figure(distribution, ctx.lang), width="stretch")
 
 st.subheader(ctx.t("monitoring_page.serving_heading"))
 history = cached.serving_history(ctx.path, ctx.fingerprint, monitor_id, SERVING_DAYS)
 if history.daily:
     left, right = st.columns(2)
-    left.plotly_chart(charts.latency_figure(history, ctx.lang), use_container_width=True)
-    right.plotly_chart(charts.fallback_figure(history, ctx.lang), use_container_width=True)
+    left.plotly_chart(charts.latency_figure(history, ctx.lang), width="stretch")
+    if any(d.fallback_by_level for d in history.daily):
+        right.plotly_chart(charts.fallback_figure(history, ctx.lang), width="stretch")
+    else:
+        right.info(ctx.t("monitoring_page.no_fallback"), icon=STATUS_ICON["ok"])
     broken = [d for d in history.daily if d.breached]
     if broken:
         st.warning(
@@ -154,9 +160,9 @@ else:
         left, right = st.columns(2)
         left.plotly_chart(
             charts.performance_figure(estimate.days, "precision", ctx.lang),
-            use_container_width=True,
+            width="stretch",
         )
         right.plotly_chart(
             charts.performance_figure(estimate.days, "recall", ctx.lang),
-            use_container_width=True,
+            width="stretch",
         )

@@ -57,7 +57,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "artifacts" / "screens")
+    parser.add_argument("--pages", nargs="*", help="only these pages (default: every page)")
     args = parser.parse_args()
+    pages = tuple(args.pages) if args.pages else PAGES
     args.out.mkdir(parents=True, exist_ok=True)
     port = free_port()
     app = start_app(args.db.resolve(), port)
@@ -72,7 +74,7 @@ def main() -> None:
                         viewport={"width": width, "height": 2200}, locale=locale
                     )
                     tab = context.new_page()
-                    for page in PAGES:
+                    for page in pages:
                         deadline = time.monotonic() + 60
                         while True:
                             try:

@@ -10,6 +10,7 @@ the page and `monitor check` never disagree.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -37,8 +38,8 @@ __all__ = [
     "FeatureDistribution",
     "ServingHistory",
     "drift_map",
-    "feature_distribution",
     "family_statuses",
+    "feature_distribution",
     "serving_history",
 ]
 
@@ -197,7 +198,7 @@ def _category_distribution(
     counts: CategoricalReadings,
 ) -> tuple[tuple[str | None, ...], tuple[int, ...], tuple[int, ...]]:
     reference, window = category_bins(counts.reference, counts.window)
-    names = tuple(sorted(str(c) for c in counts.reference if c is not None)) + (OTHER,)
+    names = (*tuple(sorted(str(c) for c in counts.reference if c is not None)), OTHER)
     return names, tuple(int(n) for n in reference), tuple(int(n) for n in window)
 
 
@@ -223,7 +224,7 @@ def feature_distribution(
         if kind == "numeric":
             binned = monitor_views.binned_feature(con, spec.family, feature, reference, window)
             edges: list[float | None] = [None, *binned.edges, None]
-            bins = tuple(zip(edges[:-1], edges[1:], strict=True)) if binned.edges else ()
+            bins = tuple(itertools.pairwise(edges)) if binned.edges else ()
             return FeatureDistribution(
                 feature, kind, reference, window, bins, binned.reference, binned.window
             )
