@@ -29,6 +29,7 @@ from monitoring.check import (
 )
 from monitoring.drift import OTHER, category_bins, worst
 from monitoring.spec import MonitorSpec, Serving
+from monitoring.sql import ABOVE
 from monitoring.versions import UnknownMonitorError
 from services.monitoring import check_on
 
@@ -131,34 +132,49 @@ def _windows(spec: MonitorSpec, last: dt.date, count: int) -> list[Days]:
     return [(end - length + dt.timedelta(days=1), end) for end in reversed(ends)]
 
 
-def _psi_cell(
+def _bins(counts: Mapping[str, int]) -> list[int]:
+    """Counts per numeric bin (bin index as text -> n) as the full list of bins."""
+    bins = [0] * (ABOVE + 1)
+    for index, n in counts.items():
+        bins[int(index)] = n
+    return bins
+
+
+def _feature_cells(
     con: Connection,
     spec: MonitorSpec,
     feature: str,
     feature_type: FeatureType,
     reference: Days,
-    window: Days,
-    edges: tuple[float, ...],
-) -> DriftCell:
+    windows: list[Days],
+) -> list[DriftCell]:
+    """The feature's PSI in every window, from two scans (the reference's and the windows')."""
+    first, last = windows[0][0], windows[-1][1]
+    reference_days = (reference[1] - reference[0]).days + 1
+    edges: tuple[float, ...] | None = None
     if feature_type == "numeric":
-        binned = monitor_views.binned_feature(
-            con, spec.family, feature, reference, window, edges=edges
-        )
-        readings = NumericReadings(
-            sum(binned.reference),
-            sum(binned.window),
-            binned.reference,
-            binned.window,
-            None,
-            None,
-            None,
-        )
-        drifts = numeric_drift(feature, readings, spec)
-    else:
-        counts = monitor_store.categorical_readings(con, spec.family, feature, reference, window)
-        drifts = categorical_drift(feature, counts, spec)
-    psi = next(d for d in drifts if d.method == "psi")
-    return DriftCell(feature, window, psi.value, psi.status)
+        edges = monitor_views.reference_edges(con, spec.family, feature, reference)
+        if not edges:
+            edges = (0.0,) * 11  # no reference value: every window is short of rows below
+    read = monitor_views.windowed_counts
+    base = read(con, spec.family, feature, reference[0], reference[1], reference_days, edges)
+    in_reference = base.get(0, {})
+    per_window = read(con, spec.family, feature, first, last, spec.window_days, edges)
+    cells = []
+    for index, window in enumerate(windows):
+        counts = per_window.get(index, {})
+        if feature_type == "numeric":
+            reference_bins, window_bins = _bins(in_reference), _bins(counts)
+            readings = NumericReadings(
+                sum(reference_bins), sum(window_bins), reference_bins, window_bins, None, None, None
+            )
+            drifts = numeric_drift(feature, readings, spec)
+        else:
+            categories = CategoricalReadings(dict(in_reference), dict(counts))
+            drifts = categorical_drift(feature, categories, spec)
+        psi = next(d for d in drifts if d.method == "psi")
+        cells.append(DriftCell(feature, window, psi.value, psi.status))
+    return cells
 
 
 def drift_map(
@@ -182,15 +198,9 @@ def drift_map(
             types = monitor_store.feature_types(con)
             for feature in spec.features or tuple(types):
                 kind = types.get(feature, "categorical")
-                edges = (
-                    monitor_views.reference_edges(con, spec.family, feature, reference)
-                    if kind == "numeric"
-                    else ()
+                cells += _feature_cells(
+                    con, spec, feature, kind, reference, _windows(spec, day, windows)
                 )
-                cells += [
-                    _psi_cell(con, spec, feature, kind, reference, window, edges)
-                    for window in _windows(spec, day, windows)
-                ]
     return DriftMap(monitor_id, spec.family, reference, lines.warning, lines.alert, tuple(cells))
 
 

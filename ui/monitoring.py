@@ -22,7 +22,7 @@ def monitor_report(path: str, fingerprint: str) -> monitoring.MonitorReport:
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def drift_map(path: str, fingerprint: str, monitor_id: str) -> monitoring_views.DriftMap:
     return monitoring_views.drift_map(
-        settings_from(path), monitor_id, windows=20, clock=system_clock
+        settings_from(path), monitor_id, windows=26, clock=system_clock
     )
 
 

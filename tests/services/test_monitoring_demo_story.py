@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import pytest
 
 from core.clock import fixed_clock
 from data.demo import demo_end_date
@@ -50,6 +51,16 @@ def test_drift_map_turns_red_in_the_first_window_holding_the_change(
     for cell in category:
         expected = "alert" if cell.window[1] >= change else "ok"
         assert cell.status == expected, cell
+
+
+def test_drift_map_last_window_equals_monitor_check(demo_settings: StoreSettings) -> None:
+    for monitor_id in ("rec-inputs", "fraud-scores"):
+        [check] = check_monitors(demo_settings, monitor_id, clock=CLOCK).checks
+        drift = drift_map(demo_settings, monitor_id, windows=3, clock=CLOCK)
+        last = {c.feature: c for c in drift.cells if c.window == check.window}
+        for feature in (f for f in check.features if f.method == "psi"):
+            assert last[feature.name].psi == pytest.approx(feature.value, abs=1e-12)
+            assert last[feature.name].status == feature.status
 
 
 def test_fallback_incident_breaks_the_objective_on_its_days_only(
