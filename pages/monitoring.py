@@ -44,7 +44,7 @@ monitor_id = st.selectbox(
 )
 check = by_id[monitor_id]
 
-status_columns = st.columns([1, 1, 2])
+status_columns = st.columns([1, 2, 3])
 status_columns[0].metric(ctx.t("monitoring_page.status"), ctx.t(f"monitor.status.{check.status}"))
 status_columns[1].metric(ctx.t("monitoring_page.model"), plain(check.model_id or "–"))
 status_columns[2].caption(
@@ -76,7 +76,7 @@ features = pd.DataFrame(
         for f in check.features
     ]
 )
-table_column, chart_column = st.columns(2)
+table_column, chart_column = st.columns([11, 9])
 if not features.empty:
     with table_column:
         show_table(features, file_name=f"{monitor_id}-drift.csv", hide_index=True)
@@ -95,9 +95,11 @@ with chart_column:
     feature = st.selectbox(
         ctx.t("monitoring_page.feature"), worst_first, key=f"monitoring_feature_{monitor_id}"
     )
-    distribution = cached.feature_distribution(ctx.path, ctx.fingerprint, monitor_id, feature)
-    if distribution.bins:
-        st.plotly_chart(charts.distribution_figure(distribution, ctx.lang), width="stretch")
+    if feature is not None:
+        distribution = cached.feature_distribution(ctx.path, ctx.fingerprint, monitor_id, feature)
+        if distribution.bins:
+            st.plotly_chart(charts.distribution_figure(distribution, ctx.lang), width="stretch")
+            st.caption(ctx.t("monitoring_page.distribution_caption"))
 
 st.subheader(ctx.t("monitoring_page.serving_heading"))
 history = cached.serving_history(ctx.path, ctx.fingerprint, monitor_id, SERVING_DAYS)

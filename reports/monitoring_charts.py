@@ -110,6 +110,7 @@ def distribution_figure(distribution: FeatureDistribution, lang: str) -> go.Figu
             )
         )
     figure.update_layout(barmode="group")
+    figure.update_xaxes(tickangle=0 if len(labels) <= 8 else -45, automargin=True)
     figure.update_yaxes(tickformat=".0%", title=translate(lang, "monitoring_page.share"))
     title = translate(
         lang, "monitoring_page.distribution_title", feature=escape_chart_text(distribution.feature)

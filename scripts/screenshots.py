@@ -29,6 +29,9 @@ PAGES = (
 )
 LOCALES = {"en": "en-US", "ja": "ja-JP"}
 WIDTHS = (1280, 1440)
+# Streamlit scrolls inside its own container, so a "full page" shot is the viewport: a long page
+# gets a taller one.
+HEIGHTS = {"monitoring": 3400}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -75,6 +78,7 @@ def main() -> None:
                     )
                     tab = context.new_page()
                     for page in pages:
+                        tab.set_viewport_size({"width": width, "height": HEIGHTS.get(page, 2200)})
                         deadline = time.monotonic() + 60
                         while True:
                             try:
