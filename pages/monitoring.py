@@ -10,12 +10,14 @@ import streamlit as st
 from core.errors import YardstickError
 from i18n.format import format_date, format_number
 from reports import monitoring_charts as charts
+from services.performance import PerformanceReport
 from ui import monitoring as cached
 from ui.context import page_context
 from ui.tables import show_table
 from ui.text import describe_plain, plain
 
 SERVING_DAYS = 90
+DEFAULT_THRESHOLD = 0.2
 SEVERITY = {"ok": 0, "insufficient_data": 1, "warning": 2, "alert": 3}
 STATUS_ICON = {
     "ok": ":material/check_circle:",
@@ -44,7 +46,7 @@ monitor_id = st.selectbox(
 )
 check = by_id[monitor_id]
 
-status_columns = st.columns([1, 2, 3])
+status_columns = st.columns([2, 3, 4])
 status_columns[0].metric(ctx.t("monitoring_page.status"), ctx.t(f"monitor.status.{check.status}"))
 status_columns[1].metric(ctx.t("monitoring_page.model"), plain(check.model_id or "–"))
 status_columns[2].caption(
@@ -139,32 +141,52 @@ else:
     st.info(ctx.t("monitoring_page.no_serving"))
 
 st.subheader(ctx.t("monitoring_page.performance_heading"))
-threshold = st.number_input(
+st.caption(ctx.t("monitoring_page.performance_intro"))
+left, right = st.columns(2)
+threshold = left.number_input(
     ctx.t("monitoring_page.threshold"),
     min_value=0.01,
     max_value=1.0,
-    value=0.2,
+    value=DEFAULT_THRESHOLD,
     step=0.05,
-    key=f"monitoring_threshold_{monitor_id}",
+    key="monitoring_threshold",
 )
-try:
-    estimate = cached.performance_report(
-        ctx.path, ctx.fingerprint, monitor_id, float(threshold), SERVING_DAYS
-    )
-except YardstickError as error:
-    st.error(describe_plain(error, ctx.lang), icon=STATUS_ICON["alert"])
+
+
+def estimate_of(monitor: str) -> PerformanceReport | YardstickError:
+    """The monitor's estimate over the serving days, or the error that refused it."""
+    try:
+        return cached.performance_report(
+            ctx.path, ctx.fingerprint, monitor, float(threshold), SERVING_DAYS
+        )
+    except YardstickError as error:
+        return error
+
+
+# Estimates need calibrated, labelled scores: open on the first monitor that has them.
+estimates = {m: estimate_of(m) for m in by_id}
+estimable = [
+    m for m, e in estimates.items() if isinstance(e, PerformanceReport) and e.refusal is None
+]
+estimate_id = right.selectbox(
+    ctx.t("monitoring_page.estimate_monitor"),
+    list(by_id),
+    index=list(by_id).index(estimable[0]) if estimable else 0,
+    format_func=lambda m: f"{m} ({by_id[m].family})",
+    key="monitoring_estimate_monitor",
+)
+estimate = estimates[estimate_id]
+if isinstance(estimate, YardstickError):
+    st.error(describe_plain(estimate, ctx.lang), icon=STATUS_ICON["alert"])
+elif estimate.refusal is not None:
+    st.info(ctx.t(f"monitor_estimate.status.{estimate.status}"), icon=STATUS_ICON["warning"])
 else:
-    if estimate.refusal is not None:
-        st.info(ctx.t(f"monitor_estimate.status.{estimate.status}"), icon=STATUS_ICON["warning"])
-    else:
-        unlabelled = sum(1 for d in estimate.days if d.estimated)
-        st.caption(ctx.t("monitoring_page.performance_caption", days=unlabelled))
-        left, right = st.columns(2)
-        left.plotly_chart(
-            charts.performance_figure(estimate.days, "precision", ctx.lang),
-            width="stretch",
-        )
-        right.plotly_chart(
-            charts.performance_figure(estimate.days, "recall", ctx.lang),
-            width="stretch",
-        )
+    unlabelled = sum(1 for d in estimate.days if d.estimated)
+    st.caption(ctx.t("monitoring_page.performance_caption", days=unlabelled))
+    left, right = st.columns(2)
+    left.plotly_chart(
+        charts.performance_figure(estimate.days, "precision", ctx.lang), width="stretch"
+    )
+    right.plotly_chart(
+        charts.performance_figure(estimate.days, "recall", ctx.lang), width="stretch"
+    )

@@ -32,6 +32,8 @@ WIDTHS = (1280, 1440)
 # Streamlit scrolls inside its own container, so a "full page" shot is the viewport: a long page
 # gets a taller one.
 HEIGHTS = {"monitoring": 3400}
+# Pages with many charts need longer to draw them all after the script has finished.
+SETTLE_MS = {"monitoring": 8000}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -94,7 +96,7 @@ def main() -> None:
                             "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
                             timeout=120_000,
                         )
-                        tab.wait_for_timeout(2500)
+                        tab.wait_for_timeout(SETTLE_MS.get(page, 2500))
                         name = f"{page or 'overview'}-{lang}-{width}.png"
                         tab.screenshot(path=str(args.out / name), full_page=True)
                         print(args.out / name)

@@ -32,7 +32,12 @@ def test_recommender_monitor_in_english() -> None:
     # the worst feature is offered first for the distribution chart
     assert at.selectbox(key="monitoring_feature_rec-inputs").value == "category_id"
     assert any("Objectives were broken" in w.value for w in at.warning)
-    # no labels for the recommender: no estimate, said in words
+    # the estimate opens on the fraud monitor, the one with calibrated, labelled scores
+    assert at.selectbox(key="monitoring_estimate_monitor").value == "fraud-scores"
+    assert any("30 days are estimated only" in c.value for c in at.caption)
+    # the recommender has no labels: no estimate, said in words
+    at.selectbox(key="monitoring_estimate_monitor").select("rec-inputs")
+    at.run()
     assert any("Too few labels" in i.value for i in at.info)
 
 
