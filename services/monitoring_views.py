@@ -170,7 +170,9 @@ def _feature_cells(
             )
             drifts = numeric_drift(feature, readings, spec)
         else:
-            categories = CategoricalReadings(dict(in_reference), dict(counts))
+            reference_counts: dict[str | None, int] = {k: n for k, n in in_reference.items()}
+            window_counts: dict[str | None, int] = {k: n for k, n in counts.items()}
+            categories = CategoricalReadings(reference_counts, window_counts)
             drifts = categorical_drift(feature, categories, spec)
         psi = next(d for d in drifts if d.method == "psi")
         cells.append(DriftCell(feature, window, psi.value, psi.status))
