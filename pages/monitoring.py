@@ -11,7 +11,7 @@ from core.errors import YardstickError
 from i18n.format import format_date, format_number
 from reports import monitoring_charts as charts
 from services.performance import PerformanceReport
-from ui import monitoring as cached
+from ui import cached
 from ui.context import page_context
 from ui.tables import show_table
 from ui.text import describe_plain, plain
