@@ -47,3 +47,14 @@ def test_fraud_monitor_in_japanese_shows_estimates() -> None:
     assert at.metric[0].label == "状態"
     assert any("30 日分は推定のみ" in c.value for c in at.caption)
     assert not at.error
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"), [("en", "Monitor: Alert"), ("ja", "モニター：アラート")]
+)
+def test_overview_card_shows_the_family_monitor_status(lang: str, expected: str) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["lang"] = lang
+    at.run()
+    assert not at.exception, at.exception
+    assert expected in [c.value for c in at.caption]
