@@ -155,7 +155,8 @@ def _feature_cells(
     if feature_type == "numeric":
         edges = monitor_views.reference_edges(con, spec.family, feature, reference)
         if not edges:
-            edges = (0.0,) * 11  # no reference value: every window is short of rows below
+            # No reference value to bin on: no window can be judged.
+            return [DriftCell(feature, window, None, "insufficient_data") for window in windows]
     read = monitor_views.windowed_counts
     base = read(con, spec.family, feature, reference[0], reference[1], reference_days, edges)
     in_reference = base.get(0, {})

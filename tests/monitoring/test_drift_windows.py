@@ -95,3 +95,19 @@ def test_psi_per_window_matches_a_hand_computation(
     psis = [cells[("cat", w)].psi or 0.0 for w in WINDOWS]
     assert psis == sorted(psis)
     assert cells[("cat", WINDOWS[-1])].status == "alert"
+
+
+def test_a_feature_without_reference_values_is_insufficient_in_every_window(
+    frames: tuple[StoreSettings, pd.DataFrame],
+) -> None:
+    settings, _ = frames
+    late = parse_spec(
+        spec_text(
+            id="late",
+            features=["x"],
+            reference={"start": dt.date(2026, 5, 1), "end": dt.date(2026, 5, 28)},
+        )
+    )
+    define_monitor(settings, late, "test", clock=CLOCK)
+    drift = drift_map(settings, "late", windows=2, as_of=WINDOWS[-1][1], clock=CLOCK)
+    assert [(c.psi, c.status) for c in drift.cells] == [(None, "insufficient_data")] * 2
