@@ -44,6 +44,11 @@ PAGES = [
         icon=":material/query_stats:",
     ),
     st.Page(
+        "pages/monitoring.py",
+        title=translate(lang, "monitoring_page.title"),
+        icon=":material/monitor_heart:",
+    ),
+    st.Page(
         "pages/retraining.py",
         title=translate(lang, "retrain.page_title"),
         icon=":material/model_training:",

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import YardstickError
 from core.vocab import DEMO_SIZES
+from data.demo_predictions import insert_demo_predictions
 from data.store import (
     StoreFaultError,
     StoreSettings,
@@ -600,6 +601,7 @@ def build_demo(
             con.execute(_bind(_SESSIONS_SQL, values))
             report("events", 0.45)
             con.execute(_bind(_EVENTS_SQL, values))
+            insert_demo_predictions(con, seed=seed, size=size, end=end)
             write_audit(
                 con, "demo", "store", {"size": size, "seed": seed, "end": str(end)}, "demo data set"
             )
@@ -618,6 +620,9 @@ def build_demo(
                     "offline_metrics",
                     "assignments",
                     "events",
+                    "predictions",
+                    "prediction_labels",
+                    "annotations",
                 )
             }
             con.execute("CHECKPOINT")

@@ -91,12 +91,16 @@ live_rows = zip(
     live["notes"].fillna("").astype(str).tolist(),
     strict=True,
 )
+monitor_status = cached.family_statuses(ctx.path, ctx.fingerprint)
 for model_id, family, deployed_at, notes in live_rows:
     with st.container(border=True):
         st.subheader(ctx.t("overview.live_model", family=plain(family), model_id=plain(model_id)))
         st.caption(
             ctx.t("overview.deployed", date=format_date(deployed_at, ctx.lang), notes=plain(notes))
         )
+        if family in monitor_status:
+            status = ctx.t(f"monitor.status.{monitor_status[family]}")
+            st.caption(ctx.t("monitoring_page.card_status", status=status))
         metric_section(
             model_id,
             "overview.online_metrics",

@@ -17,9 +17,23 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ("", "kpis", "degradation", "experiments", "experiment_detail", "retraining", "data")
+PAGES = (
+    "",
+    "kpis",
+    "degradation",
+    "experiments",
+    "experiment_detail",
+    "monitoring",
+    "retraining",
+    "data",
+)
 LOCALES = {"en": "en-US", "ja": "ja-JP"}
 WIDTHS = (1280, 1440)
+# Streamlit scrolls inside its own container, so a "full page" shot is the viewport: a long page
+# gets a taller one.
+HEIGHTS = {"monitoring": 3400}
+# Pages with many charts need longer to draw them all after the script has finished.
+SETTLE_MS = {"monitoring": 8000}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -59,6 +73,7 @@ def main() -> None:
         "--height", type=int, default=2200, help="viewport height: taller shows long pages whole"
     )
     args = parser.parse_args()
+    pages = tuple(args.pages) if args.pages else PAGES
     args.out.mkdir(parents=True, exist_ok=True)
     port = free_port()
     app = start_app(args.db.resolve(), port)
@@ -73,7 +88,9 @@ def main() -> None:
                         viewport={"width": width, "height": args.height}, locale=locale
                     )
                     tab = context.new_page()
-                    for page in args.pages:
+                    for page in pages:
+                        height = max(args.height, HEIGHTS.get(page, args.height))
+                        tab.set_viewport_size({"width": width, "height": height})
                         deadline = time.monotonic() + 60
                         while True:
                             try:
@@ -89,7 +106,7 @@ def main() -> None:
                             "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
                             timeout=120_000,
                         )
-                        tab.wait_for_timeout(2500)
+                        tab.wait_for_timeout(SETTLE_MS.get(page, 2500))
                         label = (page or "overview").replace("?", "-").replace("=", "-")
                         name = f"{label}-{lang}-{width}.png"
                         tab.screenshot(path=str(args.out / name), full_page=True, timeout=180_000)

@@ -21,6 +21,7 @@ from data.demo import (
     demo_end_date,
 )
 from data.demo_kpis import define_demo_kpis
+from data.demo_predictions import demo_monitor_specs
 from data.experiment_store import define_demo_experiments
 from data.ingest import (
     INGEST_CODES,
@@ -34,6 +35,8 @@ from data.ingest import (
 )
 from data.retrain_store import define_demo_retraining
 from data.store import StoreSettings
+from monitoring.spec import parse_spec
+from services.monitoring import define_monitor
 
 __all__ = [
     "INGEST_CODES",
@@ -57,11 +60,21 @@ __all__ = [
 
 def define_demo(settings: StoreSettings, clock: Clock) -> None:
     """Add the demo's definitions to a demo store built with data only: its three experiments,
-    its KPIs with one recorded decision, and its retraining plan, stamped with the clock's now."""
+    its KPIs with one recorded decision, its retraining plan and its two monitors, stamped with
+    the clock's now."""
     now = clock()
     define_demo_experiments(settings, now)
     define_demo_kpis(settings, now)
     define_demo_retraining(settings, now)
+    define_demo_monitors(settings, clock)
+
+
+def define_demo_monitors(settings: StoreSettings, clock: Clock) -> None:
+    """The demo's two monitors (recommender inputs and serving; fraud scores), defined through
+    the same use case as `monitor define`."""
+    end = demo_end_date(today(clock))
+    for monitor_id, text in demo_monitor_specs(end).items():
+        define_monitor(settings, parse_spec(text, f"demo:{monitor_id}"), "demo", clock=clock)
 
 
 def build_demo_store(

@@ -8,6 +8,7 @@ once for the session that wrote.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import streamlit as st
 
 from core.clock import system_clock
 from core.errors import YardstickError
+from core.vocab import MonitorStatus
 from experiments.analysis import (
     CumulativePoint,
     ExperimentAnalysis,
@@ -25,7 +27,7 @@ from experiments.analysis import (
 )
 from kpi.retraining import CaseRequest
 from reports.retraining import render_report
-from services import browse, kpis
+from services import browse, kpis, monitoring, monitoring_views, performance
 from services import experiments as experiment_service
 from services import explain as explain_service
 from services import retraining as retraining_service
@@ -291,3 +293,52 @@ def retraining_report(
     if isinstance(built, CaseNotBuilt):
         return None
     return render_report(built.case, built.detail, lang, report_format, prepared)
+
+
+# The Monitoring page and the Overview's monitor status.
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def monitor_report(path: str, fingerprint: str) -> monitoring.MonitorReport:
+    return monitoring.check_monitors(settings_from(path), clock=system_clock)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def drift_map(path: str, fingerprint: str, monitor_id: str) -> monitoring_views.DriftMap:
+    return monitoring_views.drift_map(
+        settings_from(path), monitor_id, windows=26, clock=system_clock
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def feature_distribution(
+    path: str, fingerprint: str, monitor_id: str, feature: str
+) -> monitoring_views.FeatureDistribution:
+    return monitoring_views.feature_distribution(
+        settings_from(path), monitor_id, feature, clock=system_clock
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def serving_history(
+    path: str, fingerprint: str, monitor_id: str, days: int
+) -> monitoring_views.ServingHistory:
+    return monitoring_views.serving_history(
+        settings_from(path), monitor_id, days=days, clock=system_clock
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def performance_report(
+    path: str, fingerprint: str, monitor_id: str, threshold: float, days: int
+) -> performance.PerformanceReport:
+    return performance.estimate_performance(
+        settings_from(path), monitor_id, threshold, days=days, clock=system_clock
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def family_statuses(
+    path: str, fingerprint: str, as_of: dt.date | None = None
+) -> Mapping[str, MonitorStatus]:
+    return monitoring_views.family_statuses(settings_from(path), as_of=as_of, clock=system_clock)

@@ -29,7 +29,16 @@ from tests.e2e.factories import RunningApp, screenshot, serve_app, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
-PAGES = ("", "kpis", "degradation", "experiments", "experiment_detail", "retraining", "data")
+PAGES = (
+    "",
+    "kpis",
+    "degradation",
+    "experiments",
+    "experiment_detail",
+    "monitoring",
+    "retraining",
+    "data",
+)
 # Pages that show user text outside tables and select boxes (a table is drawn on a canvas, a
 # select box holds its value in an input: neither is page text).
 SHOWS_TEXT = {"", "degradation", "experiment_detail"}
