@@ -240,7 +240,10 @@ def insert_demo_predictions(
     )
     cutoff = end - dt.timedelta(days=LABEL_DELAY_DAYS - 1)
     con.execute(_bind(_LABELS_SQL, {"seed": seed, "label_cutoff": _timestamp(cutoff)}))
-    con.executemany("INSERT INTO annotations VALUES (?, ?, ?, ?, ?)", annotation_rows(end))
+    con.executemany(
+        "INSERT INTO annotations (date, family, kind, note, author) VALUES (?, ?, ?, ?, ?)",
+        annotation_rows(end),
+    )
 
 
 def demo_monitor_specs(end: dt.date) -> dict[str, str]:
