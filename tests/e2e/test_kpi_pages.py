@@ -13,6 +13,8 @@ def test_overview_shows_kpi_cards_with_status_badges(served_app: RunningApp, pag
     page.goto(served_app.url)
     wait_for_app(page)
     page.get_by_text("KPIs and exit criteria").wait_for(timeout=90_000)
+    # Cards appear one by one (each evaluates its KPI and its stored plans): wait for the last.
+    page.get_by_text("Healthy", exact=True).first.wait_for(timeout=90_000)
     body = page.inner_text("body")
     assert "KPIs and exit criteria" in body
     assert "Exit criterion met" in body and "Healthy" in body

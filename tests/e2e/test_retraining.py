@@ -28,6 +28,10 @@ def open_retraining(browser, served_app: RunningApp, locale: str, title: str):
             continue
     link.click()
     wait_for_app(tab)
+    # The page opens on the KPI that most needs a decision (fraud-cost, which has no stored plan
+    # and so no verdict or chart); the demo's stored plan is rec-ctr's.
+    tab.goto(f"{served_app.url}/retraining?kpi=rec-ctr")
+    wait_for_app(tab)
     try:
         tab.wait_for_selector(".js-plotly-plot .main-svg", timeout=120_000)
     except Exception:
