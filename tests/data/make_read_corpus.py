@@ -59,6 +59,17 @@ def text_cases() -> dict[str, bytes]:
         "read_damaged_utf8_line.events.csv": (
             (HEADER + "\n" + ROWS[0] + "\n").encode() + b"s0002,caf\xc3,1,2026-11-02 09:45:00\n"
         ),
+        # A byte-order mark before a value of a key column other than the first.
+        "read_bom_in_variant.assignments.csv": (
+            "experiment_id,unit_id,variant,assigned_at\n"
+            "exp-1,u1,control,2026-11-20 10:00:00\n"
+            "exp-1,u2,\ufeffcontrol,2026-11-20 10:00:00\n"
+        ).encode(),
+        # Two byte-order marks: the second would become part of the first column's name.
+        "read_double_bom.events.csv": ("\ufeff\ufeff" + EVENTS).encode(),
+        "read_nul_in_value.events.csv": (
+            HEADER + "\ns0001,cl\x00ick,1,2026-11-02 09:31:00\n"
+        ).encode(),
     }
 
 

@@ -1,6 +1,6 @@
 """Regenerate the Parquet files of the bad-input corpus whose types pyarrow cannot write (or
-writes only awkwardly): lists, structs, maps, intervals, BC and far-future timestamps, and a
-column named like the row numbers DuckDB adds.
+writes only awkwardly): lists (in values and in keys), structs, maps, intervals, TIME, BC and
+far-future timestamps, and dates DuckDB can hold but Yardstick cannot store (infinity, year 10000).
 
 DuckDB writes them, so the types are exactly the ones a user's DuckDB or Spark export carries.
 Run: python tests/data/make_typing_corpus.py
@@ -15,7 +15,8 @@ import duckdb
 BAD = Path(__file__).resolve().parent / "bad"
 
 # file name -> SELECT giving its one row (the other columns are valid).
-ONLINE = "DATE '2026-11-20' AS date, 'recommender-v2' AS model_id, 'ctr' AS metric"
+ONLINE_NO_DATE = "'recommender-v2' AS model_id, 'ctr' AS metric"
+ONLINE = f"DATE '2026-11-20' AS date, {ONLINE_NO_DATE}"
 OFFLINE = (
     "'recommender-v2' AS model_id, 'auc' AS metric, 0.81 AS value, "
     "TIMESTAMP '2026-11-16' AS evaluated_at, 'labels' AS dataset"
@@ -33,6 +34,23 @@ FILES: dict[str, str] = {
     "far_future_timestamp_s.events.parquet": (
         "SELECT 'u1' AS unit_id, 'click' AS event, 1.0 AS value, "
         "CAST(TIMESTAMP '3000-01-01 00:00:00' AS TIMESTAMP_S) AS ts"
+    ),
+    "interval_value.events.parquet": (
+        "SELECT 'u1' AS unit_id, 'click' AS event, INTERVAL 3 DAY AS value, "
+        "TIMESTAMP '2026-11-27 09:00:00' AS ts"
+    ),
+    "list_key.events.parquet": (
+        "SELECT ['u1'] AS unit_id, 'click' AS event, 1.0 AS value, "
+        "TIMESTAMP '2026-11-27 09:00:00' AS ts"
+    ),
+    "time_ts.events.parquet": (
+        "SELECT 'u1' AS unit_id, 'click' AS event, 1.0 AS value, TIME '09:00:00' AS ts"
+    ),
+    "infinity_date.online_metrics.parquet": (
+        f"SELECT 'infinity'::DATE AS date, {ONLINE_NO_DATE}, 0.05 AS value, 51000 AS n"
+    ),
+    "year_10000_date.online_metrics.parquet": (
+        f"SELECT DATE '10000-01-01' AS date, {ONLINE_NO_DATE}, 0.05 AS value, 51000 AS n"
     ),
 }
 

@@ -172,6 +172,49 @@ EXPECTED: dict[str, Refusal] = {
     "event_id_repeated_with_new_value.events.csv": Refusal(
         3, None, "the key (event_id=e1) appears again with different values (first on line 2)"
     ),
+    # More cases of issue 10: zone names, extreme and infinite dates, exact Parquet types, BOMs and
+    # NULs inside the data, a reserved-looking column name, attributes in another order.
+    "zone_name_in_date.online_metrics.csv": Refusal(
+        3, "date", '"2026-11-27 09:00:00 EST" carries a time and a time zone'
+    ),
+    "year_10000_date.online_metrics.csv": Refusal(
+        2, "date", '"10000-01-01" is not a date Yardstick can store'
+    ),
+    "year_10000_date.online_metrics.parquet": Refusal(
+        1, "date", '"10000-01-01" is not a date Yardstick can store'
+    ),
+    "infinity_date.online_metrics.parquet": Refusal(
+        1, "date", '"infinity" is not a date Yardstick can store'
+    ),
+    "minus_infinity_date.online_metrics.csv": Refusal(
+        2, "date", '"-infinity" is not a date Yardstick can store'
+    ),
+    "bc_date.online_metrics.csv": Refusal(2, "date", 'cannot read "0044-03-15 BC" as a date'),
+    "year_226.events.csv": Refusal(
+        2, "ts", '"0226-10-31 00:00:00" is outside 1970-01-01 to 2100-12-31'
+    ),
+    "huge_n.online_metrics.csv": Refusal(
+        2, "n", 'cannot read "99999999999999999999999" as a whole number'
+    ),
+    "overflowing_value.online_metrics.csv": Refusal(2, "value", "not a finite number"),
+    "underscore_line_column.online_metrics.csv": Refusal(1, None, "unexpected column(s) _line"),
+    "attributes_reordered_conflict.assignments.csv": Refusal(
+        2, None, "unit_id=r00002999, variant=v3) is already stored with different values"
+    ),
+    "interval_value.events.parquet": Refusal(
+        None, "value", "stored as INTERVAL in the Parquet file; expected a number"
+    ),
+    "list_key.events.parquet": Refusal(
+        None, "unit_id", "stored as VARCHAR[] in the Parquet file; expected text"
+    ),
+    "time_ts.events.parquet": Refusal(
+        None, "ts", "stored as TIME in the Parquet file; expected a timestamp"
+    ),
+    "read_bom_in_variant.assignments.csv": Refusal(
+        3, None, "a byte-order mark (an invisible U+FEFF"
+    ),
+    "read_double_bom.events.csv": Refusal(1, None, "a byte-order mark (an invisible U+FEFF"),
+    "read_nul_in_value.events.csv": Refusal(None, None, "NUL bytes (1 of them)"),
 }
 
 
