@@ -403,7 +403,8 @@ def test_ctrl_c_during_an_ingest_exits_130_with_one_line_and_writes_nothing(
     demo_settings: StoreSettings, tmp_path: Path
 ) -> None:
     big = tmp_path / "events.csv"
-    write_large_events_csv(big, 2_000_000)
+    # Large enough that the load is still checking the file when the signal comes.
+    write_large_events_csv(big, 6_000_000)
     before = table_checksums(demo_settings.path)
     process = subprocess.Popen(
         [
@@ -420,7 +421,8 @@ def test_ctrl_c_during_an_ingest_exits_130_with_one_line_and_writes_nothing(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    reached = wait_for_stderr(process, b"reading", timeout=120)
+    # The first progress line ("reading", then "checking" the staged rows).
+    reached = wait_for_stderr(process, b"checking", timeout=120)
     assert reached, "the ingest finished before it could be interrupted"
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
