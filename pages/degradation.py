@@ -11,6 +11,7 @@ from i18n.format import format_date, format_money, format_percent
 from kpi.status import BridgeView
 from ui import cached
 from ui.context import page_context
+from ui.explain import explanation_section
 from ui.kpi_cards import (
     as_of_sentence,
     forecast_sentence,
@@ -261,6 +262,8 @@ with main:
                 size=format_percent(step.relative_size, ctx.lang, signed=True),
             )
         )
+    # What changed around each step and crossing: annotations, deployments, drift, serving.
+    explanation_section(ctx, kpi_id)
 with side:
     if detail.offline.empty:
         st.caption(ctx.t("kpi.no_offline"))
