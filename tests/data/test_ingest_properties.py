@@ -258,3 +258,201 @@ def test_a_generated_file_is_stored_as_the_reference_reads_it_or_refused_unchang
         assert expected is not None, "loaded, but the reference refuses it"
         stored = query(store.path, "SELECT unit_id, event, value, ts FROM events")
         assert sorted(stored) == expected
+
+
+# --- the same property for Parquet -------------------------------------------------------------
+# Typed columns: text (with nulls), value as float64 (extremes, NaN, infinities) or int64, and ts
+# as a timestamp of seconds, milliseconds or microseconds (naive or zoned; far dates down to year
+# 1 and up to 9999) or as text holding the CSV grammar's timestamps (offsets, zone names...).
+
+FAR_MOMENTS = (
+    dt.datetime(1, 1, 1),
+    dt.datetime(1969, 12, 31, 23, 59, 59),
+    dt.datetime(2100, 1, 1),
+    dt.datetime(9999, 12, 31, 23, 59, 59),
+)
+ordinary_moments = st.datetimes(min_value=dt.datetime(1970, 1, 1), max_value=REFUSED_FROM)
+
+
+def rarely_none(values: st.SearchStrategy, bad: st.SearchStrategy) -> st.SearchStrategy:
+    """`values` 19 times in 20, else `bad` or a null: one bad cell refuses a whole file."""
+    return st.integers(0, 19).flatmap(lambda i: st.one_of(bad, st.none()) if i == 0 else values)
+
+
+moments = rarely_none(ordinary_moments, st.sampled_from(FAR_MOMENTS))
+text_values = rarely_none(good_text, st.sampled_from(["", " "]))
+float_values = rarely_none(
+    st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False, width=64),
+        st.sampled_from([1e308, -1e308, 5e-324, -0.0]),
+    ),
+    st.sampled_from([math.nan, math.inf, -math.inf]),
+)
+int_values = st.one_of(
+    st.integers(-(2**63), 2**63 - 1), st.sampled_from([0, 2**63 - 1, -(2**63)]), st.none()
+)
+UNITS = ("s", "ms", "us")
+PARQUET_ZONES = ("UTC", "Asia/Tokyo", "America/New_York", "Australia/Adelaide")
+
+
+@dataclass(frozen=True)
+class ParquetFile:
+    """A Parquet file of typed columns in `order`; `ts_unit` None means ts is text."""
+
+    order: tuple[str, ...]
+    units: tuple[str | None, ...]
+    events: tuple[str | None, ...]
+    values: tuple[float | int | None, ...] | None  # None: no value column
+    value_type: str  # "float64" or "int64"
+    ts: tuple[dt.datetime | str | None, ...]
+    ts_unit: str | None  # None: ts is text
+    ts_zone: str | None
+    unknown_column: bool
+
+    def write(self, path: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self.ts_unit is None:
+            ts = pa.array(self.ts, pa.string())
+        else:
+            ts = pa.array(self.ts, pa.timestamp(self.ts_unit, tz=self.ts_zone))
+        columns = {
+            "unit_id": pa.array(self.units, pa.string()),
+            "event": pa.array(self.events, pa.string()),
+            "value": pa.array(self.values or [], getattr(pa, self.value_type)()),
+            "ts": ts,
+        }
+        names = [n for n in self.order if n != "value" or self.values is not None]
+        table = pa.table({n: columns[n] for n in names})
+        if self.unknown_column:
+            table = table.append_column("comment", pa.array(["x"] * table.num_rows))
+        # Seconds are not a Parquet unit: written as milliseconds, as pyarrow always does.
+        pq.write_table(table, path, coerce_timestamps=None if self.ts_unit != "s" else "ms")
+
+
+@st.composite
+def parquet_files(draw: st.DrawFn) -> ParquetFile:
+    n = draw(st.integers(1, 6))
+    value_type = draw(st.sampled_from(["float64", "int64"]))
+    values = None
+    if draw(st.integers(0, 4)):
+        values = tuple(
+            draw(float_values if value_type == "float64" else int_values) for _ in range(n)
+        )
+    ts_unit = draw(st.sampled_from([None, *UNITS]))
+    ts_zone = None
+    if ts_unit is None:
+        style = draw(
+            st.sampled_from(
+                [
+                    mostly(plain_timestamps, odd_timestamps),
+                    mostly(zoned_timestamps, odd_timestamps),
+                    st.one_of(plain_timestamps, zoned_timestamps, odd_timestamps),
+                ]
+            )
+        )
+        ts = tuple(draw(rarely_none(style, st.nothing())) for _ in range(n))
+    else:
+        ts_zone = draw(st.sampled_from([None, None, *PARQUET_ZONES]))
+        drawn = [draw(moments) for _ in range(n)]
+        # A zoned column holds instants: the drawn moments are UTC.
+        ts = tuple(m if m is None or ts_zone is None else m.replace(tzinfo=dt.UTC) for m in drawn)
+    return ParquetFile(
+        tuple(draw(st.permutations(["unit_id", "event", "value", "ts"]))),
+        tuple(draw(text_values) for _ in range(n)),
+        tuple(draw(text_values) for _ in range(n)),
+        values,
+        value_type,
+        ts,
+        ts_unit,
+        ts_zone,
+        draw(st.sampled_from([False] * 15 + [True])),
+    )
+
+
+def _parquet_value(value: float | int | None) -> float:
+    """Ingest rules: empty takes the default 1; NaN and infinity are refused; integers are read
+    as doubles."""
+    if value is None:
+        return 1.0
+    value = float(value)
+    if not math.isfinite(value):
+        raise Refused("not finite")
+    return value
+
+
+def _parquet_moment(value: dt.datetime | str | None) -> tuple[dt.datetime, bool | None]:
+    """The cell as naive UTC, and whether it carried a zone (None: a typed column, no mixing)."""
+    if value is None:
+        raise Refused("empty timestamp")
+    if isinstance(value, str):
+        return _timestamp(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    if not FIRST_DAY <= value < REFUSED_FROM:
+        raise Refused("out of range")
+    return value, None
+
+
+def reference_parquet_rows(path: Path) -> list[tuple[str, str, float, dt.datetime]]:
+    """The rows as pyarrow reads the file, typed by the documented ingest rules."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    if set(table.column_names) - {"unit_id", "event", "value", "ts"}:
+        raise Refused("unknown column")
+    ts_type = table.schema.field("ts").type
+    if pa.types.is_timestamp(ts_type) and ts_type.tz is not None:
+        # Arrow stores zoned instants as UTC; dropping the zone keeps them (and avoids Python's
+        # local-time overflow near year 9999).
+        index = table.column_names.index("ts")
+        table = table.set_column(index, "ts", table.column("ts").cast(pa.timestamp(ts_type.unit)))
+    columns = table.to_pydict()
+    values = columns.get("value", [None] * table.num_rows)
+    stored, zoned = [], set()
+    for unit, name, value, ts in zip(
+        columns["unit_id"], columns["event"], values, columns["ts"], strict=True
+    ):
+        moment, has_zone = _parquet_moment(ts)
+        zoned.add(has_zone)
+        stored.append((_text(unit or ""), _text(name or ""), _parquet_value(value), moment))
+    if len(zoned) > 1:
+        raise Refused("mixed time zones")
+    return stored
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(parquet_files())
+def test_a_generated_parquet_file_is_stored_as_pyarrow_reads_it_or_refused_unchanged(
+    file: ParquetFile,
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        store = StoreSettings(Path(folder) / "store.duckdb")
+        with connect(store):
+            pass
+        path = Path(folder) / "events.parquet"
+        file.write(path)
+        before = table_checksums(store.path)
+        try:
+            expected = sorted(reference_parquet_rows(path))
+        except Refused:
+            expected = None
+
+        try:
+            ingest_files(store, "events", [path], clock=CLOCK)
+        except IngestError:
+            event("refused")
+            assert table_checksums(store.path) == before
+            assert expected is None, f"refused, but the reference reads {expected}"
+            return
+
+        event("loaded")
+        assert expected is not None, "loaded, but the reference refuses it"
+        stored = query(store.path, "SELECT unit_id, event, value, ts FROM events")
+        assert sorted(stored) == expected
