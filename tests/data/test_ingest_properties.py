@@ -7,6 +7,10 @@ to extreme (1e308, subnormal, NaN, infinity, garbage); timestamps in ISO and Exc
 offsets (including seconds), Z, IANA names and abbreviations, unknown zones, dates after
 tomorrow, before 1970, 9999-12-31 and infinity; headers in any order, padded with spaces or
 preceded by a BOM, sometimes with an unknown column.
+
+The same property holds for Parquet files written with pyarrow (typed text, float and integer
+values, timestamps of every unit with and without a zone, far dates, nulls), read independently
+with `pyarrow.parquet.read_table` and the README's rules.
 """
 
 from __future__ import annotations
