@@ -56,6 +56,12 @@ _TIMESTAMP_FORMATS = (
 # A time followed by anything (an offset, Z, a zone name or abbreviation): read as TIMESTAMPTZ with
 # DuckDB's ICU time zones, never by a cast to TIMESTAMP, which drops what follows the time.
 _HAS_ZONE = r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*[A-Za-z+-].*$"
+# The time itself (date and clock), without what follows it; a numeric offset at the end; a BC era.
+_CLOCK = r"^\s*(.*?[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)\s*[A-Za-z+-].*$"
+_OFFSET = r"\d:\d{2}(:\d{2}(\.\d+)?)?\s*([+-])(\d{1,2}):?(\d{2})?(:?\d{2})?\s*$"
+_BC_ERA = r"(?i)\sB\.?C\.?\s*$"
+# Real UTC offsets, in minutes: from -12:00 to +14:00.
+_OFFSET_RANGE = (-12 * 60, 14 * 60)
 _INTEGER_TYPES = (
     "TINYINT",
     "SMALLINT",
@@ -167,6 +173,7 @@ IngestCode = Literal[
     "ingest.production_overlap",
     "ingest.unknown_choice",
     "ingest.unknown_time_zone",
+    "ingest.impossible_offset",
     "ingest.zoned_date",
     "ingest.date_impossible",
     "ingest.date_out_of_range",
@@ -895,7 +902,8 @@ def _typed_from_text(column: ColumnSpec, raw: str) -> str:
     if column.type == ColumnType.TIMESTAMP:
         formats = ", ".join(f"'{f}'" for f in _TIMESTAMP_FORMATS)
         return (
-            f"CASE WHEN {_has_zone(raw)} THEN {_utc_from_zoned(raw)} "
+            f"CASE WHEN {_has_zone(raw)} THEN CASE WHEN NOT {_impossible_offset(raw)} "
+            f"THEN {_utc_from_zoned(raw)} END "
             f"ELSE coalesce(TRY_CAST({raw} AS TIMESTAMP), try_strptime(trim({raw}), [{formats}])) "
             "END"
         )
@@ -913,6 +921,25 @@ def _utc_from_zoned(cell: str) -> str:
     """
     joined = f"regexp_replace(trim({cell}), '\\s+([+-]\\d)', '\\1')"
     return f"timezone('UTC', TRY_CAST({joined} AS TIMESTAMPTZ))"
+
+
+def _impossible_offset(cell: str) -> str:
+    """SQL: the text ends with a numeric UTC offset no place uses (outside -12:00..+14:00, or
+    minutes past 59); DuckDB would read `+25:00` as one day and one hour."""
+    sign = f"regexp_extract({cell}, '{_OFFSET}', 3)"
+    hours = f"TRY_CAST(regexp_extract({cell}, '{_OFFSET}', 4) AS INTEGER)"
+    minutes = f"coalesce(TRY_CAST(regexp_extract({cell}, '{_OFFSET}', 5) AS INTEGER), 0)"
+    total = f"(CASE WHEN {sign} = '-' THEN -1 ELSE 1 END) * ({hours} * 60 + {minutes})"
+    low, high = _OFFSET_RANGE
+    return (
+        f"coalesce(regexp_matches({cell}, '{_OFFSET}') "
+        f"AND ({minutes} > 59 OR {total} NOT BETWEEN {low} AND {high}), false)"
+    )
+
+
+def _clock_unreadable(cell: str) -> str:
+    """SQL: the date and time before the zone cannot be read (`25:61:00+09:00`)."""
+    return f"TRY_CAST(regexp_extract({cell}, '{_CLOCK}', 1) AS TIMESTAMP) IS NULL"
 
 
 def _has_zone(cell: str) -> str:
@@ -1159,15 +1186,40 @@ def _readability_checks(column: ColumnSpec) -> list[_RowCheck]:
     if column.type not in (ColumnType.TIMESTAMP, ColumnType.DATE):
         return [_RowCheck(column.name, unread, _UNREADABLE_CODES[column.type], value=raw)]
     zoned = _quote("_zoned_" + column.name)
-    if column.type == ColumnType.TIMESTAMP:
-        zone_code: IngestCode = "ingest.unknown_time_zone"
-        more: tuple[tuple[str, str], ...] = ()
-    else:
-        zone_code = "ingest.zoned_date"
+    unreadable = _UNREADABLE_CODES[column.type]
+    if column.type == ColumnType.DATE:
         more = (("utc_date", f"CAST(CAST({_utc_from_zoned(raw)} AS DATE) AS VARCHAR)"),)
+        return [
+            _RowCheck(column.name, f"{unread} AND NOT {zoned}", unreadable, raw),
+            _RowCheck(column.name, f"{unread} AND {zoned}", "ingest.zoned_date", raw, more=more),
+        ]
+    # What follows the time is read as a zone; each way it can fail has its own message, the
+    # first that applies: a BC era, an offset no place uses, an unreadable date or clock, and
+    # otherwise an unknown zone.
+    bc = f"regexp_matches({raw}, '{_BC_ERA}')"
+    offset = _impossible_offset(raw)
+    clock = _clock_unreadable(raw)
     return [
-        _RowCheck(column.name, f"{unread} AND NOT {zoned}", _UNREADABLE_CODES[column.type], raw),
-        _RowCheck(column.name, f"{unread} AND {zoned}", zone_code, value=raw, more=more),
+        _RowCheck(column.name, f"{unread} AND NOT {zoned}", unreadable, raw),
+        _RowCheck(column.name, f"{unread} AND {zoned} AND {bc}", "ingest.date_impossible", raw),
+        _RowCheck(
+            column.name,
+            f"{unread} AND {zoned} AND NOT {bc} AND {offset}",
+            "ingest.impossible_offset",
+            raw,
+        ),
+        _RowCheck(
+            column.name,
+            f"{unread} AND {zoned} AND NOT {bc} AND NOT {offset} AND {clock}",
+            unreadable,
+            raw,
+        ),
+        _RowCheck(
+            column.name,
+            f"{unread} AND {zoned} AND NOT {bc} AND NOT {offset} AND NOT {clock}",
+            "ingest.unknown_time_zone",
+            raw,
+        ),
     ]
 
 

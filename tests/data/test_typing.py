@@ -84,6 +84,44 @@ def test_an_unknown_zone_is_refused_not_stored_as_utc(
     assert 'line 2, column ts: cannot read the time zone of "2026-11-27 09:00:00 XYZ"' in message
 
 
+@pytest.mark.parametrize(
+    ("written", "fragment"),
+    [
+        ("2026-11-27 09:00:00+25:00", "has a UTC offset no place uses"),
+        ("2026-11-27 09:00:00 -13:00", "has a UTC offset no place uses"),
+        ("2026-11-27 09:00:00+14:01", "has a UTC offset no place uses"),
+        ("2026-11-27 09:00:00+09:75", "has a UTC offset no place uses"),
+        ("0044-03-15 00:00:00 BC", "is not a date Yardstick can store"),
+        ("2026-11-27 25:61:00+09:00", "as a timestamp"),
+    ],
+)
+def test_an_impossible_offset_era_or_clock_before_a_zone_gets_its_own_message(
+    demo_settings: StoreSettings, tmp_path: Path, written: str, fragment: str
+) -> None:
+    path = write_text(tmp_path / "events.csv", HEADER + f"u1,click,1,{written}\n")
+
+    message = refused(demo_settings, "events", path)
+
+    assert f'line 2, column ts: "{written}" {fragment}' in message or (
+        f'line 2, column ts: cannot read "{written}" {fragment}' in message
+    )
+    assert "time zone of" not in message
+
+
+def test_the_extreme_real_offsets_are_accepted(
+    empty_settings: StoreSettings, tmp_path: Path
+) -> None:
+    path = write_text(
+        tmp_path / "events.csv",
+        HEADER + "u1,click,1,2026-11-27 14:00:00+14:00\nu1,click,2,2026-11-26 12:00:00-12:00\n",
+    )
+
+    ingest_files(empty_settings, "events", [path], clock=CLOCK)
+
+    rows = query(empty_settings.path, "SELECT ts FROM events ORDER BY value")
+    assert rows == [(dt.datetime(2026, 11, 27, 0, 0),), (dt.datetime(2026, 11, 27, 0, 0),)]
+
+
 def test_a_date_given_a_zoned_time_is_refused_with_its_utc_day(
     demo_settings: StoreSettings, tmp_path: Path
 ) -> None:
