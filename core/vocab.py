@@ -76,6 +76,13 @@ FeatureType = Literal["numeric", "categorical"]
 DriftMethod = Literal["psi", "wasserstein", "ks", "js"]
 ServingObjective = Literal["latency_p95_ms", "latency_p99_ms", "fallback_rate"]
 AnnotationKind = Literal["data", "labels", "parameters", "algorithm", "business", "infrastructure"]
+# KPI metrics that are a rate of a per-request binary outcome (a click, a conversion), so a
+# prediction's label is that outcome and the metric can be computed per `served_by` level.
+LabelRateMetric = Literal["ctr", "click_through_rate", "conversion_rate", "cvr"]
+# Why a KPI's value cannot be split by serving level (kpi.fallback_value.ineligibility).
+FallbackIneligibility = Literal["not_online", "not_per_unit", "not_label_rate"]
+# Whether a challenger arm's serving differs from the control's (the experiment health check).
+ArmHealthStatus = Literal["ok", "flagged", "insufficient_data"]
 # Whether a classifier's scores are calibrated on a monitor's reference (performance estimation).
 CalibrationStatus = Literal["calibrated", "uncalibrated", "insufficient_data"]
 
@@ -89,6 +96,7 @@ DemoSize = Literal["small", "medium", "large"]
 
 
 DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
+LABEL_RATE_METRICS: tuple[LabelRateMetric, ...] = get_args(LabelRateMetric)
 SOURCES: tuple[Source, ...] = get_args(Source)
 VALUE_KINDS: tuple[ValueKind, ...] = get_args(ValueKind)
 COST_CELLS: tuple[CostCell, ...] = get_args(CostCell)

@@ -1,0 +1,284 @@
+"""SQLGlot builders of the serving-health reads tied to value, over a `core.tables.TableMapping`:
+requests slower than each latency objective (the error budget), labelled outcomes per day and
+`served_by` level (what fallbacks cost), and per-model health and score distributions (an
+experiment's arms).
+
+Like monitoring/sql.py, whose helpers these reuse, every builder returns aggregates only (counts,
+sums, quantiles, ECDF gaps): no prediction reaches Python. A window is `[start, end]` in days,
+read as `start <= ts < end + 1 day`; model ids and limits enter as SQL literals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+from core.tables import STORE_TABLES, TableMapping
+from monitoring.cbpe_sql import LABELS_ALIAS
+from monitoring.sql import (
+    MODEL,
+    Days,
+    _col,
+    _family_rows,
+    _fragment,
+    _number,
+    _table,
+    _timestamp,
+    bin_expression,
+)
+
+SCORE_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""The score quantiles an arm's health panel shows (quantile_cont)."""
+
+
+def slow_requests_query(
+    family: str,
+    window: Days,
+    limits: Sequence[tuple[str, float]],
+    tables: TableMapping = STORE_TABLES,
+) -> exp.Select:
+    """One row: `n` requests of the window, `timed` those with a latency, and per (name, limit)
+    a column `name` counting the requests slower than the limit (latency > limit)."""
+    select, where = _family_rows(family, window, tables, model_only=False)
+    latency = _col(tables.predictions, "latency_ms", "p")
+    slower = [
+        exp.Sum(
+            this=exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.GT(this=latency.copy(), expression=_number(limit)),
+                        true=exp.Literal.number(1),
+                    )
+                ],
+                default=exp.Literal.number(0),
+            )
+        ).as_(name)
+        for name, limit in limits
+    ]
+    return select.select(
+        exp.Count(this=exp.Star()).as_("n"),
+        exp.Count(this=latency.copy()).as_("timed"),
+        *slower,
+    ).where(where)
+
+
+def level_outcomes_query(
+    family: str, window: Days, tables: TableMapping = STORE_TABLES
+) -> exp.Select:
+    """Rows (day, served_by, n, labelled, positives, non_binary) per day and level of the window:
+    requests, those with a label (a late label in prediction_labels wins over the one loaded with
+    the prediction, as monitoring/cbpe_sql.py reads it), the labels' sum, and the labels that are
+    neither 0 nor 1."""
+    select, where = _family_rows(family, window, tables, model_only=False)
+    predictions, labels = tables.predictions, tables.prediction_labels
+    on = exp.and_(
+        exp.EQ(
+            this=_col(labels, "model_id", LABELS_ALIAS),
+            expression=_col(predictions, "model_id", "p"),
+        ),
+        exp.EQ(
+            this=_col(labels, "request_id", LABELS_ALIAS),
+            expression=_col(predictions, "request_id", "p"),
+        ),
+        # '' is "no request id": such a prediction cannot be matched to a late label
+        exp.NEQ(this=_col(predictions, "request_id", "p"), expression=exp.Literal.string("")),
+    )
+    select = select.join(_table(labels, LABELS_ALIAS), on=on, join_type="left")
+    label = exp.Coalesce(
+        this=_col(labels, "label", LABELS_ALIAS), expressions=[_col(predictions, "label", "p")]
+    )
+    day = exp.cast(_col(predictions, "ts", "p"), "DATE")
+    served_by = _col(predictions, "served_by", "p")
+    rows = select.select(day.as_("day"), served_by.as_("served_by"), label.as_("y")).where(where)
+    return (
+        exp.select(
+            "day",
+            "served_by",
+            exp.Count(this=exp.Star()).as_("n"),
+            exp.Count(this=exp.column("y")).as_("labelled"),
+            _fragment("COALESCE(SUM(y), 0)").as_("positives"),
+            _fragment("COUNT(*) FILTER (WHERE y NOT IN (0, 1))").as_("non_binary"),
+        )
+        .from_(rows.subquery("r"))
+        .group_by("day", "served_by")
+        .order_by("day", "served_by")
+    )
+
+
+def _model_rows(
+    model_ids: Sequence[str], days: Days, tables: TableMapping, model_only: bool
+) -> tuple[exp.Select, exp.Condition]:
+    """SELECT ... FROM predictions p: the rows of `model_ids` in `days`, and the filter."""
+    predictions = tables.predictions
+    conditions: list[exp.Expression] = [
+        exp.In(
+            this=_col(predictions, "model_id", "p"),
+            expressions=[exp.Literal.string(m) for m in model_ids],
+        ),
+        exp.GTE(this=_col(predictions, "ts", "p"), expression=_timestamp(days[0])),
+        exp.LT(
+            this=_col(predictions, "ts", "p"),
+            expression=_timestamp(days[1] + dt.timedelta(days=1)),
+        ),
+    ]
+    if model_only:
+        conditions.append(
+            exp.EQ(this=_col(predictions, "served_by", "p"), expression=exp.Literal.string(MODEL))
+        )
+    return exp.select().from_(_table(predictions, "p")), exp.and_(*conditions)
+
+
+def arm_serving_query(
+    model_ids: Sequence[str], days: Days, tables: TableMapping = STORE_TABLES
+) -> exp.Select:
+    """Rows (model_id, served_by, n, latency_p50_ms, latency_p95_ms, latency_p99_ms) per model:
+    one with served_by NULL for all its requests and one per level (GROUPING SETS)."""
+    select, where = _model_rows(model_ids, days, tables, model_only=False)
+    predictions = tables.predictions
+    model_id = _col(predictions, "model_id", "p")
+    served_by = _col(predictions, "served_by", "p")
+    latency = _col(predictions, "latency_ms", "p")
+    quantiles = [
+        exp.Anonymous(this="quantile_cont", expressions=[latency.copy(), _number(q)]).as_(name)
+        for q, name in ((0.5, "latency_p50_ms"), (0.95, "latency_p95_ms"), (0.99, "latency_p99_ms"))
+    ]
+    sets = exp.GroupingSets(
+        expressions=[
+            exp.Tuple(expressions=[model_id.copy()]),
+            exp.Tuple(expressions=[model_id.copy(), served_by.copy()]),
+        ]
+    )
+    return (
+        select.select(
+            model_id.as_("model_id"),
+            served_by.as_("served_by"),
+            exp.Count(this=exp.Star()).as_("n"),
+            *quantiles,
+        )
+        .where(where)
+        .group_by(sets)
+        .order_by("model_id", exp.Ordered(this=exp.column("served_by"), nulls_first=True))
+    )
+
+
+def arm_scores_query(
+    model_ids: Sequence[str], days: Days, tables: TableMapping = STORE_TABLES
+) -> exp.Select:
+    """Rows (model_id, n, mean, sd, q05, q25, q50, q75, q95, minimum, maximum, q1..q9): the
+    model-served scores of each model (a fallback's score is not the model's)."""
+    select, where = _model_rows(model_ids, days, tables, model_only=True)
+    predictions = tables.predictions
+    score = _col(predictions, "score", "p")
+    not_null = exp.Not(this=exp.Is(this=score.copy(), expression=exp.Null()))
+    quantiles = [
+        exp.Anonymous(this="quantile_cont", expressions=[score.copy(), _number(q)]).as_(
+            f"q{round(q * 100):02d}"
+        )
+        for q in SCORE_QUANTILES
+    ]
+    deciles = [
+        exp.Anonymous(this="quantile_cont", expressions=[score.copy(), _number(k / 10)]).as_(
+            f"d{k}"
+        )
+        for k in range(1, 10)
+    ]
+    model_id = _col(predictions, "model_id", "p")
+    return (
+        select.select(
+            model_id.as_("model_id"),
+            exp.Count(this=score.copy()).as_("n"),
+            exp.Avg(this=score.copy()).as_("mean"),
+            exp.StddevSamp(this=score.copy()).as_("sd"),
+            *quantiles,
+            exp.Min(this=score.copy()).as_("minimum"),
+            exp.Max(this=score.copy()).as_("maximum"),
+            *deciles,
+        )
+        .where(exp.and_(where, not_null))
+        .group_by(model_id.copy())
+        .order_by("model_id")
+    )
+
+
+def _side_values(
+    model_id: str, side: str, days: Days, tables: TableMapping
+) -> exp.Select:
+    select, where = _model_rows([model_id], days, tables, model_only=True)
+    score = _col(tables.predictions, "score", "p")
+    not_null = exp.Not(this=exp.Is(this=score.copy(), expression=exp.Null()))
+    return select.select(exp.Literal.string(side).as_("side"), score.as_("x")).where(
+        exp.and_(where, not_null)
+    )
+
+
+def _sides(control: str, treatment: str, days: Days, tables: TableMapping) -> exp.Union:
+    return exp.union(
+        _side_values(control, "control", days, tables),
+        _side_values(treatment, "treatment", days, tables),
+        distinct=False,
+    )
+
+
+def _count_of(side: str) -> exp.Expression:
+    return exp.Sum(
+        this=exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.EQ(this=exp.column("side"), expression=exp.Literal.string(side)),
+                    true=exp.Literal.number(1),
+                )
+            ],
+            default=exp.Literal.number(0),
+        )
+    )
+
+
+def score_ks_query(
+    control: str, treatment: str, days: Days, tables: TableMapping = STORE_TABLES
+) -> exp.Select:
+    """One row (ks, n_control, n_treatment): the two-sample Kolmogorov-Smirnov statistic between
+    two models' model-served scores, the largest gap of their empirical CDFs, exact."""
+    per_value = (
+        exp.select("x", _count_of("control").as_("nc"), _count_of("treatment").as_("nt"))
+        .from_(_sides(control, treatment, days, tables).subquery("s"))
+        .group_by("x")
+    )
+    cdf = exp.select(
+        _fragment(
+            "CAST(SUM(nc) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
+            "AS DOUBLE) / SUM(nc) OVER ()"
+        ).as_("fc"),
+        _fragment(
+            "CAST(SUM(nt) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
+            "AS DOUBLE) / SUM(nt) OVER ()"
+        ).as_("ft"),
+        _fragment("SUM(nc) OVER ()").as_("n_control"),
+        _fragment("SUM(nt) OVER ()").as_("n_treatment"),
+    ).from_(per_value.subquery("v"))
+    return exp.select(
+        _fragment("MAX(ABS(fc - ft))").as_("ks"),
+        _fragment("MAX(n_control)").as_("n_control"),
+        _fragment("MAX(n_treatment)").as_("n_treatment"),
+    ).from_(cdf.subquery("c"))
+
+
+def score_bins_query(
+    control: str,
+    treatment: str,
+    days: Days,
+    edges: Sequence[float],
+    tables: TableMapping = STORE_TABLES,
+) -> exp.Select:
+    """Rows (side, bin, n): both models' scores counted in the bins of `edges` (the control's
+    minimum, deciles and maximum, as monitoring.sql.bin_expression bins a feature)."""
+    binned = exp.select(
+        exp.column("side"), bin_expression(exp.column("x"), edges).as_("bin")
+    ).from_(_sides(control, treatment, days, tables).subquery("s"))
+    return (
+        exp.select("side", "bin", exp.Count(this=exp.Star()).as_("n"))
+        .from_(binned.subquery("b"))
+        .group_by("side", "bin")
+        .order_by("side", "bin")
+    )
