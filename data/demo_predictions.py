@@ -10,6 +10,9 @@ passes through Python:
   drifts past the alert line, `price` a little, `session_length` not at all. v3 answers about 1.7x
   slower (a latency regression). For `INCIDENT_DAYS` days the model service failed: about 30% of
   requests were served by the `popular` fallback, then, as it saturated, up to 15% by `random`.
+  Each request's `label` is a click: drawn with half the model's score as its probability when
+  the model served it (CTR ~4.5%), 2.8% from `popular`, 0.8% from `random`, so the page can say
+  what the fallbacks cost the `rec-ctr` KPI.
 - fraud (v1, then v2 from its deployment): inputs `amount` and `merchant_type`, and a score that
   is calibrated (each label is drawn with the score as its probability). Labels arrive
   `LABEL_DELAY_DAYS` days late: they are in `prediction_labels` for every day but the last 30.
@@ -71,7 +74,7 @@ CREATE OR REPLACE TEMP MACRO pz(seed, k, salt) AS
 
 _RECOMMENDER_SQL = """
 INSERT INTO predictions (ts, model_id, request_id, score, served_by, latency_ms, price,
-                         category_id, session_length)
+                         category_id, session_length, label)
 WITH rows AS (
     SELECT d, d * $per_day + k AS i, $first + INTERVAL (d) DAY AS day
     FROM range($days) AS a(d), range($per_day) AS b(k)
@@ -82,20 +85,26 @@ WITH rows AS (
         day >= $incident + INTERVAL ($incident_late) DAY
             AND day < $incident + INTERVAL ($incident_days) DAY AS saturated,
         day >= $v3 AND pu($seed, i, 10) < 0.1 AS challenger,
-        pu($seed, i, 20) AS fb
+        pu($seed, i, 20) AS fb,
+        1 / (1 + exp(-((CASE WHEN day >= $change THEN -2.7 ELSE -2.5 END)
+            + 0.8 * pz($seed, i, 40)))) AS score
     FROM rows
+), served AS (
+    SELECT *,
+        CASE WHEN incident AND fb < 0.30 THEN 'popular'
+             WHEN saturated AND fb < 0.45 THEN 'random'
+             WHEN incident AND fb < 0.33 THEN 'random'
+             WHEN fb < 0.008 THEN 'popular'
+             WHEN fb < 0.0095 THEN 'random'
+             ELSE 'model' END AS served_by
+    FROM drawn
 )
 SELECT
     day + to_microseconds(CAST(pu($seed, i, 30) * 86400000000 AS BIGINT)),
     CASE WHEN challenger THEN 'recommender-v3' ELSE 'recommender-v2' END,
     'r' || i,
-    1 / (1 + exp(-((CASE WHEN changed THEN -2.7 ELSE -2.5 END) + 0.8 * pz($seed, i, 40)))),
-    CASE WHEN incident AND fb < 0.30 THEN 'popular'
-         WHEN saturated AND fb < 0.45 THEN 'random'
-         WHEN incident AND fb < 0.33 THEN 'random'
-         WHEN fb < 0.008 THEN 'popular'
-         WHEN fb < 0.0095 THEN 'random'
-         ELSE 'model' END AS served_by,
+    score,
+    served_by,
     round(CASE
         WHEN incident AND fb < 0.30 THEN 9 * exp(0.2 * pz($seed, i, 50))
         WHEN (saturated AND fb < 0.45) OR (incident AND fb < 0.33) OR fb < 0.0095 THEN
@@ -110,8 +119,12 @@ SELECT
         WHEN changed THEN 1 + floor(power(pu($seed, i, 80), 1.4) * 8)
         ELSE 1 + floor(power(pu($seed, i, 80), 1.4) * 12)
     END AS INTEGER)::VARCHAR, 2, '0'),
-    greatest(1, round(exp(1.8 + 0.5 * pz($seed, i, 90)), 0))
-FROM drawn;
+    greatest(1, round(exp(1.8 + 0.5 * pz($seed, i, 90)), 0)),
+    -- a click: half the model's score; the popular list clicks less, random almost never
+    CASE WHEN pu($seed, i, 160) < (CASE served_by WHEN 'model' THEN 0.5 * score
+                                                 WHEN 'popular' THEN 0.028
+                                                 ELSE 0.008 END) THEN 1 ELSE 0 END
+FROM served;
 """
 
 _FRAUD_SQL = """

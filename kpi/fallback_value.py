@@ -21,8 +21,8 @@ the day, so Var(C_d) = unit_value^2 x (F_d^2 Var(p_dm) + sum_l n_dl^2 Var(p_dl))
 F_d = sum_l n_dl and Var(p_dl) = p~_l (1 - p~_l) / labelled_dl, where p~_l is the level's rate
 pooled over the window's priced days and smoothed, (positives + 1) / (labelled + 2): a level
 with a handful of requests a day and rare clicks would otherwise claim zero variance on a day
-without a click, or a huge one from one day of smoothing. Days are independent; the cost a day over a
-window is the mean of its days and its 95% interval is normal.
+without a click, or a huge one from one day of smoothing. Days are independent; the cost a day
+over a window is the mean of its days and its 95% interval is normal.
 Coverage on rare-click data: tests/kpi/test_fallback_value_coverage.py and docs/monitoring.md.
 """
 

@@ -88,8 +88,8 @@ def latency_limits(spec: MonitorSpec) -> list[tuple[ServingObjective, float]]:
     """(objective, limit) of the latency objectives the spec sets, for the store's count."""
     serving = spec.serving
     objectives: tuple[tuple[ServingObjective, float | None], ...] = (
-            ("latency_p95_ms", serving.latency_p95_ms),
-            ("latency_p99_ms", serving.latency_p99_ms),
+        ("latency_p95_ms", serving.latency_p95_ms),
+        ("latency_p99_ms", serving.latency_p99_ms),
     )
     return [(name, limit) for name, limit in objectives if limit is not None]
 

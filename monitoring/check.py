@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from core.vocab import DriftMethod, FeatureType, MonitorStatus
+from monitoring.budget import ErrorBudget
 from monitoring.drift import (
     FeatureDrift,
     ScoreDrift,
@@ -177,6 +178,8 @@ class MonitorCheck:
         serving: one entry per objective (and per fallback level).
         score: the score's PSI.
         serving_daily: serving health per day and model over the window.
+        error_budget: per objective the spec sets, the budget consumed over the window
+            (monitoring.budget).
     """
 
     monitor_id: str
@@ -193,6 +196,7 @@ class MonitorCheck:
     serving: tuple[ServingCheck, ...]
     score: ScoreDrift
     serving_daily: tuple[DailyServing, ...] = ()
+    error_budget: tuple[ErrorBudget, ...] = ()
 
 
 def numeric_drift(name: str, readings: NumericReadings, spec: MonitorSpec) -> list[FeatureDrift]:

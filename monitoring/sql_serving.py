@@ -202,9 +202,7 @@ def arm_scores_query(
     )
 
 
-def _side_values(
-    model_id: str, side: str, days: Days, tables: TableMapping
-) -> exp.Select:
+def _side_values(model_id: str, side: str, days: Days, tables: TableMapping) -> exp.Select:
     select, where = _model_rows([model_id], days, tables, model_only=True)
     score = _col(tables.predictions, "score", "p")
     not_null = exp.Not(this=exp.Is(this=score.copy(), expression=exp.Null()))

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.clock import Clock, system_clock, today
-from data import monitor_store
+from data import monitor_store, serving_store
 from data.monitor_store import Connection
 from data.store import StoreSettings, connect, current_actor, transaction
+from monitoring.budget import error_budgets, latency_limits
 from monitoring.check import (
     MonitorCheck,
     categorical_drift,
@@ -178,7 +179,11 @@ def check_on(
         con, spec.family, SCORE, reference, window, model_only=True, with_distances=False
     )
     score = score_drift(scores, spec)
-    serving = serving_checks(monitor_store.serving_readings(con, spec.family, window), spec)
+    readings = monitor_store.serving_readings(con, spec.family, window)
+    serving = serving_checks(readings, spec)
+    budget_read = serving_store.budget_readings(
+        con, spec, window, dict(readings.by_level), latency_limits(spec)
+    )
     daily = daily_serving(monitor_store.daily_serving_rows(con, spec.family, window), spec)
     return MonitorCheck(
         monitor_id=spec.monitor_id,
@@ -195,6 +200,7 @@ def check_on(
         serving=tuple(serving),
         score=score,
         serving_daily=tuple(daily),
+        error_budget=tuple(error_budgets(budget_read, spec)),
     )
 
 
