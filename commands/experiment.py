@@ -16,6 +16,7 @@ from commands.common import (
     read_spec_text,
     store_settings,
 )
+from commands.experiment_health import register_health
 from core.clock import system_clock
 from core.errors import YardstickError
 from experiments.spec import parse_spec_text
@@ -232,3 +233,4 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     analyze_parser.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
     analyze_parser.set_defaults(handler=_analyze)
+    register_health(actions, parse_as_of)

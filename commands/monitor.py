@@ -15,6 +15,7 @@ from pathlib import Path
 
 from commands.common import add_store_arguments, store_settings
 from commands.monitor_estimate import register_estimate
+from commands.monitor_value import register_value
 from core.clock import system_clock
 from core.errors import YardstickError
 from i18n.catalogue import translate
@@ -70,6 +71,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
     check.set_defaults(handler=_check)
     register_estimate(commands, _iso_date)
+    register_value(commands, _iso_date)
 
 
 def _print_error(error: YardstickError) -> int:

@@ -4,12 +4,28 @@ from __future__ import annotations
 
 from core.vocab import MonitorStatus
 from i18n.catalogue import translate
+from monitoring.budget import ErrorBudget
 from monitoring.check import MonitorCheck
 
 
 def status_label(status: MonitorStatus, lang: str) -> str:
     """A monitor status as the reader's language says it."""
     return translate(lang, f"monitor.status.{status}")
+
+
+def budget_to_json(budget: ErrorBudget) -> dict[str, object]:
+    """One objective's error budget in `monitor check --json`."""
+    return {
+        "objective": budget.objective,
+        "level": budget.level,
+        "limit": budget.limit,
+        "allowed": budget.allowed,
+        "requests": budget.requests,
+        "bad": budget.bad,
+        "consumed": budget.consumed,
+        "remaining": budget.remaining,
+        "exhausted": budget.exhausted,
+    }
 
 
 def check_to_json(check: MonitorCheck) -> dict[str, object]:
@@ -80,4 +96,5 @@ def check_to_json(check: MonitorCheck) -> dict[str, object]:
             }
             for d in check.serving_daily
         ],
+        "error_budget": [budget_to_json(b) for b in check.error_budget],
     }

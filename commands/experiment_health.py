@@ -1,0 +1,83 @@
+"""`python cli.py experiment health`: the serving health of an experiment's arms (latency,
+fallbacks, score distribution per arm) and the health check for the test.
+
+Exit status: 0 the arms serve alike; 10 a treatment arm is flagged (slower, or scoring
+differently); 30 too few predictions to compare (no arm with a model, or no predictions); 1 error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable
+
+from commands.common import add_store_arguments, print_json, store_settings
+from core.clock import system_clock
+from core.errors import YardstickError
+from i18n.errors import describe
+
+HEALTH_EXIT = {"ok": 0, "flagged": 10, "insufficient_data": 30}
+
+
+def register_health(
+    actions: argparse._SubParsersAction[argparse.ArgumentParser],
+    parse_as_of: Callable[[str], dt.datetime],
+) -> None:
+    """Add `experiment health` beside the other experiment actions."""
+    health = actions.add_parser(
+        "health",
+        help="serving health per arm; exit 0 alike / 10 flagged / 30 no predictions",
+        description="For the arms served by a model (variant_models), over the experiment's "
+        "days: requests, latency p50/p95/p99, fallback rate per level and the model-served "
+        "score distribution, all from the store; a treatment arm is flagged when its latency "
+        "p95 is over 1.2x the control's (or over the family monitor's objective), or its scores "
+        "differ clearly (KS p < 0.001 and KS >= 0.05, or score PSI >= 0.1). Exit status: 0 "
+        "alike, 10 flagged, 30 too few predictions, 1 error.",
+    )
+    add_store_arguments(health)
+    health.add_argument("--id", required=True, dest="experiment_id", help="the experiment id")
+    health.add_argument(
+        "--as-of",
+        type=parse_as_of,
+        metavar="TIMESTAMP",
+        help="read up to this time (ISO, UTC; default: now, at most the experiment's end)",
+    )
+    health.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+    health.set_defaults(handler=_health)
+
+
+def _number(value: float | None, digits: str = ".1f") -> str:
+    return "–" if value is None else f"{value:{digits}}"
+
+
+def _health(args: argparse.Namespace) -> int:
+    from i18n.serving import health_to_json
+    from services import serving
+
+    try:
+        report = serving.arm_health(
+            store_settings(args), args.experiment_id, as_of=args.as_of, clock=system_clock
+        )
+    except YardstickError as error:
+        print(f"error: {describe(error, 'en')}", file=sys.stderr)
+        return 1
+    code = HEALTH_EXIT[report.status]
+    if args.json:
+        print_json(health_to_json(report))
+        return code
+    print(f"{report.experiment_id} {report.days[0]} to {report.days[1]}: {report.status}")
+    print("arm        model                 requests  p50     p95     p99     fallback  score p50")
+    for a in report.arms:
+        print(
+            f"{a.variant:<10} {a.model_id:<21} {a.requests:<9} {_number(a.latency_p50_ms):<7} "
+            f"{_number(a.latency_p95_ms):<7} {_number(a.latency_p99_ms):<7} "
+            f"{a.fallback_rate:<9.2%} {_number(a.scores.q50, '.4f')}"
+        )
+    for c in report.comparisons:
+        print(
+            f"{c.variant}: p95 ratio {_number(c.latency_p95_ratio, '.2f')}, KS "
+            f"{_number(c.ks, '.3f')} (p {_number(c.ks_p_value, '.2g')}), score PSI "
+            f"{_number(c.score_psi, '.3f')}: {c.status}"
+        )
+    return code

@@ -1,0 +1,95 @@
+"""`python cli.py monitor value`: a click-type KPI per day and serving level from the labelled
+predictions, and what the fallbacks cost a day with a 95% interval.
+
+Exit status: 0 priced; 30 the inputs are missing (no predictions, or no labels for the levels
+that served); 40 the KPI does not qualify (not online, not priced per unit, not a click or
+conversion rate) or its labels are not 0/1; 1 error (a bad flag, an unknown KPI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+
+from commands.common import add_store_arguments, store_settings
+from core.clock import system_clock
+from core.errors import YardstickError
+from i18n.errors import describe
+
+ERROR_EXIT = 1
+LANGUAGE = "en"
+
+
+def register_value(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    iso_date: Callable[[str], dt.date],
+) -> None:
+    """Add `monitor value` beside the other monitor actions (`iso_date` parses --as-of)."""
+    value = commands.add_parser(
+        "value",
+        help="what fallbacks cost a click-type KPI a day; exit 0 / 30 no labels / 40 not eligible",
+        description="Split a KPI's metric by the level that served each request (served_by), "
+        "per day, from its family's labelled predictions (a click is a label of 1), and price "
+        "each fallback request at the model's rate of the day minus its own, with a 95%% "
+        "interval. Only an online KPI priced per unit whose metric is a click or conversion "
+        "rate qualifies. Exit status: 0 priced, 30 no predictions or labels, 40 the KPI does "
+        "not qualify or its labels are not 0/1, 1 error.",
+    )
+    add_store_arguments(value)
+    value.add_argument("--kpi", required=True, dest="kpi_id", help="the KPI to split and price")
+    value.add_argument(
+        "--as-of",
+        type=iso_date,
+        metavar="DATE",
+        help="the last day read (YYYY-MM-DD; default: the last day with any prediction)",
+    )
+    value.add_argument("--days", type=int, default=7, help="days read, ending on --as-of (7)")
+    value.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+    value.set_defaults(handler=_value)
+
+
+def _money(amount: float | None) -> str:
+    return "–" if amount is None else f"{amount:,.0f}"
+
+
+def _value(args: argparse.Namespace) -> int:
+    from i18n.serving import refusal_error, value_to_json
+    from services import serving
+
+    try:
+        report = serving.fallback_value(
+            store_settings(args),
+            args.kpi_id,
+            as_of=args.as_of,
+            days=args.days,
+            clock=system_clock,
+        )
+    except YardstickError as error:
+        print(f"error: {describe(error, LANGUAGE)}", file=sys.stderr)
+        return ERROR_EXIT
+    if args.json:
+        print(json.dumps(value_to_json(report, LANGUAGE), ensure_ascii=False, indent=2))
+        return report.exit_code
+    start, end = report.window
+    refusal = refusal_error(report)
+    if refusal is not None or report.cost is None:
+        print(f"{report.kpi_id} ({report.family}) {start} to {end}: no cost")
+        if refusal is not None:
+            print(describe(refusal, LANGUAGE))
+        return report.exit_code
+    cost = report.cost
+    print(
+        f"{report.kpi_id} ({report.family}) {start} to {end}: fallbacks cost "
+        f"{_money(cost.per_day)} {report.currency} a day (95% interval {_money(cost.low)} to "
+        f"{_money(cost.high)}); {cost.fallback_requests} fallback requests, "
+        f"{cost.priced_days} of {cost.days} days priced"
+    )
+    print(f"date        served_by  n       labelled  {report.metric}     se")
+    for r in report.levels:
+        rate = "–" if r.rate is None else f"{r.rate:.4f}"
+        se = "–" if r.standard_error is None else f"{r.standard_error:.4f}"
+        print(f"{r.day}  {r.served_by:<10} {r.n:<7} {r.labelled:<9} {rate:<8} {se}")
+    return report.exit_code
