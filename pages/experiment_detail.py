@@ -30,6 +30,7 @@ from i18n.experiments import (
 )
 from i18n.format import format_date, format_number, format_percent, format_timestamp
 from ui import cached
+from ui import serving as serving_ui
 from ui.context import page_context
 from ui.experiment_charts import forest_plot, offline_online_charts, offline_online_figure
 from ui.tables import show_table
@@ -379,6 +380,29 @@ show_table(
 )
 
 if spec.variant_models:
+    # The arms' serving, only when their models have predictions in the experiment's days.
+    health = cached.arm_health(ctx.path, ctx.fingerprint, experiment_id, as_of)
+    if health.arms:
+        st.subheader(ctx.t("serving.health_heading"))
+        st.caption(ctx.t("serving.health_caption"))
+        sentence = serving_ui.health_sentence(health, ctx.lang)
+        if health.status == "flagged":
+            st.warning(sentence, icon=":material/warning:")
+        else:
+            st.info(sentence)
+        show_table(
+            serving_ui.arms_table(health, ctx.lang),
+            file_name=f"{experiment_id}-arm-health.csv",
+            hide_index=True,
+            width="stretch",
+        )
+        if health.comparisons:
+            show_table(
+                serving_ui.comparisons_table(health, ctx.lang),
+                file_name=f"{experiment_id}-arm-checks.csv",
+                hide_index=True,
+                width="stretch",
+            )
     st.subheader(ctx.t("experiments.offline_title"))
     st.caption(ctx.t("experiments.offline_caption"))
     links = cached.experiment_model_links(ctx.path, ctx.fingerprint, experiment_id, as_of)

@@ -1,6 +1,7 @@
 """Monitoring: why value decays. Drift per feature per window against the agreed reference, one
 feature's reference and current distributions, serving latency against its objectives, the
-fallback ladder, and performance estimated from scores beside the realised value."""
+fallback ladder, the error budget, what fallbacks cost a click-type KPI, and performance estimated
+from scores beside the realised value."""
 
 from __future__ import annotations
 
@@ -9,14 +10,18 @@ import streamlit as st
 
 from core.errors import YardstickError
 from i18n.format import format_date, format_number
+from i18n.serving import refusal_error as serving_refusal
+from kpi.fallback_value import ineligibility
 from reports import monitoring_charts as charts
 from services.performance import PerformanceReport
 from ui import cached
+from ui import serving as serving_ui
 from ui.context import page_context
 from ui.tables import show_table
 from ui.text import describe_plain, plain
 
 SERVING_DAYS = 90
+VALUE_DAYS = (7, 28, SERVING_DAYS)
 DEFAULT_THRESHOLD = 0.2
 SEVERITY = {"ok": 0, "insufficient_data": 1, "warning": 2, "alert": 3}
 STATUS_ICON = {
@@ -139,6 +144,53 @@ if history.daily:
         )
 else:
     st.info(ctx.t("monitoring_page.no_serving"))
+
+if check.error_budget:
+    st.subheader(ctx.t("serving.budget_heading"))
+    st.caption(ctx.t("serving.budget_caption"))
+    spent = serving_ui.exhausted_objectives(check.error_budget)
+    if spent is not None:
+        st.warning(ctx.t("serving.budget_exhausted", objectives=spent), icon=STATUS_ICON["alert"])
+    show_table(
+        serving_ui.budget_table(check.error_budget, ctx.lang),
+        file_name=f"{monitor_id}-error-budget.csv",
+        hide_index=True,
+    )
+
+st.subheader(ctx.t("serving.value_heading"))
+st.caption(ctx.t("serving.value_caption"))
+# Only KPIs the rule of kpi.fallback_value admits are offered: never a number from defaults.
+eligible = [
+    d.spec.kpi_id
+    for d in cached.kpi_definitions(ctx.path, ctx.fingerprint)
+    if d.spec.family == check.family and ineligibility(d.spec) is None
+]
+if not eligible:
+    st.info(ctx.t("serving.value_none_eligible"))
+else:
+    left, right = st.columns([3, 1])
+    kpi_id = left.selectbox(ctx.t("serving.value_kpi"), eligible, key="monitoring_value_kpi")
+    value_days = right.selectbox(
+        ctx.t("serving.value_days"),
+        VALUE_DAYS,
+        index=len(VALUE_DAYS) - 1,
+        key="monitoring_value_days",
+    )
+    value = cached.fallback_value(ctx.path, ctx.fingerprint, kpi_id, int(value_days))
+    refusal = serving_refusal(value)
+    if refusal is not None:
+        st.info(describe_plain(refusal, ctx.lang), icon=STATUS_ICON["insufficient_data"])
+    else:
+        for sentence in serving_ui.cost_sentences(value, ctx.lang):
+            st.markdown(sentence)
+        left, right = st.columns([3, 2])
+        left.plotly_chart(serving_ui.level_figure(value, ctx.lang), width="stretch")
+        with right:
+            show_table(
+                serving_ui.level_table(value, ctx.lang),
+                file_name=f"{kpi_id}-by-level.csv",
+                hide_index=True,
+            )
 
 st.subheader(ctx.t("monitoring_page.performance_heading"))
 st.caption(ctx.t("monitoring_page.performance_intro"))

@@ -27,7 +27,7 @@ from experiments.analysis import (
 )
 from kpi.retraining import CaseRequest
 from reports.retraining import render_report
-from services import browse, kpis, monitoring, monitoring_views, performance
+from services import browse, kpis, monitoring, monitoring_views, performance, serving
 from services import experiments as experiment_service
 from services import explain as explain_service
 from services import retraining as retraining_service
@@ -342,3 +342,25 @@ def family_statuses(
     path: str, fingerprint: str, as_of: dt.date | None = None
 ) -> Mapping[str, MonitorStatus]:
     return monitoring_views.family_statuses(settings_from(path), as_of=as_of, clock=system_clock)
+
+
+# Serving health tied to value: what fallbacks cost a KPI, and an experiment's arms.
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def fallback_value(
+    path: str, fingerprint: str, kpi_id: str, days: int
+) -> serving.FallbackValueReport:
+    return serving.fallback_value(settings_from(path), kpi_id, days=days, clock=system_clock)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def arm_health(
+    path: str, fingerprint: str, experiment_id: str, as_of: str
+) -> serving.ArmHealthReport:
+    return serving.arm_health(
+        settings_from(path),
+        experiment_id,
+        as_of=dt.datetime.fromisoformat(as_of),
+        clock=system_clock,
+    )
