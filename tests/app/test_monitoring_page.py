@@ -28,17 +28,23 @@ def test_recommender_monitor_in_english() -> None:
     assert at.title[0].value == "Monitoring"
     assert at.metric[0].label == "Status" and at.metric[0].value == "Alert"
     headings = [h.value for h in at.subheader]
-    assert headings == ["Input drift", "Serving health", "Estimated and realised performance"]
+    assert headings == [
+        "Input drift",
+        "Serving health",
+        "Error budget",
+        "What fallbacks cost",
+        "Estimated and realised performance",
+    ]
     # the worst feature is offered first for the distribution chart
     assert at.selectbox(key="monitoring_feature_rec-inputs").value == "category_id"
     assert any("Objectives were broken" in w.value for w in at.warning)
     # the estimate opens on the fraud monitor, the one with calibrated, labelled scores
     assert at.selectbox(key="monitoring_estimate_monitor").value == "fraud-scores"
     assert any("30 days are estimated only" in c.value for c in at.caption)
-    # the recommender has no labels: no estimate, said in words
+    # the recommender's labels are clicks, not calibrated to its scores: no estimate, said in words
     at.selectbox(key="monitoring_estimate_monitor").select("rec-inputs")
     at.run()
-    assert any("Too few labels" in i.value for i in at.info)
+    assert any("Scores not calibrated" in i.value for i in at.info), [i.value for i in at.info]
 
 
 def test_fraud_monitor_in_japanese_shows_estimates() -> None:
