@@ -55,7 +55,10 @@ def test_an_offline_kpi_does_not_qualify() -> None:
 def test_cost_is_a_loss_for_either_direction() -> None:
     day = dt.date(2026, 7, 1)
     # higher is better (clicks, unit_value > 0): a fallback clicking less costs money
-    clicks = [LevelOutcomes(day, "model", 1000, 1000, 50), LevelOutcomes(day, "popular", 100, 100, 2)]
+    clicks = [
+        LevelOutcomes(day, "model", 1000, 1000, 50),
+        LevelOutcomes(day, "popular", 100, 100, 2),
+    ]
     assert fallback_cost(clicks, 60.0).per_day == pytest.approx(60 * 100 * (0.05 - 0.02))
     # lower is better (a bounce rate, unit_value < 0): a fallback bouncing more costs money too
     bounces = [

@@ -54,7 +54,9 @@ def clicked(tmp_path: Path) -> tuple[StoreSettings, pd.DataFrame]:
     late["label"] = 1.0 - frame.iloc[::7]["label"].fillna(0.0)
     with transaction(settings) as con:
         con.register("late", late)
-        con.execute("INSERT INTO prediction_labels (model_id, request_id, label) SELECT * FROM late")
+        con.execute(
+            "INSERT INTO prediction_labels (model_id, request_id, label) SELECT * FROM late"
+        )
     frame.loc[frame.index[::7], "label"] = late["label"].to_numpy()
     return settings, frame
 
