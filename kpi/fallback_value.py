@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.vocab import LABEL_RATE_METRICS, FallbackIneligibility
 from kpi.spec import KpiSpec
@@ -88,6 +88,25 @@ class LevelOutcomes:
         )
 
 
+def pooled_levels(rows: Sequence[LevelOutcomes]) -> list[LevelOutcomes]:
+    """Each level's requests, labels and positives summed over the days of `rows` (dated on the
+    first day), model first: the per-level summary of a window."""
+    if not rows:
+        return []
+    first = min(r.day for r in rows)
+    levels = sorted({r.served_by for r in rows}, key=lambda s: (s != MODEL, s))
+    return [
+        LevelOutcomes(
+            first,
+            level,
+            sum(r.n for r in rows if r.served_by == level),
+            sum(r.labelled for r in rows if r.served_by == level),
+            sum(r.positives for r in rows if r.served_by == level),
+        )
+        for level in levels
+    ]
+
+
 def smoothed_rate(positives: int, labelled: int) -> float:
     """(positives + 1) / (labelled + 2): a rate that is never 0 or 1, for variances only."""
     return (positives + 1) / (labelled + 2)
@@ -107,12 +126,15 @@ class DayCost:
         cost: money lost to fallbacks (positive: a loss); None when a level serving that day, or
             the model, has no label to measure its rate.
         variance: Var(cost) by the delta method; None with the cost.
+        by_level: each fallback level's share of the cost (they sum to `cost`); empty when the
+            cost is unknown.
     """
 
     day: dt.date
     fallback_requests: int
     cost: float | None
     variance: float | None
+    by_level: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -152,15 +174,15 @@ def day_cost(
     if model is None or model.rate is None or any(r.rate is None for r in fallbacks):
         return DayCost(day, requests, None, None)
     model_rate = model.rate
-    cost = 0.0
+    by_level: dict[str, float] = {}
     variance = requests**2 * _binomial_variance(pooled[MODEL], model.labelled)
     for level in fallbacks:
         rate = level.rate or 0.0
-        cost += value_per_day_per_unit(model_rate, level.n, unit_value) - value_per_day_per_unit(
-            rate, level.n, unit_value
-        )
+        by_level[level.served_by] = value_per_day_per_unit(
+            model_rate, level.n, unit_value
+        ) - value_per_day_per_unit(rate, level.n, unit_value)
         variance += level.n**2 * _binomial_variance(pooled[level.served_by], level.labelled)
-    return DayCost(day, requests, cost, unit_value**2 * variance)
+    return DayCost(day, requests, sum(by_level.values()), unit_value**2 * variance, by_level)
 
 
 def _pooled_rates(rows: Sequence[LevelOutcomes]) -> dict[str, float]:

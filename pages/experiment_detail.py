@@ -381,24 +381,24 @@ show_table(
 
 if spec.variant_models:
     # The arms' serving, only when their models have predictions in the experiment's days.
-    health = cached.arm_health(ctx.path, ctx.fingerprint, experiment_id, as_of)
-    if health.arms:
+    arm_health = cached.arm_health(ctx.path, ctx.fingerprint, experiment_id, as_of)
+    if arm_health.arms:
         st.subheader(ctx.t("serving.health_heading"))
         st.caption(ctx.t("serving.health_caption"))
-        sentence = serving_ui.health_sentence(health, ctx.lang)
-        if health.status == "flagged":
+        sentence = serving_ui.health_sentence(arm_health, ctx.lang)
+        if arm_health.status == "flagged":
             st.warning(sentence, icon=":material/warning:")
         else:
             st.info(sentence)
         show_table(
-            serving_ui.arms_table(health, ctx.lang),
+            serving_ui.arms_table(arm_health, ctx.lang),
             file_name=f"{experiment_id}-arm-health.csv",
             hide_index=True,
             width="stretch",
         )
-        if health.comparisons:
+        if arm_health.comparisons:
             show_table(
-                serving_ui.comparisons_table(health, ctx.lang),
+                serving_ui.comparisons_table(arm_health, ctx.lang),
                 file_name=f"{experiment_id}-arm-checks.csv",
                 hide_index=True,
                 width="stretch",

@@ -183,14 +183,12 @@ else:
     else:
         for sentence in serving_ui.cost_sentences(value, ctx.lang):
             st.markdown(sentence)
-        left, right = st.columns([3, 2])
-        left.plotly_chart(serving_ui.level_figure(value, ctx.lang), width="stretch")
-        with right:
-            show_table(
-                serving_ui.level_table(value, ctx.lang),
-                file_name=f"{kpi_id}-by-level.csv",
-                hide_index=True,
-            )
+        st.plotly_chart(serving_ui.cost_figure(value, ctx.lang), width="stretch")
+        show_table(
+            serving_ui.level_table(value, ctx.lang),
+            file_name=f"{kpi_id}-by-level.csv",
+            hide_index=True,
+        )
 
 st.subheader(ctx.t("monitoring_page.performance_heading"))
 st.caption(ctx.t("monitoring_page.performance_intro"))

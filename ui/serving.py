@@ -1,5 +1,6 @@
 """Presenters of serving health tied to value, for the Monitoring and experiment detail pages:
-the error-budget and per-arm tables, the fallback-cost sentence and the per-level rate chart.
+the error-budget and per-arm tables, the fallback-cost sentence, the per-level table and the
+daily cost per level.
 
 Pure functions of the services' typed results (no Streamlit), unit-tested without a page. Model
 ids and level names are user text: tables show them as data, charts escape them, and sentences
@@ -16,6 +17,8 @@ import plotly.graph_objects as go
 from core.markup import escape_chart_text, escape_markdown
 from i18n.catalogue import translate
 from i18n.format import format_money, format_number, format_percent
+from kpi.fallback_value import Z_95, pooled_levels
+from monitoring.arm_health import ArmComparison
 from monitoring.budget import ErrorBudget
 from services.serving import ArmHealthReport, FallbackValueReport
 
@@ -80,59 +83,69 @@ def cost_sentences(report: FallbackValueReport, lang: str) -> list[str]:
 
 
 def level_table(report: FallbackValueReport, lang: str) -> pd.DataFrame:
-    """Per serving level over the window: requests, labelled, positives, rate and its standard
-    error (pooled over the days)."""
+    """Per serving level over the window: requests, labelled, positives, the rate and its
+    standard error (as `monitor value` gives them per day, here summed over the days)."""
 
     def t(key: str) -> str:
         return translate(lang, f"serving.{key}")
 
-    levels = sorted({r.served_by for r in report.levels}, key=lambda s: (s != "model", s))
-    rows = []
-    for level in levels:
-        mine = [r for r in report.levels if r.served_by == level]
-        n, labelled = sum(r.n for r in mine), sum(r.labelled for r in mine)
-        positives = sum(r.positives for r in mine)
-        rate = positives / labelled if labelled else None
-        se = (rate * (1 - rate) / labelled) ** 0.5 if rate is not None else None
-        rows.append(
+    return pd.DataFrame(
+        [
             {
-                t("col_level"): level,
-                t("col_requests"): format_number(n, lang, 0),
-                t("col_labelled"): format_number(labelled, lang, 0),
-                t("col_positives"): format_number(positives, lang, 0),
-                t("col_rate"): format_percent(rate, lang, 2),
-                t("col_se"): format_percent(se, lang, 2),
+                t("col_level"): r.served_by,
+                t("col_requests"): format_number(r.n, lang, 0),
+                t("col_labelled"): format_number(r.labelled, lang, 0),
+                t("col_positives"): format_number(r.positives, lang, 0),
+                t("col_rate"): format_percent(r.rate, lang, 2),
+                t("col_se"): format_percent(r.standard_error, lang, 2),
             }
-        )
-    return pd.DataFrame(rows)
+            for r in pooled_levels(report.levels)
+        ]
+    )
 
 
-def level_figure(report: FallbackValueReport, lang: str) -> go.Figure:
-    """The metric per day and serving level, with ±1 standard error bars."""
+def cost_figure(report: FallbackValueReport, lang: str) -> go.Figure:
+    """What each fallback level cost per day (stacked bars, money), with the day's 95% interval
+    as a whisker on the total; days whose cost is unknown are left empty."""
     figure = go.Figure()
-    levels = sorted({r.served_by for r in report.levels}, key=lambda s: (s != "model", s))
+    cost = report.cost
+    daily = [] if cost is None else [d for d in cost.daily if d.cost is not None]
+    levels = sorted({level for d in daily for level in d.by_level})
+    currency = report.currency or ""
     for level in levels:
-        mine = [r for r in report.levels if r.served_by == level and r.rate is not None]
         figure.add_trace(
-            go.Scatter(
-                x=[r.day for r in mine],
-                y=[r.rate for r in mine],
-                error_y={"type": "data", "array": [r.standard_error for r in mine]},
-                mode="markers+lines" if level == "model" else "markers",
+            go.Bar(
+                x=[d.day for d in daily],
+                y=[d.by_level.get(level, 0.0) for d in daily],
                 name=escape_chart_text(level),
                 marker={"color": LEVEL_COLOURS.get(level)},
-                hovertemplate="%{x}<br>%{y:.2%}<extra></extra>",
+                hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>",
             )
         )
-    figure.update_xaxes(tickformat=DATE_TICK_FORMAT.get(lang, "%b %-d"))
-    figure.update_yaxes(
-        tickformat=".1%", title=translate(lang, "serving.level_axis"), rangemode="tozero"
+    figure.add_trace(
+        go.Scatter(
+            x=[d.day for d in daily],
+            y=[d.cost for d in daily],
+            mode="markers",
+            marker={"color": "#333333", "size": 4},
+            error_y={
+                "type": "data",
+                "array": [Z_95 * (d.variance or 0.0) ** 0.5 for d in daily],
+                "color": "#555555",
+                "thickness": 1,
+            },
+            name=translate(lang, "serving.cost_total"),
+            hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>",
+        )
     )
+    figure.update_xaxes(tickformat=DATE_TICK_FORMAT.get(lang, "%b %-d"))
+    figure.update_yaxes(title=translate(lang, "serving.cost_axis", currency=currency))
     figure.update_layout(
-        title=translate(lang, "serving.level_title", metric=escape_chart_text(report.metric)),
+        barmode="relative",
+        title=translate(lang, "serving.cost_title", metric=escape_chart_text(report.metric)),
         height=380,
         font={"family": FONT_FAMILY},
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+        margin={"l": 70, "r": 20, "t": 60, "b": 50},
         legend={"orientation": "h", "y": -0.18},
     )
     return figure
@@ -179,11 +192,25 @@ def comparisons_table(report: ArmHealthReport, lang: str) -> pd.DataFrame:
                 t("col_ks"): format_number(c.ks, lang, 3),
                 t("col_ks_p"): "–" if c.ks_p_value is None else f"{c.ks_p_value:.2g}",
                 t("col_psi"): format_number(c.score_psi, lang, 3),
-                t("col_status"): t(f"status_{c.status}"),
+                t("col_status"): _check_label(c, lang),
             }
             for c in report.comparisons
         ]
     )
+
+
+def _check_label(comparison: ArmComparison, lang: str) -> str:
+    """The check's status, with what was flagged: "Flagged (latency, scores)"."""
+    label = translate(lang, f"serving.status_{comparison.status}")
+    reasons = [
+        translate(lang, f"serving.reason_{name}")
+        for name, flagged in (
+            ("latency", comparison.latency_flagged),
+            ("scores", comparison.scores_flagged),
+        )
+        if flagged
+    ]
+    return f"{label} ({', '.join(reasons)})" if reasons else label
 
 
 def health_sentence(report: ArmHealthReport, lang: str) -> str:

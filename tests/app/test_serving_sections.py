@@ -62,13 +62,25 @@ def test_monitoring_page_fallback_window_can_be_shortened() -> None:
 
 
 @pytest.mark.parametrize(
-    ("lang", "heading", "flag"),
+    ("lang", "heading", "flag", "reason"),
     [
-        ("en", "Serving health per arm", "v3 serve differently from the control"),
-        ("ja", "アーム別のサービング健全性", "v3 はコントロールと異なるサービングです"),
+        (
+            "en",
+            "Serving health per arm",
+            "serving differs from the control in v3",
+            "Flagged (latency)",
+        ),
+        (
+            "ja",
+            "アーム別のサービング健全性",
+            "v3 のサービングがコントロールと異なります",
+            "要確認 (レイテンシ)",
+        ),
     ],
 )
-def test_experiment_detail_flags_the_slower_challenger(lang: str, heading: str, flag: str) -> None:
+def test_experiment_detail_flags_the_slower_challenger(
+    lang: str, heading: str, flag: str, reason: str
+) -> None:
     at = page("pages/experiment_detail.py", lang, experiment_chosen="rec-v3-vs-v2")
     assert heading in [h.value for h in at.subheader]
     assert any(flag in w.value for w in at.warning), [w.value for w in at.warning]
@@ -76,6 +88,8 @@ def test_experiment_detail_flags_the_slower_challenger(lang: str, heading: str, 
         d.value for d in at.dataframe if d.value.shape[0] == 2 and "v3" in set(d.value.iloc[:, 0])
     )
     assert list(arms.iloc[:, 1]) == ["recommender-v2", "recommender-v3"]
+    checks = next(d.value for d in at.dataframe if d.value.shape[0] == 1)
+    assert checks.iloc[0, -1] == reason
 
 
 def test_experiment_without_models_has_no_health_panel() -> None:
