@@ -32,7 +32,7 @@ def register_health(
         "days: requests, latency p50/p95/p99, fallback rate per level and the model-served "
         "score distribution, all from the store; a treatment arm is flagged when its latency "
         "p95 is over 1.2x the control's (or over the family monitor's objective), or its scores "
-        "differ clearly (KS p < 0.001 and KS >= 0.05, or score PSI >= 0.1). Exit status: 0 "
+        "differ clearly (KS p < 0.001, with KS >= 0.05 or score PSI >= 0.1). Exit status: 0 "
         "alike, 10 flagged, 30 too few predictions, 1 error.",
     )
     add_store_arguments(health)
