@@ -31,7 +31,7 @@ LOCALES = {"en": "en-US", "ja": "ja-JP"}
 WIDTHS = (1280, 1440)
 # Streamlit scrolls inside its own container, so a "full page" shot is the viewport: a long page
 # gets a taller one.
-HEIGHTS = {"monitoring": 3400}
+HEIGHTS = {"monitoring": 4400}
 # Pages with many charts need longer to draw them all after the script has finished.
 SETTLE_MS = {"monitoring": 8000}
 CHROMIUM_ARGS = [
