@@ -36,6 +36,8 @@ def test_monitor_value_prices_the_fallbacks_of_the_click_kpi(
     assert (payload["status"], payload["reason"], payload["currency"]) == ("priced", None, "JPY")
     cost = payload["cost_per_day"]
     assert cost["ci"][0] < cost["value"] < cost["ci"][1]
+    # the demo's story: over 90 days, incident included, the fallbacks clearly cost money
+    assert cost["ci"][0] > 0
     assert cost["days"] == 90 and cost["priced_days"] == 90
     # the incident's days served many fallbacks: the popular level clicks less than the model
     assert {level["served_by"] for level in payload["levels"]} == {"model", "popular", "random"}
