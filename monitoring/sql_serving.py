@@ -21,6 +21,7 @@ from monitoring.sql import (
     MODEL,
     Days,
     _col,
+    _count_of,
     _family_rows,
     _fragment,
     _number,
@@ -216,20 +217,6 @@ def _sides(control: str, treatment: str, days: Days, tables: TableMapping) -> ex
         _side_values(control, "control", days, tables),
         _side_values(treatment, "treatment", days, tables),
         distinct=False,
-    )
-
-
-def _count_of(side: str) -> exp.Expression:
-    return exp.Sum(
-        this=exp.Case(
-            ifs=[
-                exp.If(
-                    this=exp.EQ(this=exp.column("side"), expression=exp.Literal.string(side)),
-                    true=exp.Literal.number(1),
-                )
-            ],
-            default=exp.Literal.number(0),
-        )
     )
 
 
