@@ -11,6 +11,7 @@ from i18n.format import format_date, format_money, format_percent
 from kpi.status import BridgeView
 from ui import cached
 from ui.context import page_context
+from ui.estimated import add_estimated_traces, render_estimate
 from ui.explain import explanation_section
 from ui.kpi_cards import (
     as_of_sentence,
@@ -48,6 +49,7 @@ kpi_id = st.selectbox(
 )
 detail = cached.kpi_detail(ctx.path, ctx.fingerprint, kpi_id)
 status = detail.status
+estimate = cached.kpi_estimates(ctx.path, ctx.fingerprint).get(kpi_id)
 
 columns = st.columns(4)
 with columns[0]:
@@ -77,6 +79,9 @@ st.caption(money_sentence(ctx, status))
 st.caption(forecast_sentence(ctx, status))
 if status.defined_after_as_of is not None:
     st.caption(ctx.t("kpi.version_note", version=status.version))
+if estimate is not None:
+    with st.container(border=True):
+        render_estimate(ctx, estimate, with_note=True)
 
 
 def add_band(
@@ -150,6 +155,8 @@ def series_figure() -> go.Figure:
             ctx.t("kpi.chart.window"),
             {"color": "#212121"},
         )
+    if estimate is not None:
+        add_estimated_traces(figure, ctx, estimate)
     for key, value in (
         ("target", status.target),
         ("warning", status.warning),
