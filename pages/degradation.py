@@ -41,9 +41,13 @@ if not definitions:
     st.info(ctx.t("kpi.no_kpis"))
     st.stop()
 
+kpi_ids = [d.spec.kpi_id for d in definitions]
+# ?kpi=ID opens the page on that KPI (a link from elsewhere, a screenshot).
+asked = st.query_params.get("kpi")
 kpi_id = st.selectbox(
     ctx.t("kpi.choose"),
-    [d.spec.kpi_id for d in definitions],
+    kpi_ids,
+    index=kpi_ids.index(asked) if asked in kpi_ids else 0,
     format_func=lambda k: next(f"{d.spec.name} ({k})" for d in definitions if d.spec.kpi_id == k),
     key="degradation_kpi",
 )

@@ -294,10 +294,13 @@ def retraining_report(
     prepared: dt.date,
 ) -> str | None:
     """The report of a case in `lang` and `report_format`; None when the case cannot be built."""
-    built = retraining_case(path, fingerprint, request)
-    if isinstance(built, CaseNotBuilt):
+    if isinstance(retraining_case(path, fingerprint, request), CaseNotBuilt):
         return None
-    return render_report(built.case, built.detail, lang, report_format, prepared)
+    # The report's own use case: the case and what changed around its KPI, one snapshot.
+    built = retraining_service.evaluate_request(
+        settings_from(path), request, clock=system_clock, explain=True
+    )
+    return render_report(built.case, built.detail, lang, report_format, prepared, built.explanation)
 
 
 # The Monitoring page and the Overview's monitor status.

@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import pytest
-
 from sqlglot import exp
 from sqlglot.dialects.dialect import rename_func
 from sqlglot.dialects.duckdb import DuckDB

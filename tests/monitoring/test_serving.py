@@ -18,8 +18,8 @@ from monitoring.check import daily_serving
 from monitoring.spec import parse_spec
 from tests.monitoring.factories import (
     FAMILY,
-    DuckDBReadingSpark,
     WINDOW,
+    DuckDBReadingSpark,
     insert_predictions,
     predictions,
     rows,

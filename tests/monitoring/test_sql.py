@@ -15,9 +15,9 @@ from data.store import connect
 from monitoring import sql
 from tests.monitoring.factories import (
     FAMILY,
-    DuckDBReadingSpark,
     REFERENCE,
     WINDOW,
+    DuckDBReadingSpark,
     insert_predictions,
     predictions,
     store,

@@ -156,7 +156,7 @@ def test_days_after_the_last_realised_day_are_estimated_as_a_hand_computation(
 
 
 def test_value_per_day_is_the_last_windows_money_over_its_days(tmp_path: Path) -> None:
-    settings, rows = _fraud_store(tmp_path)
+    settings, _ = _fraud_store(tmp_path)
     _, estimate = kpi_estimate(settings, "fraud-cost", clock=CLOCK)
     assert estimate is not None and estimate.value_per_day is not None
     last_week = [d for d in estimate.days if d.day > LAST_PREDICTION - dt.timedelta(days=7)]
