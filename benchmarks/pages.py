@@ -46,6 +46,7 @@ PAGES = (
     "pages/degradation.py",
     "pages/experiments.py",
     "pages/experiment_detail.py",
+    "pages/monitoring.py",
     "pages/retraining.py",
     "pages/data.py",
 )

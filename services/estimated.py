@@ -37,7 +37,7 @@ from monitoring.cbpe import (
     pooled_scores,
 )
 from monitoring.spec import MonitorSpec
-from services.kpis import detail_on
+from services.kpis import detail_on, evaluation_on
 from services.performance import calibration_on, estimate_status
 
 __all__ = [
@@ -277,9 +277,11 @@ def all_kpi_estimates(
     estimates: dict[str, KpiEstimate] = {}
     with connect(settings, read_only=True) as con:
         for version in kpi_store.latest_versions(con):
-            if version.spec.value.kind != "cost_matrix":
+            spec = version.spec
+            # Evaluated only when it can have an estimated part (the page's cost is the KPI's).
+            if spec.value.kind != "cost_matrix" or _estimating_monitor(con, spec.family) is None:
                 continue
-            detail = detail_on(con, version.spec.kpi_id, as_of, clock)
+            detail = evaluation_on(con, spec.kpi_id, as_of, clock)
             estimate = estimate_for(con, detail, _reference_day(as_of, clock))
             if estimate is not None:
                 estimates[estimate.kpi_id] = estimate
