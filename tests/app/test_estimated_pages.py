@@ -62,7 +62,14 @@ def test_overview_marks_the_estimate_in_japanese() -> None:
     ("lang", "words"),
     [
         ("en", ("Estimated window value", "Estimated window interval", "labels not in yet")),
-        ("ja", ("評価期間の値（スコアからの推定）", "評価期間の区間（スコアからの推定）", "ラベル未着")),
+        (
+            "ja",
+            (
+                "評価期間の値（スコアからの推定）",
+                "評価期間の区間（スコアからの推定）",
+                "ラベル未着",
+            ),
+        ),
     ],
 )
 def test_degradation_draws_the_estimated_days_apart(lang: str, words: tuple[str, ...]) -> None:
