@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from commands.common import (
     add_store_arguments,
@@ -24,7 +25,11 @@ from core.errors import YardstickError
 from core.vocab import KPI_DECISIONS
 from i18n.errors import describe
 
+if TYPE_CHECKING:  # scipy loads only when `kpi check` runs, not for --help
+    from services.estimated import KpiEstimate
+
 ERROR_EXIT = 1
+LANGUAGE = "en"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -153,14 +158,15 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from i18n.kpi import status_to_json
-    from services import kpis
+    from i18n.kpi import estimate_to_json, status_to_json
+    from services import estimated, kpis
 
     settings = store_settings(args)
     try:
         statuses = kpis.check_kpis(
             settings, args.as_of, record=not args.no_record, clock=system_clock
         )
+        estimates = estimated.all_kpi_estimates(settings, args.as_of, clock=system_clock)
     except YardstickError as error:
         return _print_error(error)
     except ValueError as error:
@@ -178,7 +184,10 @@ def _check(args: argparse.Namespace) -> int:
     if args.json:
         payload = {
             "as_of": as_of.isoformat() if as_of else None,
-            "kpis": [status_to_json(status) for status in statuses],
+            "kpis": [
+                status_to_json(status) | estimate_to_json(estimates.get(status.kpi_id))
+                for status in statuses
+            ],
         }
         print_json(payload)
     else:
@@ -193,7 +202,27 @@ def _check(args: argparse.Namespace) -> int:
                 f"warning={s.warning:g} exit={s.exit:g} model={s.model_id or '–'} "
                 f"on={s.as_of.isoformat()}{stale}"
             )
+            if s.kpi_id in estimates:
+                print(f"  {_estimated_line(estimates[s.kpi_id])}")
     return kpis.exit_code(statuses)
+
+
+def _estimated_line(estimate: KpiEstimate) -> str:
+    """The estimated part of a KPI in one line (English, as the rest of the CLI)."""
+    from i18n.kpi import estimate_refusal
+
+    refusal = estimate_refusal(estimate)
+    if refusal is not None:
+        return f"estimated: none ({describe(refusal, LANGUAGE)})"
+    if estimate.value is None or estimate.estimated_from is None:
+        return "estimated: no unlabelled day to estimate"
+    value = estimate.value
+    return (
+        f"estimated {estimate.status} from {estimate.estimated_from} to "
+        f"{estimate.estimated_through}: value={value.value:.6g} "
+        f"[{value.low:.6g}, {value.high:.6g}] (scores of {estimate.monitor_id} at threshold "
+        f"{estimate.threshold:g}; the exit status stays on realised days)"
+    )
 
 
 def _decide(args: argparse.Namespace) -> int:

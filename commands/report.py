@@ -122,13 +122,18 @@ def _report(args: argparse.Namespace) -> int:
         return print_problems(problems)
     settings = store_settings(args)
     try:
-        built = evaluate_request(settings, resolve_request(settings, args))
+        built = evaluate_request(settings, resolve_request(settings, args), explain=True)
     except YardstickError as error:
         return print_problems([error])
     except LOOKUP_ERRORS as error:
         return print_lookup_error(error)
     text = render_report(
-        built.case, built.detail, args.lang, args.report_format, today(system_clock)
+        built.case,
+        built.detail,
+        args.lang,
+        args.report_format,
+        today(system_clock),
+        built.explanation,
     )
     if args.out is None:
         print(text, end="")

@@ -28,6 +28,10 @@ ThresholdLine = Literal["target", "warning", "exit"]
 # A KPI's status on a day.
 KpiStatusCode = Literal["healthy", "warning", "exit", "no_data"]
 
+# Where a KPI's value for a day comes from: its labels (realised) or its scores alone (estimated,
+# for the days whose labels are not in yet).
+Basis = Literal["realised", "estimated"]
+
 # What the business owner decided about a KPI's model.
 KpiDecision = Literal["continue", "retrain", "withdraw"]
 

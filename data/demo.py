@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import YardstickError
 from core.vocab import DEMO_SIZES
-from data.demo_predictions import insert_demo_predictions
+from data.demo_predictions import LABEL_DELAY_DAYS, insert_demo_predictions
 from data.store import (
     StoreFaultError,
     StoreSettings,
@@ -339,7 +339,7 @@ def _fraud_online(end: dt.date, rng: np.random.Generator) -> tuple[pd.DataFrame,
     v2_start = pd.Timestamp(end - dt.timedelta(days=209))
     is_v2 = days >= v2_start
     age = np.where(is_v2, (days - v2_start).days, (days - days[0]).days).astype(float)
-    recall_level = np.where(is_v2, 0.905, 0.87) - np.where(is_v2, 0.00042, 0.00055) * age
+    recall_level = np.where(is_v2, 0.905, 0.87) - np.where(is_v2, 0.00052, 0.00055) * age
     transactions = (
         210_000 * _weekly_pattern(days, 0.06) * rng.lognormal(0, 0.03, len(days))
     ).round()
@@ -349,6 +349,19 @@ def _fraud_online(end: dt.date, rng: np.random.Generator) -> tuple[pd.DataFrame,
     fp = rng.binomial((transactions - positives).astype("int64"), 0.0042)
     tn = transactions - positives - fp
     model = np.where(is_v2, "fraud-v2", "fraud-v1")
+    # Confusion counts need the labels, which arrive LABEL_DELAY_DAYS late (as the predictions'
+    # labels do): the last days have none yet, so their status can only be estimated.
+    labelled = days <= pd.Timestamp(end - dt.timedelta(days=LABEL_DELAY_DAYS))
+    days, model, tp, fp, tn, fn, positives = (
+        days[labelled],
+        model[labelled],
+        tp[labelled],
+        fp[labelled],
+        tn[labelled],
+        fn[labelled],
+        positives[labelled],
+    )
+    recall_level = recall_level[labelled]
     frames = [
         _metric_frame(days, model, name, counts.astype(float), counts, None)
         for name, counts in (("tp", tp), ("fp", fp), ("tn", tn), ("fn", fn))

@@ -81,6 +81,7 @@ target = 0.90
 warning = 0.87
 exit = 0.84
 owner = "Risk management"
+max_staleness_days = 33  # fraud is confirmed about 30 days after the transaction
 [value]
 kind = "cost_matrix"
 currency = "JPY"

@@ -287,5 +287,6 @@ window_days = 7
 features = ["amount", "merchant_type"]
 owner = "risk analytics"
 rationale = "Scores calibrated on the first four weeks of the live version"
+threshold = 0.04
 """,
     }

@@ -1,11 +1,18 @@
 """KPI wording: the note on a version used before it was defined, and the `kpi check --json`
-record (whose `version_note` is that note in English)."""
+record (whose `version_note` is that note in English) with its estimated part."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from core.errors import YardstickError
 from i18n.catalogue import translate
+from i18n.errors import describe
+from i18n.performance import calibration_refusal
+from i18n.performance import estimate_to_json as performance_json
 from kpi.degradation import Crossing
 from kpi.status import KpiStatus
+from services.estimated import KpiEstimate
 
 # `kpi check --json` words its documented `version_note` in English.
 JSON_LANGUAGE = "en"
@@ -76,3 +83,50 @@ def status_to_json(status: KpiStatus) -> dict[str, object]:
         "ignored_future_rows": status.ignored_future_rows,
         "status_since": status.status_since.isoformat() if status.status_since else None,
     }
+
+
+def estimate_refusal(estimate: KpiEstimate) -> YardstickError | None:
+    """Why a KPI's unlabelled days are not estimated, as an error to word (None when they are)."""
+    if estimate.refusal is None:
+        return None
+    return calibration_refusal(
+        estimate.refusal,
+        estimate.family,
+        estimate.reference,
+        estimate.calibration,
+        estimate.min_rows,
+        kpi_id=estimate.kpi_id,
+        metric=estimate.metric,
+    )
+
+
+def estimate_to_json(estimate: KpiEstimate | None) -> dict[str, object]:
+    """The `estimated_*` keys `kpi check --json` adds to a KPI's record (all null for a KPI with
+    only realised days: not priced by a cost matrix, or no monitor of its family agrees a
+    threshold). They never change `status` or the exit status, which stay on realised days."""
+    if estimate is None:
+        return {
+            "estimated_status": None,
+            "estimated_from": None,
+            "estimated_through": None,
+            "estimated_value": None,
+            "estimated_value_per_day": None,
+            "estimated_by": None,
+            "estimated_refusal": None,
+        }
+    refusal = estimate_refusal(estimate)
+    return {
+        "estimated_status": estimate.status,
+        "estimated_from": _iso(estimate.estimated_from),
+        "estimated_through": _iso(estimate.estimated_through),
+        "estimated_value": performance_json(estimate.value),
+        "estimated_value_per_day": performance_json(estimate.value_per_day),
+        "estimated_by": {"monitor_id": estimate.monitor_id, "threshold": estimate.threshold},
+        "estimated_refusal": None
+        if refusal is None
+        else {"code": refusal.code, "message": describe(refusal, JSON_LANGUAGE)},
+    }
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None

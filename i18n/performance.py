@@ -3,9 +3,11 @@ record (a direct serialisation of `services.performance.PerformanceReport`)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from core.errors import YardstickError
 from i18n.errors import describe
-from monitoring.cbpe import DailyPerformance, Estimate
+from monitoring.cbpe import CalibrationCheck, DailyPerformance, Estimate
 from services.performance import PerformanceReport
 
 
@@ -13,22 +15,39 @@ def refusal_error(report: PerformanceReport) -> YardstickError | None:
     """The reason no estimate is given, as an error to word (None when estimated)."""
     if report.refusal is None:
         return None
-    check = report.calibration
-    start, end = report.reference or (None, None)
-    return YardstickError(
-        report.refusal,
-        family=report.family,
-        start=start.isoformat() if start else "–",
-        end=end.isoformat() if end else "–",
-        n=check.n,
-        min_rows=report.min_rows,
-        p_value="–" if check.p_value is None else f"{check.p_value:.2g}",
-        alpha=check.alpha,
-        ece="–" if check.ece is None else f"{check.ece:.4f}",
+    return calibration_refusal(
+        report.refusal, report.family, report.reference, report.calibration, report.min_rows
     )
 
 
-def _estimate(estimate: Estimate | None) -> dict[str, object] | None:
+def calibration_refusal(
+    code: str,
+    family: str,
+    reference: tuple[dt.date, dt.date] | None,
+    check: CalibrationCheck,
+    min_rows: int,
+    kpi_id: str = "–",
+    metric: str = "–",
+) -> YardstickError:
+    """A refusal to estimate (code under `error.`) with every value its wording may name (the
+    KPI's id and metric for a KPI's estimated days)."""
+    start, end = reference or (None, None)
+    return YardstickError(
+        code,
+        family=family,
+        start=start.isoformat() if start else "–",
+        end=end.isoformat() if end else "–",
+        n=check.n,
+        min_rows=min_rows,
+        p_value="–" if check.p_value is None else f"{check.p_value:.2g}",
+        alpha=check.alpha,
+        ece="–" if check.ece is None else f"{check.ece:.4f}",
+        kpi_id=kpi_id,
+        metric=metric,
+    )
+
+
+def estimate_to_json(estimate: Estimate | None) -> dict[str, object] | None:
     if estimate is None:
         return None
     return {"value": estimate.value, "ci": [estimate.low, estimate.high]}
@@ -40,9 +59,9 @@ def _day(day: DailyPerformance) -> dict[str, object]:
         "n": day.n,
         "labelled": day.labelled,
         "estimated": day.estimated,
-        "precision": _estimate(day.precision),
-        "recall": _estimate(day.recall),
-        "value": _estimate(day.value),
+        "precision": estimate_to_json(day.precision),
+        "recall": estimate_to_json(day.recall),
+        "value": estimate_to_json(day.value),
         "realised": {
             "precision": day.realised_precision,
             "recall": day.realised_recall,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -354,6 +354,55 @@ class _StatusMachine:
         self.within_exit = 0 if is_past_exit else self.within_exit + 1
         self.status = self._next_status()
         return self.status
+
+
+@dataclass(frozen=True)
+class StatusStep:
+    """The status after one more judged window (see `continue_statuses`).
+
+    Attributes:
+        status: healthy, warning or exit (no_data when the window had no interval).
+        days_past_warning, days_past_exit: consecutive days, ending on this one, whose interval
+            lay wholly past the line (counted on from the day the run continues).
+    """
+
+    status: Status
+    days_past_warning: int
+    days_past_exit: int
+
+
+def continue_statuses(
+    last: DayEvaluation | None,
+    intervals: Sequence[tuple[float, float] | None],
+    thresholds: Thresholds,
+    persistence: int,
+) -> list[StatusStep]:
+    """Carry a status on over more days, one window interval per day, by the same persistence
+    rule as `evaluate_days` (a KPI's estimated days after its last realised one).
+
+    The run starts from `last` (its status and its days past each line); the days it had spent
+    back within a line are not kept in a `DayEvaluation`, so they start at 0: a status moves back
+    only after `persistence` further days within, never earlier than `evaluate_days` would. A
+    day without an interval cannot be judged: it keeps the status and breaks the runs.
+    """
+    machine = _StatusMachine(persistence)
+    if last is not None and last.status != "no_data":
+        machine.status = last.status
+        machine.past_warning = last.days_past_warning
+        machine.past_exit = last.days_past_exit
+    steps = []
+    for interval in intervals:
+        if interval is None:
+            machine.past_warning = machine.past_exit = 0
+            steps.append(StatusStep(machine.status, 0, 0))
+            continue
+        low, high = interval
+        status = machine.step(
+            interval_is_past(low, high, thresholds.warning, thresholds.direction),
+            interval_is_past(low, high, thresholds.exit, thresholds.direction),
+        )
+        steps.append(StatusStep(status, machine.past_warning, machine.past_exit))
+    return steps
 
 
 def _validated_daily(daily: pd.DataFrame, is_rate: bool) -> pd.DataFrame:

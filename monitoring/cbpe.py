@@ -230,33 +230,60 @@ def _z() -> float:
     return float(distributions.norm.ppf(0.5 + CONFIDENCE / 2))
 
 
-def _interval(value: float, variance: float, bounds: tuple[float, float] | None) -> Estimate:
-    half = _z() * math.sqrt(max(variance, 0.0))
+def _interval(
+    value: float,
+    variance: float,
+    bounds: tuple[float, float] | None,
+    confidence: float = CONFIDENCE,
+) -> Estimate:
+    z = _z() if confidence == CONFIDENCE else float(distributions.norm.ppf(0.5 + confidence / 2))
+    half = z * math.sqrt(max(variance, 0.0))
     low, high = value - half, value + half
     if bounds is not None:
         low, high = max(low, bounds[0]), min(high, bounds[1])
     return Estimate(value, low, high)
 
 
-def estimated_precision(day: DayScores) -> Estimate | None:
+def estimated_precision(day: DayScores, confidence: float = CONFIDENCE) -> Estimate | None:
     """TP / flagged: the flagged count is known, so Var = sum s (1 - s) / flagged^2 exactly."""
     if day.n_positive == 0:
         return None
     n = day.n_positive
-    return _interval(day.expected_tp / n, day.variance_positive / n**2, (0.0, 1.0))
+    return _interval(day.expected_tp / n, day.variance_positive / n**2, (0.0, 1.0), confidence)
 
 
-def estimated_recall(day: DayScores) -> Estimate | None:
+def estimated_recall(day: DayScores, confidence: float = CONFIDENCE) -> Estimate | None:
     """TP / (TP + FN), TP and FN independent (different predictions); delta method:
     Var = (FN^2 Var TP + TP^2 Var FN) / (TP + FN)^4."""
     tp, fn = day.expected_tp, day.expected_fn
     if tp + fn <= 0:
         return None
     variance = (fn**2 * day.variance_positive + tp**2 * day.variance_negative) / (tp + fn) ** 4
-    return _interval(tp / (tp + fn), variance, (0.0, 1.0))
+    return _interval(tp / (tp + fn), variance, (0.0, 1.0), confidence)
 
 
-def estimated_value(day: DayScores, cells: CellValues) -> Estimate:
+def pooled_scores(days: Sequence[DayScores]) -> DayScores:
+    """Several days' sums as one (dated on the last day): every field is a sum over independent
+    predictions, so a window's precision, recall and money are estimated exactly as a day's."""
+    if not days:
+        raise ValueError("pooling needs at least one day")
+    return DayScores(
+        day=max(d.day for d in days),
+        n_positive=sum(d.n_positive for d in days),
+        expected_tp=math.fsum(d.expected_tp for d in days),
+        variance_positive=math.fsum(d.variance_positive for d in days),
+        n_negative=sum(d.n_negative for d in days),
+        expected_fn=math.fsum(d.expected_fn for d in days),
+        variance_negative=math.fsum(d.variance_negative for d in days),
+        labelled=sum(d.labelled for d in days),
+        tp=math.fsum(d.tp for d in days),
+        fp=math.fsum(d.fp for d in days),
+        tn=math.fsum(d.tn for d in days),
+        fn=math.fsum(d.fn for d in days),
+    )
+
+
+def estimated_value(day: DayScores, cells: CellValues, confidence: float = CONFIDENCE) -> Estimate:
     """The day's money under a cost matrix: linear in TP and FN, so exact in mean and variance:
     Var = (tp - fp)^2 Var TP + (fn - tn)^2 Var FN, in the matrix's cell values."""
     tp, fn = day.expected_tp, day.expected_fn
@@ -269,7 +296,7 @@ def estimated_value(day: DayScores, cells: CellValues) -> Estimate:
     variance = (cells.tp - cells.fp) ** 2 * day.variance_positive + (
         cells.fn - cells.tn
     ) ** 2 * day.variance_negative
-    return _interval(value, variance, None)
+    return _interval(value, variance, None, confidence)
 
 
 def realised_precision(day: DayScores) -> float | None:

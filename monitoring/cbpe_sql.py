@@ -90,6 +90,13 @@ def _sum_if(condition: exp.Expr, value: exp.Expr) -> exp.Expr:
     )
 
 
+def _count_if(condition: exp.Expr) -> exp.Expr:
+    """Rows meeting `condition`: COUNT of a CASE without ELSE (portable). On a store whose late
+    labels had been deleted, DuckDB narrowed `SUM(CASE WHEN ... THEN 1 ELSE 0 END)` to an 8-bit
+    integer and failed above 127 rows (a conversion error); a count has no such narrowing."""
+    return exp.Count(this=exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.number(1))]))
+
+
 def daily_scores_query(
     family: str, window: Days, threshold: float, tables: TableMapping = STORE_TABLES
 ) -> exp.Select:
@@ -106,7 +113,6 @@ def daily_scores_query(
     flagged = exp.GTE(this=exp.column("s"), expression=_number(threshold))
     passed = exp.LT(this=exp.column("s"), expression=_number(threshold))
     has_label = exp.Not(this=exp.Is(this=exp.column("y"), expression=exp.Null()))
-    one = exp.Literal.number(1)
     score = exp.column("s")
     spread = _fragment("s * (1 - s)")
     label_y = exp.column("y")
@@ -114,10 +120,10 @@ def daily_scores_query(
     return (
         exp.select(
             "day",
-            _sum_if(flagged, one).as_("n_positive"),
+            _count_if(flagged).as_("n_positive"),
             _sum_if(flagged.copy(), score.copy()).as_("expected_tp"),
             _sum_if(flagged.copy(), spread.copy()).as_("variance_positive"),
-            _sum_if(passed, one.copy()).as_("n_negative"),
+            _count_if(passed).as_("n_negative"),
             _sum_if(passed.copy(), score.copy()).as_("expected_fn"),
             _sum_if(passed.copy(), spread.copy()).as_("variance_negative"),
             exp.Count(this=exp.column("y")).as_("labelled"),

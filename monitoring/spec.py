@@ -41,6 +41,7 @@ _TOP_KEYS = (
     "thresholds",
     "min_rows",
     "serving",
+    "threshold",
 )
 _SERVING_KEYS = ("latency_p95_ms", "latency_p99_ms", "fallback_rate", "score_psi")
 _ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -121,6 +122,9 @@ class MonitorSpec:
         thresholds: warning and alert lines per drift statistic (defaults filled in).
         min_rows: rows each window needs before a statistic is judged.
         serving: the serving objectives.
+        threshold: a binary classifier's decision threshold in (0, 1] (flagged: score >= it);
+            None when not agreed. `monitor estimate` defaults to it, and a cost-matrix KPI of the
+            family is estimated at it for the days whose labels are not in yet.
     """
 
     monitor_id: str
@@ -133,6 +137,7 @@ class MonitorSpec:
     thresholds: Mapping[DriftMethod, Lines]
     min_rows: int = DEFAULT_MIN_ROWS
     serving: Serving = field(default_factory=Serving)
+    threshold: float | None = None
 
     @property
     def score_lines(self) -> Lines:
@@ -243,6 +248,7 @@ def spec_from_mapping(
         thresholds=_thresholds(reader, mapping.get("thresholds", {})),
         min_rows=reader.whole(mapping, "min_rows", DEFAULT_MIN_ROWS),
         serving=_serving(reader, mapping.get("serving", {})),
+        threshold=_threshold(reader, mapping),
     )
 
 
@@ -302,6 +308,17 @@ def _thresholds(reader: _Reader, table: object) -> dict[DriftMethod, Lines]:
     return lines
 
 
+def _threshold(reader: _Reader, mapping: Mapping[str, Any]) -> float | None:
+    if "threshold" not in mapping:
+        return None
+    value = mapping["threshold"]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise reader.fail("not_number", "threshold", value=str(value))
+    if not (math.isfinite(value) and 0 < value <= 1):
+        raise reader.fail("bad_threshold", "threshold", value=value)
+    return float(value)
+
+
 def _serving(reader: _Reader, table: object) -> Serving:
     if not isinstance(table, Mapping):
         raise reader.fail("bad_table", "serving")
@@ -350,7 +367,7 @@ def spec_to_mapping(spec: MonitorSpec) -> dict[str, Any]:
         serving["fallback_rate"] = {**levels, **spec.serving.fallback_levels}
     else:
         serving["fallback_rate"] = spec.serving.fallback_rate
-    return {
+    mapping: dict[str, Any] = {
         "id": spec.monitor_id,
         "family": spec.family,
         "reference": reference,
@@ -365,6 +382,9 @@ def spec_to_mapping(spec: MonitorSpec) -> dict[str, Any]:
         },
         "serving": {k: v for k, v in serving.items() if v is not None},
     }
+    if spec.threshold is not None:
+        mapping["threshold"] = spec.threshold
+    return mapping
 
 
 def spec_to_toml(spec: MonitorSpec) -> str:

@@ -6,7 +6,8 @@ prediction reaches Python. A window is `[start, end]` in days, read as `start <=
 (a range on the raw timestamp, which DuckDB prunes by its zone maps). A family's predictions are
 those of its models (any version, any stage). Family names, feature names and dates enter as SQL
 literals and quoted identifiers, never as formatted text. Render with `.sql(dialect="duckdb")` or
-`"spark"`; the reference summary uses DuckDB's `quantile_cont` (linear interpolation).
+`"spark"`; quantiles interpolate linearly (DuckDB `quantile_cont`, Spark `percentile`:
+`monitoring/sql_quantile.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlglot import exp
 
 from core.tables import STORE_TABLES, Table, TableMapping
 from monitoring.drift import DECILES
+from monitoring.sql_quantile import quantile_cont
 
 Days = tuple[dt.date, dt.date]
 REFERENCE = "reference"
@@ -110,7 +112,7 @@ def reference_summary_query(
     """One row: n, minimum, maximum, sample sd and the nine deciles (q1..q9) of the reference."""
     values = _values(family, column, reference, REFERENCE, tables, model_only).subquery("v")
     deciles = [
-        exp.Anonymous(this="quantile_cont", expressions=[exp.column("x"), _number(q)]).as_(f"q{k}")
+        quantile_cont(exp.column("x"), _number(q)).as_(f"q{k}")
         for k, q in enumerate(DECILES, start=1)
     ]
     return exp.select(
@@ -256,7 +258,7 @@ def serving_query(family: str, window: Days, tables: TableMapping = STORE_TABLES
     served_by = _col(tables.predictions, "served_by", "p")
     latency = _col(tables.predictions, "latency_ms", "p")
     quantile = [
-        exp.Anonymous(this="quantile_cont", expressions=[latency.copy(), _number(q)]).as_(name)
+        quantile_cont(latency.copy(), _number(q)).as_(name)
         for q, name in ((0.95, "latency_p95_ms"), (0.99, "latency_p99_ms"))
     ]
     return (
@@ -329,7 +331,7 @@ def daily_serving_query(
     served_by = _col(predictions, "served_by", "p")
     latency = _col(predictions, "latency_ms", "p")
     quantiles = [
-        exp.Anonymous(this="quantile_cont", expressions=[latency.copy(), _number(q)]).as_(name)
+        quantile_cont(latency.copy(), _number(q)).as_(name)
         for q, name in ((0.5, "latency_p50_ms"), (0.95, "latency_p95_ms"), (0.99, "latency_p99_ms"))
     ]
     sets = exp.GroupingSets(

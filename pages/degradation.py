@@ -11,6 +11,7 @@ from i18n.format import format_date, format_money, format_percent
 from kpi.status import BridgeView
 from ui import cached
 from ui.context import page_context
+from ui.estimated import add_estimated_traces, render_estimate
 from ui.explain import explanation_section
 from ui.kpi_cards import (
     as_of_sentence,
@@ -40,14 +41,19 @@ if not definitions:
     st.info(ctx.t("kpi.no_kpis"))
     st.stop()
 
+kpi_ids = [d.spec.kpi_id for d in definitions]
+# ?kpi=ID opens the page on that KPI (a link from elsewhere, a screenshot).
+asked = st.query_params.get("kpi")
 kpi_id = st.selectbox(
     ctx.t("kpi.choose"),
-    [d.spec.kpi_id for d in definitions],
+    kpi_ids,
+    index=kpi_ids.index(asked) if asked in kpi_ids else 0,
     format_func=lambda k: next(f"{d.spec.name} ({k})" for d in definitions if d.spec.kpi_id == k),
     key="degradation_kpi",
 )
 detail = cached.kpi_detail(ctx.path, ctx.fingerprint, kpi_id)
 status = detail.status
+estimate = cached.kpi_estimates(ctx.path, ctx.fingerprint).get(kpi_id)
 
 columns = st.columns(4)
 with columns[0]:
@@ -77,6 +83,9 @@ st.caption(money_sentence(ctx, status))
 st.caption(forecast_sentence(ctx, status))
 if status.defined_after_as_of is not None:
     st.caption(ctx.t("kpi.version_note", version=status.version))
+if estimate is not None:
+    with st.container(border=True):
+        render_estimate(ctx, estimate, with_note=True)
 
 
 def add_band(
@@ -150,6 +159,8 @@ def series_figure() -> go.Figure:
             ctx.t("kpi.chart.window"),
             {"color": "#212121"},
         )
+    if estimate is not None:
+        add_estimated_traces(figure, ctx, estimate)
     for key, value in (
         ("target", status.target),
         ("warning", status.warning),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -398,9 +399,14 @@ def _appendix_blocks(
 
 
 def report_blocks(
-    case: RetrainingCase, detail: KpiDetail, lang: str, prepared: dt.date
+    case: RetrainingCase,
+    detail: KpiDetail,
+    lang: str,
+    prepared: dt.date,
+    changes: Sequence[Block] = (),
 ) -> list[Block]:
-    """The whole report as blocks, in reading order."""
+    """The whole report as blocks, in reading order; `changes` (what changed around each step
+    and crossing, reports/explain.py) follow the KPI's degradation."""
     recommendation = case.economics.recommendation
     return [
         Heading(_t(lang, "report.title", name=case.kpi.name), 1),
@@ -416,6 +422,7 @@ def report_blocks(
         _summary(case, lang),
         *_kpi_blocks(case, detail, lang),
         *_degradation_blocks(case, detail, lang),
+        *changes,
         *_evidence_blocks(case, lang),
         Heading(_t(lang, "report.economics_section")),
         economics_table(case, lang),

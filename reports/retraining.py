@@ -10,8 +10,10 @@ from i18n.catalogue import translate
 from i18n.format import format_date
 from kpi.retraining import RetrainingCase
 from reports.blocks import report_blocks
+from reports.explain import explanation_blocks
 from reports.html import render_html
 from reports.markdown import render_markdown
+from services.explain import KpiExplanation
 from services.retraining import KpiDetail
 
 
@@ -21,11 +23,14 @@ def render_report(
     lang: str,
     report_format: str,
     prepared: dt.date,
+    explanation: KpiExplanation | None = None,
 ) -> str:
     """The report of a retraining case in `lang` ("ja" or "en") and `report_format`.
 
     `prepared` is the day the report is written on (the faces take it from their clock), so the
-    same case gives the same report on any day it is rendered for.
+    same case gives the same report on any day it is rendered for. `explanation` (the case's
+    `BuiltCase.explanation`) adds what changed around each step and crossing after the KPI's
+    degradation.
     """
     if report_format not in REPORT_FORMATS:
         raise YardstickError(
@@ -34,7 +39,8 @@ def render_report(
             value=report_format,
             formats=", ".join(REPORT_FORMATS),
         )
-    blocks = report_blocks(case, detail, lang, prepared)
+    changes = explanation_blocks(explanation, lang) if explanation is not None else []
+    blocks = report_blocks(case, detail, lang, prepared, changes)
     if report_format == "md":
         return render_markdown(blocks)
     title = translate(lang, "report.title", name=case.kpi.name)

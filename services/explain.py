@@ -168,10 +168,14 @@ def explanation_on(
     as_of: dt.date | None = None,
     radius_days: int = DEFAULT_RADIUS_DAYS,
     clock: Clock = system_clock,
+    detail: KpiDetail | None = None,
 ) -> KpiExplanation:
-    """`explain_kpi` on an open connection (for a report that reads more in the same snapshot)."""
+    """`explain_kpi` on an open connection (for a report that reads more in the same snapshot);
+    `detail`, when the caller has already evaluated the KPI as of the same day on `con`, is used
+    rather than evaluated again."""
     radius_days = _checked_radius(radius_days)
-    detail: KpiDetail = detail_on(con, kpi_id, as_of, clock)
+    if detail is None:
+        detail = detail_on(con, kpi_id, as_of, clock)
     status = detail.status
     events = kpi_events(detail.steps, (status.forecast_warning, status.forecast_exit))
     monitors = _family_monitors(con, status.family)

@@ -29,9 +29,16 @@ from monitoring.cbpe import (
     checked_threshold,
     daily_performance,
 )
+from monitoring.spec import MonitorSpec
 from monitoring.versions import UnknownMonitorError
 
-__all__ = ["ESTIMATE_EXIT", "PerformanceReport", "estimate_performance"]
+__all__ = [
+    "ESTIMATE_EXIT",
+    "PerformanceReport",
+    "calibration_on",
+    "estimate_performance",
+    "estimate_status",
+]
 
 EstimateStatus = Literal["estimated", "uncalibrated", "insufficient_data"]
 # Exit statuses of `monitor estimate`: 30 as `monitor check` for missing data, 40 for scores
@@ -104,7 +111,20 @@ def _cost_kpi(con: Connection, kpi_id: str, family: str) -> tuple[KpiSpec, CostM
     return spec, spec.value.cost_matrix
 
 
-def _status(check: CalibrationCheck) -> tuple[EstimateStatus, str | None]:
+def calibration_on(
+    con: Connection, spec: MonitorSpec, day: dt.date
+) -> tuple[tuple[str, dt.date] | None, tuple[dt.date, dt.date] | None, CalibrationCheck]:
+    """The family's live model on `day` (id, deployed on), the monitor's reference it resolves,
+    and the calibration check of the reference's labelled scores."""
+    live = monitor_store.live_model(con, spec.family, day)
+    reference = spec.reference.resolve(live[1] if live else None)
+    bins = performance_store.reliability_bins(con, spec.family, reference) if reference else []
+    return live, reference, check_calibration(bins, spec.min_rows)
+
+
+def estimate_status(check: CalibrationCheck) -> tuple[EstimateStatus, str | None]:
+    """Whether a calibration check lets scores be read as probabilities, and if not the catalogue
+    code saying why (under `error.`)."""
     if check.status == "insufficient_data":
         return "insufficient_data", TOO_FEW_LABELS
     if check.status == "uncalibrated":
@@ -147,11 +167,8 @@ def estimate_on(
     kpi = _cost_kpi(con, kpi_id, spec.family) if kpi_id is not None else None
     day = as_of or monitor_store.last_day(con) or today(clock)
     window = (day - dt.timedelta(days=(days or spec.window_days) - 1), day)
-    live = monitor_store.live_model(con, spec.family, day)
-    reference = spec.reference.resolve(live[1] if live else None)
-    bins = performance_store.reliability_bins(con, spec.family, reference) if reference else []
-    calibration = check_calibration(bins, spec.min_rows)
-    status, refusal = _status(calibration)
+    live, reference, calibration = calibration_on(con, spec, day)
+    status, refusal = estimate_status(calibration)
     cells = kpi[1] if kpi else None
     performance = [
         daily_performance(scores, cells)

@@ -38,6 +38,7 @@ from kpi.retraining import (
     request_problems,
 )
 from services import experiments as experiment_service
+from services.explain import KpiExplanation, explanation_on
 from services.kpis import KpiDetail, detail_on, history_on
 
 __all__ = [
@@ -66,10 +67,13 @@ class BuiltCase:
     Attributes:
         case: the case with its economics.
         detail: the KPI's status and series as of the case's day.
+        explanation: what changed around the KPI's steps and crossings, read in the same snapshot
+            (the report's "what changed" block); None unless asked for.
     """
 
     case: RetrainingCase
     detail: KpiDetail
+    explanation: KpiExplanation | None = None
 
 
 @dataclass(frozen=True)
@@ -177,9 +181,14 @@ def _experiment_uplift_on(
 
 
 def evaluate_request(
-    settings: StoreSettings, request: CaseRequest, *, clock: Clock = system_clock
+    settings: StoreSettings,
+    request: CaseRequest,
+    *,
+    clock: Clock = system_clock,
+    explain: bool = False,
 ) -> BuiltCase:
-    """The retraining case a request asks for, and the KPI detail it was built on.
+    """The retraining case a request asks for, and the KPI detail it was built on; with `explain`
+    (the report), also what changed around the KPI's steps and crossings, from the same snapshot.
 
     Raises `YardstickError` for inputs the case cannot use (naming the field), and the store's
     `LookupError`s for an unknown KPI or experiment.
@@ -188,6 +197,11 @@ def evaluate_request(
     # One snapshot: the KPI and the experiment are read on the same connection.
     with connect(settings, read_only=True) as con:
         detail = detail_on(con, request.kpi_id, request.as_of, clock)
+        explanation = (
+            explanation_on(con, request.kpi_id, request.as_of, clock=clock, detail=detail)
+            if explain
+            else None
+        )
         facts = facts_of(detail)
         measured = (
             _experiment_uplift_on(
@@ -228,7 +242,7 @@ def evaluate_request(
         origin_of(request),
         fallback_source,
     )
-    return BuiltCase(case, detail)
+    return BuiltCase(case, detail, explanation)
 
 
 def fallback(settings: StoreSettings, kpi_id: str) -> StoredFallback | None:

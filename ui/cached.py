@@ -27,7 +27,7 @@ from experiments.analysis import (
 )
 from kpi.retraining import CaseRequest
 from reports.retraining import render_report
-from services import browse, kpis, monitoring, monitoring_views, performance, serving
+from services import browse, estimated, kpis, monitoring, monitoring_views, performance, serving
 from services import experiments as experiment_service
 from services import explain as explain_service
 from services import retraining as retraining_service
@@ -120,6 +120,11 @@ def kpi_statuses(path: str, fingerprint: str) -> list[kpis.KpiStatus]:
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def kpi_detail(path: str, fingerprint: str, kpi_id: str) -> kpis.KpiDetail:
     return kpis.kpi_detail(settings_from(path), kpi_id, clock=system_clock)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def kpi_estimates(path: str, fingerprint: str) -> dict[str, estimated.KpiEstimate]:
+    return estimated.all_kpi_estimates(settings_from(path), clock=system_clock)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -289,10 +294,13 @@ def retraining_report(
     prepared: dt.date,
 ) -> str | None:
     """The report of a case in `lang` and `report_format`; None when the case cannot be built."""
-    built = retraining_case(path, fingerprint, request)
-    if isinstance(built, CaseNotBuilt):
+    if isinstance(retraining_case(path, fingerprint, request), CaseNotBuilt):
         return None
-    return render_report(built.case, built.detail, lang, report_format, prepared)
+    # The report's own use case: the case and what changed around its KPI, one snapshot.
+    built = retraining_service.evaluate_request(
+        settings_from(path), request, clock=system_clock, explain=True
+    )
+    return render_report(built.case, built.detail, lang, report_format, prepared, built.explanation)
 
 
 # The Monitoring page and the Overview's monitor status.

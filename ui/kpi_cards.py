@@ -274,6 +274,12 @@ def render_kpi_card(ctx: PageContext, status: KpiStatus) -> None:
         st.caption(forecast_sentence(ctx, status))
         if status.ignored_future_rows:
             st.caption(ctx.t("kpi.card.future_rows", rows=status.ignored_future_rows))
+        estimate = cached.kpi_estimates(ctx.path, ctx.fingerprint).get(status.kpi_id)
+        if estimate is not None:
+            # Imported here: ui.estimated builds on this module's presenters.
+            from ui.estimated import render_estimate
+
+            render_estimate(ctx, estimate)
         st.markdown(f"**{ctx.t('kpi.card.next_move')}**")
         views = action_views(
             ctx,

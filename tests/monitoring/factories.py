@@ -11,11 +11,14 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import pytest
+from sqlglot import exp
+from sqlglot.dialects.dialect import rename_func
+from sqlglot.dialects.duckdb import DuckDB
 
 import cli
 from core.toml import dumps
@@ -142,3 +145,15 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     status = cli.main(list(args))
     captured = capsys.readouterr()
     return status, captured.out, captured.err
+
+
+class DuckDBReadingSpark(DuckDB):
+    """DuckDB as the target of Spark SQL read back: sqlglot reads Spark's `percentile` (exact,
+    linear) as its `Quantile`, which it writes for DuckDB as `quantile`, DuckDB's name for
+    `quantile_disc`; the linear one is `quantile_cont`."""
+
+    class Generator(DuckDB.Generator):
+        TRANSFORMS: ClassVar = {
+            **DuckDB.Generator.TRANSFORMS,
+            exp.Quantile: rename_func("QUANTILE_CONT"),
+        }

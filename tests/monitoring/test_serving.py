@@ -19,6 +19,7 @@ from monitoring.spec import parse_spec
 from tests.monitoring.factories import (
     FAMILY,
     WINDOW,
+    DuckDBReadingSpark,
     insert_predictions,
     predictions,
     rows,
@@ -86,8 +87,9 @@ def test_a_per_level_limit_is_reported_by_name(served) -> None:
 
 def test_the_daily_query_reads_back_from_spark_to_the_same_rows(served) -> None:
     query = sql.daily_serving_query(FAMILY, WINDOW)
-    back = sqlglot.transpile(query.sql(dialect="spark"), read="spark", write="duckdb")[0]
-    back = back.replace("PERCENTILE_CONT", "QUANTILE_CONT")
+    spark = query.sql(dialect="spark")
+    assert "PERCENTILE(" in spark and "QUANTILE" not in spark.upper()
+    back = sqlglot.transpile(spark, read="spark", write=DuckDBReadingSpark)[0]
     with connect(served, read_only=True) as con:
         direct = con.execute(query.sql(dialect="duckdb")).df()
         via_spark = con.execute(back).df()

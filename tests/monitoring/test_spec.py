@@ -133,3 +133,19 @@ def test_a_change_needs_a_new_rationale_and_an_equal_spec_stores_nothing() -> No
         )
     )
     assert next_version(latest, explained, "x").version == 2
+
+
+def test_a_decision_threshold_is_optional_and_round_trips() -> None:
+    assert parse_spec(spec_text()).threshold is None
+    spec = parse_spec(spec_text(threshold=0.04))
+    assert spec.threshold == 0.04
+    assert parse_spec(spec_to_toml(spec)) == spec
+
+
+@pytest.mark.parametrize("value", [0, -0.1, 1.5, float("nan")])
+def test_a_threshold_outside_0_to_1_is_refused_by_name(value: float) -> None:
+    with pytest.raises(MonitorSpecError) as refused:
+        parse_spec(spec_text(threshold=value), "m.toml")
+    assert refused.value.code == "monitor.spec.bad_threshold"
+    for lang in ("en", "ja"):
+        assert "threshold" in describe(refused.value, lang)

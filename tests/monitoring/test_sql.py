@@ -17,6 +17,7 @@ from tests.monitoring.factories import (
     FAMILY,
     REFERENCE,
     WINDOW,
+    DuckDBReadingSpark,
     insert_predictions,
     predictions,
     store,
@@ -97,15 +98,17 @@ def test_spark_rendering_read_back_gives_the_same_rows(monitored, name: str) -> 
 
 @pytest.mark.parametrize("name", ["serving", "reference_summary"])
 def test_the_quantile_queries_read_back_from_spark_to_the_same_rows(monitored, name: str) -> None:
-    # quantile_cont has no Spark spelling sqlglot reads back; the rest of the query must.
+    # Spark's exact, linear `percentile`; never the approximate one or DuckDB's names.
     query = {
         "serving": sql.serving_query(FAMILY, WINDOW),
         "reference_summary": sql.reference_summary_query(FAMILY, "price", REFERENCE),
     }[name]
     spark = query.sql(dialect="spark")
-    back = sqlglot.transpile(spark, read="spark", write="duckdb")[0].replace(
-        "PERCENTILE_CONT", "QUANTILE_CONT"
-    )
+    assert "PERCENTILE(" in spark.upper()
+    for wrong in ("QUANTILE", "PERCENTILE_APPROX", "PERCENTILE_CONT"):
+        assert wrong not in spark.upper()
+    back = sqlglot.transpile(spark, read="spark", write=DuckDBReadingSpark)[0]
+    assert "QUANTILE_CONT(" in back.upper()
     with connect(monitored, read_only=True) as con:
         _same_rows(con.execute(query.sql(dialect="duckdb")).df(), con.execute(back).df())
 

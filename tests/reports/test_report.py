@@ -12,7 +12,7 @@ import pytest
 from core.errors import YardstickError
 from core.markup import escape_markdown
 from data.store import StoreSettings
-from i18n.catalogue import catalogue
+from i18n.catalogue import catalogue, translate
 from kpi.retraining import CaseRequest
 from kpi.spec import parse_spec
 from reports import blocks as report
@@ -288,3 +288,46 @@ def test_report_without_a_fallback_value_prices_no_withdrawal(demo_store_templat
     text = render_report(built.case, built.detail, "en", "md", PREPARED)
     assert "Gain from: values entered here" in markdown_unescaped(text)
     assert built.case.economics.recommendation.action != "withdraw"
+
+
+@pytest.fixture(scope="module")
+def explained_demo_case(demo_store_template: Path):
+    """The demo's CTR case as the report's use case builds it: with what changed around it."""
+    settings = StoreSettings(demo_store_template)
+    request = CaseRequest(
+        "rec-ctr", 2_600_000.0, "rec-v3-vs-v2", "ctr", fallback_value_per_day=1.8e6
+    )
+    return evaluate_request(settings, request, explain=True)
+
+
+@pytest.mark.parametrize(
+    ("lang", "facts"),
+    [
+        ("en", ("fell 5.6%", "annotated as business", "category_id PSI")),
+        ("ja", ("5.6% 低下", "注記：ビジネス", "category_id の PSI")),
+    ],
+)
+def test_the_report_lists_the_catalogue_change_at_the_ctr_drop(
+    explained_demo_case, lang: str, facts: tuple[str, ...]
+) -> None:
+    built = explained_demo_case
+    assert built.explanation is not None and built.explanation.kpi_id == "rec-ctr"
+    html_text = " ".join(
+        checked(
+            render_report(built.case, built.detail, lang, "html", PREPARED, built.explanation)
+        ).text
+    )
+    markdown = markdown_unescaped(
+        render_report(built.case, built.detail, lang, "md", PREPARED, built.explanation)
+    )
+    for text in (html_text, markdown):
+        assert translate(lang, "explain.title") in text
+        assert all(fact in text for fact in facts), facts
+        # the block follows the KPI's degradation, before the economics
+        assert text.index(facts[-1]) < text.index(translate(lang, "report.economics_section"))
+    assert "Catalogue change: four new categories" in markdown
+
+
+def test_without_an_explanation_the_report_has_no_change_block(demo_case) -> None:
+    case, detail = demo_case
+    assert "category_id PSI" not in render_report(case, detail, "en", "md", PREPARED)

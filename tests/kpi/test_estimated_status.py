@@ -1,0 +1,62 @@
+"""`continue_statuses`: the status of a KPI's estimated days, carried on from its last realised
+day by the same persistence rule as `evaluate_days`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from core.vocab import KpiStatusCode
+from kpi.evaluation import DayEvaluation, Thresholds, continue_statuses, evaluate_days
+
+LINES = Thresholds(target=0.9, warning=0.85, exit=0.8, direction="increase")
+PAST_EXIT = (0.70, 0.75)
+PAST_WARNING = (0.81, 0.84)
+WITHIN = (0.80, 0.95)
+
+
+def _last(status: KpiStatusCode, past_warning: int, past_exit: int) -> DayEvaluation:
+    return DayEvaluation(
+        dt.date(2026, 10, 31), "m", 0.8, 0.7, 0.9, 100, 7, "binomial", status,
+        past_warning, past_exit,
+    )  # fmt: skip
+
+
+def test_a_healthy_kpi_turns_exit_only_after_persistence_estimated_days() -> None:
+    steps = continue_statuses(_last("healthy", 0, 0), [PAST_EXIT] * 4, LINES, persistence=3)
+    assert [s.status for s in steps] == ["healthy", "healthy", "exit", "exit"]
+    assert [s.days_past_exit for s in steps] == [1, 2, 3, 4]
+
+
+def test_the_realised_runs_count_towards_persistence() -> None:
+    steps = continue_statuses(_last("warning", 2, 2), [PAST_EXIT], LINES, persistence=3)
+    assert steps[0].status == "exit" and steps[0].days_past_exit == 3
+
+
+def test_an_exit_moves_back_only_after_persistence_days_within() -> None:
+    steps = continue_statuses(_last("exit", 5, 5), [WITHIN] * 3, LINES, persistence=3)
+    assert [s.status for s in steps] == ["exit", "exit", "healthy"]
+
+
+def test_a_day_without_an_interval_keeps_the_status_and_breaks_the_runs() -> None:
+    steps = continue_statuses(
+        _last("healthy", 0, 0), [PAST_EXIT, PAST_EXIT, None, PAST_EXIT], LINES, persistence=3
+    )
+    assert [s.status for s in steps] == ["healthy"] * 4
+    assert steps[-1].days_past_exit == 1
+
+
+def test_continuing_agrees_with_evaluate_days_on_the_same_windows() -> None:
+    """Split one series of one-day windows: evaluating it whole equals evaluating the first part
+    and carrying its last day on over the intervals of the rest."""
+    values = [0.9] * 5 + [0.7] * 6 + [0.95] * 6 + [0.82] * 5
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=k) for k in range(len(values))]
+    frame = {"date": days, "value": values, "n": [100_000] * len(values)}
+    whole = evaluate_days(pd.DataFrame(frame), LINES, 1, 3, 0.95, True)
+    head = whole[:11]  # ends inside the exit run, whose "within" count is 0
+    rest = [(e.ci_low, e.ci_high) for e in whole[11:] if e.ci_low and e.ci_high]
+    assert len(rest) == len(whole) - 11
+    steps = continue_statuses(head[-1], rest, LINES, 3)
+    assert [s.status for s in steps] == [e.status for e in whole[11:]]
+    assert [s.days_past_warning for s in steps] == [e.days_past_warning for e in whole[11:]]
