@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import duckdb
 from sqlglot.expressions import Expression
@@ -18,9 +19,10 @@ from core.vocab import FeatureType
 from data.kinds import KINDS
 from data.prediction_features import stored_features
 from data.store import one_row, write_audit
-from monitoring import sql
+from monitoring import sql, sql_features
 from monitoring.check import CategoricalReadings, NumericReadings, ServingReadings, ServingRow
 from monitoring.drift import numeric_bin_edges
+from monitoring.sql_features import Span, Watched
 from monitoring.spec import parse_spec, spec_to_toml
 from monitoring.versions import MonitorVersion
 
@@ -238,3 +240,153 @@ def daily_serving_rows(
         )
         if isinstance(day, dt.date)
     ]
+
+
+@dataclass(frozen=True)
+class ReferenceSummary:
+    """One numeric column's reference, read by `sql_features.value_summary_query`.
+
+    Attributes:
+        reference_n, window_n: non-empty values in the reference and the window.
+        edges: the bins' edges (minimum, deciles, maximum); empty without a reference value.
+        sd: the reference's sample standard deviation (None below two values).
+        ks, wasserstein: between the reference and the window (None without a window).
+    """
+
+    reference_n: int
+    window_n: int
+    edges: tuple[float, ...]
+    sd: float | None
+    ks: float | None
+    wasserstein: float | None
+
+
+def reference_summaries(
+    con: Connection,
+    family: str,
+    numeric: Sequence[Watched],
+    reference: Days,
+    window: Days | None,
+    tables: TableMapping = STORE_TABLES,
+) -> list[ReferenceSummary]:
+    """Every numeric column's reference summary (and distances to `window`), from one scan."""
+    found: dict[int, ReferenceSummary] = {}
+    if numeric:
+        query = sql_features.value_summary_query(family, numeric, reference, window, tables)
+        for row in _run(con, query):
+            feature, reference_n, window_n, minimum, maximum, sd, *deciles, ks, distance = row
+            edges = (
+                numeric_bin_edges(float(str(minimum)), [float(str(q)) for q in deciles],
+                                  float(str(maximum)))
+                if reference_n
+                else ()
+            )
+            found[int(str(feature))] = ReferenceSummary(
+                int(str(reference_n)),
+                int(str(window_n)),
+                edges,
+                _optional(sd),
+                _optional(ks) if window is not None else None,
+                _optional(distance) if window is not None else None,
+            )
+    nothing = ReferenceSummary(0, 0, (), None, None, None)
+    return [found.get(k, nothing) for k in range(len(numeric))]
+
+
+def bucket_counts(
+    con: Connection,
+    family: str,
+    watched: Sequence[tuple[Watched, Sequence[float] | None]],
+    spans: Sequence[Span],
+    tables: TableMapping = STORE_TABLES,
+) -> list[dict[int, dict[str, int]]]:
+    """Per watched column (in order): slot -> bucket (bin index as text, or category) -> count,
+    for every column and window from one scan."""
+    counts: list[dict[int, dict[str, int]]] = [{} for _ in watched]
+    if watched:
+        query = sql_features.bucket_counts_query(family, watched, spans, tables)
+        for feature, slot, bucket, n in _run(con, query):
+            slots = counts[int(str(feature))]
+            slots.setdefault(int(str(slot)), {})[str(bucket)] = int(str(n))
+    return counts
+
+
+def _bin_list(counts: dict[str, int]) -> list[int]:
+    bins = [0] * _BINS
+    for index, n in counts.items():
+        bins[int(index)] = n
+    return bins
+
+
+def _span(days: Days, offset: int) -> Span:
+    return Span(days[0], days[1], (days[1] - days[0]).days + 1, offset)
+
+
+def feature_readings(
+    con: Connection,
+    family: str,
+    numeric: Sequence[Watched],
+    categorical: Sequence[str],
+    reference: Days,
+    window: Days,
+    *,
+    with_distances: bool = True,
+    tables: TableMapping = STORE_TABLES,
+) -> tuple[list[NumericReadings], list[CategoricalReadings]]:
+    """What `numeric_readings` and `categorical_readings` read, for every column at once: one
+    scan for the numeric summaries, one for every column's bins and categories (so the cost does
+    not grow with a scan per feature)."""
+    summaries = reference_summaries(
+        con, family, numeric, reference, window if with_distances else None, tables
+    )
+    with_edges = [k for k, summary in enumerate(summaries) if summary.edges]
+    watched = [(numeric[k], summaries[k].edges) for k in with_edges]
+    watched += [(Watched(c), None) for c in categorical]
+    counts = bucket_counts(con, family, watched, [_span(reference, -1), _span(window, 0)], tables)
+    numeric_out: list[NumericReadings] = []
+    for column, summary in zip(numeric, summaries, strict=True):
+        if not summary.edges:
+            # No reference to bin on: only how many values the window has is known.
+            window_n = (
+                summary.window_n
+                if with_distances
+                else _window_count(con, family, column, window, tables)
+            )
+            numeric_out.append(
+                NumericReadings(0, window_n, [0] * _BINS, [0] * _BINS, None, None, None)
+            )
+            continue
+        slots = counts[with_edges.index(len(numeric_out))]
+        reference_bins, window_bins = _bin_list(slots.get(-1, {})), _bin_list(slots.get(0, {}))
+        numeric_out.append(
+            NumericReadings(
+                reference_n=summary.reference_n,
+                window_n=sum(window_bins),
+                reference_bins=reference_bins,
+                window_bins=window_bins,
+                ks=summary.ks,
+                wasserstein=summary.wasserstein,
+                reference_sd=summary.sd,
+            )
+        )
+    categorical_out = []
+    for offset in range(len(categorical)):
+        slots = counts[len(with_edges) + offset]
+        categorical_out.append(
+            CategoricalReadings(
+                {k: n for k, n in slots.get(-1, {}).items()},
+                {k: n for k, n in slots.get(0, {}).items()},
+            )
+        )
+    return numeric_out, categorical_out
+
+
+def _window_count(
+    con: Connection,
+    family: str,
+    column: Watched,
+    window: Days,
+    tables: TableMapping = STORE_TABLES,
+) -> int:
+    query = sql.reference_summary_query(family, column.column, window, tables, column.model_only)
+    return int(str(one_row(con.execute(query.sql("duckdb")).fetchone())[0]))
