@@ -34,6 +34,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -49,6 +53,8 @@ MODEL_ID = "recommender-v2"
 NUMERIC = ("price_yen", "basket_usd", "items", "session_s", "since_visit_s", "discount", "ctr_30d")
 CATEGORICAL = ("category", "device", "prefecture")
 MEMORY_LIMIT = "1500MB"
+MONITOR_ID = "scale"
+WINDOWS = 30
 
 _MACROS = """
 CREATE OR REPLACE TEMP MACRO pu(seed, k, salt) AS
@@ -144,7 +150,7 @@ def build(path: Path, rows: int, seed: int, chunk: int) -> None:
         per_column = con.execute(_COLUMN_BYTES).fetchall()
     elapsed = time.perf_counter() - started
     size = path.stat().st_size
-    print(f"rows {rows:,}  file {size / 1e6:.1f} MB  {size / rows:.2f} B/row  built in {elapsed:.0f} s")
+    print(f"rows {rows:,}  file {size / 1e6:.1f} MB  {size / rows:.2f} B/row  ({elapsed:.0f} s)")
     print("| column | compression (data segments) | MB | bytes per prediction |")
     print("|---|---|---|---|")
     for name, compressions, used in per_column:
@@ -157,7 +163,9 @@ def _between(first: dt.date, last: dt.date) -> str:
 
 
 def _bin(column: str, edges: str) -> str:
-    inside = " + ".join(f"CASE WHEN {column} > {edges}[{k}] THEN 1 ELSE 0 END" for k in range(2, 11))
+    inside = " + ".join(
+        f"CASE WHEN {column} > {edges}[{k}] THEN 1 ELSE 0 END" for k in range(2, 11)
+    )
     return (
         f"CASE WHEN {column} IS NULL THEN NULL WHEN {column} < {edges}[1] THEN 0 "
         f"WHEN {column} > {edges}[11] THEN 11 ELSE 1 + {inside} END"
@@ -176,7 +184,9 @@ def hand_query(windows: int) -> str:
 
     def edges(c: str) -> str:
         only = " FILTER (WHERE p.served_by = 'model')" if c == "score" else ""
-        return f"[min({c}){only}] || quantile_cont({c}, {deciles}){only} || [max({c}){only}] AS e_{c}"
+        return (
+            f"[min({c}){only}] || quantile_cont({c}, {deciles}){only} || [max({c}){only}] AS e_{c}"
+        )
 
     def value(c: str) -> str:
         return f"CASE WHEN p.served_by = 'model' THEN {c} END" if c == "score" else c
@@ -203,6 +213,95 @@ FROM rows GROUP BY GROUPING SETS ({sets})
 """
 
 
+SPEC = f"""\
+id = "{MONITOR_ID}"
+family = "{FAMILY}"
+reference = {{ start = {FIRST_DAY}, end = {FIRST_DAY + dt.timedelta(days=6)} }}
+window_days = 1
+owner = "benchmark"
+rationale = "A week's reference, then daily windows"
+"""
+ROUTES = ("check", "hand-check", "heatmap", "hand-heatmap")
+
+
+def route(name: str, path: Path) -> None:
+    """Run one route once, in this process (the parent measures it)."""
+    settings = StoreSettings(path=path)
+    if name == "heatmap":
+        from services.monitoring_views import drift_map
+
+        cells = drift_map(settings, MONITOR_ID, windows=WINDOWS).cells
+        print(len(cells), "cells")
+    else:
+        import duckdb
+
+        con = duckdb.connect(str(path), read_only=True, config={"memory_limit": "1GB"})
+        rows = con.execute(hand_query(1 if name == "hand-check" else WINDOWS)).fetchall()
+        print(len(rows), "rows")
+
+
+def _define(path: Path) -> None:
+    from monitoring.spec import parse_spec
+    from services.monitoring import define_monitor
+
+    define_monitor(StoreSettings(path=path), parse_spec(SPEC), "benchmark")
+
+
+def _measure(command: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one child process."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) not in (0, 10, 20, 30):
+        raise SystemExit(f"{command} failed")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def run(path: Path, repeats: int) -> None:
+    """Every route `repeats` times, interleaved; medians per route."""
+    _define(path)
+    commands = {
+        "check": [
+            sys.executable,
+            "cli.py",
+            "monitor",
+            "check",
+            "--db",
+            str(path),
+            "--id",
+            MONITOR_ID,
+            "--json",
+        ],
+    }
+    for name in ROUTES[1:]:
+        commands[name] = [
+            sys.executable,
+            "-m",
+            "benchmarks.monitor_scale",
+            "route",
+            name,
+            "--db",
+            str(path),
+        ]
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in ROUTES}
+    load_before = os.getloadavg()[0]
+    for _ in range(repeats):
+        for name in ROUTES:
+            results[name].append(_measure(commands[name]))
+    load_after = os.getloadavg()[0]
+    print(f"load average (1 min) before {load_before:.1f}, after {load_after:.1f}")
+    print("| route | median s | CPU s (user+sys) | peak RSS MB | runs (s) |")
+    print("|---|---|---|---|---|")
+    for name in ROUTES:
+        runs = results[name]
+        wall = statistics.median(r[0] for r in runs)
+        cpu = statistics.median(r[1] for r in runs)
+        rss = max(r[2] for r in runs)
+        listed = ", ".join(f"{r[0]:.1f}" for r in runs)
+        print(f"| {name} | {wall:.1f} | {cpu:.1f} | {rss:.0f} | {listed} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -211,9 +310,19 @@ def main() -> None:
     make.add_argument("--db", type=Path, required=True)
     make.add_argument("--seed", type=int, default=11)
     make.add_argument("--chunk", type=int, default=20_000_000)
+    timing = sub.add_parser("run")
+    timing.add_argument("--db", type=Path, required=True)
+    timing.add_argument("--repeats", type=int, default=3)
+    once = sub.add_parser("route")
+    once.add_argument("name", choices=ROUTES[1:])
+    once.add_argument("--db", type=Path, required=True)
     args = parser.parse_args()
     if args.command == "build":
         build(args.db, args.rows, args.seed, args.chunk)
+    elif args.command == "run":
+        run(args.db, args.repeats)
+    else:
+        route(args.name, args.db)
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ from data.store import one_row, write_audit
 from monitoring import sql, sql_features
 from monitoring.check import CategoricalReadings, NumericReadings, ServingReadings, ServingRow
 from monitoring.drift import numeric_bin_edges
-from monitoring.sql_features import Span, Watched
 from monitoring.spec import parse_spec, spec_to_toml
+from monitoring.sql_features import Span, Watched
 from monitoring.versions import MonitorVersion
 
 Connection = duckdb.DuckDBPyConnection
@@ -244,53 +244,53 @@ def daily_serving_rows(
 
 @dataclass(frozen=True)
 class ReferenceSummary:
-    """One numeric column's reference, read by `sql_features.value_summary_query`.
+    """One numeric column's reference: what its bins and distances need.
 
     Attributes:
-        reference_n, window_n: non-empty values in the reference and the window.
-        edges: the bins' edges (minimum, deciles, maximum); empty without a reference value.
+        reference_n: non-empty values in the reference.
+        edges: minimum, the nine deciles (DuckDB's `quantile_cont`), maximum; empty without a
+            reference value.
         sd: the reference's sample standard deviation (None below two values).
-        ks, wasserstein: between the reference and the window (None without a window).
     """
 
     reference_n: int
-    window_n: int
     edges: tuple[float, ...]
     sd: float | None
-    ks: float | None
-    wasserstein: float | None
 
 
-def reference_summaries(
+def reference_summary(
+    con: Connection,
+    family: str,
+    column: Watched,
+    reference: Days,
+    tables: TableMapping = STORE_TABLES,
+) -> ReferenceSummary:
+    """The reference's n, bin edges and sd of one numeric column (one sort of its values)."""
+    query = sql.reference_summary_query(family, column.column, reference, tables, column.model_only)
+    reference_n, minimum, maximum, sd, *deciles = one_row(
+        con.execute(query.sql("duckdb")).fetchone()
+    )
+    if not reference_n:
+        return ReferenceSummary(0, (), None)
+    edges = numeric_bin_edges(float(minimum), [float(q) for q in deciles], float(maximum))
+    return ReferenceSummary(int(str(reference_n)), edges, _optional(sd))
+
+
+def distances(
     con: Connection,
     family: str,
     numeric: Sequence[Watched],
     reference: Days,
-    window: Days | None,
+    window: Days,
     tables: TableMapping = STORE_TABLES,
-) -> list[ReferenceSummary]:
-    """Every numeric column's reference summary (and distances to `window`), from one scan."""
-    found: dict[int, ReferenceSummary] = {}
+) -> list[tuple[int, float | None, float | None]]:
+    """Per numeric column (in order): values in the window, KS and Wasserstein, from one scan."""
+    found: dict[int, tuple[int, float | None, float | None]] = {}
     if numeric:
-        query = sql_features.value_summary_query(family, numeric, reference, window, tables)
-        for row in _run(con, query):
-            feature, reference_n, window_n, minimum, maximum, sd, *deciles, ks, distance = row
-            edges = (
-                numeric_bin_edges(float(str(minimum)), [float(str(q)) for q in deciles],
-                                  float(str(maximum)))
-                if reference_n
-                else ()
-            )
-            found[int(str(feature))] = ReferenceSummary(
-                int(str(reference_n)),
-                int(str(window_n)),
-                edges,
-                _optional(sd),
-                _optional(ks) if window is not None else None,
-                _optional(distance) if window is not None else None,
-            )
-    nothing = ReferenceSummary(0, 0, (), None, None, None)
-    return [found.get(k, nothing) for k in range(len(numeric))]
+        query = sql_features.distances_query(family, numeric, reference, window, tables)
+        for feature, _reference_n, window_n, ks, wasserstein in _run(con, query):
+            found[int(str(feature))] = (int(str(window_n)), _optional(ks), _optional(wasserstein))
+    return [found.get(k, (0, None, None)) for k in range(len(numeric))]
 
 
 def bucket_counts(
@@ -333,22 +333,21 @@ def feature_readings(
     with_distances: bool = True,
     tables: TableMapping = STORE_TABLES,
 ) -> tuple[list[NumericReadings], list[CategoricalReadings]]:
-    """What `numeric_readings` and `categorical_readings` read, for every column at once: one
-    scan for the numeric summaries, one for every column's bins and categories (so the cost does
-    not grow with a scan per feature)."""
-    summaries = reference_summaries(
-        con, family, numeric, reference, window if with_distances else None, tables
-    )
+    """What `numeric_readings` and `categorical_readings` read, for every column at once: the
+    reference's deciles (one sort per numeric column), then ONE scan for every numeric column's
+    KS and Wasserstein and ONE for every column's bins and categories."""
+    summaries = [reference_summary(con, family, c, reference, tables) for c in numeric]
+    measured = distances(con, family, numeric, reference, window, tables) if with_distances else []
     with_edges = [k for k, summary in enumerate(summaries) if summary.edges]
     watched = [(numeric[k], summaries[k].edges) for k in with_edges]
     watched += [(Watched(c), None) for c in categorical]
     counts = bucket_counts(con, family, watched, [_span(reference, -1), _span(window, 0)], tables)
     numeric_out: list[NumericReadings] = []
-    for column, summary in zip(numeric, summaries, strict=True):
+    for index, (column, summary) in enumerate(zip(numeric, summaries, strict=True)):
         if not summary.edges:
             # No reference to bin on: only how many values the window has is known.
             window_n = (
-                summary.window_n
+                measured[index][0]
                 if with_distances
                 else _window_count(con, family, column, window, tables)
             )
@@ -356,16 +355,17 @@ def feature_readings(
                 NumericReadings(0, window_n, [0] * _BINS, [0] * _BINS, None, None, None)
             )
             continue
-        slots = counts[with_edges.index(len(numeric_out))]
+        slots = counts[with_edges.index(index)]
         reference_bins, window_bins = _bin_list(slots.get(-1, {})), _bin_list(slots.get(0, {}))
+        _, ks, wasserstein = measured[index] if with_distances else (0, None, None)
         numeric_out.append(
             NumericReadings(
                 reference_n=summary.reference_n,
                 window_n=sum(window_bins),
                 reference_bins=reference_bins,
                 window_bins=window_bins,
-                ks=summary.ks,
-                wasserstein=summary.wasserstein,
+                ks=ks,
+                wasserstein=wasserstein,
                 reference_sd=summary.sd,
             )
         )

@@ -121,9 +121,9 @@ def reference_summary_query(
         exp.Anonymous(this="quantile_cont", expressions=[exp.column("x"), fractions]).as_("qs"),
     ).from_(values)
     deciles = [
-        exp.Bracket(
-            this=exp.column("qs"), expressions=[exp.Literal.number(k)], offset=1
-        ).as_(f"q{k}")
+        exp.Bracket(this=exp.column("qs"), expressions=[exp.Literal.number(k)], offset=1).as_(
+            f"q{k}"
+        )
         for k in range(1, len(DECILES) + 1)
     ]
     return exp.select("n", "minimum", "maximum", "sd", *deciles).from_(summary.subquery("r"))

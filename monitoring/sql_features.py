@@ -1,14 +1,14 @@
 """SQLGlot builders that read EVERY watched feature of a monitor in one scan.
 
 `monitor check` at scale (100 million predictions) cannot afford a scan, a sort and a grouping per
-feature. Two statements do the work for all features at once (GROUPING SETS, one set per feature):
+feature. Two statements do the work for all features at once (GROUPING SETS, one set per feature);
+the reference's deciles stay DuckDB's `quantile_cont` (monitoring.sql.reference_summary_query, one
+sort per feature), so every face bins on the same edges:
 
-- `value_summary_query`: per numeric feature, its values grouped to (x, count in the reference,
-  count in the window); from that small table DuckDB derives the reference's n, minimum, maximum,
-  sample sd and deciles, and the exact KS statistic and Wasserstein distance. Deciles from counts
-  are DuckDB's `quantile_cont` exactly: rank h = (n - 1) q, the values at ranks floor(h) and
-  ceil(h), lo + (hi - lo) (h - floor(h)). The grouping is cheap when values have limited
-  precision (prices to the cent, counts, whole seconds): the cost scales with distinct values.
+- `distances_query`: per numeric feature, its values grouped to (x, count in the reference, count
+  in the window); from that table DuckDB derives the exact KS statistic and Wasserstein distance
+  (the ECDFs step only at distinct values). The grouping is cheap when values have limited
+  precision (prices to the cent, counts, whole seconds): its cost grows with distinct values.
 - `bucket_counts_query`: per feature, how many values fall in each numeric bin (the reference's
   deciles, `monitoring.sql.bin_expression`) or category, per window (`Span`): the latest window
   for `monitor check`, or every window of the Monitoring page's heat map.
@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from core.tables import STORE_TABLES, TableMapping
-from monitoring.drift import DECILES
 from monitoring.sql import (
     MODEL,
     REFERENCE,
@@ -35,7 +34,6 @@ from monitoring.sql import (
     _col,
     _family_rows,
     _fragment,
-    _number,
     bin_expression,
 )
 
@@ -109,23 +107,20 @@ def _rows(
     return select.select(side.as_("side"), *values).where(where)
 
 
-def value_summary_query(
+def distances_query(
     family: str,
     numeric: Sequence[Watched],
     reference: Days,
-    window: Days | None,
+    window: Days,
     tables: TableMapping = STORE_TABLES,
 ) -> exp.Select:
-    """Rows (feature, n_reference, n_window, minimum, maximum, sd, q1..q9, ks, wasserstein), one
-    per numeric feature with a value (`feature` = its index in `numeric`); reference statistics
-    over the reference's values, KS and Wasserstein between the reference and `window` (without a
-    window: reference statistics only, from a scan of the reference alone)."""
+    """Rows (feature, n_reference, n_window, ks, wasserstein), one per numeric column with a value
+    (`feature` = its index in `numeric`): the exact KS statistic and 1-Wasserstein distance
+    between the reference's and the window's values, as `monitoring.sql.ecdf_distance_query`
+    computes them for one column, for every column from one scan."""
     sides = _rows(family, reference, exp.Literal.string(REFERENCE), numeric, tables)
-    if window is not None:
-        in_window = _rows(family, window, exp.Literal.string(WINDOW), numeric, tables)
-        sample: exp.Expression = exp.union(sides, in_window, distinct=False)
-    else:
-        sample = sides
+    in_window = _rows(family, window, exp.Literal.string(WINDOW), numeric, tables)
+    sample = exp.union(sides, in_window, distinct=False)
     names = [_name(k) for k in range(len(numeric))]
     side = exp.column("side")
     grouped = (
@@ -142,72 +137,32 @@ def value_summary_query(
     )
     by_feature = "PARTITION BY feature"
     running = f"({by_feature} ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
-    cumulative = exp.select(
+    cdf = exp.select(
         "feature",
         "x",
-        "nr",
-        "nw",
-        _fragment(f"SUM(nr) OVER {running}").as_("cr"),
-        _fragment(f"SUM(nw) OVER {running}").as_("cw"),
+        _fragment(f"CAST(SUM(nr) OVER {running} AS DOUBLE) / SUM(nr) OVER ({by_feature})").as_(
+            "fr"
+        ),
+        _fragment(f"CAST(SUM(nw) OVER {running} AS DOUBLE) / SUM(nw) OVER ({by_feature})").as_(
+            "fw"
+        ),
+        _fragment(f"LEAD(x) OVER ({by_feature} ORDER BY x)").as_("next_x"),
         _fragment(f"SUM(nr) OVER ({by_feature})").as_("n_reference"),
         _fragment(f"SUM(nw) OVER ({by_feature})").as_("n_window"),
-        _fragment(f"SUM(nr * x) OVER ({by_feature})").as_("total"),
-        _fragment(f"LEAD(x) OVER ({by_feature} ORDER BY x)").as_("next_x"),
     ).from_(
-        exp.select("*")
-        .from_(grouped.subquery("g"))
-        .where(_fragment("x IS NOT NULL"))
-        .subquery("v")
+        exp.select("*").from_(grouped.subquery("g")).where(_fragment("x IS NOT NULL")).subquery("v")
     )
-    gap = "ABS(CAST(cr AS DOUBLE) / n_reference - CAST(cw AS DOUBLE) / n_window)"
-    ranks = []
-    for k, q in enumerate(DECILES, start=1):
-        rank = exp.Mul(this=_fragment("(n_reference - 1)"), expression=_number(q)).sql("duckdb")
-        ranks += [
-            _fragment(f"MAX({rank})").as_(f"h{k}"),
-            _fragment(f"MIN(CASE WHEN cr > FLOOR({rank}) THEN x END)").as_(f"lo{k}"),
-            _fragment(f"MIN(CASE WHEN cr > CEIL({rank}) THEN x END)").as_(f"hi{k}"),
-        ]
-    per_feature = (
+    return (
         exp.select(
             "feature",
             _fragment("MAX(n_reference)").as_("n_reference"),
             _fragment("MAX(n_window)").as_("n_window"),
-            _fragment("MIN(CASE WHEN nr > 0 THEN x END)").as_("minimum"),
-            _fragment("MAX(CASE WHEN nr > 0 THEN x END)").as_("maximum"),
-            _fragment(
-                "SQRT(SUM(nr * (x - total / n_reference) * (x - total / n_reference)) "
-                "/ (MAX(n_reference) - 1))"
-            ).as_("sd"),
-            *ranks,
-            _fragment(f"MAX({gap})").as_("ks"),
-            _fragment(f"COALESCE(SUM({gap} * (next_x - x)), 0)").as_("wasserstein"),
+            _fragment("MAX(ABS(fr - fw))").as_("ks"),
+            # One distinct value leaves no step to sum over: the distance is then 0, not NULL.
+            _fragment("COALESCE(SUM(ABS(fr - fw) * (next_x - x)), 0)").as_("wasserstein"),
         )
-        .from_(cumulative.subquery("c"))
+        .from_(cdf.subquery("c"))
         .group_by("feature")
-    )
-    # quantile_cont's interpolation, operation for operation: lo + (hi - lo) * (h - floor(h)).
-    deciles = [
-        _fragment(
-            f"CASE WHEN CEIL(h{k}) = FLOOR(h{k}) THEN lo{k} "
-            f"ELSE lo{k} + (hi{k} - lo{k}) * (h{k} - FLOOR(h{k})) END"
-        ).as_(f"q{k}")
-        for k in range(1, len(DECILES) + 1)
-    ]
-    more_than_one = "CASE WHEN n_reference > 1 THEN sd END"
-    return (
-        exp.select(
-            "feature",
-            "n_reference",
-            "n_window",
-            "minimum",
-            "maximum",
-            _fragment(more_than_one).as_("sd"),
-            *deciles,
-            "ks",
-            "wasserstein",
-        )
-        .from_(per_feature.subquery("f"))
         .order_by("feature")
     )
 
