@@ -276,23 +276,6 @@ def reference_summary(
     return ReferenceSummary(int(str(reference_n)), edges, _optional(sd))
 
 
-def distances(
-    con: Connection,
-    family: str,
-    numeric: Sequence[Watched],
-    reference: Days,
-    window: Days,
-    tables: TableMapping = STORE_TABLES,
-) -> list[tuple[int, float | None, float | None]]:
-    """Per numeric column (in order): values in the window, KS and Wasserstein, from one scan."""
-    found: dict[int, tuple[int, float | None, float | None]] = {}
-    if numeric:
-        query = sql_features.distances_query(family, numeric, reference, window, tables)
-        for feature, _reference_n, window_n, ks, wasserstein in _run(con, query):
-            found[int(str(feature))] = (int(str(window_n)), _optional(ks), _optional(wasserstein))
-    return [found.get(k, (0, None, None)) for k in range(len(numeric))]
-
-
 def bucket_counts(
     con: Connection,
     family: str,
@@ -318,66 +301,65 @@ def _bin_list(counts: dict[str, int]) -> list[int]:
     return bins
 
 
-def _span(days: Days, offset: int) -> Span:
-    return Span(days[0], days[1], (days[1] - days[0]).days + 1, offset)
-
-
 def feature_readings(
     con: Connection,
     family: str,
-    numeric: Sequence[Watched],
+    numeric: Sequence[str],
     categorical: Sequence[str],
     reference: Days,
     window: Days,
-    *,
-    with_distances: bool = True,
     tables: TableMapping = STORE_TABLES,
 ) -> tuple[list[NumericReadings], list[CategoricalReadings]]:
     """What `numeric_readings` and `categorical_readings` read, for every column at once: the
-    reference's deciles (one sort per numeric column), then ONE scan for every numeric column's
-    KS and Wasserstein and ONE for every column's bins and categories."""
-    summaries = [reference_summary(con, family, c, reference, tables) for c in numeric]
-    measured = distances(con, family, numeric, reference, window, tables) if with_distances else []
-    with_edges = [k for k, summary in enumerate(summaries) if summary.edges]
-    watched = [(numeric[k], summaries[k].edges) for k in with_edges]
+    reference's deciles (one sort per numeric column), then ONE statement for every column's
+    bins or categories and every numeric column's KS and Wasserstein."""
+    summaries = [reference_summary(con, family, Watched(c), reference, tables) for c in numeric]
+    binned = [k for k, summary in enumerate(summaries) if summary.edges]
+    watched = [(Watched(numeric[k]), summaries[k].edges) for k in binned]
     watched += [(Watched(c), None) for c in categorical]
-    counts = bucket_counts(con, family, watched, [_span(reference, -1), _span(window, 0)], tables)
+    rows: list[tuple[object, ...]] = []
+    if watched:
+        query = sql_features.window_readings_query(family, watched, reference, window, tables)
+        rows = _run(con, query)
+    totals: dict[int, tuple[object, ...]] = {}
+    buckets: list[tuple[dict[str, int], dict[str, int]]] = [({}, {}) for _ in watched]
+    for feature, bucket, n_reference, n_window, ks, wasserstein in rows:
+        index = int(str(feature))
+        if bucket is None:
+            totals[index] = (n_window, ks, wasserstein)
+        else:
+            buckets[index][0][str(bucket)] = int(str(n_reference))
+            buckets[index][1][str(bucket)] = int(str(n_window))
     numeric_out: list[NumericReadings] = []
     for index, (column, summary) in enumerate(zip(numeric, summaries, strict=True)):
         if not summary.edges:
             # No reference to bin on: only how many values the window has is known.
-            window_n = (
-                measured[index][0]
-                if with_distances
-                else _window_count(con, family, column, window, tables)
-            )
+            window_n = _window_count(con, family, Watched(column), window, tables)
             numeric_out.append(
                 NumericReadings(0, window_n, [0] * _BINS, [0] * _BINS, None, None, None)
             )
             continue
-        slots = counts[with_edges.index(index)]
-        reference_bins, window_bins = _bin_list(slots.get(-1, {})), _bin_list(slots.get(0, {}))
-        _, ks, wasserstein = measured[index] if with_distances else (0, None, None)
+        position = binned.index(index)
+        _, ks, wasserstein = totals.get(position, (0, None, None))
+        reference_bins, window_bins = (_bin_list(side) for side in buckets[position])
         numeric_out.append(
             NumericReadings(
                 reference_n=summary.reference_n,
                 window_n=sum(window_bins),
                 reference_bins=reference_bins,
                 window_bins=window_bins,
-                ks=ks,
-                wasserstein=wasserstein,
+                ks=_optional(ks),
+                wasserstein=_optional(wasserstein),
                 reference_sd=summary.sd,
             )
         )
-    categorical_out = []
-    for offset in range(len(categorical)):
-        slots = counts[len(with_edges) + offset]
-        categorical_out.append(
-            CategoricalReadings(
-                {k: n for k, n in slots.get(-1, {}).items()},
-                {k: n for k, n in slots.get(0, {}).items()},
-            )
+    categorical_out = [
+        CategoricalReadings(
+            {k: n for k, n in reference_counts.items() if n},
+            {k: n for k, n in window_counts.items() if n},
         )
+        for reference_counts, window_counts in buckets[len(binned) :]
+    ]
     return numeric_out, categorical_out
 
 

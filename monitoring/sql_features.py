@@ -1,17 +1,17 @@
 """SQLGlot builders that read EVERY watched feature of a monitor in one scan.
 
 `monitor check` at scale (100 million predictions) cannot afford a scan, a sort and a grouping per
-feature. Two statements do the work for all features at once (GROUPING SETS, one set per feature);
+feature. One statement does the work for all features at once (GROUPING SETS, one set per feature);
 the reference's deciles stay DuckDB's `quantile_cont` (monitoring.sql.reference_summary_query, one
 sort per feature), so every face bins on the same edges:
 
-- `distances_query`: per numeric feature, its values grouped to (x, count in the reference, count
-  in the window); from that table DuckDB derives the exact KS statistic and Wasserstein distance
-  (the ECDFs step only at distinct values). The grouping is cheap when values have limited
-  precision (prices to the cent, counts, whole seconds): its cost grows with distinct values.
-- `bucket_counts_query`: per feature, how many values fall in each numeric bin (the reference's
-  deciles, `monitoring.sql.bin_expression`) or category, per window (`Span`): the latest window
-  for `monitor check`, or every window of the Monitoring page's heat map.
+- `window_readings_query` (`monitor check`): per feature, its values grouped to (value, count in
+  the reference, count in the window); from that table DuckDB derives the bins or categories and
+  the exact KS statistic and Wasserstein distance (the ECDFs step only at distinct values). The
+  grouping is cheap when values have limited precision (prices to the cent, counts, whole
+  seconds): its cost grows with the number of distinct values.
+- `bucket_counts_query` (the Monitoring page's heat map): per feature, how many values fall in
+  each numeric bin or category, per window (`Span`), every window from one scan.
 
 Same windows, bins and rules as the per-feature builders of monitoring/sql.py; user text enters as
 literals and quoted identifiers; no DuckDB-only syntax, so `.sql(dialect="spark")` runs there.
@@ -107,26 +107,50 @@ def _rows(
     return select.select(side.as_("side"), *values).where(where)
 
 
-def distances_query(
+def window_readings_query(
     family: str,
-    numeric: Sequence[Watched],
+    watched: Sequence[tuple[Watched, Sequence[float] | None]],
     reference: Days,
     window: Days,
     tables: TableMapping = STORE_TABLES,
 ) -> exp.Select:
-    """Rows (feature, n_reference, n_window, ks, wasserstein), one per numeric column with a value
-    (`feature` = its index in `numeric`): the exact KS statistic and 1-Wasserstein distance
-    between the reference's and the window's values, as `monitoring.sql.ecdf_distance_query`
-    computes them for one column, for every column from one scan."""
-    sides = _rows(family, reference, exp.Literal.string(REFERENCE), numeric, tables)
-    in_window = _rows(family, window, exp.Literal.string(WINDOW), numeric, tables)
+    """Everything `monitor check` reads of its features, from ONE scan of the reference and the
+    window: per column (`feature` = its index in `watched`), with bin edges (numeric) or without
+    (categorical):
+
+    - rows (feature, bucket, n_reference, n_window, NULL, NULL): the values in each numeric bin
+      (`monitoring.sql.bin_expression` on the edges) or of each category, per side;
+    - one row (feature, NULL, n_reference, n_window, ks, wasserstein) per column: its non-empty
+      values, and for a numeric column the exact KS statistic and 1-Wasserstein distance between
+      the sides (as `monitoring.sql.ecdf_distance_query` computes them for one column).
+
+    Each column's values are grouped first, to (value, count in the reference, count in the
+    window); bins, categories and both ECDFs come from that table, which is small when values
+    have limited precision (prices to the cent, counts, whole seconds)."""
+    columns = [column for column, _ in watched]
+    sides = _rows(family, reference, exp.Literal.string(REFERENCE), columns, tables)
+    in_window = _rows(family, window, exp.Literal.string(WINDOW), columns, tables)
     sample = exp.union(sides, in_window, distinct=False)
-    names = [_name(k) for k in range(len(numeric))]
+    names = [_name(k) for k in range(len(watched))]
+    numeric = [k for k, (_, edges) in enumerate(watched) if edges is not None]
+    categorical = [k for k, (_, edges) in enumerate(watched) if edges is None]
     side = exp.column("side")
+
+    def which(indices: Sequence[int], value: exp.Expression | str) -> exp.Expression:
+        if not indices:
+            return exp.Null()
+        return _which(
+            [names[k] for k in indices],
+            [exp.cast(exp.column(names[k]), value) for k in indices]
+            if isinstance(value, str)
+            else [value.copy() for _ in indices],
+        )
+
     grouped = (
         exp.select(
             _which(names, [exp.Literal.number(k) for k in range(len(names))]).as_("feature"),
-            _which(names, [exp.cast(exp.column(n), "DOUBLE") for n in names]).as_("x"),
+            which(numeric, "DOUBLE").as_("x"),
+            which(categorical, "VARCHAR").as_("category"),
             _sum_if(exp.EQ(this=side, expression=exp.Literal.string(REFERENCE))).as_("nr"),
             _sum_if(exp.EQ(this=side.copy(), expression=exp.Literal.string(WINDOW))).as_("nw"),
         )
@@ -135,35 +159,62 @@ def distances_query(
             exp.GroupingSets(expressions=[exp.Tuple(expressions=[exp.column(n)]) for n in names])
         )
     )
+    bins = exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.EQ(this=exp.column("feature"), expression=exp.Literal.number(k)),
+                true=bin_expression(exp.column("x"), watched[k][1] or ()),
+            )
+            for k in numeric
+        ]
+    )
+    bucket = exp.Coalesce(
+        this=exp.column("category"), expressions=[exp.cast(bins, "VARCHAR")] if numeric else []
+    )
     by_feature = "PARTITION BY feature"
     running = f"({by_feature} ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+    share = (
+        "CASE WHEN x IS NOT NULL THEN "
+        "CAST(SUM({n}) OVER {running} AS DOUBLE) / SUM({n}) OVER ({by}) END"
+    )
     cdf = exp.select(
         "feature",
         "x",
-        _fragment(f"CAST(SUM(nr) OVER {running} AS DOUBLE) / SUM(nr) OVER ({by_feature})").as_(
-            "fr"
-        ),
-        _fragment(f"CAST(SUM(nw) OVER {running} AS DOUBLE) / SUM(nw) OVER ({by_feature})").as_(
-            "fw"
-        ),
+        "nr",
+        "nw",
+        bucket.as_("bucket"),
+        _fragment(share.format(n="nr", running=running, by=by_feature)).as_("fr"),
+        _fragment(share.format(n="nw", running=running, by=by_feature)).as_("fw"),
         _fragment(f"LEAD(x) OVER ({by_feature} ORDER BY x)").as_("next_x"),
-        _fragment(f"SUM(nr) OVER ({by_feature})").as_("n_reference"),
-        _fragment(f"SUM(nw) OVER ({by_feature})").as_("n_window"),
     ).from_(
-        exp.select("*").from_(grouped.subquery("g")).where(_fragment("x IS NOT NULL")).subquery("v")
+        exp.select("*")
+        .from_(grouped.subquery("g"))
+        .where(_fragment("x IS NOT NULL OR category IS NOT NULL"))
+        .subquery("v")
     )
+    total = "CASE WHEN GROUPING(bucket) = 1 THEN {} END"
     return (
         exp.select(
             "feature",
-            _fragment("MAX(n_reference)").as_("n_reference"),
-            _fragment("MAX(n_window)").as_("n_window"),
-            _fragment("MAX(ABS(fr - fw))").as_("ks"),
+            "bucket",
+            _fragment("SUM(nr)").as_("n_reference"),
+            _fragment("SUM(nw)").as_("n_window"),
+            _fragment(total.format("MAX(ABS(fr - fw))")).as_("ks"),
             # One distinct value leaves no step to sum over: the distance is then 0, not NULL.
-            _fragment("COALESCE(SUM(ABS(fr - fw) * (next_x - x)), 0)").as_("wasserstein"),
+            _fragment(total.format("COALESCE(SUM(ABS(fr - fw) * (next_x - x)), 0)")).as_(
+                "wasserstein"
+            ),
         )
         .from_(cdf.subquery("c"))
-        .group_by("feature")
-        .order_by("feature")
+        .group_by(
+            exp.GroupingSets(
+                expressions=[
+                    exp.Tuple(expressions=[exp.column("feature")]),
+                    exp.Tuple(expressions=[exp.column("feature"), exp.column("bucket")]),
+                ]
+            )
+        )
+        .order_by("feature", exp.Ordered(this=exp.column("bucket"), nulls_first=True))
     )
 
 

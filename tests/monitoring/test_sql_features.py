@@ -13,7 +13,7 @@ from scipy.stats import ks_2samp, wasserstein_distance
 
 from data import monitor_store
 from data.store import connect
-from monitoring.sql_features import Span, Watched, bucket_counts_query, distances_query
+from monitoring.sql_features import Span, Watched, bucket_counts_query, window_readings_query
 from tests.monitoring.factories import (
     FAMILY,
     REFERENCE,
@@ -77,18 +77,13 @@ def _hand_bins(values: np.ndarray, edges: np.ndarray) -> list[int]:
 def _readings(settings_):
     with connect(settings_, read_only=True) as con:
         return monitor_store.feature_readings(
-            con,
-            FAMILY,
-            [Watched(c) for c in (*NUMERIC, "empty")] + [Watched("score", model_only=True)],
-            list(CATEGORICAL),
-            REFERENCE,
-            WINDOW,
+            con, FAMILY, [*NUMERIC, "empty"], list(CATEGORICAL), REFERENCE, WINDOW
         )
 
 
 def test_every_numeric_feature_agrees_with_numpy_and_scipy(drifted) -> None:
     numeric, _ = _readings(drifted)
-    for column, readings in zip(NUMERIC, numeric, strict=False):
+    for column, readings in zip(NUMERIC, numeric[: len(NUMERIC)], strict=True):
         reference, current = _values(drifted, column, REFERENCE), _values(drifted, column, WINDOW)
         edges = np.concatenate(
             [[reference.min()], np.quantile(reference, np.arange(1, 10) / 10), [reference.max()]]
@@ -102,19 +97,6 @@ def test_every_numeric_feature_agrees_with_numpy_and_scipy(drifted) -> None:
         assert readings.reference_bins == _hand_bins(reference, edges), column
         assert readings.window_bins == _hand_bins(current, edges), column
     assert numeric[0].window_bins[0] >= 1 and numeric[0].window_bins[11] >= 2
-
-
-def test_the_score_counts_only_rows_the_model_served(drifted) -> None:
-    numeric, _ = _readings(drifted)
-    score = numeric[-1]
-    reference = _values(drifted, "score", REFERENCE, model_only=True)
-    current = _values(drifted, "score", WINDOW, model_only=True)
-    edges = np.concatenate(
-        [[reference.min()], np.quantile(reference, np.arange(1, 10) / 10), [reference.max()]]
-    )
-    assert score.reference_bins == _hand_bins(reference, edges)
-    assert score.window_bins == _hand_bins(current, edges)
-    assert score.ks == pytest.approx(ks_2samp(reference, current).statistic, abs=1e-9)
 
 
 def test_a_feature_without_values_has_no_reference_and_no_bins(drifted) -> None:
@@ -141,12 +123,22 @@ def _same_rows(left: pd.DataFrame, right: pd.DataFrame) -> None:
             assert left[column].tolist() == right[column].tolist(), column
 
 
-@pytest.mark.parametrize("name", ["distances", "buckets"])
+@pytest.mark.parametrize("name", ["readings", "score_buckets", "buckets"])
 def test_spark_rendering_reads_back_to_the_same_rows(drifted, name: str) -> None:
     numeric = [Watched("price"), Watched("score", model_only=True)]
     edges = (70.0, 85.0, 90.0, 93.5, 97.0, 100.0, 103.0, 106.5, 110.0, 115.0, 130.0)
     query = {
-        "distances": distances_query(FAMILY, numeric, REFERENCE, WINDOW),
+        "readings": window_readings_query(
+            FAMILY,
+            [(numeric[0], edges), (numeric[1], edges), (Watched("category_id"), None)],
+            REFERENCE,
+            WINDOW,
+        ),
+        "score_buckets": bucket_counts_query(
+            FAMILY,
+            [(numeric[1], edges)],
+            [Span(REFERENCE[0], REFERENCE[1], 28, -1), Span(WINDOW[0], WINDOW[1], 7, 0)],
+        ),
         "buckets": bucket_counts_query(
             FAMILY,
             [(Watched("price"), edges), (Watched("category_id"), None)],
@@ -165,8 +157,8 @@ def test_spark_rendering_reads_back_to_the_same_rows(drifted, name: str) -> None
 
 
 def test_a_feature_name_enters_as_a_quoted_identifier() -> None:
-    rendered = distances_query(
-        "x'; DROP TABLE models; --", [Watched('a"b')], REFERENCE, WINDOW
+    rendered = window_readings_query(
+        "x'; DROP TABLE models; --", [(Watched('a"b'), None)], REFERENCE, WINDOW
     ).sql("duckdb")
     assert '"a""b"' in rendered
     assert "'x''; DROP TABLE models; --'" in rendered
