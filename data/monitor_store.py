@@ -315,7 +315,9 @@ def feature_readings(
     bins or categories and every numeric column's KS and Wasserstein."""
     summaries = [reference_summary(con, family, Watched(c), reference, tables) for c in numeric]
     binned = [k for k, summary in enumerate(summaries) if summary.edges]
-    watched = [(Watched(numeric[k]), summaries[k].edges) for k in binned]
+    watched: list[tuple[Watched, tuple[float, ...] | None]] = [
+        (Watched(numeric[k]), summaries[k].edges) for k in binned
+    ]
     watched += [(Watched(c), None) for c in categorical]
     rows: list[tuple[object, ...]] = []
     if watched:

@@ -254,7 +254,7 @@ def bucket_counts_query(
                 )
             buckets.append(bucket.as_(name))
         parts.append(select.select(slot.as_("slot"), *buckets).where(where))
-    rows: exp.Expression = parts[0]
+    rows: exp.Select | exp.Union = parts[0]
     for part in parts[1:]:
         rows = exp.union(rows, part, distinct=False)
     sets = exp.GroupingSets(
