@@ -207,8 +207,9 @@ def test_a_load_is_written_in_timestamp_order_whatever_the_files_order(
     )
     path = tmp_path / "shuffled.csv"
     shuffled.to_csv(path, index=False)
-    status, _, err = _load(capsys, settings, "predictions", path)
-    assert (status, err) == (0, "")
+    # Only the status: a slow machine may show progress on stderr.
+    status, _, _ = _load(capsys, settings, "predictions", path)
+    assert status == 0
     stored = rows(settings, "SELECT ts, request_id, score FROM predictions ORDER BY rowid")
     assert [r[0] for r in stored] == sorted(r[0] for r in stored)
     by_id = {r[1]: r[2] for r in stored}
