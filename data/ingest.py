@@ -1768,9 +1768,14 @@ def _insert_new_rows(
         else ""
     )
     batch = "CASE s._file " + " ".join(f"WHEN {i} THEN {b}" for i, b in enumerate(batch_ids))
+    order = (
+        " ORDER BY " + ", ".join(f"s.{_quote(c)}" for c in spec.insert_order)
+        if spec.insert_order
+        else ""
+    )
     con.execute(
         f"INSERT INTO {table} ({column_list}, batch_id) "
-        f"SELECT {column_list}, {batch} END FROM {source} s{where}"
+        f"SELECT {column_list}, {batch} END FROM {source} s{where}{order}"
     )
     counted = con.execute(
         f"SELECT batch_id, count(*) FROM {table} WHERE batch_id >= ? GROUP BY batch_id",

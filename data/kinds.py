@@ -61,6 +61,10 @@ class KindSpec:
             attributes); None refuses unknown columns.
         feature_columns: unknown columns are the model's input features, each stored as a typed
             column of its own (predictions; see data/prediction_features.py).
+        insert_order: columns a load's rows are sorted by before they are written, so each row
+            group holds a narrow range of them: timestamps then compress by their small deltas
+            and a time-window read skips the other row groups by their min/max (zone maps).
+            Order only; no value changes.
     """
 
     name: str
@@ -69,6 +73,7 @@ class KindSpec:
     model_column: str | None = None
     extra_columns_as: str | None = None
     feature_columns: bool = False
+    insert_order: tuple[str, ...] = ()
 
     @property
     def key_columns(self) -> tuple[str, ...]:
@@ -176,6 +181,7 @@ KINDS: dict[str, KindSpec] = {
         ),
         model_column="model_id",
         feature_columns=True,
+        insert_order=("ts",),
     ),
     # Labels that arrive after their predictions (fraud confirmed weeks later): matched to the
     # prediction with the same model_id and request_id when monitors and estimates read labels.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import duckdb
 from sqlglot.expressions import Expression
@@ -18,10 +19,11 @@ from core.vocab import FeatureType
 from data.kinds import KINDS
 from data.prediction_features import stored_features
 from data.store import one_row, write_audit
-from monitoring import sql
+from monitoring import sql, sql_features
 from monitoring.check import CategoricalReadings, NumericReadings, ServingReadings, ServingRow
 from monitoring.drift import numeric_bin_edges
 from monitoring.spec import parse_spec, spec_to_toml
+from monitoring.sql_features import Span, Watched
 from monitoring.versions import MonitorVersion
 
 Connection = duckdb.DuckDBPyConnection
@@ -238,3 +240,137 @@ def daily_serving_rows(
         )
         if isinstance(day, dt.date)
     ]
+
+
+@dataclass(frozen=True)
+class ReferenceSummary:
+    """One numeric column's reference: what its bins and distances need.
+
+    Attributes:
+        reference_n: non-empty values in the reference.
+        edges: minimum, the nine deciles (DuckDB's `quantile_cont`), maximum; empty without a
+            reference value.
+        sd: the reference's sample standard deviation (None below two values).
+    """
+
+    reference_n: int
+    edges: tuple[float, ...]
+    sd: float | None
+
+
+def reference_summary(
+    con: Connection,
+    family: str,
+    column: Watched,
+    reference: Days,
+    tables: TableMapping = STORE_TABLES,
+) -> ReferenceSummary:
+    """The reference's n, bin edges and sd of one numeric column (one sort of its values)."""
+    query = sql.reference_summary_query(family, column.column, reference, tables, column.model_only)
+    reference_n, minimum, maximum, sd, *deciles = one_row(
+        con.execute(query.sql("duckdb")).fetchone()
+    )
+    if not reference_n:
+        return ReferenceSummary(0, (), None)
+    edges = numeric_bin_edges(float(minimum), [float(q) for q in deciles], float(maximum))
+    return ReferenceSummary(int(str(reference_n)), edges, _optional(sd))
+
+
+def bucket_counts(
+    con: Connection,
+    family: str,
+    watched: Sequence[tuple[Watched, Sequence[float] | None]],
+    spans: Sequence[Span],
+    tables: TableMapping = STORE_TABLES,
+) -> list[dict[int, dict[str, int]]]:
+    """Per watched column (in order): slot -> bucket (bin index as text, or category) -> count,
+    for every column and window from one scan."""
+    counts: list[dict[int, dict[str, int]]] = [{} for _ in watched]
+    if watched:
+        query = sql_features.bucket_counts_query(family, watched, spans, tables)
+        for feature, slot, bucket, n in _run(con, query):
+            slots = counts[int(str(feature))]
+            slots.setdefault(int(str(slot)), {})[str(bucket)] = int(str(n))
+    return counts
+
+
+def _bin_list(counts: dict[str, int]) -> list[int]:
+    bins = [0] * _BINS
+    for index, n in counts.items():
+        bins[int(index)] = n
+    return bins
+
+
+def feature_readings(
+    con: Connection,
+    family: str,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    reference: Days,
+    window: Days,
+    tables: TableMapping = STORE_TABLES,
+) -> tuple[list[NumericReadings], list[CategoricalReadings]]:
+    """What `numeric_readings` and `categorical_readings` read, for every column at once: the
+    reference's deciles (one sort per numeric column), then ONE statement for every column's
+    bins or categories and every numeric column's KS and Wasserstein."""
+    summaries = [reference_summary(con, family, Watched(c), reference, tables) for c in numeric]
+    binned = [k for k, summary in enumerate(summaries) if summary.edges]
+    watched: list[tuple[Watched, tuple[float, ...] | None]] = [
+        (Watched(numeric[k]), summaries[k].edges) for k in binned
+    ]
+    watched += [(Watched(c), None) for c in categorical]
+    rows: list[tuple[object, ...]] = []
+    if watched:
+        query = sql_features.window_readings_query(family, watched, reference, window, tables)
+        rows = _run(con, query)
+    totals: dict[int, tuple[object, ...]] = {}
+    buckets: list[tuple[dict[str, int], dict[str, int]]] = [({}, {}) for _ in watched]
+    for feature, bucket, n_reference, n_window, ks, wasserstein in rows:
+        index = int(str(feature))
+        if bucket is None:
+            totals[index] = (n_window, ks, wasserstein)
+        else:
+            buckets[index][0][str(bucket)] = int(str(n_reference))
+            buckets[index][1][str(bucket)] = int(str(n_window))
+    numeric_out: list[NumericReadings] = []
+    for index, (column, summary) in enumerate(zip(numeric, summaries, strict=True)):
+        if not summary.edges:
+            # No reference to bin on: only how many values the window has is known.
+            window_n = _window_count(con, family, Watched(column), window, tables)
+            numeric_out.append(
+                NumericReadings(0, window_n, [0] * _BINS, [0] * _BINS, None, None, None)
+            )
+            continue
+        position = binned.index(index)
+        _, ks, wasserstein = totals.get(position, (0, None, None))
+        reference_bins, window_bins = (_bin_list(side) for side in buckets[position])
+        numeric_out.append(
+            NumericReadings(
+                reference_n=summary.reference_n,
+                window_n=sum(window_bins),
+                reference_bins=reference_bins,
+                window_bins=window_bins,
+                ks=_optional(ks),
+                wasserstein=_optional(wasserstein),
+                reference_sd=summary.sd,
+            )
+        )
+    categorical_out = [
+        CategoricalReadings(
+            {k: n for k, n in reference_counts.items() if n},
+            {k: n for k, n in window_counts.items() if n},
+        )
+        for reference_counts, window_counts in buckets[len(binned) :]
+    ]
+    return numeric_out, categorical_out
+
+
+def _window_count(
+    con: Connection,
+    family: str,
+    column: Watched,
+    window: Days,
+    tables: TableMapping = STORE_TABLES,
+) -> int:
+    query = sql.reference_summary_query(family, column.column, window, tables, column.model_only)
+    return int(str(one_row(con.execute(query.sql("duckdb")).fetchone())[0]))

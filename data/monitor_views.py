@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from core.tables import STORE_TABLES, TableMapping
 from data.monitor_store import Connection
 from data.store import one_row
-from monitoring import sql, sql_windows
+from monitoring import sql
 from monitoring.drift import numeric_bin_edges
 
 Days = tuple[dt.date, dt.date]
@@ -71,23 +71,3 @@ def binned_feature(
     for side, index, n in con.execute(query.sql("duckdb")).fetchall():
         counts[str(side)][int(str(index))] = int(str(n))
     return BinnedFeature(edges, tuple(counts[sql.REFERENCE]), tuple(counts[sql.WINDOW]))
-
-
-def windowed_counts(
-    con: Connection,
-    family: str,
-    column: str,
-    first: dt.date,
-    last: dt.date,
-    window_days: int,
-    edges: tuple[float, ...] | None,
-    tables: TableMapping = STORE_TABLES,
-) -> dict[int, dict[str, int]]:
-    """Window index -> bucket (numeric bin index as text, or category) -> count, in one scan."""
-    query = sql_windows.windowed_counts_query(
-        family, column, first, last, window_days, edges, tables
-    )
-    counts: dict[int, dict[str, int]] = {}
-    for slot, bucket, n in con.execute(query.sql("duckdb")).fetchall():
-        counts.setdefault(int(str(slot)), {})[str(bucket)] = int(str(n))
-    return counts

@@ -109,19 +109,26 @@ def reference_summary_query(
     tables: TableMapping = STORE_TABLES,
     model_only: bool = False,
 ) -> exp.Select:
-    """One row: n, minimum, maximum, sample sd and the nine deciles (q1..q9) of the reference."""
+    """One row: n, minimum, maximum, sample sd and the nine deciles (q1..q9) of the reference.
+
+    The deciles come from ONE `quantile_cont` with the list of fractions (one sort of the values,
+    not nine); each is the same number the single-fraction call gives."""
     values = _values(family, column, reference, REFERENCE, tables, model_only).subquery("v")
-    deciles = [
-        quantile_cont(exp.column("x"), _number(q)).as_(f"q{k}")
-        for k, q in enumerate(DECILES, start=1)
-    ]
-    return exp.select(
+    fractions = exp.Array(expressions=[_number(q) for q in DECILES])
+    summary = exp.select(
         exp.Count(this=exp.column("x")).as_("n"),
         exp.Min(this=exp.column("x")).as_("minimum"),
         exp.Max(this=exp.column("x")).as_("maximum"),
         exp.StddevSamp(this=exp.column("x")).as_("sd"),
-        *deciles,
+        quantile_cont(exp.column("x"), fractions).as_("qs"),
     ).from_(values)
+    deciles = [
+        exp.Bracket(this=exp.column("qs"), expressions=[exp.Literal.number(k)], offset=1).as_(
+            f"q{k}"
+        )
+        for k in range(1, len(DECILES) + 1)
+    ]
+    return exp.select("n", "minimum", "maximum", "sd", *deciles).from_(summary.subquery("r"))
 
 
 def bin_expression(x: exp.Expression, edges: Sequence[float]) -> exp.Expression:

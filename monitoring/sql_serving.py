@@ -29,6 +29,7 @@ from monitoring.sql import (
     _timestamp,
     bin_expression,
 )
+from monitoring.sql_quantile import quantile_cont
 
 SCORE_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """The score quantiles an arm's health panel shows (quantile_cont)."""
@@ -142,7 +143,7 @@ def arm_serving_query(
     served_by = _col(predictions, "served_by", "p")
     latency = _col(predictions, "latency_ms", "p")
     quantiles = [
-        exp.Anonymous(this="quantile_cont", expressions=[latency.copy(), _number(q)]).as_(name)
+        quantile_cont(latency.copy(), _number(q)).as_(name)
         for q, name in ((0.5, "latency_p50_ms"), (0.95, "latency_p95_ms"), (0.99, "latency_p99_ms"))
     ]
     sets = exp.GroupingSets(
@@ -174,17 +175,10 @@ def arm_scores_query(
     score = _col(predictions, "score", "p")
     not_null = exp.Not(this=exp.Is(this=score.copy(), expression=exp.Null()))
     quantiles = [
-        exp.Anonymous(this="quantile_cont", expressions=[score.copy(), _number(q)]).as_(
-            f"q{round(q * 100):02d}"
-        )
+        quantile_cont(score.copy(), _number(q)).as_(f"q{round(q * 100):02d}")
         for q in SCORE_QUANTILES
     ]
-    deciles = [
-        exp.Anonymous(this="quantile_cont", expressions=[score.copy(), _number(k / 10)]).as_(
-            f"d{k}"
-        )
-        for k in range(1, 10)
-    ]
+    deciles = [quantile_cont(score.copy(), _number(k / 10)).as_(f"d{k}") for k in range(1, 10)]
     model_id = _col(predictions, "model_id", "p")
     return (
         select.select(

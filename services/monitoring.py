@@ -130,16 +130,24 @@ def _features(
     reference: tuple[dt.date, dt.date],
     window: tuple[dt.date, dt.date],
 ) -> list[FeatureDrift]:
+    """Every watched feature's drift, in the spec's order: a sort of each numeric feature's
+    reference (its deciles) and ONE scan for all features' bins, categories and distances (not
+    three scans per feature: the check stays fast at 100 million rows)."""
     types = monitor_store.feature_types(con)
     names = spec.features or tuple(types)
+    numeric = [name for name in names if types.get(name) == "numeric"]
+    categorical = [name for name in names if types.get(name) != "numeric"]
+    numbers, categories = monitor_store.feature_readings(
+        con, spec.family, numeric, categorical, reference, window
+    )
+    by_name = dict(zip(numeric, numbers, strict=True))
+    counted = dict(zip(categorical, categories, strict=True))
     drifts: list[FeatureDrift] = []
     for name in names:
-        if types.get(name) == "numeric":
-            readings = monitor_store.numeric_readings(con, spec.family, name, reference, window)
-            drifts += numeric_drift(name, readings, spec)
+        if name in by_name:
+            drifts += numeric_drift(name, by_name[name], spec)
         else:
-            counts = monitor_store.categorical_readings(con, spec.family, name, reference, window)
-            drifts += categorical_drift(name, counts, spec)
+            drifts += categorical_drift(name, counted[name], spec)
     return drifts
 
 

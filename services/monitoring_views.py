@@ -30,6 +30,7 @@ from monitoring.check import (
 from monitoring.drift import OTHER, category_bins, worst
 from monitoring.spec import MonitorSpec, Serving
 from monitoring.sql import ABOVE
+from monitoring.sql_features import Span, Watched
 from monitoring.versions import UnknownMonitorError
 from services.monitoring import check_on
 
@@ -140,30 +141,18 @@ def _bins(counts: Mapping[str, int]) -> list[int]:
     return bins
 
 
-def _feature_cells(
-    con: Connection,
-    spec: MonitorSpec,
+def _cells(
     feature: str,
     feature_type: FeatureType,
-    reference: Days,
+    slots: Mapping[int, Mapping[str, int]],
     windows: list[Days],
+    spec: MonitorSpec,
 ) -> list[DriftCell]:
-    """The feature's PSI in every window, from two scans (the reference's and the windows')."""
-    first, last = windows[0][0], windows[-1][1]
-    reference_days = (reference[1] - reference[0]).days + 1
-    edges: tuple[float, ...] | None = None
-    if feature_type == "numeric":
-        edges = monitor_views.reference_edges(con, spec.family, feature, reference)
-        if not edges:
-            # No reference value to bin on: no window can be judged.
-            return [DriftCell(feature, window, None, "insufficient_data") for window in windows]
-    read = monitor_views.windowed_counts
-    base = read(con, spec.family, feature, reference[0], reference[1], reference_days, edges)
-    in_reference = base.get(0, {})
-    per_window = read(con, spec.family, feature, first, last, spec.window_days, edges)
+    """One feature's PSI in every window (slot 0, 1, ...) against the reference (slot -1)."""
+    in_reference = slots.get(-1, {})
     cells = []
     for index, window in enumerate(windows):
-        counts = per_window.get(index, {})
+        counts = slots.get(index, {})
         if feature_type == "numeric":
             reference_bins, window_bins = _bins(in_reference), _bins(counts)
             readings = NumericReadings(
@@ -177,6 +166,39 @@ def _feature_cells(
             drifts = categorical_drift(feature, categories, spec)
         psi = next(d for d in drifts if d.method == "psi")
         cells.append(DriftCell(feature, window, psi.value, psi.status))
+    return cells
+
+
+def _drift_cells(
+    con: Connection, spec: MonitorSpec, reference: Days, windows: list[Days]
+) -> list[DriftCell]:
+    """Every watched feature's PSI in every window: the numeric features' reference deciles (one
+    sort each), then every feature's counts in the reference and in all windows from ONE scan."""
+    types = monitor_store.feature_types(con)
+    features = spec.features or tuple(types)
+    kinds: dict[str, FeatureType] = {f: types.get(f, "categorical") for f in features}
+    edges = {
+        f: monitor_views.reference_edges(con, spec.family, f, reference)
+        for f in features
+        if kinds[f] == "numeric"
+    }
+    read = [f for f in features if kinds[f] == "categorical" or edges[f]]
+    watched = [(Watched(f), edges[f] if kinds[f] == "numeric" else None) for f in read]
+    reference_days = (reference[1] - reference[0]).days + 1
+    spans = [
+        Span(reference[0], reference[1], reference_days, -1),
+        Span(windows[0][0], windows[-1][1], spec.window_days, 0),
+    ]
+    counts = dict(
+        zip(read, monitor_store.bucket_counts(con, spec.family, watched, spans), strict=True)
+    )
+    cells: list[DriftCell] = []
+    for feature in features:
+        if feature not in counts:
+            # No reference value to bin on: no window can be judged.
+            cells += [DriftCell(feature, window, None, "insufficient_data") for window in windows]
+        else:
+            cells += _cells(feature, kinds[feature], counts[feature], windows, spec)
     return cells
 
 
@@ -198,12 +220,7 @@ def drift_map(
         lines = spec.thresholds["psi"]
         cells: list[DriftCell] = []
         if reference is not None:
-            types = monitor_store.feature_types(con)
-            for feature in spec.features or tuple(types):
-                kind = types.get(feature, "categorical")
-                cells += _feature_cells(
-                    con, spec, feature, kind, reference, _windows(spec, day, windows)
-                )
+            cells = _drift_cells(con, spec, reference, _windows(spec, day, windows))
     return DriftMap(monitor_id, spec.family, reference, lines.warning, lines.alert, tuple(cells))
 
 

@@ -2,9 +2,9 @@
 -- later, annotations of what changed, and monitors agreed up front (each change a new version).
 -- Predictions are a wide table: one typed column per input feature, added by the ingest the first
 -- time a feature appears (DOUBLE for numeric, VARCHAR for categorical). DuckDB compresses each
--- column on its own (ALP for doubles, dictionaries for categories), which is what lets 100 million
--- rows with 10 features fit the 2 GB budget; a long (row, feature, value) table would hold ten
--- times the rows, and a MAP keeps the keys with every row. No primary-key index (see 001): each
+-- column on its own (ALP for doubles, dictionaries for categories; bytes per column at 100 million
+-- rows: docs/monitoring.md, "Storing predictions"); a long (row, feature, value) table would hold
+-- ten times the rows, and a MAP keeps the keys with every row. No primary-key index (see 001): each
 -- kind's natural key is enforced at ingestion.
 
 CREATE TABLE IF NOT EXISTS predictions (

@@ -189,3 +189,28 @@ def test_a_feature_named_like_another_column_but_for_case_is_refused(
         assert status == 1
         assert f"q.csv, line 1: the column '{name}' differs from the column '{other}'" in err
     assert rows(settings, "SELECT count(*) FROM predictions") == [(3,)]
+
+
+def test_a_load_is_written_in_timestamp_order_whatever_the_files_order(
+    capsys, tmp_path: Path, settings: StoreSettings
+) -> None:
+    """Rows land sorted by ts (so timestamps compress and time windows skip row groups), with
+    every value as the file gave it."""
+    shuffled = pd.DataFrame(
+        {
+            "ts": pd.Timestamp("2026-06-01")
+            + pd.to_timedelta([(7 * k) % 50 for k in range(50)], "s"),
+            "model_id": "rec-v1",
+            "request_id": [f"r{k}" for k in range(50)],
+            "score": [k / 100 for k in range(50)],
+        }
+    )
+    path = tmp_path / "shuffled.csv"
+    shuffled.to_csv(path, index=False)
+    # Only the status: a slow machine may show progress on stderr.
+    status, _, _ = _load(capsys, settings, "predictions", path)
+    assert status == 0
+    stored = rows(settings, "SELECT ts, request_id, score FROM predictions ORDER BY rowid")
+    assert [r[0] for r in stored] == sorted(r[0] for r in stored)
+    by_id = {r[1]: r[2] for r in stored}
+    assert by_id == dict(zip(shuffled["request_id"], shuffled["score"], strict=True))
