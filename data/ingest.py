@@ -46,6 +46,10 @@ MAX_PROBLEMS_SHOWN = 5
 _PARQUET_MAGIC = b"PAR1"
 _READ_BLOCK = 1 << 22
 _ENCODING_SAMPLE = 1 << 20
+# UTF-16 text without a byte-order mark: at least one byte in this many is NUL (one in two for
+# ASCII text, fewer for Japanese), and this share of its NULs fall on the same side of each pair.
+_UTF16_MIN_NUL_SHARE = 8
+_UTF16_SAME_PARITY = 0.95
 _TIMESTAMP_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d %H:%M",
@@ -119,6 +123,7 @@ IngestCode = Literal[
     "ingest.unreadable_file",
     "ingest.compressed",
     "ingest.nul_bytes",
+    "ingest.utf16_without_bom",
     "ingest.header_too_long",
     "ingest.bom_inside",
     "ingest.damaged_utf8",
@@ -372,14 +377,15 @@ def _detect_encoding(path: Path, display_name: str) -> str:
         return "utf-16"
     if b"\x00" in head:
         first_line = head.split(b"\n", 1)[0]
+        byte_order = utf16_byte_order(head)
         raise IngestError(
             [
                 Problem(
                     display_name,
                     1 if b"\x00" in first_line else None,
                     None,
-                    "ingest.nul_bytes",
-                    {"count": head.count(b"\x00")},
+                    "ingest.nul_bytes" if byte_order is None else "ingest.utf16_without_bom",
+                    {"count": head.count(b"\x00"), "encoding": byte_order},
                 )
             ]
         )
@@ -388,6 +394,28 @@ def _detect_encoding(path: Path, display_name: str) -> str:
     except UnicodeDecodeError:
         return _classify_non_utf8(path, display_name)
     return "utf-8"
+
+
+def utf16_byte_order(head: bytes) -> str | None:
+    """`utf-16-le` or `utf-16-be` when `head` looks like UTF-16 text without a byte-order mark,
+    else None.
+
+    Text in UTF-16 holds a NUL byte beside every ASCII character (digits, commas, line breaks):
+    after it in little-endian, before it in big-endian. So its NULs are many and nearly all at odd
+    offsets (LE) or at even ones (BE); NULs scattered over both (a binary file, a NUL pasted into a
+    CSV) are no UTF-16.
+    """
+    sample = head[: len(head) - len(head) % 2]
+    even = sample[0::2].count(0)
+    odd = sample[1::2].count(0)
+    nuls = even + odd
+    if nuls < max(2, len(sample) // _UTF16_MIN_NUL_SHARE):
+        return None
+    if odd >= nuls * _UTF16_SAME_PARITY:
+        return "utf-16-le"
+    if even >= nuls * _UTF16_SAME_PARITY:
+        return "utf-16-be"
+    return None
 
 
 class _ReadAgainAs(Exception):

@@ -46,6 +46,7 @@ def text_cases() -> dict[str, bytes]:
         "read_xz.events.csv": lzma.compress(EVENTS.encode()),
         "read_zstd.events.csv": ZSTD_MAGIC + b"\x00\x58\x11\x00" + bytes(range(1, 40)),
         "read_utf16_no_bom.events.csv": EVENTS.encode("utf-16-le"),
+        "read_utf16be_no_bom.events.csv": EVENTS.encode("utf-16-be"),
         "read_utf16_missing_column.events.csv": "unit_id,event,value\ns0001,click,1\n".encode(
             "utf-16"
         ),
