@@ -115,8 +115,33 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], Case]] = {
                 "--as-of",
                 "0001-01-01",
             ),
-            1,
-            "no units were assigned before",
+            2,
+            "give a date from 1970-01-01 to 2100-12-31",
+        ),
+    ),
+    "as_of_far_future_experiment": (
+        _demo_copy,
+        Case(
+            (
+                "experiment",
+                "analyze",
+                "--db",
+                "{db}",
+                "--id",
+                "rec-v3-vs-v2",
+                "--as-of",
+                "2999-01-01T00:00:00+09:00",
+            ),
+            2,
+            "'2999-01-01T00:00:00+09:00' is outside the days Yardstick evaluates",
+        ),
+    ),
+    "as_of_year_9999_monitor": (
+        _demo_copy,
+        Case(
+            ("monitor", "check", "--db", "{db}", "--as-of", "9999-12-31"),
+            2,
+            "give a date from 1970-01-01 to 2100-12-31",
         ),
     ),
     "as_of_year_9999_kpi": (
