@@ -33,6 +33,7 @@ from data.kinds import COUNT_METRICS, KINDS, MODEL_STAGES, ColumnSpec, ColumnTyp
 from data.prediction_features import FeatureFile, add_feature_columns, with_features
 from data.store import (
     StoreSettings,
+    commit,
     connect,
     current_actor,
     one_row,
@@ -1858,7 +1859,9 @@ def ingest_files(
             context = replace(context, spec=widened)
         try:
             hashes = [content_hash(source.original_path) for source in sources]
-            outcome = _load_in_transaction(con, context, sources, hashes, on_progress)
+            outcome = _load_in_transaction(
+                con, settings.path, context, sources, hashes, on_progress
+            )
         except duckdb.Error as error:
             # A full disk or a read-only file is said as such, with the store's name; a file
             # DuckDB cannot read is named.
@@ -1915,6 +1918,7 @@ class _LoadOutcome:
 
 def _load_in_transaction(
     con: duckdb.DuckDBPyConnection,
+    store_path: Path,
     context: _LoadContext,
     sources: list[_Source],
     hashes: list[str],
@@ -1925,7 +1929,7 @@ def _load_in_transaction(
         con.execute("BEGIN TRANSACTION")
         try:
             result = _load(con, context, sources, hashes, on_progress)
-            con.execute("COMMIT")
+            commit(con, store_path)
             return result
         except _ReadAgainAs as again:
             rollback_quietly(con)

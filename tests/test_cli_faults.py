@@ -19,6 +19,7 @@ from typing import NamedTuple
 import duckdb
 import pytest
 
+import cli
 from commands.common import json_safe, print_json
 from data.store import StoreSettings
 from tests.data.factories import (
@@ -457,3 +458,19 @@ def test_ctrl_c_during_an_ingest_exits_130_with_one_line_and_writes_nothing(
     assert b"Traceback" not in stderr
     assert table_checksums(demo_settings.path) == before
     assert not list(Path(tempfile.gettempdir()).glob(f"yardstick-{process.pid}-*"))
+
+
+def test_ctrl_c_is_ignored_once_the_command_is_done_and_restored_for_callers_in_process(
+    demo_settings: StoreSettings,
+) -> None:
+    original = signal.getsignal(signal.SIGINT)
+    try:
+        assert cli.main(["batches", "--db", str(demo_settings.path)]) == 0
+        assert signal.getsignal(signal.SIGINT) is original
+
+        # The command line's own process: Python's shutdown resets handlers to "die by SIGINT"
+        # (exit -2 after a complete command) but leaves an ignored signal ignored.
+        assert cli.main(["batches", "--db", str(demo_settings.path)], final=True) == 0
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, original)
