@@ -51,7 +51,7 @@ class Deletion:
 
 @dataclass(frozen=True)
 class BatchInfo:
-    """One recorded load, as `delete --list-batches` shows it."""
+    """One recorded load, as `python cli.py batches` lists it."""
 
     batch_id: int
     kind: str | None

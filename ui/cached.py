@@ -27,7 +27,7 @@ from experiments.analysis import (
 )
 from kpi.retraining import CaseRequest
 from reports.retraining import render_report
-from services import browse, kpis, monitoring, monitoring_views, performance
+from services import browse, kpis, loading, monitoring, monitoring_views, performance
 from services import experiments as experiment_service
 from services import explain as explain_service
 from services import retraining as retraining_service
@@ -110,6 +110,12 @@ def table_preview(path: str, fingerprint: str, table: str, limit: int) -> pd.Dat
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def recent_audit(path: str, fingerprint: str, limit: int) -> pd.DataFrame:
     return browse.recent_audit(settings_from(path), limit)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def recent_batches(path: str, fingerprint: str, limit: int) -> tuple[loading.BatchInfo, ...]:
+    """The most recent loads, newest first (what `python cli.py batches` lists)."""
+    return loading.recent_batches(settings_from(path), limit)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
