@@ -289,6 +289,15 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], Case]] = {
             "written by a newer Yardstick (schema version 999; this version knows up to",
         ),
     ),
+    "newer_schema_read": (
+        _damaged("newer_schema"),
+        Case(
+            ("batches", "--db", "{db}"),
+            0,
+            "warning: {db} was written by a newer Yardstick (schema version 999; this version "
+            "knows up to",
+        ),
+    ),
     "mistyped_db_read": (
         _missing,
         Case(("kpi", "check", "--db", "{db}"), 1, "No store at {db}"),

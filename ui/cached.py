@@ -31,7 +31,7 @@ from services import browse, kpis, loading, monitoring, monitoring_views, perfor
 from services import experiments as experiment_service
 from services import explain as explain_service
 from services import retraining as retraining_service
-from services.store import StoreSettings, settings_for, upgrade_if_needed
+from services.store import StoreCheck, StoreSettings, check_and_upgrade, settings_for
 
 TTL_SECONDS = 300
 
@@ -42,9 +42,10 @@ def settings_from(path: str) -> StoreSettings:
 
 
 @st.cache_resource(show_spinner=False)
-def upgraded_store(path: str) -> list[int]:
-    """Migrate an older store once per server process (pages only read, so never migrate)."""
-    return upgrade_if_needed(settings_from(path))
+def upgraded_store(path: str) -> StoreCheck:
+    """Migrate an older store once per server process (pages only read, so never migrate); what
+    was found, so that a store of a newer Yardstick is read with a warning."""
+    return check_and_upgrade(settings_from(path))
 
 
 def store_fingerprint(path: str) -> str:
