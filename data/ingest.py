@@ -15,12 +15,14 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import stat
 import tempfile
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, get_args
@@ -101,6 +103,7 @@ MAX_HEADER_BYTES = 128 * 1024
 # How a header name is shown when it holds characters a reader cannot see.
 _SHOWN_NAME_CHARS = 60
 _TEMP_PREFIX = "yardstick-"
+_UPLOAD_PREFIX = "yardstick-upload-"
 # The first bytes of compressed files: the format and how to unpack it.
 _COMPRESSED_MAGIC: tuple[tuple[bytes, str, str], ...] = (
     (b"\x1f\x8b", "gzip", "gunzip FILE"),
@@ -502,18 +505,33 @@ def _classify_non_utf8(path: Path, display_name: str) -> str:
 
 
 def remove_stale_temp_files() -> list[Path]:
-    """Delete the UTF-8 copies that commands killed before their cleanup (SIGKILL) left behind.
+    """Delete the UTF-8 copies and upload folders that processes killed before their cleanup
+    (SIGKILL) left behind.
 
-    A copy is named `yardstick-PID-....csv` in the temporary folder; the files of every PID that
-    no longer runs are leftovers. Returns the files removed.
+    A copy is named `yardstick-PID-....csv` and an upload folder `yardstick-upload-PID-...` in the
+    temporary folder; those of every PID that no longer runs are leftovers. Returns what was
+    removed.
     """
     removed = []
-    for path in Path(tempfile.gettempdir()).glob(f"{_TEMP_PREFIX}*.csv"):
-        pid_text = path.name.removeprefix(_TEMP_PREFIX).split("-", 1)[0]
-        if pid_text.isdigit() and not process_alive(int(pid_text)):
-            path.unlink(missing_ok=True)
-            removed.append(path)
+    folder = Path(tempfile.gettempdir())
+    for prefix, pattern in ((_TEMP_PREFIX, "*.csv"), (_UPLOAD_PREFIX, "*")):
+        for path in folder.glob(f"{prefix}{pattern}"):
+            pid_text = path.name.removeprefix(prefix).split("-", 1)[0]
+            if pid_text.isdigit() and not process_alive(int(pid_text)):
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                removed.append(path)
     return removed
+
+
+@contextmanager
+def upload_folder() -> Iterator[Path]:
+    """A temporary folder for the files of one upload, removed when the block ends, and by
+    `remove_stale_temp_files` when the process was killed first (it is named after the PID)."""
+    with tempfile.TemporaryDirectory(prefix=f"{_UPLOAD_PREFIX}{os.getpid()}-") as folder:
+        yield Path(folder)
 
 
 def _transcode_to_utf8(path: Path, encoding: str, display_name: str) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +12,13 @@ from core.errors import YardstickError
 from i18n.format import format_date, format_timestamp
 from i18n.ingest import refusal_lines
 from services.browse import PREVIEW_TABLES
-from services.loading import IngestError, IngestProgress, IngestResult, load_files
+from services.loading import (
+    IngestError,
+    IngestProgress,
+    IngestResult,
+    load_files,
+    upload_folder,
+)
 from services.store import KINDS
 from ui import cached
 from ui.context import PageContext, page_context
@@ -109,10 +114,10 @@ if submitted:
             label = ctx.t(f"data.step_{report.step}", file=plain(report.file))
             progress.progress(report.fraction or 0.0, label)
 
-        with tempfile.TemporaryDirectory(prefix="yardstick-upload-") as folder:
+        with upload_folder() as folder:
             paths = []
             for index, upload in enumerate(files):
-                path = Path(folder) / f"{index}{Path(upload.name).suffix or '.csv'}"
+                path = folder / f"{index}{Path(upload.name).suffix or '.csv'}"
                 path.write_bytes(upload.getvalue())
                 paths.append(path)
             try:

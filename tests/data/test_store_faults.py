@@ -17,7 +17,7 @@ import pytest
 from core.clock import fixed_clock
 from core.errors import YardstickError
 from data.demo import remove_stale_building_files
-from data.ingest import IngestError, ingest_files, remove_stale_temp_files
+from data.ingest import IngestError, ingest_files, remove_stale_temp_files, upload_folder
 from data.store import (
     StoreFaultError,
     StoreSettings,
@@ -164,6 +164,23 @@ def test_a_killed_ingest_leaves_no_copy_after_the_next_run() -> None:
     finally:
         mine.unlink(missing_ok=True)
         dead.unlink(missing_ok=True)
+
+
+def test_an_upload_folder_of_a_killed_dashboard_is_removed_by_the_next_run() -> None:
+    folder = Path(tempfile.gettempdir())
+    dead = folder / f"yardstick-upload-{_dead_pid()}-left"
+    dead.mkdir()
+    (dead / "0.csv").write_text("unit_id,event,value,ts\n")
+    try:
+        with upload_folder() as mine:
+            (mine / "0.csv").write_text("x")
+            removed = remove_stale_temp_files()
+
+            assert dead in removed and not dead.exists()
+            assert mine.exists() and mine.name.startswith(f"yardstick-upload-{os.getpid()}-")
+        assert not mine.exists()
+    finally:
+        shutil.rmtree(dead, ignore_errors=True)
 
 
 @pytest.mark.parametrize(
