@@ -161,7 +161,11 @@ if loads:
             {
                 ctx.t("data.col_batch"): [b.batch_id for b in loads],
                 ctx.t("data.col_kind"): [b.kind or "" for b in loads],
-                ctx.t("data.col_file"): [b.file_name for b in loads],
+                # Batch 0 is no file: the store names it in English, the page in the reader's
+                # language.
+                ctx.t("data.col_file"): [
+                    ctx.t("data.pre_batch") if b.batch_id == 0 else b.file_name for b in loads
+                ],
                 ctx.t("data.col_rows_added"): [b.rows for b in loads],
                 ctx.t("data.col_loaded_by"): [b.actor for b in loads],
                 ctx.t("data.col_loaded_at"): [
