@@ -73,7 +73,18 @@ if not settings.path.exists():
 
 def render() -> None:
     """The sidebar (family filter, store freshness) and the chosen page."""
-    cached.upgraded_store(str(settings.path))
+    check = cached.upgraded_store(str(settings.path))
+    if check.newer:
+        st.warning(
+            translate(
+                lang,
+                "error.store.newer_schema_read",
+                path=plain(settings.path),
+                found=check.found,
+                latest=check.latest,
+            ),
+            icon=":material/warning:",
+        )
     fingerprint = cached.store_fingerprint(str(settings.path))
     family_options = [ALL_FAMILIES, *cached.families(str(settings.path), fingerprint)]
     family = st.sidebar.selectbox(

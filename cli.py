@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
 
 from commands import data as data_commands
 from commands import experiment as experiment_commands
@@ -21,7 +24,7 @@ from commands import retrain as retrain_commands
 from core.errors import YardstickError
 from i18n.catalogue import translate
 from i18n.errors import describe
-from services.store import fault_behind, resolve_db_path
+from services.store import commits_so_far, fault_behind, resolve_db_path
 
 # Each group registers its commands; the modules import their heavy libraries (the statistics
 # stack, DuckDB) inside the handlers, so building the parser and answering `--help` stays fast
@@ -48,7 +51,8 @@ EPILOG = """\
 The store is chosen by --db PATH, else the YARDSTICK_DB environment variable, else
 data/yardstick.duckdb. Run `python cli.py COMMAND --help` for each command's flags.
 Exit status: 0 success, 1 error (bad input, unknown id, missing, damaged or locked store),
-2 usage error (a flag missing or out of range), 130 interrupted (Ctrl-C; nothing written),
+2 usage error (a flag missing or out of range), 130 interrupted (Ctrl-C; the message says
+whether nothing was written or the changes were already stored in full),
 141 standard output closed early (e.g. piped into head); `kpi check` also returns 10 (a KPI
 at warning), 20 (an exit criterion met) and 30 (a KPI stale or without data); `monitor check`
 returns 10 (warning), 20 (alert) and 30 (a monitor without enough data).
@@ -103,11 +107,67 @@ def _unexpected(error: Exception, args: argparse.Namespace) -> int:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the process exit status."""
+class _OneInterrupt:
+    """Ctrl-C as KeyboardInterrupt once, while a command runs; later ones are ignored.
+
+    A second Ctrl-C must not break the first one's cleanup and message, nor one that comes as the
+    process ends turn into Python's own exit by SIGINT (status -2, which says nothing of whether
+    the command's writes were stored): with `final`, later ones stay ignored until the process
+    ends; without it (a caller in the same process) the previous handler comes back. Installed
+    only in the main thread (where signals land).
+    """
+
+    def __init__(self, final: bool) -> None:
+        self.final = final
+        self.armed = False
+        self.previous: signal.Handlers | Callable[[int, FrameType | None], object] | int | None = (
+            None
+        )
+
+    def __enter__(self) -> _OneInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            self.armed = True
+            self.previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        return self
+
+    def _on_interrupt(self, signum: int, frame: FrameType | None) -> None:
+        if self.armed:
+            self.armed = False
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        self.armed = False
+        if self.final:
+            # Ignored at the system level: Python's shutdown puts its own handlers back to the
+            # default (die by SIGINT), but leaves an ignored signal ignored.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        elif self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def _interrupted(commits_before: int) -> int:
+    """The message of a Ctrl-C: nothing written, or (once a write was committed) stored in full."""
+    key = (
+        "error.cli.interrupted_after_commit"
+        if commits_so_far() > commits_before
+        else "error.cli.interrupted"
+    )
+    print(f"interrupted: {translate('en', key)}", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def main(argv: Sequence[str] | None = None, *, final: bool = False) -> int:
+    """Run one command; returns the process exit status. `final`: the process ends with the
+    command, so a Ctrl-C after it is ignored (see `_OneInterrupt`)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(arguments)
+    commits_before = commits_so_far()
+    with _OneInterrupt(final):
+        return _run(args, commits_before)
+
+
+def _run(args: argparse.Namespace, commits_before: int) -> int:
     try:
         status = int(args.handler(args) or 0)
         sys.stdout.flush()
@@ -115,8 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except YardstickError as error:
         return _error(describe(error, "en"))
     except KeyboardInterrupt:
-        print(f"interrupted: {translate('en', 'error.cli.interrupted')}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted(commits_before)
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
@@ -125,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    status = main()
+    status = main(final=True)
     if status == EXIT_INTERRUPTED:
         # Leave at once: DuckDB may still be unwinding the interrupted statement in a worker
         # thread, and its teardown at a normal exit can abort the process. The store is

@@ -110,14 +110,18 @@ def as_of_date_arg(text: str) -> dt.date:
 
 
 def as_of_instant_arg(text: str) -> dt.datetime:
-    """`--as-of TIMESTAMP`: an ISO date or timestamp as naive UTC. Any instant Python can hold:
-    an experiment is read inside its own window (a later one is its end), so no range applies."""
+    """`--as-of TIMESTAMP`: an ISO date or timestamp as naive UTC, whose UTC day is from
+    `EARLIEST_AS_OF` to `LATEST_AS_OF` (the days `as_of_date_arg` takes). An experiment is read
+    inside its own window, so a time after its end inside the range reads it at its end."""
     try:
-        return parse_instant(text)
+        instant = parse_instant(text)
     except (ValueError, OverflowError) as error:
         raise argparse.ArgumentTypeError(
             f"--as-of {text!r} is not an ISO timestamp such as 2026-10-29T00:00:00Z"
         ) from error
+    if not EARLIEST_AS_OF <= instant.date() <= LATEST_AS_OF:
+        raise _as_of_range_error(text)
+    return instant
 
 
 # A spec file is a few kilobytes; anything far larger is not one (and is not read into memory).

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from commands.common import add_store_arguments, store_settings
+from commands.common import add_store_arguments, as_of_date_arg, store_settings
 from commands.monitor_estimate import register_estimate
 from commands.monitor_value import register_value
 from core.clock import system_clock
@@ -80,10 +80,8 @@ def _print_error(error: YardstickError) -> int:
 
 
 def _iso_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-27") from error
+    """`--as-of DATE`: the same days as every other command's `--as-of` (1970 to 2100)."""
+    return as_of_date_arg(text)
 
 
 def _define(args: argparse.Namespace) -> int:

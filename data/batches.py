@@ -23,6 +23,7 @@ from data.store import (
     connect,
     current_actor,
     one_row,
+    transaction,
     write_audit,
 )
 
@@ -50,7 +51,7 @@ class Deletion:
 
 @dataclass(frozen=True)
 class BatchInfo:
-    """One recorded load, as `delete --list-batches` shows it."""
+    """One recorded load, as `python cli.py batches` lists it."""
 
     batch_id: int
     kind: str | None
@@ -152,46 +153,38 @@ def delete_rows(
         raise YardstickError("delete.no_selection")
     if not settings.path.exists():
         raise StoreMissingError(settings.path)
-    with connect(settings) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if batch_id is not None:
-                spec = _batch_kind(con, batch_id, kind)
-                condition = "batch_id = ?"
-                params: list[object] = [batch_id]
-            else:
-                if kind is None:
-                    raise YardstickError("delete.no_selection")
-                spec = _spec(kind)
-                condition, params = _key_condition(spec, key or {})
-                _check_key_values(con, spec, key or {})
-            table = _quote(spec.table)
-            rows = int(
-                one_row(
-                    con.execute(
-                        f"SELECT count(*) FROM {table} WHERE {condition}", params
-                    ).fetchone()
-                )[0]
-            )
-            if not dry_run:
-                con.execute(f"DELETE FROM {table} WHERE {condition}", params)
-                if batch_id is not None and batch_id != 0:
-                    con.execute(
-                        "UPDATE load_batches SET deleted_at = ?, reason = ? WHERE batch_id = ?",
-                        [clock(), reason, batch_id],
-                    )
-                write_audit(
-                    con,
-                    "delete",
-                    spec.table,
-                    {"rows": rows, "batch_id": batch_id, "key": dict(key or {})},
-                    reason,
-                    actor or current_actor(),
+    with transaction(settings) as con:
+        if batch_id is not None:
+            spec = _batch_kind(con, batch_id, kind)
+            condition = "batch_id = ?"
+            params: list[object] = [batch_id]
+        else:
+            if kind is None:
+                raise YardstickError("delete.no_selection")
+            spec = _spec(kind)
+            condition, params = _key_condition(spec, key or {})
+            _check_key_values(con, spec, key or {})
+        table = _quote(spec.table)
+        rows = int(
+            one_row(
+                con.execute(f"SELECT count(*) FROM {table} WHERE {condition}", params).fetchone()
+            )[0]
+        )
+        if not dry_run:
+            con.execute(f"DELETE FROM {table} WHERE {condition}", params)
+            if batch_id is not None and batch_id != 0:
+                con.execute(
+                    "UPDATE load_batches SET deleted_at = ?, reason = ? WHERE batch_id = ?",
+                    [clock(), reason, batch_id],
                 )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            write_audit(
+                con,
+                "delete",
+                spec.table,
+                {"rows": rows, "batch_id": batch_id, "key": dict(key or {})},
+                reason,
+                actor or current_actor(),
+            )
     return Deletion(spec.name, spec.table, rows, batch_id, dict(key or {}), dry_run)
 
 

@@ -25,6 +25,7 @@ from data.demo_predictions import LABEL_DELAY_DAYS, insert_demo_predictions
 from data.store import (
     StoreFaultError,
     StoreSettings,
+    commit,
     connect,
     one_row,
     process_alive,
@@ -618,7 +619,7 @@ def build_demo(
             write_audit(
                 con, "demo", "store", {"size": size, "seed": seed, "end": str(end)}, "demo data set"
             )
-            con.execute("COMMIT")
+            commit(con, build_settings.path)
             report("checkpoint", 0.85)
             con.execute("CHECKPOINT")
         report("definitions", 0.9)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from data import kpi_store
-from data.store import StoreSettings, connect
+from data.store import StoreSettings, transaction
 from kpi.spec import check_against_store, parse_spec
 from kpi.versions import checked_decision, next_version
 
@@ -103,27 +103,19 @@ def define_demo_kpis(settings: StoreSettings, now: dt.datetime) -> None:
         "continue",
         "Below warning after the catalogue change; retraining is planned for next quarter.",
     )
-    with connect(settings) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            available = kpi_store.metric_availability(con)
-            for kpi_id, body in DEMO_SPECS.items():
-                header, _, value_table = body.partition("[value]")
-                origin = f"demo:{kpi_id}"
-                spec = parse_spec(f"{header}{_COMMON}[value]{value_table}", origin)
-                check_against_store(spec, available, origin)
-                outcome = next_version(kpi_store.latest_version(con, kpi_id), spec, origin)
-                if not outcome.created:
-                    continue
-                live = [
-                    d for d in kpi_store.deployments(con, spec.family) if d.stage == "production"
-                ]
-                agreed_at = live[-1].deployed_at if live else now
-                kpi_store.insert_version(
-                    con, spec, outcome.version, DEMO_AUTHOR, agreed_at, outcome.changed_lines
-                )
-            kpi_store.insert_decision(con, "rec-ctr", "continue", "EC business unit", now, reason)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with transaction(settings) as con:
+        available = kpi_store.metric_availability(con)
+        for kpi_id, body in DEMO_SPECS.items():
+            header, _, value_table = body.partition("[value]")
+            origin = f"demo:{kpi_id}"
+            spec = parse_spec(f"{header}{_COMMON}[value]{value_table}", origin)
+            check_against_store(spec, available, origin)
+            outcome = next_version(kpi_store.latest_version(con, kpi_id), spec, origin)
+            if not outcome.created:
+                continue
+            live = [d for d in kpi_store.deployments(con, spec.family) if d.stage == "production"]
+            agreed_at = live[-1].deployed_at if live else now
+            kpi_store.insert_version(
+                con, spec, outcome.version, DEMO_AUTHOR, agreed_at, outcome.changed_lines
+            )
+        kpi_store.insert_decision(con, "rec-ctr", "continue", "EC business unit", now, reason)

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 
 from core.tables import STORE_TABLES, TableMapping
-from data.store import StoreSettings, connect, current_actor, write_audit
+from data.store import StoreSettings, current_actor, transaction, write_audit
 from experiments.analysis import OfflineMetric
 from experiments.cells import Record
 from experiments.spec import ExperimentSpec, parse_spec, spec_to_dict
@@ -55,32 +55,24 @@ def insert_definition(
     defined_at: dt.datetime,
     reason: str | None = None,
 ) -> int:
-    """Write `spec` as the next version of its id with its audit row, in one transaction.
+    """Write `spec` as the next version of its id with its audit row, in the caller's
+    transaction (`data.store.transaction`, which says why a failed commit failed).
 
     The spec arrives validated (the domain's `parse_spec`); this only writes rows. Returns the
     version written.
     """
     payload = json.dumps(spec_to_dict(spec), ensure_ascii=False)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        row = con.execute(
-            "SELECT coalesce(max(version), 0) + 1 FROM experiment_definitions"
-            " WHERE experiment_id = ?",
-            [spec.id],
-        ).fetchone()
-        version = int(row[0]) if row else 1
-        con.execute(
-            "INSERT INTO experiment_definitions "
-            "(experiment_id, version, defined_by, spec, defined_at) VALUES (?, ?, ?, ?, ?)",
-            [spec.id, version, current_actor(), payload, defined_at],
-        )
-        write_audit(
-            con, "experiment.define", spec.id, {"version": version, "spec": payload}, reason
-        )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    row = con.execute(
+        "SELECT coalesce(max(version), 0) + 1 FROM experiment_definitions WHERE experiment_id = ?",
+        [spec.id],
+    ).fetchone()
+    version = int(row[0]) if row else 1
+    con.execute(
+        "INSERT INTO experiment_definitions "
+        "(experiment_id, version, defined_by, spec, defined_at) VALUES (?, ?, ?, ?, ?)",
+        [spec.id, version, current_actor(), payload, defined_at],
+    )
+    write_audit(con, "experiment.define", spec.id, {"version": version, "spec": payload}, reason)
     return version
 
 
@@ -243,9 +235,10 @@ def _demo_specs(start: dt.datetime, end: dt.datetime) -> list[dict[str, object]]
 def define_demo_experiments(settings: StoreSettings, now: dt.datetime) -> list[str]:
     """Define the demo's three experiments on a freshly built demo store; returns their ids.
 
-    The window is the demo's test period: from the first assignment's midnight, four weeks.
+    The window is the demo's test period: from the first assignment's midnight, four weeks. One
+    transaction: the three are defined together or not at all.
     """
-    with connect(settings) as con:
+    with transaction(settings) as con:
         row = con.execute(
             "SELECT min(assigned_at)::DATE FROM assignments WHERE experiment_id = 'rec-v3-vs-v2'"
         ).fetchone()

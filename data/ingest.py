@@ -15,12 +15,14 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import stat
 import tempfile
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, get_args
@@ -33,6 +35,7 @@ from data.kinds import COUNT_METRICS, KINDS, MODEL_STAGES, ColumnSpec, ColumnTyp
 from data.prediction_features import FeatureFile, add_feature_columns, with_features
 from data.store import (
     StoreSettings,
+    commit,
     connect,
     current_actor,
     one_row,
@@ -46,6 +49,10 @@ MAX_PROBLEMS_SHOWN = 5
 _PARQUET_MAGIC = b"PAR1"
 _READ_BLOCK = 1 << 22
 _ENCODING_SAMPLE = 1 << 20
+# UTF-16 text without a byte-order mark: at least one byte in this many is NUL (one in two for
+# ASCII text, fewer for Japanese), and this share of its NULs fall on the same side of each pair.
+_UTF16_MIN_NUL_SHARE = 8
+_UTF16_SAME_PARITY = 0.95
 _TIMESTAMP_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d %H:%M",
@@ -96,6 +103,7 @@ MAX_HEADER_BYTES = 128 * 1024
 # How a header name is shown when it holds characters a reader cannot see.
 _SHOWN_NAME_CHARS = 60
 _TEMP_PREFIX = "yardstick-"
+_UPLOAD_PREFIX = "yardstick-upload-"
 # The first bytes of compressed files: the format and how to unpack it.
 _COMPRESSED_MAGIC: tuple[tuple[bytes, str, str], ...] = (
     (b"\x1f\x8b", "gzip", "gunzip FILE"),
@@ -119,6 +127,7 @@ IngestCode = Literal[
     "ingest.unreadable_file",
     "ingest.compressed",
     "ingest.nul_bytes",
+    "ingest.utf16_without_bom",
     "ingest.header_too_long",
     "ingest.bom_inside",
     "ingest.damaged_utf8",
@@ -372,14 +381,15 @@ def _detect_encoding(path: Path, display_name: str) -> str:
         return "utf-16"
     if b"\x00" in head:
         first_line = head.split(b"\n", 1)[0]
+        byte_order = utf16_byte_order(head)
         raise IngestError(
             [
                 Problem(
                     display_name,
                     1 if b"\x00" in first_line else None,
                     None,
-                    "ingest.nul_bytes",
-                    {"count": head.count(b"\x00")},
+                    "ingest.nul_bytes" if byte_order is None else "ingest.utf16_without_bom",
+                    {"count": head.count(b"\x00"), "encoding": byte_order},
                 )
             ]
         )
@@ -388,6 +398,28 @@ def _detect_encoding(path: Path, display_name: str) -> str:
     except UnicodeDecodeError:
         return _classify_non_utf8(path, display_name)
     return "utf-8"
+
+
+def utf16_byte_order(head: bytes) -> str | None:
+    """`utf-16-le` or `utf-16-be` when `head` looks like UTF-16 text without a byte-order mark,
+    else None.
+
+    Text in UTF-16 holds a NUL byte beside every ASCII character (digits, commas, line breaks):
+    after it in little-endian, before it in big-endian. So its NULs are many and nearly all at odd
+    offsets (LE) or at even ones (BE); NULs scattered over both (a binary file, a NUL pasted into a
+    CSV) are no UTF-16.
+    """
+    sample = head[: len(head) - len(head) % 2]
+    even = sample[0::2].count(0)
+    odd = sample[1::2].count(0)
+    nuls = even + odd
+    if nuls < max(2, len(sample) // _UTF16_MIN_NUL_SHARE):
+        return None
+    if odd >= nuls * _UTF16_SAME_PARITY:
+        return "utf-16-le"
+    if even >= nuls * _UTF16_SAME_PARITY:
+        return "utf-16-be"
+    return None
 
 
 class _ReadAgainAs(Exception):
@@ -473,18 +505,33 @@ def _classify_non_utf8(path: Path, display_name: str) -> str:
 
 
 def remove_stale_temp_files() -> list[Path]:
-    """Delete the UTF-8 copies that commands killed before their cleanup (SIGKILL) left behind.
+    """Delete the UTF-8 copies and upload folders that processes killed before their cleanup
+    (SIGKILL) left behind.
 
-    A copy is named `yardstick-PID-....csv` in the temporary folder; the files of every PID that
-    no longer runs are leftovers. Returns the files removed.
+    A copy is named `yardstick-PID-....csv` and an upload folder `yardstick-upload-PID-...` in the
+    temporary folder; those of every PID that no longer runs are leftovers. Returns what was
+    removed.
     """
     removed = []
-    for path in Path(tempfile.gettempdir()).glob(f"{_TEMP_PREFIX}*.csv"):
-        pid_text = path.name.removeprefix(_TEMP_PREFIX).split("-", 1)[0]
-        if pid_text.isdigit() and not process_alive(int(pid_text)):
-            path.unlink(missing_ok=True)
-            removed.append(path)
+    folder = Path(tempfile.gettempdir())
+    for prefix, pattern in ((_TEMP_PREFIX, "*.csv"), (_UPLOAD_PREFIX, "*")):
+        for path in folder.glob(f"{prefix}{pattern}"):
+            pid_text = path.name.removeprefix(prefix).split("-", 1)[0]
+            if pid_text.isdigit() and not process_alive(int(pid_text)):
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                removed.append(path)
     return removed
+
+
+@contextmanager
+def upload_folder() -> Iterator[Path]:
+    """A temporary folder for the files of one upload, removed when the block ends, and by
+    `remove_stale_temp_files` when the process was killed first (it is named after the PID)."""
+    with tempfile.TemporaryDirectory(prefix=f"{_UPLOAD_PREFIX}{os.getpid()}-") as folder:
+        yield Path(folder)
 
 
 def _transcode_to_utf8(path: Path, encoding: str, display_name: str) -> Path:
@@ -1835,7 +1882,9 @@ def ingest_files(
             context = replace(context, spec=widened)
         try:
             hashes = [content_hash(source.original_path) for source in sources]
-            outcome = _load_in_transaction(con, context, sources, hashes, on_progress)
+            outcome = _load_in_transaction(
+                con, settings.path, context, sources, hashes, on_progress
+            )
         except duckdb.Error as error:
             # A full disk or a read-only file is said as such, with the store's name; a file
             # DuckDB cannot read is named.
@@ -1892,6 +1941,7 @@ class _LoadOutcome:
 
 def _load_in_transaction(
     con: duckdb.DuckDBPyConnection,
+    store_path: Path,
     context: _LoadContext,
     sources: list[_Source],
     hashes: list[str],
@@ -1902,7 +1952,7 @@ def _load_in_transaction(
         con.execute("BEGIN TRANSACTION")
         try:
             result = _load(con, context, sources, hashes, on_progress)
-            con.execute("COMMIT")
+            commit(con, store_path)
             return result
         except _ReadAgainAs as again:
             rollback_quietly(con)

@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from data.store import StoreSettings, connect, write_audit
+from data.store import StoreSettings, transaction, write_audit
 from kpi.checks import raise_first, retraining_input_problems
 from kpi.plan import DecisionEvidence, RetrainingPlan, check_plan
 
@@ -217,11 +217,5 @@ DEMO_PLAN = RetrainingPlan(
 
 def define_demo_retraining(settings: StoreSettings, now: dt.datetime) -> None:
     """The demo's retraining plan: retrain the recommender, with the v3 experiment as evidence."""
-    with connect(settings) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            save_plan(con, DEMO_PLAN, "demo", now)
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+    with transaction(settings) as con:
+        save_plan(con, DEMO_PLAN, "demo", now)

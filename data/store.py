@@ -11,6 +11,8 @@ import getpass
 import json
 import os
 import re
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -250,18 +252,67 @@ def open_fault(error: BaseException, path: Path) -> StoreFaultError:
     return StoreFaultError("store.unreadable", path=str(path), detail=_detail(error))
 
 
+@dataclass
+class _CommitCount:
+    """How many transactions `commit` has completed in this process (see `commits_so_far`)."""
+
+    value: int = 0
+
+
+_COMMITS = _CommitCount()
+
+
+def commits_so_far() -> int:
+    """How many transactions `commit` has completed in this process.
+
+    A command line compares it before and after a command: a Ctrl-C that comes once the count
+    has moved came after the command's writes were stored, and must not be reported as a command
+    that wrote nothing.
+    """
+    return _COMMITS.value
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back until the block ends, then raise it again.
+
+    Ctrl-C during COMMIT would surface as KeyboardInterrupt right after the data was stored,
+    before anyone could note that it was; held back, it surfaces once `commits_so_far` says so.
+    A handler that only notes the signal stands in for the block (blocking the signal would not
+    do: Ctrl-C is sent to the process, and DuckDB's threads would take it). Python runs signal
+    handlers in the main thread only, so other threads (the dashboard's) are left alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+        if held:
+            signal.raise_signal(signal.SIGINT)
+
+
 def commit(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """COMMIT the open transaction; a failed commit says why (disk full, read-only), not DuckDB's
-    follow-up "no transaction is active". Nothing was written when it raises."""
+    follow-up "no transaction is active". Nothing was written when it raises.
+
+    Ctrl-C is held back while the commit runs and counted (`commits_so_far`), so that an
+    interruption is reported either as before the commit (nothing written) or after it.
+    """
     import duckdb
 
-    try:
-        con.execute("COMMIT")
-    except duckdb.Error as error:
-        rollback_quietly(con)
-        raise write_fault(error, path) or StoreFaultError(
-            "store.write_failed", path=str(path), detail=_detail(error)
-        ) from error
+    with _interrupts_held():
+        try:
+            con.execute("COMMIT")
+        except duckdb.Error as error:
+            rollback_quietly(con)
+            raise write_fault(error, path) or StoreFaultError(
+                "store.write_failed", path=str(path), detail=_detail(error)
+            ) from error
+        _COMMITS.value += 1
 
 
 def rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:

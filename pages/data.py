@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -10,15 +9,50 @@ import streamlit as st
 
 from core.clock import system_clock
 from core.errors import YardstickError
-from i18n.format import format_date
+from i18n.format import format_date, format_timestamp
 from i18n.ingest import refusal_lines
 from services.browse import PREVIEW_TABLES
-from services.loading import IngestError, IngestProgress, load_files
+from services.loading import (
+    IngestError,
+    IngestProgress,
+    IngestResult,
+    load_files,
+    upload_folder,
+)
 from services.store import KINDS
 from ui import cached
-from ui.context import page_context
+from ui.context import PageContext, page_context
 from ui.tables import show_table
 from ui.text import describe_plain, plain
+
+# How many recent loads the page lists (`python cli.py batches --limit N` lists more).
+RECENT_LOADS = 10
+
+
+def show_loaded_batches(result: IngestResult, context: PageContext) -> None:
+    """Each file's batch id (what `delete --batch` takes) and each file skipped as loaded before.
+
+    File names are the user's text: escaped, never read as Markdown.
+    """
+    for batch in result.batches:
+        st.caption(
+            context.t(
+                "data.batch_added", batch=batch.batch_id, file=plain(batch.file), rows=batch.rows
+            )
+        )
+    for skipped in result.already_loaded:
+        if skipped.batch_id is not None:
+            text = context.t(
+                "data.already_loaded", file=plain(skipped.file), batch=skipped.batch_id
+            )
+        else:
+            text = context.t(
+                "data.already_loaded_in_upload",
+                file=plain(skipped.file),
+                same_as=plain(skipped.same_as),
+            )
+        st.info(text, icon=":material/content_copy:")
+
 
 ctx = page_context()
 st.title(ctx.t("data.title"))
@@ -63,9 +97,10 @@ with st.form("upload", clear_on_submit=False):
     )
     encoding = st.selectbox(
         ctx.t("data.encoding"),
-        ["auto", "utf-8", "cp932"],
+        ["auto", "utf-8", "cp932", "utf-16-le", "utf-16-be"],
         format_func=lambda e: ctx.t("data.encoding_auto") if e == "auto" else e,
     )
+    allow_future = st.checkbox(ctx.t("data.allow_future"), help=ctx.t("data.allow_future_help"))
     reason = st.text_input(ctx.t("data.reason"))
     submitted = st.form_submit_button(ctx.t("data.load"), type="primary")
 
@@ -79,10 +114,10 @@ if submitted:
             label = ctx.t(f"data.step_{report.step}", file=plain(report.file))
             progress.progress(report.fraction or 0.0, label)
 
-        with tempfile.TemporaryDirectory(prefix="yardstick-upload-") as folder:
+        with upload_folder() as folder:
             paths = []
             for index, upload in enumerate(files):
-                path = Path(folder) / f"{index}{Path(upload.name).suffix or '.csv'}"
+                path = folder / f"{index}{Path(upload.name).suffix or '.csv'}"
                 path.write_bytes(upload.getvalue())
                 paths.append(path)
             try:
@@ -94,6 +129,7 @@ if submitted:
                     encoding=None if encoding == "auto" else encoding,
                     on_progress=show_progress,
                     reason=reason or None,
+                    allow_future=allow_future,
                 )
             except IngestError as error:
                 progress.empty()
@@ -115,6 +151,40 @@ if submitted:
                     ),
                     icon=":material/check_circle:",
                 )
+                show_loaded_batches(result, ctx)
+
+st.subheader(ctx.t("data.loads"))
+loads = cached.recent_batches(ctx.path, ctx.fingerprint, RECENT_LOADS)
+if loads:
+    show_table(
+        pd.DataFrame(
+            {
+                ctx.t("data.col_batch"): [b.batch_id for b in loads],
+                ctx.t("data.col_kind"): [b.kind or "" for b in loads],
+                # Batch 0 is no file: the store names it in English, the page in the reader's
+                # language.
+                ctx.t("data.col_file"): [
+                    ctx.t("data.pre_batch") if b.batch_id == 0 else b.file_name for b in loads
+                ],
+                ctx.t("data.col_rows_added"): [b.rows for b in loads],
+                ctx.t("data.col_loaded_by"): [b.actor for b in loads],
+                ctx.t("data.col_loaded_at"): [
+                    format_timestamp(b.loaded_at, ctx.lang) for b in loads
+                ],
+                ctx.t("data.col_deleted_at"): [
+                    format_timestamp(b.deleted_at, ctx.lang) for b in loads
+                ],
+            }
+        ),
+        file_name="loads.csv",
+        hide_index=True,
+        width="stretch",
+        key="recent-loads",
+    )
+else:
+    st.caption(ctx.t("data.no_loads"))
+st.caption(ctx.t("data.delete_load_help"))
+st.code(f'python cli.py delete --db "{ctx.path}" --batch N --reason "..."', language="bash")
 
 st.subheader(ctx.t("data.audit"))
 show_table(

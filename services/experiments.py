@@ -16,7 +16,7 @@ from core.clock import Clock, system_clock
 from core.tables import STORE_TABLES, TableMapping
 from data import experiment_store as store
 from data.experiment_store import DefinitionVersion
-from data.store import StoreSettings, connect, settings_for
+from data.store import StoreSettings, connect, settings_for, transaction
 from experiments.analysis import (
     CumulativePoint,
     ExperimentAnalysis,
@@ -97,7 +97,7 @@ def define(
     clock: Clock = system_clock,
 ) -> int:
     """Store a validated spec as the next version of its id (audited); returns the version."""
-    with connect(settings) as con:
+    with transaction(settings) as con:
         return store.insert_definition(con, spec, clock(), reason)
 
 

@@ -32,6 +32,7 @@ from data.ingest import (
     LoadedBatch,
     Problem,
     ingest_files,
+    upload_folder,
 )
 from data.retrain_store import define_demo_retraining
 from data.store import StoreSettings
@@ -55,6 +56,7 @@ __all__ = [
     "delete_stored_rows",
     "load_files",
     "recent_batches",
+    "upload_folder",
 ]
 
 

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import duckdb
 import pytest
 
+import cli
 from commands.common import json_safe, print_json
 from data.store import StoreSettings
 from tests.data.factories import (
@@ -115,8 +116,33 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], Case]] = {
                 "--as-of",
                 "0001-01-01",
             ),
-            1,
-            "no units were assigned before",
+            2,
+            "give a date from 1970-01-01 to 2100-12-31",
+        ),
+    ),
+    "as_of_far_future_experiment": (
+        _demo_copy,
+        Case(
+            (
+                "experiment",
+                "analyze",
+                "--db",
+                "{db}",
+                "--id",
+                "rec-v3-vs-v2",
+                "--as-of",
+                "2999-01-01T00:00:00+09:00",
+            ),
+            2,
+            "'2999-01-01T00:00:00+09:00' is outside the days Yardstick evaluates",
+        ),
+    ),
+    "as_of_year_9999_monitor": (
+        _demo_copy,
+        Case(
+            ("monitor", "check", "--db", "{db}", "--as-of", "9999-12-31"),
+            2,
+            "give a date from 1970-01-01 to 2100-12-31",
         ),
     ),
     "as_of_year_9999_kpi": (
@@ -261,6 +287,15 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], Case]] = {
             ("ingest", "--db", "{db}", "--kind", "models", str(GOOD / "models.csv")),
             1,
             "written by a newer Yardstick (schema version 999; this version knows up to",
+        ),
+    ),
+    "newer_schema_read": (
+        _damaged("newer_schema"),
+        Case(
+            ("batches", "--db", "{db}"),
+            0,
+            "warning: {db} was written by a newer Yardstick (schema version 999; this version "
+            "knows up to",
         ),
     ),
     "mistyped_db_read": (
@@ -432,3 +467,19 @@ def test_ctrl_c_during_an_ingest_exits_130_with_one_line_and_writes_nothing(
     assert b"Traceback" not in stderr
     assert table_checksums(demo_settings.path) == before
     assert not list(Path(tempfile.gettempdir()).glob(f"yardstick-{process.pid}-*"))
+
+
+def test_ctrl_c_is_ignored_once_the_command_is_done_and_restored_for_callers_in_process(
+    demo_settings: StoreSettings,
+) -> None:
+    original = signal.getsignal(signal.SIGINT)
+    try:
+        assert cli.main(["batches", "--db", str(demo_settings.path)]) == 0
+        assert signal.getsignal(signal.SIGINT) is original
+
+        # The command line's own process: Python's shutdown resets handlers to "die by SIGINT"
+        # (exit -2 after a complete command) but leaves an ignored signal ignored.
+        assert cli.main(["batches", "--db", str(demo_settings.path)], final=True) == 0
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, original)

@@ -27,11 +27,20 @@ from experiments.analysis import (
 )
 from kpi.retraining import CaseRequest
 from reports.retraining import render_report
-from services import browse, estimated, kpis, monitoring, monitoring_views, performance, serving
+from services import (
+    browse,
+    estimated,
+    kpis,
+    loading,
+    monitoring,
+    monitoring_views,
+    performance,
+    serving,
+)
 from services import experiments as experiment_service
 from services import explain as explain_service
 from services import retraining as retraining_service
-from services.store import StoreSettings, settings_for, upgrade_if_needed
+from services.store import StoreCheck, StoreSettings, check_and_upgrade, settings_for
 
 TTL_SECONDS = 300
 
@@ -42,9 +51,10 @@ def settings_from(path: str) -> StoreSettings:
 
 
 @st.cache_resource(show_spinner=False)
-def upgraded_store(path: str) -> list[int]:
-    """Migrate an older store once per server process (pages only read, so never migrate)."""
-    return upgrade_if_needed(settings_from(path))
+def upgraded_store(path: str) -> StoreCheck:
+    """Migrate an older store once per server process (pages only read, so never migrate); what
+    was found, so that a store of a newer Yardstick is read with a warning."""
+    return check_and_upgrade(settings_from(path))
 
 
 def store_fingerprint(path: str) -> str:
@@ -110,6 +120,12 @@ def table_preview(path: str, fingerprint: str, table: str, limit: int) -> pd.Dat
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def recent_audit(path: str, fingerprint: str, limit: int) -> pd.DataFrame:
     return browse.recent_audit(settings_from(path), limit)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def recent_batches(path: str, fingerprint: str, limit: int) -> tuple[loading.BatchInfo, ...]:
+    """The most recent loads, newest first (what `python cli.py batches` lists)."""
+    return loading.recent_batches(settings_from(path), limit)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

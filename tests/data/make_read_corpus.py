@@ -28,9 +28,12 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 def _zip(text: str) -> bytes:
+    """A zip archive of `text`, the same bytes on every run: the entry's time is fixed (zip's
+    earliest, 1980-01-01) instead of the clock's now."""
     buffer = io.BytesIO()
+    entry = zipfile.ZipInfo("events.csv", date_time=(1980, 1, 1, 0, 0, 0))
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("events.csv", text)
+        archive.writestr(entry, text)
     return buffer.getvalue()
 
 
@@ -43,6 +46,7 @@ def text_cases() -> dict[str, bytes]:
         "read_xz.events.csv": lzma.compress(EVENTS.encode()),
         "read_zstd.events.csv": ZSTD_MAGIC + b"\x00\x58\x11\x00" + bytes(range(1, 40)),
         "read_utf16_no_bom.events.csv": EVENTS.encode("utf-16-le"),
+        "read_utf16be_no_bom.events.csv": EVENTS.encode("utf-16-be"),
         "read_utf16_missing_column.events.csv": "unit_id,event,value\ns0001,click,1\n".encode(
             "utf-16"
         ),

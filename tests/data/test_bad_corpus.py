@@ -91,6 +91,9 @@ EXPECTED: dict[str, Refusal] = {
     "read_utf16_no_bom.events.csv": Refusal(
         1, None, "NUL bytes (92 of them) where text was expected"
     ),
+    "read_utf16be_no_bom.events.csv": Refusal(
+        1, None, "looks like utf-16-be text without a byte-order mark; pass --encoding utf-16-be"
+    ),
     "read_utf16_missing_column.events.csv": Refusal(
         1, None, "missing required column(s) ts; the header has: unit_id, event, value"
     ),

@@ -17,11 +17,14 @@ from data.store import (
     StoreLockedError,
     StoreSettings,
     available_migrations,
+    commit,
+    commits_so_far,
     connect,
     latest_schema_version,
     migrate,
     schema_version,
     upgrade_if_needed,
+    write_audit,
 )
 from i18n.errors import describe
 from tests.data.factories import ROOT, query, wait_for_stderr, write_large_events_csv
@@ -219,3 +222,74 @@ def test_the_dashboard_opens_a_store_made_by_the_first_version(
     app.run()
     assert not app.exception, app.exception
     assert "fam: m1" in [s.value for s in app.subheader]
+
+
+class _SignalledAtCommit:
+    """A connection that receives Ctrl-C (SIGINT to this process) as its COMMIT starts."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def execute(self, sql: str, *params: object) -> duckdb.DuckDBPyConnection:
+        if sql == "COMMIT":
+            os.kill(os.getpid(), signal.SIGINT)
+        return self.con.execute(sql, *params)
+
+
+def test_ctrl_c_during_a_commit_surfaces_after_it_is_stored_and_counted(
+    empty_settings: StoreSettings,
+) -> None:
+    with connect(empty_settings) as con:
+        con.execute("BEGIN TRANSACTION")
+        write_audit(con, "probe", "commit")
+        before = commits_so_far()
+
+        with pytest.raises(KeyboardInterrupt):
+            commit(_SignalledAtCommit(con), empty_settings.path)  # type: ignore[arg-type]  # a wrapper with the one method commit calls
+
+        assert commits_so_far() == before + 1
+    assert query(empty_settings.path, "SELECT count(*) FROM audit_log WHERE action = 'probe'") == [
+        (1,)
+    ]
+
+
+@pytest.mark.slow
+def test_ctrl_c_as_an_ingest_commits_says_whether_the_load_is_stored(
+    demo_settings: StoreSettings, tmp_path: Path
+) -> None:
+    rows = 4_000_000
+    big = tmp_path / "events.csv"
+    write_large_events_csv(big, rows)
+    (before,) = query(demo_settings.path, "SELECT count(*) FROM events")[0]
+    wal = demo_settings.path.with_name(demo_settings.path.name + ".wal")
+    wal.unlink(missing_ok=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "cli.py",
+            "ingest",
+            "--db",
+            str(demo_settings.path),
+            "--kind",
+            "events",
+            str(big),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+    # DuckDB writes a large insert to the log as it commits: Ctrl-C then lands inside COMMIT.
+    reached = wait_for_wal(wal, process, timeout=300)
+    assert reached and process.poll() is None, "the ingest finished before it could be stopped"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=300)
+
+    (after,) = query(demo_settings.path, "SELECT count(*) FROM events")[0]
+    assert process.returncode == 130, stderr
+    assert b"Traceback" not in stderr
+    assert after in (before, before + rows)
+    if after == before + rows:
+        assert b"interrupted: the command's changes had already been stored" in stderr
+    else:
+        assert b"interrupted: nothing was written by the unfinished command" in stderr

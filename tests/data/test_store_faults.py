@@ -8,14 +8,16 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from core.clock import fixed_clock
 from core.errors import YardstickError
 from data.demo import remove_stale_building_files
-from data.ingest import IngestError, ingest_files, remove_stale_temp_files
+from data.ingest import IngestError, ingest_files, remove_stale_temp_files, upload_folder
 from data.store import (
     StoreFaultError,
     StoreSettings,
@@ -25,8 +27,11 @@ from data.store import (
     settings_for,
 )
 from i18n.errors import describe
+from services.experiments import define
 from services.store import fault_behind
+from tests.conftest import TEST_NOW
 from tests.data.factories import BAD, GOOD, table_checksums, write_large_events_csv
+from tests.experiments.factories import make_spec
 
 
 def _dead_pid() -> int:
@@ -161,6 +166,23 @@ def test_a_killed_ingest_leaves_no_copy_after_the_next_run() -> None:
         dead.unlink(missing_ok=True)
 
 
+def test_an_upload_folder_of_a_killed_dashboard_is_removed_by_the_next_run() -> None:
+    folder = Path(tempfile.gettempdir())
+    dead = folder / f"yardstick-upload-{_dead_pid()}-left"
+    dead.mkdir()
+    (dead / "0.csv").write_text("unit_id,event,value,ts\n")
+    try:
+        with upload_folder() as mine:
+            (mine / "0.csv").write_text("x")
+            removed = remove_stale_temp_files()
+
+            assert dead in removed and not dead.exists()
+            assert mine.exists() and mine.name.startswith(f"yardstick-upload-{os.getpid()}-")
+        assert not mine.exists()
+    finally:
+        shutil.rmtree(dead, ignore_errors=True)
+
+
 @pytest.mark.parametrize(
     "name", ["read_utf16_missing_column.events.csv", "cp932_unknown_model.online_metrics.csv"]
 )
@@ -232,3 +254,38 @@ def test_a_foreign_write_ahead_log_is_named(demo_settings: StoreSettings, tmp_pa
 
     assert raised.value.code == "store.foreign_wal"
     assert raised.value.values["wal"] == str(wal)
+
+
+def _fill(folder: Path) -> None:
+    """Write a filler file into `folder` until its file system has no byte left."""
+    with (folder / "filler").open("wb") as filler:
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        except OSError:
+            pass
+        with suppress(OSError):
+            # The last bytes the buffer held: one byte at a time, up to the last free block.
+            while True:
+                os.write(filler.fileno(), b"\0")
+
+
+def test_a_definition_whose_commit_meets_a_full_disk_says_so_and_writes_nothing(
+    small_disk: Path,
+) -> None:
+    settings = StoreSettings(small_disk / "store.duckdb")
+    define(settings, make_spec(id="first"), clock=fixed_clock(TEST_NOW))
+    before = table_checksums(settings.path)
+    _fill(small_disk)
+
+    with pytest.raises(StoreFaultError) as full:
+        define(settings, make_spec(id="second", name="x" * 200_000), clock=fixed_clock(TEST_NOW))
+
+    assert full.value.code == "store.disk_full"
+    assert "Nothing was written" in describe(full.value, "en")
+    (small_disk / "filler").unlink()
+    assert table_checksums(settings.path) == before
+    with connect(settings, read_only=True) as con:
+        stored = con.execute("SELECT experiment_id FROM experiment_definitions").fetchall()
+    assert stored == [("first",)]

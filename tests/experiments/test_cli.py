@@ -92,7 +92,7 @@ def test_as_of_reads_the_experiment_as_it_was_then(demo_settings, capsys):
     )
     assert early["as_of"] == full["as_of"][:10] + "T00:00:00Z"
     later_than_end = _analyze_json(
-        demo_settings, capsys, "--id", "aa-homepage", "--as-of", "2999-01-01T00:00:00+09:00"
+        demo_settings, capsys, "--id", "aa-homepage", "--as-of", "2100-12-31T00:00:00+09:00"
     )
     assert later_than_end["as_of"] == full["as_of"]
 
