@@ -154,7 +154,14 @@ def measure(
     for round_number in range(1, repeats + 1):
         for db in dbs:
             for route in routes:
-                runs[db][route].append(measure_once(route, db, memory_limit, threads))
+                run = measure_once(route, db, memory_limit, threads)
+                runs[db][route].append(run)
+                # Each run as it ends, so a long benchmark cut short still leaves its numbers.
+                print(
+                    f"<!-- {db.name} {route} round {round_number}: {run['seconds']:.2f} s, "
+                    f"CPU {run['cpu_s']:.2f} s, {run['peak_mb']:.0f} MB -->",
+                    flush=True,
+                )
         print(f"<!-- round {round_number} done, load average {os.getloadavg()[0]:.1f} -->",
               flush=True)  # fmt: skip
     return {db: {route: _summary(mine) for route, mine in by_route.items()}
