@@ -132,10 +132,9 @@ def _clean_units(
     Returns the per-unit assignment summary and the clean units drawn from it, kept to the spec's
     variants, with their `arm` (see `_arm`) and any `extra` columns computed from the summary.
     Both name their columns `unit_id`, `arm`, `assigned_at` whatever the assignments table calls
-    them. The summary carries the 1-byte arm, not the variant's name: it is held in memory while
-    the events are joined and summed (two consumers read it), and at 10 million units the name's
-    16 bytes a row made the statement spill 2.65 GB to disk instead of 1.9 GB
-    (docs/benchmarks.md). A variant outside the spec has no arm (NULL): its units are left out.
+    them. The summary carries the 1-byte arm, not the variant's name (16 bytes a row), as the
+    large per-unit stages do: it is read by two consumers while the events are joined and summed.
+    A variant outside the spec has no arm (NULL): its units are left out.
     In the summary `multiple` is true for a unit seen in several variants before
     `until`, told by `min(variant) <> max(variant)` (DuckDB plans `count(DISTINCT variant)` as a
     second grouping joined back), and `outside` for a unit outside the experiment's window: first
