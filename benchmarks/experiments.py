@@ -4,8 +4,9 @@ The data are those of `benchmarks/experiment_data.py` (N units, 10 events each o
 the 14 days before assignment) and the spec `benchmarks/experiment_bench.toml` (CTR as a ratio,
 revenue per unit as a mean with CUPED, conversion as a proportion with CUPED). Each route runs in
 its own Python process with the same DuckDB memory limit and threads, so wall time and the
-process's peak memory (max RSS) compare fairly; the routes take turns, so load from elsewhere on
-the machine falls on all of them alike:
+process's peak memory (max RSS) compare fairly; each run also reports its CPU time (user +
+system, all threads), less sensitive than wall time to other jobs. The routes and the stores take
+turns (round 1 on every store, then round 2), so load from elsewhere falls on all of them alike:
 
 - engine: the production path the detail page takes, `services.experiments.reading_spec`: ONE
   statement (`experiments.sql.analysis_query`, statistics and exposure rows) and the statistics;
