@@ -4,8 +4,9 @@ The data are those of `benchmarks/experiment_data.py` (N units, 10 events each o
 the 14 days before assignment) and the spec `benchmarks/experiment_bench.toml` (CTR as a ratio,
 revenue per unit as a mean with CUPED, conversion as a proportion with CUPED). Each route runs in
 its own Python process with the same DuckDB memory limit and threads, so wall time and the
-process's peak memory (max RSS) compare fairly; the routes take turns, so load from elsewhere on
-the machine falls on all of them alike:
+process's peak memory (max RSS) compare fairly; each run also reports its CPU time (user +
+system, all threads), less sensitive than wall time to other jobs. The routes and the stores take
+turns (round 1 on every store, then round 2), so load from elsewhere falls on all of them alike:
 
 - engine: the production path the detail page takes, `services.experiments.reading_spec`: ONE
   statement (`experiments.sql.analysis_query`, statistics and exposure rows) and the statistics;
@@ -119,11 +120,14 @@ def measure_one(route: str, db: Path, memory_limit: str, threads: int) -> None:
     """Run one route in this process and print its time, peak memory and checksums as JSON."""
     spec = load_spec(SPEC_PATH)
     settings = _settings(db, memory_limit, threads)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     checks = ROUTES[route](settings, spec)
     seconds = time.perf_counter() - started
+    # CPU time (user + system, every thread of this process) of the route alone: less sensitive
+    # than wall time to other jobs on a shared machine, though not immune (caches, memory bus).
+    cpu_s = time.process_time() - cpu_started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "checks": checks}))
+    print(json.dumps({"seconds": seconds, "cpu_s": cpu_s, "peak_mb": peak_mb, "checks": checks}))
 
 
 def measure_once(route: str, db: Path, memory_limit: str, threads: int) -> dict[str, object]:
@@ -137,21 +141,45 @@ def measure_once(route: str, db: Path, memory_limit: str, threads: int) -> dict[
 
 
 def measure(
-    routes: list[str], db: Path, memory_limit: str, threads: int, repeats: int
-) -> dict[str, dict[str, object]]:
-    """Median time and largest peak memory per route over `repeats` interleaved rounds."""
-    runs: dict[str, list[dict[str, object]]] = {route: [] for route in routes}
-    for _ in range(repeats):
-        for route in routes:
-            runs[route].append(measure_once(route, db, memory_limit, threads))
+    routes: list[str], dbs: list[Path], memory_limit: str, threads: int, repeats: int
+) -> dict[Path, dict[str, dict[str, object]]]:
+    """Median wall and CPU time and largest peak memory per store and route.
+
+    The rounds are interleaved over stores AND routes (round 1: every route on every store, then
+    round 2, ...), so a burst of load from elsewhere falls on every size alike and the growth
+    from one size to the next is not an artefact of when each size ran.
+    """
+    runs: dict[Path, dict[str, list[dict[str, object]]]] = {
+        db: {route: [] for route in routes} for db in dbs
+    }
+    for round_number in range(1, repeats + 1):
+        for db in dbs:
+            for route in routes:
+                run = measure_once(route, db, memory_limit, threads)
+                runs[db][route].append(run)
+                # Each run as it ends, so a long benchmark cut short still leaves its numbers.
+                print(
+                    f"<!-- {db.name} {route} round {round_number}: {run['seconds']:.2f} s, "
+                    f"CPU {run['cpu_s']:.2f} s, {run['peak_mb']:.0f} MB -->",
+                    flush=True,
+                )
+        print(f"<!-- round {round_number} done, load average {os.getloadavg()[0]:.1f} -->",
+              flush=True)  # fmt: skip
+    return {db: {route: _summary(mine) for route, mine in by_route.items()}
+            for db, by_route in runs.items()}  # fmt: skip
+
+
+def _summary(mine: list[dict[str, object]]) -> dict[str, object]:
+    """Medians, the rounds themselves and the largest peak memory of one route's runs."""
+    seconds = [float(run["seconds"]) for run in mine]  # type: ignore[arg-type]  # JSON from the child
+    cpu = [float(run["cpu_s"]) for run in mine]  # type: ignore[arg-type]  # JSON from the child
     return {
-        route: {
-            "seconds": statistics.median(float(run["seconds"]) for run in mine),  # type: ignore[arg-type]  # JSON from the child
-            "runs": [round(float(run["seconds"]), 2) for run in mine],  # type: ignore[arg-type]  # JSON
-            "peak_mb": max(float(run["peak_mb"]) for run in mine),  # type: ignore[arg-type]  # JSON
-            "checks": mine[0]["checks"],
-        }
-        for route, mine in runs.items()
+        "seconds": statistics.median(seconds),
+        "runs": [round(value, 2) for value in seconds],
+        "cpu_s": statistics.median(cpu),
+        "cpu_runs": [round(value, 2) for value in cpu],
+        "peak_mb": max(float(run["peak_mb"]) for run in mine),  # type: ignore[arg-type]  # JSON
+        "checks": mine[0]["checks"],
     }
 
 
@@ -181,21 +209,28 @@ def main() -> None:
     routes = args.routes.split(",")
     print(f"# DuckDB memory_limit {args.memory_limit}, threads {args.threads}, "
           f"load average before: {os.getloadavg()[0]:.1f}")  # fmt: skip
-    print("| units | events | route | median s | runs s | peak MB | vs hand |")
-    print("|---|---|---|---|---|---|---|")
-    for db in args.db:
+    results = measure(routes, args.db, args.memory_limit, args.threads, args.repeats)
+    print("| units | events | route | median s | runs s | median CPU s | CPU runs s | peak MB "
+          "| vs hand (wall) | vs hand (CPU) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for db, by_route in results.items():
         units, events = store_size(db)
-        results = measure(routes, db, args.memory_limit, args.threads, args.repeats)
-        for route, result in results.items():
-            ratio = float(result["seconds"]) / float(results["hand"]["seconds"])  # type: ignore[arg-type]  # JSON
-            row = (
-                f"| {units:,} | {events:,} | {route} | {result['seconds']:.2f} | "
-                f"{result['runs']} | {result['peak_mb']:.0f} | {ratio:.2f}x |"
+        hand = by_route.get("hand")
+        for route, result in by_route.items():
+            wall = float(result["seconds"])  # type: ignore[arg-type]  # our summary
+            cpu = float(result["cpu_s"])  # type: ignore[arg-type]  # our summary
+            wall_ratio = f"{wall / float(hand['seconds']):.2f}x" if hand else "-"  # type: ignore[arg-type]  # our summary
+            cpu_ratio = f"{cpu / float(hand['cpu_s']):.2f}x" if hand else "-"  # type: ignore[arg-type]  # our summary
+            print(
+                f"| {units:,} | {events:,} | {route} | {wall:.2f} | {result['runs']} | "
+                f"{cpu:.2f} | {result['cpu_runs']} | {result['peak_mb']:.0f} | "
+                f"{wall_ratio} | {cpu_ratio} |",
+                flush=True,
             )
-            print(row, flush=True)
-        for route, result in results.items():
+    for db, by_route in results.items():
+        for route, result in by_route.items():
             print(f"<!-- {db.name} {route} checks: {result['checks']} -->", flush=True)
-        print(f"<!-- load average after {db.name}: {os.getloadavg()[0]:.1f} -->", flush=True)
+    print(f"<!-- load average after: {os.getloadavg()[0]:.1f} -->", flush=True)
 
 
 if __name__ == "__main__":

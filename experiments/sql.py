@@ -131,8 +131,11 @@ def _clean_units(
 
     Returns the per-unit assignment summary and the clean units drawn from it, kept to the spec's
     variants, with their `arm` (see `_arm`) and any `extra` columns computed from the summary.
-    Both name their columns `unit_id`, `variant`, `assigned_at` whatever the assignments table
-    calls them. In the summary `multiple` is true for a unit seen in several variants before
+    Both name their columns `unit_id`, `arm`, `assigned_at` whatever the assignments table calls
+    them. The summary carries the 1-byte arm, not the variant's name (16 bytes a row), as the
+    large per-unit stages do: it is read by two consumers while the events are joined and summed.
+    A variant outside the spec has no arm (NULL): its units are left out.
+    In the summary `multiple` is true for a unit seen in several variants before
     `until`, told by `min(variant) <> max(variant)` (DuckDB plans `count(DISTINCT variant)` as a
     second grouping joined back), and `outside` for a unit outside the experiment's window: first
     assigned before `start`, or (once `until` reaches `end`) only at or after `end`. Reading up to
@@ -158,7 +161,7 @@ def _clean_units(
     assigned = (
         exp.select(
             _column(source, "unit_id").as_("unit_id"),
-            in_window(exp.Min(this=variant.copy())).as_("variant"),
+            _arm(spec, in_window(exp.Min(this=variant.copy()))).as_("arm"),
             first_in_window.as_("assigned_at"),
             exp.NEQ(
                 this=in_window(exp.Min(this=variant.copy())),
@@ -179,9 +182,8 @@ def _clean_units(
     units = (
         exp.select(
             exp.column("unit_id"),
-            exp.column("variant"),
             exp.column("assigned_at"),
-            _arm(spec, exp.column("variant")).as_("arm"),
+            exp.column("arm"),
             *(
                 exp.Coalesce(
                     this=exp.column(segment_column(position)),
@@ -194,7 +196,7 @@ def _clean_units(
         .from_("assigned")
         .where(exp.not_(exp.column("outside")))
         .where(exp.not_(exp.column("multiple")))
-        .where(exp.column("variant").isin(*_string_list(spec.variant_names)))
+        .where(exp.column("arm").is_(exp.null()).not_())
     )
     return assigned, units
 
