@@ -224,6 +224,10 @@ EXPECTED: dict[str, Refusal] = {
 }
 
 
+# Row count and row-hash sum per table (`table_checksums`).
+Checksums = dict[str, tuple[int, int | None]]
+
+
 def kind_of(file_name: str) -> str:
     return file_name.split(".")[1]
 
@@ -247,26 +251,28 @@ PROCESS_CASES = (
 
 @pytest.mark.parametrize("file_name", sorted(EXPECTED))
 def test_bad_file_is_refused_with_a_precise_message_and_changes_nothing(
-    file_name: str, store: StoreSettings
+    file_name: str, store: StoreSettings, demo_store_checksums: Checksums
 ) -> None:
-    assert_refused(file_name, store, ingest)
+    assert_refused(file_name, store, demo_store_checksums, ingest)
 
 
 @pytest.mark.parametrize("file_name", PROCESS_CASES)
 def test_bad_file_is_refused_the_same_by_the_real_process(
-    file_name: str, store: StoreSettings
+    file_name: str, store: StoreSettings, demo_store_checksums: Checksums
 ) -> None:
-    assert_refused(file_name, store, ingest_process)
+    assert_refused(file_name, store, demo_store_checksums, ingest_process)
 
 
 def assert_refused(
     file_name: str,
     store: StoreSettings,
+    before: Checksums,
     run: Callable[..., subprocess.CompletedProcess[str]],
 ) -> None:
+    """`run` (ingest in-process or as a process) refuses the file as EXPECTED says; the store
+    (a fresh copy of the demo, whose checksums are `before`) is unchanged."""
     expected = EXPECTED[file_name]
     path = BAD / file_name
-    before = table_checksums(store.path)
 
     result = run(store, kind_of(file_name), path)
 
