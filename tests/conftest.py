@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from core.clock import NOW_VARIABLE, fixed_clock
 from data.demo import demo_end_date
-from data.store import StoreSettings
+from data.store import StoreSettings, connect
 from services.loading import build_demo_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,9 +32,22 @@ os.environ[NOW_VARIABLE] = TEST_NOW.isoformat()
 
 @pytest.fixture(scope="session")
 def demo_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small demo store, built once; copy it (demo_settings) before writing to it."""
+    """A small demo store, built once; copy it (demo_settings) before writing to it.
+
+    Tests that only read may use the file itself (`shared_app_env`); nothing may write to it.
+    """
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     build_demo_store(StoreSettings(path), size="small", seed=7, clock=fixed_clock(TEST_NOW))
+    return path
+
+
+@pytest.fixture(scope="session")
+def empty_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty store with every migration applied, made once; copy it before writing to it
+    (a file copy is much cheaper than running the migrations again)."""
+    path = tmp_path_factory.mktemp("empty") / "empty.duckdb"
+    with connect(StoreSettings(path)):
+        pass
     return path
 
 
@@ -41,7 +55,7 @@ def demo_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def demo_settings(demo_store_template: Path, tmp_path: Path) -> StoreSettings:
     """A private, writable copy of the small demo store."""
     path = tmp_path / "demo.duckdb"
-    shutil.copy(demo_store_template, path)
+    shutil.copyfile(demo_store_template, path)
     return StoreSettings(path)
 
 
@@ -57,3 +71,36 @@ def app_env(demo_settings: StoreSettings, monkeypatch: pytest.MonkeyPatch) -> St
     monkeypatch.setenv("YARDSTICK_DB", str(demo_settings.path))
     monkeypatch.chdir(ROOT)
     return demo_settings
+
+
+def file_version(path: Path) -> tuple[tuple[int, int] | None, ...]:
+    """Modification time and size of a store file and of its write-ahead log (None if absent)."""
+    versions = []
+    for file in (path, path.with_name(path.name + ".wal")):
+        stat = file.stat() if file.exists() else None
+        versions.append(None if stat is None else (stat.st_mtime_ns, stat.st_size))
+    return tuple(versions)
+
+
+@pytest.fixture
+def shared_app_env(
+    request: pytest.FixtureRequest, demo_store_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[StoreSettings]:
+    """Point the app (AppTest) at the session's demo store itself, for a test that only reads.
+
+    The dashboard caches every read by store path and version (ui/cached.py), so tests that share
+    one file render from a warm cache after the first one instead of recomputing every KPI and
+    analysis on a fresh copy (most of an AppTest's time). A test that writes, or needs a cold
+    cache, takes `app_env` (a private copy), which then wins. The store file is checked after the
+    test: a write to the shared store fails the test that made it.
+    """
+    if "app_env" in request.fixturenames:
+        yield request.getfixturevalue("app_env")
+        return
+    before = file_version(demo_store_template)
+    monkeypatch.setenv("YARDSTICK_DB", str(demo_store_template))
+    monkeypatch.chdir(ROOT)
+    yield StoreSettings(demo_store_template)
+    assert file_version(demo_store_template) == before, (
+        "this test wrote to the shared demo store: take `app_env` (a private copy) instead"
+    )

@@ -20,7 +20,7 @@ from tests.experiments.factories import GOOD_TOML
 from tests.factories import rendered_text, without_user_text
 from ui import cached
 
-pytestmark = pytest.mark.usefixtures("app_env")
+pytestmark = pytest.mark.usefixtures("shared_app_env")
 
 LIST_PAGE = "pages/experiments.py"
 DETAIL_PAGE = "pages/experiment_detail.py"
@@ -114,7 +114,10 @@ def test_detail_page_draws_the_forest_plot_and_the_decision_badge():
     assert {"recommender-v2", "recommender-v3"} <= set(pd.concat(offline)["Model"])
 
 
-def test_forest_plot_colours_each_effect_by_its_corrected_significance_and_direction(app_env):
+def test_forest_plot_colours_each_effect_by_its_corrected_significance_and_direction(
+    shared_app_env,
+):
+    app_env = shared_app_env
     spec = service.definition(app_env, "rec-v3-vs-v2").spec
     as_of = dt.datetime.fromisoformat(cached.experiment_as_of(spec.end.isoformat()))
     expected = {}
@@ -137,7 +140,8 @@ def test_forest_plot_colours_each_effect_by_its_corrected_significance_and_direc
     assert drawn == expected
 
 
-def test_detail_page_reruns_without_going_back_to_the_events(monkeypatch):
+def test_detail_page_reruns_without_going_back_to_the_events(app_env, monkeypatch):
+    # A private store (app_env): its first run starts from a cold cache and reads the events.
     calls = []
     for name in ("analysis_records", "cumulative_records"):
         original = getattr(experiment_store, name)
@@ -204,7 +208,8 @@ ENGINE_ENGLISH = (
 
 @pytest.mark.parametrize("page", [LIST_PAGE, DETAIL_PAGE])
 @pytest.mark.parametrize("chosen", ["rec-v3-vs-v2", "aa-homepage", "banner-split"])
-def test_pages_in_japanese_show_no_english_sentence_from_the_engine(app_env, page, chosen):
+def test_pages_in_japanese_show_no_english_sentence_from_the_engine(shared_app_env, page, chosen):
+    app_env = shared_app_env
     at = run_page(page, lang="ja", chosen=chosen)
     shown = without_user_text(rendered_text(at), app_env)
     spec = service.definition(app_env, chosen).spec
@@ -264,8 +269,9 @@ def forest_traces_absent(at: AppTest) -> bool:
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_the_table_labels_raw_and_adjusted_p_and_the_decision_quotes_the_adjusted_one(
-    app_env, lang
+    shared_app_env, lang
 ):
+    app_env = shared_app_env
     at = run_page(DETAIL_PAGE, lang=lang, chosen="rec-v3-vs-v2")
     table = next(
         f.value
@@ -304,7 +310,8 @@ def test_experiments_without_variant_models_show_no_offline_online_chart(chosen)
     assert translate("en", "experiments.offline_title") not in [s.value for s in at.subheader]
 
 
-def test_the_offline_online_charts_hold_one_offline_and_one_online_metric_each(app_env):
+def test_the_offline_online_charts_hold_one_offline_and_one_online_metric_each(shared_app_env):
+    app_env = shared_app_env
     at = run_page(DETAIL_PAGE, chosen="rec-v3-vs-v2")
     scatters = scatter_figures(at)
     points = service.finished_offline_online(app_env, fixed_clock(TEST_NOW))

@@ -10,7 +10,7 @@ from kpi.spec import parse_spec, spec_to_toml
 from services import kpis
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.usefixtures("app_env")
+pytestmark = pytest.mark.usefixtures("shared_app_env")
 
 
 def run_page(page: str, lang: str = "en") -> AppTest:

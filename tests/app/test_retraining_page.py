@@ -13,7 +13,7 @@ from data.store import StoreSettings
 from services import kpis, retraining
 from tests.conftest import ROOT, TEST_NOW
 
-pytestmark = pytest.mark.usefixtures("app_env")
+pytestmark = pytest.mark.usefixtures("shared_app_env")
 
 
 def opened_page(lang: str, query: dict[str, str] | None = None) -> AppTest:
@@ -56,9 +56,9 @@ def recommendation_alerts(at: AppTest) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_page_opens_on_the_kpi_that_most_needs_a_decision(
-    app_env: StoreSettings, lang: str
+    shared_app_env: StoreSettings, lang: str
 ) -> None:
-    statuses = kpis.all_kpi_statuses(app_env, clock=fixed_clock(TEST_NOW))
+    statuses = kpis.all_kpi_statuses(shared_app_env, clock=fixed_clock(TEST_NOW))
     at_exit = [s.kpi_id for s in statuses if s.status == "exit"]
     assert at_exit, "the demo has a KPI at its exit line"
     at = opened_page(lang)

@@ -30,7 +30,7 @@ def run_page(page: str | None = None, lang: str = "en", family: str | None = Non
     return app
 
 
-def test_overview_shows_each_live_model_with_metrics(app_env: StoreSettings) -> None:
+def test_overview_shows_each_live_model_with_metrics(shared_app_env: StoreSettings) -> None:
     app = run_page()
     subheaders = [s.value for s in app.subheader]
     assert "recommender: recommender-v2" in subheaders
@@ -40,19 +40,21 @@ def test_overview_shows_each_live_model_with_metrics(app_env: StoreSettings) -> 
     assert {"ctr", "auc", "ndcg_at_10", "recall", "latency_p95_ms"} <= metric_labels
 
 
-def test_overview_says_it_is_showing_demo_data(app_env: StoreSettings) -> None:
+def test_overview_says_it_is_showing_demo_data(shared_app_env: StoreSettings) -> None:
     app = run_page()
     assert any("demo data" in info.value for info in app.info)
 
 
-def test_family_filter_limits_the_overview(app_env: StoreSettings) -> None:
+def test_family_filter_limits_the_overview(shared_app_env: StoreSettings) -> None:
     app = run_page(family="fraud")
     subheaders = [s.value for s in app.subheader]
     assert "fraud: fraud-v2" in subheaders
     assert not any("recommender" in s for s in subheaders)
 
 
-def test_data_page_lists_tables_with_counts_and_the_upload_form(app_env: StoreSettings) -> None:
+def test_data_page_lists_tables_with_counts_and_the_upload_form(
+    shared_app_env: StoreSettings,
+) -> None:
     app = run_page("pages/data.py")
     summaries = app.dataframe[0].value
     counts = dict(zip(summaries.iloc[:, 0], summaries.iloc[:, 1], strict=True))
@@ -65,7 +67,7 @@ def test_data_page_lists_tables_with_counts_and_the_upload_form(app_env: StoreSe
 
 
 @pytest.mark.parametrize("page", [None, "pages/data.py"])
-def test_shell_pages_render_in_japanese(app_env: StoreSettings, page: str | None) -> None:
+def test_shell_pages_render_in_japanese(shared_app_env: StoreSettings, page: str | None) -> None:
     app = run_page(page, lang="ja")
     assert app.title[0].value in (translate("ja", "overview.title"), translate("ja", "data.title"))
 

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from data.store import StoreSettings
+from tests.data.factories import table_checksums
 
 
 @pytest.fixture
 def store(demo_settings: StoreSettings) -> StoreSettings:
     """A private copy of the small demo store."""
     return demo_settings
+
+
+@pytest.fixture(scope="session")
+def empty_store_checksums(empty_store_template: Path) -> dict[str, tuple[int, int | None]]:
+    """`table_checksums` of the migrated empty store: those of every byte copy of it, too."""
+    return table_checksums(empty_store_template)
+
+
+@pytest.fixture(scope="session")
+def demo_store_checksums(demo_store_template: Path) -> dict[str, tuple[int, int | None]]:
+    """`table_checksums` of the small demo store: those of every unchanged copy (`store`), too."""
+    return table_checksums(demo_store_template)

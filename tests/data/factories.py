@@ -1,9 +1,11 @@
-"""Helpers of the store and ingestion tests: run the real command line, query a store file, and
-fingerprint every table.
+"""Helpers of the store and ingestion tests: run the command line (in this process, or as the real
+`python cli.py` process), query a store file, and fingerprint every table.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import select
 import subprocess
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+import cli
 from data.store import StoreSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,13 +36,38 @@ def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str
     )
 
 
+def cli_in_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python cli.py ARGS` through `cli.main` in this process, from the project root: the exit
+    status, stdout and stderr the command gives, without a new interpreter's start-up (about a
+    second of imports per call). Tests of what only a process shows (signals, kill points, the
+    interpreter's exit) use `run_cli`."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(ROOT), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = cli.main(list(args))
+        except SystemExit as usage:  # argparse ends a usage error with SystemExit(2)
+            status = usage.code if isinstance(usage.code, int) else 1
+    return subprocess.CompletedProcess(["cli.py", *args], status, out.getvalue(), err.getvalue())
+
+
+def _ingest_args(
+    settings: StoreSettings, kind: str, files: tuple[Path, ...], extra: tuple[str, ...]
+) -> tuple[str, ...]:
+    return ("ingest", "--db", str(settings.path), "--kind", kind, *extra, *(str(f) for f in files))
+
+
 def ingest(
     settings: StoreSettings, kind: str, *files: Path, extra: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess[str]:
-    """`python cli.py ingest --db STORE --kind KIND FILES`."""
-    return run_cli(
-        "ingest", "--db", str(settings.path), "--kind", kind, *extra, *(str(f) for f in files)
-    )
+    """`python cli.py ingest --db STORE --kind KIND FILES`, in this process (`cli_in_process`)."""
+    return cli_in_process(*_ingest_args(settings, kind, files, extra))
+
+
+def ingest_process(
+    settings: StoreSettings, kind: str, *files: Path, extra: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """The same command as `ingest`, as the real `python cli.py` process (`run_cli`)."""
+    return run_cli(*_ingest_args(settings, kind, files, extra))
 
 
 def table_checksums(path: Path) -> dict[str, tuple[int, int | None]]:
@@ -53,9 +81,13 @@ def table_checksums(path: Path) -> dict[str, tuple[int, int | None]]:
                 "ORDER BY table_name"
             ).fetchall()
         ]
-        return {
-            t: con.execute(f'SELECT count(*), sum(hash(t)) FROM "{t}" t').fetchone() for t in tables
-        }
+        # One statement for every table: a query per table cost more than the hashing itself.
+        every_table = " UNION ALL ".join(
+            f'SELECT {i} AS position, count(*), sum(hash(t)) FROM "{t}" t'
+            for i, t in enumerate(tables)
+        )
+        rows = con.execute(f"{every_table} ORDER BY position").fetchall() if tables else []
+        return {t: (count, digest) for t, (_, count, digest) in zip(tables, rows, strict=True)}
     finally:
         con.close()
 

@@ -1,13 +1,19 @@
-"""Every file of the bad-input corpus is refused by `python cli.py ingest` and changes nothing."""
+"""Every file of the bad-input corpus is refused by `python cli.py ingest` and changes nothing.
+
+The command runs in this process (`cli.main`, the same code without an interpreter's start-up);
+a few representative files also go through the real `python cli.py` process.
+"""
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable
 from typing import NamedTuple
 
 import pytest
 
 from data.store import StoreSettings
-from tests.data.factories import BAD, GOOD, ingest, table_checksums
+from tests.data.factories import BAD, GOOD, ingest, ingest_process, table_checksums
 
 
 class Refusal(NamedTuple):
@@ -221,6 +227,10 @@ EXPECTED: dict[str, Refusal] = {
 }
 
 
+# Row count and row-hash sum per table (`table_checksums`).
+Checksums = dict[str, tuple[int, int | None]]
+
+
 def kind_of(file_name: str) -> str:
     return file_name.split(".")[1]
 
@@ -231,15 +241,43 @@ def test_the_corpus_and_the_table_of_expectations_list_the_same_files() -> None:
     assert len(on_disk) >= 65
 
 
+# One of each way a file is refused (a CSV line and column, a whole file, an encoding, a Parquet
+# type, a key against the store), through the real process: exit status, streams, no traceback.
+PROCESS_CASES = (
+    "nan_value.online_metrics.csv",
+    "empty.events.csv",
+    "mixed_encodings.assignments.csv",
+    "wrong_types.online_metrics.parquet",
+    "duplicate_key_against_store.models.csv",
+)
+
+
 @pytest.mark.parametrize("file_name", sorted(EXPECTED))
 def test_bad_file_is_refused_with_a_precise_message_and_changes_nothing(
-    file_name: str, store: StoreSettings
+    file_name: str, store: StoreSettings, demo_store_checksums: Checksums
 ) -> None:
+    assert_refused(file_name, store, demo_store_checksums, ingest)
+
+
+@pytest.mark.parametrize("file_name", PROCESS_CASES)
+def test_bad_file_is_refused_the_same_by_the_real_process(
+    file_name: str, store: StoreSettings, demo_store_checksums: Checksums
+) -> None:
+    assert_refused(file_name, store, demo_store_checksums, ingest_process)
+
+
+def assert_refused(
+    file_name: str,
+    store: StoreSettings,
+    before: Checksums,
+    run: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    """`run` (ingest in-process or as a process) refuses the file as EXPECTED says; the store
+    (a fresh copy of the demo, whose checksums are `before`) is unchanged."""
     expected = EXPECTED[file_name]
     path = BAD / file_name
-    before = table_checksums(store.path)
 
-    result = ingest(store, kind_of(file_name), path)
+    result = run(store, kind_of(file_name), path)
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout == ""
