@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from data.store import StoreSettings, transaction
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.usefixtures("app_env")
+pytestmark = pytest.mark.usefixtures("shared_app_env")
 
 
 def run_page(page: str, lang: str) -> AppTest:
