@@ -138,7 +138,7 @@ SELECT
     day + to_microseconds(CAST(pu($seed, i, 100) * 86400000000 AS BIGINT)),
     CASE WHEN day >= $fraud_v2 THEN 'fraud-v2' ELSE 'fraud-v1' END,
     'f' || i,
-    1 / (1 + exp(-(-3.6 + 1.2 * pz($seed, i, 110)))),
+    1 / (1 + exp(-(-11 + 3.5 * pz($seed, i, 110)))),
     'model',
     round(12 * exp(0.3 * pz($seed, i, 120)), 1),
     round(6000 * exp(0.9 * pz($seed, i, 130) + 0.0008 * d), 0),
