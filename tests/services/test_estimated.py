@@ -183,9 +183,8 @@ def test_money_is_scaled_by_the_predictions_coverage_of_the_kpis_transactions(
     last = estimate.days[-1]
     s = rows.loc[rows["ts"].dt.date == last.day, "score"].to_numpy()
     flagged = s >= THRESHOLD
-    hand = (
-        (48_000 * s[flagged] - 800 * (1 - s[flagged])).sum() - 50_000 * s[~flagged].sum()
-    ) * (9_300 / 400)
+    sample = (48_000 * s[flagged] - 800 * (1 - s[flagged])).sum() - 50_000 * s[~flagged].sum()
+    hand = sample * 9_300 / 400
     assert last.money is not None and last.money.value == pytest.approx(hand, rel=1e-9)
 
 
