@@ -198,7 +198,10 @@ def _coverage(
     counts = kpi_store.live_daily_series(con, family, COST_CELLS, realised_through)
     first = realised_through - dt.timedelta(days=window_days - 1)
     per_day = counts.assign(day=counts["date"].dt.date).groupby("day")["value"].sum()
-    transactions = {day: int(total) for day, total in per_day.items() if day >= first}
+    days, totals = per_day.index, per_day.to_numpy()
+    transactions: dict[dt.date, int] = {
+        day: int(total) for day, total in zip(days, totals, strict=True) if day >= first
+    }
     if not transactions:
         return prediction_coverage({}, {})
     span = (min(transactions), max(transactions))
