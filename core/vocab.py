@@ -31,6 +31,11 @@ KpiStatusCode = Literal["healthy", "warning", "exit", "no_data"]
 # Where a KPI's value for a day comes from: its labels (realised) or its scores alone (estimated,
 # for the days whose labels are not in yet).
 Basis = Literal["realised", "estimated"]
+# How an estimated money figure relates to the KPI's realised money (monitoring.coverage): as it
+# is (the predictions cover the KPI's transactions), scaled by 1 / coverage, or as it is with the
+# coverage unmeasured (no labelled day holds both).
+MoneyBasis = Literal["as_is", "scaled", "unmeasured"]
+MONEY_BASES: tuple[MoneyBasis, ...] = ("as_is", "scaled", "unmeasured")
 
 # What the business owner decided about a KPI's model.
 KpiDecision = Literal["continue", "retrain", "withdraw"]

@@ -113,6 +113,8 @@ def estimate_to_json(estimate: KpiEstimate | None) -> dict[str, object]:
             "estimated_value_per_day": None,
             "estimated_by": None,
             "estimated_refusal": None,
+            "estimated_coverage": None,
+            "estimated_money_basis": None,
         }
     refusal = estimate_refusal(estimate)
     return {
@@ -125,6 +127,8 @@ def estimate_to_json(estimate: KpiEstimate | None) -> dict[str, object]:
         "estimated_refusal": None
         if refusal is None
         else {"code": refusal.code, "message": describe(refusal, JSON_LANGUAGE)},
+        "estimated_coverage": estimate.coverage.ratio,
+        "estimated_money_basis": estimate.coverage.basis,
     }
 
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.clock import Clock, system_clock, today
-from core.vocab import Basis, KpiStatusCode
+from core.vocab import COST_CELLS, Basis, KpiStatusCode
 from data import kpi_store, monitor_store, performance_store
 from data.monitor_store import Connection
 from data.store import StoreSettings, connect
@@ -36,6 +36,7 @@ from monitoring.cbpe import (
     estimated_value,
     pooled_scores,
 )
+from monitoring.coverage import Coverage, money_on_kpi_scale, prediction_coverage
 from monitoring.spec import MonitorSpec
 from services.kpis import detail_on, evaluation_on
 from services.performance import calibration_on, estimate_status
@@ -68,7 +69,9 @@ class EstimatedDay:
         metric: the day's own estimate of the KPI's metric (None when refused or undefined).
         window: the KPI's window estimate on this day: the estimated days among the `window_days`
             ending on it, pooled (None when refused or undefined).
-        money: the day's value under the KPI's cost matrix (currency; None when refused).
+        money: the day's value under the KPI's cost matrix, on the KPI's scale (currency; scaled
+            by 1 / coverage when the predictions do not cover the KPI's transactions, see
+            `KpiEstimate.coverage`; None when refused).
         status: the KPI's status carried on over the estimated windows; None when refused.
         days_past_warning, days_past_exit: the runs behind `status`, as in `kpi check`.
         basis: always `estimated` (realised days are the KPI's own series).
@@ -100,7 +103,9 @@ class KpiEstimate:
         confidence: the two-sided confidence of the intervals (the KPI's).
         days: the estimated days, oldest first (listed, without estimates, when refused).
         value_per_day: the mean money per day over the last `window_days` estimated days, with its
-            interval (None when refused or without days).
+            interval, on the KPI's scale as `money` (None when refused or without days).
+        coverage: how many of the KPI's transactions the predictions cover over its last
+            `window_days` labelled days, and so whether the money is as it is or scaled.
     """
 
     kpi_id: str
@@ -117,6 +122,7 @@ class KpiEstimate:
     confidence: float
     days: tuple[EstimatedDay, ...]
     value_per_day: Estimate | None
+    coverage: Coverage
 
     @property
     def estimated_through(self) -> dt.date | None:
@@ -182,6 +188,28 @@ def _money_per_day(
     return Estimate(total.value / count, total.low / count, total.high / count)
 
 
+def _coverage(
+    con: Connection, family: str, realised_through: dt.date | None, window_days: int
+) -> Coverage:
+    """The predictions' coverage of the KPI's transactions over its last `window_days` labelled
+    days (the days with confusion counts, up to `realised_through`)."""
+    if realised_through is None:
+        return prediction_coverage({}, {})
+    counts = kpi_store.live_daily_series(con, family, COST_CELLS, realised_through)
+    first = realised_through - dt.timedelta(days=window_days - 1)
+    per_day = counts.assign(day=counts["date"].dt.date).groupby("day")["value"].sum()
+    days, totals = per_day.index, per_day.to_numpy()
+    transactions: dict[dt.date, int] = {
+        day: int(total) for day, total in zip(days, totals, strict=True) if day >= first
+    }
+    if not transactions:
+        return prediction_coverage({}, {})
+    span = (min(transactions), max(transactions))
+    # The threshold does not change a day's count of predictions; 0.5 is any threshold.
+    predictions = {s.day: s.n for s in performance_store.daily_scores(con, family, span, 0.5)}
+    return prediction_coverage(predictions, transactions)
+
+
 def estimate_for(con: Connection, detail: KpiDetail, reference_day: dt.date) -> KpiEstimate | None:
     """The estimated part of one KPI judged as `detail` (same connection, same snapshot).
 
@@ -218,13 +246,16 @@ def estimate_for(con: Connection, detail: KpiDetail, reference_day: dt.date) -> 
         thresholds,
         spec.persistence,
     )
+    coverage = _coverage(con, spec.family, detail.status.last_data_date, spec.window_days)
     days = tuple(
         EstimatedDay(
             day=s.day,
             predictions=s.n,
             metric=_metric_estimate(s, spec.metric, confidence) if refusal is None else None,
             window=window,
-            money=estimated_value(s, cells, confidence) if refusal is None else None,
+            money=money_on_kpi_scale(estimated_value(s, cells, confidence), coverage)
+            if refusal is None
+            else None,
             status=step.status if refusal is None else None,
             days_past_warning=step.days_past_warning if refusal is None else 0,
             days_past_exit=step.days_past_exit if refusal is None else 0,
@@ -246,8 +277,11 @@ def estimate_for(con: Connection, detail: KpiDetail, reference_day: dt.date) -> 
         confidence=confidence,
         days=days,
         value_per_day=(
-            _money_per_day(windows[-1], cells, confidence) if windows and refusal is None else None
+            money_on_kpi_scale(_money_per_day(windows[-1], cells, confidence), coverage)
+            if windows and refusal is None
+            else None
         ),
+        coverage=coverage,
     )
 
 

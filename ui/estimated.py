@@ -69,7 +69,26 @@ def estimate_lines(ctx: PageContext, estimate: KpiEstimate) -> list[str]:
                 high=format_money(money.high, estimate.currency, ctx.lang),
             )
         )
+        basis = money_basis_line(ctx, estimate)
+        if basis is not None:
+            lines.append(basis)
     return lines
+
+
+def money_basis_line(ctx: PageContext, estimate: KpiEstimate) -> str | None:
+    """Why the estimated money is on the realised money's scale: scaled by 1 / coverage, or
+    unmeasured; None when the predictions cover the KPI's transactions and it is shown as is."""
+    coverage = estimate.coverage
+    if coverage.basis == "scaled" and coverage.ratio:
+        return ctx.t(
+            "kpi_estimate.money_scaled",
+            coverage=format_percent(coverage.ratio, ctx.lang, digits=2),
+            factor=f"{coverage.factor:,.1f}",
+            days=coverage.days,
+        )
+    if coverage.basis == "unmeasured":
+        return ctx.t("kpi_estimate.money_unmeasured")
+    return None
 
 
 def render_estimate(ctx: PageContext, estimate: KpiEstimate, with_note: bool = False) -> None:

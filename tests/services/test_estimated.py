@@ -20,6 +20,7 @@ from data import kpi_store
 from data.store import StoreSettings, transaction
 from kpi.spec import parse_spec
 from services.estimated import NOT_ESTIMABLE, all_kpi_estimates, kpi_estimate
+from services.kpis import all_kpi_statuses
 from tests.conftest import TEST_NOW
 from tests.monitoring.factories import insert_predictions, predictions, run_cli, spec_text, store
 
@@ -169,6 +170,35 @@ def test_value_per_day_is_the_last_windows_money_over_its_days(tmp_path: Path) -
     assert estimate.value_per_day.sd == pytest.approx(sd, rel=1e-9)
 
 
+def test_money_is_scaled_by_the_predictions_coverage_of_the_kpis_transactions(
+    tmp_path: Path,
+) -> None:
+    # 400 predictions a day against the KPI's 95 + 200 + 9,000 + 5 = 9,300 transactions a day.
+    settings, rows = _fraud_store(tmp_path)
+    _, estimate = kpi_estimate(settings, "fraud-cost", clock=CLOCK)
+    assert estimate is not None
+    coverage = estimate.coverage
+    assert (coverage.days, coverage.predictions, coverage.transactions) == (7, 2_800, 65_100)
+    assert coverage.basis == "scaled"
+    last = estimate.days[-1]
+    s = rows.loc[rows["ts"].dt.date == last.day, "score"].to_numpy()
+    flagged = s >= THRESHOLD
+    sample = (48_000 * s[flagged] - 800 * (1 - s[flagged])).sum() - 50_000 * s[~flagged].sum()
+    hand = sample * 9_300 / 400
+    assert last.money is not None and last.money.value == pytest.approx(hand, rel=1e-9)
+
+
+def test_demo_estimated_money_is_on_the_realised_moneys_scale(
+    demo_settings: StoreSettings,
+) -> None:
+    status = next(s for s in all_kpi_statuses(demo_settings) if s.kpi_id == "fraud-cost")
+    estimate = all_kpi_estimates(demo_settings)["fraud-cost"]
+    assert estimate.refusal is None and estimate.coverage.basis == "scaled"
+    assert estimate.value_per_day is not None and status.value_per_day is not None
+    ratio = estimate.value_per_day.value / status.value_per_day
+    assert 1 / 1.5 < ratio < 1.5
+
+
 def test_uncalibrated_scores_give_no_estimate_and_say_why(tmp_path: Path) -> None:
     settings, _ = _fraud_store(tmp_path, lift=1.6)
     _, estimate = kpi_estimate(settings, "fraud-cost", clock=CLOCK)
@@ -206,6 +236,8 @@ def test_kpi_check_json_adds_estimated_keys_and_keeps_the_realised_exit_status(
     low, high = record["estimated_value"]["ci"]
     assert low <= record["estimated_value"]["value"] <= high < EXIT_LINE
     assert record["estimated_refusal"] is None
+    assert record["estimated_money_basis"] == "scaled"
+    assert record["estimated_coverage"] == pytest.approx(400 / 9_300)
 
 
 def test_kpi_check_json_words_the_refusal(

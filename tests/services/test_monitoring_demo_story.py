@@ -103,7 +103,10 @@ def test_fraud_labels_are_missing_for_the_last_30_days(demo_settings: StoreSetti
     report = estimate_performance(demo_settings, "fraud-scores", 0.2, days=60, clock=CLOCK)
     assert report.status == "estimated"
     assert sum(d.estimated for d in report.days) == LABEL_DELAY_DAYS
-    assert all(d.realised_precision is not None for d in report.days if not d.estimated)
+    # Every other day has all its labels in (its realised precision may still be undefined: the
+    # rare fraud, 0.3% of predictions, leaves some small-demo days with nothing flagged).
+    assert all(d.labelled == d.n for d in report.days if not d.estimated)
+    assert any(d.realised_precision is not None for d in report.days if not d.estimated)
 
 
 def test_overview_statuses_per_family(demo_settings: StoreSettings) -> None:
