@@ -87,6 +87,13 @@ def _value(args: argparse.Namespace) -> int:
         f"{_money(cost.high)}); {cost.fallback_requests} fallback requests, "
         f"{cost.priced_days} of {cost.days} days priced"
     )
+    coverage = report.coverage
+    if coverage is not None and coverage.basis == "scaled" and coverage.ratio:
+        print(
+            f"scaled to all traffic: the predictions are {coverage.ratio:.3%} of the "
+            f"{coverage.transactions:,} units {report.metric} was measured on over "
+            f"{coverage.days} days; the sample's cost (and interval) x {coverage.factor:,.1f}"
+        )
     print(f"date        served_by  n       labelled  {report.metric}     se")
     for r in report.levels:
         rate = "–" if r.rate is None else f"{r.rate:.4f}"

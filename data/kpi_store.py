@@ -340,6 +340,21 @@ def live_daily_series(
     return con.execute(query).df()
 
 
+def family_daily_volume(
+    con: Connection,
+    family: str,
+    metric: str,
+    first: dt.date,
+    last: dt.date,
+    tables: TableMapping = STORE_TABLES,
+) -> dict[dt.date, int]:
+    """The units `metric` was measured on per day over every model of `family` (days without a
+    row are absent)."""
+    query = sql.family_daily_volume_query(family, metric, first, last, tables)
+    rows = con.execute(query.sql(dialect="duckdb")).fetchall()
+    return {day: int(n) for day, n in rows if isinstance(day, dt.date) and n is not None}
+
+
 def offline_series(
     con: Connection,
     family: str,

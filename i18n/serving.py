@@ -50,6 +50,15 @@ def value_to_json(report: FallbackValueReport, lang: str = "en") -> dict[str, ob
             "priced_days": cost.priced_days,
             "fallback_requests": cost.fallback_requests,
         },
+        "coverage": None
+        if report.coverage is None
+        else {
+            "ratio": report.coverage.ratio,
+            "days": report.coverage.days,
+            "predictions": report.coverage.predictions,
+            "units": report.coverage.transactions,
+            "basis": report.coverage.basis,
+        },
         "daily_cost": []
         if cost is None
         else [

@@ -209,3 +209,33 @@ def fallback_cost(rows: Sequence[LevelOutcomes], unit_value: float) -> FallbackC
     return FallbackCost(
         per_day, per_day - half, per_day + half, len(days), len(priced), requests, daily
     )
+
+
+def on_scale(cost: FallbackCost, factor: float) -> FallbackCost:
+    """`cost` with every amount multiplied by `factor` (variances by its square): the cost of a
+    sample of the traffic carried to all of it (`factor` = 1 / the share the sample covers)."""
+    if factor == 1.0:
+        return cost
+
+    def scaled(value: float | None) -> float | None:
+        return None if value is None else value * factor
+
+    daily = tuple(
+        DayCost(
+            d.day,
+            d.fallback_requests,
+            scaled(d.cost),
+            None if d.variance is None else d.variance * factor**2,
+            {level: amount * factor for level, amount in d.by_level.items()},
+        )
+        for d in cost.daily
+    )
+    return FallbackCost(
+        scaled(cost.per_day),
+        scaled(cost.low),
+        scaled(cost.high),
+        cost.days,
+        cost.priced_days,
+        cost.fallback_requests,
+        daily,
+    )

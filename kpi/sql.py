@@ -276,3 +276,32 @@ def latest_versions_query(columns: Sequence[str], table: str = KPI_VERSIONS) -> 
         .where(exp.EQ(this=exp.column("newest"), expression=exp.Literal.number(1)))
         .order_by("kpi_id")
     )
+
+
+def family_daily_volume_query(
+    family: str,
+    metric: str,
+    first: dt.date,
+    last: dt.date,
+    tables: TableMapping = STORE_TABLES,
+) -> exp.Select:
+    """Rows (date, n): the units a metric was measured on per day, summed over every model of the
+    family (production and challengers alike), from `first` to `last`. What a family's
+    predictions are compared with to tell whether they are all the traffic or a sample of it."""
+    online, models = tables.online_metrics, tables.models
+    day = _col(online, "date", "o")
+    return (
+        exp.select(day.as_("date"), exp.Sum(this=_col(online, "n", "o")).as_("n"))
+        .from_(_table(online, "o"))
+        .join(_table(models, "m"), on=_models_join(online, models, "o"))
+        .where(
+            exp.and_(
+                exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)),
+                exp.EQ(this=_col(online, "metric", "o"), expression=exp.Literal.string(metric)),
+                exp.Between(this=day.copy(), low=_date(first), high=_date(last)),
+                exp.Not(this=exp.Is(this=_col(online, "n", "o"), expression=exp.Null())),
+            )
+        )
+        .group_by(day.copy())
+        .order_by("date")
+    )

@@ -20,9 +20,16 @@ from data.monitor_store import Connection
 from data.store import StoreSettings, connect
 from experiments.analysis import window_end
 from experiments.spec import UnknownExperimentError
-from kpi.fallback_value import FallbackCost, LevelOutcomes, fallback_cost, ineligibility
+from kpi.fallback_value import (
+    FallbackCost,
+    LevelOutcomes,
+    fallback_cost,
+    ineligibility,
+    on_scale,
+)
 from kpi.versions import UnknownKpiError
 from monitoring.arm_health import ArmComparison, ArmServing, ScoreSummary, compare_arm
+from monitoring.coverage import Coverage, prediction_coverage
 
 __all__ = [
     "ArmHealthReport",
@@ -48,7 +55,12 @@ class FallbackValueReport:
             is given.
         levels: per day and level: requests, labelled requests and positives (empty when the KPI
             does not qualify).
-        cost: the fallbacks' cost a day with its 95% interval (None when refused).
+        cost: the fallbacks' cost a day with its 95% interval (None when refused), on the KPI's
+            scale: when the family's predictions are a sample of the units its online metric
+            counts, the sample's cost times 1 / coverage (`coverage.basis` == `scaled`).
+        coverage: the family's predictions against the units the KPI's metric was measured on
+            over the window's days (`monitoring.coverage`, the rule the estimated KPI money
+            uses); None when no cost is given.
     """
 
     kpi_id: str
@@ -60,6 +72,7 @@ class FallbackValueReport:
     refusal: str | None
     levels: tuple[LevelOutcomes, ...]
     cost: FallbackCost | None
+    coverage: Coverage | None = None
 
     @property
     def exit_code(self) -> int:
@@ -95,6 +108,7 @@ def fallback_value(
         if reason is not None:
             return FallbackValueReport(*base, None, None, window, reason, (), None)
         levels, non_binary = serving_store.level_outcomes(con, spec.family, window)
+        volume = kpi_store.family_daily_volume(con, spec.family, spec.metric, *window)
     price = (spec.value.currency, spec.value.unit_value)
     refusal = (
         "no_predictions"
@@ -109,7 +123,23 @@ def fallback_value(
     cost = fallback_cost(levels, unit_value) if refusal is None else None
     if cost is not None and cost.per_day is None:
         refusal, cost = "no_labels", None
-    return FallbackValueReport(*base, *price, window, refusal, tuple(levels), cost)
+    if cost is None:
+        return FallbackValueReport(*base, *price, window, refusal, tuple(levels), None)
+    coverage = _coverage(levels, volume)
+    if coverage.basis == "scaled" and not coverage.ratio:
+        # predictions on none of the days the KPI counted units: nothing to carry over
+        return FallbackValueReport(*base, *price, window, "no_predictions", tuple(levels), None)
+    scaled = on_scale(cost, coverage.factor)
+    return FallbackValueReport(*base, *price, window, refusal, tuple(levels), scaled, coverage)
+
+
+def _coverage(levels: list[LevelOutcomes], volume: dict[dt.date, int]) -> Coverage:
+    """The family's requests per day (every serving level) against the units its KPI's metric
+    counted on the same days."""
+    requests: dict[dt.date, int] = {}
+    for r in levels:
+        requests[r.day] = requests.get(r.day, 0) + r.n
+    return prediction_coverage(requests, volume)
 
 
 @dataclass(frozen=True)

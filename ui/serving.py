@@ -79,6 +79,19 @@ def cost_sentences(report: FallbackValueReport, lang: str) -> list[str]:
     sentences = [translate(lang, key, **values)]
     if cost.low is not None and cost.high is not None and cost.low <= 0 <= cost.high:
         sentences.append(translate(lang, "serving.value_unclear"))
+    coverage = report.coverage
+    if coverage is not None and coverage.basis == "scaled" and coverage.ratio:
+        sentences.append(
+            translate(
+                lang,
+                "serving.value_scaled",
+                coverage=format_percent(coverage.ratio, lang, 3),
+                units=format_number(coverage.transactions, lang, 0),
+                metric=escape_markdown(report.metric),
+                days=coverage.days,
+                factor=format_number(coverage.factor, lang, 1),
+            )
+        )
     return sentences
 
 

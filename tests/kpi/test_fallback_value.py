@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from data.demo_kpis import DEMO_SPECS
-from kpi.fallback_value import LevelOutcomes, fallback_cost, ineligibility
+from kpi.fallback_value import LevelOutcomes, fallback_cost, ineligibility, on_scale
 from kpi.spec import parse_spec
 
 COMMON = """\
@@ -111,3 +111,26 @@ def test_interval_covers_the_true_cost_at_least_95_percent(
     coverage = covered / runs
     # 2000 runs: a 95% interval's coverage is measured to about +/- 1 point
     assert coverage >= 0.94, coverage
+
+
+def test_a_sample_cost_carried_to_all_traffic_scales_amounts_and_variances() -> None:
+    day = dt.date(2026, 11, 2)
+    rows = [
+        LevelOutcomes(day, "model", 900, 900, 45),
+        LevelOutcomes(day, "popular", 80, 80, 2),
+        LevelOutcomes(day, "random", 20, 20, 0),
+    ]
+    sample = fallback_cost(rows, 60.0)
+    scaled = on_scale(sample, 250.0)
+    (d,) = scaled.daily
+    (s,) = sample.daily
+    # by hand: 60 x (80 x (0.05 - 0.025) + 20 x (0.05 - 0)) = 180 on the sample, x 250
+    assert s.cost == pytest.approx(180.0, rel=1e-12)
+    assert d.cost == pytest.approx(45_000.0, rel=1e-12)
+    assert d.variance == pytest.approx(s.variance * 250.0**2, rel=1e-12)
+    assert d.by_level == pytest.approx({"popular": 30_000.0, "random": 15_000.0}, rel=1e-12)
+    assert (scaled.per_day, scaled.low, scaled.high) == pytest.approx(
+        (sample.per_day * 250, sample.low * 250, sample.high * 250), rel=1e-12
+    )
+    assert (scaled.days, scaled.priced_days, scaled.fallback_requests) == (1, 1, 100)
+    assert on_scale(sample, 1.0) is sample

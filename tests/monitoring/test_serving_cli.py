@@ -3,6 +3,7 @@ small demo store: documented keys and exit statuses, and refusals worded in one 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -139,3 +140,52 @@ def test_monitor_check_json_has_the_error_budget(
     latency = budget[("latency_p95_ms", None)]
     assert latency["allowed"] == 0.05 and latency["limit"] == 100
     assert latency["consumed"] == pytest.approx(latency["bad"] / latency["requests"] / 0.05)
+
+
+def test_monitor_value_carries_a_sample_of_the_traffic_to_the_kpis_scale(
+    demo_settings: StoreSettings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo stores a few hundred recommender predictions a day against about a million
+    impressions: the cost is the sample's times impressions / predictions, and says so."""
+    import duckdb
+
+    from data import serving_store
+    from data.store import connect
+    from kpi.fallback_value import fallback_cost
+
+    db = str(demo_settings.path)
+    status, out, _ = run_cli(
+        capsys, "monitor", "value", "--db", db, "--kpi", "rec-ctr", "--days", "14", "--json"
+    )
+    assert status == 0
+    payload = json.loads(out)
+    first, last = payload["window"]["start"], payload["window"]["end"]
+    with duckdb.connect(db, read_only=True) as con:
+        (requests,) = con.execute(
+            "SELECT count(*) FROM predictions p JOIN models m USING (model_id) "
+            "WHERE m.family = 'recommender' AND CAST(p.ts AS DATE) BETWEEN ? AND ?",
+            [first, last],
+        ).fetchone()
+        (units,) = con.execute(
+            "SELECT sum(o.n) FROM online_metrics o JOIN models m USING (model_id) "
+            "WHERE m.family = 'recommender' AND o.metric = 'ctr' AND o.date BETWEEN ? AND ?",
+            [first, last],
+        ).fetchone()
+    coverage = payload["coverage"]
+    assert (coverage["predictions"], coverage["units"], coverage["basis"]) == (
+        requests,
+        units,
+        "scaled",
+    )
+    assert coverage["ratio"] == pytest.approx(requests / units, rel=1e-12)
+    window = (dt.date.fromisoformat(first), dt.date.fromisoformat(last))
+    with connect(demo_settings, read_only=True) as con:
+        levels, _ = serving_store.level_outcomes(con, "recommender", window)
+    sample = fallback_cost(levels, payload["unit_value"])
+    factor = units / requests
+    assert payload["cost_per_day"]["value"] == pytest.approx(sample.per_day * factor, rel=1e-9)
+    assert payload["cost_per_day"]["ci"] == pytest.approx(
+        [sample.low * factor, sample.high * factor], rel=1e-9
+    )
+    status, text, _ = run_cli(capsys, "monitor", "value", "--db", db, "--kpi", "rec-ctr")
+    assert status == 0 and "scaled to all traffic" in text
