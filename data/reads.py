@@ -11,15 +11,21 @@ from data.kinds import KINDS
 from data.store import StoreSettings, connect, one_row
 
 # The column that says how fresh each table is.
-FRESHNESS_COLUMNS = {
+# Each table the Data page lists, with the column that says how fresh it is (None: late labels
+# carry no date; their newest rows are the last loaded, by batch).
+FRESHNESS_COLUMNS: dict[str, str | None] = {
     "models": "deployed_at",
     "offline_metrics": "evaluated_at",
     "online_metrics": "date",
     "assignments": "assigned_at",
     "events": "ts",
+    "predictions": "ts",
+    "prediction_labels": None,
+    "annotations": "date",
     "audit_log": "logged_at",
 }
-PREVIEW_TABLES = (*KINDS, "audit_log")
+# Every kind's table (a kind's name is not always its table's: `labels` -> prediction_labels).
+PREVIEW_TABLES = (*(spec.table for spec in KINDS.values()), "audit_log")
 
 
 @dataclass(frozen=True)
@@ -52,8 +58,8 @@ def store_fingerprint(settings: StoreSettings) -> str:
 def table_summaries(settings: StoreSettings) -> list[TableSummary]:
     """Row counts and date ranges of every table, in one round trip."""
     selects = " UNION ALL ".join(
-        f"SELECT '{table}', count(*), CAST(min({column}) AS TIMESTAMP), "
-        f"CAST(max({column}) AS TIMESTAMP) FROM {table}"
+        f"SELECT '{table}', count(*), CAST(min({column or 'NULL'}) AS TIMESTAMP), "
+        f"CAST(max({column or 'NULL'}) AS TIMESTAMP) FROM {table}"
         for table, column in FRESHNESS_COLUMNS.items()
     )
     with connect(settings, read_only=True) as con:
@@ -161,7 +167,7 @@ def table_preview(settings: StoreSettings, table: str, limit: int = 20) -> pd.Da
     """The latest rows of one table."""
     if table not in PREVIEW_TABLES:
         raise ValueError(f"unknown table {table!r}")
-    order = FRESHNESS_COLUMNS[table]
+    order = FRESHNESS_COLUMNS[table] or "batch_id"
     with connect(settings, read_only=True) as con:
         return con.execute(f"SELECT * FROM {table} ORDER BY {order} DESC LIMIT ?", [limit]).df()
 

@@ -93,3 +93,25 @@ def test_a_refused_upload_is_worded_in_japanese_and_shows_the_users_text_literal
     assert f"{HOSTILE_NAME} の 2 行目、列 ts: 「{HOSTILE_CELL}」を日時として読めません" in shown
     assert "cannot read" not in shown
     assert not any(HOSTILE_NAME in m.value or "[x](y)" in m.value for m in app.markdown)
+
+
+def test_data_page_lists_and_previews_every_table_a_load_can_fill(
+    shared_app_env: StoreSettings,
+) -> None:
+    """Predictions, late labels and annotations are data too: counted, and each table (named as
+    the store names it: `labels` load into prediction_labels) previews without an error."""
+    import duckdb
+
+    app = run_page("pages/data.py")
+    summaries = app.dataframe[0].value
+    counts = dict(zip(summaries.iloc[:, 0], summaries.iloc[:, 1], strict=True))
+    with duckdb.connect(str(shared_app_env.path), read_only=True) as con:
+        for table in ("predictions", "prediction_labels", "annotations"):
+            (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+            assert rows > 0 and counts[table] == rows
+    preview = app.selectbox(key="preview-table")
+    assert "prediction_labels" in preview.options and "labels" not in preview.options
+    for table in preview.options:
+        preview.set_value(table).run()
+        assert not app.exception, (table, app.exception)
+        preview = app.selectbox(key="preview-table")
