@@ -29,8 +29,12 @@ def _japanese_units(amount: float) -> str:
     magnitude = abs(amount)
     if magnitude >= 1e8:
         return f"{amount / 1e8:,.2f}".rstrip("0").rstrip(".") + "億"
-    if magnitude >= 1e4:
+    if magnitude >= 1e6:
         return f"{amount / 1e4:,.0f}万"
+    if magnitude >= 1e4:
+        # under 100万 a whole number of man would keep one significant figure (12,300 -> 1万);
+        # one decimal keeps two or three, as the English ¥12.3k does
+        return f"{amount / 1e4:,.1f}".removesuffix(".0") + "万"
     return f"{amount:,.0f}"
 
 

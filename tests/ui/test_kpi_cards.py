@@ -39,7 +39,7 @@ def context(lang: str) -> PageContext:
 
 def test_a_negative_value_per_day_reads_as_a_cost_without_a_minus_sign() -> None:
     assert money_sentence(context("en"), LATENCY) == "Costs ¥97.1k a day · trend –"
-    assert money_sentence(context("ja"), LATENCY) == "1 日あたり 10万円 のコスト・傾向 –"
+    assert money_sentence(context("ja"), LATENCY) == "1 日あたり 9.7万円 のコスト・傾向 –"
 
 
 def test_a_positive_value_per_day_reads_as_worth() -> None:
