@@ -29,8 +29,7 @@ def test_cost_sentence_in_both_languages() -> None:
     # money in man units, as i18n.format words every amount in Japanese (the dot escaped: the
     # sentence goes to st.markdown, which shows `1.2`)
     assert (
-        ja
-        == "直近 7 日間、フォールバックのコストは 1 日あたり 1\\.2万円"
+        ja == "直近 7 日間、フォールバックのコストは 1 日あたり 1\\.2万円"
         "（95% 区間 9,800円〜1\\.5万円）です。"
     )
 
