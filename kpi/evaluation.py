@@ -108,6 +108,14 @@ def interval_is_past(ci_low: float, ci_high: float, line: float, direction: Dire
     return ci_low > line
 
 
+def interval_is_within(ci_low: float, ci_high: float, line: float, direction: Direction) -> bool:
+    """Whether the whole interval lies on the good side of `line` (touching it counts as within,
+    as a line touched is not crossed)."""
+    if direction == "increase":
+        return ci_low >= line
+    return ci_high <= line
+
+
 @dataclass(frozen=True)
 class Dispersion:
     """How much more the days vary than their sampling error says (Laney's sigma-z squared).
@@ -355,6 +363,23 @@ class _StatusMachine:
         self.status = self._next_status()
         return self.status
 
+    def step_on_evidence(
+        self,
+        past_warning: bool,
+        within_warning: bool,
+        past_exit: bool,
+        within_exit: bool,
+    ) -> Status:
+        """One day judged on evidence both ways: a run past a line grows only while the interval
+        is wholly past it, a run back within only while it is wholly within; an interval across
+        a line breaks both runs of that line, so the status stays."""
+        self.past_warning = self.past_warning + 1 if past_warning else 0
+        self.within_warning = self.within_warning + 1 if within_warning else 0
+        self.past_exit = self.past_exit + 1 if past_exit else 0
+        self.within_exit = self.within_exit + 1 if within_exit else 0
+        self.status = self._next_status()
+        return self.status
+
 
 @dataclass(frozen=True)
 class StatusStep:
@@ -384,6 +409,12 @@ def continue_statuses(
     back within a line are not kept in a `DayEvaluation`, so they start at 0: a status moves back
     only after `persistence` further days within, never earlier than `evaluate_days` would. A
     day without an interval cannot be judged: it keeps the status and breaks the runs.
+
+    Estimated intervals are wide, so a status moves only on evidence: back within a line only
+    after `persistence` days whose interval is wholly within it, past it only after as many
+    wholly past it. An interval across a line says neither, and keeps the status: an exit is not
+    released because the estimate is too uncertain to confirm it (`evaluate_days`, on realised
+    days with their narrow intervals, counts any day not past a line as within).
     """
     machine = _StatusMachine(persistence)
     if last is not None and last.status != "no_data":
@@ -397,9 +428,12 @@ def continue_statuses(
             steps.append(StatusStep(machine.status, 0, 0))
             continue
         low, high = interval
-        status = machine.step(
-            interval_is_past(low, high, thresholds.warning, thresholds.direction),
-            interval_is_past(low, high, thresholds.exit, thresholds.direction),
+        direction = thresholds.direction
+        status = machine.step_on_evidence(
+            interval_is_past(low, high, thresholds.warning, direction),
+            interval_is_within(low, high, thresholds.warning, direction),
+            interval_is_past(low, high, thresholds.exit, direction),
+            interval_is_within(low, high, thresholds.exit, direction),
         )
         steps.append(StatusStep(status, machine.past_warning, machine.past_exit))
     return steps

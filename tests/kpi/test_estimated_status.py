@@ -14,6 +14,7 @@ LINES = Thresholds(target=0.9, warning=0.85, exit=0.8, direction="increase")
 PAST_EXIT = (0.70, 0.75)
 PAST_WARNING = (0.81, 0.84)
 WITHIN = (0.80, 0.95)
+WITHIN_BOTH = (0.86, 0.95)
 
 
 def _last(status: KpiStatusCode, past_warning: int, past_exit: int) -> DayEvaluation:
@@ -35,8 +36,22 @@ def test_the_realised_runs_count_towards_persistence() -> None:
 
 
 def test_an_exit_moves_back_only_after_persistence_days_within() -> None:
-    steps = continue_statuses(_last("exit", 5, 5), [WITHIN] * 3, LINES, persistence=3)
+    steps = continue_statuses(_last("exit", 5, 5), [WITHIN_BOTH] * 3, LINES, persistence=3)
     assert [s.status for s in steps] == ["exit", "exit", "healthy"]
+
+
+def test_an_interval_across_a_line_is_no_evidence_either_way() -> None:
+    """(0.80, 0.95) is within the exit line (0.8 touched) but across the warning line (0.85): the
+    exit is released after three days, to warning, not to healthy; an estimate far below the exit
+    line with an interval reaching over it (0.60, 0.86) keeps an exit as it is."""
+    steps = continue_statuses(_last("exit", 5, 5), [WITHIN] * 3, LINES, persistence=3)
+    assert [s.status for s in steps] == ["exit", "exit", "warning"]
+    wide = continue_statuses(_last("exit", 5, 5), [(0.60, 0.86)] * 10, LINES, persistence=3)
+    assert [s.status for s in wide] == ["exit"] * 10
+    assert [s.days_past_exit for s in wide] == [0] * 10
+    # nor does a healthy KPI turn on an interval across its lines
+    calm = continue_statuses(_last("healthy", 0, 0), [(0.60, 0.86)] * 10, LINES, persistence=3)
+    assert [s.status for s in calm] == ["healthy"] * 10
 
 
 def test_a_day_without_an_interval_keeps_the_status_and_breaks_the_runs() -> None:
