@@ -17,12 +17,13 @@ from monitoring.sql import Days, _col, _family_rows, _fragment, _number, _table
 LABELS_ALIAS = "l"
 
 
-def _labelled_rows(
-    family: str, days: Days, tables: TableMapping
+def labelled_rows(
+    family: str, days: Days, tables: TableMapping, model_only: bool = True
 ) -> tuple[exp.Select, exp.Condition, exp.Expression]:
-    """The family's model-served rows of `days` joined to late labels, their filter, and the
-    label expression (a late label wins over the one loaded with the prediction)."""
-    select, where = _family_rows(family, days, tables, model_only=True)
+    """The family's rows of `days` (only those served by the model unless `model_only` is False)
+    joined to late labels, their filter, and the label expression: the one place where a late
+    label wins over the one loaded with the prediction."""
+    select, where = _family_rows(family, days, tables, model_only=model_only)
     predictions, labels = tables.predictions, tables.prediction_labels
     on = exp.and_(
         exp.EQ(
@@ -50,7 +51,7 @@ def reliability_query(
     """Rows (bin, n, score_sum, score_variance, positives, score_min, score_max): the reference's
     labelled predictions cut into RELIABILITY_BINS bins of equal size by score (NTILE, ties broken
     by ts and request_id so the cut is reproducible)."""
-    select, where, label = _labelled_rows(family, reference, tables)
+    select, where, label = labelled_rows(family, reference, tables)
     predictions = tables.predictions
     labelled = exp.and_(where, exp.Not(this=exp.Is(this=label.copy(), expression=exp.Null())))
     ntile = exp.Window(
@@ -104,7 +105,7 @@ def daily_scores_query(
     expected_fn, variance_negative, labelled, tp, fp, tn, fn): for predictions flagged
     (score >= threshold) and not, their count, sum of scores and sum of s (1 - s), and the
     realised confusion counts over the labelled predictions."""
-    select, where, label = _labelled_rows(family, window, tables)
+    select, where, label = labelled_rows(family, window, tables)
     rows = select.select(
         exp.cast(_col(tables.predictions, "ts", "p"), "DATE").as_("day"),
         _col(tables.predictions, "score", "p").as_("s"),

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from core.tables import STORE_TABLES, TableMapping
-from monitoring.cbpe_sql import LABELS_ALIAS
+from monitoring.cbpe_sql import labelled_rows
 from monitoring.sql import (
     MODEL,
     Days,
@@ -73,24 +73,8 @@ def level_outcomes_query(
     requests, those with a label (a late label in prediction_labels wins over the one loaded with
     the prediction, as monitoring/cbpe_sql.py reads it), the labels' sum, and the labels that are
     neither 0 nor 1."""
-    select, where = _family_rows(family, window, tables, model_only=False)
-    predictions, labels = tables.predictions, tables.prediction_labels
-    on = exp.and_(
-        exp.EQ(
-            this=_col(labels, "model_id", LABELS_ALIAS),
-            expression=_col(predictions, "model_id", "p"),
-        ),
-        exp.EQ(
-            this=_col(labels, "request_id", LABELS_ALIAS),
-            expression=_col(predictions, "request_id", "p"),
-        ),
-        # '' is "no request id": such a prediction cannot be matched to a late label
-        exp.NEQ(this=_col(predictions, "request_id", "p"), expression=exp.Literal.string("")),
-    )
-    select = select.join(_table(labels, LABELS_ALIAS), on=on, join_type="left")
-    label = exp.Coalesce(
-        this=_col(labels, "label", LABELS_ALIAS), expressions=[_col(predictions, "label", "p")]
-    )
+    select, where, label = labelled_rows(family, window, tables, model_only=False)
+    predictions = tables.predictions
     day = exp.cast(_col(predictions, "ts", "p"), "DATE")
     served_by = _col(predictions, "served_by", "p")
     rows = select.select(day.as_("day"), served_by.as_("served_by"), label.as_("y")).where(where)
