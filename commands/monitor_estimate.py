@@ -38,7 +38,7 @@ def register_estimate(
         description="Check that a binary classifier's scores are calibrated on the monitor's "
         "reference (reliability bins on the score's deciles, expected calibration error and a "
         "Hosmer-Lemeshow-style test), then estimate each day's precision, recall and, with "
-        "--kpi, money under the KPI's cost matrix from the scores alone, with 95%% intervals, "
+        "--kpi, money under the KPI's cost matrix from the scores alone, with 95% intervals, "
         "beside the realised values of days whose labels are all in. Exit status: 0 estimated, "
         "30 too few labelled reference predictions, 40 scores not calibrated (no estimate), "
         "1 error.",

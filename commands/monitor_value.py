@@ -33,7 +33,7 @@ def register_value(
         help="what fallbacks cost a click-type KPI a day; exit 0 / 30 no labels / 40 not eligible",
         description="Split a KPI's metric by the level that served each request (served_by), "
         "per day, from its family's labelled predictions (a click is a label of 1), and price "
-        "each fallback request at the model's rate of the day minus its own, with a 95%% "
+        "each fallback request at the model's rate of the day minus its own, with a 95% "
         "interval. Only an online KPI priced per unit whose metric is a click or conversion "
         "rate qualifies. Exit status: 0 priced, 30 no predictions or labels, 40 the KPI does "
         "not qualify or its labels are not 0/1, 1 error.",
