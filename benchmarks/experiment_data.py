@@ -11,10 +11,10 @@ never pass through Python. The schema is the real one (`data.store.connect` runs
   attributes `device` (3 values) and `region` (30 values, so a segment breakdown has an `other`);
   one unit in every N/300 gets a second row in the other variant an hour later (the analysis
   leaves those out);
-- events: 10 x N rows whose unit is drawn by hash (so a unit's event count is Poisson(10), a few
-  units have none, and the table is not clustered by unit, as interleaved traffic is not);
-  impression (about 72%), click (about 24%, 2 points more in treatment) or purchase (2% to 8% by
-  unit, value lognormal around 20); 40% of them in the 14 days before the unit's assignment.
+- events: 10 x N rows (`--events-per-unit`) whose unit is drawn by hash (so a unit's event count is
+  Poisson(10), a few units have none, and the table is not clustered by unit, as interleaved traffic
+  is not); impression (about 72%), click (about 24%, 2 points more in treatment) or purchase (2% to
+  8% by unit, value lognormal around 20); 40% of them in the 14 days before the unit's assignment.
 
 Usage (then define the experiment with `python cli.py experiment define --db STORE
 --spec benchmarks/experiment_bench.toml` if the command line should analyse it):
@@ -139,8 +139,18 @@ def events_sql() -> str:
     """
 
 
-def generate(path: Path, units: int, seed: int, memory_limit: str, threads: int) -> dict[str, int]:
-    """Write a fresh store at `path` with `units` units; returns the row counts written."""
+def generate(
+    path: Path,
+    units: int,
+    seed: int,
+    memory_limit: str,
+    threads: int,
+    events_per_unit: int = EVENTS_PER_UNIT,
+) -> dict[str, int]:
+    """Write a fresh store at `path` with `units` units and `events_per_unit` x units events;
+    returns the row counts written. Event j is the same row whatever the count, so a store with
+    fewer events per unit holds a prefix of the events of one with more (same units, same seed):
+    the stores differ in the events only, which is what "linear in events" varies."""
     spec: ExperimentSpec = load_spec(SPEC_PATH)
     path.unlink(missing_ok=True)
     parameters = {
@@ -153,7 +163,7 @@ def generate(path: Path, units: int, seed: int, memory_limit: str, threads: int)
     settings = StoreSettings(path, memory_limit=memory_limit, threads=threads)
     with connect(settings) as con:
         con.execute(assignments_sql(), parameters)
-        events = {**parameters, "events": units * EVENTS_PER_UNIT}
+        events = {**parameters, "events": units * events_per_unit}
         del events["experiment"], events["double_step"]
         con.execute(events_sql(), events)
         con.execute("CHECKPOINT")
@@ -171,9 +181,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--memory-limit", default="4GB")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--events-per-unit",
+        type=int,
+        default=EVENTS_PER_UNIT,
+        help=f"events per unit on average (default {EVENTS_PER_UNIT}, the issue's shape)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
-    counts = generate(args.db, args.units, args.seed, args.memory_limit, args.threads)
+    counts = generate(
+        args.db, args.units, args.seed, args.memory_limit, args.threads, args.events_per_unit
+    )
     print(
         f"{args.db}: {counts['assignments']:,} assignments, {counts['events']:,} events "
         f"({args.units:,} units, seed {args.seed}) in {time.perf_counter() - started:.1f} s"
