@@ -297,26 +297,30 @@ def serve_app(db_path: Path, log_dir: Path) -> Iterator[RunningApp]:
 def wait_for_app(tab: object, timeout_ms: int = 60_000) -> None:
     """Wait until Streamlit has finished running the page script.
 
-    The script's state is on the page (APP_IDLE); it is checked twice 100 ms apart, so a rerun
-    the page asks for right after a run (st.navigation's first run on a fresh server) is waited
-    for too.
+    The script's state is on the page (APP_IDLE); it is checked again 100 ms after it first
+    holds, so a rerun the page asks for right after a run (st.navigation's first run on a fresh
+    server) is waited for too.
     """
     tab.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
-    for _ in range(2):
-        tab.wait_for_selector(APP_IDLE, timeout=timeout_ms)
-        tab.wait_for_function(
-            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-            timeout=timeout_ms,
-        )
-        tab.wait_for_timeout(100)
+    _wait_idle(tab, timeout_ms)
+    tab.wait_for_timeout(100)
+    _wait_idle(tab, timeout_ms)
+
+
+def _wait_idle(tab: object, timeout_ms: int) -> None:
+    tab.wait_for_selector(APP_IDLE, timeout=timeout_ms)
+    tab.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=timeout_ms,
+    )
 
 
 def wait_for_drawn(tab: object, timeout_ms: int = 30_000) -> None:
-    """Wait until the page has drawn everything it shows and fetched every image (DRAWN), twice
-    100 ms apart, so an image or link that only a drawn chart adds is fetched too."""
-    for _ in range(2):
-        tab.wait_for_function(DRAWN, timeout=timeout_ms)
-        tab.wait_for_timeout(100)
+    """Wait until the page has drawn everything it shows and fetched every image (DRAWN); checked
+    again 100 ms later, so an image or link that only a drawn chart adds is fetched too."""
+    tab.wait_for_function(DRAWN, timeout=timeout_ms)
+    tab.wait_for_timeout(100)
+    tab.wait_for_function(DRAWN, timeout=timeout_ms)
 
 
 def screenshot(tab: object, name: str) -> Path:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.factories import ARTIFACTS, RunningApp, screenshot, wait_for_app
+from tests.e2e.factories import ARTIFACTS, RunningApp, screenshot, wait_for_app, wait_for_drawn
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +59,7 @@ def test_page_follows_the_browser_language_and_its_report_draws_offline(
     try:
         assert tab.get_by_role("heading", name=title).count() >= 1
         tab.set_viewport_size({"width": 1400, "height": 3000})
-        tab.wait_for_timeout(1000)
+        wait_for_drawn(tab)  # what the taller viewport shows, drawn before the screenshot
         screenshot(tab, f"retraining-page-{locale}")
         with tab.expect_download(timeout=60_000) as info:
             tab.get_by_role("button", name=download).click()
