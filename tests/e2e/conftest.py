@@ -1,4 +1,10 @@
-"""Real-browser fixtures: `streamlit run app.py` on a free local port, driven by Chromium.
+"""Real-browser fixtures: `streamlit run app.py` on free local ports, driven by Chromium.
+
+Every server the selected tests need is started at once when the session starts (`servers`),
+before the demo store is even built, and each is waited for only when a test first uses it; the
+dashboard's first start (which builds the medium demo) is opened in its own tab at the start too,
+so that build runs while the other tests do. Each server still serves one store, and a server a
+test must see fresh (`fresh_app`, `first_start`) is opened by that test's tab alone.
 
 In CI (CI=true) a missing browser fails the run instead of skipping the tests.
 """
@@ -6,24 +12,122 @@ In CI (CI=true) a missing browser fails the run instead of skipping the tests.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.factories import CHROMIUM_ARGS, RunningApp, chromium_path, serve_app
+from tests.e2e.factories import (
+    CHROMIUM_ARGS,
+    FirstStart,
+    Listener,
+    RunningApp,
+    StartedApp,
+    chromium_path,
+    copy_store,
+    start_app,
+    write_payload_store,
+)
+
+# The text the dashboard shows while its first start builds the demo store.
+FIRST_START = "First start: building the demo store"
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def _needed(request: pytest.FixtureRequest, name: str) -> bool:
+    """Whether any test selected in this session uses fixture `name`."""
+    return any(name in getattr(item, "fixturenames", ()) for item in request.session.items)
 
 
 @pytest.fixture(scope="session")
-def served_app(
-    demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningApp]:
+def listener() -> Iterator[Listener]:
+    """Where the payload store's images and links point; records every request it gets."""
+    server = Listener()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def servers(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, StartedApp]]:
+    """Start every server the selected tests use, all at once; stop them at the end.
+
+    `served` is the dashboard over a private copy of the small demo store (shared by the tests
+    that read it and by the upload tests, which check their own row counts); `payload` serves the
+    markup payload store; `fresh` a copy no browser opens before its test; `first_start` a store
+    that does not exist yet.
+    """
+    logs = tmp_path_factory.mktemp("logs")
+    started: dict[str, StartedApp] = {}
+    try:
+        if _needed(request, "first_start"):
+            missing = tmp_path_factory.mktemp("first-start") / "new" / "store.duckdb"
+            started["first_start"] = start_app(missing, logs)
+        if _needed(request, "served_app") or _needed(request, "fresh_app"):
+            template: Path = request.getfixturevalue("demo_store_template")
+            for name in ("served", "fresh"):
+                if _needed(request, f"{name}_app"):
+                    store = copy_store(template, tmp_path_factory.mktemp(name) / "store.duckdb")
+                    started[name] = start_app(store, logs)
+        if _needed(request, "payload_app"):
+            template = request.getfixturevalue("demo_store_template")
+            store = copy_store(template, tmp_path_factory.mktemp("payload") / "store.duckdb")
+            write_payload_store(store, request.getfixturevalue("listener").port)
+            started["payload"] = start_app(store, logs)
+        yield started
+    finally:
+        for app in started.values():
+            app.stop()
+
+
+@pytest.fixture(scope="session")
+def served_app(servers: dict[str, StartedApp]) -> RunningApp:
     """The dashboard on 127.0.0.1 over a private copy of the small demo store."""
-    db_path = tmp_path_factory.mktemp("served") / "store.duckdb"
-    shutil.copy(demo_store_template, db_path)
-    with serve_app(db_path, tmp_path_factory.mktemp("logs")) as app:
-        yield app
+    return servers["served"].ready()
+
+
+@pytest.fixture(scope="session")
+def payload_app(servers: dict[str, StartedApp]) -> RunningApp:
+    """The dashboard over a copy of the demo whose user text is markup (factories.payload)."""
+    return servers["payload"].ready()
+
+
+@pytest.fixture(scope="session")
+def fresh_app(servers: dict[str, StartedApp]) -> RunningApp:
+    """A server over a copy of the demo store that no browser has opened yet (one test only)."""
+    return servers["fresh"].ready()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def first_start_opened(
+    request: pytest.FixtureRequest, servers: dict[str, StartedApp]
+) -> Iterator[FirstStart | None]:
+    """The first start opened at the session's start (when a selected test uses `first_start`),
+    so the build of the demo store runs while the other tests do."""
+    if "first_start" not in servers:
+        yield None
+        return
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    started = servers["first_start"]
+    context = request.getfixturevalue("browser").new_context(viewport=VIEWPORT, locale="en-US")
+    tab = context.new_page()
+    tab.goto(started.ready().url)
+    try:
+        tab.get_by_text(FIRST_START).wait_for(timeout=90_000)
+        saw_progress = True
+    except PlaywrightTimeout:
+        saw_progress = False
+    yield FirstStart(started, tab, saw_progress)
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def first_start(first_start_opened: FirstStart | None) -> FirstStart:
+    """The dashboard's first start, opened at the session's start (one test only)."""
+    assert first_start_opened is not None
+    return first_start_opened
 
 
 @pytest.fixture(scope="session")
@@ -45,10 +149,31 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
+@pytest.fixture(scope="session")
+def contexts(browser: object) -> Iterator[dict[str, object]]:
+    """One browser context per language, made when first asked for (`context_for`): its tabs
+    share the HTTP cache, so the dashboard's scripts are fetched once per language."""
+    made: dict[str, object] = {}
+    yield made
+    for context in made.values():
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def context_for(browser: object, contexts: dict[str, object]):
+    """`context_for(locale)`: the session's browser context for that language, 1400x1000."""
+
+    def context(locale: str) -> object:
+        if locale not in contexts:
+            contexts[locale] = browser.new_context(viewport=VIEWPORT, locale=locale)
+        return contexts[locale]
+
+    return context
+
+
 @pytest.fixture
-def page(browser: object) -> Iterator[object]:
-    """A fresh browser page, 1400x1000, English locale."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
-    tab = context.new_page()
+def page(context_for) -> Iterator[object]:
+    """A fresh browser tab (its own Streamlit session), 1400x1000, English locale."""
+    tab = context_for("en-US").new_page()
     yield tab
-    context.close()
+    tab.close()

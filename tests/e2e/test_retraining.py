@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.factories import ARTIFACTS, RunningApp, screenshot, wait_for_app
+from tests.e2e.factories import ARTIFACTS, RunningApp, screenshot, wait_for_app, wait_for_drawn
 
 pytestmark = pytest.mark.e2e
 
 
-def open_retraining(browser, served_app: RunningApp, locale: str, title: str):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
+def open_retraining(context, served_app: RunningApp, locale: str, title: str):
     tab = context.new_page()
     # Enter at the root and follow the navigation. Until st.navigation has run once in the
     # server, Streamlit reads pages/ as old-style pages (lower-case file names in the sidebar), so
@@ -37,7 +36,7 @@ def open_retraining(browser, served_app: RunningApp, locale: str, title: str):
     except Exception:
         screenshot(tab, f"retraining-page-{locale}-failed")
         raise
-    return context, tab
+    return tab
 
 
 @pytest.mark.parametrize(
@@ -48,20 +47,26 @@ def open_retraining(browser, served_app: RunningApp, locale: str, title: str):
     ],
 )
 def test_page_follows_the_browser_language_and_its_report_draws_offline(
-    browser, served_app: RunningApp, tmp_path: Path, locale: str, title: str, download: str
+    browser,
+    context_for,
+    served_app: RunningApp,
+    tmp_path: Path,
+    locale: str,
+    title: str,
+    download: str,
 ) -> None:
-    context, tab = open_retraining(browser, served_app, locale, title)
+    tab = open_retraining(context_for(locale), served_app, locale, title)
     try:
         assert tab.get_by_role("heading", name=title).count() >= 1
         tab.set_viewport_size({"width": 1400, "height": 3000})
-        tab.wait_for_timeout(1000)
+        wait_for_drawn(tab)  # what the taller viewport shows, drawn before the screenshot
         screenshot(tab, f"retraining-page-{locale}")
         with tab.expect_download(timeout=60_000) as info:
             tab.get_by_role("button", name=download).click()
         report_path = tmp_path / info.value.suggested_filename
         info.value.save_as(report_path)
     finally:
-        context.close()
+        tab.close()
     assert report_path.suffix == ".html"
 
     offline = browser.new_context(viewport={"width": 1200, "height": 1000}, offline=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from tests.e2e.factories import ROOT, RunningApp, screenshot, serve_app, wait_for_app
+from tests.e2e.factories import ROOT, FirstStart, RunningApp, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +47,9 @@ def _upload(page, served_app: RunningApp, kind: str, file: Path) -> None:
     page.keyboard.press("Enter")
     expect(kind_box.get_by_role("combobox")).to_have_value(kind)
     form.locator("input[type='file']").set_input_files(str(file))
-    page.wait_for_timeout(800)
+    # The file shows once its upload has begun; the form's button stays disabled until the upload
+    # is done, and the click waits for it.
+    form.locator("[data-testid='stFileChipName']").filter(has_text=file.name).wait_for()
     form.get_by_role("button", name="Check and load").click()
 
 
@@ -98,27 +99,26 @@ def test_good_csv_upload_changes_the_row_counts(
 
 
 def test_a_page_opened_by_its_address_on_a_fresh_server_renders(
-    demo_store_template: Path, tmp_path: Path, page
+    fresh_app: RunningApp, page
 ) -> None:
-    db_path = tmp_path / "store.duckdb"
-    shutil.copy(demo_store_template, db_path)
-    with serve_app(db_path, tmp_path) as fresh:
-        page.goto(f"{fresh.url}/data")
-        wait_for_app(page)
-        page.get_by_role("heading", name="Data", exact=True).wait_for(timeout=60_000)
-        assert page.locator("[data-testid='stException']").count() == 0
-        assert page.get_by_text("Overview").count() >= 1
+    page.goto(f"{fresh_app.url}/data")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Data", exact=True).wait_for(timeout=60_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_text("Overview").count() >= 1
 
 
 def test_first_start_builds_the_demo_store_with_progress_then_says_it_is_demo_data(
-    tmp_path: Path, page
+    first_start: FirstStart,
 ) -> None:
-    db_path = tmp_path / "new" / "store.duckdb"
-    with serve_app(db_path, tmp_path) as fresh:
-        page.goto(fresh.url)
-        page.get_by_text("First start: building the demo store").wait_for(timeout=90_000)
-        page.get_by_text("You are looking at demo data").wait_for(timeout=180_000)
-        screenshot(page, "first-start-done")
+    # The session opened this server's first page at its start (conftest.first_start_opened), so
+    # the build runs while the other tests do; that tab showed the build's progress.
+    assert first_start.saw_progress, "the first start did not show the build's progress"
+    tab = first_start.tab
+    tab.get_by_text("You are looking at demo data").wait_for(timeout=180_000)
+    screenshot(tab, "first-start-done")
+    first_start.started.stop()
+    db_path = first_start.started.app.db_path
     assert db_path.exists()
     with duckdb.connect(str(db_path), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM events").fetchone()[0] > 1_000_000
