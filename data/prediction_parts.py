@@ -160,14 +160,19 @@ class PendingParts:
     retired: list[Path] = field(default_factory=list)
 
     def write(
-        self, con: duckdb.DuckDBPyConnection, rows_sql: str, batch_id: int, order_by: str = "ts"
+        self,
+        con: duckdb.DuckDBPyConnection,
+        rows_sql: str,
+        batch_id: int,
+        order_by: str | None = "ts",
     ) -> int:
         """Write the rows `rows_sql` selects as one part of batch `batch_id`, listed in the
         manifest inside the caller's transaction; returns the rows written (0 writes no part).
 
         Each of the table's columns is cast to its stored type (a column the rows lack is left
         out: read as NULL, as the table holds it), so a part reads back exactly as the table
-        would hold the rows. Rows are written in `order_by` order.
+        would hold the rows. Rows are written in `order_by` order (None: as the query gives
+        them, for rows known to come in ts order).
         """
         folder = parts_folder(self.store_path)
         folder.mkdir(parents=True, exist_ok=True)
@@ -182,7 +187,7 @@ class PendingParts:
         _IN_FLIGHT.add(path)
         self.written.append(path)
         con.execute(
-            f"COPY (SELECT {columns} FROM part_rows ORDER BY {order_by}) "
+            f"COPY (SELECT {columns} FROM part_rows{f' ORDER BY {order_by}' if order_by else ''}) "
             f"TO {_literal(str(path))} ({_PARQUET_OPTIONS})"
         )
         con.execute("DROP VIEW part_rows")
