@@ -2,8 +2,9 @@
 
 `build` writes N generated predictions with 10 input features into a store created by the real
 migrations (data/migrations), with the feature columns added as the ingest adds them
-(data/prediction_features.py), in timestamp order, then CHECKPOINTs and prints the file size and
-the bytes per prediction of each column (`pragma_storage_info`). The rows are shaped like real
+(data/prediction_features.py), in timestamp order, as Parquet parts written by the ingest's own
+writer (data/prediction_parts.py), then prints the store's size (file + parts folder) and the
+bytes per prediction of each column (`parquet_metadata`). The rows are shaped like real
 inputs, deterministic from a seed (a counter-based hash, as data/demo_predictions.py):
 
   score            a float32 probability (what ONNX, LightGBM or PyTorch serving return), kept as
@@ -35,15 +36,20 @@ import argparse
 import dataclasses
 import datetime as dt
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import duckdb
+
+from core.clock import system_clock
 from data.kinds import KINDS, ColumnSpec, ColumnType
 from data.prediction_features import add_feature_columns
-from data.store import StoreSettings, connect
+from data.prediction_parts import PendingParts, committed_parts, parts_folder, parts_root
+from data.store import StoreSettings, connect, one_row, rollback_quietly
 
 DAYS = 37
 FIRST_DAY = dt.date(2026, 5, 1)
@@ -56,8 +62,9 @@ MEMORY_LIMIT = "1500MB"
 MONITOR_ID = "scale"
 WINDOWS = 30
 # The hand query holds every numeric feature's reference values at once (one quantile_cont each):
-# at 100 million rows that needs more than the store's default 1GB.
-HAND_MEMORY_LIMIT = "1700MB"
+# at 100 million rows that needs more than the store's default 1GB (1700MB on the native table;
+# reading the Parquet parts it fails at 1700MB and peaks at 1.74 GB RSS with 2000MB).
+HAND_MEMORY_LIMIT = "2000MB"
 
 _MACROS = """
 CREATE OR REPLACE TEMP MACRO pu(seed, k, salt) AS
@@ -68,50 +75,44 @@ CREATE OR REPLACE TEMP MACRO pz(seed, k, salt) AS
 
 # Row i of N falls at first + i * span / N plus a jitter inside its own slot: timestamps to the
 # microsecond, in order, as a serving log is written.
-_INSERT = """
-INSERT INTO predictions (ts, model_id, request_id, score, served_by, latency_ms,
-    price_yen, basket_usd, items, session_s, since_visit_s, discount, ctr_30d,
-    category, device, prefecture)
+_ROWS = """
 WITH r AS (
     SELECT i,
         TIMESTAMP '$first' + to_microseconds(CAST(
             (i + pu($seed, i, 1)) * ($span_us / $rows) AS BIGINT)) AS ts
     FROM range($start, $stop) AS t(i)
 ), d AS (SELECT *, ts >= TIMESTAMP '$drift' AS drifted, pu($seed, i, 20) AS fb FROM r)
-SELECT ts, '$model', 'r' || i,
-    CAST(1 / (1 + exp(-(-2.5 + 0.8 * pz($seed, i, 30)))) AS FLOAT),
-    CASE WHEN fb < 0.008 THEN 'popular' WHEN fb < 0.0095 THEN 'random' ELSE 'model' END,
-    round(CASE WHEN fb < 0.0095 THEN 3 ELSE 42 END * exp(0.35 * pz($seed, i, 40)), 1),
-    round(2800 * exp(0.6 * pz($seed, i, 50)) * (CASE WHEN drifted THEN 1.15 ELSE 1 END), 0),
-    round(35 * exp(0.7 * pz($seed, i, 60)), 2),
-    1 + floor(-ln(pu($seed, i, 70)) * 3),
-    round(exp(5.5 + 0.9 * pz($seed, i, 80)), 0),
-    round(-ln(pu($seed, i, 90)) * 86400 * 3, 0),
-    CASE WHEN pu($seed, i, 100) < 0.7 THEN 0 ELSE 0.05 * floor(pu($seed, i, 110) * 10) END,
-    round(0.02 + 0.01 * pz($seed, i, 120), 3),
+SELECT ts, '$model' AS model_id, 'r' || i AS request_id,
+    CAST(1 / (1 + exp(-(-2.5 + 0.8 * pz($seed, i, 30)))) AS FLOAT) AS score,
+    CASE WHEN fb < 0.008 THEN 'popular' WHEN fb < 0.0095 THEN 'random' ELSE 'model' END
+        AS served_by,
+    round(CASE WHEN fb < 0.0095 THEN 3 ELSE 42 END * exp(0.35 * pz($seed, i, 40)), 1)
+        AS latency_ms,
+    round(2800 * exp(0.6 * pz($seed, i, 50)) * (CASE WHEN drifted THEN 1.15 ELSE 1 END), 0)
+        AS price_yen,
+    round(35 * exp(0.7 * pz($seed, i, 60)), 2) AS basket_usd,
+    1 + floor(-ln(pu($seed, i, 70)) * 3) AS items,
+    round(exp(5.5 + 0.9 * pz($seed, i, 80)), 0) AS session_s,
+    round(-ln(pu($seed, i, 90)) * 86400 * 3, 0) AS since_visit_s,
+    CASE WHEN pu($seed, i, 100) < 0.7 THEN 0 ELSE 0.05 * floor(pu($seed, i, 110) * 10) END
+        AS discount,
+    round(0.02 + 0.01 * pz($seed, i, 120), 3) AS ctr_30d,
     'cat' || lpad(CAST(CASE WHEN drifted AND pu($seed, i, 130) < 0.3
         THEN 36 + floor(pu($seed, i, 140) * 5)
-        ELSE 1 + floor(power(pu($seed, i, 140), 1.6) * 35) END AS INTEGER)::VARCHAR, 2, '0'),
-    'dev' || CAST(floor(power(pu($seed, i, 150), 2) * 12) AS INTEGER),
+        ELSE 1 + floor(power(pu($seed, i, 140), 1.6) * 35) END AS INTEGER)::VARCHAR, 2, '0')
+        AS category,
+    'dev' || CAST(floor(power(pu($seed, i, 150), 2) * 12) AS INTEGER) AS device,
     'JP-' || lpad(CAST(1 + floor(power(pu($seed, i, 160), 1.3) * 47) AS INTEGER)::VARCHAR,
-        2, '0')
+        2, '0') AS prefecture,
+    $batch AS batch_id
 FROM d
 """
 
 
-# A segment's bytes: up to the next segment in its block (the last one: to the block's end, so
-# the partly empty tail of a block counts against its last column; a close estimate).
+# Bytes per column of the Parquet parts (compressed column chunks, summed over row groups).
 _COLUMN_BYTES = """
-WITH s AS (
-    SELECT column_id, column_name, segment_type, compression, block_id, block_offset,
-        coalesce(lead(block_offset) OVER (PARTITION BY block_id ORDER BY block_offset),
-                 262144) - block_offset AS bytes
-    FROM pragma_storage_info('predictions') WHERE block_id >= 0
-)
-SELECT column_name,
-    string_agg(DISTINCT compression, '+') FILTER (WHERE segment_type <> 'VALIDITY'),
-    sum(bytes)
-FROM s GROUP BY column_id, column_name ORDER BY column_id
+SELECT path_in_schema, string_agg(DISTINCT encodings, '+'), sum(total_compressed_size)
+FROM parquet_metadata($files) GROUP BY path_in_schema ORDER BY min(column_id)
 """
 
 
@@ -122,9 +123,11 @@ def _bind(sql: str, values: dict[str, object]) -> str:
 
 
 def build(path: Path, rows: int, seed: int, chunk: int) -> None:
-    """Write `rows` predictions into a new store at `path`, in chunks of `chunk` rows."""
+    """Write `rows` predictions into a new store at `path`, one load batch of `chunk` rows at a
+    time, each written as a Parquet part by the ingest's own writer (data/prediction_parts.py)."""
     path.unlink(missing_ok=True)
     path.with_name(path.name + ".wal").unlink(missing_ok=True)
+    shutil.rmtree(parts_root(path), ignore_errors=True)
     settings = StoreSettings(path=path, memory_limit=MEMORY_LIMIT)
     started = time.perf_counter()
     with connect(settings) as con:
@@ -148,16 +151,47 @@ def build(path: Path, rows: int, seed: int, chunk: int) -> None:
         }
         for start in range(0, rows, chunk):
             stop = min(rows, start + chunk)
-            con.execute(_bind(_INSERT, {**values, "start": start, "stop": stop}))
+            _write_batch(con, path, _bind(_ROWS, {**values, "start": start, "stop": stop}))
         con.execute("CHECKPOINT")
-        per_column = con.execute(_COLUMN_BYTES).fetchall()
+        files = "[" + ", ".join(f"'{parts_folder(path) / n}'" for n in committed_parts(con)) + "]"
+        per_column = con.execute(_bind(_COLUMN_BYTES, {"files": files})).fetchall()
     elapsed = time.perf_counter() - started
-    size = path.stat().st_size
-    print(f"rows {rows:,}  file {size / 1e6:.1f} MB  {size / rows:.2f} B/row  ({elapsed:.0f} s)")
-    print("| column | compression (data segments) | MB | bytes per prediction |")
+    store = path.stat().st_size
+    parts = sum(p.stat().st_size for p in parts_folder(path).iterdir())
+    size = store + parts
+    print(
+        f"rows {rows:,}  store {size / 1e6:.1f} MB (file {store / 1e6:.1f} MB + parts "
+        f"{parts / 1e6:.1f} MB)  {size / rows:.2f} B/row  ({elapsed:.0f} s)"
+    )
+    print("| column | encodings | MB | bytes per prediction |")
     print("|---|---|---|---|")
-    for name, compressions, used in per_column:
-        print(f"| {name} | {compressions} | {used / 1e6:.1f} | {used / rows:.2f} |")
+    for name, encodings, used in per_column:
+        print(f"| {name} | {encodings} | {used / 1e6:.1f} | {used / rows:.2f} |")
+
+
+def _write_batch(con: duckdb.DuckDBPyConnection, path: Path, rows_sql: str) -> None:
+    """One generated chunk as a load batch: its `load_batches` row and its part, one transaction.
+
+    The generator's rows come in ts order (row i falls in the i-th time slot), so they are
+    written in the order they come instead of sorted again (sorting 20 million rows would spill
+    to disk for nothing).
+    """
+    parts = PendingParts(path, system_clock)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        batch_id = int(one_row(con.execute("SELECT nextval('load_batch_id')").fetchone())[0])
+        added = parts.write(con, rows_sql.replace("$batch", str(batch_id)), batch_id, None)
+        con.execute(
+            "INSERT INTO load_batches (batch_id, kind, file_name, content_hash, rows, actor, "
+            "loaded_at) VALUES (?, 'predictions', 'benchmark generator', NULL, ?, 'benchmark', ?)",
+            [batch_id, added, system_clock()],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        rollback_quietly(con)
+        parts.abandoned()
+        raise
+    parts.committed()
 
 
 def _between(first: dt.date, last: dt.date) -> str:
@@ -236,10 +270,10 @@ def route(name: str, path: Path) -> None:
         cells = drift_map(settings, MONITOR_ID, windows=WINDOWS).cells
         print(len(cells), "cells")
     else:
-        import duckdb
-
-        con = duckdb.connect(str(path), read_only=True, config={"memory_limit": HAND_MEMORY_LIMIT})
-        rows = con.execute(hand_query(1 if name == "hand-check" else WINDOWS)).fetchall()
+        # Through the store's own connection: the same `predictions` (table and parts) as the check.
+        hand = StoreSettings(path=path, memory_limit=HAND_MEMORY_LIMIT)
+        with connect(hand, read_only=True) as con:
+            rows = con.execute(hand_query(1 if name == "hand-check" else WINDOWS)).fetchall()
         print(len(rows), "rows")
 
 

@@ -17,6 +17,13 @@ import duckdb
 from core.clock import Clock
 from core.errors import YardstickError
 from data.kinds import KINDS, ColumnType, KindSpec
+from data.prediction_parts import (
+    STORED_IN_PARTS,
+    PendingParts,
+    delete_from_parts,
+    native_table,
+    remove_orphans,
+)
 from data.store import (
     StoreMissingError,
     StoreSettings,
@@ -153,38 +160,52 @@ def delete_rows(
         raise YardstickError("delete.no_selection")
     if not settings.path.exists():
         raise StoreMissingError(settings.path)
-    with transaction(settings) as con:
-        if batch_id is not None:
-            spec = _batch_kind(con, batch_id, kind)
-            condition = "batch_id = ?"
-            params: list[object] = [batch_id]
-        else:
-            if kind is None:
-                raise YardstickError("delete.no_selection")
-            spec = _spec(kind)
-            condition, params = _key_condition(spec, key or {})
-            _check_key_values(con, spec, key or {})
-        table = _quote(spec.table)
-        rows = int(
-            one_row(
-                con.execute(f"SELECT count(*) FROM {table} WHERE {condition}", params).fetchone()
-            )[0]
-        )
-        if not dry_run:
-            con.execute(f"DELETE FROM {table} WHERE {condition}", params)
-            if batch_id is not None and batch_id != 0:
-                con.execute(
-                    "UPDATE load_batches SET deleted_at = ?, reason = ? WHERE batch_id = ?",
-                    [clock(), reason, batch_id],
-                )
-            write_audit(
-                con,
-                "delete",
-                spec.table,
-                {"rows": rows, "batch_id": batch_id, "key": dict(key or {})},
-                reason,
-                actor or current_actor(),
+    parts = PendingParts(settings.path, clock)
+    try:
+        with transaction(settings) as con:
+            if batch_id is not None:
+                spec = _batch_kind(con, batch_id, kind)
+                condition = "batch_id = ?"
+                params: list[object] = [batch_id]
+            else:
+                if kind is None:
+                    raise YardstickError("delete.no_selection")
+                spec = _spec(kind)
+                condition, params = _key_condition(spec, key or {})
+                _check_key_values(con, spec, key or {})
+            table = _quote(spec.table)
+            rows = int(
+                one_row(
+                    con.execute(
+                        f"SELECT count(*) FROM {table} WHERE {condition}", params
+                    ).fetchone()
+                )[0]
             )
+            if not dry_run and spec.table == STORED_IN_PARTS:
+                remove_orphans(con, settings.path)
+                con.execute(f"DELETE FROM {native_table(con)} WHERE {condition}", params)
+                delete_from_parts(con, parts, condition, params, batch_id)
+            elif not dry_run:
+                con.execute(f"DELETE FROM {table} WHERE {condition}", params)
+            if not dry_run:
+                if batch_id is not None and batch_id != 0:
+                    con.execute(
+                        "UPDATE load_batches SET deleted_at = ?, reason = ? WHERE batch_id = ?",
+                        [clock(), reason, batch_id],
+                    )
+                write_audit(
+                    con,
+                    "delete",
+                    spec.table,
+                    {"rows": rows, "batch_id": batch_id, "key": dict(key or {})},
+                    reason,
+                    actor or current_actor(),
+                )
+    except BaseException:
+        parts.abandoned()
+        raise
+    # Removed files only once the manifest that listed them is committed.
+    parts.committed()
     return Deletion(spec.name, spec.table, rows, batch_id, dict(key or {}), dry_run)
 
 

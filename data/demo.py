@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import YardstickError
 from core.vocab import DEMO_SIZES
 from data.demo_predictions import LABEL_DELAY_DAYS, insert_demo_predictions
+from data.prediction_parts import parts_root
 from data.store import (
     StoreFaultError,
     StoreSettings,
@@ -643,6 +645,8 @@ def build_demo(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.with_name(target.name + ".wal").unlink(missing_ok=True)
         os.replace(building, target)
+        # The replaced store's Parquet parts belong to no store now (the demo's are native).
+        shutil.rmtree(parts_root(target), ignore_errors=True)
     finally:
         for leftover in (building, building.with_name(building.name + ".wal")):
             leftover.unlink(missing_ok=True)

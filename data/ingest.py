@@ -33,6 +33,7 @@ from core.clock import Clock, system_clock, today
 from core.errors import YardstickError
 from data.kinds import COUNT_METRICS, KINDS, MODEL_STAGES, ColumnSpec, ColumnType, KindSpec
 from data.prediction_features import FeatureFile, add_feature_columns, with_features
+from data.prediction_parts import STORED_IN_PARTS, PendingParts, remove_orphans
 from data.store import (
     StoreSettings,
     commit,
@@ -1787,12 +1788,14 @@ def _insert_new_rows(
     has_repeats: bool,
     keyed: bool,
     batch_ids: Sequence[int],
+    parts: PendingParts,
 ) -> dict[int, int]:
     """Insert the rows the store lacks, each stamped with its file's batch; rows added by batch.
 
     A row without a key (an event without an event_id) is always new: identical events are real,
     repeated events. A keyed row is new when its key is not stored; of repeats inside the input
-    the first (by file, then line) is kept.
+    the first (by file, then line) is kept. Predictions go to one Parquet part per file
+    (data/prediction_parts.py), the same rows in the same order as the table would get them.
     """
     table = _quote(spec.table)
     columns = [c.name for c in spec.columns] + (
@@ -1808,12 +1811,26 @@ def _insert_new_rows(
             "UNION ALL BY NAME (SELECT * FROM stage WHERE _key_hash IS NULL))"
         )
     stored = one_row(con.execute(f"SELECT count(*) FROM {table}").fetchone())[0]
-    where = (
-        f" WHERE s._key_hash IS NULL OR NOT EXISTS "
+    new_only = (
+        f"s._key_hash IS NULL OR NOT EXISTS "
         f"(SELECT 1 FROM {table} t WHERE {_key_match('s', 't', spec)})"
         if keyed and stored
         else ""
     )
+    where = f" WHERE {new_only}" if new_only else ""
+    if spec.table == STORED_IN_PARTS:
+        order_by = ", ".join(_quote(c) for c in spec.insert_order)
+        new_rows = f" AND ({new_only})" if new_only else ""
+        return {
+            batch_id: parts.write(
+                con,
+                f"SELECT {column_list}, {batch_id} AS batch_id FROM {source} s "
+                f"WHERE s._file = {index}{new_rows}",
+                batch_id,
+                order_by,
+            )
+            for index, batch_id in enumerate(batch_ids)
+        }
     batch = "CASE s._file " + " ".join(f"WHEN {i} THEN {b}" for i, b in enumerate(batch_ids))
     order = (
         " ORDER BY " + ", ".join(f"s.{_quote(c)}" for c in spec.insert_order)
@@ -1949,13 +1966,18 @@ def _load_in_transaction(
 ) -> _LoadOutcome:
     """`_load` in one transaction, read again from the start when a file proves to be CP932."""
     while True:
+        parts = PendingParts(store_path, context.clock)
+        if context.spec.table == STORED_IN_PARTS:
+            remove_orphans(con, store_path)
         con.execute("BEGIN TRANSACTION")
         try:
-            result = _load(con, context, sources, hashes, on_progress)
+            result = _load(con, context, sources, hashes, on_progress, parts)
             commit(con, store_path)
+            parts.committed()
             return result
         except _ReadAgainAs as again:
             rollback_quietly(con)
+            parts.abandoned()
             stale = sources[again.file_index]
             fresh = _prepare_csv(
                 stale.original_path, stale.display_name, context.spec, again.encoding
@@ -1965,6 +1987,7 @@ def _load_in_transaction(
             sources[again.file_index] = fresh
         except BaseException:
             rollback_quietly(con)
+            parts.abandoned()
             raise
 
 
@@ -2087,6 +2110,7 @@ def _load(
     sources: list[_Source],
     hashes: list[str],
     on_progress: ProgressCallback | None,
+    parts: PendingParts,
 ) -> _LoadOutcome:
     spec = context.spec
     skipped = _already_loaded(con, spec, sources, hashes)
@@ -2107,7 +2131,7 @@ def _load(
             int(one_row(con.execute("SELECT nextval('load_batch_id')").fetchone())[0])
             for _ in active
         ]
-        added = _insert_new_rows(con, spec, repeats > 0, keyed, batch_ids)
+        added = _insert_new_rows(con, spec, repeats > 0, keyed, batch_ids, parts)
         batches = _record_batches(
             con, context, active, [hashes[i] for i in positions], batch_ids, added
         )

@@ -23,6 +23,7 @@ import duckdb
 from core.errors import YardstickError
 from core.vocab import FeatureType
 from data.kinds import ColumnSpec, ColumnType, KindSpec
+from data.prediction_parts import native_table
 
 _NUMERIC_SOURCE_TYPES = (
     "DOUBLE",
@@ -79,7 +80,7 @@ def stored_features(con: duckdb.DuckDBPyConnection, spec: KindSpec) -> dict[str,
     known = {c.name for c in spec.columns} | {"batch_id", "event_id"}
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_name = ? ORDER BY ordinal_position",
+        "WHERE table_name = ? AND table_catalog = current_database() ORDER BY ordinal_position",
         [spec.table],
     ).fetchall()
     return {
@@ -169,17 +170,21 @@ def with_features(
 
 
 def add_feature_columns(con: duckdb.DuckDBPyConnection, spec: KindSpec) -> list[str]:
-    """Add the table columns `spec`'s new features need, inside the caller's transaction."""
+    """Add the table columns `spec`'s new features need, inside the caller's transaction.
+
+    Added to the store's own table (the view `predictions` reads it, and its parts by name)."""
     existing = {
         str(row[0])
         for row in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = ? AND table_catalog = current_database()",
             [spec.table],
         ).fetchall()
     }
     added = [c for c in spec.columns if c.name not in existing]
     for column in added:
         con.execute(
-            f"ALTER TABLE {_quote(spec.table)} ADD COLUMN {_quote(column.name)} {column.type.value}"
+            f"ALTER TABLE {native_table(con, spec.table)} "
+            f"ADD COLUMN {_quote(column.name)} {column.type.value}"
         )
     return [c.name for c in added]

@@ -87,6 +87,7 @@ STORE_FAULT_CODES = (
     "store.unreadable",
     "store.newer_schema",
     "store.bad_setting",
+    "store.part_missing",
 )
 _CORRUPT_PATTERNS = (
     "not a valid duckdb database file",
@@ -347,6 +348,8 @@ def connect(
     """A short-lived connection, retried with backoff while another process holds the file.
 
     A writable connection also brings the schema up to date, so an older store upgrades in place.
+    Every connection reads `predictions` as the table and its committed Parquet parts
+    (data/prediction_parts.py).
     """
     if read_only and not settings.path.exists():
         raise StoreMissingError(settings.path)
@@ -381,6 +384,10 @@ def connect(
                 raise write_fault(error, settings.path) or open_fault(
                     error, settings.path
                 ) from error
+        # Imported here: the parts module builds on this one.
+        from data.prediction_parts import open_predictions
+
+        open_predictions(con, settings.path)
         yield con
     except (duckdb.InterruptException, RuntimeError) as error:
         # DuckDB stops a statement on Ctrl-C with its own error ("Query interrupted"); the faces

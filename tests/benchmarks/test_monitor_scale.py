@@ -11,6 +11,7 @@ import pytest
 
 from benchmarks import monitor_scale
 from data import monitor_store
+from data.prediction_parts import native_table, parts_folder
 from data.store import StoreSettings, connect
 from monitoring.drift import psi
 from services.monitoring_views import drift_map
@@ -26,20 +27,19 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _hand_counts(path: Path, windows: int) -> dict[tuple[str, int], dict[str, int]]:
     """(column, side) -> bucket -> n from the hand query (side -1: the reference)."""
-    import duckdb
-
-    con = duckdb.connect(str(path), read_only=True)
-    cursor = con.execute(monitor_scale.hand_query(windows))
-    names = [d[0] for d in cursor.description]
+    # The store's connection: `predictions` is the table and the Parquet parts the build wrote.
+    with connect(StoreSettings(path), read_only=True) as con:
+        cursor = con.execute(monitor_scale.hand_query(windows))
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
     counts: dict[tuple[str, int], dict[str, int]] = {}
-    for row in cursor.fetchall():
+    for row in rows:
         record = dict(zip(names, row, strict=True))
         filled = [n for n in names if n.startswith("b_") and record[n] is not None]
         if filled:
             (name,) = filled
             key = (name[2:], int(record["side"]))
             counts.setdefault(key, {})[str(record[name])] = int(record["n"])
-    con.close()
     return counts
 
 
@@ -77,3 +77,14 @@ def test_the_hand_query_counts_what_the_heat_map_reads(built: Path) -> None:
             counts = [hand.get((name, index), {}).get(str(k), 0) for k in range(12)]
             (cell,) = [c for c in cells if c.feature == name and c.window == window]
             assert cell.psi == pytest.approx(psi(reference, counts), abs=1e-12), (name, window)
+
+
+def test_the_build_writes_its_rows_as_parts_through_the_ingest_writer(built: Path) -> None:
+    with connect(StoreSettings(built), read_only=True) as con:
+        native = con.execute(f"SELECT count(*) FROM {native_table(con)}").fetchone()
+        listed = con.execute("SELECT count(*), sum(rows) FROM prediction_parts").fetchone()
+        read = con.execute("SELECT count(*), count(DISTINCT batch_id) FROM predictions").fetchone()
+    assert native == (0,)
+    assert listed == (2, 37_000)  # two chunks of at most 20,000 rows: two load batches
+    assert read == (37_000, 2)
+    assert len(list(parts_folder(built).iterdir())) == 2

@@ -8,6 +8,7 @@ import contextlib
 import io
 import os
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -16,7 +17,8 @@ from pathlib import Path
 import duckdb
 
 import cli
-from data.store import StoreSettings
+from data.prediction_parts import parts_root
+from data.store import StoreSettings, connect
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -71,14 +73,14 @@ def ingest_process(
 
 
 def table_checksums(path: Path) -> dict[str, tuple[int, int | None]]:
-    """Row count and an order-independent hash of every row, per table of the store."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
+    """Row count and an order-independent hash of every row, per table of the store (predictions:
+    the table and its Parquet parts, as every reader sees them)."""
+    with connect(StoreSettings(path), read_only=True) as con:
         tables = [
             row[0]
             for row in con.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-                "ORDER BY table_name"
+                "AND table_catalog = current_database() ORDER BY table_name"
             ).fetchall()
         ]
         # One statement for every table: a query per table cost more than the hashing itself.
@@ -88,17 +90,20 @@ def table_checksums(path: Path) -> dict[str, tuple[int, int | None]]:
         )
         rows = con.execute(f"{every_table} ORDER BY position").fetchall() if tables else []
         return {t: (count, digest) for t, (_, count, digest) in zip(tables, rows, strict=True)}
-    finally:
-        con.close()
 
 
 def query(path: Path, sql: str, params: list[object] | None = None) -> list[tuple]:
-    """Rows of a read-only query, for checks."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
+    """Rows of a read-only query, for checks (predictions: the table and its parts)."""
+    with connect(StoreSettings(path), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+
+
+def copy_store(source: Path, target: Path) -> Path:
+    """Copy a store as a backup would: its file and its parts folder; returns the copy's path."""
+    shutil.copy2(source, target)
+    if parts_root(source).is_dir():
+        shutil.copytree(parts_root(source), parts_root(target))
+    return target
 
 
 def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -141,3 +146,18 @@ def wait_for_stderr(process: subprocess.Popen[bytes], marker: bytes, timeout: fl
             if marker in seen:
                 return True
     return False
+
+
+def write_large_predictions_csv(path: Path, rows: int, model_id: str) -> None:
+    """`rows` distinct predictions of `model_id` in July 2026, as CSV written by DuckDB itself."""
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"COPY (SELECT TIMESTAMP '2026-07-01' + to_microseconds(i * 997) AS ts, "
+            f"'{model_id}' AS model_id, 'k' || i AS request_id, "
+            "(hash(i) % 1000003) / 1000003.0 AS score, (hash(i, 1) % 900) / 10.0 AS latency_ms, "
+            f"(hash(i, 2) % 5000)::DOUBLE AS price FROM range({rows}) r(i)) "
+            f"TO '{path}' (HEADER, DELIMITER ',')"
+        )
+    finally:
+        con.close()

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from data.prediction_parts import parts_folder
 from data.store import (
     StoreLockedError,
     StoreSettings,
@@ -27,7 +28,15 @@ from data.store import (
     write_audit,
 )
 from i18n.errors import describe
-from tests.data.factories import ROOT, query, wait_for_stderr, write_large_events_csv
+from tests.data.factories import (
+    ROOT,
+    query,
+    table_checksums,
+    wait_for_stderr,
+    write_large_events_csv,
+    write_large_predictions_csv,
+)
+from tests.monitoring.factories import MODEL, store
 
 HOLD_LOCK = """
 import sys, time, duckdb
@@ -190,6 +199,50 @@ def test_an_ingest_killed_midway_leaves_all_of_the_file_or_none(
     assert after - before == crash_rows
     with connect(StoreSettings(demo_settings.path)) as writable:
         assert writable.execute("SELECT count(*) FROM events").fetchone()[0] == after
+
+
+INGEST = (sys.executable, "cli.py", "ingest", "--db")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
+def test_a_predictions_load_stopped_while_writing_its_part_lists_no_part(
+    stop: signal.Signals, tmp_path: Path
+) -> None:
+    settings = store(tmp_path / "store.duckdb")
+    rows = 3_000_000
+    big = tmp_path / "predictions.csv"
+    write_large_predictions_csv(big, rows, MODEL)
+    before = table_checksums(settings.path)
+    process = subprocess.Popen(
+        [*INGEST, str(settings.path), "--kind", "predictions", str(big)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    # "writing": every check has passed and the part is being written.
+    reached = wait_for_stderr(process, b"writing", timeout=300)
+    time.sleep(0.3)
+    assert reached and process.poll() is None, "the ingest finished before it could be stopped"
+    process.send_signal(stop)
+    process.wait()
+
+    assert table_checksums(settings.path) == before
+    assert query(settings.path, "SELECT count(*) FROM prediction_parts") == [(0,)]
+    folder = parts_folder(settings.path)
+    if stop == signal.SIGINT:  # a rolled-back load removes what it wrote
+        assert not folder.exists() or not any(folder.iterdir())
+    small = tmp_path / "small.csv"
+    write_large_predictions_csv(small, 10, MODEL)
+    done = subprocess.run(
+        [*INGEST, str(settings.path), "--kind", "predictions", str(small)],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(list(folder.iterdir())) == 1  # the next writer removed the orphan
+    assert query(settings.path, "SELECT count(*) FROM predictions") == [(10,)]
 
 
 def test_an_older_store_is_upgraded_once_for_readers_and_then_left_alone(

@@ -18,6 +18,7 @@ from core.clock import fixed_clock
 from core.errors import YardstickError
 from data.demo import remove_stale_building_files
 from data.ingest import IngestError, ingest_files, remove_stale_temp_files, upload_folder
+from data.prediction_parts import parts_folder
 from data.store import (
     StoreFaultError,
     StoreSettings,
@@ -30,8 +31,15 @@ from i18n.errors import describe
 from services.experiments import define
 from services.store import fault_behind
 from tests.conftest import TEST_NOW
-from tests.data.factories import BAD, GOOD, table_checksums, write_large_events_csv
+from tests.data.factories import (
+    BAD,
+    GOOD,
+    table_checksums,
+    write_large_events_csv,
+    write_large_predictions_csv,
+)
 from tests.experiments.factories import make_spec
+from tests.monitoring.factories import MODEL, store
 
 
 def _dead_pid() -> int:
@@ -238,6 +246,24 @@ def test_a_full_disk_and_a_read_only_store_are_said_and_change_nothing(
 
     assert read_only.value.code == "store.read_only"
     assert table_checksums(settings.path) == before
+
+
+def test_a_full_disk_while_writing_a_part_is_said_and_lists_no_part(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    settings = store(small_disk / "store.duckdb")
+    before = table_checksums(settings.path)
+    big = tmp_path / "predictions.csv"
+    write_large_predictions_csv(big, 400_000, MODEL)
+
+    with pytest.raises(StoreFaultError) as full:
+        ingest_files(settings, "predictions", [big], clock=fixed_clock(TEST_NOW))
+
+    assert full.value.code == "store.disk_full"
+    assert "Nothing was written" in describe(full.value, "en")
+    assert table_checksums(settings.path) == before
+    folder = parts_folder(settings.path)
+    assert not folder.exists() or not any(folder.iterdir())
 
 
 def test_a_foreign_write_ahead_log_is_named(demo_settings: StoreSettings, tmp_path: Path) -> None:

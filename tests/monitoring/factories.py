@@ -24,6 +24,7 @@ import cli
 from core.toml import dumps
 from data.kinds import KINDS, ColumnSpec, ColumnType
 from data.prediction_features import add_feature_columns
+from data.prediction_parts import native_table
 from data.store import StoreSettings, connect, transaction
 
 FAMILY = "recommender"
@@ -76,7 +77,10 @@ def insert_predictions(settings: StoreSettings, frame: pd.DataFrame) -> None:
         add_feature_columns(con, dataclasses.replace(spec, columns=spec.columns + features))
         con.register("new_predictions", frame)
         names = ", ".join(f'"{c}"' for c in frame.columns)
-        con.execute(f"INSERT INTO predictions ({names}) SELECT {names} FROM new_predictions")
+        # The store's own table: `predictions` is a view once the store holds Parquet parts.
+        con.execute(
+            f"INSERT INTO {native_table(con)} ({names}) SELECT {names} FROM new_predictions"
+        )
 
 
 def predictions(

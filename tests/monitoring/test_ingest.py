@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from data.prediction_parts import parts_folder
 from data.store import StoreSettings
 from tests.monitoring.factories import rows, run_cli, store
 
@@ -200,8 +201,8 @@ def test_a_feature_named_like_another_column_but_for_case_is_refused(
 def test_a_load_is_written_in_timestamp_order_whatever_the_files_order(
     capsys, tmp_path: Path, settings: StoreSettings
 ) -> None:
-    """Rows land sorted by ts (so timestamps compress and time windows skip row groups), with
-    every value as the file gave it."""
+    """Rows land sorted by ts in their part (so timestamps compress and time windows skip row
+    groups), with every value as the file gave it."""
     shuffled = pd.DataFrame(
         {
             "ts": pd.Timestamp("2026-06-01")
@@ -216,7 +217,14 @@ def test_a_load_is_written_in_timestamp_order_whatever_the_files_order(
     # Only the status: a slow machine may show progress on stderr.
     status, _, _ = _load(capsys, settings, "predictions", path)
     assert status == 0
-    stored = rows(settings, "SELECT ts, request_id, score FROM predictions ORDER BY rowid")
+    # The load's one Parquet part, in the order its rows are written in the file.
+    ((name,),) = rows(settings, "SELECT file_name FROM prediction_parts")
+    part = parts_folder(settings.path) / name
+    stored = rows(
+        settings,
+        f"SELECT ts, request_id, score FROM read_parquet('{part}', file_row_number = true) "
+        "ORDER BY file_row_number",
+    )
     assert [r[0] for r in stored] == sorted(r[0] for r in stored)
     by_id = {r[1]: r[2] for r in stored}
     assert by_id == dict(zip(shuffled["request_id"], shuffled["score"], strict=True))

@@ -6,12 +6,11 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-import duckdb
 import pytest
 
 import cli
 from core.vocab import Recommendation
-from data.store import StoreSettings
+from data.store import StoreSettings, connect
 from kpi.plan import DecisionEvidence, RetrainingPlan
 
 PLAN = RetrainingPlan(
@@ -56,8 +55,9 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
 
 
 def rows(settings: StoreSettings, sql: str, params: list[object] | None = None) -> list[tuple]:
-    """Rows of a read-only query on the store, for checks."""
-    with duckdb.connect(str(settings.path), read_only=True) as con:
+    """Rows of a read-only query on the store, for checks (predictions: the table and its
+    Parquet parts, as every reader sees them)."""
+    with connect(settings, read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
 
 
