@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.clock import system_clock
 from core.errors import YardstickError
 from core.vocab import DEMO_SIZES
 from data.demo_predictions import LABEL_DELAY_DAYS, insert_demo_predictions
-from data.prediction_parts import parts_root
+from data.prediction_parts import PARTS_SUFFIX, PendingParts, parts_root
 from data.store import (
     StoreFaultError,
     StoreSettings,
@@ -66,6 +67,9 @@ SCALES = {
     "medium": DemoScale((60_000, 30_000, 30_000), 2.5, 6, 12),
     "large": DemoScale((5_000_000, 2_500_000, 2_500_000), 1.2, 3, 40),
 }
+# Sizes whose predictions are stored as Parquet parts, as a load stores them; the small and medium
+# stores, which the tests copy as one file, keep theirs in the table.
+PARTS_SIZES = ("large",)
 
 
 class DemoExistsError(YardstickError):
@@ -539,9 +543,12 @@ def remove_stale_building_files(target: Path) -> list[Path]:
     prefix = _building_prefix(target)
     removed = []
     for path in target.parent.glob(f"{glob.escape(prefix)}*"):
-        pid_text = path.name.removeprefix(prefix).removesuffix(".wal")
+        pid_text = path.name.removeprefix(prefix).removesuffix(".wal").removesuffix(PARTS_SUFFIX)
         if pid_text.isdigit() and not process_alive(int(pid_text)):
-            path.unlink(missing_ok=True)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
             removed.append(path)
     return removed
 
@@ -583,6 +590,8 @@ def build_demo(
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
     build_settings = StoreSettings(building, settings.memory_limit, settings.threads)
+    # The large demo's 100 million predictions are stored as a load stores them: Parquet parts.
+    parts = PendingParts(building, system_clock) if size in PARTS_SIZES else None
 
     report("models", 0.02)
     rec_online, rec_offline = _recommender_online(end, rng)
@@ -617,7 +626,7 @@ def build_demo(
             con.execute(_bind(_SESSIONS_SQL, values))
             report("events", 0.45)
             con.execute(_bind(_EVENTS_SQL, values))
-            insert_demo_predictions(con, seed=seed, size=size, end=end)
+            insert_demo_predictions(con, seed=seed, size=size, end=end, parts=parts)
             write_audit(
                 con, "demo", "store", {"size": size, "seed": seed, "end": str(end)}, "demo data set"
             )
@@ -644,12 +653,19 @@ def build_demo(
             con.execute("CHECKPOINT")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.with_name(target.name + ".wal").unlink(missing_ok=True)
-        os.replace(building, target)
-        # The replaced store's Parquet parts belong to no store now (the demo's are native).
+        # The replaced store's Parquet parts belong to no store now; the new store's parts (the
+        # large size) move into place just before the file, so the file never appears without
+        # them (parts are found by the store file's name).
         shutil.rmtree(parts_root(target), ignore_errors=True)
+        if parts_root(building).is_dir():
+            os.replace(parts_root(building), parts_root(target))
+        os.replace(building, target)
+        if parts is not None:
+            parts.committed()
     finally:
         for leftover in (building, building.with_name(building.name + ".wal")):
             leftover.unlink(missing_ok=True)
+        shutil.rmtree(parts_root(building), ignore_errors=True)
     report("done", 1.0)
     return DemoSummary(target, counts)
 

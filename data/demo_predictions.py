@@ -30,6 +30,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from data.prediction_parts import PendingParts, open_predictions
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -74,9 +76,19 @@ CREATE OR REPLACE TEMP MACRO pz(seed, k, salt) AS
     sqrt(-2 * ln(pu(seed, k, salt + 1))) * cos(2 * pi() * pu(seed, k, salt + 2));
 """
 
+_RECOMMENDER_COLUMNS = (
+    "ts",
+    "model_id",
+    "request_id",
+    "score",
+    "served_by",
+    "latency_ms",
+    "price",
+    "category_id",
+    "session_length",
+    "label",
+)
 _RECOMMENDER_SQL = """
-INSERT INTO predictions (ts, model_id, request_id, score, served_by, latency_ms, price,
-                         category_id, session_length, label)
 WITH rows AS (
     SELECT d, d * $per_day + k AS i, $first + INTERVAL (d) DAY AS day
     FROM range($days) AS a(d), range($per_day) AS b(k)
@@ -126,12 +138,20 @@ SELECT
     CASE WHEN pu($seed, i, 160) < (CASE served_by WHEN 'model' THEN 0.5 * score
                                                  WHEN 'popular' THEN 0.028
                                                  ELSE 0.008 END) THEN 1 ELSE 0 END
-FROM served;
+FROM served
 """
 
+_FRAUD_COLUMNS = (
+    "ts",
+    "model_id",
+    "request_id",
+    "score",
+    "served_by",
+    "latency_ms",
+    "amount",
+    "merchant_type",
+)
 _FRAUD_SQL = """
-INSERT INTO predictions (ts, model_id, request_id, score, served_by, latency_ms, amount,
-                         merchant_type)
 WITH rows AS (
     SELECT d, d * $per_day + k AS i, $first + INTERVAL (d) DAY AS day
     FROM range($days) AS a(d), range($per_day) AS b(k)
@@ -148,7 +168,7 @@ SELECT
          WHEN pu($seed, i, 140) < 0.75 - 0.0005 * d THEN 'store'
          WHEN pu($seed, i, 140) < 0.85 - 0.0002 * d THEN 'travel'
          ELSE 'digital' END
-FROM rows;
+FROM rows
 """
 
 # A label is drawn with the prediction's score as its probability (a calibrated model); only the
@@ -213,11 +233,37 @@ def annotation_rows(end: dt.date) -> list[tuple[dt.date, str, str, str, str]]:
     ]
 
 
+def _write_rows(
+    con: duckdb.DuckDBPyConnection,
+    columns: tuple[str, ...],
+    rows_sql: str,
+    parts: PendingParts | None,
+) -> None:
+    """Insert the generated rows into the table, or write them as one Parquet part of the
+    pre-batch rows (batch 0) through the ingest's own part writer, sorted by ts as a load's."""
+    names = ", ".join(columns)
+    if parts is None:
+        con.execute(f"INSERT INTO predictions ({names}) {rows_sql}")
+    else:
+        parts.write(con, f"SELECT * FROM ({rows_sql}) AS generated({names})", batch_id=0)
+
+
 def insert_demo_predictions(
-    con: duckdb.DuckDBPyConnection, *, seed: int, size: str, end: dt.date
+    con: duckdb.DuckDBPyConnection,
+    *,
+    seed: int,
+    size: str,
+    end: dt.date,
+    parts: PendingParts | None = None,
 ) -> None:
     """Add the feature columns and insert the predictions, late labels and annotations, in the
-    caller's transaction."""
+    caller's transaction.
+
+    With `parts` (the large size: about 100 million predictions) the predictions are stored as
+    the ingest stores a load, as Parquet parts beside the store (docs/monitoring.md, "Storing
+    predictions"), and the connection's `predictions` then reads them; the small and medium
+    demos, which tests copy as one file, keep them in the table.
+    """
     scale = PREDICTION_SCALES[size]
     first = end - dt.timedelta(days=PREDICTION_DAYS - 1)
     incident = end - dt.timedelta(days=INCIDENT_START_DAYS)
@@ -229,7 +275,9 @@ def insert_demo_predictions(
     for name, sql_type in FEATURES:
         con.execute(f'ALTER TABLE predictions ADD COLUMN IF NOT EXISTS "{name}" {sql_type}')
     con.execute(_MACROS)
-    con.execute(
+    _write_rows(
+        con,
+        _RECOMMENDER_COLUMNS,
         _bind(
             _RECOMMENDER_SQL,
             {
@@ -241,9 +289,12 @@ def insert_demo_predictions(
                 "incident": _timestamp(incident),
                 "v3": _timestamp(end - dt.timedelta(days=V3_DAYS - 1)),
             },
-        )
+        ),
+        parts,
     )
-    con.execute(
+    _write_rows(
+        con,
+        _FRAUD_COLUMNS,
         _bind(
             _FRAUD_SQL,
             {
@@ -251,8 +302,12 @@ def insert_demo_predictions(
                 "per_day": scale.fraud,
                 "fraud_v2": _timestamp(end - dt.timedelta(days=FRAUD_V2_DAYS)),
             },
-        )
+        ),
+        parts,
     )
+    if parts is not None:
+        # The labels below read `predictions`: the parts just listed in this transaction.
+        open_predictions(con, parts.store_path)
     cutoff = end - dt.timedelta(days=LABEL_DELAY_DAYS - 1)
     con.execute(_bind(_LABELS_SQL, {"seed": seed, "label_cutoff": _timestamp(cutoff)}))
     con.executemany(

@@ -147,3 +147,33 @@ def test_demo_progress_steps_are_named_in_both_catalogues(tmp_path: Path) -> Non
     assert reported and set(reported) <= set(DEMO_STEPS)
     for step in DEMO_STEPS:
         assert translate("en", f"app.demo_step.{step}") != translate("ja", f"app.demo_step.{step}")
+
+
+def test_a_demo_stored_in_parts_reads_as_the_same_predictions_as_one_in_the_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The large size writes its predictions as Parquet parts (what 100 million need to fit 2 GB);
+    shown on the small size, the store's predictions and labels read exactly as the native ones,
+    and the parts folder moves into place with the file (none left beside the build)."""
+    native = StoreSettings(tmp_path / "native.duckdb")
+    build_demo_store(native, size="small", seed=7, clock=CLOCK)
+    monkeypatch.setattr("data.demo.PARTS_SIZES", ("small",))
+    in_parts = StoreSettings(tmp_path / "parts.duckdb")
+    build_demo_store(in_parts, size="small", seed=7, clock=CLOCK)
+
+    predictions = "SELECT * EXCLUDE (batch_id) FROM predictions ORDER BY ALL"
+    assert query(in_parts.path, predictions) == query(native.path, predictions)
+    assert query(in_parts.path, "SELECT count(*) FROM predictions")[0][0] > 0
+    both = ("prediction_labels", "annotations", "events", "assignments")
+    assert {t: table_checksums(in_parts.path)[t] for t in both} == {
+        t: table_checksums(native.path)[t] for t in both
+    }
+    assert query(in_parts.path, "SELECT count(*) FROM prediction_parts")[0][0] == 2
+    assert query(in_parts.path, "SELECT count(*) FROM main.predictions")[0][0] > 0  # the view
+    native_rows = "SELECT count(*) FROM parts.main.predictions"
+    assert query(in_parts.path, native_rows) == [(0,)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "native.duckdb",
+        "parts.duckdb",
+        "parts.duckdb.parts",
+    ]
