@@ -163,16 +163,16 @@ def _check(args: argparse.Namespace) -> int:
 
     settings = store_settings(args)
     try:
-        statuses = kpis.check_kpis(
+        check = estimated.check_kpis_with_estimates(
             settings, args.as_of, record=not args.no_record, clock=system_clock
         )
-        estimates = estimated.all_kpi_estimates(settings, args.as_of, clock=system_clock)
     except YardstickError as error:
         return _print_error(error)
     except ValueError as error:
         # A stored series the evaluation cannot use (e.g. a rate outside [0, 1]): say which.
         print(f"error: {error}", file=sys.stderr)
         return ERROR_EXIT
+    statuses, estimates = check.statuses, check.estimates
     as_of = args.as_of or max((s.as_of for s in statuses), default=None)
     for s in statuses:
         if s.ignored_future_rows:

@@ -38,7 +38,7 @@ from monitoring.cbpe import (
 )
 from monitoring.coverage import Coverage, money_on_kpi_scale, prediction_coverage
 from monitoring.spec import MonitorSpec
-from services.kpis import detail_on, evaluation_on
+from services.kpis import all_evaluations_on, detail_on, evaluation_on, record_evaluations
 from services.performance import calibration_on, estimate_status
 
 __all__ = [
@@ -46,8 +46,10 @@ __all__ = [
     "MAX_ESTIMATED_DAYS",
     "NOT_ESTIMABLE",
     "EstimatedDay",
+    "KpiCheck",
     "KpiEstimate",
     "all_kpi_estimates",
+    "check_kpis_with_estimates",
     "estimate_for",
     "kpi_estimate",
 ]
@@ -307,7 +309,7 @@ def all_kpi_estimates(
     settings: StoreSettings, as_of: dt.date | None = None, *, clock: Clock = system_clock
 ) -> dict[str, KpiEstimate]:
     """The estimated part of every KPI that has one, by KPI id, from one snapshot (the Overview
-    cards and `kpi check`)."""
+    cards)."""
     estimates: dict[str, KpiEstimate] = {}
     with connect(settings, read_only=True) as con:
         for version in kpi_store.latest_versions(con):
@@ -320,3 +322,42 @@ def all_kpi_estimates(
             if estimate is not None:
                 estimates[estimate.kpi_id] = estimate
     return estimates
+
+
+@dataclass(frozen=True)
+class KpiCheck:
+    """What `kpi check` reports, read from one snapshot.
+
+    Attributes:
+        statuses: every KPI's realised status, ordered by id.
+        estimates: the estimated part of every KPI that has one, by KPI id.
+    """
+
+    statuses: tuple[KpiStatus, ...]
+    estimates: dict[str, KpiEstimate]
+
+
+def check_kpis_with_estimates(
+    settings: StoreSettings,
+    as_of: dt.date | None = None,
+    *,
+    record: bool = True,
+    evaluated_by: str | None = None,
+    clock: Clock = system_clock,
+) -> KpiCheck:
+    """Every KPI's status and estimated part (`kpi check`), from ONE read-only connection, so a
+    load between two reads cannot make a KPI's estimated days disagree with its realised ones;
+    each KPI is evaluated once. With `record`, the statuses are then stored in one transaction
+    (`services.kpis.record_evaluations`)."""
+    reference_day = _reference_day(as_of, clock)
+    estimates: dict[str, KpiEstimate] = {}
+    with connect(settings, read_only=True) as con:
+        details = all_evaluations_on(con, as_of, clock)
+        for detail in details:
+            estimate = estimate_for(con, detail, reference_day)
+            if estimate is not None:
+                estimates[estimate.kpi_id] = estimate
+    statuses = tuple(detail.status for detail in details)
+    if record:
+        record_evaluations(settings, statuses, evaluated_by, clock=clock)
+    return KpiCheck(statuses, estimates)

@@ -251,3 +251,38 @@ def test_kpi_check_json_words_the_refusal(
     refusal = record["estimated_refusal"]
     assert refusal["code"] == "monitor.estimate.uncalibrated"
     assert "not calibrated" in refusal["message"] and "{" not in refusal["message"]
+
+
+def _count_opens(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record each store connection opened from now on (True for a read-only one)."""
+    from data import store as store_module
+
+    opened: list[bool] = []
+    real_open = store_module._open
+
+    def counting_open(settings: StoreSettings, read_only: bool) -> object:
+        opened.append(read_only)
+        return real_open(settings, read_only)
+
+    monkeypatch.setattr(store_module, "_open", counting_open)
+    return opened
+
+
+@pytest.mark.parametrize("record", [False, True])
+def test_kpi_check_reads_statuses_and_estimates_from_one_snapshot(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    record: bool,
+) -> None:
+    # One read-only connection for every read of the check (statuses and estimated statuses),
+    # then, when recording, one transaction for the record: a load between two reads cannot make
+    # a KPI's estimated status disagree with its realised one.
+    settings, _ = _fraud_store(tmp_path)
+    capsys.readouterr()
+    opened = _count_opens(monkeypatch)
+    flags = () if record else ("--no-record",)
+    status, out, _ = run_cli(capsys, "kpi", "check", "--db", str(settings.path), *flags)
+    assert status == 0 and "estimated exit" in out
+    # The first read-only connection is the command's schema check, before any use case.
+    assert opened == ([True, True, False] if record else [True, True])
