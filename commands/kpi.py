@@ -222,7 +222,17 @@ def _estimated_line(estimate: KpiEstimate) -> str:
         f"{estimate.estimated_through}: value={value.value:.6g} "
         f"[{value.low:.6g}, {value.high:.6g}] (scores of {estimate.monitor_id} at threshold "
         f"{estimate.threshold:g}; the exit status stays on realised days)"
+        + _handover_note(estimate)
     )
+
+
+def _handover_note(estimate: KpiEstimate) -> str:
+    """After a hand-over, which version each run of estimated days is (the status restarted)."""
+    versions = estimate.versions
+    if len(versions) < 2:
+        return ""
+    runs = ", ".join(f"{v.model_id} {v.first} to {v.last}" for v in versions)
+    return f"; versions: {runs} (the status restarts at each new version)"
 
 
 def _decide(args: argparse.Namespace) -> int:

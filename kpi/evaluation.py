@@ -401,6 +401,7 @@ def continue_statuses(
     intervals: Sequence[tuple[float, float] | None],
     thresholds: Thresholds,
     persistence: int,
+    models: Sequence[str] | None = None,
 ) -> list[StatusStep]:
     """Carry a status on over more days, one window interval per day, by the same persistence
     rule as `evaluate_days` (a KPI's estimated days after its last realised one).
@@ -415,14 +416,26 @@ def continue_statuses(
     wholly past it. An interval across a line says neither, and keeps the status: an exit is not
     released because the estimate is too uncertain to confirm it (`evaluate_days`, on realised
     days with their narrow intervals, counts any day not past a line as within).
+
+    `models` (one per interval) names the version live each day. A status is a version's: at a
+    hand-over (a day whose version differs from the day before, or from `last`'s) the status
+    restarts healthy with no runs, as `evaluate_days` starts a new version, and is never carried
+    across.
     """
+    if models is not None and len(models) != len(intervals):
+        raise ValueError(f"{len(models)} model ids for {len(intervals)} intervals; one per day")
     machine = _StatusMachine(persistence)
     if last is not None and last.status != "no_data":
         machine.status = last.status
         machine.past_warning = last.days_past_warning
         machine.past_exit = last.days_past_exit
+    live = last.model_id if last is not None else None
     steps = []
-    for interval in intervals:
+    for index, interval in enumerate(intervals):
+        if models is not None:
+            if live is not None and models[index] != live:
+                machine.reset()
+            live = models[index]
         if interval is None:
             machine.past_warning = machine.past_exit = 0
             steps.append(StatusStep(machine.status, 0, 0))
