@@ -23,9 +23,7 @@ def _models_col(models: Table, role: str, alias: str) -> exp.Column:
 def serving_condition(models: Table, day: exp.Expression, alias: str = "m") -> exp.Condition:
     """The model row `alias` is a production version serving on `day` (a DATE expression)."""
     return exp.and_(
-        exp.EQ(
-            this=_models_col(models, "stage", alias), expression=exp.Literal.string(PRODUCTION)
-        ),
+        exp.EQ(this=_models_col(models, "stage", alias), expression=exp.Literal.string(PRODUCTION)),
         exp.GTE(
             this=day.copy(),
             expression=exp.cast(_models_col(models, "deployed_at", alias), "DATE"),
@@ -51,8 +49,6 @@ def newest_deployment_first(
         this=exp.RowNumber(),
         partition_by=partition_by,
         order=exp.Order(
-            expressions=[
-                exp.Ordered(this=_models_col(models, "deployed_at", alias), desc=True)
-            ]
+            expressions=[exp.Ordered(this=_models_col(models, "deployed_at", alias), desc=True)]
         ),
     )
