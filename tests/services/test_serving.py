@@ -47,9 +47,7 @@ def test_arms_are_read_from_the_start_time_to_as_of_not_whole_days(tmp_path: Pat
     for arm in report.arms:
         mine = inside[inside["model_id"] == arm.model_id]
         assert arm.requests == len(mine)
-        assert arm.latency_p99_ms == pytest.approx(
-            np.quantile(mine["latency_ms"], 0.99), rel=1e-9
-        )
+        assert arm.latency_p99_ms == pytest.approx(np.quantile(mine["latency_ms"], 0.99), rel=1e-9)
         assert arm.latency_p99_ms < 900
         served = mine[mine["served_by"] == "model"]["score"]
         assert arm.scores.n == len(served)
