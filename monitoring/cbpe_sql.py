@@ -13,7 +13,7 @@ from sqlglot import exp
 from core.live_versions import newest_deployment_first, serving_condition
 from core.tables import STORE_TABLES, Table, TableMapping
 from monitoring.cbpe import RELIABILITY_BINS
-from monitoring.sql import Days, _col, _family_rows, _fragment, _number, _table
+from monitoring.sql import Days, _col, _family_rows, _fragment, _number, _table, count_if
 
 LABELS_ALIAS = "l"
 
@@ -84,19 +84,17 @@ def reliability_query(
 
 
 def _sum_if(condition: exp.Expr, value: exp.Expr) -> exp.Expr:
-    return exp.Sum(
-        this=exp.Case(
-            ifs=[exp.If(this=condition, true=value)],
-            default=exp.Literal.number(0),
-        )
+    """The sum of `value` over rows meeting `condition`, as DOUBLE whatever the label's type (a
+    warehouse's integer label would otherwise make an integer sum of the engine's choosing)."""
+    return exp.cast(
+        exp.Sum(
+            this=exp.Case(
+                ifs=[exp.If(this=condition, true=value)],
+                default=exp.Literal.number(0),
+            )
+        ),
+        "DOUBLE",
     )
-
-
-def _count_if(condition: exp.Expr) -> exp.Expr:
-    """Rows meeting `condition`: COUNT of a CASE without ELSE (portable). On a store whose late
-    labels had been deleted, DuckDB narrowed `SUM(CASE WHEN ... THEN 1 ELSE 0 END)` to an 8-bit
-    integer and failed above 127 rows (a conversion error); a count has no such narrowing."""
-    return exp.Count(this=exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.number(1))]))
 
 
 def _score_sums(threshold: float) -> list[exp.Expression]:
@@ -109,10 +107,10 @@ def _score_sums(threshold: float) -> list[exp.Expression]:
     label_y = exp.column("y")
     negative_y = _fragment("1 - y")
     return [
-        _count_if(flagged).as_("n_positive"),
+        count_if(flagged).as_("n_positive"),
         _sum_if(flagged.copy(), score.copy()).as_("expected_tp"),
         _sum_if(flagged.copy(), spread.copy()).as_("variance_positive"),
-        _count_if(passed).as_("n_negative"),
+        count_if(passed).as_("n_negative"),
         _sum_if(passed.copy(), score.copy()).as_("expected_fn"),
         _sum_if(passed.copy(), spread.copy()).as_("variance_negative"),
         exp.Count(this=exp.column("y")).as_("labelled"),

@@ -184,18 +184,21 @@ def binned_counts_query(
     )
 
 
+def count_if(condition: exp.Expression) -> exp.Expression:
+    """Rows meeting `condition`: COUNT of a CASE without ELSE, BIGINT on every engine. A SUM of
+    `CASE WHEN ... THEN 1 ELSE 0 END` takes whatever type the engine infers for small integer
+    literals: HUGEINT in DuckDB, and once an 8-bit integer after its statistics narrowed it,
+    which failed above 127 rows (tests/monitoring/test_sql_types.py)."""
+    return exp.Count(this=exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.number(1))]))
+
+
+def total_count(expression: str) -> exp.Expression:
+    """A SUM (or windowed SUM) of counts, as BIGINT: DuckDB widens a SUM of BIGINT to HUGEINT."""
+    return exp.cast(_fragment(expression), "BIGINT")
+
+
 def _count_of(side: str) -> exp.Expression:
-    return exp.Sum(
-        this=exp.Case(
-            ifs=[
-                exp.If(
-                    this=exp.EQ(this=exp.column("side"), expression=exp.Literal.string(side)),
-                    true=exp.Literal.number(1),
-                )
-            ],
-            default=exp.Literal.number(0),
-        )
-    )
+    return count_if(exp.EQ(this=exp.column("side"), expression=exp.Literal.string(side)))
 
 
 def ecdf_distance_query(
@@ -225,8 +228,8 @@ def ecdf_distance_query(
             "AS DOUBLE) / SUM(nw) OVER ()"
         ).as_("fw"),
         _fragment("LEAD(x) OVER (ORDER BY x)").as_("next_x"),
-        _fragment("SUM(nr) OVER ()").as_("n_reference"),
-        _fragment("SUM(nw) OVER ()").as_("n_window"),
+        total_count("SUM(nr) OVER ()").as_("n_reference"),
+        total_count("SUM(nw) OVER ()").as_("n_window"),
     ).from_(per_value.subquery("v"))
     return exp.select(
         _fragment("MAX(ABS(fr - fw))").as_("ks"),

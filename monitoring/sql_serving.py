@@ -28,6 +28,8 @@ from monitoring.sql import (
     _number,
     _table,
     bin_expression,
+    count_if,
+    total_count,
 )
 from monitoring.sql_quantile import quantile_cont
 
@@ -50,17 +52,7 @@ def slow_requests_query(
     select, where = _family_rows(family, window, tables, model_only=False)
     latency = _col(tables.predictions, "latency_ms", "p")
     slower = [
-        exp.Sum(
-            this=exp.Case(
-                ifs=[
-                    exp.If(
-                        this=exp.GT(this=latency.copy(), expression=_number(limit)),
-                        true=exp.Literal.number(1),
-                    )
-                ],
-                default=exp.Literal.number(0),
-            )
-        ).as_(name)
+        count_if(exp.GT(this=latency.copy(), expression=_number(limit))).as_(name)
         for name, limit in limits
     ]
     return select.select(
@@ -223,8 +215,8 @@ def score_ks_query(
             "CAST(SUM(nt) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
             "AS DOUBLE) / SUM(nt) OVER ()"
         ).as_("ft"),
-        _fragment("SUM(nc) OVER ()").as_("n_control"),
-        _fragment("SUM(nt) OVER ()").as_("n_treatment"),
+        total_count("SUM(nc) OVER ()").as_("n_control"),
+        total_count("SUM(nt) OVER ()").as_("n_treatment"),
     ).from_(per_value.subquery("v"))
     return exp.select(
         _fragment("MAX(ABS(fc - ft))").as_("ks"),
