@@ -289,11 +289,15 @@ def uplift_metric(
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def retraining_case(
-    path: str, fingerprint: str, request: CaseRequest
+    path: str, fingerprint: str, request: CaseRequest, explain: bool = False
 ) -> retraining_service.BuiltCase | CaseNotBuilt:
-    """The case and the KPI detail behind it, or why it cannot be built."""
+    """The case and the KPI detail behind it (with `explain`, also what changed around the KPI,
+    from the same snapshot: the Retraining page and its reports share that one build), or why it
+    cannot be built."""
     try:
-        return retraining_service.evaluate_request(settings_from(path), request)
+        return retraining_service.evaluate_request(
+            settings_from(path), request, clock=system_clock, explain=explain
+        )
     except YardstickError as error:
         return CaseNotBuilt(error.code, error.field, dict(error.values), str(error))
     except LookupError as error:
@@ -309,13 +313,13 @@ def retraining_report(
     report_format: str,
     prepared: dt.date,
 ) -> str | None:
-    """The report of a case in `lang` and `report_format`; None when the case cannot be built."""
-    if isinstance(retraining_case(path, fingerprint, request), CaseNotBuilt):
+    """The report of a case in `lang` and `report_format`; None when the case cannot be built.
+
+    Rendered from the cached case the page shows (`retraining_case` with `explain`), so a render
+    builds the case once for the page and every format and language of its report."""
+    built = retraining_case(path, fingerprint, request, explain=True)
+    if isinstance(built, CaseNotBuilt):
         return None
-    # The report's own use case: the case and what changed around its KPI, one snapshot.
-    built = retraining_service.evaluate_request(
-        settings_from(path), request, clock=system_clock, explain=True
-    )
     return render_report(built.case, built.detail, lang, report_format, prepared, built.explanation)
 
 
