@@ -19,17 +19,17 @@ from sqlglot import exp
 from core.tables import STORE_TABLES, TableMapping
 from monitoring.cbpe_sql import labelled_rows
 from monitoring.sql import (
+    KS_STATISTIC,
     MODEL,
     Days,
     _col,
-    _count_of,
     _family_rows,
     _fragment,
     _number,
     _table,
     bin_expression,
     count_if,
-    total_count,
+    ecdf_steps,
 )
 from monitoring.sql_quantile import quantile_cont
 
@@ -200,29 +200,17 @@ def score_ks_query(
     control: str, treatment: str, moments: Moments, tables: TableMapping = STORE_TABLES
 ) -> exp.Select:
     """One row (ks, n_control, n_treatment): the two-sample Kolmogorov-Smirnov statistic between
-    two models' model-served scores, the largest gap of their empirical CDFs, exact."""
-    per_value = (
-        exp.select("x", _count_of("control").as_("nc"), _count_of("treatment").as_("nt"))
-        .from_(_sides(control, treatment, moments, tables).subquery("s"))
-        .group_by("x")
-    )
-    cdf = exp.select(
-        _fragment(
-            "CAST(SUM(nc) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
-            "AS DOUBLE) / SUM(nc) OVER ()"
-        ).as_("fc"),
-        _fragment(
-            "CAST(SUM(nt) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
-            "AS DOUBLE) / SUM(nt) OVER ()"
-        ).as_("ft"),
-        total_count("SUM(nc) OVER ()").as_("n_control"),
-        total_count("SUM(nt) OVER ()").as_("n_treatment"),
-    ).from_(per_value.subquery("v"))
+    two models' model-served scores, the largest gap of their empirical CDFs, exact (the ECDFs of
+    `monitoring.sql.ecdf_steps`, as a feature's drift)."""
     return exp.select(
-        _fragment("MAX(ABS(fc - ft))").as_("ks"),
-        _fragment("MAX(n_control)").as_("n_control"),
-        _fragment("MAX(n_treatment)").as_("n_treatment"),
-    ).from_(cdf.subquery("c"))
+        _fragment(KS_STATISTIC).as_("ks"),
+        _fragment("MAX(n_first)").as_("n_control"),
+        _fragment("MAX(n_second)").as_("n_treatment"),
+    ).from_(
+        ecdf_steps(_sides(control, treatment, moments, tables), "control", "treatment").subquery(
+            "c"
+        )
+    )
 
 
 def score_bins_query(
