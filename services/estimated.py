@@ -43,7 +43,7 @@ from monitoring.cbpe import (
 )
 from monitoring.coverage import Coverage, money_on_kpi_scale, prediction_coverage
 from monitoring.spec import MonitorSpec
-from services.kpis import all_evaluations_on, detail_on, evaluation_on, record_evaluations
+from services.kpis import all_evaluations_on, detail_on, record_evaluations
 from services.performance import calibration_on, estimate_status
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
     "KpiCheck",
     "KpiEstimate",
     "VersionSpan",
-    "all_kpi_estimates",
     "check_kpis_with_estimates",
     "estimate_for",
     "kpi_estimate",
@@ -353,25 +352,6 @@ def kpi_estimate(
     with connect(settings, read_only=True) as con:
         detail = detail_on(con, kpi_id, as_of, clock)
         return detail, estimate_for(con, detail, _reference_day(as_of, clock))
-
-
-def all_kpi_estimates(
-    settings: StoreSettings, as_of: dt.date | None = None, *, clock: Clock = system_clock
-) -> dict[str, KpiEstimate]:
-    """The estimated part of every KPI that has one, by KPI id, from one snapshot (the Overview
-    cards)."""
-    estimates: dict[str, KpiEstimate] = {}
-    with connect(settings, read_only=True) as con:
-        for version in kpi_store.latest_versions(con):
-            spec = version.spec
-            # Evaluated only when it can have an estimated part (the page's cost is the KPI's).
-            if spec.value.kind != "cost_matrix" or _estimating_monitor(con, spec.family) is None:
-                continue
-            detail = evaluation_on(con, spec.kpi_id, as_of, clock)
-            estimate = estimate_for(con, detail, _reference_day(as_of, clock))
-            if estimate is not None:
-                estimates[estimate.kpi_id] = estimate
-    return estimates
 
 
 @dataclass(frozen=True)

@@ -172,14 +172,6 @@ def detail_on(
     return _evaluate(con, history_on(con, kpi_id), as_of, clock, with_context=True)
 
 
-def evaluation_on(
-    con: Connection, kpi_id: str, as_of: dt.date | None, clock: Clock = system_clock
-) -> KpiDetail:
-    """A KPI's status, series and day evaluations on an open connection, without the offline
-    metrics and bridge `detail_on` adds (cheaper: for a use case that reads on from the status)."""
-    return _evaluate(con, history_on(con, kpi_id), as_of, clock, with_context=False)
-
-
 def kpi_status(
     settings: StoreSettings,
     kpi_id: str,
@@ -204,9 +196,9 @@ def all_kpi_statuses(
 def all_evaluations_on(
     con: Connection, as_of: dt.date | None, clock: Clock = system_clock
 ) -> list[KpiDetail]:
-    """Every defined KPI judged as `evaluation_on` judges one, ordered by id, on an open
-    connection (for a use case that reads more in the same snapshot: `kpi check` with the
-    estimated statuses)."""
+    """Every defined KPI's status, series and day evaluations, ordered by id, on an open
+    connection, without the offline metrics and bridge `detail_on` adds (for a use case that
+    reads more in the same snapshot: `kpi check` with the estimated statuses)."""
     return [
         _evaluate(con, history_on(con, v.spec.kpi_id), as_of, clock, with_context=False)
         for v in kpi_store.latest_versions(con)

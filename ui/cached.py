@@ -129,8 +129,17 @@ def recent_batches(path: str, fingerprint: str, limit: int) -> tuple[loading.Bat
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def kpi_check(path: str, fingerprint: str) -> estimated.KpiCheck:
+    """Every KPI's status and estimated part from one snapshot, as `kpi check` reads them (not
+    recorded): the Overview's cards never pair a status with an estimate of another moment."""
+    return estimated.check_kpis_with_estimates(
+        settings_from(path), record=False, clock=system_clock
+    )
+
+
 def kpi_statuses(path: str, fingerprint: str) -> list[kpis.KpiStatus]:
-    return kpis.all_kpi_statuses(settings_from(path), clock=system_clock)
+    """Every KPI's status (`kpi_check`'s)."""
+    return list(kpi_check(path, fingerprint).statuses)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -138,9 +147,10 @@ def kpi_detail(path: str, fingerprint: str, kpi_id: str) -> kpis.KpiDetail:
     return kpis.kpi_detail(settings_from(path), kpi_id, clock=system_clock)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def kpi_estimates(path: str, fingerprint: str) -> dict[str, estimated.KpiEstimate]:
-    return estimated.all_kpi_estimates(settings_from(path), clock=system_clock)
+    """The estimated part of every KPI that has one (`kpi_check`'s, the same snapshot as the
+    statuses)."""
+    return kpi_check(path, fingerprint).estimates
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

@@ -19,7 +19,7 @@ from core.clock import fixed_clock
 from data import kpi_store
 from data.store import StoreSettings, transaction
 from kpi.spec import parse_spec
-from services.estimated import NOT_ESTIMABLE, all_kpi_estimates, kpi_estimate
+from services.estimated import NOT_ESTIMABLE, check_kpis_with_estimates, kpi_estimate
 from services.kpis import all_kpi_statuses
 from tests.conftest import TEST_NOW
 from tests.monitoring.factories import (
@@ -215,7 +215,7 @@ def test_demo_estimated_money_is_on_the_realised_moneys_scale(
     demo_settings: StoreSettings,
 ) -> None:
     status = next(s for s in all_kpi_statuses(demo_settings) if s.kpi_id == "fraud-cost")
-    estimate = all_kpi_estimates(demo_settings)["fraud-cost"]
+    estimate = check_kpis_with_estimates(demo_settings, record=False).estimates["fraud-cost"]
     assert estimate.refusal is None and estimate.coverage.basis == "scaled"
     assert estimate.value_per_day is not None and status.value_per_day is not None
     ratio = estimate.value_per_day.value / status.value_per_day
@@ -239,7 +239,7 @@ def test_a_metric_scores_cannot_estimate_is_refused_by_name(tmp_path: Path) -> N
 
 def test_without_a_monitor_threshold_the_kpi_has_only_realised_days(tmp_path: Path) -> None:
     settings, _ = _fraud_store(tmp_path, threshold=None)
-    assert all_kpi_estimates(settings, clock=CLOCK) == {}
+    assert check_kpis_with_estimates(settings, record=False, clock=CLOCK).estimates == {}
 
 
 def test_kpi_check_json_adds_estimated_keys_and_keeps_the_realised_exit_status(
