@@ -339,7 +339,7 @@ def _per_unit_values(
     0 for a unit without events: a cap is a percentile over EVERY unit, so capping joins the
     units to their sums (`unit_events v`) again. With `look`, once per look the unit is in at
     (`look_times l`, `first_look <= look`), joined to its sums at that look."""
-    on = exp.column("unit_id", table="u").eq(exp.column("unit_id", table="v"))
+    on: exp.Expr = exp.column("unit_id", table="u").eq(exp.column("unit_id", table="v"))
     select = exp.select(
         *keys,
         *(

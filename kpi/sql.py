@@ -65,7 +65,7 @@ def live_daily_series_query(
     `retired_at`; on a hand-over day the newer deployment wins).
     """
     online, models = tables.online_metrics, tables.models
-    conditions: list[exp.Expression] = [
+    conditions: list[exp.Expr] = [
         exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)),
         _in_list(_col(online, "metric", "o"), metrics),
         serving_condition(models, _col(online, "date", "o")),

@@ -97,7 +97,7 @@ def _sum_if(condition: exp.Expr, value: exp.Expr) -> exp.Expr:
     )
 
 
-def _score_sums(threshold: float) -> list[exp.Expression]:
+def _score_sums(threshold: float) -> list[exp.Expr]:
     """The sums a CBPE estimate needs over rows (s, y), in `DayScores`' order from n_positive."""
     flagged = exp.GTE(this=exp.column("s"), expression=_number(threshold))
     passed = exp.LT(this=exp.column("s"), expression=_number(threshold))

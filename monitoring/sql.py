@@ -201,7 +201,7 @@ def _count_of(side: str) -> exp.Expression:
     return count_if(exp.EQ(this=exp.column("side"), expression=exp.Literal.string(side)))
 
 
-def ecdf_steps(sample: exp.Expression, first: str, second: str) -> exp.Select:
+def ecdf_steps(sample: exp.Query, first: str, second: str) -> exp.Select:
     """Per distinct value `x` of a two-sided sample (rows `side`, `x`): both empirical CDFs at
     `x` (`cdf_first`, `cdf_second`, the sides named `first` and `second`), the next distinct value
     (`next_x`), and each side's size (`n_first`, `n_second`). Both ECDFs step only at distinct

@@ -4,6 +4,8 @@ agree, report downloads and the decision landing in the KPI's decision record an
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -260,9 +262,9 @@ def test_the_case_is_built_once_per_render_for_the_page_and_both_downloads(
     builds: list[bool] = []
     build = retraining.evaluate_request
 
-    def counted(*args: object, **kwargs: object) -> retraining.BuiltCase:
+    def counted(*args: Any, **kwargs: Any) -> retraining.BuiltCase:
         builds.append(bool(kwargs.get("explain")))
-        return build(*args, **kwargs)  # type: ignore[arg-type]
+        return build(*args, **kwargs)
 
     monkeypatch.setattr(retraining, "evaluate_request", counted)
     at = retraining_page("en")

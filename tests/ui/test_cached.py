@@ -3,6 +3,8 @@ from one `kpi check` snapshot, read once per store version."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from data.store import StoreSettings
@@ -16,9 +18,9 @@ def test_statuses_and_estimates_share_one_snapshot(
     calls: list[bool] = []
     check = estimated.check_kpis_with_estimates
 
-    def counted(*args: object, **kwargs: object) -> estimated.KpiCheck:
+    def counted(*args: Any, **kwargs: Any) -> estimated.KpiCheck:
         calls.append(bool(kwargs.get("record")))
-        return check(*args, **kwargs)  # type: ignore[arg-type]
+        return check(*args, **kwargs)
 
     monkeypatch.setattr(estimated, "check_kpis_with_estimates", counted)
     cached.kpi_check.clear()
