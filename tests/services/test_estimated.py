@@ -30,6 +30,7 @@ from tests.monitoring.factories import (
     spec_text,
     store,
 )
+from tests.services.factories import count_store_opens
 
 FAMILY = "fraud"
 MODEL = "fraud-v1"
@@ -276,21 +277,6 @@ def test_kpi_check_json_words_the_refusal(
     assert "not calibrated" in refusal["message"] and "{" not in refusal["message"]
 
 
-def _count_opens(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Record each store connection opened from now on (True for a read-only one)."""
-    from data import store as store_module
-
-    opened: list[bool] = []
-    real_open = store_module._open
-
-    def counting_open(settings: StoreSettings, read_only: bool) -> object:
-        opened.append(read_only)
-        return real_open(settings, read_only)
-
-    monkeypatch.setattr(store_module, "_open", counting_open)
-    return opened
-
-
 @pytest.mark.parametrize("record", [False, True])
 def test_kpi_check_reads_statuses_and_estimates_from_one_snapshot(
     tmp_path: Path,
@@ -303,7 +289,7 @@ def test_kpi_check_reads_statuses_and_estimates_from_one_snapshot(
     # a KPI's estimated status disagree with its realised one.
     settings, _ = _fraud_store(tmp_path)
     capsys.readouterr()
-    opened = _count_opens(monkeypatch)
+    opened = count_store_opens(monkeypatch)
     flags = () if record else ("--no-record",)
     status, out, _ = run_cli(capsys, "kpi", "check", "--db", str(settings.path), *flags)
     assert status == 0 and "estimated exit" in out
