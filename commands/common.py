@@ -13,7 +13,7 @@ import math
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.clock import parse_instant
 from core.errors import YardstickError
@@ -173,6 +173,55 @@ def add_store_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"DuckDB worker threads, 1 to {MAX_THREADS} "
         "(default: $YARDSTICK_THREADS, else one per core)",
     )
+
+
+Handler = Callable[[argparse.Namespace], int]
+if TYPE_CHECKING:  # argparse's action is generic only to the type checker
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+AUTHOR_HELP = "who agreed this version (default: $YARDSTICK_USER, else the operating-system user)"
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    """--json, the same words in every command that prints JSON."""
+    parser.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+
+
+def add_as_of_day(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """--as-of DATE (1970 to 2100, `as_of_date_arg`), with the command's own meaning of it."""
+    parser.add_argument("--as-of", type=as_of_date_arg, metavar="DATE", help=help_text)
+
+
+def add_define_action(
+    commands: SubParsers, thing: str, description: str, handler: Handler
+) -> argparse.ArgumentParser:
+    """`THING define --spec FILE.toml [--author NAME]`: store a versioned spec (a KPI, a
+    monitor), the same flags and words for each."""
+    define = commands.add_parser(
+        "define", help=f"store a {thing} spec (TOML) as a new version", description=description
+    )
+    add_store_arguments(define)
+    define.add_argument("--spec", required=True, metavar="FILE.toml", help=f"the {thing} spec")
+    define.add_argument("--author", help=AUTHOR_HELP)
+    define.set_defaults(handler=handler)
+    return define
+
+
+def add_history_action(
+    commands: SubParsers, thing: str, dest: str, handler: Handler
+) -> argparse.ArgumentParser:
+    """`THING history --id ID [--json]`: every stored version of one spec."""
+    history = commands.add_parser("history", help=f"every version of one {thing}")
+    add_store_arguments(history)
+    history.add_argument("--id", required=True, dest=dest, help=f"the {thing} id")
+    add_json_flag(history)
+    history.set_defaults(handler=handler)
+    return history
+
+
+def print_error(error: YardstickError) -> int:
+    """The error's English sentence on stderr (the command line speaks English); exit status 1."""
+    print(f"error: {describe(error, 'en')}", file=sys.stderr)
+    return 1
 
 
 def new_store_settings(args: argparse.Namespace) -> StoreSettings:

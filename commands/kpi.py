@@ -13,8 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from commands.common import (
+    add_as_of_day,
+    add_define_action,
+    add_history_action,
+    add_json_flag,
     add_store_arguments,
-    as_of_date_arg,
+    print_error,
     print_json,
     read_spec_text,
     store_settings,
@@ -37,26 +41,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     kpi = subparsers.add_parser("kpi", help="KPIs with exit criteria agreed up front")
     commands = kpi.add_subparsers(dest="kpi_command", metavar="ACTION", required=True)
 
-    define = commands.add_parser(
-        "define",
-        help="store a KPI spec (TOML) as a new version",
-        description="Validate a TOML spec against the store and keep it as the KPI's next "
-        "version; a spec identical to the latest stores nothing, and moving target, warning or "
-        "exit needs a new rationale. Earlier versions stay in the history.",
+    add_define_action(
+        commands,
+        "KPI",
+        "Validate a TOML spec against the store and keep it as the KPI's next version; a spec "
+        "identical to the latest stores nothing, and moving target, warning or exit needs a new "
+        "rationale. Earlier versions stay in the history.",
+        _define,
     )
-    add_store_arguments(define)
-    define.add_argument("--spec", required=True, metavar="FILE.toml", help="the KPI spec")
-    define.add_argument(
-        "--author",
-        help="who agreed this version (default: $YARDSTICK_USER, else the operating-system user)",
-    )
-    define.set_defaults(handler=_define)
-
-    history = commands.add_parser("history", help="every version of one KPI")
-    add_store_arguments(history)
-    history.add_argument("--id", required=True, dest="kpi_id", help="the KPI id")
-    history.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
-    history.set_defaults(handler=_history)
+    add_history_action(commands, "KPI", "kpi_id", _history)
 
     check = commands.add_parser(
         "check",
@@ -67,14 +60,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "data or staler than its max_staleness_days (outranks 20 and 10), 1 error.",
     )
     add_store_arguments(check)
-    check.add_argument(
-        "--as-of",
-        type=as_of_date_arg,
-        metavar="DATE",
-        help="evaluate as of this day (YYYY-MM-DD; default: each KPI on the last day its own "
-        "metric has data)",
+    add_as_of_day(
+        check,
+        "evaluate as of this day (YYYY-MM-DD; default: each KPI on the last day its own metric "
+        "has data)",
     )
-    check.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+    add_json_flag(check)
     check.add_argument(
         "--no-record", action="store_true", help="only print; do not record the evaluations"
     )
@@ -93,12 +84,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     register_explain(commands)
 
 
-def _print_error(error: YardstickError) -> int:
-    """The error's English sentence on stderr; the error exit status."""
-    print(f"error: {describe(error, 'en')}", file=sys.stderr)
-    return ERROR_EXIT
-
-
 def _define(args: argparse.Namespace) -> int:
     from kpi.spec import parse_spec
     from services import kpis
@@ -107,13 +92,13 @@ def _define(args: argparse.Namespace) -> int:
     try:
         text = read_spec_text(path)
     except YardstickError as error:
-        return _print_error(error)
+        return print_error(error)
     settings = store_settings(args)
     try:
         spec = parse_spec(text, path.name)
         outcome = kpis.define_kpi(settings, spec, args.author, path.name, text, clock=system_clock)
     except YardstickError as error:
-        return _print_error(error)
+        return print_error(error)
     if outcome.created:
         moved = f" (moved: {', '.join(outcome.changed_lines)})" if outcome.changed_lines else ""
         print(f"{outcome.kpi_id}: stored version {outcome.version}{moved}")
@@ -128,7 +113,7 @@ def _history(args: argparse.Namespace) -> int:
     try:
         versions = kpis.kpi_history(store_settings(args), args.kpi_id)
     except YardstickError as error:
-        return _print_error(error)
+        return print_error(error)
     if args.json:
         rows = [
             {
@@ -163,16 +148,16 @@ def _check(args: argparse.Namespace) -> int:
 
     settings = store_settings(args)
     try:
-        statuses = kpis.check_kpis(
+        check = estimated.check_kpis_with_estimates(
             settings, args.as_of, record=not args.no_record, clock=system_clock
         )
-        estimates = estimated.all_kpi_estimates(settings, args.as_of, clock=system_clock)
     except YardstickError as error:
-        return _print_error(error)
+        return print_error(error)
     except ValueError as error:
         # A stored series the evaluation cannot use (e.g. a rate outside [0, 1]): say which.
         print(f"error: {error}", file=sys.stderr)
         return ERROR_EXIT
+    statuses, estimates = check.statuses, check.estimates
     as_of = args.as_of or max((s.as_of for s in statuses), default=None)
     for s in statuses:
         if s.ignored_future_rows:
@@ -222,7 +207,17 @@ def _estimated_line(estimate: KpiEstimate) -> str:
         f"{estimate.estimated_through}: value={value.value:.6g} "
         f"[{value.low:.6g}, {value.high:.6g}] (scores of {estimate.monitor_id} at threshold "
         f"{estimate.threshold:g}; the exit status stays on realised days)"
+        + _handover_note(estimate)
     )
+
+
+def _handover_note(estimate: KpiEstimate) -> str:
+    """After a hand-over, which version each run of estimated days is (the status restarted)."""
+    versions = estimate.versions
+    if len(versions) < 2:
+        return ""
+    runs = ", ".join(f"{v.model_id} {v.first} to {v.last}" for v in versions)
+    return f"; versions: {runs} (the status restarts at each new version)"
 
 
 def _decide(args: argparse.Namespace) -> int:
@@ -238,6 +233,6 @@ def _decide(args: argparse.Namespace) -> int:
             clock=system_clock,
         )
     except YardstickError as error:
-        return _print_error(error)
+        return print_error(error)
     print(f"{decision.kpi_id}: recorded '{decision.decision}' under version {decision.version}")
     return 0

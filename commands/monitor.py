@@ -8,18 +8,24 @@ lacks data (a stale feed, a window short of min_rows, or no monitor at all), 1 o
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 
-from commands.common import add_store_arguments, as_of_date_arg, store_settings
+from commands.common import (
+    add_as_of_day,
+    add_define_action,
+    add_history_action,
+    add_json_flag,
+    add_store_arguments,
+    print_error,
+    store_settings,
+)
 from commands.monitor_estimate import register_estimate
 from commands.monitor_value import register_value
 from core.clock import system_clock
 from core.errors import YardstickError
 from i18n.catalogue import translate
-from i18n.errors import describe
 
 ERROR_EXIT = 1
 LANGUAGE = "en"
@@ -32,26 +38,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     commands = monitor.add_subparsers(dest="monitor_command", metavar="ACTION", required=True)
 
-    define = commands.add_parser(
-        "define",
-        help="store a monitor spec (TOML) as a new version",
-        description="Validate a TOML monitor spec against the store and keep it as the "
-        "monitor's next version; a spec identical to the latest stores nothing, and a change "
-        "needs a new rationale. Earlier versions stay in the history.",
+    add_define_action(
+        commands,
+        "monitor",
+        "Validate a TOML monitor spec against the store and keep it as the monitor's next "
+        "version; a spec identical to the latest stores nothing, and a change needs a new "
+        "rationale. Earlier versions stay in the history.",
+        _define,
     )
-    add_store_arguments(define)
-    define.add_argument("--spec", required=True, metavar="FILE.toml", help="the monitor spec")
-    define.add_argument(
-        "--author",
-        help="who agreed this version (default: $YARDSTICK_USER, else the operating-system user)",
-    )
-    define.set_defaults(handler=_define)
-
-    history = commands.add_parser("history", help="every version of one monitor")
-    add_store_arguments(history)
-    history.add_argument("--id", required=True, dest="monitor_id", help="the monitor id")
-    history.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
-    history.set_defaults(handler=_history)
+    add_history_action(commands, "monitor", "monitor_id", _history)
 
     check = commands.add_parser(
         "check",
@@ -62,26 +57,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_store_arguments(check)
     check.add_argument("--id", dest="monitor_id", help="check only this monitor")
-    check.add_argument(
-        "--as-of",
-        type=_iso_date,
-        metavar="DATE",
-        help="the window's last day (YYYY-MM-DD; default: the last day with any prediction)",
+    add_as_of_day(
+        check, "the window's last day (YYYY-MM-DD; default: the last day with any prediction)"
     )
-    check.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+    add_json_flag(check)
     check.set_defaults(handler=_check)
-    register_estimate(commands, _iso_date)
-    register_value(commands, _iso_date)
-
-
-def _print_error(error: YardstickError) -> int:
-    print(f"error: {describe(error, LANGUAGE)}", file=sys.stderr)
-    return ERROR_EXIT
-
-
-def _iso_date(text: str) -> dt.date:
-    """`--as-of DATE`: the same days as every other command's `--as-of` (1970 to 2100)."""
-    return as_of_date_arg(text)
+    register_estimate(commands)
+    register_value(commands)
 
 
 def _define(args: argparse.Namespace) -> int:
@@ -100,7 +82,7 @@ def _define(args: argparse.Namespace) -> int:
             store_settings(args), spec, args.author, path.name, clock=system_clock
         )
     except YardstickError as error:
-        return _print_error(error)
+        return print_error(error)
     key = "monitor.defined" if outcome.created else "monitor.unchanged"
     print(translate(LANGUAGE, key, monitor_id=outcome.monitor_id, version=outcome.version))
     return 0
@@ -113,7 +95,7 @@ def _history(args: argparse.Namespace) -> int:
     try:
         versions = monitoring.monitor_history(store_settings(args), args.monitor_id)
     except YardstickError as error:
-        return _print_error(error)
+        return print_error(error)
     if args.json:
         rows = [
             {
@@ -145,7 +127,7 @@ def _check(args: argparse.Namespace) -> int:
             store_settings(args), args.monitor_id, args.as_of, clock=system_clock
         )
     except YardstickError as error:
-        return _print_error(error)
+        return print_error(error)
     if args.json:
         payload = {
             "as_of": report.as_of.isoformat() if report.as_of else None,

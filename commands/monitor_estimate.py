@@ -9,29 +9,31 @@ scores are not calibrated on the reference (no estimate is given, realised value
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from commands.common import add_store_arguments, store_settings
+from commands.common import (
+    add_as_of_day,
+    add_json_flag,
+    add_store_arguments,
+    print_error,
+    store_settings,
+)
 from core.clock import system_clock
 from core.errors import YardstickError
 from i18n.errors import describe
 
-if TYPE_CHECKING:  # numpy and scipy load only when the command runs, not for --help
+if TYPE_CHECKING:
+    from commands.common import (
+        SubParsers,  # numpy and scipy load only when the command runs, not for --help
+    )
     from monitoring.cbpe import Estimate
 
-ERROR_EXIT = 1
 LANGUAGE = "en"
 
 
-def register_estimate(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    iso_date: Callable[[str], dt.date],
-) -> None:
-    """Add `monitor estimate` beside the other monitor actions (`iso_date` parses --as-of)."""
+def register_estimate(commands: SubParsers) -> None:
+    """Add `monitor estimate` beside the other monitor actions."""
     estimate = commands.add_parser(
         "estimate",
         help="precision, recall and cost per day from scores alone; exit 0 / 30 / 40 uncalibrated",
@@ -54,16 +56,13 @@ def register_estimate(
     estimate.add_argument(
         "--kpi", dest="kpi_id", help="a cost-matrix KPI of the same family that prices each day"
     )
-    estimate.add_argument(
-        "--as-of",
-        type=iso_date,
-        metavar="DATE",
-        help="the last day estimated (YYYY-MM-DD; default: the last day with any prediction)",
+    add_as_of_day(
+        estimate, "the last day estimated (YYYY-MM-DD; default: the last day with any prediction)"
     )
     estimate.add_argument(
         "--days", type=int, help="days estimated, ending on --as-of (default: window_days)"
     )
-    estimate.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+    add_json_flag(estimate)
     estimate.set_defaults(handler=_estimate)
 
 
@@ -92,8 +91,7 @@ def _estimate(args: argparse.Namespace) -> int:
             clock=system_clock,
         )
     except YardstickError as error:
-        print(f"error: {describe(error, LANGUAGE)}", file=sys.stderr)
-        return ERROR_EXIT
+        return print_error(error)
     if args.json:
         print(json.dumps(report_to_json(report, LANGUAGE), ensure_ascii=False, indent=2))
         return report.exit_code

@@ -9,25 +9,28 @@ conversion rate) or its labels are not 0/1; 1 error (a bad flag, an unknown KPI)
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import sys
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from commands.common import add_store_arguments, store_settings
+from commands.common import (
+    add_as_of_day,
+    add_json_flag,
+    add_store_arguments,
+    print_error,
+    store_settings,
+)
 from core.clock import system_clock
 from core.errors import YardstickError
 from i18n.errors import describe
 
-ERROR_EXIT = 1
+if TYPE_CHECKING:
+    from commands.common import SubParsers
+
 LANGUAGE = "en"
 
 
-def register_value(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    iso_date: Callable[[str], dt.date],
-) -> None:
-    """Add `monitor value` beside the other monitor actions (`iso_date` parses --as-of)."""
+def register_value(commands: SubParsers) -> None:
+    """Add `monitor value` beside the other monitor actions."""
     value = commands.add_parser(
         "value",
         help="what fallbacks cost a click-type KPI a day; exit 0 / 30 no labels / 40 not eligible",
@@ -40,14 +43,11 @@ def register_value(
     )
     add_store_arguments(value)
     value.add_argument("--kpi", required=True, dest="kpi_id", help="the KPI to split and price")
-    value.add_argument(
-        "--as-of",
-        type=iso_date,
-        metavar="DATE",
-        help="the last day read (YYYY-MM-DD; default: the last day with any prediction)",
+    add_as_of_day(
+        value, "the last day read (YYYY-MM-DD; default: the last day with any prediction)"
     )
     value.add_argument("--days", type=int, default=7, help="days read, ending on --as-of (7)")
-    value.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+    add_json_flag(value)
     value.set_defaults(handler=_value)
 
 
@@ -68,8 +68,7 @@ def _value(args: argparse.Namespace) -> int:
             clock=system_clock,
         )
     except YardstickError as error:
-        print(f"error: {describe(error, LANGUAGE)}", file=sys.stderr)
-        return ERROR_EXIT
+        return print_error(error)
     if args.json:
         print(json.dumps(value_to_json(report, LANGUAGE), ensure_ascii=False, indent=2))
         return report.exit_code

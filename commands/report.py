@@ -32,7 +32,7 @@ from i18n.catalogue import LANGUAGES
 # the functions that run the command, so that `--help` stays fast (tests/test_startup.py).
 if TYPE_CHECKING:
     from kpi.retraining import CaseRequest
-    from services.retraining import StoreSettings
+    from services.retraining import CaseReads
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -87,18 +87,17 @@ def experiment_problems(args: argparse.Namespace) -> list[YardstickError]:
     return []
 
 
-def resolve_request(settings: StoreSettings, args: argparse.Namespace) -> CaseRequest:
-    """The case the flags ask for, filling the cost (and gain) from the stored plan if needed."""
+def resolve_request(reads: CaseReads, args: argparse.Namespace) -> CaseRequest:
+    """The case the flags ask for, filling the cost (and gain) from the stored plan if needed;
+    `reads` are made in the snapshot the case is built on (`evaluate_resolved`)."""
     from kpi.retraining import with_experiment
-    from services.kpis import kpi_history
-    from services.retraining import plan_request, uplift_metric_for
 
     if args.cost is not None:
         request = request_from_args(args, args.cost)
     else:
         # An unknown KPI is said as such (`kpi.unknown`), not as a KPI without a stored plan.
-        kpi_history(settings, args.kpi)
-        request = plan_request(settings, args.kpi, args.as_of)
+        reads.known_kpi(args.kpi)
+        request = reads.plan_request(args.kpi, args.as_of)
         if _has_uplift_flags(args):
             request = dataclasses.replace(
                 request,
@@ -109,20 +108,23 @@ def resolve_request(settings: StoreSettings, args: argparse.Namespace) -> CaseRe
             )
     if args.experiment is None:
         return request
-    metric = uplift_metric_for(settings, args.experiment, args.kpi, args.uplift_metric)
+    metric = reads.uplift_metric(args.experiment, args.kpi, args.uplift_metric)
     return with_experiment(request, args.experiment, metric)
 
 
 def _report(args: argparse.Namespace) -> int:
     from reports.retraining import render_report
-    from services.retraining import evaluate_request
+    from services.retraining import evaluate_resolved
 
     problems = flag_problems(args) + experiment_problems(args)
     if problems:
         return print_problems(problems)
     settings = store_settings(args)
     try:
-        built = evaluate_request(settings, resolve_request(settings, args), explain=True)
+        # The plan, the experiment's metric and the evidence: one snapshot.
+        built = evaluate_resolved(
+            settings, lambda reads: resolve_request(reads, args), clock=system_clock, explain=True
+        )
     except YardstickError as error:
         return print_problems([error])
     except LOOKUP_ERRORS as error:

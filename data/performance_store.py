@@ -38,6 +38,25 @@ def reliability_bins(
     ]
 
 
+def _day_scores(day: object, sums: tuple[object, ...]) -> DayScores:
+    n_pos, e_tp, v_pos, n_neg, e_fn, v_neg, labelled, tp, fp, tn, fn = sums
+    assert isinstance(day, dt.date)
+    return DayScores(
+        day=day,
+        n_positive=int(_number(n_pos)),
+        expected_tp=_number(e_tp),
+        variance_positive=_number(v_pos),
+        n_negative=int(_number(n_neg)),
+        expected_fn=_number(e_fn),
+        variance_negative=_number(v_neg),
+        labelled=int(_number(labelled)),
+        tp=_number(tp),
+        fp=_number(fp),
+        tn=_number(tn),
+        fn=_number(fn),
+    )
+
+
 def daily_scores(
     con: Connection,
     family: str,
@@ -46,26 +65,21 @@ def daily_scores(
     tables: TableMapping = STORE_TABLES,
 ) -> list[DayScores]:
     """Per day of `window` with a prediction: the sums a CBPE estimate needs, and the realised
-    confusion counts over the labelled predictions."""
+    confusion counts over the labelled predictions (every model of the family)."""
     query = cbpe_sql.daily_scores_query(family, window, threshold, tables).sql(dialect="duckdb")
-    days: list[DayScores] = []
-    for row in con.execute(query).fetchall():
-        day, n_pos, e_tp, v_pos, n_neg, e_fn, v_neg, labelled, tp, fp, tn, fn = row
-        assert isinstance(day, dt.date)
-        days.append(
-            DayScores(
-                day=day,
-                n_positive=int(_number(n_pos)),
-                expected_tp=_number(e_tp),
-                variance_positive=_number(v_pos),
-                n_negative=int(_number(n_neg)),
-                expected_fn=_number(e_fn),
-                variance_negative=_number(v_neg),
-                labelled=int(_number(labelled)),
-                tp=_number(tp),
-                fp=_number(fp),
-                tn=_number(tn),
-                fn=_number(fn),
-            )
-        )
-    return days
+    return [_day_scores(row[0], tuple(row[1:])) for row in con.execute(query).fetchall()]
+
+
+def live_daily_scores(
+    con: Connection,
+    family: str,
+    window: Days,
+    threshold: float,
+    tables: TableMapping = STORE_TABLES,
+) -> list[tuple[str, DayScores]]:
+    """`daily_scores` of the production version live each day only, with that version's id
+    (`cbpe_sql.live_daily_scores_query`), oldest day first."""
+    query = cbpe_sql.live_daily_scores_query(family, window, threshold, tables).sql("duckdb")
+    return [
+        (str(row[1]), _day_scores(row[0], tuple(row[2:]))) for row in con.execute(query).fetchall()
+    ]

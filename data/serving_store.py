@@ -19,6 +19,7 @@ from monitoring.budget import BudgetReadings
 from monitoring.drift import numeric_bin_edges
 from monitoring.spec import MonitorSpec
 from monitoring.sql import ABOVE
+from monitoring.sql_serving import Moments
 
 Connection = duckdb.DuckDBPyConnection
 Days = tuple[dt.date, dt.date]
@@ -73,24 +74,24 @@ def level_outcomes(
 
 
 def arm_serving_rows(
-    con: Connection, model_ids: Sequence[str], days: Days, tables: TableMapping = STORE_TABLES
+    con: Connection, model_ids: Sequence[str], moments: Moments, tables: TableMapping = STORE_TABLES
 ) -> list[tuple[str, str | None, int, float | None, float | None, float | None]]:
     """Per model: (model_id, served_by None for all requests or a level, n, p50, p95, p99)."""
     return [
         (str(m), None if s is None else str(s), int(str(n)), _float(p50), _float(p95), _float(p99))
         for m, s, n, p50, p95, p99 in _rows(
-            con, sql_serving.arm_serving_query(model_ids, days, tables)
+            con, sql_serving.arm_serving_query(model_ids, moments, tables)
         )
     ]
 
 
 def arm_scores(
-    con: Connection, model_ids: Sequence[str], days: Days, tables: TableMapping = STORE_TABLES
+    con: Connection, model_ids: Sequence[str], moments: Moments, tables: TableMapping = STORE_TABLES
 ) -> dict[str, tuple[ScoreSummary, tuple[float, ...] | None]]:
     """Per model: its score summary and its bin edges (minimum, deciles, maximum; None without
     scores)."""
     found: dict[str, tuple[ScoreSummary, tuple[float, ...] | None]] = {}
-    for row in _rows(con, sql_serving.arm_scores_query(model_ids, days, tables)):
+    for row in _rows(con, sql_serving.arm_scores_query(model_ids, moments, tables)):
         model_id, n, mean, sd, q05, q25, q50, q75, q95, minimum, maximum, *deciles = row
         summary = ScoreSummary(
             int(str(n)),
@@ -116,12 +117,16 @@ def arm_scores(
 
 
 def score_ks(
-    con: Connection, control: str, treatment: str, days: Days, tables: TableMapping = STORE_TABLES
+    con: Connection,
+    control: str,
+    treatment: str,
+    moments: Moments,
+    tables: TableMapping = STORE_TABLES,
 ) -> float | None:
     """The KS statistic between two models' model-served scores (None when one has none)."""
     row = one_row(
         con.execute(
-            sql_serving.score_ks_query(control, treatment, days, tables).sql(dialect="duckdb")
+            sql_serving.score_ks_query(control, treatment, moments, tables).sql(dialect="duckdb")
         ).fetchone()
     )
     ks, n_control, n_treatment = row
@@ -134,14 +139,14 @@ def score_bins(
     con: Connection,
     control: str,
     treatment: str,
-    days: Days,
+    moments: Moments,
     edges: Sequence[float],
     tables: TableMapping = STORE_TABLES,
 ) -> tuple[list[int], list[int]]:
     """Both models' score counts on `edges` (the control's bins)."""
     counts = {"control": [0] * (ABOVE + 1), "treatment": [0] * (ABOVE + 1)}
     for side, index, n in _rows(
-        con, sql_serving.score_bins_query(control, treatment, days, edges, tables)
+        con, sql_serving.score_bins_query(control, treatment, moments, edges, tables)
     ):
         counts[str(side)][int(str(index))] = int(str(n))
     return counts["control"], counts["treatment"]

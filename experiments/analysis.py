@@ -284,6 +284,16 @@ def window_end(spec: ExperimentSpec, as_of: dt.datetime | None, clock: Clock) ->
     return min(spec.end, as_of)
 
 
+def experiment_window(
+    spec: ExperimentSpec, as_of: dt.datetime | None, clock: Clock
+) -> tuple[dt.datetime, dt.datetime]:
+    """The moments an experiment counts, [start, until), naive UTC: from the spec's start (a
+    moment, not its day) to `window_end`. The analysis counts a unit first assigned in it
+    (`experiments.sql`: assigned before `start` is outside, at or after `until` not yet in), and
+    `experiment health` reads its arms' predictions in it."""
+    return spec.start, window_end(spec, as_of, clock)
+
+
 def _prior(spec: ExperimentSpec) -> GaussianPrior | None:
     if spec.prior_mean is None or spec.prior_variance is None:
         return None

@@ -16,6 +16,7 @@ tables and output columns are the builders' own.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from sqlglot import exp
@@ -331,6 +332,40 @@ def _capped_value(column: str) -> exp.Expr:
     return exp.Case().when(above, cap.copy()).else_(exp.column(column)).as_(column)
 
 
+def _per_unit_values(
+    keys: Sequence[exp.Expr], values: Sequence[tuple[str, exp.Expr]], look: exp.Expr | None = None
+) -> exp.Select:
+    """Every clean unit (`units u`, selecting `keys`) with its value of each column in `values`,
+    0 for a unit without events: a cap is a percentile over EVERY unit, so capping joins the
+    units to their sums (`unit_events v`) again. With `look`, once per look the unit is in at
+    (`look_times l`, `first_look <= look`), joined to its sums at that look."""
+    on: exp.Expr = exp.column("unit_id", table="u").eq(exp.column("unit_id", table="v"))
+    select = exp.select(
+        *keys,
+        *(
+            exp.Coalesce(
+                this=exp.column(alias, table="v"), expressions=[exp.Literal.number(0)]
+            ).as_(alias)
+            for alias, _ in values
+        ),
+    ).from_(exp.to_table("units").as_("u"))
+    if look is not None:
+        select = select.join(
+            exp.to_table("look_times").as_("l"),
+            on=exp.column("first_look", table="u") <= look.copy(),
+        )
+        on = exp.and_(on, exp.column("look", table="v").eq(look.copy()))
+    return select.join(exp.to_table("unit_events").as_("v"), on=on, join_type="left")
+
+
+def _capped_columns(
+    values: Sequence[tuple[str, exp.Expr]], caps: list[tuple[str, float]]
+) -> list[exp.Expr]:
+    """Each value column of `per_unit`, capped at its cap (`caps` joined in) when it has one."""
+    capped = {column for column, _ in caps}
+    return [_capped_value(alias) if alias in capped else exp.column(alias) for alias, _ in values]
+
+
 def _cap_values(caps: list[tuple[str, float]]) -> list[exp.Expr]:
     """The percentile of every capped per-unit column over its NON-ZERO values, `<column>_cap`.
 
@@ -468,33 +503,15 @@ def analysis_query(
     ]
     if caps:
         # Capping needs every unit's value: the one case that joins the units again.
-        capped_columns = {column for column, _ in caps}
-        per_unit = (
-            exp.select(
-                exp.column("arm", table="u"),
-                *(exp.column(name, table="u") for name in segments),
-                *(
-                    exp.Coalesce(
-                        this=exp.column(alias, table="v"), expressions=[exp.Literal.number(0)]
-                    ).as_(alias)
-                    for alias, _ in values
-                ),
-            )
-            .from_(exp.to_table("units").as_("u"))
-            .join(
-                exp.to_table("unit_events").as_("v"),
-                on=exp.column("unit_id", table="u").eq(exp.column("unit_id", table="v")),
-                join_type="left",
-            )
+        per_unit = _per_unit_values(
+            [exp.column("arm", table="u"), *(exp.column(name, table="u") for name in segments)],
+            values,
         )
         capped = (
             exp.select(
                 "arm",
                 *segments,
-                *(
-                    _capped_value(alias) if alias in capped_columns else exp.column(alias)
-                    for alias, _ in values
-                ),
+                *_capped_columns(values, caps),
                 *(
                     exp.column(f"m{index}_value").as_(_uncapped_value(index))
                     for index, metric in enumerate(spec.metrics)
@@ -732,41 +749,15 @@ def cumulative_query(
     source = "unit_events"
     if caps:
         # Capping per look needs every unit in at that look.
-        capped_columns = {column for column, _ in caps}
-        per_unit = (
-            exp.select(
-                look_of.copy(),
-                exp.column("arm", table="u"),
-                *(
-                    exp.Coalesce(
-                        this=exp.column(alias, table="v"), expressions=[exp.Literal.number(0)]
-                    ).as_(alias)
-                    for alias, _ in values
-                ),
-            )
-            .from_(exp.to_table("units").as_("u"))
-            .join(
-                exp.to_table("look_times").as_("l"),
-                on=exp.column("first_look", table="u") <= look_of.copy(),
-            )
-            .join(
-                exp.to_table("unit_events").as_("v"),
-                on=exp.and_(
-                    exp.column("unit_id", table="u").eq(exp.column("unit_id", table="v")),
-                    exp.column("look", table="v").eq(look_of.copy()),
-                ),
-                join_type="left",
-            )
+        per_unit = _per_unit_values(
+            [look_of.copy(), exp.column("arm", table="u")], values, look=look_of
         )
         cap_values = exp.select("look", *_cap_values(caps)).from_("per_unit").group_by("look")
         capped = (
             exp.select(
                 exp.column("look", table="per_unit"),
                 "arm",
-                *(
-                    _capped_value(alias) if alias in capped_columns else exp.column(alias)
-                    for alias, _ in values
-                ),
+                *_capped_columns(values, caps),
             )
             .from_("per_unit")
             .join(

@@ -115,6 +115,7 @@ def estimate_to_json(estimate: KpiEstimate | None) -> dict[str, object]:
             "estimated_refusal": None,
             "estimated_coverage": None,
             "estimated_money_basis": None,
+            "estimated_versions": None,
         }
     refusal = estimate_refusal(estimate)
     return {
@@ -129,6 +130,14 @@ def estimate_to_json(estimate: KpiEstimate | None) -> dict[str, object]:
         else {"code": refusal.code, "message": describe(refusal, JSON_LANGUAGE)},
         "estimated_coverage": estimate.coverage.ratio,
         "estimated_money_basis": estimate.coverage.basis,
+        "estimated_versions": [
+            {
+                "model_id": span.model_id,
+                "from": span.first.isoformat(),
+                "through": span.last.isoformat(),
+            }
+            for span in estimate.versions
+        ],
     }
 
 

@@ -128,6 +128,7 @@ def health_to_json(report: ArmHealthReport) -> dict[str, object]:
     return {
         "id": report.experiment_id,
         "days": {"start": report.days[0].isoformat(), "end": report.days[1].isoformat()},
+        "window": {"start": report.window[0].isoformat(), "until": report.window[1].isoformat()},
         "status": report.status,
         "arms": [_arm(a) for a in report.arms],
         "comparisons": [_comparison(c) for c in report.comparisons],

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
+from core.live_versions import newest_deployment_first, serving_condition
 from core.tables import STORE_TABLES, Table, TableMapping
 
-PRODUCTION = "production"
 # The store's own table of KPI definitions (not a warehouse table: it is never mapped).
 KPI_VERSIONS = "kpi_versions"
 
@@ -60,37 +60,20 @@ def live_daily_series_query(
 ) -> exp.Select:
     """Daily values of `metrics` for the production version live each day, up to `end`.
 
-    Columns: date, model_id, metric, value, n, std; ordered by metric then date. A version serves
-    from the day of `deployed_at` to the day of `retired_at` (inclusive); on a hand-over day, when
-    two production versions have a row, the newer deployment wins.
+    Columns: date, model_id, metric, value, n, std; ordered by metric then date. Which version is
+    live is `core.live_versions`' rule (serving from the day of `deployed_at` to the day of
+    `retired_at`; on a hand-over day the newer deployment wins).
     """
     online, models = tables.online_metrics, tables.models
-    conditions: list[exp.Expression] = [
+    conditions: list[exp.Expr] = [
         exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)),
-        exp.EQ(this=_col(models, "stage", "m"), expression=exp.Literal.string(PRODUCTION)),
         _in_list(_col(online, "metric", "o"), metrics),
-        exp.GTE(
-            this=_col(online, "date", "o"),
-            expression=_as_date(_col(models, "deployed_at", "m")),
-        ),
-        exp.Paren(
-            this=exp.or_(
-                exp.Is(this=_col(models, "retired_at", "m"), expression=exp.Null()),
-                exp.LTE(
-                    this=_col(online, "date", "o"),
-                    expression=_as_date(_col(models, "retired_at", "m")),
-                ),
-            )
-        ),
+        serving_condition(models, _col(online, "date", "o")),
     ]
     if end is not None:
         conditions.append(exp.LTE(this=_col(online, "date", "o"), expression=_date(end)))
-    newest_first = exp.Window(
-        this=exp.RowNumber(),
-        partition_by=[_col(online, "date", "o"), _col(online, "metric", "o")],
-        order=exp.Order(
-            expressions=[exp.Ordered(this=_col(models, "deployed_at", "m"), desc=True)]
-        ),
+    newest_first = newest_deployment_first(
+        models, [_col(online, "date", "o"), _col(online, "metric", "o")]
     )
     ranked = (
         exp.select(

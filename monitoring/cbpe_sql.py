@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from core.tables import STORE_TABLES, TableMapping
+from core.live_versions import newest_deployment_first, serving_condition
+from core.tables import STORE_TABLES, Table, TableMapping
 from monitoring.cbpe import RELIABILITY_BINS
-from monitoring.sql import Days, _col, _family_rows, _fragment, _number, _table
+from monitoring.sql import Days, _col, _family_rows, _fragment, _number, _table, count_if
 
 LABELS_ALIAS = "l"
 
@@ -83,19 +84,47 @@ def reliability_query(
 
 
 def _sum_if(condition: exp.Expr, value: exp.Expr) -> exp.Expr:
-    return exp.Sum(
-        this=exp.Case(
-            ifs=[exp.If(this=condition, true=value)],
-            default=exp.Literal.number(0),
-        )
+    """The sum of `value` over rows meeting `condition`, as DOUBLE whatever the label's type (a
+    warehouse's integer label would otherwise make an integer sum of the engine's choosing)."""
+    return exp.cast(
+        exp.Sum(
+            this=exp.Case(
+                ifs=[exp.If(this=condition, true=value)],
+                default=exp.Literal.number(0),
+            )
+        ),
+        "DOUBLE",
     )
 
 
-def _count_if(condition: exp.Expr) -> exp.Expr:
-    """Rows meeting `condition`: COUNT of a CASE without ELSE (portable). On a store whose late
-    labels had been deleted, DuckDB narrowed `SUM(CASE WHEN ... THEN 1 ELSE 0 END)` to an 8-bit
-    integer and failed above 127 rows (a conversion error); a count has no such narrowing."""
-    return exp.Count(this=exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.number(1))]))
+def _score_sums(threshold: float) -> list[exp.Expr]:
+    """The sums a CBPE estimate needs over rows (s, y), in `DayScores`' order from n_positive."""
+    flagged = exp.GTE(this=exp.column("s"), expression=_number(threshold))
+    passed = exp.LT(this=exp.column("s"), expression=_number(threshold))
+    has_label = exp.Not(this=exp.Is(this=exp.column("y"), expression=exp.Null()))
+    score = exp.column("s")
+    spread = _fragment("s * (1 - s)")
+    label_y = exp.column("y")
+    negative_y = _fragment("1 - y")
+    return [
+        count_if(flagged).as_("n_positive"),
+        _sum_if(flagged.copy(), score.copy()).as_("expected_tp"),
+        _sum_if(flagged.copy(), spread.copy()).as_("variance_positive"),
+        count_if(passed).as_("n_negative"),
+        _sum_if(passed.copy(), score.copy()).as_("expected_fn"),
+        _sum_if(passed.copy(), spread.copy()).as_("variance_negative"),
+        exp.Count(this=exp.column("y")).as_("labelled"),
+        _sum_if(exp.and_(flagged.copy(), has_label.copy()), label_y.copy()).as_("tp"),
+        _sum_if(exp.and_(flagged.copy(), has_label.copy()), negative_y.copy()).as_("fp"),
+        _sum_if(exp.and_(passed.copy(), has_label.copy()), negative_y.copy()).as_("tn"),
+        _sum_if(exp.and_(passed.copy(), has_label.copy()), label_y.copy()).as_("fn"),
+    ]
+
+
+SCORE_SUM_COLUMNS = (
+    "n_positive", "expected_tp", "variance_positive", "n_negative", "expected_fn",
+    "variance_negative", "labelled", "tp", "fp", "tn", "fn",
+)  # fmt: skip
 
 
 def daily_scores_query(
@@ -104,36 +133,52 @@ def daily_scores_query(
     """Rows per day of `window` (day, n_positive, expected_tp, variance_positive, n_negative,
     expected_fn, variance_negative, labelled, tp, fp, tn, fn): for predictions flagged
     (score >= threshold) and not, their count, sum of scores and sum of s (1 - s), and the
-    realised confusion counts over the labelled predictions."""
+    realised confusion counts over the labelled predictions. Every model of the family counts
+    (`monitor estimate`); a KPI's estimated days read `live_daily_scores_query`."""
     select, where, label = labelled_rows(family, window, tables)
     rows = select.select(
         exp.cast(_col(tables.predictions, "ts", "p"), "DATE").as_("day"),
         _col(tables.predictions, "score", "p").as_("s"),
         label.as_("y"),
     ).where(where)
-    flagged = exp.GTE(this=exp.column("s"), expression=_number(threshold))
-    passed = exp.LT(this=exp.column("s"), expression=_number(threshold))
-    has_label = exp.Not(this=exp.Is(this=exp.column("y"), expression=exp.Null()))
-    score = exp.column("s")
-    spread = _fragment("s * (1 - s)")
-    label_y = exp.column("y")
-    negative_y = _fragment("1 - y")
     return (
-        exp.select(
-            "day",
-            _count_if(flagged).as_("n_positive"),
-            _sum_if(flagged.copy(), score.copy()).as_("expected_tp"),
-            _sum_if(flagged.copy(), spread.copy()).as_("variance_positive"),
-            _count_if(passed).as_("n_negative"),
-            _sum_if(passed.copy(), score.copy()).as_("expected_fn"),
-            _sum_if(passed.copy(), spread.copy()).as_("variance_negative"),
-            exp.Count(this=exp.column("y")).as_("labelled"),
-            _sum_if(exp.and_(flagged.copy(), has_label.copy()), label_y.copy()).as_("tp"),
-            _sum_if(exp.and_(flagged.copy(), has_label.copy()), negative_y.copy()).as_("fp"),
-            _sum_if(exp.and_(passed.copy(), has_label.copy()), negative_y.copy()).as_("tn"),
-            _sum_if(exp.and_(passed.copy(), has_label.copy()), label_y.copy()).as_("fn"),
-        )
+        exp.select("day", *_score_sums(threshold))
         .from_(rows.subquery("d"))
         .group_by("day")
+        .order_by("day")
+    )
+
+
+def live_daily_scores_query(
+    family: str, window: Days, threshold: float, tables: TableMapping = STORE_TABLES
+) -> exp.Select:
+    """`daily_scores_query`'s sums per day of `window` over the predictions of the production
+    version live that day only (`core.live_versions`, the KPI series' rule: the newer deployment
+    wins on a hand-over day), with that version: rows (day, model_id, n_positive, ... fn).
+
+    A KPI is realised on its live version's days, so its estimated days must be too: a hand-over
+    day's older version, and a challenger of the family, are left out rather than mixed in."""
+    select, where, label = labelled_rows(family, window, tables)
+    predictions, models = tables.predictions, tables.models
+    day = exp.cast(_col(predictions, "ts", "p"), "DATE")
+    rows = select.select(
+        day.as_("day"),
+        _col(predictions, "model_id", "p").as_("model_id"),
+        _col(models, "deployed_at", "m").as_("deployed_at"),
+        _col(predictions, "score", "p").as_("s"),
+        label.as_("y"),
+    ).where(exp.and_(where, serving_condition(models, day.copy())))
+    newest = newest_deployment_first(
+        Table("d", {"deployed_at": "deployed_at"}), [exp.column("day")], alias="d"
+    )
+    grouped = (
+        exp.select("day", "model_id", *_score_sums(threshold), newest.as_("newest"))
+        .from_(rows.subquery("d"))
+        .group_by("day", "model_id", "deployed_at")
+    )
+    return (
+        exp.select("day", "model_id", *SCORE_SUM_COLUMNS)
+        .from_(grouped.subquery("g"))
+        .where(exp.EQ(this=exp.column("newest"), expression=exp.Literal.number(1)))
         .order_by("day")
     )

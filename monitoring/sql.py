@@ -184,18 +184,47 @@ def binned_counts_query(
     )
 
 
+def count_if(condition: exp.Expression) -> exp.Expression:
+    """Rows meeting `condition`: COUNT of a CASE without ELSE, BIGINT on every engine. A SUM of
+    `CASE WHEN ... THEN 1 ELSE 0 END` takes whatever type the engine infers for small integer
+    literals: HUGEINT in DuckDB, and once an 8-bit integer after its statistics narrowed it,
+    which failed above 127 rows (tests/monitoring/test_sql_types.py)."""
+    return exp.Count(this=exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.number(1))]))
+
+
+def total_count(expression: str) -> exp.Expression:
+    """A SUM (or windowed SUM) of counts, as BIGINT: DuckDB widens a SUM of BIGINT to HUGEINT."""
+    return exp.cast(_fragment(expression), "BIGINT")
+
+
 def _count_of(side: str) -> exp.Expression:
-    return exp.Sum(
-        this=exp.Case(
-            ifs=[
-                exp.If(
-                    this=exp.EQ(this=exp.column("side"), expression=exp.Literal.string(side)),
-                    true=exp.Literal.number(1),
-                )
-            ],
-            default=exp.Literal.number(0),
-        )
+    return count_if(exp.EQ(this=exp.column("side"), expression=exp.Literal.string(side)))
+
+
+def ecdf_steps(sample: exp.Query, first: str, second: str) -> exp.Select:
+    """Per distinct value `x` of a two-sided sample (rows `side`, `x`): both empirical CDFs at
+    `x` (`cdf_first`, `cdf_second`, the sides named `first` and `second`), the next distinct value
+    (`next_x`), and each side's size (`n_first`, `n_second`). Both ECDFs step only at distinct
+    values, so the KS statistic and the Wasserstein distance are exact on these rows (the one
+    ECDF of a feature's drift and of two experiment arms' scores)."""
+    per_value = (
+        exp.select("x", _count_of(first).as_("nf"), _count_of(second).as_("ns"))
+        .from_(sample.subquery("s"))
+        .group_by("x")
     )
+    running = "ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    return exp.select(
+        "x",
+        _fragment(f"CAST(SUM(nf) OVER ({running}) AS DOUBLE) / SUM(nf) OVER ()").as_("cdf_first"),
+        _fragment(f"CAST(SUM(ns) OVER ({running}) AS DOUBLE) / SUM(ns) OVER ()").as_("cdf_second"),
+        _fragment("LEAD(x) OVER (ORDER BY x)").as_("next_x"),
+        total_count("SUM(nf) OVER ()").as_("n_first"),
+        total_count("SUM(ns) OVER ()").as_("n_second"),
+    ).from_(per_value.subquery("v"))
+
+
+KS_STATISTIC = "MAX(ABS(cdf_first - cdf_second))"
+"""The two-sample KS statistic over `ecdf_steps`: the largest gap between the two ECDFs."""
 
 
 def ecdf_distance_query(
@@ -209,32 +238,15 @@ def ecdf_distance_query(
     between them: sum of |F_ref - F_window| x the step to the next distinct value), and each
     window's n. Exact, on the unbinned values."""
     sample = sample_query(family, column, reference, window, tables)
-    per_value = (
-        exp.select("x", _count_of(REFERENCE).as_("nr"), _count_of(WINDOW).as_("nw"))
-        .from_(sample.subquery("s"))
-        .group_by("x")
-    )
-    cdf = exp.select(
-        "x",
-        _fragment(
-            "CAST(SUM(nr) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
-            "AS DOUBLE) / SUM(nr) OVER ()"
-        ).as_("fr"),
-        _fragment(
-            "CAST(SUM(nw) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
-            "AS DOUBLE) / SUM(nw) OVER ()"
-        ).as_("fw"),
-        _fragment("LEAD(x) OVER (ORDER BY x)").as_("next_x"),
-        _fragment("SUM(nr) OVER ()").as_("n_reference"),
-        _fragment("SUM(nw) OVER ()").as_("n_window"),
-    ).from_(per_value.subquery("v"))
     return exp.select(
-        _fragment("MAX(ABS(fr - fw))").as_("ks"),
+        _fragment(KS_STATISTIC).as_("ks"),
         # One distinct value leaves no step to sum over: the distance is then 0, not NULL.
-        _fragment("COALESCE(SUM(ABS(fr - fw) * (next_x - x)), 0)").as_("wasserstein"),
-        _fragment("MAX(n_reference)").as_("n_reference"),
-        _fragment("MAX(n_window)").as_("n_window"),
-    ).from_(cdf.subquery("c"))
+        _fragment("COALESCE(SUM(ABS(cdf_first - cdf_second) * (next_x - x)), 0)").as_(
+            "wasserstein"
+        ),
+        _fragment("MAX(n_first)").as_("n_reference"),
+        _fragment("MAX(n_second)").as_("n_window"),
+    ).from_(ecdf_steps(sample, REFERENCE, WINDOW).subquery("c"))
 
 
 def category_counts_query(

@@ -35,6 +35,8 @@ from monitoring.sql import (
     _family_rows,
     _fragment,
     bin_expression,
+    count_if,
+    total_count,
 )
 
 
@@ -84,14 +86,6 @@ def _which(names: Sequence[str], values: Sequence[exp.Expression]) -> exp.Expres
             )
             for name, value in zip(names, values, strict=True)
         ]
-    )
-
-
-def _sum_if(side: exp.Expression) -> exp.Expression:
-    return exp.Sum(
-        this=exp.Case(
-            ifs=[exp.If(this=side, true=exp.Literal.number(1))], default=exp.Literal.number(0)
-        )
     )
 
 
@@ -151,8 +145,8 @@ def window_readings_query(
             _which(names, [exp.Literal.number(k) for k in range(len(names))]).as_("feature"),
             which(numeric, "DOUBLE").as_("x"),
             which(categorical, "VARCHAR").as_("category"),
-            _sum_if(exp.EQ(this=side, expression=exp.Literal.string(REFERENCE))).as_("nr"),
-            _sum_if(exp.EQ(this=side.copy(), expression=exp.Literal.string(WINDOW))).as_("nw"),
+            count_if(exp.EQ(this=side, expression=exp.Literal.string(REFERENCE))).as_("nr"),
+            count_if(exp.EQ(this=side.copy(), expression=exp.Literal.string(WINDOW))).as_("nw"),
         )
         .from_(sample.subquery("s"))
         .group_by(
@@ -197,8 +191,8 @@ def window_readings_query(
         exp.select(
             "feature",
             "bucket",
-            _fragment("SUM(nr)").as_("n_reference"),
-            _fragment("SUM(nw)").as_("n_window"),
+            total_count("SUM(nr)").as_("n_reference"),
+            total_count("SUM(nw)").as_("n_window"),
             _fragment(total.format("MAX(ABS(fr - fw))")).as_("ks"),
             # One distinct value leaves no step to sum over: the distance is then 0, not NULL.
             _fragment(total.format("COALESCE(SUM(ABS(fr - fw) * (next_x - x)), 0)")).as_(

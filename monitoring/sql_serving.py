@@ -5,7 +5,8 @@ experiment's arms).
 
 Like monitoring/sql.py, whose helpers these reuse, every builder returns aggregates only (counts,
 sums, quantiles, ECDF gaps): no prediction reaches Python. A window is `[start, end]` in days,
-read as `start <= ts < end + 1 day`; model ids and limits enter as SQL literals.
+read as `start <= ts < end + 1 day` (an experiment's arms: its moments, `start <= ts < until`);
+model ids and limits enter as SQL literals.
 """
 
 from __future__ import annotations
@@ -18,18 +19,23 @@ from sqlglot import exp
 from core.tables import STORE_TABLES, TableMapping
 from monitoring.cbpe_sql import labelled_rows
 from monitoring.sql import (
+    KS_STATISTIC,
     MODEL,
     Days,
     _col,
-    _count_of,
     _family_rows,
     _fragment,
     _number,
     _table,
-    _timestamp,
     bin_expression,
+    count_if,
+    ecdf_steps,
 )
 from monitoring.sql_quantile import quantile_cont
+
+Moments = tuple[dt.datetime, dt.datetime]
+"""A half-open window of time [start, until), naive UTC: an experiment's (`experiments.analysis.
+experiment_window`), so its arms' predictions are read over the moments its units count."""
 
 SCORE_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """The score quantiles an arm's health panel shows (quantile_cont)."""
@@ -46,17 +52,7 @@ def slow_requests_query(
     select, where = _family_rows(family, window, tables, model_only=False)
     latency = _col(tables.predictions, "latency_ms", "p")
     slower = [
-        exp.Sum(
-            this=exp.Case(
-                ifs=[
-                    exp.If(
-                        this=exp.GT(this=latency.copy(), expression=_number(limit)),
-                        true=exp.Literal.number(1),
-                    )
-                ],
-                default=exp.Literal.number(0),
-            )
-        ).as_(name)
+        count_if(exp.GT(this=latency.copy(), expression=_number(limit))).as_(name)
         for name, limit in limits
     ]
     return select.select(
@@ -93,21 +89,23 @@ def level_outcomes_query(
     )
 
 
+def _moment(moment: dt.datetime) -> exp.Expression:
+    return exp.cast(exp.Literal.string(moment.isoformat(sep=" ")), "TIMESTAMP")
+
+
 def _model_rows(
-    model_ids: Sequence[str], days: Days, tables: TableMapping, model_only: bool
+    model_ids: Sequence[str], moments: Moments, tables: TableMapping, model_only: bool
 ) -> tuple[exp.Select, exp.Condition]:
-    """SELECT ... FROM predictions p: the rows of `model_ids` in `days`, and the filter."""
+    """SELECT ... FROM predictions p: the rows of `model_ids` with `start <= ts < until`, and the
+    filter."""
     predictions = tables.predictions
     conditions: list[exp.Expression] = [
         exp.In(
             this=_col(predictions, "model_id", "p"),
             expressions=[exp.Literal.string(m) for m in model_ids],
         ),
-        exp.GTE(this=_col(predictions, "ts", "p"), expression=_timestamp(days[0])),
-        exp.LT(
-            this=_col(predictions, "ts", "p"),
-            expression=_timestamp(days[1] + dt.timedelta(days=1)),
-        ),
+        exp.GTE(this=_col(predictions, "ts", "p"), expression=_moment(moments[0])),
+        exp.LT(this=_col(predictions, "ts", "p"), expression=_moment(moments[1])),
     ]
     if model_only:
         conditions.append(
@@ -117,11 +115,11 @@ def _model_rows(
 
 
 def arm_serving_query(
-    model_ids: Sequence[str], days: Days, tables: TableMapping = STORE_TABLES
+    model_ids: Sequence[str], moments: Moments, tables: TableMapping = STORE_TABLES
 ) -> exp.Select:
     """Rows (model_id, served_by, n, latency_p50_ms, latency_p95_ms, latency_p99_ms) per model:
     one with served_by NULL for all its requests and one per level (GROUPING SETS)."""
-    select, where = _model_rows(model_ids, days, tables, model_only=False)
+    select, where = _model_rows(model_ids, moments, tables, model_only=False)
     predictions = tables.predictions
     model_id = _col(predictions, "model_id", "p")
     served_by = _col(predictions, "served_by", "p")
@@ -150,11 +148,11 @@ def arm_serving_query(
 
 
 def arm_scores_query(
-    model_ids: Sequence[str], days: Days, tables: TableMapping = STORE_TABLES
+    model_ids: Sequence[str], moments: Moments, tables: TableMapping = STORE_TABLES
 ) -> exp.Select:
     """Rows (model_id, n, mean, sd, q05, q25, q50, q75, q95, minimum, maximum, q1..q9): the
     model-served scores of each model (a fallback's score is not the model's)."""
-    select, where = _model_rows(model_ids, days, tables, model_only=True)
+    select, where = _model_rows(model_ids, moments, tables, model_only=True)
     predictions = tables.predictions
     score = _col(predictions, "score", "p")
     not_null = exp.Not(this=exp.Is(this=score.copy(), expression=exp.Null()))
@@ -181,8 +179,8 @@ def arm_scores_query(
     )
 
 
-def _side_values(model_id: str, side: str, days: Days, tables: TableMapping) -> exp.Select:
-    select, where = _model_rows([model_id], days, tables, model_only=True)
+def _side_values(model_id: str, side: str, moments: Moments, tables: TableMapping) -> exp.Select:
+    select, where = _model_rows([model_id], moments, tables, model_only=True)
     score = _col(tables.predictions, "score", "p")
     not_null = exp.Not(this=exp.Is(this=score.copy(), expression=exp.Null()))
     return select.select(exp.Literal.string(side).as_("side"), score.as_("x")).where(
@@ -190,47 +188,35 @@ def _side_values(model_id: str, side: str, days: Days, tables: TableMapping) -> 
     )
 
 
-def _sides(control: str, treatment: str, days: Days, tables: TableMapping) -> exp.Union:
+def _sides(control: str, treatment: str, moments: Moments, tables: TableMapping) -> exp.Union:
     return exp.union(
-        _side_values(control, "control", days, tables),
-        _side_values(treatment, "treatment", days, tables),
+        _side_values(control, "control", moments, tables),
+        _side_values(treatment, "treatment", moments, tables),
         distinct=False,
     )
 
 
 def score_ks_query(
-    control: str, treatment: str, days: Days, tables: TableMapping = STORE_TABLES
+    control: str, treatment: str, moments: Moments, tables: TableMapping = STORE_TABLES
 ) -> exp.Select:
     """One row (ks, n_control, n_treatment): the two-sample Kolmogorov-Smirnov statistic between
-    two models' model-served scores, the largest gap of their empirical CDFs, exact."""
-    per_value = (
-        exp.select("x", _count_of("control").as_("nc"), _count_of("treatment").as_("nt"))
-        .from_(_sides(control, treatment, days, tables).subquery("s"))
-        .group_by("x")
-    )
-    cdf = exp.select(
-        _fragment(
-            "CAST(SUM(nc) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
-            "AS DOUBLE) / SUM(nc) OVER ()"
-        ).as_("fc"),
-        _fragment(
-            "CAST(SUM(nt) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
-            "AS DOUBLE) / SUM(nt) OVER ()"
-        ).as_("ft"),
-        _fragment("SUM(nc) OVER ()").as_("n_control"),
-        _fragment("SUM(nt) OVER ()").as_("n_treatment"),
-    ).from_(per_value.subquery("v"))
+    two models' model-served scores, the largest gap of their empirical CDFs, exact (the ECDFs of
+    `monitoring.sql.ecdf_steps`, as a feature's drift)."""
     return exp.select(
-        _fragment("MAX(ABS(fc - ft))").as_("ks"),
-        _fragment("MAX(n_control)").as_("n_control"),
-        _fragment("MAX(n_treatment)").as_("n_treatment"),
-    ).from_(cdf.subquery("c"))
+        _fragment(KS_STATISTIC).as_("ks"),
+        _fragment("MAX(n_first)").as_("n_control"),
+        _fragment("MAX(n_second)").as_("n_treatment"),
+    ).from_(
+        ecdf_steps(_sides(control, treatment, moments, tables), "control", "treatment").subquery(
+            "c"
+        )
+    )
 
 
 def score_bins_query(
     control: str,
     treatment: str,
-    days: Days,
+    moments: Moments,
     edges: Sequence[float],
     tables: TableMapping = STORE_TABLES,
 ) -> exp.Select:
@@ -238,7 +224,7 @@ def score_bins_query(
     minimum, deciles and maximum, as monitoring.sql.bin_expression bins a feature)."""
     binned = exp.select(
         exp.column("side"), bin_expression(exp.column("x"), edges).as_("bin")
-    ).from_(_sides(control, treatment, days, tables).subquery("s"))
+    ).from_(_sides(control, treatment, moments, tables).subquery("s"))
     return (
         exp.select("side", "bin", exp.Count(this=exp.Star()).as_("n"))
         .from_(binned.subquery("b"))

@@ -321,7 +321,8 @@ request = CaseRequest(
     plan_id=plan_id or None,
     uplift_origin="plan" if plan_gain_kept() else None,
 )
-built = cached.retraining_case(ctx.path, ctx.fingerprint, request)
+# With what changed around the KPI: the same cached build then serves both report downloads.
+built = cached.retraining_case(ctx.path, ctx.fingerprint, request, explain=True)
 if isinstance(built, cached.CaseNotBuilt):
     error = built.error()
     problem = explain(error, currency) if error is not None else plain(built.message)

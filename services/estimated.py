@@ -8,6 +8,11 @@ carries the realised status on over those days by the KPI's own persistence rule
 (`kpi.evaluation.continue_statuses`). Realised and estimated days are never mixed: a window of
 an estimated day holds estimated days only, and every day says which it is (`basis`).
 
+Versions are never mixed either: each estimated day reads the scores of the production version
+live that day only (the KPI series' rule, `core.live_versions`: the newer deployment wins on a
+hand-over day) and names it (`model_id`); a window pools only days of its day's version, and at a
+hand-over the status restarts healthy, as the realised status does for a new version.
+
 Nothing is estimated when the monitor's reference shows the scores uncalibrated or holds too few
 labels (the same check and codes as `monitor estimate`), or when the KPI's metric is neither
 precision nor recall; the estimate then says why (`refusal`). One connection: the caller's.
@@ -38,7 +43,7 @@ from monitoring.cbpe import (
 )
 from monitoring.coverage import Coverage, money_on_kpi_scale, prediction_coverage
 from monitoring.spec import MonitorSpec
-from services.kpis import detail_on, evaluation_on
+from services.kpis import all_evaluations_on, detail_on, record_evaluations
 from services.performance import calibration_on, estimate_status
 
 __all__ = [
@@ -46,10 +51,13 @@ __all__ = [
     "MAX_ESTIMATED_DAYS",
     "NOT_ESTIMABLE",
     "EstimatedDay",
+    "KpiCheck",
     "KpiEstimate",
-    "all_kpi_estimates",
+    "VersionSpan",
+    "check_kpis_with_estimates",
     "estimate_for",
     "kpi_estimate",
+    "version_spans",
 ]
 
 ESTIMABLE_METRICS = ("precision", "recall")
@@ -75,6 +83,7 @@ class EstimatedDay:
         status: the KPI's status carried on over the estimated windows; None when refused.
         days_past_warning, days_past_exit: the runs behind `status`, as in `kpi check`.
         basis: always `estimated` (realised days are the KPI's own series).
+        model_id: the production version live that day, whose scores alone are read.
     """
 
     day: dt.date
@@ -86,6 +95,30 @@ class EstimatedDay:
     days_past_warning: int
     days_past_exit: int
     basis: Basis = "estimated"
+    model_id: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionSpan:
+    """The estimated days one production version was live: its id, first and last such day."""
+
+    model_id: str
+    first: dt.date
+    last: dt.date
+
+
+def version_spans(days: Sequence[EstimatedDay]) -> tuple[VersionSpan, ...]:
+    """The consecutive runs of estimated days by live version, oldest first (a day without a
+    version, none in practice, is left out)."""
+    spans: list[VersionSpan] = []
+    for day in days:
+        if day.model_id is None:
+            continue
+        if spans and spans[-1].model_id == day.model_id:
+            spans[-1] = VersionSpan(day.model_id, spans[-1].first, day.day)
+        else:
+            spans.append(VersionSpan(day.model_id, day.day, day.day))
+    return tuple(spans)
 
 
 @dataclass(frozen=True)
@@ -135,6 +168,12 @@ class KpiEstimate:
         return self.days[0].day if self.days else None
 
     @property
+    def versions(self) -> tuple[VersionSpan, ...]:
+        """Which production version each estimated day is, as runs of days: more than one after
+        a hand-over, whose new version's days restart the status and the windows."""
+        return version_spans(self.days)
+
+    @property
     def status(self) -> KpiStatusCode | None:
         """The estimated status on the last estimated day; None when refused or without days."""
         return self.days[-1].status if self.days and self.refusal is None else None
@@ -173,9 +212,13 @@ def _days_to_estimate(
     return (start, end) if start <= end else None
 
 
-def _window_days(days: Sequence[DayScores], index: int, window_days: int) -> list[DayScores]:
-    first = days[index].day - dt.timedelta(days=window_days - 1)
-    return [d for d in days[: index + 1] if d.day >= first]
+def _window_days(
+    days: Sequence[tuple[str, DayScores]], index: int, window_days: int
+) -> list[DayScores]:
+    """The days of the window ending on day `index`: those of its version within `window_days`."""
+    model, last = days[index]
+    first = last.day - dt.timedelta(days=window_days - 1)
+    return [d for m, d in days[: index + 1] if d.day >= first and m == model]
 
 
 def _money_per_day(
@@ -206,7 +249,9 @@ def _coverage(
         return prediction_coverage({}, {})
     span = (min(transactions), max(transactions))
     # The threshold does not change a day's count of predictions; 0.5 is any threshold.
-    predictions = {s.day: s.n for s in performance_store.daily_scores(con, family, span, 0.5)}
+    predictions = {
+        s.day: s.n for _, s in performance_store.live_daily_scores(con, family, span, 0.5)
+    }
     return prediction_coverage(predictions, transactions)
 
 
@@ -226,13 +271,17 @@ def estimate_for(con: Connection, detail: KpiDetail, reference_day: dt.date) -> 
         return None
     threshold = monitor.threshold
     span = _days_to_estimate(con, detail.status, reference_day, spec.window_days)
-    scores = performance_store.daily_scores(con, spec.family, span, threshold) if span else []
+    live_scores = (
+        performance_store.live_daily_scores(con, spec.family, span, threshold) if span else []
+    )
+    models = [model for model, _ in live_scores]
+    scores = [day for _, day in live_scores]
     _, reference, calibration = calibration_on(con, monitor, span[1] if span else reference_day)
     _, refusal = estimate_status(calibration)
     if refusal is None and spec.metric not in ESTIMABLE_METRICS:
         refusal = NOT_ESTIMABLE
     confidence = spec.confidence
-    windows = [_window_days(scores, i, spec.window_days) for i in range(len(scores))]
+    windows = [_window_days(live_scores, i, spec.window_days) for i in range(len(scores))]
     estimates = (
         [_metric_estimate(pooled_scores(w), spec.metric, confidence) for w in windows]
         if refusal is None
@@ -245,6 +294,7 @@ def estimate_for(con: Connection, detail: KpiDetail, reference_day: dt.date) -> 
         [(e.low, e.high) if e is not None else None for e in estimates],
         thresholds,
         spec.persistence,
+        models,
     )
     coverage = _coverage(con, spec.family, detail.status.last_data_date, spec.window_days)
     days = tuple(
@@ -259,8 +309,9 @@ def estimate_for(con: Connection, detail: KpiDetail, reference_day: dt.date) -> 
             status=step.status if refusal is None else None,
             days_past_warning=step.days_past_warning if refusal is None else 0,
             days_past_exit=step.days_past_exit if refusal is None else 0,
+            model_id=model,
         )
-        for s, window, step in zip(scores, estimates, steps, strict=True)
+        for model, s, window, step in zip(models, scores, estimates, steps, strict=True)
     )
     return KpiEstimate(
         kpi_id=spec.kpi_id,
@@ -303,20 +354,40 @@ def kpi_estimate(
         return detail, estimate_for(con, detail, _reference_day(as_of, clock))
 
 
-def all_kpi_estimates(
-    settings: StoreSettings, as_of: dt.date | None = None, *, clock: Clock = system_clock
-) -> dict[str, KpiEstimate]:
-    """The estimated part of every KPI that has one, by KPI id, from one snapshot (the Overview
-    cards and `kpi check`)."""
+@dataclass(frozen=True)
+class KpiCheck:
+    """What `kpi check` reports, read from one snapshot.
+
+    Attributes:
+        statuses: every KPI's realised status, ordered by id.
+        estimates: the estimated part of every KPI that has one, by KPI id.
+    """
+
+    statuses: tuple[KpiStatus, ...]
+    estimates: dict[str, KpiEstimate]
+
+
+def check_kpis_with_estimates(
+    settings: StoreSettings,
+    as_of: dt.date | None = None,
+    *,
+    record: bool = True,
+    evaluated_by: str | None = None,
+    clock: Clock = system_clock,
+) -> KpiCheck:
+    """Every KPI's status and estimated part (`kpi check`), from ONE read-only connection, so a
+    load between two reads cannot make a KPI's estimated days disagree with its realised ones;
+    each KPI is evaluated once. With `record`, the statuses are then stored in one transaction
+    (`services.kpis.record_evaluations`)."""
+    reference_day = _reference_day(as_of, clock)
     estimates: dict[str, KpiEstimate] = {}
     with connect(settings, read_only=True) as con:
-        for version in kpi_store.latest_versions(con):
-            spec = version.spec
-            # Evaluated only when it can have an estimated part (the page's cost is the KPI's).
-            if spec.value.kind != "cost_matrix" or _estimating_monitor(con, spec.family) is None:
-                continue
-            detail = evaluation_on(con, spec.kpi_id, as_of, clock)
-            estimate = estimate_for(con, detail, _reference_day(as_of, clock))
+        details = all_evaluations_on(con, as_of, clock)
+        for detail in details:
+            estimate = estimate_for(con, detail, reference_day)
             if estimate is not None:
                 estimates[estimate.kpi_id] = estimate
-    return estimates
+    statuses = tuple(detail.status for detail in details)
+    if record:
+        record_evaluations(settings, statuses, evaluated_by, clock=clock)
+    return KpiCheck(statuses, estimates)

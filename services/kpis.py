@@ -1,7 +1,8 @@
 """KPI use cases: define, read the history, evaluate (status, detail, check-and-record), decide.
 
-Each use case opens ONE connection, so everything it reads comes from one consistent snapshot, and
-writes in ONE transaction. Time comes in as `clock` (faces pass `core.clock.system_clock`); it is
+Each use case reads on ONE connection, so everything it reads comes from one consistent snapshot,
+and writes in ONE transaction (a check records what it read after reading it, see
+`record_evaluations`). Time comes in as `clock` (faces pass `core.clock.system_clock`); it is
 read to know today (which version is in force, how stale each KPI's data is, which rows are dated
 in the future) and to stamp what is written. The rules
 are the domain's (`kpi.spec`, `kpi.versions`, `kpi.status`); the SQL is the store's
@@ -46,6 +47,7 @@ __all__ = [
     "RecordedEvaluation",
     "StoreSettings",
     "UnknownKpiError",
+    "all_evaluations_on",
     "all_kpi_statuses",
     "check_kpis",
     "decisions",
@@ -57,6 +59,7 @@ __all__ = [
     "kpi_status",
     "latest_versions",
     "record_decision",
+    "record_evaluations",
     "recorded_evaluations",
     "settings_for",
 ]
@@ -169,14 +172,6 @@ def detail_on(
     return _evaluate(con, history_on(con, kpi_id), as_of, clock, with_context=True)
 
 
-def evaluation_on(
-    con: Connection, kpi_id: str, as_of: dt.date | None, clock: Clock = system_clock
-) -> KpiDetail:
-    """A KPI's status, series and day evaluations on an open connection, without the offline
-    metrics and bridge `detail_on` adds (cheaper: for a use case that reads on from the status)."""
-    return _evaluate(con, history_on(con, kpi_id), as_of, clock, with_context=False)
-
-
 def kpi_status(
     settings: StoreSettings,
     kpi_id: str,
@@ -195,10 +190,19 @@ def all_kpi_statuses(
 ) -> list[KpiStatus]:
     """The status record of every defined KPI, ordered by id, from one snapshot."""
     with connect(settings, read_only=True) as con:
-        return [
-            _evaluate(con, history_on(con, v.spec.kpi_id), as_of, clock, with_context=False).status
-            for v in kpi_store.latest_versions(con)
-        ]
+        return [detail.status for detail in all_evaluations_on(con, as_of, clock)]
+
+
+def all_evaluations_on(
+    con: Connection, as_of: dt.date | None, clock: Clock = system_clock
+) -> list[KpiDetail]:
+    """Every defined KPI's status, series and day evaluations, ordered by id, on an open
+    connection, without the offline metrics and bridge `detail_on` adds (for a use case that
+    reads more in the same snapshot: `kpi check` with the estimated statuses)."""
+    return [
+        _evaluate(con, history_on(con, v.spec.kpi_id), as_of, clock, with_context=False)
+        for v in kpi_store.latest_versions(con)
+    ]
 
 
 def _recorded(
@@ -232,11 +236,26 @@ def check_kpis(
     """Evaluate every KPI (one snapshot) and, with `record`, store each evaluation with the
     version it used (one transaction, one audit row). `kpi check` and cron run this."""
     statuses = all_kpi_statuses(settings, as_of, clock=clock)
-    if record and statuses:
+    if record:
+        record_evaluations(settings, statuses, evaluated_by, clock=clock)
+    return statuses
+
+
+def record_evaluations(
+    settings: StoreSettings,
+    statuses: Sequence[KpiStatus],
+    evaluated_by: str | None = None,
+    *,
+    clock: Clock = system_clock,
+) -> None:
+    """Store each evaluation with the version it used, in one transaction (nothing for none).
+
+    The statuses were read before, on one snapshot; the write comes after the reads, so a check
+    does not hold the store's write lock (which shuts out every reader) while it evaluates."""
+    if statuses:
         rows = _recorded(statuses, evaluated_by or current_actor(), clock())
         with transaction(settings) as con:
             kpi_store.insert_evaluations(con, rows)
-    return statuses
 
 
 def record_decision(

@@ -10,6 +10,7 @@ the faces and the reports never reach them directly.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.clock import Clock, system_clock
@@ -43,12 +44,14 @@ from services.kpis import KpiDetail, detail_on, history_on
 
 __all__ = [
     "BuiltCase",
+    "CaseReads",
     "KpiDetail",
     "RecordedDecision",
     "StoreSettings",
     "StoredFallback",
     "StoredPlan",
     "evaluate_request",
+    "evaluate_resolved",
     "experiment_uplift",
     "facts_of",
     "fallback",
@@ -194,33 +197,81 @@ def evaluate_request(
     `LookupError`s for an unknown KPI or experiment.
     """
     raise_first(request_problems(request))
-    # One snapshot: the KPI and the experiment are read on the same connection.
     with connect(settings, read_only=True) as con:
-        detail = detail_on(con, request.kpi_id, request.as_of, clock)
-        explanation = (
-            explanation_on(con, request.kpi_id, request.as_of, clock=clock, detail=detail)
-            if explain
-            else None
+        return _evaluate_on(con, settings, request, clock, explain)
+
+
+class CaseReads:
+    """The reads a face needs to settle what it asks (the KPI's plan, the experiment's metric),
+    made on the connection the case is then built on (`evaluate_resolved`): the plan, the metric
+    and the evidence of one answer come from one snapshot."""
+
+    def __init__(self, con: Connection, settings: StoreSettings) -> None:
+        self._con = con
+        self._settings = settings
+
+    def known_kpi(self, kpi_id: str) -> None:
+        """Raise UnknownKpiError (naming the known ids) unless the KPI is defined."""
+        history_on(self._con, kpi_id)
+
+    def plan_request(self, kpi_id: str, as_of: dt.date | None) -> CaseRequest:
+        """`plan_request` in this snapshot."""
+        return _plan_request_on(self._con, kpi_id, as_of)
+
+    def uplift_metric(self, experiment_id: str, kpi_id: str, requested: str | None = None) -> str:
+        """`uplift_metric_for` in this snapshot."""
+        return _uplift_metric_on(self._con, self._settings, experiment_id, kpi_id, requested)
+
+
+def evaluate_resolved(
+    settings: StoreSettings,
+    resolve: Callable[[CaseReads], CaseRequest],
+    *,
+    clock: Clock = system_clock,
+    explain: bool = False,
+) -> BuiltCase:
+    """`evaluate_request` for a request the face settles from the store (`resolve`, given the
+    reads it may make), on ONE connection: `report` reads the plan, the experiment's metric and
+    the evidence in one snapshot."""
+    with connect(settings, read_only=True) as con:
+        request = resolve(CaseReads(con, settings))
+        raise_first(request_problems(request))
+        return _evaluate_on(con, settings, request, clock, explain)
+
+
+def _evaluate_on(
+    con: Connection,
+    settings: StoreSettings,
+    request: CaseRequest,
+    clock: Clock,
+    explain: bool,
+) -> BuiltCase:
+    """The case of a checked request, read on `con` (the KPI and the experiment together)."""
+    detail = detail_on(con, request.kpi_id, request.as_of, clock)
+    explanation = (
+        explanation_on(con, request.kpi_id, request.as_of, clock=clock, detail=detail)
+        if explain
+        else None
+    )
+    facts = facts_of(detail)
+    measured = (
+        _experiment_uplift_on(
+            con,
+            settings,
+            request.uplift_experiment,
+            request.uplift_metric,
+            facts.as_of,
+            detail.spec.family,
         )
-        facts = facts_of(detail)
-        measured = (
-            _experiment_uplift_on(
-                con,
-                settings,
-                request.uplift_experiment,
-                request.uplift_metric,
-                facts.as_of,
-                detail.spec.family,
-            )
-            if request.uplift_experiment is not None and request.uplift_metric is not None
-            else None
-        )
-        # Withdrawal is weighed against the fallback value given, else the KPI's stored one.
-        stored = (
-            retrain_store.latest_fallback(con, request.kpi_id)
-            if request.fallback_value_per_day is None
-            else None
-        )
+        if request.uplift_experiment is not None and request.uplift_metric is not None
+        else None
+    )
+    # Withdrawal is weighed against the fallback value given, else the KPI's stored one.
+    stored = (
+        retrain_store.latest_fallback(con, request.kpi_id)
+        if request.fallback_value_per_day is None
+        else None
+    )
     fallback_value = request.fallback_value_per_day
     fallback_source: FallbackSource | None = "given" if fallback_value is not None else None
     if stored is not None:
@@ -280,7 +331,12 @@ def plans(settings: StoreSettings, kpi_id: str | None = None) -> list[StoredPlan
 
 def plan_request(settings: StoreSettings, kpi_id: str, as_of: dt.date | None) -> CaseRequest:
     """The request of the KPI's one stored plan; `retrain.plan_needed` (on `cost`) otherwise."""
-    found = plans(settings, kpi_id)
+    with connect(settings, read_only=True) as con:
+        return _plan_request_on(con, kpi_id, as_of)
+
+
+def _plan_request_on(con: Connection, kpi_id: str, as_of: dt.date | None) -> CaseRequest:
+    found = retrain_store.latest_plans(con, kpi_id)
     if len(found) != 1:
         raise YardstickError(
             "retrain.plan_needed",
@@ -297,8 +353,18 @@ def uplift_metric_for(
     """The experiment metric whose effect is the gain (`kpi.retraining.choose_uplift_metric`):
     the one asked for, else the KPI's metric when the experiment measures it, else its primary."""
     with connect(settings, read_only=True) as con:
-        spec = experiment_service.definition_on(con, settings, experiment_id, None).spec
-        history = history_on(con, kpi_id)
+        return _uplift_metric_on(con, settings, experiment_id, kpi_id, requested)
+
+
+def _uplift_metric_on(
+    con: Connection,
+    settings: StoreSettings,
+    experiment_id: str,
+    kpi_id: str,
+    requested: str | None,
+) -> str:
+    spec = experiment_service.definition_on(con, settings, experiment_id, None).spec
+    history = history_on(con, kpi_id)
     kpi_metric = max(history, key=lambda version: version.version).spec.metric
     return choose_uplift_metric(
         requested, kpi_metric, [m.name for m in spec.metrics], spec.primary_metric.name

@@ -18,7 +18,7 @@ from core.vocab import ArmHealthStatus
 from data import experiment_store, kpi_store, monitor_store, serving_store
 from data.monitor_store import Connection
 from data.store import StoreSettings, connect
-from experiments.analysis import window_end
+from experiments.analysis import experiment_window
 from experiments.spec import UnknownExperimentError
 from kpi.fallback_value import (
     FallbackCost,
@@ -148,12 +148,14 @@ class ArmHealthReport:
 
     Attributes:
         experiment_id: the experiment.
-        days: first and last day read (the spec's start to its end or `as_of`).
+        days: first and last day read (the spec's start to its end or `as_of`), for display.
         control: the control arm's serving (None when the control has no model or no
             predictions).
         arms: every arm with a model and predictions, control first.
         comparisons: each treatment arm against the control.
         status: flagged when any comparison is; insufficient_data when none can be made.
+        window: the moments read, [start, until) naive UTC (`experiments.analysis.
+            experiment_window`: the spec's start time, not its day, as the analysis counts units).
     """
 
     experiment_id: str
@@ -162,6 +164,7 @@ class ArmHealthReport:
     arms: tuple[ArmServing, ...]
     comparisons: tuple[ArmComparison, ...]
     status: ArmHealthStatus
+    window: tuple[dt.datetime, dt.datetime]
 
 
 def _arm(
@@ -215,15 +218,15 @@ def arm_health(
                 experiment_id, None, experiment_store.defined_ids(con), str(settings.path)
             )
         spec = found.spec
-        until = window_end(spec, as_of, clock)
-        days = (spec.start.date(), (until - dt.timedelta(microseconds=1)).date())
+        moments = experiment_window(spec, as_of, clock)
+        days = (moments[0].date(), (moments[1] - dt.timedelta(microseconds=1)).date())
         models = spec.model_for
         ids = sorted(set(models.values()))
         arms: list[ArmServing] = []
         comparisons: list[ArmComparison] = []
         if ids:
-            rows = serving_store.arm_serving_rows(con, ids, days)
-            scores = serving_store.arm_scores(con, ids, days)
+            rows = serving_store.arm_serving_rows(con, ids, moments)
+            scores = serving_store.arm_scores(con, ids, moments)
             ordered = [spec.control, *spec.treatments]
             for variant in (v for v in ordered if v in models):
                 model_id = models[variant]
@@ -236,9 +239,11 @@ def arm_health(
                 objective = _latency_objective(con, family)
                 edges = scores.get(control.model_id, (empty, None))[1]
                 for arm in arms[1:]:
-                    ks = serving_store.score_ks(con, control.model_id, arm.model_id, days)
+                    ks = serving_store.score_ks(con, control.model_id, arm.model_id, moments)
                     bins = (
-                        serving_store.score_bins(con, control.model_id, arm.model_id, days, edges)
+                        serving_store.score_bins(
+                            con, control.model_id, arm.model_id, moments, edges
+                        )
                         if edges is not None
                         else None
                     )
@@ -249,4 +254,6 @@ def arm_health(
     status: ArmHealthStatus = (
         "flagged" if "flagged" in statuses else "ok" if "ok" in statuses else "insufficient_data"
     )
-    return ArmHealthReport(experiment_id, days, control, tuple(arms), tuple(comparisons), status)
+    return ArmHealthReport(
+        experiment_id, days, control, tuple(arms), tuple(comparisons), status, moments
+    )

@@ -129,8 +129,17 @@ def recent_batches(path: str, fingerprint: str, limit: int) -> tuple[loading.Bat
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def kpi_check(path: str, fingerprint: str) -> estimated.KpiCheck:
+    """Every KPI's status and estimated part from one snapshot, as `kpi check` reads them (not
+    recorded): the Overview's cards never pair a status with an estimate of another moment."""
+    return estimated.check_kpis_with_estimates(
+        settings_from(path), record=False, clock=system_clock
+    )
+
+
 def kpi_statuses(path: str, fingerprint: str) -> list[kpis.KpiStatus]:
-    return kpis.all_kpi_statuses(settings_from(path), clock=system_clock)
+    """Every KPI's status (`kpi_check`'s)."""
+    return list(kpi_check(path, fingerprint).statuses)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -138,9 +147,10 @@ def kpi_detail(path: str, fingerprint: str, kpi_id: str) -> kpis.KpiDetail:
     return kpis.kpi_detail(settings_from(path), kpi_id, clock=system_clock)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def kpi_estimates(path: str, fingerprint: str) -> dict[str, estimated.KpiEstimate]:
-    return estimated.all_kpi_estimates(settings_from(path), clock=system_clock)
+    """The estimated part of every KPI that has one (`kpi_check`'s, the same snapshot as the
+    statuses)."""
+    return kpi_check(path, fingerprint).estimates
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -289,11 +299,15 @@ def uplift_metric(
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def retraining_case(
-    path: str, fingerprint: str, request: CaseRequest
+    path: str, fingerprint: str, request: CaseRequest, explain: bool = False
 ) -> retraining_service.BuiltCase | CaseNotBuilt:
-    """The case and the KPI detail behind it, or why it cannot be built."""
+    """The case and the KPI detail behind it (with `explain`, also what changed around the KPI,
+    from the same snapshot: the Retraining page and its reports share that one build), or why it
+    cannot be built."""
     try:
-        return retraining_service.evaluate_request(settings_from(path), request)
+        return retraining_service.evaluate_request(
+            settings_from(path), request, clock=system_clock, explain=explain
+        )
     except YardstickError as error:
         return CaseNotBuilt(error.code, error.field, dict(error.values), str(error))
     except LookupError as error:
@@ -309,13 +323,13 @@ def retraining_report(
     report_format: str,
     prepared: dt.date,
 ) -> str | None:
-    """The report of a case in `lang` and `report_format`; None when the case cannot be built."""
-    if isinstance(retraining_case(path, fingerprint, request), CaseNotBuilt):
+    """The report of a case in `lang` and `report_format`; None when the case cannot be built.
+
+    Rendered from the cached case the page shows (`retraining_case` with `explain`), so a render
+    builds the case once for the page and every format and language of its report."""
+    built = retraining_case(path, fingerprint, request, explain=True)
+    if isinstance(built, CaseNotBuilt):
         return None
-    # The report's own use case: the case and what changed around its KPI, one snapshot.
-    built = retraining_service.evaluate_request(
-        settings_from(path), request, clock=system_clock, explain=True
-    )
     return render_report(built.case, built.detail, lang, report_format, prepared, built.explanation)
 
 

@@ -4,6 +4,8 @@ agree, report downloads and the decision landing in the KPI's decision record an
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -250,3 +252,24 @@ def test_a_fallback_value_entered_can_be_stored_and_then_prices_withdrawal(
     # A new visit starts from the stored value.
     again = retraining_page(lang, "fraud-cost")
     assert again.number_input(key="retrain_fallback_fraud-cost_none").value == 1_000_000.0
+
+
+def test_the_case_is_built_once_per_render_for_the_page_and_both_downloads(
+    app_env: StoreSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A private store (cold cache): the page, the HTML and the Markdown report share one build of
+    # the case with what changed around its KPI.
+    builds: list[bool] = []
+    build = retraining.evaluate_request
+
+    def counted(*args: Any, **kwargs: Any) -> retraining.BuiltCase:
+        builds.append(bool(kwargs.get("explain")))
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(retraining, "evaluate_request", counted)
+    at = retraining_page("en")
+    reports = [b for b in at.get("download_button") if b.key.startswith("retrain_download_")]
+    assert len(reports) == 2
+    # the Overview (opened first) builds its card's case without the explanation; the page and
+    # its two reports then build rec-ctr's case once (it was built once more per report format)
+    assert builds.count(True) == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 
 from core.vocab import KpiStatusCode
 from kpi.evaluation import DayEvaluation, Thresholds, continue_statuses, evaluate_days
@@ -75,3 +76,21 @@ def test_continuing_agrees_with_evaluate_days_on_the_same_windows() -> None:
     steps = continue_statuses(head[-1], rest, LINES, 3)
     assert [s.status for s in steps] == [e.status for e in whole[11:]]
     assert [s.days_past_warning for s in steps] == [e.days_past_warning for e in whole[11:]]
+
+
+def test_a_status_is_not_carried_across_a_hand_over() -> None:
+    """The realised exit of version m carries over m's estimated days; the new version's first
+    day starts healthy with no runs (as `evaluate_days` starts a new version), and turns exit
+    only on persistence days of its own."""
+    models = ["m", *["v2"] * 4]
+    steps = continue_statuses(_last("exit", 5, 5), [PAST_EXIT] * 5, LINES, 3, models=models)
+    assert [s.status for s in steps] == ["exit", "healthy", "healthy", "exit", "exit"]
+    assert [s.days_past_exit for s in steps] == [6, 1, 2, 3, 4]
+    # a hand-over before the first estimated day: nothing of m's exit reaches v2
+    fresh = continue_statuses(_last("exit", 5, 5), [WITHIN_BOTH], LINES, 3, models=["v2"])
+    assert fresh[0].status == "healthy" and fresh[0].days_past_exit == 0
+
+
+def test_one_model_id_per_interval() -> None:
+    with pytest.raises(ValueError, match="one per day"):
+        continue_statuses(_last("exit", 5, 5), [PAST_EXIT] * 2, LINES, 3, models=["m"])

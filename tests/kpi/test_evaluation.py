@@ -211,3 +211,40 @@ def test_bad_daily_series_is_refused_with_the_column_named(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         evaluate_days(frame, CTR_LINES, 7, 3, 0.95, is_rate=True)
+
+
+def test_a_realised_status_moves_back_only_on_intervals_wholly_within_its_line() -> None:
+    """Warning on two days wholly past the warning line (0.85); three days AT the line, whose
+    interval straddles it, keep the warning (no evidence it is regained: the old rule released
+    it to healthy on the second); two days wholly within release it. One rule with the estimated
+    days (`continue_statuses`)."""
+    values = [0.82, 0.82, 0.85, 0.85, 0.85, 0.90, 0.90]
+    n = 10_000
+    daily = pd.DataFrame(
+        {"date": pd.date_range("2026-03-01", periods=len(values)), "value": values, "n": n}
+    )
+    # the independent interval of each one-day window (normal approximation, as statsmodels)
+    low, high = proportion_confint(np.round(np.array(values) * n), n, alpha=0.05, method="normal")
+    assert all(high[:2] < 0.85) and all((low[2:5] < 0.85) & (high[2:5] > 0.85))
+    assert all(low[5:] >= 0.85)
+    lines = Thresholds(target=0.95, warning=0.85, exit=0.8, direction="increase")
+    days = evaluate_days(daily, lines, window_days=1, persistence=2, confidence=0.95, is_rate=True)
+    assert [d.status for d in days] == ["healthy"] + ["warning"] * 5 + ["healthy"]
+    assert [d.ci_low for d in days] == pytest.approx(list(low), rel=1e-9)
+    assert [d.ci_high for d in days] == pytest.approx(list(high), rel=1e-9)
+
+
+def test_a_window_without_an_interval_keeps_the_status() -> None:
+    """A one-day window of a mean without n or std has no interval: it is no evidence either way,
+    so a warning stays (it used to count as back within)."""
+    daily = pd.DataFrame(
+        {
+            "date": pd.date_range("2026-03-01", periods=5),
+            "value": [0.82, 0.82, 0.9, 0.9, 0.9],
+            "n": [10_000, 10_000, np.nan, np.nan, np.nan],
+        }
+    )
+    lines = Thresholds(target=0.95, warning=0.85, exit=0.8, direction="increase")
+    days = evaluate_days(daily, lines, window_days=1, persistence=2, confidence=0.95, is_rate=True)
+    assert [d.interval_method for d in days[2:]] == ["none"] * 3
+    assert [d.status for d in days] == ["healthy"] + ["warning"] * 4

@@ -174,9 +174,15 @@ def arms(tmp_path: Path) -> tuple[StoreSettings, pd.DataFrame]:
     return settings, frame
 
 
+def _moments(days: tuple[dt.date, dt.date]) -> tuple[dt.datetime, dt.datetime]:
+    """Whole days as the half-open moments the arm reads take."""
+    start = dt.datetime.combine(days[0], dt.time())
+    return start, dt.datetime.combine(days[1] + dt.timedelta(days=1), dt.time())
+
+
 def test_arm_health_agrees_with_numpy_and_scipy(arms) -> None:
     settings, frame = arms
-    days = WINDOW
+    days = _moments(WINDOW)
     with connect(settings, read_only=True) as con:
         rows = serving_store.arm_serving_rows(con, ["rec-v1", "rec-v2"], days)
         scores = serving_store.arm_scores(con, ["rec-v1", "rec-v2"], days)
@@ -236,8 +242,8 @@ def _arm(variant, model_id, rows, summary):
 def test_alike_arms_are_not_flagged(arms) -> None:
     settings, _ = arms
     with connect(settings, read_only=True) as con:
-        rows = serving_store.arm_serving_rows(con, ["rec-v1"], WINDOW)
-        summary = serving_store.arm_scores(con, ["rec-v1"], WINDOW)["rec-v1"][0]
+        rows = serving_store.arm_serving_rows(con, ["rec-v1"], _moments(WINDOW))
+        summary = serving_store.arm_scores(con, ["rec-v1"], _moments(WINDOW))["rec-v1"][0]
     control = _arm("v1", "rec-v1", rows, summary)
     same = dataclasses.replace(control, variant="v2")
     comparison = compare_arm(control, same, 0.0, ([10] * 12, [10] * 12), None)

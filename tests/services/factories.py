@@ -64,3 +64,19 @@ def rows(settings: StoreSettings, sql: str, params: list[object] | None = None) 
 def audit_actions(settings: StoreSettings) -> list[str]:
     """The audit log's actions, oldest first."""
     return [row[0] for row in rows(settings, "SELECT action FROM audit_log ORDER BY id")]
+
+
+def count_store_opens(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record each store connection opened from now on (True for a read-only one): how many
+    snapshots a use case reads."""
+    from data import store as store_module
+
+    opened: list[bool] = []
+    real_open = store_module._open
+
+    def counting_open(settings: StoreSettings, read_only: bool) -> object:
+        opened.append(read_only)
+        return real_open(settings, read_only)
+
+    monkeypatch.setattr(store_module, "_open", counting_open)
+    return opened

@@ -19,13 +19,22 @@ from core.clock import fixed_clock
 from data import kpi_store
 from data.store import StoreSettings, transaction
 from kpi.spec import parse_spec
-from services.estimated import NOT_ESTIMABLE, all_kpi_estimates, kpi_estimate
+from services.estimated import NOT_ESTIMABLE, check_kpis_with_estimates, kpi_estimate
 from services.kpis import all_kpi_statuses
 from tests.conftest import TEST_NOW
-from tests.monitoring.factories import insert_predictions, predictions, run_cli, spec_text, store
+from tests.monitoring.factories import (
+    add_models,
+    insert_predictions,
+    predictions,
+    run_cli,
+    spec_text,
+    store,
+)
+from tests.services.factories import count_store_opens
 
 FAMILY = "fraud"
 MODEL = "fraud-v1"
+NEW_MODEL = "fraud-v2"
 TODAY = TEST_NOW.date()
 REFERENCE = (TODAY - dt.timedelta(days=80), TODAY - dt.timedelta(days=53))
 REALISED_THROUGH = TODAY - dt.timedelta(days=18)
@@ -68,16 +77,31 @@ def _fraud_store(
     lift: float = 1.0,
     metric: str = "recall",
     threshold: float | None = THRESHOLD,
+    handover: dt.date | None = None,
 ) -> tuple[StoreSettings, pd.DataFrame]:
     """Predictions from the reference to yesterday (scores Beta(1, 12); reference labels drawn as
     Bernoulli(lift x score)), a realised recall of 0.95 a day until REALISED_THROUGH, the KPI and
-    a monitor agreeing `threshold`."""
-    settings = store(tmp_path / "s.duckdb", ((MODEL, FAMILY, REFERENCE[0]),))
+    a monitor agreeing `threshold`. With `handover`, version NEW_MODEL (scores Beta(5, 2)) is
+    deployed at noon that day and MODEL serves until then."""
+    models = ((MODEL, FAMILY, REFERENCE[0]),)
+    settings = store(tmp_path / "s.duckdb", models)
     rng = np.random.default_rng(11)
     rows = predictions(rng, (REFERENCE[0], LAST_PREDICTION), 400, model_id=MODEL, score=(1, 12))
     in_reference = rows["ts"] < pd.Timestamp(REFERENCE[1] + dt.timedelta(days=1))
     probability = np.minimum(1.0, lift * rows["score"].to_numpy())
     rows["label"] = np.where(in_reference, rng.random(len(rows)) < probability, np.nan)
+    if handover is not None:
+        noon = pd.Timestamp(handover) + pd.Timedelta(hours=12)
+        add_models(settings, ((NEW_MODEL, FAMILY, handover),))
+        with transaction(settings) as con:
+            con.execute(
+                "UPDATE models SET deployed_at = ? WHERE model_id = ?",
+                [noon.to_pydatetime(), NEW_MODEL],
+            )
+        new = predictions(rng, (handover, LAST_PREDICTION), 400, model_id=NEW_MODEL, score=(5, 2))
+        new = new[new["ts"] >= noon]
+        rows = pd.concat([rows[rows["ts"] < noon], new], ignore_index=True)
+        rows["label"] = rows["label"].astype(float)
     insert_predictions(settings, rows)
     days = pd.date_range(REFERENCE[0], REALISED_THROUGH, freq="D")
     cells = {"tp": 95, "fp": 200, "tn": 9_000, "fn": 5, "recall": 0.95}
@@ -192,7 +216,7 @@ def test_demo_estimated_money_is_on_the_realised_moneys_scale(
     demo_settings: StoreSettings,
 ) -> None:
     status = next(s for s in all_kpi_statuses(demo_settings) if s.kpi_id == "fraud-cost")
-    estimate = all_kpi_estimates(demo_settings)["fraud-cost"]
+    estimate = check_kpis_with_estimates(demo_settings, record=False).estimates["fraud-cost"]
     assert estimate.refusal is None and estimate.coverage.basis == "scaled"
     assert estimate.value_per_day is not None and status.value_per_day is not None
     ratio = estimate.value_per_day.value / status.value_per_day
@@ -216,7 +240,7 @@ def test_a_metric_scores_cannot_estimate_is_refused_by_name(tmp_path: Path) -> N
 
 def test_without_a_monitor_threshold_the_kpi_has_only_realised_days(tmp_path: Path) -> None:
     settings, _ = _fraud_store(tmp_path, threshold=None)
-    assert all_kpi_estimates(settings, clock=CLOCK) == {}
+    assert check_kpis_with_estimates(settings, record=False, clock=CLOCK).estimates == {}
 
 
 def test_kpi_check_json_adds_estimated_keys_and_keeps_the_realised_exit_status(
@@ -251,3 +275,85 @@ def test_kpi_check_json_words_the_refusal(
     refusal = record["estimated_refusal"]
     assert refusal["code"] == "monitor.estimate.uncalibrated"
     assert "not calibrated" in refusal["message"] and "{" not in refusal["message"]
+
+
+@pytest.mark.parametrize("record", [False, True])
+def test_kpi_check_reads_statuses_and_estimates_from_one_snapshot(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    record: bool,
+) -> None:
+    # One read-only connection for every read of the check (statuses and estimated statuses),
+    # then, when recording, one transaction for the record: a load between two reads cannot make
+    # a KPI's estimated status disagree with its realised one.
+    settings, _ = _fraud_store(tmp_path)
+    capsys.readouterr()
+    opened = count_store_opens(monkeypatch)
+    flags = () if record else ("--no-record",)
+    status, out, _ = run_cli(capsys, "kpi", "check", "--db", str(settings.path), *flags)
+    assert status == 0 and "estimated exit" in out
+    # The first read-only connection is the command's schema check, before any use case.
+    assert opened == ([True, True, False] if record else [True, True])
+
+
+def test_a_hand_over_restarts_the_estimate_at_the_new_versions_first_day(tmp_path: Path) -> None:
+    # fraud-v2 takes over at noon on HANDOVER; fraud-v1 serves the morning. Each estimated day is
+    # read from the live version's scores alone (the newer wins on the hand-over day, as in the
+    # KPI series), a window pools only its version's days, and v1's estimated exit is not carried
+    # into v2, whose scores (Beta(5, 2), nearly all flagged) put its recall far above the lines.
+    handover = REALISED_THROUGH + dt.timedelta(days=8)
+    settings, rows = _fraud_store(tmp_path, handover=handover)
+    _, estimate = kpi_estimate(settings, "fraud-cost", clock=CLOCK)
+    assert estimate is not None and estimate.refusal is None
+    models = [d.model_id for d in estimate.days]
+    assert models == [MODEL] * 7 + [NEW_MODEL] * (len(models) - 7)
+    assert estimate.days[7].day == handover
+    for day in estimate.days:
+        own = rows[rows["model_id"] == day.model_id]
+        first = max(
+            day.day - dt.timedelta(days=6),
+            handover if day.model_id == NEW_MODEL else REALISED_THROUGH + dt.timedelta(days=1),
+        )
+        recall, low, high = _hand_window(own, first, day.day)
+        assert day.window is not None
+        assert (day.window.value, day.window.low, day.window.high) == pytest.approx(
+            (recall, low, high), rel=1e-9
+        )
+        assert day.predictions == int((own["ts"].dt.date == day.day).sum())
+    # v1's days turn exit on the third (persistence 3); v2 starts healthy and stays so
+    statuses = [d.status for d in estimate.days]
+    assert statuses[:7] == ["healthy", "healthy"] + ["exit"] * 5
+    assert statuses[7:] == ["healthy"] * (len(statuses) - 7)
+    assert estimate.days[7].days_past_exit == 0 and estimate.status == "healthy"
+    spans = [(v.model_id, v.first, v.last) for v in estimate.versions]
+    assert spans == [
+        (MODEL, REALISED_THROUGH + dt.timedelta(days=1), handover - dt.timedelta(days=1)),
+        (NEW_MODEL, handover, LAST_PREDICTION),
+    ]
+
+
+def test_kpi_check_says_which_version_each_estimated_day_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handover = REALISED_THROUGH + dt.timedelta(days=8)
+    settings, _ = _fraud_store(tmp_path, handover=handover)
+    capsys.readouterr()
+    args = ("kpi", "check", "--db", str(settings.path), "--no-record")
+    _, out, _ = run_cli(capsys, *args, "--json")
+    record = json.loads(out)["kpis"][0]
+    assert record["estimated_versions"] == [
+        {
+            "model_id": MODEL,
+            "from": (REALISED_THROUGH + dt.timedelta(days=1)).isoformat(),
+            "through": (handover - dt.timedelta(days=1)).isoformat(),
+        },
+        {
+            "model_id": NEW_MODEL,
+            "from": handover.isoformat(),
+            "through": LAST_PREDICTION.isoformat(),
+        },
+    ]
+    assert record["estimated_status"] == "healthy"
+    _, text, _ = run_cli(capsys, *args)
+    assert f"versions: {MODEL} " in text and f"{NEW_MODEL} {handover} to" in text

@@ -11,7 +11,7 @@ import pytest
 from data.store import StoreSettings
 from services import retraining
 from tests.factories import markdown_unescaped
-from tests.services.factories import run_cli
+from tests.services.factories import count_store_opens, run_cli
 
 ISSUE_KEYS = {
     "kpi",
@@ -244,3 +244,18 @@ def test_retrain_fallback_stores_the_value_withdrawal_is_weighed_against(
         capsys, "retrain", "fallback", "--db", db, "--kpi", "nope", "--value-per-day", "1"
     )
     assert status == 1 and "nope" in err
+
+
+def test_report_reads_the_plan_the_metric_and_the_evidence_in_one_snapshot(
+    demo_store_template: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = count_store_opens(monkeypatch)
+    status, out, _ = run_cli(
+        capsys,
+        "report", "--db", str(demo_store_template), "--kpi", "rec-ctr",
+        "--experiment", "rec-v3-vs-v2", "--lang", "en", "--format", "md",
+    )  # fmt: skip
+    assert status == 0 and "Experiment rec-v3-vs-v2 compared recommender-v3" in out
+    # the command's schema check, then one connection for the KPI, its plan, the experiment's
+    # metric and the evidence (it was four)
+    assert opened == [True, True]

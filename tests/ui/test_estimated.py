@@ -9,7 +9,7 @@ import pytest
 
 from data.store import StoreSettings
 from monitoring.coverage import prediction_coverage
-from services.estimated import all_kpi_estimates
+from services.estimated import check_kpis_with_estimates
 from ui.context import PageContext
 from ui.estimated import estimate_lines, money_basis_line
 
@@ -18,7 +18,7 @@ from ui.estimated import estimate_lines, money_basis_line
 def test_scaled_money_says_so_with_its_coverage(
     demo_settings: StoreSettings, lang: str, word: str
 ) -> None:
-    estimate = all_kpi_estimates(demo_settings)["fraud-cost"]
+    estimate = check_kpis_with_estimates(demo_settings, record=False).estimates["fraud-cost"]
     ctx = PageContext(demo_settings, lang, None, "test")
     line = money_basis_line(ctx, estimate)
     assert line is not None and word in line and "{" not in line
@@ -30,7 +30,7 @@ def test_scaled_money_says_so_with_its_coverage(
 def test_money_as_it_is_has_no_basis_line_and_unmeasured_money_is_flagged(
     demo_settings: StoreSettings, lang: str
 ) -> None:
-    estimate = all_kpi_estimates(demo_settings)["fraud-cost"]
+    estimate = check_kpis_with_estimates(demo_settings, record=False).estimates["fraud-cost"]
     ctx = PageContext(demo_settings, lang, None, "test")
     day = estimate.days[0].day
     as_is = dataclasses.replace(estimate, coverage=prediction_coverage({day: 100}, {day: 100}))

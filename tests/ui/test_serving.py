@@ -66,7 +66,8 @@ def test_budget_table_and_the_spent_objectives() -> None:
 
 def test_health_sentence_names_the_flagged_arm_as_text() -> None:
     flagged = ArmComparison("*v3*", 1.6, None, True, 0.01, 0.5, 0.01, False, "flagged")
-    health = ArmHealthReport("x", WINDOW, None, (), (flagged,), "flagged")
+    moments = (dt.datetime(2026, 7, 1), dt.datetime(2026, 7, 8))
+    health = ArmHealthReport("x", WINDOW, None, (), (flagged,), "flagged", moments)
     assert health_sentence(health, "en") == (
         "Health check for the test: serving differs from the control in \\*v3\\*."
     )
