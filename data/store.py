@@ -453,13 +453,15 @@ def latest_schema_version() -> int:
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The highest migration applied to the store behind `con`; 0 for an empty file."""
-    exists = con.execute(
+    # fetchall, not fetchone: a result left unfinished on the connection makes DuckDB refuse the
+    # caller's next `register` or `from_df` on it.
+    [(exists,)] = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    ).fetchall()
+    if not exists:
         return 0
-    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
-    return int(row[0]) if row else 0
+    [(version,)] = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()
+    return int(version)
 
 
 def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[int]:

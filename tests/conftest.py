@@ -66,8 +66,12 @@ def empty_settings(tmp_path: Path) -> StoreSettings:
 
 
 @pytest.fixture
-def app_env(demo_settings: StoreSettings, monkeypatch: pytest.MonkeyPatch) -> StoreSettings:
-    """Point the app (AppTest) at a private copy of the small demo store."""
+def private_app_env(demo_settings: StoreSettings, monkeypatch: pytest.MonkeyPatch) -> StoreSettings:
+    """Point the app (AppTest) at a private copy of the small demo store, at a path of its own.
+
+    For a test that needs what only a new path gives: a cold dashboard cache, or the once-per-path
+    store check (`ui.cached.upgraded_store`) run on the file as the test left it.
+    """
     monkeypatch.setenv("YARDSTICK_DB", str(demo_settings.path))
     monkeypatch.chdir(ROOT)
     return demo_settings
@@ -82,6 +86,64 @@ def file_version(path: Path) -> tuple[tuple[int, int] | None, ...]:
     return tuple(versions)
 
 
+@pytest.fixture(scope="session")
+def demo_store_pristine(
+    demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The session's demo store as built, bytes and modification time, to put it back from."""
+    path = tmp_path_factory.mktemp("pristine") / "demo.duckdb"
+    shutil.copy2(demo_store_template, path)
+    assert file_version(path)[0] == file_version(demo_store_template)[0]
+    return path
+
+
+@pytest.fixture
+def app_env(
+    request: pytest.FixtureRequest,
+    demo_store_template: Path,
+    demo_store_pristine: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[StoreSettings]:
+    """Point the app (AppTest) at the session's demo store for a test that writes to it; after the
+    test the store is put back as built, bytes and modification time.
+
+    The dashboard caches reads by store path and version (size and modification time), so the
+    test's first render reads what the tests before it cached instead of recomputing every KPI on
+    a copy at a new path; once it writes, the version changes and the page reads afresh, as it
+    would for a user. Restored, the store has its first version again, which the cached reads
+    describe. (Each xdist worker has its own session store, and runs one test at a time.)
+    A test that needs a new path takes `private_app_env`, which then wins.
+    """
+    if "private_app_env" in request.fixturenames:
+        yield request.getfixturevalue("private_app_env")
+        return
+    built = file_version(demo_store_pristine)[0]
+    assert file_version(demo_store_template) == (built, None), "the session's store has changed"
+    monkeypatch.setenv("YARDSTICK_DB", str(demo_store_template))
+    monkeypatch.chdir(ROOT)
+    try:
+        yield StoreSettings(demo_store_template)
+    finally:
+        demo_store_template.with_name(demo_store_template.name + ".wal").unlink(missing_ok=True)
+        shutil.copy2(demo_store_pristine, demo_store_template)
+    assert file_version(demo_store_template) == (built, None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Within each module, the tests that write to the session's store through the app (`app_env`)
+    run after those that only read it: a write from a page empties the dashboard's whole cache
+    (`clear_after_write`), which the reading tests after it would have to fill again."""
+    first_position: dict[str, int] = {}
+    for position, item in enumerate(items):
+        first_position.setdefault(str(item.path), position)
+    items.sort(
+        key=lambda item: (
+            first_position[str(item.path)],
+            "app_env" in getattr(item, "fixturenames", ()),
+        )
+    )
+
+
 @pytest.fixture
 def shared_app_env(
     request: pytest.FixtureRequest, demo_store_template: Path, monkeypatch: pytest.MonkeyPatch
@@ -90,13 +152,15 @@ def shared_app_env(
 
     The dashboard caches every read by store path and version (ui/cached.py), so tests that share
     one file render from a warm cache after the first one instead of recomputing every KPI and
-    analysis on a fresh copy (most of an AppTest's time). A test that writes, or needs a cold
-    cache, takes `app_env` (a private copy), which then wins. The store file is checked after the
-    test: a write to the shared store fails the test that made it.
+    analysis on a fresh copy (most of an AppTest's time). A test that writes takes `app_env` (the
+    same store, put back after the test), or `private_app_env` (a copy at a new path) when it needs
+    a cold cache; either then wins. The store file is checked after the test: a write to the shared
+    store fails the test that made it.
     """
-    if "app_env" in request.fixturenames:
-        yield request.getfixturevalue("app_env")
-        return
+    for writable in ("private_app_env", "app_env"):
+        if writable in request.fixturenames:
+            yield request.getfixturevalue(writable)
+            return
     before = file_version(demo_store_template)
     monkeypatch.setenv("YARDSTICK_DB", str(demo_store_template))
     monkeypatch.chdir(ROOT)

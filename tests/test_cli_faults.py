@@ -26,6 +26,7 @@ from tests.data.factories import (
     BAD,
     GOOD,
     ROOT,
+    cli_in_process,
     run_cli,
     table_checksums,
     wait_for_stderr,
@@ -339,9 +340,44 @@ def _write_specs(tmp: Path) -> None:
     (tmp / "cp932.toml").write_bytes(("# 推薦モデルの実験\n" + GOOD_TOML).encode("cp932"))
 
 
+# Through the real `python cli.py` process as well: every damaged store (DuckDB meets the bad bytes
+# in C++, where a crash or a message written past Python would show only in a process), a usage
+# error (argparse's exit 2), a refused file and a missing store (exit 1), and a warning on a
+# command that succeeds (exit 0). The other cases run `cli.main` in this process (`cli_in_process`:
+# the same exit status and streams, without an interpreter's start-up for each).
+PROCESS_CASES = (
+    "zero_byte_store",
+    "truncated_store",
+    "random_bytes_store",
+    "directory_store",
+    "foreign_wal",
+    "newer_schema_write",
+    "newer_schema_read",
+    "memory_limit_banana",
+    "ingest_dev_zero",
+    "mistyped_db_read",
+)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_hostile_command_line_gets_one_message_and_its_exit_status(
     name: str, demo_settings: StoreSettings, tmp_path: Path
+) -> None:
+    assert_hostile_case(name, demo_settings, tmp_path, cli_in_process)
+
+
+@pytest.mark.parametrize("name", PROCESS_CASES)
+def test_a_hostile_command_line_gets_the_same_from_the_real_process(
+    name: str, demo_settings: StoreSettings, tmp_path: Path
+) -> None:
+    assert_hostile_case(name, demo_settings, tmp_path, run_cli)
+
+
+def assert_hostile_case(
+    name: str,
+    demo_settings: StoreSettings,
+    tmp_path: Path,
+    run: Callable[..., subprocess.CompletedProcess[str]],
 ) -> None:
     build, case = CASES[name]
     work = tmp_path / "work"
@@ -351,7 +387,7 @@ def test_a_hostile_command_line_gets_one_message_and_its_exit_status(
     fill = {"db": str(db), "tmp": str(work), "bad": str(BAD)}
     before = fingerprint(db)
 
-    result = run_cli(*(argument.format(**fill) for argument in case.arguments))
+    result = run(*(argument.format(**fill) for argument in case.arguments))
 
     assert result.returncode == case.status, result.stderr
     assert "Traceback" not in result.stderr
@@ -365,7 +401,9 @@ def test_a_spec_with_a_byte_order_mark_is_accepted(
     spec = tmp_path / "bom.toml"
     spec.write_bytes(b"\xef\xbb\xbf" + GOOD_TOML.encode("utf-8"))
 
-    result = run_cli("experiment", "define", "--db", str(demo_settings.path), "--spec", str(spec))
+    result = cli_in_process(
+        "experiment", "define", "--db", str(demo_settings.path), "--spec", str(spec)
+    )
 
     assert result.returncode == 0, result.stderr
 
@@ -373,7 +411,7 @@ def test_a_spec_with_a_byte_order_mark_is_accepted(
 def test_ingest_create_starts_a_new_store_only_when_asked(tmp_path: Path) -> None:
     db = tmp_path / "new.duckdb"
 
-    result = run_cli(
+    result = cli_in_process(
         "ingest", "--db", str(db), "--kind", "models", "--create", str(GOOD / "models.csv")
     )
 
@@ -385,10 +423,10 @@ def test_demo_force_replaces_a_damaged_store(tmp_path: Path) -> None:
     db = tmp_path / "damaged.duckdb"
     db.write_bytes(b"\x00" * 4096)
 
-    result = run_cli("demo", "--db", str(db), "--size", "small", "--force")
+    result = cli_in_process("demo", "--db", str(db), "--size", "small", "--force")
 
     assert result.returncode == 0, result.stderr
-    assert run_cli("kpi", "check", "--db", str(db), "--no-record").returncode in (0, 10, 20)
+    assert cli_in_process("kpi", "check", "--db", str(db), "--no-record").returncode in (0, 10, 20)
 
 
 def test_json_never_holds_nan_or_infinity(capsys: pytest.CaptureFixture[str]) -> None:

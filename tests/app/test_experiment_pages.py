@@ -140,8 +140,9 @@ def test_forest_plot_colours_each_effect_by_its_corrected_significance_and_direc
     assert drawn == expected
 
 
-def test_detail_page_reruns_without_going_back_to_the_events(app_env, monkeypatch):
-    # A private store (app_env): its first run starts from a cold cache and reads the events.
+def test_detail_page_reruns_without_going_back_to_the_events(private_app_env, monkeypatch):
+    # A store at a new path (private_app_env): its first run starts from a cold cache and reads
+    # the events.
     calls = []
     for name in ("analysis_records", "cumulative_records"):
         original = getattr(experiment_store, name)

@@ -16,12 +16,12 @@ from ui.text import plain
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_a_store_of_a_newer_version_is_read_with_a_warning(
-    app_env: StoreSettings, lang: str
+    private_app_env: StoreSettings, lang: str
 ) -> None:
-    con = duckdb.connect(str(app_env.path))
+    con = duckdb.connect(str(private_app_env.path))
     con.execute("INSERT INTO schema_version VALUES (999, 'from_the_future', now())")
     con.close()
-    before = table_checksums(app_env.path)
+    before = table_checksums(private_app_env.path)
 
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     app.session_state["lang"] = lang
@@ -32,10 +32,10 @@ def test_a_store_of_a_newer_version_is_read_with_a_warning(
         translate(
             lang,
             "error.store.newer_schema_read",
-            path=plain(app_env.path),
+            path=plain(private_app_env.path),
             found=999,
             latest=latest_schema_version(),
         )
     ]
     assert app.title, "the page is still shown"
-    assert table_checksums(app_env.path) == before
+    assert table_checksums(private_app_env.path) == before

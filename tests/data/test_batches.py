@@ -18,7 +18,7 @@ from data.store import StoreSettings, connect, migrate
 from i18n.errors import describe
 from i18n.ingest import refusal_text
 from tests.conftest import TEST_NOW
-from tests.data.factories import GOOD, query, run_cli, table_checksums, write_text
+from tests.data.factories import GOOD, cli_in_process, query, table_checksums, write_text
 
 CLOCK = fixed_clock(TEST_NOW)
 HEADER = "unit_id,event,value,ts\n"
@@ -225,9 +225,9 @@ def test_the_delete_command_counts_in_a_dry_run_and_prints_json(
     ingest_files(empty_settings, "models", [GOOD / "models.csv"], clock=CLOCK)
     common = ("--db", str(empty_settings.path), "--kind", "models", "--key", "model_id=search-v1")
 
-    dry = run_cli("delete", *common, "--reason", "typo", "--dry-run", "--json")
-    done = run_cli("delete", *common, "--reason", "typo", "--json")
-    usage = run_cli("delete", *common)
+    dry = cli_in_process("delete", *common, "--reason", "typo", "--dry-run", "--json")
+    done = cli_in_process("delete", *common, "--reason", "typo", "--json")
+    usage = cli_in_process("delete", *common)
 
     assert json.loads(dry.stdout) == {
         "kind": "models",
@@ -246,7 +246,7 @@ def test_the_delete_command_counts_in_a_dry_run_and_prints_json(
 def test_the_batches_command_lists_the_loads(empty_settings: StoreSettings) -> None:
     ingest_files(empty_settings, "models", [GOOD / "models.csv"], clock=CLOCK)
 
-    listed = run_cli("batches", "--db", str(empty_settings.path), "--json")
+    listed = cli_in_process("batches", "--db", str(empty_settings.path), "--json")
 
     batches = json.loads(listed.stdout)
     assert [(b["kind"], b["rows"]) for b in batches] == [("models", 3), (None, 0)]
@@ -270,7 +270,7 @@ def test_a_refused_delete_command_says_why_with_its_documented_status(
     ingest_files(empty_settings, "models", [GOOD / "models.csv"], clock=CLOCK)
     before = table_checksums(empty_settings.path)
 
-    result = run_cli(arguments[0], "--db", str(empty_settings.path), *arguments[1:])
+    result = cli_in_process(arguments[0], "--db", str(empty_settings.path), *arguments[1:])
 
     assert result.returncode == status
     assert "Traceback" not in result.stderr
@@ -281,7 +281,7 @@ def test_a_refused_delete_command_says_why_with_its_documented_status(
 def test_a_delete_on_a_missing_store_names_it_and_creates_nothing(tmp_path: Path) -> None:
     missing = tmp_path / "typo.duckdb"
 
-    result = run_cli("delete", "--db", str(missing), "--batch", "1", "--reason", "r")
+    result = cli_in_process("delete", "--db", str(missing), "--batch", "1", "--reason", "r")
 
     assert (result.returncode, missing.exists()) == (1, False)
     assert str(missing) in result.stderr

@@ -15,7 +15,7 @@ from data.store import StoreSettings
 from i18n.catalogue import translate
 from services.loading import build_demo_store
 from tests.conftest import TEST_NOW
-from tests.data.factories import query, run_cli, table_checksums
+from tests.data.factories import cli_in_process, query, table_checksums
 
 DATA_TABLES = ("models", "online_metrics", "offline_metrics", "assignments", "events")
 CLOCK = fixed_clock(TEST_NOW)
@@ -32,24 +32,25 @@ def data_checksums(path: Path) -> dict[str, tuple]:
     return checksums
 
 
-def test_the_same_seed_builds_the_same_store_and_another_seed_does_not(tmp_path: Path) -> None:
-    first, second, other = (
-        StoreSettings(tmp_path / f"{name}.duckdb") for name in ("first", "second", "other")
-    )
-    build_demo_store(first, size="small", seed=7, clock=CLOCK)
+def test_the_same_seed_builds_the_same_store_and_another_seed_does_not(
+    demo_store_template: Path, tmp_path: Path
+) -> None:
+    # The first build is the session's demo store (small, seed 7, the same clock).
+    second, other = (StoreSettings(tmp_path / f"{name}.duckdb") for name in ("second", "other"))
     build_demo_store(second, size="small", seed=7, clock=CLOCK)
     build_demo_store(other, size="small", seed=8, clock=CLOCK)
 
-    assert data_checksums(first.path) == data_checksums(second.path)
-    assert data_checksums(first.path)["events"] != data_checksums(other.path)["events"]
+    assert data_checksums(demo_store_template) == data_checksums(second.path)
+    assert data_checksums(demo_store_template)["events"] != data_checksums(other.path)["events"]
 
 
-def test_demo_refuses_to_overwrite_an_existing_store_without_force(tmp_path: Path) -> None:
-    existing = StoreSettings(tmp_path / "mine.duckdb")
-    build_demo_store(existing, size="small", seed=7, clock=CLOCK)
+def test_demo_refuses_to_overwrite_an_existing_store_without_force(
+    demo_settings: StoreSettings,
+) -> None:
+    existing = demo_settings
     before = table_checksums(existing.path)
 
-    refused = run_cli("demo", "--db", str(existing.path), "--size", "small")
+    refused = cli_in_process("demo", "--db", str(existing.path), "--size", "small")
 
     assert refused.returncode == 1
     assert f"{existing.path} already exists; pass --force to replace it" in refused.stderr

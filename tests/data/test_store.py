@@ -85,6 +85,20 @@ def test_migrating_an_up_to_date_store_again_changes_nothing(empty_settings: Sto
         con.close()
 
 
+def test_a_connection_to_an_existing_store_takes_a_registered_frame(
+    empty_settings: StoreSettings,
+) -> None:
+    """Opening checks the schema version; that check leaves no unfinished result behind, which
+    DuckDB would hold against the caller's next `register`."""
+    import pandas as pd
+
+    with connect(empty_settings):
+        pass
+    with connect(empty_settings) as con:
+        con.register("frame", pd.DataFrame({"model_id": ["m"]}))
+        assert con.execute("SELECT model_id FROM frame").fetchall() == [("m",)]
+
+
 def hold_write_lock(path: Path, seconds: float) -> subprocess.Popen[str]:
     """Another process with a write connection open on `path`, for `seconds`."""
     holder = subprocess.Popen(

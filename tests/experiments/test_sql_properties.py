@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from tests.experiments.factories import (
     START,
     make_spec,
-    read_exposure,
-    read_statistics,
+    read_statistics_and_exposure,
     write_store,
 )
 
@@ -84,7 +83,9 @@ def reference_values(assignments, events):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(assignment_rows, event_rows)
-def test_sql_sums_equal_the_definitions_and_segments_add_up(assignments, events):
+def test_sql_sums_equal_the_definitions_and_segments_add_up(
+    empty_store_template, assignments, events
+):
     spec = make_spec(cuped_days=CUPED_DAYS, segments=["device"])
     with tempfile.TemporaryDirectory() as folder:
         settings_ = write_store(
@@ -94,10 +95,11 @@ def test_sql_sums_equal_the_definitions_and_segments_add_up(assignments, events)
                 for unit, variant, at, device in assignments
             ],
             events,
+            template=empty_store_template,
         )
-        cells = read_statistics(settings_, spec, UNTIL)[0]
-        exposure = read_exposure(settings_, spec, UNTIL)
-        _, excluded_in_statistics = read_statistics(settings_, spec, UNTIL)
+        cells, excluded_in_statistics, exposure = read_statistics_and_exposure(
+            settings_, spec, UNTIL
+        )
     values, excluded, outside = reference_values(assignments, events)
     assert exposure.excluded_multiple_variants == excluded
     assert exposure.excluded_outside_window == outside

@@ -66,7 +66,7 @@ def render_in_japanese(page: str) -> AppTest:
     return at
 
 
-def test_the_leak_check_sees_english_on_an_english_page(app_env) -> None:
+def test_the_leak_check_sees_english_on_an_english_page(shared_app_env) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["lang"] = "en"
     # The KPI with a stored plan, so that the page shows its full case.
@@ -79,7 +79,9 @@ def test_the_leak_check_sees_english_on_an_english_page(app_env) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_a_page_rendered_in_japanese_holds_no_english_catalogue_message(app_env, page: str) -> None:
-    text = without_user_text(rendered_text(render_in_japanese(page)), app_env)
+def test_a_page_rendered_in_japanese_holds_no_english_catalogue_message(
+    shared_app_env, page: str
+) -> None:
+    text = without_user_text(rendered_text(render_in_japanese(page)), shared_app_env)
     leaks = {piece: key for piece, key in english_fragments().items() if piece in text}
     assert leaks == {}

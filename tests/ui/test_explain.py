@@ -11,7 +11,7 @@ from i18n.catalogue import translate
 from i18n.explain import explanation_lines, monitor_note
 from services.explain import explain_kpi
 
-pytestmark = pytest.mark.usefixtures("app_env")
+pytestmark = pytest.mark.usefixtures("shared_app_env")
 
 
 def _section(lang: str) -> None:
@@ -27,11 +27,11 @@ def _section(lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
-def test_the_section_shows_one_plain_line_per_event(app_env, lang: str) -> None:
+def test_the_section_shows_one_plain_line_per_event(shared_app_env, lang: str) -> None:
     at = AppTest.from_function(_section, args=(lang,), default_timeout=120)
     at.run()
     assert not at.exception, at.exception
-    explanation = explain_kpi(app_env, "rec-ctr", clock=system_clock)
+    explanation = explain_kpi(shared_app_env, "rec-ctr", clock=system_clock)
     note = monitor_note(explanation, lang)
     expected = explanation_lines(explanation, lang) + ([note] if note else [])
     assert [t.value for t in at.text] == expected
