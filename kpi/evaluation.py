@@ -545,21 +545,29 @@ def evaluate_days(
     has_models = "model_id" in frame.columns
     models = frame["model_id"].astype(str).to_numpy() if has_models else None
 
+    # Every day's window and history bounds at once; the loop only slices.
+    day_ordinals = evaluated.to_numpy(dtype="datetime64[D]").astype(np.int64)
+    window_starts = np.searchsorted(ordinals, day_ordinals - window_days + 1, side="left")
+    window_stops = np.searchsorted(ordinals, day_ordinals, side="right")
+    history_starts = np.searchsorted(
+        ordinals, day_ordinals - window_days - DISPERSION_HISTORY_DAYS + 1, side="left"
+    )
+    # Days that share their history (no new row since the day before) share its dispersion.
+    dispersions: dict[tuple[int, int, str | None], Dispersion] = {}
+
     machine = _StatusMachine(persistence)
     live_model: str | None = None
     evaluations = []
-    for day in evaluated:
-        ordinal = int(np.datetime64(day.date(), "D").astype(np.int64))
-        start = int(np.searchsorted(ordinals, ordinal - window_days + 1, side="left"))
-        stop = int(np.searchsorted(ordinals, ordinal, side="right"))
-        in_window = np.arange(start, stop)
+    for index, day in enumerate(evaluated):
+        start = int(window_starts[index])
+        stop = int(window_stops[index])
         if models is not None:
             model_today = str(models[stop - 1]) if stop > 0 else None
             if model_today != live_model:
                 machine.reset()
                 live_model = model_today
-            in_window = in_window[models[in_window] == live_model]
-        if len(in_window) == 0:
+        in_window = _rows_of(start, stop, models, live_model)
+        if _row_count(in_window) == 0:
             machine.reset()
             evaluations.append(
                 DayEvaluation(
@@ -569,25 +577,20 @@ def evaluate_days(
             continue
         # The spread is measured on the days BEFORE the window, so a real drop inside the window
         # is not read as noise (and the estimate is independent of the window it scales).
-        history = np.arange(
-            int(
-                np.searchsorted(
-                    ordinals, ordinal - window_days - DISPERSION_HISTORY_DAYS + 1, side="left"
-                )
-            ),
-            start,
-        )
-        if models is not None:
-            history = history[models[history] == live_model]
+        history_start = int(history_starts[index])
+        key = (history_start, start, live_model)
+        if key not in dispersions:
+            history = _rows_of(history_start, start, models, live_model)
+            dispersions[key] = _dispersion_of(
+                values[history], counts[history], stds[history], ordinals[history], is_rate
+            )
         window = window_estimate(
             values[in_window],
             counts[in_window],
             stds[in_window],
             confidence,
             is_rate,
-            _dispersion_of(
-                values[history], counts[history], stds[history], ordinals[history], is_rate
-            ),
+            dispersions[key],
         )
         interval = (
             (window.ci_low, window.ci_high)
@@ -612,6 +615,25 @@ def evaluate_days(
             )
         )
     return evaluations
+
+
+def _rows_of(
+    start: int, stop: int, models: np.ndarray | None, live_model: str | None
+) -> slice | np.ndarray:
+    """The rows start..stop-1 of the live version: a slice when they all are (the usual case, and
+    a view, not a copy), else their positions."""
+    if models is None:
+        return slice(start, stop)
+    own = models[start:stop] == live_model
+    if bool(own.all()):
+        return slice(start, stop)
+    return np.flatnonzero(own) + start
+
+
+def _row_count(rows: slice | np.ndarray) -> int:
+    if isinstance(rows, slice):
+        return max(int(rows.stop) - int(rows.start), 0)
+    return len(rows)
 
 
 def _dispersion_of(
