@@ -170,7 +170,9 @@ def overdispersion(
     divisors = np.where(present, weekday_days, 1.0)
 
     def within_weekday(column: np.ndarray) -> np.ndarray:
-        return column - (np.bincount(phase, column, minlength=WEEK_DAYS) / divisors)[phase]
+        weekday_means = np.bincount(phase, column, minlength=WEEK_DAYS) / divisors
+        centred: np.ndarray = column - weekday_means[phase]
+        return centred
 
     trend = within_weekday((ordinals - ordinals.mean()).astype(float))
     trend_square = float(np.dot(trend, trend))
