@@ -336,8 +336,18 @@ def write_frozen_outputs() -> None:
     """Freeze today's outputs into FROZEN_OUTPUTS: run ONLY to record outputs of a code that is
     known right (it was run once, on the evaluation of commit 1eb5a08, before it was sped up);
     JSON keeps floats by their shortest repr, so they read back bit for bit."""
-    import json
 
     FROZEN_OUTPUTS.parent.mkdir(exist_ok=True)
     frozen = {case.name: evaluated_rows(case) for case in frozen_cases()}
-    FROZEN_OUTPUTS.write_text(json.dumps(frozen, indent=0) + "\n", encoding="utf-8")
+    FROZEN_OUTPUTS.write_text(frozen_json(frozen), encoding="utf-8")
+
+
+def frozen_json(frozen: dict[str, list[list[object]]]) -> str:
+    """The frozen outputs as JSON, one day per line (readable in a diff)."""
+    import json
+
+    cases = (
+        f"{json.dumps(name)}: [\n" + ",\n".join(json.dumps(row) for row in rows) + "\n]"
+        for name, rows in frozen.items()
+    )
+    return "{\n" + ",\n".join(cases) + "\n}\n"
