@@ -141,7 +141,7 @@ if submitted:
                 st.error(describe_plain(error, ctx.lang), icon=":material/block:")
             else:
                 progress.empty()
-                cached.clear_after_write()
+                ctx = cached.after_write(ctx)
                 st.success(
                     ctx.t(
                         "data.loaded",

@@ -118,5 +118,5 @@ with st.expander(ctx.t("experiments.define_title"), expanded=not definitions):
             st.error(ctx.t("experiments.define_refused", message=describe_plain(error, ctx.lang)))
         else:
             version = experiment_service.define(ctx.settings, spec, reason or None, system_clock)
-            cached.clear_after_write()
+            ctx = cached.after_write(ctx)
             st.success(ctx.t("experiments.define_saved", id=plain(spec.id), version=version))

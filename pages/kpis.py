@@ -233,7 +233,7 @@ if submitted:
     except YardstickError as error:
         st.error(describe_plain(error, ctx.lang))
     else:
-        cached.clear_after_write()
+        ctx = cached.after_write(ctx)
         if outcome.created:
             st.success(ctx.t("kpi.saved", kpi_id=plain(outcome.kpi_id), version=outcome.version))
         else:
@@ -291,5 +291,5 @@ if chosen != NEW_KPI:
         except YardstickError as error:
             st.error(describe_plain(error, ctx.lang))
         else:
-            cached.clear_after_write()
+            ctx = cached.after_write(ctx)
             st.success(ctx.t("kpi.decision_recorded", kpi_id=plain(chosen)))

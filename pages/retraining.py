@@ -272,7 +272,7 @@ if (
     except YardstickError as refused:
         st.error(explain(refused, currency))
     else:
-        cached.clear_after_write()
+        ctx = cached.after_write(ctx)
         st.success(
             ctx.t("retrain.fallback_saved", value=format_money(fallback, currency, ctx.lang))
         )
@@ -440,7 +440,7 @@ if submitted:
     except YardstickError as error:
         st.error(explain(error, currency))
     else:
-        cached.clear_after_write()
+        ctx = cached.after_write(ctx)
         st.success(
             ctx.t(
                 "retrain.recorded",

@@ -131,8 +131,9 @@ def app_env(
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Within each module, the tests that write to the session's store through the app (`app_env`)
-    run after those that only read it: a write from a page empties the dashboard's whole cache
-    (`clear_after_write`), which the reading tests after it would have to fill again."""
+    run after those that only read it, so the reading tests render from the cache the first of
+    them filled, before any write moves the store to a new version (a write clears no cache: the
+    store put back after the test has its old version again, and its entries are still warm)."""
     first_position: dict[str, int] = {}
     for position, item in enumerate(items):
         first_position.setdefault(str(item.path), position)

@@ -1,15 +1,20 @@
 """Every cached read of the dashboard, in one place.
 
-Each function takes plain, hashable arguments (the store path and its fingerprint) so the cache is
-per store version: a write changes the fingerprint, and `clear_after_write` empties the cache at
-once for the session that wrote.
+Each function takes plain, hashable arguments, the store path and its fingerprint first, so the
+cache is per store version: a write changes the fingerprint, and every read after it misses the
+old entries and reads the new version. A write therefore empties nothing (`after_write`): the
+entries of other stores, and of this store's versions other users still read, stay warm; the
+old version's entries are unreachable once every page has moved on, and go by their TTL or, on
+the heavy reads, when `HEAVY_ENTRIES` newer ones push them out (least recently used first).
+Only `upgraded_store` is keyed by the path alone: it migrates once per process, which no write
+of a page undoes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -41,8 +46,12 @@ from services import experiments as experiment_service
 from services import explain as explain_service
 from services import retraining as retraining_service
 from services.store import StoreCheck, StoreSettings, check_and_upgrade, settings_for
+from ui.context import PageContext, store_context
 
 TTL_SECONDS = 300
+# Entries kept per heavy read (KPI evaluations, analyses, Monte Carlo cases, monitor reports):
+# bounds the memory that stale versions hold until their TTL, for many stores and users.
+HEAVY_ENTRIES = 64
 
 
 def settings_from(path: str) -> StoreSettings:
@@ -62,9 +71,15 @@ def store_fingerprint(path: str) -> str:
     return browse.store_fingerprint(settings_from(path))
 
 
-def clear_after_write() -> None:
-    """Forget every cached read: call after anything the page wrote to the store."""
-    st.cache_data.clear()
+def after_write(context: PageContext) -> PageContext:
+    """The page's context after it wrote to the store, carrying the store's new fingerprint, so
+    the rest of this run reads the write's result (the next run reads it anyway: `app.py` takes
+    the fingerprint afresh). Nothing is cleared: every cached read is keyed by the fingerprint,
+    so no entry of the old version can be read under the new one, while the entries other stores
+    and other users rely on stay warm (a global clear made every user's next page render cold)."""
+    refreshed = replace(context, fingerprint=store_fingerprint(context.path))
+    store_context(refreshed)
+    return refreshed
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -128,7 +143,7 @@ def recent_batches(path: str, fingerprint: str, limit: int) -> tuple[loading.Bat
     return loading.recent_batches(settings_from(path), limit)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def kpi_check(path: str, fingerprint: str) -> estimated.KpiCheck:
     """Every KPI's status and estimated part from one snapshot, as `kpi check` reads them (not
     recorded): the Overview's cards never pair a status with an estimate of another moment."""
@@ -142,7 +157,7 @@ def kpi_statuses(path: str, fingerprint: str) -> list[kpis.KpiStatus]:
     return list(kpi_check(path, fingerprint).statuses)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def kpi_detail(path: str, fingerprint: str, kpi_id: str) -> kpis.KpiDetail:
     return kpis.kpi_detail(settings_from(path), kpi_id, clock=system_clock)
 
@@ -153,7 +168,7 @@ def kpi_estimates(path: str, fingerprint: str) -> dict[str, estimated.KpiEstimat
     return kpi_check(path, fingerprint).estimates
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def kpi_explanation(path: str, fingerprint: str, kpi_id: str) -> explain_service.KpiExplanation:
     return explain_service.explain_kpi(settings_from(path), kpi_id, clock=system_clock)
 
@@ -198,7 +213,7 @@ def experiment_definitions(
     return experiment_service.latest_definitions(settings_from(path))
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def experiment_reading(
     path: str, fingerprint: str, experiment_id: str, as_of: str
 ) -> experiment_service.ExperimentReading:
@@ -215,7 +230,7 @@ def experiment_analysis(
     return experiment_reading(path, fingerprint, experiment_id, as_of).analysis
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def experiment_cumulative(
     path: str, fingerprint: str, experiment_id: str, as_of: str
 ) -> list[CumulativePoint]:
@@ -224,7 +239,7 @@ def experiment_cumulative(
     )
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def experiment_model_links(
     path: str, fingerprint: str, experiment_id: str, as_of: str
 ) -> list[ModelLink]:
@@ -235,7 +250,7 @@ def experiment_model_links(
     return experiment_service.links(settings_from(path), result)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def finished_offline_online(path: str, fingerprint: str) -> list[OfflineOnlinePoint]:
     """Offline difference against online effect over every finished experiment with models."""
     return experiment_service.finished_offline_online(settings_from(path), system_clock)
@@ -297,7 +312,7 @@ def uplift_metric(
     )
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def retraining_case(
     path: str, fingerprint: str, request: CaseRequest, explain: bool = False
 ) -> retraining_service.BuiltCase | CaseNotBuilt:
@@ -314,7 +329,7 @@ def retraining_case(
         return CaseNotBuilt(None, None, {}, str(error.args[0]) if error.args else str(error))
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def retraining_report(
     path: str,
     fingerprint: str,
@@ -336,19 +351,19 @@ def retraining_report(
 # The Monitoring page and the Overview's monitor status.
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def monitor_report(path: str, fingerprint: str) -> monitoring.MonitorReport:
     return monitoring.check_monitors(settings_from(path), clock=system_clock)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def drift_map(path: str, fingerprint: str, monitor_id: str) -> monitoring_views.DriftMap:
     return monitoring_views.drift_map(
         settings_from(path), monitor_id, windows=26, clock=system_clock
     )
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def feature_distribution(
     path: str, fingerprint: str, monitor_id: str, feature: str
 ) -> monitoring_views.FeatureDistribution:
@@ -357,7 +372,7 @@ def feature_distribution(
     )
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def serving_history(
     path: str, fingerprint: str, monitor_id: str, days: int
 ) -> monitoring_views.ServingHistory:
@@ -366,7 +381,7 @@ def serving_history(
     )
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def performance_report(
     path: str, fingerprint: str, monitor_id: str, threshold: float, days: int
 ) -> performance.PerformanceReport:
@@ -385,14 +400,14 @@ def family_statuses(
 # Serving health tied to value: what fallbacks cost a KPI, and an experiment's arms.
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def fallback_value(
     path: str, fingerprint: str, kpi_id: str, days: int
 ) -> serving.FallbackValueReport:
     return serving.fallback_value(settings_from(path), kpi_id, days=days, clock=system_clock)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)
 def arm_health(
     path: str, fingerprint: str, experiment_id: str, as_of: str
 ) -> serving.ArmHealthReport:

@@ -14,6 +14,7 @@ from core.clock import fixed_clock
 from data.store import StoreSettings
 from services import kpis, retraining
 from tests.conftest import ROOT, TEST_NOW
+from ui import cached
 
 pytestmark = pytest.mark.usefixtures("shared_app_env")
 
@@ -257,8 +258,11 @@ def test_a_fallback_value_entered_can_be_stored_and_then_prices_withdrawal(
 def test_the_case_is_built_once_per_render_for_the_page_and_both_downloads(
     app_env: StoreSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A private store (cold cache): the page, the HTML and the Markdown report share one build of
-    # the case with what changed around its KPI.
+    # The cases and reports not cached yet (a write no longer empties the cache, so an earlier
+    # test's build would be reused): the page, the HTML and the Markdown report share one build
+    # of the case with what changed around its KPI.
+    cached.retraining_case.clear()
+    cached.retraining_report.clear()
     builds: list[bool] = []
     build = retraining.evaluate_request
 
