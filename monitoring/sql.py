@@ -131,6 +131,60 @@ def reference_summary_query(
     return exp.select("n", "minimum", "maximum", "sd", *deciles).from_(summary.subquery("r"))
 
 
+def reference_summaries_query(
+    family: str,
+    columns: Sequence[tuple[str, bool]],
+    reference: Days,
+    tables: TableMapping = STORE_TABLES,
+) -> exp.Select:
+    """`reference_summary_query` of several columns in ONE statement: one row with, for column k
+    (its name and whether only rows the model served count), `n_k`, `minimum_k`, `maximum_k`,
+    `sd_k` and `q1_k`..`q9_k`.
+
+    One scan of the reference, and the columns' sorts in one statement, so DuckDB runs them on
+    every core instead of one statement (and one core) after another. A model-only column reads
+    NULL on other rows; every aggregate here skips NULLs, so each column's numbers are those of
+    its own `reference_summary_query`."""
+    predictions = tables.predictions
+    select, where = _family_rows(family, reference, tables, False)
+    served_by = _col(predictions, "served_by", "p")
+    values = []
+    for k, (column, model_only) in enumerate(columns):
+        value: exp.Expression = _col(predictions, column, "p")
+        if model_only:
+            value = exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.EQ(this=served_by.copy(), expression=exp.Literal.string(MODEL)),
+                        true=value,
+                    )
+                ]
+            )
+        values.append(value.as_(f"x_{k}"))
+    rows = select.select(*values).where(where).subquery("v")
+    fractions = exp.Array(expressions=[_number(q) for q in DECILES])
+    aggregates: list[exp.Expr] = []
+    outer: list[exp.Expr] = []
+    for k in range(len(columns)):
+        x = exp.column(f"x_{k}")
+        aggregates += [
+            exp.Count(this=x.copy()).as_(f"n_{k}"),
+            exp.Min(this=x.copy()).as_(f"minimum_{k}"),
+            exp.Max(this=x.copy()).as_(f"maximum_{k}"),
+            exp.StddevSamp(this=x.copy()).as_(f"sd_{k}"),
+            quantile_cont(x.copy(), fractions.copy()).as_(f"qs_{k}"),
+        ]
+        outer += [exp.column(f"{name}_{k}") for name in ("n", "minimum", "maximum", "sd")]
+        outer += [
+            exp.Bracket(
+                this=exp.column(f"qs_{k}"), expressions=[exp.Literal.number(d)], offset=1
+            ).as_(f"q{d}_{k}")
+            for d in range(1, len(DECILES) + 1)
+        ]
+    summary = exp.select(*aggregates).from_(rows)
+    return exp.select(*outer).from_(summary.subquery("r"))
+
+
 def bin_expression(x: exp.Expression, edges: Sequence[float]) -> exp.Expression:
     """The numeric bin of `x` for edges (minimum, deciles..., maximum): 0 below the minimum,
     1 + (inner edges below x) inside, one past the last inside bin above the maximum."""

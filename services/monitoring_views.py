@@ -172,16 +172,17 @@ def _cells(
 def _drift_cells(
     con: Connection, spec: MonitorSpec, reference: Days, windows: list[Days]
 ) -> list[DriftCell]:
-    """Every watched feature's PSI in every window: the numeric features' reference deciles (one
-    sort each), then every feature's counts in the reference and in all windows from ONE scan."""
+    """Every watched feature's PSI in every window: the numeric features' reference deciles (two
+    columns a statement), then every feature's counts in the reference and in all windows from
+    ONE scan."""
     types = monitor_store.feature_types(con)
     features = spec.features or tuple(types)
     kinds: dict[str, FeatureType] = {f: types.get(f, "categorical") for f in features}
-    edges = {
-        f: monitor_views.reference_edges(con, spec.family, f, reference)
-        for f in features
-        if kinds[f] == "numeric"
-    }
+    numeric = [f for f in features if kinds[f] == "numeric"]
+    summaries = monitor_store.reference_summaries(
+        con, spec.family, [Watched(f) for f in numeric], reference
+    )
+    edges = {f: summary.edges for f, summary in zip(numeric, summaries, strict=True)}
     read = [f for f in features if kinds[f] == "categorical" or edges[f]]
     watched = [(Watched(f), edges[f] if kinds[f] == "numeric" else None) for f in read]
     reference_days = (reference[1] - reference[0]).days + 1

@@ -96,12 +96,15 @@ def test_spark_rendering_read_back_gives_the_same_rows(monitored, name: str) -> 
     _same_rows(direct, via_spark)
 
 
-@pytest.mark.parametrize("name", ["serving", "reference_summary"])
+@pytest.mark.parametrize("name", ["serving", "reference_summary", "reference_summaries"])
 def test_the_quantile_queries_read_back_from_spark_to_the_same_rows(monitored, name: str) -> None:
     # Spark's exact, linear `percentile`; never the approximate one or DuckDB's names.
     query = {
         "serving": sql.serving_query(FAMILY, WINDOW),
         "reference_summary": sql.reference_summary_query(FAMILY, "price", REFERENCE),
+        "reference_summaries": sql.reference_summaries_query(
+            FAMILY, [("price", False), ("score", True), ("latency_ms", False)], REFERENCE
+        ),
     }[name]
     spark = query.sql(dialect="spark")
     assert "PERCENTILE(" in spark.upper()
@@ -157,3 +160,30 @@ def test_bins_do_not_depend_on_the_order_rows_arrive_in(
             assert readings.ks == 0.0 and readings.wasserstein == 0.0
     assert counts[0] == counts[1]
     assert counts[0][0] == counts[0][1]
+
+
+def test_every_columns_reference_summary_from_one_statement_is_its_own_statements(
+    monitored,
+) -> None:
+    """The one-statement summaries (what `monitor check` and the heat map read) give each column
+    the numbers of its own statement: n, minimum, maximum and deciles exactly, the sd to 1e-12;
+    the score counts only the rows the model served, on a window where fallbacks served some."""
+    columns = [
+        monitor_store.Watched("price"),
+        monitor_store.Watched("score", model_only=True),
+        monitor_store.Watched("latency_ms"),
+    ]
+    with connect(monitored, read_only=True) as con:
+        together = monitor_store.reference_summaries(con, FAMILY, columns, WINDOW)
+        alone = [monitor_store.reference_summary(con, FAMILY, c, WINDOW) for c in columns]
+        served = con.execute(
+            "SELECT count(*) FILTER (WHERE served_by = 'model'), count(*) FROM predictions"
+            " WHERE ts >= ?",
+            [f"{WINDOW[0]} 00:00:00"],
+        ).fetchone()
+    assert served[0] < served[1]  # the window has fallbacks: model-only differs
+    assert together[1].reference_n == served[0] and together[0].reference_n == served[1]
+    for one, own in zip(together, alone, strict=True):
+        assert one.reference_n == own.reference_n
+        assert one.edges == own.edges
+        assert one.sd == pytest.approx(own.sd, rel=1e-12)
