@@ -76,18 +76,9 @@ CREATE OR REPLACE TEMP MACRO pz(seed, k, salt) AS
     sqrt(-2 * ln(pu(seed, k, salt + 1))) * cos(2 * pi() * pu(seed, k, salt + 2));
 """
 
-_RECOMMENDER_COLUMNS = (
-    "ts",
-    "model_id",
-    "request_id",
-    "score",
-    "served_by",
-    "latency_ms",
-    "price",
-    "category_id",
-    "session_length",
-    "label",
-)
+# What every generated prediction has; each family adds its input features.
+_SERVED_COLUMNS = ("ts", "model_id", "request_id", "score", "served_by", "latency_ms")
+_RECOMMENDER_COLUMNS = (*_SERVED_COLUMNS, "price", "category_id", "session_length", "label")
 _RECOMMENDER_SQL = """
 WITH rows AS (
     SELECT d, d * $per_day + k AS i, $first + INTERVAL (d) DAY AS day
@@ -141,16 +132,7 @@ SELECT
 FROM served
 """
 
-_FRAUD_COLUMNS = (
-    "ts",
-    "model_id",
-    "request_id",
-    "score",
-    "served_by",
-    "latency_ms",
-    "amount",
-    "merchant_type",
-)
+_FRAUD_COLUMNS = (*_SERVED_COLUMNS, "amount", "merchant_type")
 _FRAUD_SQL = """
 WITH rows AS (
     SELECT d, d * $per_day + k AS i, $first + INTERVAL (d) DAY AS day

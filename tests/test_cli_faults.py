@@ -28,6 +28,7 @@ from tests.data.factories import (
     ROOT,
     cli_in_process,
     run_cli,
+    start_ingest,
     table_checksums,
     wait_for_stderr,
     write_large_events_csv,
@@ -479,21 +480,7 @@ def test_ctrl_c_during_an_ingest_exits_130_with_one_line_and_writes_nothing(
     # Large enough that the load is still checking the file when the signal comes.
     write_large_events_csv(big, 6_000_000)
     before = table_checksums(demo_settings.path)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "cli.py",
-            "ingest",
-            "--db",
-            str(demo_settings.path),
-            "--kind",
-            "events",
-            str(big),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    process = start_ingest(demo_settings, "events", big)
     # The first progress line ("reading", then "checking" the staged rows).
     reached = wait_for_stderr(process, b"checking", timeout=120)
     assert reached, "the ingest finished before it could be interrupted"

@@ -72,6 +72,19 @@ def ingest_process(
     return run_cli(*_ingest_args(settings, kind, files, extra))
 
 
+def start_ingest(
+    settings: StoreSettings, kind: str, *files: Path, stdout: int = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    """The same command as `ingest`, started as the real `python cli.py` process and left
+    running, for a test that stops it midway (stderr piped: its progress lines)."""
+    return subprocess.Popen(
+        [sys.executable, "cli.py", *_ingest_args(settings, kind, files, ())],
+        cwd=ROOT,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+    )
+
+
 def table_checksums(path: Path) -> dict[str, tuple[int, int | None]]:
     """Row count and an order-independent hash of every row, per table of the store (predictions:
     the table and its Parquet parts, as every reader sees them)."""

@@ -30,7 +30,9 @@ from data.store import (
 from i18n.errors import describe
 from tests.data.factories import (
     ROOT,
+    ingest_process,
     query,
+    start_ingest,
     table_checksums,
     wait_for_stderr,
     write_large_events_csv,
@@ -177,21 +179,7 @@ def test_an_ingest_killed_midway_leaves_all_of_the_file_or_none(
     wal = demo_settings.path.with_name(demo_settings.path.name + ".wal")
     wal.unlink(missing_ok=True)
 
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "cli.py",
-            "ingest",
-            "--db",
-            str(demo_settings.path),
-            "--kind",
-            "events",
-            str(big),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    process = start_ingest(demo_settings, "events", big)
     if kill_point == "while inserting":
         # The progress line says "writing" once every check has passed and the insert begins.
         reached = wait_for_stderr(process, b"writing", timeout=300)
@@ -215,9 +203,6 @@ def test_an_ingest_killed_midway_leaves_all_of_the_file_or_none(
         assert writable.execute("SELECT count(*) FROM events").fetchone()[0] == after
 
 
-INGEST = (sys.executable, "cli.py", "ingest", "--db")
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
 def test_a_predictions_load_stopped_while_writing_its_part_lists_no_part(
@@ -228,12 +213,7 @@ def test_a_predictions_load_stopped_while_writing_its_part_lists_no_part(
     big = tmp_path / "predictions.csv"
     write_large_predictions_csv(big, rows, MODEL)
     before = table_checksums(settings.path)
-    process = subprocess.Popen(
-        [*INGEST, str(settings.path), "--kind", "predictions", str(big)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    process = start_ingest(settings, "predictions", big)
     # "writing": every check has passed and the part is being written.
     reached = wait_for_stderr(process, b"writing", timeout=300)
     time.sleep(0.3)
@@ -248,12 +228,7 @@ def test_a_predictions_load_stopped_while_writing_its_part_lists_no_part(
         assert not folder.exists() or not any(folder.iterdir())
     small = tmp_path / "small.csv"
     write_large_predictions_csv(small, 10, MODEL)
-    done = subprocess.run(
-        [*INGEST, str(settings.path), "--kind", "predictions", str(small)],
-        cwd=ROOT,
-        capture_output=True,
-        check=False,
-    )
+    done = ingest_process(settings, "predictions", small)
     assert done.returncode == 0, done.stderr
     assert len(list(folder.iterdir())) == 1  # the next writer removed the orphan
     assert query(settings.path, "SELECT count(*) FROM predictions") == [(10,)]
@@ -330,21 +305,7 @@ def test_ctrl_c_as_an_ingest_commits_says_whether_the_load_is_stored(
     (before,) = query(demo_settings.path, "SELECT count(*) FROM events")[0]
     wal = demo_settings.path.with_name(demo_settings.path.name + ".wal")
     wal.unlink(missing_ok=True)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "cli.py",
-            "ingest",
-            "--db",
-            str(demo_settings.path),
-            "--kind",
-            "events",
-            str(big),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process = start_ingest(demo_settings, "events", big, stdout=subprocess.PIPE)
 
     # DuckDB writes a large insert to the log as it commits: Ctrl-C then lands inside COMMIT.
     reached = wait_for_wal(wal, process, timeout=300)
