@@ -244,7 +244,7 @@ def bucket_counts_query(
                 missing = exp.Is(this=value.copy(), expression=exp.Null())
                 bucket = exp.Case(
                     ifs=[exp.If(this=missing, true=exp.Null())],
-                    default=exp.cast(bin_expression(value, edges), "VARCHAR"),
+                    default=bin_expression(value, edges),
                 )
             buckets.append(bucket.as_(name))
         parts.append(select.select(slot.as_("slot"), *buckets).where(where))
@@ -258,7 +258,7 @@ def bucket_counts_query(
         exp.select(
             _which(names, [exp.Literal.number(k) for k in range(len(names))]).as_("feature"),
             "slot",
-            _which(names, [exp.column(n) for n in names]).as_("bucket"),
+            _which(names, [exp.cast(exp.column(n), "VARCHAR") for n in names]).as_("bucket"),
             exp.Count(this=exp.Star()).as_("n"),
         )
         .from_(rows.subquery("r"))
