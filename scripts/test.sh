@@ -40,9 +40,10 @@ fi
 
 # The unit and AppTest suite on both cores (pytest-xdist; worksteal hands a waiting core tests
 # queued on the other, so one slow file does not leave a core idle at the end), then the
-# Chromium tests, which start servers and browsers of their own, one at a time.
+# Chromium tests (tests/e2e/, collected alone), which start servers and browsers of their own,
+# one at a time.
 python -m pytest -m "not e2e" -n 2 --dist worksteal
-python -m pytest -m e2e
+python -m pytest -m e2e tests/e2e
 
 if [ "${CI:-}" = "true" ]; then
   echo "--- the suite again on a clock 400 days ahead (faketime) ---"

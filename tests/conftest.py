@@ -129,11 +129,23 @@ def app_env(
     assert file_version(demo_store_template) == (built, None)
 
 
+E2E_FOLDER = Path(__file__).resolve().parent / "e2e"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Within each module, the tests that write to the session's store through the app (`app_env`)
+    """Browser tests (marked e2e) must live in tests/e2e/. Within each module, the tests that write to the session's store through the app (`app_env`)
     run after those that only read it, so the reading tests render from the cache the first of
     them filled, before any write moves the store to a new version (a write clears no cache: the
     store put back after the test has its old version again, and its entries are still warm)."""
+    stray = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("e2e") and E2E_FOLDER not in item.path.parents
+    ]
+    if stray:
+        # scripts/test.sh runs the browser tests from their folder only: one elsewhere would
+        # never run.
+        raise pytest.UsageError(f"e2e tests belong in {E2E_FOLDER}: {', '.join(stray)}")
     first_position: dict[str, int] = {}
     for position, item in enumerate(items):
         first_position.setdefault(str(item.path), position)

@@ -232,11 +232,14 @@ class StartedApp:
 @dataclass
 class FirstStart:
     """A fresh server over a store that does not exist yet, opened in its own tab at the
-    session's start: `saw_progress` says whether that tab showed the build's progress."""
+    session's start (tests/e2e/conftest.py); `saw_progress()` says whether that tab has shown
+    the build's progress."""
 
     started: StartedApp
     tab: object
-    saw_progress: bool
+
+    def saw_progress(self) -> bool:
+        return bool(self.tab.evaluate("() => window.__sawText === true"))
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
@@ -313,6 +316,29 @@ def _wait_idle(tab: object, timeout_ms: int) -> None:
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
         timeout=timeout_ms,
     )
+
+
+# Records on the page whether the app's script has started a run since it was installed: a page
+# switched in the sidebar is drawn by a new run, and until that run starts the previous page's
+# state (idle, drawn) still holds.
+WATCH_RUNS = """() => {
+    const app = document.querySelector("[data-testid='stApp']");
+    window.__yardstickRan = false;
+    new MutationObserver(() => {
+        if (app.getAttribute("data-test-script-state") === "running") window.__yardstickRan = true;
+    }).observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+}"""
+
+
+def switch_page(tab: object, path: str, timeout_ms: int = 60_000) -> None:
+    """Open the page at `path` (its address after the app's root) from the sidebar, as a reader
+    does, in the same tab (no reload of the dashboard's scripts), and wait until its run has
+    finished: a run started after the click (WATCH_RUNS), then the app idle."""
+    tab.evaluate(WATCH_RUNS)
+    tab.locator(f"[data-testid='stSidebarNav'] a[href$='/{path}']").first.click()
+    tab.wait_for_url(f"**/{path}", timeout=timeout_ms)
+    tab.wait_for_function("() => window.__yardstickRan === true", timeout=timeout_ms)
+    wait_for_app(tab, timeout_ms)
 
 
 def wait_for_drawn(tab: object, timeout_ms: int = 30_000) -> None:

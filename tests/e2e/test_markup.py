@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.factories import Listener, RunningApp, screenshot, wait_for_app, wait_for_drawn
+from tests.e2e.factories import (
+    Listener,
+    RunningApp,
+    screenshot,
+    switch_page,
+    wait_for_app,
+    wait_for_drawn,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -44,10 +51,15 @@ def test_user_text_is_text_on_every_page(
     )
     try:
         for name in PAGES:
-            tab.goto(f"{payload_app.url}/{name}")
-            # Every page has a title; a server's first run may rerun once before drawing it.
-            tab.locator("[data-testid='stMain'] h1").first.wait_for(timeout=60_000)
-            wait_for_app(tab)
+            if name:
+                # Every other page from the sidebar, in the same tab (as a reader moves).
+                switch_page(tab, name)
+            else:
+                tab.goto(payload_app.url)
+                # A server's first run may rerun once before drawing the page's title.
+                tab.locator("[data-testid='stMain'] h1").first.wait_for(timeout=60_000)
+                wait_for_app(tab)
+            assert tab.url.rstrip("/") == f"{payload_app.url}/{name}".rstrip("/"), name
             wait_for_drawn(tab)  # every chart drawn, every image fetched
             assert tab.locator("[data-testid='stException']").count() == 0, name
             hrefs = tab.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")

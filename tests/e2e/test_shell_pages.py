@@ -11,7 +11,14 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from tests.e2e.factories import ROOT, FirstStart, RunningApp, screenshot, wait_for_app
+from tests.e2e.factories import (
+    ROOT,
+    FirstStart,
+    RunningApp,
+    screenshot,
+    wait_for_app,
+    wait_for_drawn,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -20,6 +27,7 @@ def test_overview_draws_its_charts(served_app: RunningApp, page) -> None:
     page.goto(served_app.url)
     wait_for_app(page)
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    wait_for_drawn(page)  # the cards' charts are drawn one by one
     assert page.locator(".js-plotly-plot").count() >= 8
     assert page.get_by_text("recommender: recommender-v2").count() == 1
     screenshot(page, "overview")
@@ -112,10 +120,11 @@ def test_first_start_builds_the_demo_store_with_progress_then_says_it_is_demo_da
     first_start: FirstStart,
 ) -> None:
     # The session opened this server's first page at its start (conftest.first_start_opened), so
-    # the build runs while the other tests do; that tab showed the build's progress.
-    assert first_start.saw_progress, "the first start did not show the build's progress"
+    # the build runs while the other tests do; that tab showed the build's progress, then the
+    # demo's notice.
     tab = first_start.tab
     tab.get_by_text("You are looking at demo data").wait_for(timeout=180_000)
+    assert first_start.saw_progress(), "the first start did not show the build's progress"
     screenshot(tab, "first-start-done")
     first_start.started.stop()
     db_path = first_start.started.app.db_path
