@@ -2,7 +2,8 @@
 
 The demo's last day is the day before the clock's today, so a frozen clock (YARDSTICK_NOW) gives
 the same store on any day. Importing this module imports DuckDB: faces import it inside the
-function that runs the command.
+function that runs the command. The demo's definitions (KPIs, experiments, plans, monitors) are
+imported by the function that defines them, so loading a file does not import the statistics.
 """
 
 from __future__ import annotations
@@ -20,9 +21,6 @@ from data.demo import (
     build_demo_if_missing,
     demo_end_date,
 )
-from data.demo_kpis import define_demo_kpis
-from data.demo_predictions import demo_monitor_specs
-from data.experiment_store import define_demo_experiments
 from data.ingest import (
     INGEST_CODES,
     AlreadyLoaded,
@@ -34,10 +32,7 @@ from data.ingest import (
     ingest_files,
     upload_folder,
 )
-from data.retrain_store import define_demo_retraining
 from data.store import StoreSettings
-from monitoring.spec import parse_spec
-from services.monitoring import define_monitor
 
 __all__ = [
     "INGEST_CODES",
@@ -64,6 +59,12 @@ def define_demo(settings: StoreSettings, clock: Clock) -> None:
     """Add the demo's definitions to a demo store built with data only: its three experiments,
     its KPIs with one recorded decision, its retraining plan and its two monitors, stamped with
     the clock's now."""
+    # Imported here, not with the module: the definitions import the KPI, experiment and
+    # monitoring domains (SciPy, statsmodels), which `ingest` and `delete` never use.
+    from data.demo_kpis import define_demo_kpis
+    from data.experiment_store import define_demo_experiments
+    from data.retrain_store import define_demo_retraining
+
     now = clock()
     define_demo_experiments(settings, now)
     define_demo_kpis(settings, now)
@@ -74,6 +75,10 @@ def define_demo(settings: StoreSettings, clock: Clock) -> None:
 def define_demo_monitors(settings: StoreSettings, clock: Clock) -> None:
     """The demo's two monitors (recommender inputs and serving; fraud scores), defined through
     the same use case as `monitor define`."""
+    from data.demo_predictions import demo_monitor_specs
+    from monitoring.spec import parse_spec
+    from services.monitoring import define_monitor
+
     end = demo_end_date(today(clock))
     for monitor_id, text in demo_monitor_specs(end).items():
         define_monitor(settings, parse_spec(text, f"demo:{monitor_id}"), "demo", clock=clock)

@@ -133,10 +133,11 @@ E2E_FOLDER = Path(__file__).resolve().parent / "e2e"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests (marked e2e) must live in tests/e2e/. Within each module, the tests that write to the session's store through the app (`app_env`)
-    run after those that only read it, so the reading tests render from the cache the first of
-    them filled, before any write moves the store to a new version (a write clears no cache: the
-    store put back after the test has its old version again, and its entries are still warm)."""
+    """Browser tests (marked e2e) must live in tests/e2e/. Within each module, the tests that
+    write to the session's store through the app (`app_env`) run after those that only read it,
+    so the reading tests render from the cache the first of them filled, before any write moves
+    the store to a new version (a write clears no cache: the store put back after the test has
+    its old version again, and its entries are still warm)."""
     stray = [
         item.nodeid
         for item in items
