@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -274,7 +275,10 @@ class _SignalledAtCommit:
 
     def execute(self, sql: str, *params: object) -> duckdb.DuckDBPyConnection:
         if sql == "COMMIT":
-            os.kill(os.getpid(), signal.SIGINT)
+            # To this thread, so the signal is taken before COMMIT runs. Sent to the process
+            # (os.kill), one of DuckDB's idle threads may take it, and on a busy machine only after
+            # the commit has returned and the test has stopped looking (the flake this was).
+            signal.pthread_kill(threading.get_ident(), signal.SIGINT)
         return self.con.execute(sql, *params)
 
 
