@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import signal
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,6 +129,20 @@ def app_env(
         demo_store_template.with_name(demo_store_template.name + ".wal").unlink(missing_ok=True)
         shutil.copy2(demo_store_pristine, demo_store_template)
     assert file_version(demo_store_template) == (built, None)
+
+
+@pytest.fixture(autouse=True)
+def sigint_handler_kept() -> Iterator[None]:
+    """Every test leaves Ctrl-C's handler as it found it: the tests of Ctrl-C during a commit
+    depend on Python's own handler, and a handler one test left behind (the command line's,
+    asyncio's) would change what a later test in the same worker sees. One left changed is put
+    back, and named in a warning."""
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    after = signal.getsignal(signal.SIGINT)
+    if after is not before:
+        signal.signal(signal.SIGINT, before)
+        warnings.warn(f"the test left SIGINT's handler changed to {after!r}", stacklevel=1)
 
 
 E2E_FOLDER = Path(__file__).resolve().parent / "e2e"
