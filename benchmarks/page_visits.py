@@ -17,31 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGES = (
-    "",
-    "kpis",
-    "degradation",
-    "experiments",
-    "experiment_detail",
-    "monitoring",
-    "retraining",
-    "data",
-)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-]
+from scripts.screenshots import CHROMIUM_ARGS, PAGES, free_port, start_app
+
 IDLE = (
     "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
     "[data-test-script-state='notRunning']"
@@ -58,16 +41,9 @@ def server_cpu(pid: int) -> float:
 
 
 def start(store: Path, watch: bool) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as sock:  # a free port
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-    if watch:
-        command += ["--server.fileWatcherType", "auto"]
-    env = {**os.environ, "YARDSTICK_DB": str(store)}
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    """The dashboard over `store` (scripts/screenshots.py starts it), once it answers."""
+    port = free_port()
+    process = start_app(store, port, *(["--server.fileWatcherType=auto"] if watch else []))
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:

@@ -48,12 +48,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_app(db: Path, port: int) -> subprocess.Popen[bytes]:
+def start_app(db: Path, port: int, *options: str) -> subprocess.Popen[bytes]:
+    """`streamlit run app.py` over `db` on `port` (the project's .streamlit/config.toml applies;
+    `options` are more command-line settings), not waited for."""
     env = {**os.environ, "YARDSTICK_DB": str(db)}
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true"]
-    command += [f"--server.port={port}", "--browser.gatherUsageStats=false"]
-    command += ["--server.fileWatcherType=none"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    command += [f"--server.port={port}", "--browser.gatherUsageStats=false", *options]
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def main() -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,6 +36,20 @@ print(json.dumps({"status": status, "loaded": sorted(sys.modules)}), file=sys.st
 """
 
 
+def probe(arguments: Sequence[str]) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """`python cli.py ARGUMENTS` in a fresh interpreter, and its report: `status` (the exit
+    status) and `loaded` (every module in sys.modules at the end)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(list(arguments))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return done, json.loads(done.stderr.strip().splitlines()[-1])
+
+
 def test_every_command_and_action_has_a_help_path() -> None:
     paths = help_paths()
     assert {p[0] for p in paths if len(p) > 1} == {
@@ -54,15 +70,7 @@ def test_every_command_and_action_has_a_help_path() -> None:
 
 @pytest.mark.parametrize("arguments", help_paths(), ids=" ".join)
 def test_help_imports_no_heavy_library(arguments: tuple[str, ...]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(arguments)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    report = json.loads(done.stderr.strip().splitlines()[-1])
+    done, report = probe(arguments)
     assert report["status"] == 0, done.stderr
     assert "usage: python cli.py" in done.stdout
     loaded = {name.split(".")[0] for name in report["loaded"]}
@@ -71,15 +79,7 @@ def test_help_imports_no_heavy_library(arguments: tuple[str, ...]) -> None:
 
 def test_the_probe_sees_a_heavy_import() -> None:
     """The probe would notice: a command that runs (not --help) does import DuckDB."""
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(["ingest", "--kind", "models", "/nonexistent"])],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    report = json.loads(done.stderr.strip().splitlines()[-1])
+    _, report = probe(["ingest", "--kind", "models", "/nonexistent"])
     assert "duckdb" in {name.split(".")[0] for name in report["loaded"]}
 
 
@@ -94,15 +94,7 @@ def test_loading_a_file_imports_no_statistics(tmp_path: Path) -> None:
     )
     store = tmp_path / "store.duckdb"
     arguments = ["ingest", "--db", str(store), "--create", "--kind", "models", str(models)]
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(arguments)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    report = json.loads(done.stderr.strip().splitlines()[-1])
+    done, report = probe(arguments)
     assert report["status"] in (None, 0), done.stderr
     assert "1 new" in done.stdout
     loaded = {name.split(".")[0] for name in report["loaded"]}
