@@ -5,6 +5,8 @@ Portable SQL only: the newest deployment per day is a `row_number()` window in a
 AS DATE)` (no `::DATE`). Family names, metric names and dates enter as SQL literals, never as
 formatted text, so no user text is parsed as SQL. Render with `.sql(dialect="duckdb")` (the store)
 or `"spark"` (a warehouse).
+
+Builder calls pass `copy=False` (why: experiments/sql.py).
 """
 
 from __future__ import annotations
@@ -83,15 +85,15 @@ def live_daily_series_query(
             ),
             newest_first.as_("newest"),
         )
-        .from_(_table(online, "o"))
-        .join(_table(models, "m"), on=_models_join(online, models, "o"))
-        .where(exp.and_(*conditions))
+        .from_(_table(online, "o"), copy=False)
+        .join(_table(models, "m"), on=_models_join(online, models, "o"), copy=False)
+        .where(exp.and_(*conditions), copy=False)
     )
     return (
         exp.select("date", "model_id", "metric", "value", "n", "std")
-        .from_(ranked.subquery("ranked"))
-        .where(exp.EQ(this=exp.column("newest"), expression=exp.Literal.number(1)))
-        .order_by("metric", "date")
+        .from_(ranked.subquery("ranked"), copy=False)
+        .where(exp.EQ(this=exp.column("newest"), expression=exp.Literal.number(1)), copy=False)
+        .order_by("metric", "date", copy=False)
     )
 
 
@@ -122,10 +124,10 @@ def offline_series_query(
                 for role in ("evaluated_at", "model_id", "metric", "value", "n", "dataset")
             )
         )
-        .from_(_table(offline, "f"))
-        .join(_table(models, "m"), on=_models_join(offline, models, "f"))
-        .where(exp.and_(*conditions))
-        .order_by("metric", "evaluated_at", "model_id", "dataset")
+        .from_(_table(offline, "f"), copy=False)
+        .join(_table(models, "m"), on=_models_join(offline, models, "f"), copy=False)
+        .where(exp.and_(*conditions), copy=False)
+        .order_by("metric", "evaluated_at", "model_id", "dataset", copy=False)
     )
 
 
@@ -134,11 +136,14 @@ def offline_metric_names_query(family: str, tables: TableMapping = STORE_TABLES)
     offline, models = tables.offline_metrics, tables.models
     return (
         exp.select(_col(offline, "metric", "f").as_("metric"))
-        .distinct()
-        .from_(_table(offline, "f"))
-        .join(_table(models, "m"), on=_models_join(offline, models, "f"))
-        .where(exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)))
-        .order_by("metric")
+        .distinct(copy=False)
+        .from_(_table(offline, "f"), copy=False)
+        .join(_table(models, "m"), on=_models_join(offline, models, "f"), copy=False)
+        .where(
+            exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)),
+            copy=False,
+        )
+        .order_by("metric", copy=False)
     )
 
 
@@ -160,20 +165,21 @@ def metric_availability_query(tables: TableMapping = STORE_TABLES) -> exp.Select
                 metric.as_("metric"),
                 exp.Count(this=exp.Distinct(expressions=[day])).as_("days"),
             )
-            .from_(_table(table, alias))
-            .join(_table(models, "m"), on=_models_join(table, models, alias))
-            .group_by(family.copy(), metric.copy())
+            .from_(_table(table, alias), copy=False)
+            .join(_table(models, "m"), on=_models_join(table, models, alias), copy=False)
+            .group_by(family.copy(), metric.copy(), copy=False)
         )
 
     both = exp.union(
         per_metric(online, "o", "online", _col(online, "date", "o")),
         per_metric(offline, "f", "offline", _as_date(_col(offline, "evaluated_at", "f"))),
         distinct=False,
+        copy=False,
     )
     return (
         exp.select("family", "source", "metric", "days")
-        .from_(both.subquery("available"))
-        .order_by("family", "source", "metric")
+        .from_(both.subquery("available"), copy=False)
+        .order_by("family", "source", "metric", copy=False)
     )
 
 
@@ -190,9 +196,12 @@ def deployments_query(family: str, tables: TableMapping = STORE_TABLES) -> exp.S
                 for role in ("model_id", "version", "stage", "deployed_at", "retired_at")
             )
         )
-        .from_(_table(models, "m"))
-        .where(exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)))
-        .order_by("deployed_at")
+        .from_(_table(models, "m"), copy=False)
+        .where(
+            exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)),
+            copy=False,
+        )
+        .order_by("deployed_at", copy=False)
     )
 
 
@@ -200,7 +209,7 @@ def last_online_date_query(tables: TableMapping = STORE_TABLES) -> exp.Select:
     """The last day with any online metric (column last_date; NULL on an empty store)."""
     online = tables.online_metrics
     return exp.select(exp.Max(this=_col(online, "date", "o")).as_("last_date")).from_(
-        _table(online, "o")
+        _table(online, "o"), copy=False
     )
 
 
@@ -226,14 +235,15 @@ def rows_after_query(
     ) -> exp.Select:
         return (
             exp.select(exp.Count(this=exp.Star()).as_("rows"))
-            .from_(_table(table, alias))
-            .join(_table(models, "m"), on=_models_join(table, models, alias))
+            .from_(_table(table, alias), copy=False)
+            .join(_table(models, "m"), on=_models_join(table, models, alias), copy=False)
             .where(
                 exp.and_(
                     family_is.copy(),
                     _in_list(_col(table, "metric", alias), metrics),
                     exp.GT(this=day, expression=_date(after)),
-                )
+                ),
+                copy=False,
             )
         )
 
@@ -241,8 +251,11 @@ def rows_after_query(
         counted(online, "o", _col(online, "date", "o"), online_metrics),
         counted(offline, "f", _as_date(_col(offline, "evaluated_at", "f")), offline_metrics),
         distinct=False,
+        copy=False,
     )
-    return exp.select(exp.Sum(this=exp.column("rows")).as_("rows")).from_(both.subquery("later"))
+    return exp.select(exp.Sum(this=exp.column("rows")).as_("rows")).from_(
+        both.subquery("later"), copy=False
+    )
 
 
 def latest_versions_query(columns: Sequence[str], table: str = KPI_VERSIONS) -> exp.Select:
@@ -252,12 +265,12 @@ def latest_versions_query(columns: Sequence[str], table: str = KPI_VERSIONS) -> 
         partition_by=[exp.column("kpi_id")],
         order=exp.Order(expressions=[exp.Ordered(this=exp.column("version"), desc=True)]),
     )
-    ranked = exp.select(*columns, newest_first.as_("newest")).from_(table)
+    ranked = exp.select(*columns, newest_first.as_("newest")).from_(table, copy=False)
     return (
         exp.select(*columns)
-        .from_(ranked.subquery("ranked"))
-        .where(exp.EQ(this=exp.column("newest"), expression=exp.Literal.number(1)))
-        .order_by("kpi_id")
+        .from_(ranked.subquery("ranked"), copy=False)
+        .where(exp.EQ(this=exp.column("newest"), expression=exp.Literal.number(1)), copy=False)
+        .order_by("kpi_id", copy=False)
     )
 
 
@@ -275,16 +288,17 @@ def family_daily_volume_query(
     day = _col(online, "date", "o")
     return (
         exp.select(day.as_("date"), exp.Sum(this=_col(online, "n", "o")).as_("n"))
-        .from_(_table(online, "o"))
-        .join(_table(models, "m"), on=_models_join(online, models, "o"))
+        .from_(_table(online, "o"), copy=False)
+        .join(_table(models, "m"), on=_models_join(online, models, "o"), copy=False)
         .where(
             exp.and_(
                 exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)),
                 exp.EQ(this=_col(online, "metric", "o"), expression=exp.Literal.string(metric)),
                 exp.Between(this=day.copy(), low=_date(first), high=_date(last)),
                 exp.Not(this=exp.Is(this=_col(online, "n", "o"), expression=exp.Null())),
-            )
+            ),
+            copy=False,
         )
-        .group_by(day.copy())
-        .order_by("date")
+        .group_by(day.copy(), copy=False)
+        .order_by("date", copy=False)
     )

@@ -4,6 +4,8 @@ Both return sums only (per reliability bin, per day), never a prediction. A pred
 the one that arrived later in `prediction_labels` (matched by model_id and request_id), else the
 `label` column it was loaded with; only rows served by the model count (a fallback's score is not
 the model's). Windows, families and literals follow monitoring/sql.py, whose helpers these reuse.
+
+Builder calls pass `copy=False` (why: experiments/sql.py).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def labelled_rows(
         # '' is "no request id": such a prediction cannot be matched to a late label
         exp.NEQ(this=_col(predictions, "request_id", "p"), expression=exp.Literal.string("")),
     )
-    select = select.join(_table(labels, LABELS_ALIAS), on=on, join_type="left")
+    select = select.join(_table(labels, LABELS_ALIAS), on=on, join_type="left", copy=False)
     label = exp.Coalesce(
         this=_col(labels, "label", LABELS_ALIAS),
         expressions=[_col(predictions, "label", "p")],
@@ -65,8 +67,8 @@ def reliability_query(
         ),
     )
     rows = select.select(
-        _col(predictions, "score", "p").as_("s"), label.as_("y"), ntile.as_("bin")
-    ).where(labelled)
+        _col(predictions, "score", "p").as_("s"), label.as_("y"), ntile.as_("bin"), copy=False
+    ).where(labelled, copy=False)
     return (
         exp.select(
             "bin",
@@ -77,9 +79,9 @@ def reliability_query(
             _fragment("MIN(s)").as_("score_min"),
             _fragment("MAX(s)").as_("score_max"),
         )
-        .from_(rows.subquery("r"))
-        .group_by("bin")
-        .order_by("bin")
+        .from_(rows.subquery("r"), copy=False)
+        .group_by("bin", copy=False)
+        .order_by("bin", copy=False)
     )
 
 
@@ -140,12 +142,13 @@ def daily_scores_query(
         exp.cast(_col(tables.predictions, "ts", "p"), "DATE").as_("day"),
         _col(tables.predictions, "score", "p").as_("s"),
         label.as_("y"),
-    ).where(where)
+        copy=False,
+    ).where(where, copy=False)
     return (
         exp.select("day", *_score_sums(threshold))
-        .from_(rows.subquery("d"))
-        .group_by("day")
-        .order_by("day")
+        .from_(rows.subquery("d"), copy=False)
+        .group_by("day", copy=False)
+        .order_by("day", copy=False)
     )
 
 
@@ -167,18 +170,19 @@ def live_daily_scores_query(
         _col(models, "deployed_at", "m").as_("deployed_at"),
         _col(predictions, "score", "p").as_("s"),
         label.as_("y"),
-    ).where(exp.and_(where, serving_condition(models, day.copy())))
+        copy=False,
+    ).where(exp.and_(where, serving_condition(models, day.copy())), copy=False)
     newest = newest_deployment_first(
         Table("d", {"deployed_at": "deployed_at"}), [exp.column("day")], alias="d"
     )
     grouped = (
         exp.select("day", "model_id", *_score_sums(threshold), newest.as_("newest"))
-        .from_(rows.subquery("d"))
-        .group_by("day", "model_id", "deployed_at")
+        .from_(rows.subquery("d"), copy=False)
+        .group_by("day", "model_id", "deployed_at", copy=False)
     )
     return (
         exp.select("day", "model_id", *SCORE_SUM_COLUMNS)
-        .from_(grouped.subquery("g"))
-        .where(exp.EQ(this=exp.column("newest"), expression=exp.Literal.number(1)))
-        .order_by("day")
+        .from_(grouped.subquery("g"), copy=False)
+        .where(exp.EQ(this=exp.column("newest"), expression=exp.Literal.number(1)), copy=False)
+        .order_by("day", copy=False)
     )

@@ -7,6 +7,8 @@ rows are the monitor check's (`monitoring.sql.bin_expression`; a family's rows a
 predictions of any version and stage; a day range `[start, end]` is `start <= ts < end + 1 day`),
 so a window's PSI equals the check's. Family names, columns and dates enter as literals and quoted
 identifiers, never as formatted text; render with `.sql(dialect="duckdb")` or `"spark"`.
+
+Builder calls pass `copy=False` (why: experiments/sql.py).
 """
 
 from __future__ import annotations
@@ -41,9 +43,12 @@ def annotations_query(family: str, tables: TableMapping = STORE_TABLES) -> exp.S
     annotations = tables.annotations
     return (
         exp.select(*(_col(annotations, role, "a").as_(role) for role in ANNOTATION_COLUMNS))
-        .from_(_table(annotations, "a"))
-        .where(exp.EQ(this=_col(annotations, "family", "a"), expression=exp.Literal.string(family)))
-        .order_by(*ANNOTATION_COLUMNS[:3])
+        .from_(_table(annotations, "a"), copy=False)
+        .where(
+            exp.EQ(this=_col(annotations, "family", "a"), expression=exp.Literal.string(family)),
+            copy=False,
+        )
+        .order_by(*ANNOTATION_COLUMNS[:3], copy=False)
     )
 
 
@@ -67,9 +72,9 @@ def _slotted_values(
     join = exp.EQ(this=_col(predictions, "model_id", "p"), expression=_col(models, "model_id", "m"))
     return (
         exp.select(slot.as_("slot"), value.as_("x"))
-        .from_(_table(predictions, "p"))
-        .join(_table(models, "m"), on=join)
-        .where(where)
+        .from_(_table(predictions, "p"), copy=False)
+        .join(_table(models, "m"), on=join, copy=False)
+        .where(where, copy=False)
     )
 
 
@@ -106,6 +111,7 @@ def slotted_sample_query(
             tables,
         ),
         distinct=False,
+        copy=False,
     )
 
 
@@ -113,12 +119,12 @@ def slotted_bins_query(sample: exp.Union, edges: Sequence[float]) -> exp.Select:
     """Rows (slot, bin, n) of a slotted sample, on the numeric edges of the monitor check."""
     binned = exp.select(
         exp.column("slot"), bin_expression(exp.column("x"), edges).as_("bin")
-    ).from_(sample.subquery("s"))
+    ).from_(sample.subquery("s"), copy=False)
     return (
         exp.select("slot", "bin", exp.Count(this=exp.Star()).as_("n"))
-        .from_(binned.subquery("b"))
-        .group_by("slot", "bin")
-        .order_by("slot", "bin")
+        .from_(binned.subquery("b"), copy=False)
+        .group_by("slot", "bin", copy=False)
+        .order_by("slot", "bin", copy=False)
     )
 
 
@@ -130,7 +136,7 @@ def slotted_categories_query(sample: exp.Union) -> exp.Select:
             exp.cast(exp.column("x"), "VARCHAR").as_("category"),
             exp.Count(this=exp.Star()).as_("n"),
         )
-        .from_(sample.subquery("s"))
-        .group_by("slot", exp.cast(exp.column("x"), "VARCHAR"))
-        .order_by("slot", "category")
+        .from_(sample.subquery("s"), copy=False)
+        .group_by("slot", exp.cast(exp.column("x"), "VARCHAR"), copy=False)
+        .order_by("slot", "category", copy=False)
     )

@@ -8,6 +8,8 @@ those of its models (any version, any stage). Family names, feature names and da
 literals and quoted identifiers, never as formatted text. Render with `.sql(dialect="duckdb")` or
 `"spark"`; quantiles interpolate linearly (DuckDB `quantile_cont`, Spark `percentile`:
 `monitoring/sql_quantile.py`).
+
+Builder calls pass `copy=False` (why: experiments/sql.py).
 """
 
 from __future__ import annotations
@@ -70,7 +72,11 @@ def _family_rows(
             exp.EQ(this=_col(predictions, "served_by", "p"), expression=exp.Literal.string(MODEL))
         )
     join = exp.EQ(this=_col(predictions, "model_id", "p"), expression=_col(models, "model_id", "m"))
-    select = exp.select().from_(_table(predictions, "p")).join(_table(models, "m"), on=join)
+    select = (
+        exp.select()
+        .from_(_table(predictions, "p"), copy=False)
+        .join(_table(models, "m"), on=join, copy=False)
+    )
     return select, exp.and_(*conditions)
 
 
@@ -81,8 +87,8 @@ def _values(
     select, where = _family_rows(family, days, tables, model_only)
     value = _col(tables.predictions, column, "p")
     not_null = exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))
-    return select.select(exp.Literal.string(side).as_("side"), value.as_("x")).where(
-        exp.and_(where, not_null)
+    return select.select(exp.Literal.string(side).as_("side"), value.as_("x"), copy=False).where(
+        exp.and_(where, not_null), copy=False
     )
 
 
@@ -99,6 +105,7 @@ def sample_query(
         _values(family, column, reference, REFERENCE, tables, model_only),
         _values(family, column, window, WINDOW, tables, model_only),
         distinct=False,
+        copy=False,
     )
 
 
@@ -121,14 +128,16 @@ def reference_summary_query(
         exp.Max(this=exp.column("x")).as_("maximum"),
         exp.StddevSamp(this=exp.column("x")).as_("sd"),
         quantile_cont(exp.column("x"), fractions).as_("qs"),
-    ).from_(values)
+    ).from_(values, copy=False)
     deciles = [
         exp.Bracket(this=exp.column("qs"), expressions=[exp.Literal.number(k)], offset=1).as_(
             f"q{k}"
         )
         for k in range(1, len(DECILES) + 1)
     ]
-    return exp.select("n", "minimum", "maximum", "sd", *deciles).from_(summary.subquery("r"))
+    return exp.select("n", "minimum", "maximum", "sd", *deciles).from_(
+        summary.subquery("r"), copy=False
+    )
 
 
 def reference_summaries_query(
@@ -161,7 +170,7 @@ def reference_summaries_query(
                 ]
             )
         values.append(value.as_(f"x_{k}"))
-    rows = select.select(*values).where(where).subquery("v")
+    rows = select.select(*values, copy=False).where(where, copy=False).subquery("v")
     fractions = exp.Array(expressions=[_number(q) for q in DECILES])
     aggregates: list[exp.Expr] = []
     outer: list[exp.Expr] = []
@@ -181,8 +190,8 @@ def reference_summaries_query(
             ).as_(f"q{d}_{k}")
             for d in range(1, len(DECILES) + 1)
         ]
-    summary = exp.select(*aggregates).from_(rows)
-    return exp.select(*outer).from_(summary.subquery("r"))
+    summary = exp.select(*aggregates).from_(rows, copy=False)
+    return exp.select(*outer).from_(summary.subquery("r"), copy=False)
 
 
 def bin_expression(x: exp.Expression, edges: Sequence[float]) -> exp.Expression:
@@ -229,12 +238,12 @@ def binned_counts_query(
     sample = sample_query(family, column, reference, window, tables, model_only)
     binned = exp.select(
         exp.column("side"), bin_expression(exp.column("x"), edges).as_("bin")
-    ).from_(sample.subquery("s"))
+    ).from_(sample.subquery("s"), copy=False)
     return (
         exp.select("side", "bin", exp.Count(this=exp.Star()).as_("n"))
-        .from_(binned.subquery("b"))
-        .group_by("side", "bin")
-        .order_by("side", "bin")
+        .from_(binned.subquery("b"), copy=False)
+        .group_by("side", "bin", copy=False)
+        .order_by("side", "bin", copy=False)
     )
 
 
@@ -263,8 +272,8 @@ def ecdf_steps(sample: exp.Query, first: str, second: str) -> exp.Select:
     ECDF of a feature's drift and of two experiment arms' scores)."""
     per_value = (
         exp.select("x", _count_of(first).as_("nf"), _count_of(second).as_("ns"))
-        .from_(sample.subquery("s"))
-        .group_by("x")
+        .from_(sample.subquery("s"), copy=False)
+        .group_by("x", copy=False)
     )
     running = "ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
     return exp.select(
@@ -274,7 +283,7 @@ def ecdf_steps(sample: exp.Query, first: str, second: str) -> exp.Select:
         _fragment("LEAD(x) OVER (ORDER BY x)").as_("next_x"),
         total_count("SUM(nf) OVER ()").as_("n_first"),
         total_count("SUM(ns) OVER ()").as_("n_second"),
-    ).from_(per_value.subquery("v"))
+    ).from_(per_value.subquery("v"), copy=False)
 
 
 KS_STATISTIC = "MAX(ABS(cdf_first - cdf_second))"
@@ -300,7 +309,7 @@ def ecdf_distance_query(
         ),
         _fragment("MAX(n_first)").as_("n_reference"),
         _fragment("MAX(n_second)").as_("n_window"),
-    ).from_(ecdf_steps(sample, REFERENCE, WINDOW).subquery("c"))
+    ).from_(ecdf_steps(sample, REFERENCE, WINDOW).subquery("c"), copy=False)
 
 
 def category_counts_query(
@@ -318,9 +327,9 @@ def category_counts_query(
             exp.cast(exp.column("x"), "VARCHAR").as_("category"),
             exp.Count(this=exp.Star()).as_("n"),
         )
-        .from_(sample.subquery("s"))
-        .group_by("side", "x")
-        .order_by("side", "category")
+        .from_(sample.subquery("s"), copy=False)
+        .group_by("side", "x", copy=False)
+        .order_by("side", "category", copy=False)
     )
 
 
@@ -335,10 +344,12 @@ def serving_query(family: str, window: Days, tables: TableMapping = STORE_TABLES
         for q, name in ((0.95, "latency_p95_ms"), (0.99, "latency_p99_ms"))
     ]
     return (
-        select.select(served_by.as_("served_by"), exp.Count(this=exp.Star()).as_("n"), *quantile)
-        .where(where)
-        .group_by(exp.Rollup(expressions=[served_by.copy()]))
-        .order_by(exp.Ordered(this=exp.column("served_by"), nulls_first=True))
+        select.select(
+            served_by.as_("served_by"), exp.Count(this=exp.Star()).as_("n"), *quantile, copy=False
+        )
+        .where(where, copy=False)
+        .group_by(exp.Rollup(expressions=[served_by.copy()]), copy=False)
+        .order_by(exp.Ordered(this=exp.column("served_by"), nulls_first=True), copy=False)
     )
 
 
@@ -348,7 +359,7 @@ def last_day_query(tables: TableMapping = STORE_TABLES) -> exp.Select:
     predictions = tables.predictions
     return exp.select(
         exp.Max(this=exp.cast(_col(predictions, "ts", "p"), "DATE")).as_("day")
-    ).from_(_table(predictions, "p"))
+    ).from_(_table(predictions, "p"), copy=False)
 
 
 def live_model_query(family: str, day: dt.date, tables: TableMapping = STORE_TABLES) -> exp.Select:
@@ -372,10 +383,10 @@ def live_model_query(family: str, day: dt.date, tables: TableMapping = STORE_TAB
             _col(models, "model_id", "m").as_("model_id"),
             exp.cast(_col(models, "deployed_at", "m"), "DATE").as_("deployed_on"),
         )
-        .from_(_table(models, "m"))
-        .where(exp.and_(*conditions))
-        .order_by(exp.Ordered(this=_col(models, "deployed_at", "m"), desc=True))
-        .limit(1)
+        .from_(_table(models, "m"), copy=False)
+        .where(exp.and_(*conditions), copy=False)
+        .order_by(exp.Ordered(this=_col(models, "deployed_at", "m"), desc=True), copy=False)
+        .limit(1, copy=False)
     )
 
 
@@ -386,7 +397,7 @@ def row_counts_query(
     counts = []
     for side, days in ((REFERENCE, reference), (WINDOW, window)):
         select, where = _family_rows(family, days, tables, model_only=False)
-        counted = select.select(exp.Count(this=exp.Star())).where(where)
+        counted = select.select(exp.Count(this=exp.Star()), copy=False).where(where, copy=False)
         counts.append(counted.subquery().as_(f"n_{side}"))
     return exp.select(*counts)
 
@@ -420,12 +431,14 @@ def daily_serving_query(
             served_by.as_("served_by"),
             exp.Count(this=exp.Star()).as_("n"),
             *quantiles,
+            copy=False,
         )
-        .where(where)
-        .group_by(sets)
+        .where(where, copy=False)
+        .group_by(sets, copy=False)
         .order_by(
             "day",
             "model_id",
             exp.Ordered(this=exp.column("served_by"), nulls_first=True),
+            copy=False,
         )
     )

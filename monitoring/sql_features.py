@@ -15,6 +15,8 @@ sort per feature), so every face bins on the same edges:
 
 Same windows, bins and rules as the per-feature builders of monitoring/sql.py; user text enters as
 literals and quoted identifiers; no DuckDB-only syntax, so `.sql(dialect="spark")` runs there.
+
+Builder calls pass `copy=False` (why: experiments/sql.py).
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ def _rows(
 ) -> exp.Select:
     select, where = _family_rows(family, days, tables, model_only=False)
     values = [_value(w, tables).as_(_name(k)) for k, w in enumerate(watched)]
-    return select.select(side.as_("side"), *values).where(where)
+    return select.select(side.as_("side"), *values, copy=False).where(where, copy=False)
 
 
 def window_readings_query(
@@ -124,7 +126,7 @@ def window_readings_query(
     columns = [column for column, _ in watched]
     sides = _rows(family, reference, exp.Literal.string(REFERENCE), columns, tables)
     in_window = _rows(family, window, exp.Literal.string(WINDOW), columns, tables)
-    sample = exp.union(sides, in_window, distinct=False)
+    sample = exp.union(sides, in_window, distinct=False, copy=False)
     names = [_name(k) for k in range(len(watched))]
     numeric = [k for k, (_, edges) in enumerate(watched) if edges is not None]
     categorical = [k for k, (_, edges) in enumerate(watched) if edges is None]
@@ -148,9 +150,10 @@ def window_readings_query(
             count_if(exp.EQ(this=side, expression=exp.Literal.string(REFERENCE))).as_("nr"),
             count_if(exp.EQ(this=side.copy(), expression=exp.Literal.string(WINDOW))).as_("nw"),
         )
-        .from_(sample.subquery("s"))
+        .from_(sample.subquery("s"), copy=False)
         .group_by(
-            exp.GroupingSets(expressions=[exp.Tuple(expressions=[exp.column(n)]) for n in names])
+            exp.GroupingSets(expressions=[exp.Tuple(expressions=[exp.column(n)]) for n in names]),
+            copy=False,
         )
     )
     bins = exp.Case(
@@ -182,9 +185,10 @@ def window_readings_query(
         _fragment(f"LEAD(x) OVER ({by_feature} ORDER BY x)").as_("next_x"),
     ).from_(
         exp.select("*")
-        .from_(grouped.subquery("g"))
-        .where(_fragment("x IS NOT NULL OR category IS NOT NULL"))
-        .subquery("v")
+        .from_(grouped.subquery("g"), copy=False)
+        .where(_fragment("x IS NOT NULL OR category IS NOT NULL"), copy=False)
+        .subquery("v"),
+        copy=False,
     )
     total = "CASE WHEN GROUPING(bucket) = 1 THEN {} END"
     return (
@@ -199,16 +203,17 @@ def window_readings_query(
                 "wasserstein"
             ),
         )
-        .from_(cdf.subquery("c"))
+        .from_(cdf.subquery("c"), copy=False)
         .group_by(
             exp.GroupingSets(
                 expressions=[
                     exp.Tuple(expressions=[exp.column("feature")]),
                     exp.Tuple(expressions=[exp.column("feature"), exp.column("bucket")]),
                 ]
-            )
+            ),
+            copy=False,
         )
-        .order_by("feature", exp.Ordered(this=exp.column("bucket"), nulls_first=True))
+        .order_by("feature", exp.Ordered(this=exp.column("bucket"), nulls_first=True), copy=False)
     )
 
 
@@ -247,10 +252,10 @@ def bucket_counts_query(
                     default=bin_expression(value, edges),
                 )
             buckets.append(bucket.as_(name))
-        parts.append(select.select(slot.as_("slot"), *buckets).where(where))
+        parts.append(select.select(slot.as_("slot"), *buckets, copy=False).where(where, copy=False))
     rows: exp.Select | exp.Union = parts[0]
     for part in parts[1:]:
-        rows = exp.union(rows, part, distinct=False)
+        rows = exp.union(rows, part, distinct=False, copy=False)
     sets = exp.GroupingSets(
         expressions=[exp.Tuple(expressions=[exp.column("slot"), exp.column(n)]) for n in names]
     )
@@ -261,12 +266,12 @@ def bucket_counts_query(
             _which(names, [exp.cast(exp.column(n), "VARCHAR") for n in names]).as_("bucket"),
             exp.Count(this=exp.Star()).as_("n"),
         )
-        .from_(rows.subquery("r"))
-        .group_by(sets)
+        .from_(rows.subquery("r"), copy=False)
+        .group_by(sets, copy=False)
     )
     return (
         exp.select("*")
-        .from_(grouped.subquery("g"))
-        .where(_fragment("bucket IS NOT NULL"))
-        .order_by("feature", "slot", "bucket")
+        .from_(grouped.subquery("g"), copy=False)
+        .where(_fragment("bucket IS NOT NULL"), copy=False)
+        .order_by("feature", "slot", "bucket", copy=False)
     )

@@ -7,6 +7,8 @@ Like monitoring/sql.py, whose helpers these reuse, every builder returns aggrega
 sums, quantiles, ECDF gaps): no prediction reaches Python. A window is `[start, end]` in days,
 read as `start <= ts < end + 1 day` (an experiment's arms: its moments, `start <= ts < until`);
 model ids and limits enter as SQL literals.
+
+Builder calls pass `copy=False` (why: experiments/sql.py).
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def slow_requests_query(
         exp.Count(this=exp.Star()).as_("n"),
         exp.Count(this=latency.copy()).as_("timed"),
         *slower,
-    ).where(where)
+        copy=False,
+    ).where(where, copy=False)
 
 
 def level_outcomes_query(
@@ -73,7 +76,9 @@ def level_outcomes_query(
     predictions = tables.predictions
     day = exp.cast(_col(predictions, "ts", "p"), "DATE")
     served_by = _col(predictions, "served_by", "p")
-    rows = select.select(day.as_("day"), served_by.as_("served_by"), label.as_("y")).where(where)
+    rows = select.select(
+        day.as_("day"), served_by.as_("served_by"), label.as_("y"), copy=False
+    ).where(where, copy=False)
     return (
         exp.select(
             "day",
@@ -83,9 +88,9 @@ def level_outcomes_query(
             _fragment("COALESCE(SUM(y), 0)").as_("positives"),
             _fragment("COUNT(*) FILTER (WHERE y NOT IN (0, 1))").as_("non_binary"),
         )
-        .from_(rows.subquery("r"))
-        .group_by("day", "served_by")
-        .order_by("day", "served_by")
+        .from_(rows.subquery("r"), copy=False)
+        .group_by("day", "served_by", copy=False)
+        .order_by("day", "served_by", copy=False)
     )
 
 
@@ -111,7 +116,7 @@ def _model_rows(
         conditions.append(
             exp.EQ(this=_col(predictions, "served_by", "p"), expression=exp.Literal.string(MODEL))
         )
-    return exp.select().from_(_table(predictions, "p")), exp.and_(*conditions)
+    return exp.select().from_(_table(predictions, "p"), copy=False), exp.and_(*conditions)
 
 
 def arm_serving_query(
@@ -140,10 +145,13 @@ def arm_serving_query(
             served_by.as_("served_by"),
             exp.Count(this=exp.Star()).as_("n"),
             *quantiles,
+            copy=False,
         )
-        .where(where)
-        .group_by(sets)
-        .order_by("model_id", exp.Ordered(this=exp.column("served_by"), nulls_first=True))
+        .where(where, copy=False)
+        .group_by(sets, copy=False)
+        .order_by(
+            "model_id", exp.Ordered(this=exp.column("served_by"), nulls_first=True), copy=False
+        )
     )
 
 
@@ -172,10 +180,11 @@ def arm_scores_query(
             exp.Min(this=score.copy()).as_("minimum"),
             exp.Max(this=score.copy()).as_("maximum"),
             *deciles,
+            copy=False,
         )
-        .where(exp.and_(where, not_null))
-        .group_by(model_id.copy())
-        .order_by("model_id")
+        .where(exp.and_(where, not_null), copy=False)
+        .group_by(model_id.copy(), copy=False)
+        .order_by("model_id", copy=False)
     )
 
 
@@ -183,8 +192,8 @@ def _side_values(model_id: str, side: str, moments: Moments, tables: TableMappin
     select, where = _model_rows([model_id], moments, tables, model_only=True)
     score = _col(tables.predictions, "score", "p")
     not_null = exp.Not(this=exp.Is(this=score.copy(), expression=exp.Null()))
-    return select.select(exp.Literal.string(side).as_("side"), score.as_("x")).where(
-        exp.and_(where, not_null)
+    return select.select(exp.Literal.string(side).as_("side"), score.as_("x"), copy=False).where(
+        exp.and_(where, not_null), copy=False
     )
 
 
@@ -193,6 +202,7 @@ def _sides(control: str, treatment: str, moments: Moments, tables: TableMapping)
         _side_values(control, "control", moments, tables),
         _side_values(treatment, "treatment", moments, tables),
         distinct=False,
+        copy=False,
     )
 
 
@@ -209,7 +219,8 @@ def score_ks_query(
     ).from_(
         ecdf_steps(_sides(control, treatment, moments, tables), "control", "treatment").subquery(
             "c"
-        )
+        ),
+        copy=False,
     )
 
 
@@ -224,10 +235,10 @@ def score_bins_query(
     minimum, deciles and maximum, as monitoring.sql.bin_expression bins a feature)."""
     binned = exp.select(
         exp.column("side"), bin_expression(exp.column("x"), edges).as_("bin")
-    ).from_(_sides(control, treatment, moments, tables).subquery("s"))
+    ).from_(_sides(control, treatment, moments, tables).subquery("s"), copy=False)
     return (
         exp.select("side", "bin", exp.Count(this=exp.Star()).as_("n"))
-        .from_(binned.subquery("b"))
-        .group_by("side", "bin")
-        .order_by("side", "bin")
+        .from_(binned.subquery("b"), copy=False)
+        .group_by("side", "bin", copy=False)
+        .order_by("side", "bin", copy=False)
     )
