@@ -35,9 +35,9 @@ def copying_calls(source: str) -> list[int]:
         on_module = isinstance(node.func.value, ast.Name) and node.func.value.id == "exp"
         name = node.func.attr
         builder = name in FUNCTIONS if on_module else name in METHODS
-        if builder and (node.args or node.keywords):
-            if not any(keyword.arg == "copy" for keyword in node.keywords):
-                lines.append(node.lineno)
+        leaves_copy = not any(keyword.arg == "copy" for keyword in node.keywords)
+        if builder and (node.args or node.keywords) and leaves_copy:
+            lines.append(node.lineno)
     return lines
 
 
