@@ -69,9 +69,10 @@ def native_table(con: duckdb.DuckDBPyConnection, table: str = STORED_IN_PARTS) -
 
 
 def _has_manifest(con: duckdb.DuckDBPyConnection) -> bool:
+    # duckdb_tables(), not information_schema.tables: every connection asks, and it is cheaper.
     row = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_name = ? AND table_catalog = current_database()",
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE table_name = ? AND database_name = current_database() AND NOT temporary",
         [MANIFEST],
     ).fetchone()
     return bool(row and row[0])
