@@ -9,16 +9,8 @@ from tests.e2e.factories import RunningApp, screenshot, wait_for_app
 pytestmark = pytest.mark.e2e
 
 
-def open_from_sidebar(page, served_app: RunningApp, title: str) -> None:
-    """Start at the root and follow the sidebar link, as a reader does."""
-    page.goto(served_app.url)
-    wait_for_app(page)
-    page.get_by_role("link", name=title, exact=True).first.click()
-    wait_for_app(page)
-
-
 def test_experiments_list_shows_every_demo_experiment(served_app: RunningApp, page) -> None:
-    # Opened by its address (a bookmark); the detail test below follows the sidebar.
+    # Opened by its address (a bookmark); the sidebar's links are followed by test_markup.py.
     page.goto(f"{served_app.url}/experiments")
     wait_for_app(page)
     assert page.get_by_role("heading", name="Experiments", exact=True).count() >= 1
@@ -28,7 +20,8 @@ def test_experiments_list_shows_every_demo_experiment(served_app: RunningApp, pa
 
 
 def test_detail_draws_the_forest_plot_and_the_decision_badge(served_app: RunningApp, page) -> None:
-    open_from_sidebar(page, served_app, "Experiments")
+    page.goto(f"{served_app.url}/experiments")
+    wait_for_app(page)
     page.get_by_role("button", name="Open the details").click()
     page.wait_for_selector(".js-plotly-plot .errorbar", timeout=90_000)
     wait_for_app(page)

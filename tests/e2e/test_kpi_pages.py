@@ -9,9 +9,8 @@ from tests.e2e.factories import RunningApp, screenshot, wait_for_app
 pytestmark = pytest.mark.e2e
 
 
-def test_overview_shows_kpi_cards_with_status_badges(served_app: RunningApp, page) -> None:
-    page.goto(served_app.url)
-    wait_for_app(page)
+def test_overview_shows_kpi_cards_with_status_badges(overview_tab) -> None:
+    page = overview_tab
     page.get_by_text("KPIs and exit criteria").wait_for(timeout=90_000)
     # Cards appear one by one (each evaluates its KPI and its stored plans): wait for the last.
     page.get_by_text("Healthy", exact=True).first.wait_for(timeout=90_000)

@@ -23,9 +23,8 @@ from tests.e2e.factories import (
 pytestmark = pytest.mark.e2e
 
 
-def test_overview_draws_its_charts(served_app: RunningApp, page) -> None:
-    page.goto(served_app.url)
-    wait_for_app(page)
+def test_overview_draws_its_charts(overview_tab) -> None:
+    page = overview_tab
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
     wait_for_drawn(page)  # the cards' charts are drawn one by one
     assert page.locator(".js-plotly-plot").count() >= 8
