@@ -157,7 +157,8 @@ def overview_opened(
 @pytest.fixture
 def overview_tab(overview_opened: object | None) -> object:
     """The Overview of the shared dashboard (`served_app`), opened at the session's start, once its
-    script has finished (English, 1400x1000). Read it, do not change it: other tests read it too."""
+    script has finished (English, 1400x1000). Other tests read it too: a test may reload it, not
+    leave it on another page."""
     assert overview_opened is not None
     wait_for_app(overview_opened)
     return overview_opened

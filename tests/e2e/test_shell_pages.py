@@ -133,10 +133,10 @@ def test_first_start_builds_the_demo_store_with_progress_then_says_it_is_demo_da
 
 
 def test_cli_ingest_runs_while_the_dashboard_is_open(
-    served_app: RunningApp, page, tmp_path: Path
+    served_app: RunningApp, overview_tab, tmp_path: Path
 ) -> None:
-    page.goto(served_app.url)
-    wait_for_app(page)
+    # The Overview has been open in a tab since the session started (as a reader leaves it).
+    page = overview_tab
     events = tmp_path / "from_terminal.csv"
     events.write_text(
         "unit_id,event,value,ts\nterminal-1,click,1,2026-11-03 08:00:00\n", encoding="utf-8"
