@@ -265,12 +265,17 @@ def test_the_dashboard_opens_a_store_made_by_the_first_version(
 
 # Run in a fresh interpreter, as a command line runs: a connection whose COMMIT gets Ctrl-C (SIGINT
 # to the main thread, so the signal is taken as COMMIT starts) as it begins; prints whether
-# KeyboardInterrupt surfaced and how far `commits_so_far` moved. In a fresh process Ctrl-C has
-# Python's own handler, whatever earlier tests in a test worker did to theirs.
+# KeyboardInterrupt surfaced and how far `commits_so_far` moved. The probe first gives Ctrl-C
+# Python's own handler, as a command typed in a terminal has it: a process inherits an IGNORED
+# Ctrl-C from its parent (a suite started in the background by a non-interactive shell, as CI may
+# start it, or a test worker after a test that ignores it), and Python then leaves it ignored, so
+# the held signal was re-raised into "ignore" and the test failed now and then.
 _COMMIT_PROBE = """
 import signal, sys, threading
 from pathlib import Path
 from data.store import StoreSettings, commit, commits_so_far, connect, write_audit
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 class SignalledAtCommit:
     def __init__(self, con):
