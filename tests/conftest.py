@@ -133,9 +133,9 @@ def app_env(
 
 @pytest.fixture(autouse=True)
 def sigint_handler_kept() -> Iterator[None]:
-    """Every test leaves Ctrl-C's handler as it found it: the tests of Ctrl-C during a commit
-    depend on Python's own handler, and a handler one test left behind (the command line's,
-    asyncio's) would change what a later test in the same worker sees. One left changed is put
+    """Every test leaves Ctrl-C's handler as it found it: a handler one test left behind (the
+    command line's, asyncio's, an ignored Ctrl-C, which the processes a later test starts would
+    inherit) would change what a later test in the same worker sees. One left changed is put
     back, and named in a warning."""
     before = signal.getsignal(signal.SIGINT)
     yield

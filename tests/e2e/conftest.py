@@ -155,10 +155,11 @@ def overview_opened(
 
 
 @pytest.fixture
-def overview_tab(overview_opened: object | None) -> object:
-    """The Overview of the shared dashboard (`served_app`), opened at the session's start, once its
-    script has finished (English, 1400x1000). Other tests read it too: a test may reload it, not
-    leave it on another page."""
+def overview_tab(overview_opened: object | None, served_app: RunningApp) -> object:
+    """The Overview of the shared dashboard (`served_app`, asked for so that a session of these
+    tests alone starts that server), opened at the session's start, once its script has finished
+    (English, 1400x1000). Other tests read it too: a test may reload it, not leave it on another
+    page."""
     assert overview_opened is not None
     wait_for_app(overview_opened)
     return overview_opened
