@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from data.store import StoreSettings
 from i18n.catalogue import translate
 from services.loading import recent_batches
-from tests.conftest import ROOT
+from tests.factories import dashboard
 from ui.text import plain
 
 TIMEOUT_S = 90
@@ -29,10 +29,7 @@ def _upload(app: AppTest) -> None:
 def test_an_upload_names_its_batch_and_a_second_upload_of_it_adds_nothing(
     app_env: StoreSettings, lang: str
 ) -> None:
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
-    app.session_state["lang"] = lang
-    app.run()
-    app.switch_page("pages/data.py")
+    app = dashboard(lang, "pages/data.py", timeout_s=TIMEOUT_S)
     app.run()
 
     _upload(app)

@@ -10,18 +10,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data.store import StoreSettings, transaction
-from tests.conftest import ROOT
+from tests.factories import dashboard
 
 pytestmark = pytest.mark.usefixtures("shared_app_env")
 
 
 def run_page(page: str, lang: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
+    at = dashboard(lang, page)
     at.run()
-    if page != "pages/overview.py":
-        at.switch_page(page)
-        at.run()
     assert not at.exception, at.exception
     return at
 

@@ -15,9 +15,9 @@ from experiments.spec import parse_spec_text
 from i18n.catalogue import translate
 from i18n.experiments import analysis_to_json, reason_message
 from services import experiments as service
-from tests.conftest import ROOT, TEST_NOW
+from tests.conftest import TEST_NOW
 from tests.experiments.factories import GOOD_TOML
-from tests.factories import rendered_text, without_user_text
+from tests.factories import dashboard, rendered_text, without_user_text
 from ui import cached
 
 pytestmark = pytest.mark.usefixtures("shared_app_env")
@@ -29,14 +29,8 @@ DETAIL_PAGE = "pages/experiment_detail.py"
 def run_page(
     page: str, lang: str = "en", chosen: str | None = None, family: str | None = None
 ) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
-    if family:
-        at.session_state["family"] = family
-    if chosen:
-        at.session_state["experiment_chosen"] = chosen
-    at.run()
-    at.switch_page(page)
+    state = {"family": family, "experiment_chosen": chosen}
+    at = dashboard(lang, page, state={key: value for key, value in state.items() if value})
     at.run()
     assert not at.exception, at.exception
     return at
@@ -331,10 +325,7 @@ def test_the_offline_online_charts_hold_one_offline_and_one_online_metric_each(s
 
 
 def test_a_link_naming_an_experiment_opens_it_once():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = "en"
-    at.run()
-    at.switch_page(DETAIL_PAGE)
+    at = dashboard("en", DETAIL_PAGE)
     at.query_params["experiment"] = "banner-split"
     at.run()
     assert not at.exception

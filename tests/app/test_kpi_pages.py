@@ -8,18 +8,14 @@ from streamlit.testing.v1 import AppTest
 from data.store import transaction
 from kpi.spec import parse_spec, spec_to_toml
 from services import kpis
-from tests.conftest import ROOT
+from tests.factories import dashboard
 
 pytestmark = pytest.mark.usefixtures("shared_app_env")
 
 
 def run_page(page: str, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
+    at = dashboard(lang, page)
     at.run()
-    if page != "pages/overview.py":
-        at.switch_page(page)
-        at.run()
     assert not at.exception, at.exception
     return at
 
@@ -151,8 +147,7 @@ def test_degradation_page_shows_series_offline_and_bridge() -> None:
 
 
 def test_pages_render_in_japanese() -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = "ja"
+    at = dashboard("ja")
     at.run()
     assert not at.exception
     cards = all_text(at)

@@ -6,16 +6,13 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.factories import dashboard
 
 pytestmark = pytest.mark.usefixtures("shared_app_env")
 
 
 def monitoring_page(lang: str, monitor_id: str = "rec-inputs") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
-    at.run()
-    at.switch_page("pages/monitoring.py")
+    at = dashboard(lang, "pages/monitoring.py")
     at.run()
     at.selectbox(key="monitoring_monitor").select(monitor_id)
     at.run()
@@ -59,8 +56,7 @@ def test_fraud_monitor_in_japanese_shows_estimates() -> None:
     ("lang", "expected"), [("en", "Monitor: Alert"), ("ja", "モニター：アラート")]
 )
 def test_overview_card_shows_the_family_monitor_status(lang: str, expected: str) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
+    at = dashboard(lang)
     at.run()
     assert not at.exception, at.exception
     assert expected in [c.value for c in at.caption]

@@ -13,18 +13,16 @@ from streamlit.testing.v1 import AppTest
 from core.clock import fixed_clock
 from data.store import StoreSettings
 from services import kpis, retraining
-from tests.conftest import ROOT, TEST_NOW
+from tests.conftest import TEST_NOW
+from tests.factories import dashboard
 from ui import cached
 
 pytestmark = pytest.mark.usefixtures("shared_app_env")
 
 
 def opened_page(lang: str, query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
+    at = dashboard(lang, "pages/retraining.py")
     at.query_params.update(query or {})
-    at.run()
-    at.switch_page("pages/retraining.py")
     at.run()
     assert not at.exception, at.exception
     return at

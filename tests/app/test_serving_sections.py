@@ -7,18 +7,13 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.factories import dashboard
 
 pytestmark = pytest.mark.usefixtures("shared_app_env")
 
 
 def page(path: str, lang: str, **state: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.session_state["lang"] = lang
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(path)
+    at = dashboard(lang, path, state=state, timeout_s=180)
     at.run()
     assert not at.exception, at.exception
     return at

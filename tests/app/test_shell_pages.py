@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from data.store import StoreSettings
 from i18n.catalogue import translate
-from tests.conftest import ROOT
+from tests.factories import dashboard
 
 TIMEOUT_S = 90
 
@@ -18,14 +18,8 @@ def run_page(page: str | None = None, lang: str = "en", family: str | None = Non
     AppTest drops the entry script's widgets from its element tree after a rerun under
     st.navigation, so sidebar choices are set in session state before the first run.
     """
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
-    app.session_state["lang"] = lang
-    if family:
-        app.session_state["family"] = family
+    app = dashboard(lang, page, state={"family": family} if family else None, timeout_s=TIMEOUT_S)
     app.run()
-    if page:
-        app.switch_page(page)
-        app.run()
     assert not app.exception, app.exception
     return app
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from data.store import StoreSettings, latest_schema_version
 from i18n.catalogue import translate
-from tests.conftest import ROOT
 from tests.data.factories import table_checksums
+from tests.factories import dashboard
 from ui.text import plain
 
 
@@ -23,8 +22,7 @@ def test_a_store_of_a_newer_version_is_read_with_a_warning(
     con.close()
     before = table_checksums(private_app_env.path)
 
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    app.session_state["lang"] = lang
+    app = dashboard(lang, timeout_s=90)
     app.run()
 
     assert not app.exception, app.exception

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from data.prediction_parts import parts_folder
 from data.store import (
@@ -35,6 +34,7 @@ from tests.data.factories import (
     write_large_events_csv,
     write_large_predictions_csv,
 )
+from tests.factories import dashboard
 from tests.monitoring.factories import MODEL, store
 
 HOLD_LOCK = """
@@ -256,8 +256,7 @@ def test_the_dashboard_opens_a_store_made_by_the_first_version(
     )
     con.close()
     monkeypatch.setenv("YARDSTICK_DB", str(empty_settings.path))
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    app.session_state["lang"] = "en"
+    app = dashboard("en", timeout_s=90)
     app.run()
     assert not app.exception, app.exception
     assert "fam: m1" in [s.value for s in app.subheader]

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from i18n.catalogue import LANGUAGES, catalogue
 from tests.conftest import ROOT
-from tests.factories import rendered_text, without_user_text
+from tests.factories import dashboard, rendered_text, without_user_text
 
 PAGES = sorted(set(re.findall(r'"(pages/[a-z_]+\.py)"', (ROOT / "app.py").read_text())))
 MIN_FRAGMENT = 8
@@ -56,23 +56,15 @@ def english_fragments() -> dict[str, str]:
 
 
 def render_in_japanese(page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = "ja"
+    at = dashboard("ja", page)
     at.run()
-    if page != "pages/overview.py":
-        at.switch_page(page)
-        at.run()
     assert not at.exception, at.exception
     return at
 
 
 def test_the_leak_check_sees_english_on_an_english_page(shared_app_env) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = "en"
     # The KPI with a stored plan, so that the page shows its full case.
-    at.session_state["retrain_kpi"] = "rec-ctr"
-    at.run()
-    at.switch_page("pages/retraining.py")
+    at = dashboard("en", "pages/retraining.py", state={"retrain_kpi": "rec-ctr"})
     at.run()
     text = rendered_text(at)
     assert len([piece for piece in english_fragments() if piece in text]) > 20

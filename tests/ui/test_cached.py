@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from data.store import StoreSettings
 from services import browse, estimated, kpis
-from tests.conftest import ROOT
+from tests.factories import dashboard
 from ui import cached
 
 
@@ -53,8 +52,7 @@ def test_a_write_from_a_page_leaves_the_reads_it_cannot_change_cached(
     before = cached.families(other, other_version)
     assert reads == [other]
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = "en"
+    at = dashboard("en")
     at.run()
     at.switch_page("pages/kpis.py")
     at.run()
