@@ -53,12 +53,14 @@ class _ProgressPrinter:
 
 
 def _run_ingest(args: argparse.Namespace) -> int:
+    # The store first: a mistyped or damaged --db is said before the loader's imports load.
+    settings = store_settings(args, create=args.create)
     from services.loading import IngestError, load_files
 
     printer = _ProgressPrinter()
     try:
         result = load_files(
-            store_settings(args, create=args.create),
+            settings,
             args.kind,
             args.files,
             encoding=args.encoding,
@@ -96,11 +98,12 @@ def _parse_key(pairs: list[str] | None) -> dict[str, str]:
 
 
 def _run_delete(args: argparse.Namespace) -> int:
+    key = _parse_key(args.key)
+    settings = store_settings(args)
     from services.loading import delete_stored_rows
 
-    key = _parse_key(args.key)
     deletion = delete_stored_rows(
-        store_settings(args),
+        settings,
         reason=args.reason,
         clock=system_clock,
         kind=args.kind,
@@ -140,9 +143,11 @@ def _run_delete(args: argparse.Namespace) -> int:
 
 
 def _run_batches(args: argparse.Namespace) -> int:
+    # The store first: a mistyped or damaged --db is said before the loader's imports load.
+    settings = store_settings(args)
     from services.loading import recent_batches
 
-    batches = recent_batches(store_settings(args), args.limit)
+    batches = recent_batches(settings, args.limit)
     if args.json:
         print(
             json.dumps(

@@ -41,23 +41,25 @@ def _refused(error: YardstickError) -> int:
 
 
 def _define(args: argparse.Namespace) -> int:
-    from services import experiments as service
-
     try:
         spec = parse_spec_text(read_spec_text(Path(args.spec)), origin=args.spec)
     except YardstickError as error:
         return _refused(error)
     settings = store_settings(args, create=args.create)
+    from services import experiments as service
+
     version = service.define(settings, spec, args.reason, system_clock)
     print(f"Experiment {spec.id} stored as version {version}.")
     return 0
 
 
 def _history(args: argparse.Namespace) -> int:
+    # The store first: a mistyped or damaged --db is said before the analysis's imports load.
+    settings = store_settings(args)
     from services import experiments as service
 
     try:
-        versions = service.history(store_settings(args), args.experiment_id)
+        versions = service.history(settings, args.experiment_id)
     except YardstickError as error:
         return _refused(error)
     for entry in versions:
@@ -165,10 +167,11 @@ def render_table(analysis: ExperimentAnalysis) -> str:
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    # The store first: a mistyped or damaged --db is said before the analysis's imports load.
+    settings = store_settings(args)
     from i18n.experiments import analysis_to_json
     from services import experiments as service
 
-    settings = store_settings(args)
     try:
         analysis = service.analyze(
             settings, args.experiment_id, args.as_of, args.version, system_clock

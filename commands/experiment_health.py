@@ -52,12 +52,14 @@ def _number(value: float | None, digits: str = ".1f") -> str:
 
 
 def _health(args: argparse.Namespace) -> int:
+    # The store first: a mistyped or damaged --db is said before the analysis's imports load.
+    settings = store_settings(args)
     from i18n.serving import health_to_json
     from services import serving
 
     try:
         report = serving.arm_health(
-            store_settings(args), args.experiment_id, as_of=args.as_of, clock=system_clock
+            settings, args.experiment_id, as_of=args.as_of, clock=system_clock
         )
     except YardstickError as error:
         print(f"error: {describe(error, 'en')}", file=sys.stderr)

@@ -85,15 +85,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _define(args: argparse.Namespace) -> int:
-    from kpi.spec import parse_spec
-    from services import kpis
-
     path = Path(args.spec)
     try:
         text = read_spec_text(path)
     except YardstickError as error:
         return print_error(error)
     settings = store_settings(args)
+    from kpi.spec import parse_spec
+    from services import kpis
+
     try:
         spec = parse_spec(text, path.name)
         outcome = kpis.define_kpi(settings, spec, args.author, path.name, text, clock=system_clock)
@@ -108,10 +108,12 @@ def _define(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
+    # The store first: a mistyped or damaged --db is said before the analysis's imports load.
+    settings = store_settings(args)
     from services import kpis
 
     try:
-        versions = kpis.kpi_history(store_settings(args), args.kpi_id)
+        versions = kpis.kpi_history(settings, args.kpi_id)
     except YardstickError as error:
         return print_error(error)
     if args.json:
@@ -143,10 +145,11 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    # The store first: a mistyped or damaged --db is said before the analysis's imports load.
+    settings = store_settings(args)
     from i18n.kpi import estimate_to_json, status_to_json
     from services import estimated, kpis
 
-    settings = store_settings(args)
     try:
         check = estimated.check_kpis_with_estimates(
             settings, args.as_of, record=not args.no_record, clock=system_clock
@@ -221,11 +224,13 @@ def _handover_note(estimate: KpiEstimate) -> str:
 
 
 def _decide(args: argparse.Namespace) -> int:
+    # The store first: a mistyped or damaged --db is said before the analysis's imports load.
+    settings = store_settings(args)
     from services import kpis
 
     try:
         decision = kpis.record_decision(
-            store_settings(args),
+            settings,
             args.kpi_id,
             args.decision,
             args.reason,

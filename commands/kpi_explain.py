@@ -56,14 +56,14 @@ def _iso_date(text: str) -> dt.date:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    # The store first: a mistyped or damaged --db is said before the analysis's imports load.
+    settings = store_settings(args)
     from i18n.explain import explanation_lines, explanation_to_json, monitor_note
     from services.explain import explain_kpi
 
     try:
         radius = {} if args.radius_days is None else {"radius_days": args.radius_days}
-        explanation = explain_kpi(
-            store_settings(args), args.kpi_id, args.as_of, clock=system_clock, **radius
-        )
+        explanation = explain_kpi(settings, args.kpi_id, args.as_of, clock=system_clock, **radius)
     except YardstickError as error:
         print(f"error: {describe(error, 'en')}", file=sys.stderr)
         return ERROR_EXIT

@@ -89,11 +89,13 @@ def _define(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
+    # The store first: a mistyped or damaged --db is said before the analysis's imports load.
+    settings = store_settings(args)
     from monitoring.spec import spec_to_mapping
     from services import monitoring
 
     try:
-        versions = monitoring.monitor_history(store_settings(args), args.monitor_id)
+        versions = monitoring.monitor_history(settings, args.monitor_id)
     except YardstickError as error:
         return print_error(error)
     if args.json:
@@ -119,12 +121,14 @@ def _value(value: float | None) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
+    # The store first: a mistyped or damaged --db is said before the analysis's imports load.
+    settings = store_settings(args)
     from i18n.monitoring import check_to_json
     from services import monitoring
 
     try:
         report = monitoring.check_monitors(
-            store_settings(args), args.monitor_id, args.as_of, clock=system_clock
+            settings, args.monitor_id, args.as_of, clock=system_clock
         )
     except YardstickError as error:
         return print_error(error)

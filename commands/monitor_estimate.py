@@ -77,12 +77,14 @@ def _realised(value: float | None, digits: str = ".3f") -> str:
 
 
 def _estimate(args: argparse.Namespace) -> int:
+    # The store first: a mistyped or damaged --db is said before the analysis's imports load.
+    settings = store_settings(args)
     from i18n.performance import refusal_error, report_to_json
     from services import performance
 
     try:
         report = performance.estimate_performance(
-            store_settings(args),
+            settings,
             args.monitor_id,
             args.threshold,
             kpi_id=args.kpi_id,

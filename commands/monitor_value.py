@@ -56,12 +56,14 @@ def _money(amount: float | None) -> str:
 
 
 def _value(args: argparse.Namespace) -> int:
+    # The store first: a mistyped or damaged --db is said before the analysis's imports load.
+    settings = store_settings(args)
     from i18n.serving import refusal_error, value_to_json
     from services import serving
 
     try:
         report = serving.fallback_value(
-            store_settings(args),
+            settings,
             args.kpi_id,
             as_of=args.as_of,
             days=args.days,

@@ -77,10 +77,40 @@ def test_help_imports_no_heavy_library(arguments: tuple[str, ...]) -> None:
     assert sorted(loaded & set(HEAVY)) == []
 
 
-def test_the_probe_sees_a_heavy_import() -> None:
+def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:
     """The probe would notice: a command that runs (not --help) does import DuckDB."""
-    _, report = probe(["ingest", "--kind", "models", "/nonexistent"])
+    store = tmp_path / "store.duckdb"
+    _, report = probe(
+        ["ingest", "--db", str(store), "--create", "--kind", "models", "/nonexistent"]
+    )
     assert "duckdb" in {name.split(".")[0] for name in report["loaded"]}
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("kpi", "check"),
+        ("kpi", "explain", "--id", "rec-ctr"),
+        ("experiment", "analyze", "--id", "aa-homepage"),
+        ("monitor", "check"),
+        ("ingest", "--kind", "events", "/nonexistent.csv"),
+    ],
+    ids=" ".join,
+)
+@pytest.mark.parametrize("store", ["missing", "zero bytes"])
+def test_a_wrong_store_is_said_before_the_statistics_load(
+    arguments: tuple[str, ...], store: str, tmp_path: Path
+) -> None:
+    """A mistyped or damaged `--db` is said at once (about 0.2 s), not after the seconds the
+    statistics take to import."""
+    db = tmp_path / "store.duckdb"
+    if store == "zero bytes":
+        db.write_bytes(b"")
+    done, report = probe([*arguments, "--db", str(db)])
+    assert report["status"] == 1, done.stderr
+    assert str(db) in done.stderr and "Traceback" not in done.stderr
+    loaded = {name.split(".")[0] for name in report["loaded"]}
+    assert sorted(loaded & {"scipy", "statsmodels", "pandas", "plotly", "streamlit"}) == []
 
 
 def test_loading_a_file_imports_no_statistics(tmp_path: Path) -> None:
