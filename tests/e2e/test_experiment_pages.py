@@ -9,8 +9,11 @@ from tests.e2e.factories import RunningApp, screenshot, wait_for_app
 pytestmark = pytest.mark.e2e
 
 
-def test_experiments_list_shows_every_demo_experiment(served_app: RunningApp, page) -> None:
-    # Opened by its address (a bookmark); the sidebar's links are followed by test_markup.py.
+def test_the_list_shows_the_demo_experiments_and_opens_one_with_its_forest_plot(
+    served_app: RunningApp, page
+) -> None:
+    # The list opened by its address (a bookmark; the sidebar's links are followed by
+    # test_markup.py), then the detail from its button, in the same tab as a reader goes.
     page.goto(f"{served_app.url}/experiments")
     wait_for_app(page)
     assert page.get_by_role("heading", name="Experiments", exact=True).count() >= 1
@@ -18,10 +21,6 @@ def test_experiments_list_shows_every_demo_experiment(served_app: RunningApp, pa
     assert page.get_by_role("button", name="Open the details").count() == 1
     screenshot(page, "experiments-list")
 
-
-def test_detail_draws_the_forest_plot_and_the_decision_badge(served_app: RunningApp, page) -> None:
-    page.goto(f"{served_app.url}/experiments")
-    wait_for_app(page)
     page.get_by_role("button", name="Open the details").click()
     page.wait_for_selector(".js-plotly-plot .errorbar", timeout=90_000)
     wait_for_app(page)
