@@ -34,8 +34,8 @@ def dashboard(
     front, not run yet.
 
     With `page` (a file under pages/), the first run opens that page as a reader who opens its
-    address does: the page alone, without rendering the Overview first (half of a page test's time
-    was that Overview). `switch_page` before the first run finds a page by its file name, the
+    address does: the page alone, without rendering the Overview first (a third of a page test's
+    time was that Overview). `switch_page` before the first run finds a page by its file name, the
     address `st.Page` gives every page of app.py (none sets a `url_path`). Without `page`, or with
     the Overview, the first run renders the Overview.
 
