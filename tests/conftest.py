@@ -8,7 +8,6 @@ clock behind `core.clock`.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import signal
@@ -19,16 +18,11 @@ from pathlib import Path
 import pytest
 
 from core.clock import NOW_VARIABLE, fixed_clock
-from data.demo import demo_end_date
 from data.store import StoreSettings, connect
 from services.loading import build_demo_store
+from tests.factories import ROOT, TEST_NOW
 
-ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-
-# The moment every test runs at (UTC) and the demo's last day of data.
-TEST_NOW = dt.datetime(2026, 11, 28, 6, 0)
-DEMO_END = demo_end_date(TEST_NOW.date())
 os.environ[NOW_VARIABLE] = TEST_NOW.isoformat()
 
 

@@ -1,24 +1,34 @@
-"""Helpers shared by tests of several packages (and by the benchmarks that reuse them)."""
+"""Helpers shared by tests of several packages (and by the benchmarks that reuse them), and the
+moment the suite runs at.
+
+`tests/conftest.py` imports this module in every test process, so it imports Streamlit, the
+command line and the services inside the helpers that need them (2.5 s of imports a unit-test
+file does not pay).
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import functools
 import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from google.protobuf.json_format import MessageToDict
-from streamlit.components.v2 import manifest_scanner
-from streamlit.testing.v1 import AppTest
+from data.demo import demo_end_date
 
-import cli
-from data.store import StoreSettings
-from services import experiments as experiment_service
-from services import kpis
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
-APP_SCRIPT = Path(__file__).resolve().parents[1] / "app.py"
+    from data.store import StoreSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+APP_SCRIPT = ROOT / "app.py"
+# The moment every test runs at (UTC; conftest sets YARDSTICK_NOW to it) and the demo's last day.
+TEST_NOW = dt.datetime(2026, 11, 28, 6, 0)
+DEMO_END = demo_end_date(TEST_NOW.date())
 # The page app.py opens at its root (st.Page(..., default=True)).
 DEFAULT_PAGE = "pages/overview.py"
 
@@ -42,6 +52,8 @@ def dashboard(
     Sidebar choices go in `state`: AppTest drops the entry script's widgets from its element tree
     after a rerun under st.navigation, so they cannot be set through widgets.
     """
+    from streamlit.testing.v1 import AppTest
+
     _scan_components_once()
     at = AppTest.from_file(str(APP_SCRIPT), default_timeout=timeout_s)
     at.session_state["lang"] = lang
@@ -59,6 +71,8 @@ def _scan_components_once() -> None:
     components (about 70 ms here, a sixth of a warm page test); the installed packages do not
     change while the tests run, and the dashboard uses no such component.
     """
+    from streamlit.components.v2 import manifest_scanner
+
     scan = manifest_scanner.scan_component_manifests
     if not hasattr(scan, "cache_info"):  # not yet wrapped by functools.cache
         manifest_scanner.scan_component_manifests = functools.cache(scan)
@@ -74,6 +88,8 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
 
 def help_paths() -> list[tuple[str, ...]]:
     """Every `--help` a user can ask for: the program's, each command's, each action's."""
+    import cli
+
     paths: list[tuple[str, ...]] = [("--help",)]
     for command, command_parser in _subcommands(cli.build_parser()).items():
         paths.append((command, "--help"))
@@ -106,6 +122,8 @@ def _chart_text(spec: str) -> list[str]:
 
 def rendered_text(at: AppTest) -> str:
     """Every piece of text a reader sees: element labels and values, tables and chart labels."""
+    from google.protobuf.json_format import MessageToDict
+
     texts: list[str] = []
 
     def walk(node: object) -> None:
@@ -135,6 +153,9 @@ def rendered_text(at: AppTest) -> str:
 
 def user_texts(settings: StoreSettings) -> list[str]:
     """Text users wrote into the store (names, rationale, owners, reasons): shown as written."""
+    from services import experiments as experiment_service
+    from services import kpis
+
     texts = []
     for version in kpis.latest_versions(settings):
         texts += [version.spec.name, version.spec.rationale, version.spec.owner]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 
-from tests.conftest import ROOT
+from tests.factories import ROOT
 
 CONFIG = ROOT / ".streamlit" / "config.toml"
 

@@ -15,9 +15,8 @@ from experiments.spec import parse_spec_text
 from i18n.catalogue import translate
 from i18n.experiments import analysis_to_json, reason_message
 from services import experiments as service
-from tests.conftest import TEST_NOW
 from tests.experiments.factories import GOOD_TOML
-from tests.factories import dashboard, rendered_text, without_user_text
+from tests.factories import TEST_NOW, dashboard, rendered_text, without_user_text
 from ui import cached
 
 pytestmark = pytest.mark.usefixtures("shared_app_env")

@@ -13,8 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core.clock import fixed_clock
 from data.store import StoreSettings
 from services import kpis, retraining
-from tests.conftest import TEST_NOW
-from tests.factories import dashboard
+from tests.factories import TEST_NOW, dashboard
 from ui import cached
 
 pytestmark = pytest.mark.usefixtures("shared_app_env")

@@ -5,7 +5,7 @@ Japanese Excel saves it (CRLF line ends, dates as 2026/11/27, times as 2026/11/2
 Parquet with the stored column types. Bad fixtures that cannot be typed by hand (mixed encodings,
 undecodable bytes, Parquet files) are written into `bad/`.
 
-Run: /work/venv/bin/python tests/data/make_corpus.py
+Run from the project root: .venv/bin/python tests/data/make_corpus.py
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from data.ingest import IngestError, content_hash, ingest_files
 from data.store import StoreSettings, connect, migrate
 from i18n.errors import describe
 from i18n.ingest import refusal_text
-from tests.conftest import TEST_NOW
 from tests.data.factories import GOOD, cli_in_process, query, table_checksums, write_text
+from tests.factories import TEST_NOW
 
 CLOCK = fixed_clock(TEST_NOW)
 HEADER = "unit_id,event,value,ts\n"

@@ -14,8 +14,8 @@ from data.demo import DEMO_STEPS, DemoExistsError
 from data.store import StoreSettings
 from i18n.catalogue import translate
 from services.loading import build_demo_store
-from tests.conftest import TEST_NOW
 from tests.data.factories import cli_in_process, query, table_checksums
+from tests.factories import TEST_NOW
 
 DATA_TABLES = ("models", "online_metrics", "offline_metrics", "assignments", "events")
 CLOCK = fixed_clock(TEST_NOW)

@@ -32,8 +32,8 @@ from hypothesis import strategies as st
 from core.clock import fixed_clock
 from data.ingest import IngestError, ingest_files
 from data.store import StoreSettings
-from tests.conftest import TEST_NOW
 from tests.data.factories import query, table_checksums
+from tests.factories import TEST_NOW
 
 CLOCK = fixed_clock(TEST_NOW)
 FIRST_DAY = dt.datetime(1970, 1, 1)

@@ -13,7 +13,7 @@ from data.store import StoreSettings, connect
 from kpi.plan import RetrainingPlan
 from kpi.spec import parse_spec
 from services import kpis
-from tests.conftest import TEST_NOW
+from tests.factories import TEST_NOW
 from tests.kpi.factories import build_store, ctr_spec
 from tests.services.factories import PLAN, audit_actions, plan
 

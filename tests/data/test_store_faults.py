@@ -30,7 +30,6 @@ from data.store import (
 from i18n.errors import describe
 from services.experiments import define
 from services.store import fault_behind
-from tests.conftest import TEST_NOW
 from tests.data.factories import (
     BAD,
     GOOD,
@@ -39,6 +38,7 @@ from tests.data.factories import (
     write_large_predictions_csv,
 )
 from tests.experiments.factories import make_spec
+from tests.factories import TEST_NOW
 from tests.monitoring.factories import MODEL, store
 
 

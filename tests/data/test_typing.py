@@ -15,8 +15,8 @@ from core.clock import fixed_clock
 from data.ingest import IngestError, ingest_files
 from data.store import StoreSettings
 from i18n.ingest import refusal_text
-from tests.conftest import TEST_NOW
 from tests.data.factories import GOOD, ingest, query, table_checksums, write_parquet, write_text
+from tests.factories import TEST_NOW
 
 CLOCK = fixed_clock(TEST_NOW)
 HEADER = "unit_id,event,value,ts\n"

@@ -33,7 +33,7 @@ from core.clock import fixed_clock
 from services import experiments as experiment_service
 from services import kpis
 from services.store import StoreSettings
-from tests.conftest import TEST_NOW
+from tests.factories import TEST_NOW
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -10,8 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from i18n.catalogue import LANGUAGES, catalogue
-from tests.conftest import ROOT
-from tests.factories import dashboard, rendered_text, without_user_text
+from tests.factories import ROOT, dashboard, rendered_text, without_user_text
 
 PAGES = sorted(set(re.findall(r'"(pages/[a-z_]+\.py)"', (ROOT / "app.py").read_text())))
 MIN_FRAGMENT = 8

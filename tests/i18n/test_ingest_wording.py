@@ -14,7 +14,7 @@ from i18n.errors import describe
 from i18n.ingest import problem_text, refusal_lines, refusal_text
 from services.loading import INGEST_CODES, DemoExistsError, IngestError, Problem
 from services.store import StoreLockedError, StoreMissingError
-from tests.conftest import ROOT
+from tests.factories import ROOT
 
 
 def codes_used_in(path: Path) -> set[str]:

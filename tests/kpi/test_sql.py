@@ -15,7 +15,7 @@ from core.tables import STORE_TABLES
 from data import kpi_store
 from data.store import StoreSettings, connect
 from kpi import sql
-from tests.conftest import DEMO_END
+from tests.factories import DEMO_END
 
 HOSTILE = "x'; DROP TABLE models; --"
 

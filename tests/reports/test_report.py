@@ -22,8 +22,7 @@ from reports.markdown import render_markdown
 from reports.retraining import render_report, report_filename
 from services import kpis
 from services.retraining import evaluate_request
-from tests.conftest import DEMO_END, TEST_NOW
-from tests.factories import markdown_unescaped
+from tests.factories import DEMO_END, TEST_NOW, markdown_unescaped
 from tests.kpi.factories import build_store, ctr_spec
 
 PREPARED = TEST_NOW.date()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, TEST_NOW
+from tests.factories import ROOT, TEST_NOW
 
 
 def _script():

@@ -21,7 +21,7 @@ from data.store import StoreSettings
 from services.monitoring import check_monitors
 from services.monitoring_views import drift_map, family_statuses, serving_history
 from services.performance import estimate_performance
-from tests.conftest import TEST_NOW
+from tests.factories import TEST_NOW
 
 CLOCK = fixed_clock(TEST_NOW)
 END = demo_end_date(TEST_NOW.date())

@@ -15,7 +15,7 @@ from data.store import StoreSettings
 from kpi.retraining import CaseRequest
 from services import experiments as experiment_service
 from services import kpis, retraining
-from tests.conftest import TEST_NOW
+from tests.factories import TEST_NOW
 from tests.services.factories import audit_actions, evidence, rows
 
 CLOCK = fixed_clock(TEST_NOW)
