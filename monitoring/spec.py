@@ -14,7 +14,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from core import toml
 from core.errors import YardstickError
@@ -48,11 +48,43 @@ _ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 OVERALL = "overall"
 
 
+# Why a monitor spec is refused: the last part of its code `monitor.spec.<problem>`. The type
+# checker holds every `MonitorSpecError` to this list; the i18n tests word each in both languages.
+MonitorSpecProblem = Literal[
+    "alert_below_warning",
+    "bad_features",
+    "bad_id",
+    "bad_lines",
+    "bad_reference",
+    "bad_table",
+    "bad_threshold",
+    "missing",
+    "not_date",
+    "not_number",
+    "not_positive",
+    "not_share",
+    "not_text",
+    "not_whole",
+    "rationale_unchanged",
+    "reference_backwards",
+    "repeated_feature",
+    "toml_syntax",
+    "unknown_family",
+    "unknown_feature",
+    "unknown_key",
+]
+
+
 class MonitorSpecError(YardstickError):
     """A monitor spec refused: code `monitor.spec.<problem>`, the key (`field`), file and line."""
 
     def __init__(
-        self, problem: str, key: str, origin: str, line: int | None = None, **details: object
+        self,
+        problem: MonitorSpecProblem,
+        key: str,
+        origin: str,
+        line: int | None = None,
+        **details: object,
     ) -> None:
         super().__init__(f"monitor.spec.{problem}", field=key, origin=origin, line=line, **details)
         self.problem = problem
@@ -176,7 +208,7 @@ class _Reader:
         self.origin = origin
         self.text = text
 
-    def fail(self, problem: str, key: str, **details: object) -> MonitorSpecError:
+    def fail(self, problem: MonitorSpecProblem, key: str, **details: object) -> MonitorSpecError:
         return MonitorSpecError(problem, key, self.origin, _line_of(self.text, key), **details)
 
     def only(self, table: Mapping[str, Any], allowed: tuple[str, ...], prefix: str = "") -> None:
