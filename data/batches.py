@@ -188,10 +188,11 @@ def delete_rows(
             elif not dry_run:
                 con.execute(f"DELETE FROM {table} WHERE {condition}", params)
             if not dry_run:
+                deleted_at = clock()
                 if batch_id is not None and batch_id != 0:
                     con.execute(
                         "UPDATE load_batches SET deleted_at = ?, reason = ? WHERE batch_id = ?",
-                        [clock(), reason, batch_id],
+                        [deleted_at, reason, batch_id],
                     )
                 write_audit(
                     con,
@@ -200,6 +201,7 @@ def delete_rows(
                     {"rows": rows, "batch_id": batch_id, "key": dict(key or {})},
                     reason,
                     actor or current_actor(),
+                    at=deleted_at,
                 )
     except BaseException:
         parts.abandoned()

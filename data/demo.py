@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.clock import system_clock
+from core.clock import Clock
 from core.errors import YardstickError
 from core.vocab import DEMO_SIZES
 from data.demo_predictions import LABEL_DELAY_DAYS, insert_demo_predictions
@@ -559,6 +559,7 @@ def build_demo(
     seed: int = 7,
     size: str = "medium",
     end: dt.date,
+    clock: Clock,
     force: bool = False,
     define: DefineDemo | None = None,
     on_progress: ProgressReport | None = None,
@@ -566,8 +567,9 @@ def build_demo(
     """Build the demo store at `settings.path`, atomically: a half-built store never appears.
 
     `end` is the last day of data (callers pass `demo_end_date` of the clock's day), so the same
-    seed and end give the same store on any day. `define` adds the definitions to the store
-    before it appears (without it the store holds data only).
+    seed and end give the same store on any day; `clock` stamps the load and its audit row.
+    `define` adds the definitions to the store before it appears (without it the store holds data
+    only).
 
     Raises:
         DemoExistsError: the store exists and `force` is False.
@@ -591,7 +593,7 @@ def build_demo(
         leftover.unlink(missing_ok=True)
     build_settings = StoreSettings(building, settings.memory_limit, settings.threads)
     # The large demo's 100 million predictions are stored as a load stores them: Parquet parts.
-    parts = PendingParts(building, system_clock) if size in PARTS_SIZES else None
+    parts = PendingParts(building, clock) if size in PARTS_SIZES else None
 
     report("models", 0.02)
     rec_online, rec_offline = _recommender_online(end, rng)
@@ -628,7 +630,12 @@ def build_demo(
             con.execute(_bind(_EVENTS_SQL, values))
             insert_demo_predictions(con, seed=seed, size=size, end=end, parts=parts)
             write_audit(
-                con, "demo", "store", {"size": size, "seed": seed, "end": str(end)}, "demo data set"
+                con,
+                "demo",
+                "store",
+                {"size": size, "seed": seed, "end": str(end)},
+                "demo data set",
+                at=clock(),
             )
             commit(con, build_settings.path)
             report("checkpoint", 0.85)
@@ -674,6 +681,7 @@ def build_demo_if_missing(
     settings: StoreSettings,
     *,
     end: dt.date,
+    clock: Clock,
     size: str = "medium",
     on_progress: ProgressReport | None = None,
     define: DefineDemo | None = None,
@@ -692,5 +700,7 @@ def build_demo_if_missing(
         fcntl.flock(lock, fcntl.LOCK_EX)
         if settings.path.exists():
             return False
-        build_demo(settings, size=size, end=end, on_progress=on_progress, define=define)
+        build_demo(
+            settings, size=size, end=end, clock=clock, on_progress=on_progress, define=define
+        )
         return True

@@ -116,6 +116,12 @@ def define_demo_kpis(settings: StoreSettings, now: dt.datetime) -> None:
             live = [d for d in kpi_store.deployments(con, spec.family) if d.stage == "production"]
             agreed_at = live[-1].deployed_at if live else now
             kpi_store.insert_version(
-                con, spec, outcome.version, DEMO_AUTHOR, agreed_at, outcome.changed_lines
+                con,
+                spec,
+                outcome.version,
+                DEMO_AUTHOR,
+                agreed_at,
+                outcome.changed_lines,
+                logged_at=now,
             )
         kpi_store.insert_decision(con, "rec-ctr", "continue", "EC business unit", now, reason)

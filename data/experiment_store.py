@@ -72,7 +72,14 @@ def insert_definition(
         "(experiment_id, version, defined_by, spec, defined_at) VALUES (?, ?, ?, ?, ?)",
         [spec.id, version, current_actor(), payload, defined_at],
     )
-    write_audit(con, "experiment.define", spec.id, {"version": version, "spec": payload}, reason)
+    write_audit(
+        con,
+        "experiment.define",
+        spec.id,
+        {"version": version, "spec": payload},
+        reason,
+        at=defined_at,
+    )
     return version
 
 

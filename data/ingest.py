@@ -2046,13 +2046,13 @@ def _record_batches(
     hashes: list[str],
     batch_ids: list[int],
     added: Mapping[int, int],
+    loaded_at: dt.datetime,
 ) -> tuple[LoadedBatch, ...]:
     """One `load_batches` row per loaded file: what it added, who loaded it and when."""
     batches = tuple(
         LoadedBatch(source.display_name, batch_id, added.get(batch_id, 0))
         for source, batch_id in zip(sources, batch_ids, strict=True)
     )
-    loaded_at = context.clock()
     for batch, digest in zip(batches, hashes, strict=True):
         con.execute(
             "INSERT INTO load_batches (batch_id, kind, file_name, content_hash, rows, actor, "
@@ -2113,6 +2113,7 @@ def _load(
     parts: PendingParts,
 ) -> _LoadOutcome:
     spec = context.spec
+    loaded_at = context.clock()
     skipped = _already_loaded(con, spec, sources, hashes)
     positions = [i for i in range(len(sources)) if i not in skipped]
     active = [sources[i] for i in positions]
@@ -2133,7 +2134,7 @@ def _load(
         ]
         added = _insert_new_rows(con, spec, repeats > 0, keyed, batch_ids, parts)
         batches = _record_batches(
-            con, context, active, [hashes[i] for i in positions], batch_ids, added
+            con, context, active, [hashes[i] for i in positions], batch_ids, added, loaded_at
         )
         new_rows = sum(added.values())
         _drop_stage(con)
@@ -2152,6 +2153,7 @@ def _load(
         },
         context.reason,
         context.actor,
+        at=loaded_at,
     )
     already_present = rows_read - new_rows + sum(a.rows for a in already_loaded)
     return _LoadOutcome(

@@ -215,8 +215,13 @@ def insert_version(
     author: str,
     created_at: dt.datetime,
     changed_lines: Sequence[str],
+    *,
+    logged_at: dt.datetime,
 ) -> None:
-    """Write a definition version and its audit row, in the caller's transaction."""
+    """Write a definition version and its audit row, in the caller's transaction.
+
+    `created_at` may be back-dated (an agreement made before the store existed); the audit row
+    says when the version was written (`logged_at`)."""
     con.execute(
         f"INSERT INTO kpi_versions ({', '.join(_VERSION_COLUMNS)}) "
         f"VALUES ({', '.join('?' for _ in _VERSION_COLUMNS)})",
@@ -234,6 +239,7 @@ def insert_version(
         {"version": version, "changed_lines": list(changed_lines)},
         spec.rationale,
         author,
+        at=logged_at,
     )
 
 
@@ -257,7 +263,13 @@ def insert_decision(
     ).fetchone()
     assert row is not None  # INSERT ... RETURNING always returns the inserted row
     write_audit(
-        con, "kpi.decide", kpi_id, {"decision": decision, "version": row[2]}, reason, decided_by
+        con,
+        "kpi.decide",
+        kpi_id,
+        {"decision": decision, "version": row[2]},
+        reason,
+        decided_by,
+        at=decided_at,
     )
     return int(row[0]), row[1]
 
@@ -289,10 +301,11 @@ def insert_evaluations(con: Connection, evaluations: Iterable[RecordedEvaluation
 
     Rows go in as parameters (one per KPI, a handful per run), so a missing value stays NULL.
     """
+    recorded = list(evaluations)
     rows = [
         [e.kpi_id, e.version, e.as_of, e.status, e.model_id, e.value, e.ci_low, e.ci_high,
          e.evaluated_at, e.evaluated_by]
-        for e in evaluations
+        for e in recorded
     ]  # fmt: skip
     if not rows:
         return 0
@@ -308,6 +321,7 @@ def insert_evaluations(con: Connection, evaluations: Iterable[RecordedEvaluation
         {"as_of": str(rows[0][2]), "evaluations": len(rows)},
         None,
         str(rows[0][9]),
+        at=recorded[0].evaluated_at,
     )
     return len(rows)
 

@@ -95,6 +95,7 @@ def insert_version(con: Connection, version: MonitorVersion) -> None:
         {"version": version.version},
         spec.rationale,
         version.author,
+        at=version.defined_at,
     )
 
 

@@ -80,6 +80,7 @@ def save_plan(
         plan.plan_id,
         {"version": version, "kpi_id": plan.kpi_id, "cost": plan.cost},
         actor=author,
+        at=created_at,
     )
     assert row is not None  # INSERT ... RETURNING always returns the row it inserted
     return _plan_from_row(row)
@@ -165,6 +166,7 @@ def save_fallback(
         {"version": version, "value_per_day": value_per_day},
         note,
         actor=author,
+        at=created_at,
     )
     assert row is not None  # INSERT ... RETURNING always returns the row it inserted
     return StoredFallback(*row)

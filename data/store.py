@@ -7,6 +7,7 @@ call opens, works and closes, and a lock conflict is retried with backoff before
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import json
 import os
@@ -493,15 +494,18 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[i
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(migration.sql)
+            # A migration runs when a store is opened, outside any use case and its clock.
+            applied_at = system_clock()
             con.execute(
                 "INSERT INTO schema_version VALUES (?, ?, ?)",
-                [migration.version, migration.name, system_clock()],
+                [migration.version, migration.name, applied_at],
             )
             write_audit(
                 con,
                 "migrate",
                 "schema",
                 {"version": migration.version, "name": migration.name, "from": current},
+                at=applied_at,
             )
             con.execute("COMMIT")
         except Exception:
@@ -574,13 +578,19 @@ def write_audit(
     detail: dict[str, object] | None = None,
     reason: str | None = None,
     actor: str | None = None,
+    *,
+    at: dt.datetime,
 ) -> None:
-    """Record a write in the audit log, inside the caller's transaction."""
+    """Record a write in the audit log, inside the caller's transaction.
+
+    `at` is the moment the use case stamps its own rows with (its injected clock), so the audit
+    row and the row it describes carry the same time.
+    """
     con.execute(
         "INSERT INTO audit_log (logged_at, actor, action, target, detail, reason) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         [
-            system_clock(),
+            at,
             actor or current_actor(),
             action,
             target,

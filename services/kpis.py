@@ -129,13 +129,15 @@ def define_kpi(
         check_against_store(spec, kpi_store.metric_availability(con), origin, text)
         outcome = next_version(kpi_store.latest_version(con, spec.kpi_id), spec, origin)
         if outcome.created:
+            now = clock()
             kpi_store.insert_version(
                 con,
                 spec,
                 outcome.version,
                 author or current_actor(),
-                created_at or clock(),
+                created_at or now,
                 outcome.changed_lines,
+                logged_at=now,
             )
     return outcome
 

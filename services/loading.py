@@ -103,6 +103,7 @@ def build_demo_store(
         seed=seed,
         size=size,
         end=demo_end_date(today(clock)),
+        clock=clock,
         force=force,
         on_progress=on_progress,
         define=lambda building: define_demo(building, clock),
@@ -123,6 +124,7 @@ def build_demo_store_if_missing(
     return build_demo_if_missing(
         settings,
         end=demo_end_date(today(clock)),
+        clock=clock,
         size=size,
         on_progress=on_progress,
         define=lambda building: define_demo(building, clock),

@@ -413,5 +413,6 @@ def record_decision(
             },
             rationale,
             author,
+            at=decided_at,
         )
     return RecordedDecision(decision_id, kpi_id, choice, decision, author, decided_at, plan_version)

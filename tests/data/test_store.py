@@ -270,7 +270,7 @@ def test_the_dashboard_opens_a_store_made_by_the_first_version(
 # start it, or a test worker after a test that ignores it), and Python then leaves it ignored, so
 # the held signal was re-raised into "ignore" and the test failed now and then.
 _COMMIT_PROBE = """
-import signal, sys, threading
+import datetime as dt, signal, sys, threading
 from pathlib import Path
 from data.store import StoreSettings, commit, commits_so_far, connect, write_audit
 
@@ -288,7 +288,7 @@ class SignalledAtCommit:
 settings = StoreSettings(Path(sys.argv[1]))
 with connect(settings) as con:
     con.execute("BEGIN TRANSACTION")
-    write_audit(con, "probe", "commit")
+    write_audit(con, "probe", "commit", at=dt.datetime(2026, 11, 28, 6))
     before = commits_so_far()
     try:
         commit(SignalledAtCommit(con), settings.path)

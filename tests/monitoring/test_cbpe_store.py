@@ -93,7 +93,10 @@ def _fraud_store(tmp_path: Path, *, lift: float = 1.0, labelled_reference: bool 
             "INSERT INTO prediction_labels (model_id, request_id, label) "
             "SELECT model_id, request_id, label FROM new_labels"
         )
-        kpi_store.insert_version(con, parse_spec(KPI_TEXT), 1, "test", dt.datetime(2026, 6, 1), ())
+        written = dt.datetime(2026, 6, 1)
+        kpi_store.insert_version(
+            con, parse_spec(KPI_TEXT), 1, "test", written, (), logged_at=written
+        )
     spec = tmp_path / "monitor.toml"
     spec.write_text(spec_text(id="fraud-scores", family=FAMILY, min_rows=1000), encoding="utf-8")
     assert run_cli_plain("monitor", "define", "--db", str(settings.path), "--spec", str(spec)) == 0

@@ -21,7 +21,7 @@ from data.store import StoreSettings, transaction
 from kpi.spec import parse_spec
 from services.estimated import NOT_ESTIMABLE, check_kpis_with_estimates, kpi_estimate
 from services.kpis import all_kpi_statuses
-from tests.conftest import TEST_NOW
+from tests.factories import TEST_NOW
 from tests.monitoring.factories import (
     add_models,
     insert_predictions,
@@ -120,9 +120,8 @@ def _fraud_store(
             "SELECT CAST(date AS DATE), model_id, metric, value, n, NULL FROM new_online"
         )
         spec = parse_spec(kpi_text(metric))
-        kpi_store.insert_version(
-            con, spec, 1, "test", dt.datetime.combine(REFERENCE[0], dt.time()), ()
-        )
+        written = dt.datetime.combine(REFERENCE[0], dt.time())
+        kpi_store.insert_version(con, spec, 1, "test", written, (), logged_at=written)
     monitor = tmp_path / "monitor.toml"
     monitor.write_text(
         spec_text(

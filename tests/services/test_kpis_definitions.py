@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from core.clock import fixed_clock
 from core.errors import YardstickError
 from data import kpi_store
 from data.store import connect
@@ -139,3 +140,18 @@ def test_every_kpi_write_leaves_an_audit_row_with_its_reason(tmp_path: Path) -> 
     assert list(audit["action"]) == ["kpi.decide", "kpi.define"]
     assert list(audit["actor"]) == ["sato", "tanaka"]
     assert list(audit["reason"]) == ["Exit met for a week", "Agreed in the launch review"]
+
+
+def test_the_audit_log_says_when_the_use_case_wrote_by_its_clock(tmp_path: Path) -> None:
+    settings = fresh_store(tmp_path)
+    moment = dt.datetime(2031, 3, 4, 10, 30)
+    agreed = dt.datetime(2025, 1, 6, 9, 0)  # an agreement older than the store
+    kpis.define_kpi(settings, parse_spec(ctr_spec()), created_at=agreed, clock=fixed_clock(moment))
+    kpis.record_decision(settings, "rec-ctr", "retrain", "CTR fell", clock=fixed_clock(moment))
+    with connect(settings, read_only=True) as con:
+        logged = con.execute(
+            "SELECT action, logged_at FROM audit_log WHERE action LIKE 'kpi.%' ORDER BY id"
+        ).fetchall()
+        created = con.execute("SELECT created_at FROM kpi_versions").fetchall()
+    assert logged == [("kpi.define", moment), ("kpi.decide", moment)]
+    assert created == [(agreed,)]
