@@ -11,7 +11,7 @@ from i18n.format import format_date, format_money, format_percent
 from kpi.status import BridgeView
 from ui import cached
 from ui.context import page_context
-from ui.estimated import add_estimated_traces, render_estimate
+from ui.estimated import render_estimate
 from ui.explain import explanation_section
 from ui.kpi_cards import (
     as_of_sentence,
@@ -23,11 +23,8 @@ from ui.kpi_cards import (
     status_since_sentence,
     trend_arrow,
 )
+from ui.kpi_charts import LEGEND_BELOW, series_figure
 from ui.text import chart_text, plain
-
-LINE_COLOURS = {"target": "#2e7d32", "warning": "#ef6c00", "exit": "#c62828"}
-# Plotly puts a horizontal legend where the tick labels and axis title sit; below them it is read.
-LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.25}
 
 ctx = page_context()
 st.title(ctx.t("kpi.degradation_title"))
@@ -86,115 +83,6 @@ if status.defined_after_as_of is not None:
 if estimate is not None:
     with st.container(border=True):
         render_estimate(ctx, estimate, with_note=True)
-
-
-def add_band(
-    figure: go.Figure,
-    frame: pd.DataFrame,
-    centre: str,
-    band_name: str,
-    fill_colour: str,
-    centre_name: str,
-    centre_line: dict[str, str],
-) -> None:
-    """A shaded band between `frame.low` and `frame.high` with its centre line drawn over it."""
-    figure.add_trace(
-        go.Scatter(
-            x=frame["date"], y=frame["high"], line={"width": 0}, showlegend=False, hoverinfo="skip"
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=frame["date"],
-            y=frame["low"],
-            line={"width": 0},
-            fill="tonexty",
-            fillcolor=fill_colour,
-            name=band_name,
-        )
-    )
-    figure.add_trace(
-        go.Scatter(x=frame["date"], y=frame[centre], name=centre_name, line=centre_line)
-    )
-
-
-def series_figure() -> go.Figure:
-    """Daily values, window estimate and band, agreed lines, deployments, steps, trend and cone."""
-    figure = go.Figure()
-    cone = detail.trend_line
-    if not cone.empty:
-        add_band(
-            figure,
-            cone,
-            "level",
-            ctx.t("kpi.chart.cone"),
-            "rgba(120,120,200,0.2)",
-            ctx.t("kpi.chart.trend"),
-            {"dash": "dot", "color": "#3949ab"},
-        )
-    evaluated = pd.DataFrame(
-        [
-            (e.date, e.estimate, e.ci_low, e.ci_high)
-            for e in detail.evaluations
-            if e.estimate is not None
-        ],
-        columns=["date", "estimate", "low", "high"],
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=detail.series["date"],
-            y=detail.series["value"],
-            mode="markers",
-            marker={"size": 3, "color": "#9e9e9e"},
-            name=ctx.t("kpi.chart.daily"),
-        )
-    )
-    if not evaluated.empty:
-        add_band(
-            figure,
-            evaluated,
-            "estimate",
-            ctx.t("kpi.chart.band"),
-            "rgba(0,0,0,0.15)",
-            ctx.t("kpi.chart.window"),
-            {"color": "#212121"},
-        )
-    if estimate is not None:
-        add_estimated_traces(figure, ctx, estimate)
-    for key, value in (
-        ("target", status.target),
-        ("warning", status.warning),
-        ("exit", status.exit),
-    ):
-        figure.add_hline(
-            y=value,
-            line={"color": LINE_COLOURS[key], "dash": "dash"},
-            annotation_text=ctx.t(f"kpi.line.{key}"),
-        )
-    for deployment in cached.kpi_deployments(ctx.path, ctx.fingerprint, status.family):
-        if deployment.stage == "production":
-            figure.add_vline(
-                x=pd.Timestamp(deployment.deployed_at).timestamp() * 1000,
-                line={"color": "#607d8b", "width": 1},
-                annotation_text=chart_text(deployment.model_id),
-            )
-    for step in detail.steps:
-        figure.add_vline(
-            x=pd.Timestamp(step.date).timestamp() * 1000,
-            line={"color": "#8e24aa", "dash": "dot"},
-            annotation_text=ctx.t("kpi.chart.step"),
-        )
-    figure.update_layout(
-        xaxis={
-            "tickformat": ctx.t("kpi.chart.date_ticks"),
-            "hoverformat": ctx.t("kpi.chart.date_hover"),
-        },
-        yaxis_title=chart_text(status.metric),
-        height=480,
-        legend=LEGEND_BELOW,
-        margin={"t": 30},
-    )
-    return figure
 
 
 def offline_figure() -> go.Figure:
@@ -264,7 +152,12 @@ def chart_title(key: str) -> None:
 main, side = st.columns([3, 2])
 with main:
     chart_title("kpi.chart.series_title")
-    st.plotly_chart(series_figure(), width="stretch", key="degradation-series")
+    deployments = cached.kpi_deployments(ctx.path, ctx.fingerprint, status.family)
+    st.plotly_chart(
+        series_figure(ctx, detail, estimate, deployments),
+        width="stretch",
+        key="degradation-series",
+    )
     for step in detail.steps:
         st.caption(
             ctx.t(

@@ -1,17 +1,21 @@
-"""The Plotly figures of retraining, used by the report and by the Retraining page: the KPI's
-degradation with its trend and agreed lines, and the options' cumulative discounted value.
+"""The Plotly figures the report and the dashboard share: a KPI's degradation (daily values, its
+trend with the band and forecast cone, the agreed lines), drawn once for the report and the
+Degradation page, and the retraining options' cumulative discounted value.
 
-Titles, axes and legends follow the reader's language; the figures are drawn here only, so the
-domain never imports Plotly.
+Each face words the figures in its reader's language (legend and line names come from its own
+catalogue keys) and lays them out; the figures are drawn here only, so the domain never imports
+Plotly.
 """
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.vocab import ThresholdLine
 from i18n.catalogue import translate
 from kpi.economics import cumulative_values
 from kpi.retraining import RetrainingCase
@@ -23,60 +27,118 @@ OPTION_COLOURS = {
     "retrain_later": "#2ca02c",
     "withdraw": "#d62728",
 }
+LINE_COLOURS: dict[ThresholdLine, str] = {
+    "target": "#2e7d32",
+    "warning": "#ef6c00",
+    "exit": "#c62828",
+}
+DAILY_COLOUR = "#9e9e9e"
+TREND_COLOUR = "#3949ab"
+CONE_FILL = "rgba(120,120,200,0.2)"
 # Plotly's own date ticks are English; Japanese readers get 2027年1月.
 DATE_TICK_FORMAT = {"ja": "%Y年%-m月", "en": "%b %Y"}
 FONT_FAMILY = '"Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", "Meiryo", sans-serif'
 
 
-def degradation_figure(detail: KpiDetail, lang: str) -> go.Figure:
-    """The KPI's daily values, its trend and forecast band, and the agreed lines."""
-    status = detail.status
-    metric = html.escape(status.metric)
+@dataclass(frozen=True)
+class DegradationWording:
+    """The legend and line names of a degradation figure, in the reader's language.
+
+    Attributes:
+        daily: the daily values.
+        trend: the trend line.
+        band: the trend's band and forecast cone.
+        target: the agreed target line.
+        warning: the agreed warning line.
+        exit: the agreed exit line.
+    """
+
+    daily: str
+    trend: str
+    band: str
+    target: str
+    warning: str
+    exit: str
+
+
+def add_band(
+    figure: go.Figure,
+    frame: pd.DataFrame,
+    centre: str,
+    band_name: str,
+    fill_colour: str,
+    centre_name: str,
+    centre_line: dict[str, str],
+) -> None:
+    """A shaded band between `frame.low` and `frame.high` (by `frame.date`) with its centre line,
+    `frame[centre]`, drawn over it."""
+    figure.add_trace(
+        go.Scatter(
+            x=frame["date"], y=frame["high"], line={"width": 0}, showlegend=False, hoverinfo="skip"
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=frame["date"],
+            y=frame["low"],
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=fill_colour,
+            name=band_name,
+        )
+    )
+    figure.add_trace(
+        go.Scatter(x=frame["date"], y=frame[centre], name=centre_name, line=centre_line)
+    )
+
+
+def draw_degradation(detail: KpiDetail, wording: DegradationWording) -> go.Figure:
+    """The KPI's trend in its band and forecast cone, its daily values over them, and the agreed
+    lines; without layout, which each face sets (and adds its own traces to)."""
     figure = go.Figure()
-    series = detail.series
-    if not series.empty:
-        figure.add_trace(
-            go.Scatter(
-                x=pd.to_datetime(series["date"]),
-                y=series["value"],
-                mode="markers",
-                marker={"size": 4, "color": "#4c78a8"},
-                name=translate(lang, "report.legend_daily"),
-            )
+    cone = detail.trend_line
+    if not cone.empty:
+        add_band(
+            figure,
+            cone,
+            "level",
+            wording.band,
+            CONE_FILL,
+            wording.trend,
+            {"dash": "dot", "color": TREND_COLOUR},
         )
-    trend = detail.trend_line
-    if not trend.empty:
-        dates = pd.to_datetime(trend["date"])
-        for column, key in (("low", "legend_band_low"), ("high", "legend_band_high")):
-            figure.add_trace(
-                go.Scatter(
-                    x=dates,
-                    y=trend[column],
-                    mode="lines",
-                    line={"width": 0.8, "color": "#f58518", "dash": "dot"},
-                    name=translate(lang, f"report.{key}"),
-                )
-            )
-        figure.add_trace(
-            go.Scatter(
-                x=dates,
-                y=trend["level"],
-                mode="lines",
-                line={"width": 2, "color": "#f58518"},
-                name=translate(lang, "report.legend_trend"),
-            )
+    figure.add_trace(
+        go.Scatter(
+            x=detail.series["date"],
+            y=detail.series["value"],
+            mode="markers",
+            marker={"size": 3, "color": DAILY_COLOUR},
+            name=wording.daily,
         )
-    for value, key, colour in (
-        (status.target, "line_target", "#54a24b"),
-        (status.warning, "line_warning", "#eeca3b"),
-        (status.exit, "line_exit", "#e45756"),
+    )
+    status = detail.status
+    for value, name, colour in (
+        (status.target, wording.target, LINE_COLOURS["target"]),
+        (status.warning, wording.warning, LINE_COLOURS["warning"]),
+        (status.exit, wording.exit, LINE_COLOURS["exit"]),
     ):
-        figure.add_hline(
-            y=value,
-            line={"color": colour, "dash": "dash", "width": 1},
-            annotation_text=translate(lang, f"report.{key}"),
-            annotation_position="top left",
-        )
+        figure.add_hline(y=value, line={"color": colour, "dash": "dash"}, annotation_text=name)
+    return figure
+
+
+def degradation_figure(detail: KpiDetail, lang: str) -> go.Figure:
+    """The report's degradation figure: `draw_degradation` with the report's wording, a title and
+    axis titles, laid out for print."""
+    metric = html.escape(detail.status.metric)
+    wording = DegradationWording(
+        daily=translate(lang, "report.legend_daily"),
+        trend=translate(lang, "report.legend_trend"),
+        band=translate(lang, "report.legend_band"),
+        target=translate(lang, "report.line_target"),
+        warning=translate(lang, "report.line_warning"),
+        exit=translate(lang, "report.line_exit"),
+    )
+    figure = draw_degradation(detail, wording)
     figure.update_layout(
         title=translate(lang, "report.chart_degradation_title", metric=metric),
         xaxis_title=translate(lang, "report.axis_date"),

@@ -17,6 +17,7 @@ import streamlit as st
 from i18n.errors import describe
 from i18n.format import format_date, format_money, format_percent
 from i18n.kpi import estimate_refusal
+from reports.charts import add_band
 from services.estimated import KpiEstimate
 from ui.context import PageContext
 from ui.kpi_cards import STATUS_COLOURS, format_metric
@@ -110,33 +111,22 @@ def add_estimated_traces(figure: go.Figure, ctx: PageContext, estimate: KpiEstim
     days = [d for d in estimate.days if d.window is not None]
     if not days:
         return
-    dates = [d.day for d in days]
-    figure.add_trace(
-        go.Scatter(
-            x=dates,
-            y=[d.window.high for d in days if d.window is not None],
-            line={"width": 0},
-            showlegend=False,
-            hoverinfo="skip",
-        )
+    windows = pd.DataFrame(
+        [
+            (d.day, d.window.value, d.window.low, d.window.high)
+            for d in days
+            if d.window is not None
+        ],
+        columns=["date", "value", "low", "high"],
     )
-    figure.add_trace(
-        go.Scatter(
-            x=dates,
-            y=[d.window.low for d in days if d.window is not None],
-            line={"width": 0},
-            fill="tonexty",
-            fillcolor=ESTIMATE_BAND,
-            name=ctx.t("kpi_estimate.chart_band"),
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=dates,
-            y=[d.window.value for d in days if d.window is not None],
-            name=ctx.t("kpi_estimate.chart_window"),
-            line={"color": ESTIMATE_COLOUR, "dash": "dash"},
-        )
+    add_band(
+        figure,
+        windows,
+        "value",
+        ctx.t("kpi_estimate.chart_band"),
+        ESTIMATE_BAND,
+        ctx.t("kpi_estimate.chart_window"),
+        {"color": ESTIMATE_COLOUR, "dash": "dash"},
     )
     figure.add_trace(
         go.Scatter(
