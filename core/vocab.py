@@ -63,6 +63,10 @@ Correction = Literal["holm", "bh", "none"]
 # effect can be trusted and none is shown.
 ExperimentOutcome = Literal["ship", "dont_ship", "keep_running", "no_effect", "invalid"]
 
+# A guardrail metric's non-inferiority test (experiments.guardrails): shown worse by less than its
+# margin (`pass`), shown worse by more (`breach`), or neither yet.
+GuardrailStatus = Literal["pass", "breach", "inconclusive"]
+
 # Which comparisons a multiple-testing correction runs over: the primary metric across treatments,
 # the secondary metrics across treatments, or one segment column. Guardrails belong to none: each
 # is a one-sided non-inferiority test against its margin.
@@ -121,6 +125,7 @@ METRIC_ROLES: tuple[MetricRole, ...] = get_args(MetricRole)
 METHODS: tuple[Method, ...] = get_args(Method)
 CORRECTIONS: tuple[Correction, ...] = get_args(Correction)
 EXPERIMENT_OUTCOMES: tuple[ExperimentOutcome, ...] = get_args(ExperimentOutcome)
+GUARDRAIL_STATUSES: tuple[GuardrailStatus, ...] = get_args(GuardrailStatus)
 CORRECTION_FAMILIES: tuple[CorrectionFamily, ...] = get_args(CorrectionFamily)
 P_VALUE_KINDS: tuple[PValueKind, ...] = get_args(PValueKind)
 MODEL_STAGES: tuple[ModelStage, ...] = get_args(ModelStage)
