@@ -39,10 +39,17 @@ MONEY_BASES: tuple[MoneyBasis, ...] = ("as_is", "scaled", "unmeasured")
 
 # What the business owner decided about a KPI's model.
 KpiDecision = Literal["continue", "retrain", "withdraw"]
+# What the retraining page and command offer the owner; a choice is recorded as a KpiDecision
+# (`wait` as `continue`: kpi.plan.DECISION_FOR_CHOICE).
+DecisionChoice = Literal["retrain", "wait", "withdraw"]
 
 # The options a retraining case compares, and what it recommends.
 RetrainOption = Literal["do_nothing", "retrain_now", "retrain_later", "withdraw"]
 Recommendation = Literal["retrain_now", "wait", "withdraw", "do_nothing"]
+
+# Why a retraining option acts on the day it does (kpi.economics.OptionValue.basis): the later day
+# that maximises the NPV (retrain later), or no fallback value given (withdraw, not priced).
+OptionDayBasis = Literal["best_day", "fallback_zero"]
 
 # Where a retraining case's expected gain comes from.
 UpliftSource = Literal["experiment", "assumption"]
@@ -116,6 +123,7 @@ COST_CELLS: tuple[CostCell, ...] = get_args(CostCell)
 THRESHOLD_LINES: tuple[ThresholdLine, ...] = get_args(ThresholdLine)
 KPI_STATUSES: tuple[KpiStatusCode, ...] = get_args(KpiStatusCode)
 KPI_DECISIONS: tuple[KpiDecision, ...] = get_args(KpiDecision)
+DECISION_CHOICES: tuple[DecisionChoice, ...] = get_args(DecisionChoice)
 RETRAIN_OPTIONS: tuple[RetrainOption, ...] = get_args(RetrainOption)
 RECOMMENDATIONS: tuple[Recommendation, ...] = get_args(Recommendation)
 UPLIFT_SOURCES: tuple[UpliftSource, ...] = get_args(UpliftSource)
