@@ -66,6 +66,9 @@ MetricRole = Literal["primary", "secondary", "guardrail"]
 Method = Literal["fixed", "sequential"]
 Correction = Literal["holm", "bh", "none"]
 
+# Where now falls in an experiment's window: before its start, within it, or at or after its end.
+ExperimentStatus = Literal["planned", "running", "finished"]
+
 # The call on an experiment (or one treatment). `invalid`: the sample ratio check failed, so no
 # effect can be trusted and none is shown.
 ExperimentOutcome = Literal["ship", "dont_ship", "keep_running", "no_effect", "invalid"]
@@ -132,6 +135,7 @@ METRIC_KINDS: tuple[MetricKind, ...] = get_args(MetricKind)
 METRIC_ROLES: tuple[MetricRole, ...] = get_args(MetricRole)
 METHODS: tuple[Method, ...] = get_args(Method)
 CORRECTIONS: tuple[Correction, ...] = get_args(Correction)
+EXPERIMENT_STATUSES: tuple[ExperimentStatus, ...] = get_args(ExperimentStatus)
 EXPERIMENT_OUTCOMES: tuple[ExperimentOutcome, ...] = get_args(ExperimentOutcome)
 GUARDRAIL_STATUSES: tuple[GuardrailStatus, ...] = get_args(GuardrailStatus)
 CORRECTION_FAMILIES: tuple[CorrectionFamily, ...] = get_args(CorrectionFamily)

@@ -16,7 +16,16 @@ from typing import Any, TypeVar
 
 from core import toml
 from core.errors import YardstickError
-from core.vocab import COST_CELLS, DIRECTIONS, SOURCES, VALUE_KINDS, Direction, Source, ValueKind
+from core.vocab import (
+    COST_CELLS,
+    DIRECTIONS,
+    SOURCES,
+    VALUE_KINDS,
+    Direction,
+    Source,
+    ThresholdLine,
+    ValueKind,
+)
 from kpi.evaluation import line_order_problem
 from kpi.value import CostMatrix
 
@@ -449,9 +458,9 @@ def spec_to_toml(spec: KpiSpec) -> str:
     return toml.dumps(spec_to_mapping(spec))
 
 
-def changed_lines(previous: KpiSpec, current: KpiSpec) -> tuple[str, ...]:
+def changed_lines(previous: KpiSpec, current: KpiSpec) -> tuple[ThresholdLine, ...]:
     """The agreed lines (target, warning, exit) that differ between two versions."""
-    pairs = (
+    pairs: tuple[tuple[ThresholdLine, float, float], ...] = (
         ("target", previous.target, current.target),
         ("warning", previous.warning, current.warning),
         ("exit", previous.exit_threshold, current.exit_threshold),

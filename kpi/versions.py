@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.errors import YardstickError
-from core.vocab import KPI_DECISIONS, KpiDecision
+from core.vocab import KPI_DECISIONS, KpiDecision, ThresholdLine
 from kpi.spec import KpiSpec, SpecError, changed_lines
 
 
@@ -56,7 +56,7 @@ class DefineOutcome:
     kpi_id: str
     version: int
     created: bool
-    changed_lines: tuple[str, ...]
+    changed_lines: tuple[ThresholdLine, ...]
 
 
 def next_version(previous: KpiVersion | None, spec: KpiSpec, origin: str) -> DefineOutcome:
