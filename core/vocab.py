@@ -39,10 +39,17 @@ MONEY_BASES: tuple[MoneyBasis, ...] = ("as_is", "scaled", "unmeasured")
 
 # What the business owner decided about a KPI's model.
 KpiDecision = Literal["continue", "retrain", "withdraw"]
+# What the retraining page and command offer the owner; a choice is recorded as a KpiDecision
+# (`wait` as `continue`: kpi.plan.DECISION_FOR_CHOICE).
+DecisionChoice = Literal["retrain", "wait", "withdraw"]
 
 # The options a retraining case compares, and what it recommends.
 RetrainOption = Literal["do_nothing", "retrain_now", "retrain_later", "withdraw"]
 Recommendation = Literal["retrain_now", "wait", "withdraw", "do_nothing"]
+
+# Why a retraining option acts on the day it does (kpi.economics.OptionValue.basis): the later day
+# that maximises the NPV (retrain later), or no fallback value given (withdraw, not priced).
+OptionDayBasis = Literal["best_day", "fallback_zero"]
 
 # Where a retraining case's expected gain comes from.
 UpliftSource = Literal["experiment", "assumption"]
@@ -59,9 +66,16 @@ MetricRole = Literal["primary", "secondary", "guardrail"]
 Method = Literal["fixed", "sequential"]
 Correction = Literal["holm", "bh", "none"]
 
+# Where now falls in an experiment's window: before its start, within it, or at or after its end.
+ExperimentStatus = Literal["planned", "running", "finished"]
+
 # The call on an experiment (or one treatment). `invalid`: the sample ratio check failed, so no
 # effect can be trusted and none is shown.
 ExperimentOutcome = Literal["ship", "dont_ship", "keep_running", "no_effect", "invalid"]
+
+# A guardrail metric's non-inferiority test (experiments.guardrails): shown worse by less than its
+# margin (`pass`), shown worse by more (`breach`), or neither yet.
+GuardrailStatus = Literal["pass", "breach", "inconclusive"]
 
 # Which comparisons a multiple-testing correction runs over: the primary metric across treatments,
 # the secondary metrics across treatments, or one segment column. Guardrails belong to none: each
@@ -112,6 +126,7 @@ COST_CELLS: tuple[CostCell, ...] = get_args(CostCell)
 THRESHOLD_LINES: tuple[ThresholdLine, ...] = get_args(ThresholdLine)
 KPI_STATUSES: tuple[KpiStatusCode, ...] = get_args(KpiStatusCode)
 KPI_DECISIONS: tuple[KpiDecision, ...] = get_args(KpiDecision)
+DECISION_CHOICES: tuple[DecisionChoice, ...] = get_args(DecisionChoice)
 RETRAIN_OPTIONS: tuple[RetrainOption, ...] = get_args(RetrainOption)
 RECOMMENDATIONS: tuple[Recommendation, ...] = get_args(Recommendation)
 UPLIFT_SOURCES: tuple[UpliftSource, ...] = get_args(UpliftSource)
@@ -120,7 +135,9 @@ METRIC_KINDS: tuple[MetricKind, ...] = get_args(MetricKind)
 METRIC_ROLES: tuple[MetricRole, ...] = get_args(MetricRole)
 METHODS: tuple[Method, ...] = get_args(Method)
 CORRECTIONS: tuple[Correction, ...] = get_args(Correction)
+EXPERIMENT_STATUSES: tuple[ExperimentStatus, ...] = get_args(ExperimentStatus)
 EXPERIMENT_OUTCOMES: tuple[ExperimentOutcome, ...] = get_args(ExperimentOutcome)
+GUARDRAIL_STATUSES: tuple[GuardrailStatus, ...] = get_args(GuardrailStatus)
 CORRECTION_FAMILIES: tuple[CorrectionFamily, ...] = get_args(CorrectionFamily)
 P_VALUE_KINDS: tuple[PValueKind, ...] = get_args(PValueKind)
 MODEL_STAGES: tuple[ModelStage, ...] = get_args(ModelStage)

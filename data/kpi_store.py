@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from core.tables import STORE_TABLES, TableMapping
-from core.vocab import COST_CELLS
+from core.vocab import COST_CELLS, KpiDecision, KpiStatusCode
 from data.store import write_audit
 from kpi import sql
 from kpi.spec import KpiSpec, MetricAvailability, ValueModel
@@ -39,7 +39,7 @@ class Decision:
         decision_id: store id.
         kpi_id: the KPI.
         version: the KPI version in force when the decision was taken.
-        decision: `continue`, `retrain` or `withdraw`.
+        decision: `continue`, `retrain` or `withdraw` (the table's CHECK holds it to these).
         decided_by: the person accountable.
         decided_at: when (naive UTC).
         reason: why.
@@ -48,7 +48,7 @@ class Decision:
     decision_id: int
     kpi_id: str
     version: int
-    decision: str
+    decision: KpiDecision
     decided_by: str
     decided_at: dt.datetime
     reason: str
@@ -62,7 +62,7 @@ class RecordedEvaluation:
         kpi_id: the KPI.
         version: the KPI version the evaluation used.
         as_of: the last day of data evaluated.
-        status: healthy, warning, exit or no_data.
+        status: healthy, warning, exit or no_data (the table's CHECK holds it to these).
         model_id: the model live that day, if any.
         value: the window estimate, in the metric's unit.
         ci_low: lower end of the window interval.
@@ -74,7 +74,7 @@ class RecordedEvaluation:
     kpi_id: str
     version: int
     as_of: dt.date
-    status: str
+    status: KpiStatusCode
     model_id: str | None
     value: float | None
     ci_low: float | None
@@ -246,7 +246,7 @@ def insert_version(
 def insert_decision(
     con: Connection,
     kpi_id: str,
-    decision: str,
+    decision: KpiDecision,
     decided_by: str,
     decided_at: dt.datetime,
     reason: str,

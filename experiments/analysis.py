@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from core.clock import Clock
 from core.errors import YardstickError
-from core.vocab import CorrectionFamily, ExperimentOutcome
+from core.vocab import CorrectionFamily, ExperimentOutcome, ExperimentStatus
 from experiments.cells import CellStatistics, Exposure
 from experiments.corrections import apply_correction, correct_by_family, family_of
 from experiments.decision import (
@@ -265,7 +265,7 @@ class OfflineOnlinePoint:
     online_ci: tuple[float, float]
 
 
-def status_of(spec: ExperimentSpec, now: dt.datetime) -> str:
+def status_of(spec: ExperimentSpec, now: dt.datetime) -> ExperimentStatus:
     """`planned`, `running` or `finished`, by where `now` falls in the spec's window."""
     if now < spec.start:
         return "planned"

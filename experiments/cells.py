@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from experiments.spec import ExperimentSpec
@@ -26,14 +26,7 @@ from experiments.sql import (
     segment_column,
     uncapped_column,
 )
-from experiments.sufficient import (
-    CupedStats,
-    MeanStats,
-    ProportionCupedStats,
-    ProportionStats,
-    RatioStats,
-    Stats,
-)
+from experiments.sufficient import Stats, statistics_class
 
 Record = Mapping[str, Any]
 """One result row: column name -> value."""
@@ -85,19 +78,16 @@ class Exposure:
 def metric_statistics(columns: MetricColumns, record: Record) -> Stats:
     """One metric's statistics object from its named columns of a row.
 
-    The class follows the metric's kind and whether CUPED columns are present; its fields are
-    filled by name from `columns.names` (`n` first, then the sums in the class's field order).
+    The class follows the metric's kind and whether CUPED columns are present; each field is
+    filled by keyword from the column named after it (`columns.column`), so neither the order of
+    the row's columns nor that of the class's fields can pair a sum with the wrong field.
     """
-    n, *sums = (record[name] for name in columns.names)
-    values = [float(value) for value in sums]
-    kind = columns.metric.kind
-    if kind == "ratio":
-        return RatioStats(int(n), *values)
-    if columns.cuped:
-        cuped = ProportionCupedStats if kind == "proportion" else CupedStats
-        return cuped(int(n), *values)
-    plain = ProportionStats if kind == "proportion" else MeanStats
-    return plain(int(n), *values)
+    cls = statistics_class(columns.metric.kind, columns.cuped)
+    values: dict[str, Any] = {}
+    for field in fields(cls):
+        value = record[columns.column(field.name)]
+        values[field.name] = int(value) if field.name == "n" else float(value)
+    return cls(**values)
 
 
 def _segment_of(spec: ExperimentSpec, record: Record) -> tuple[str | None, str | None]:

@@ -23,11 +23,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from core.vocab import CORRECTIONS, CorrectionFamily, MetricRole, PValueKind
+from core.vocab import CORRECTIONS, Correction, CorrectionFamily, MetricRole, PValueKind
 from experiments.stats import Comparison
 
 
-def adjust_p_values(p_values: Sequence[float], correction: str) -> npt.NDArray[np.float64]:
+def adjust_p_values(p_values: Sequence[float], correction: Correction) -> npt.NDArray[np.float64]:
     """Adjusted p-values in the input order.
 
     Raises:
@@ -57,7 +57,7 @@ def adjust_p_values(p_values: Sequence[float], correction: str) -> npt.NDArray[n
     return adjusted
 
 
-def apply_correction(comparisons: Sequence[Comparison], correction: str) -> list[Comparison]:
+def apply_correction(comparisons: Sequence[Comparison], correction: Correction) -> list[Comparison]:
     """The comparisons with `adjusted_p_value` and `correction` filled, over the whole family."""
     adjusted = adjust_p_values([c.p_value for c in comparisons], correction)
     return [
@@ -77,7 +77,7 @@ def family_of(role: MetricRole) -> CorrectionFamily | None:
 
 
 def correct_by_family(
-    comparisons: Sequence[Comparison], roles: Mapping[str, MetricRole], correction: str
+    comparisons: Sequence[Comparison], roles: Mapping[str, MetricRole], correction: Correction
 ) -> list[Comparison]:
     """The comparisons in their order, each family corrected on its own (`family_of`).
 

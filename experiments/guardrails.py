@@ -17,12 +17,9 @@ from typing import Any
 
 from scipy import stats as distributions
 
+from core.vocab import Direction, GuardrailStatus, Method
 from experiments import sequential
 from experiments.stats import Comparison
-
-GUARDRAIL_PASS = "pass"
-GUARDRAIL_BREACH = "breach"
-GUARDRAIL_INCONCLUSIVE = "inconclusive"
 
 
 @dataclass(frozen=True)
@@ -46,16 +43,16 @@ class GuardrailResult:
 
     metric: str
     variant: str
-    direction: str
+    direction: Direction
     margin: float
-    method: str
+    method: Method
     alpha: float
     relative_effect: float
     worst_case_relative_effect: float
     p_value: float
     non_inferior: bool
     breached: bool
-    status: str
+    status: GuardrailStatus
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready fields."""
@@ -91,12 +88,13 @@ def guardrail_test(comparison: Comparison, margin: float) -> GuardrailResult:
     oriented_worst = oriented - spread
     non_inferior = oriented_worst > -margin
     breached = oriented + spread < -margin
+    status: GuardrailStatus
     if non_inferior:
-        status = GUARDRAIL_PASS
+        status = "pass"
     elif breached:
-        status = GUARDRAIL_BREACH
+        status = "breach"
     else:
-        status = GUARDRAIL_INCONCLUSIVE
+        status = "inconclusive"
     return GuardrailResult(
         metric=comparison.metric,
         variant=comparison.variant,

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from sqlglot import exp
 
 from core.tables import STORE_TABLES, Table, TableMapping
 from experiments.spec import ExperimentSpec, MetricSpec
+from experiments.sufficient import statistics_class
 
 OTHER_SEGMENT = "other"
 MISSING_SEGMENT = "(none)"
@@ -41,20 +42,47 @@ STATISTICS_PART = "statistics"
 EXPOSURE_PART = "exposure"
 
 
+# The statistics classes' sum fields (experiments.sufficient), each as the per-unit term it sums:
+# a per-unit column of the metric (`value`, `pre`, `num`, `den`), or the product of two.
+_SUMMED_TERMS: dict[str, tuple[str, str | None]] = {
+    "sum": ("value", None),
+    "sum_sq": ("value", "value"),
+    "pre_sum": ("pre", None),
+    "pre_sum_sq": ("pre", "pre"),
+    "cross_sum": ("value", "pre"),
+    "num_sum": ("num", None),
+    "num_sum_sq": ("num", "num"),
+    "den_sum": ("den", None),
+    "den_sum_sq": ("den", "den"),
+    "num_den_sum": ("num", "den"),
+}
+
+
 @dataclass(frozen=True)
 class MetricColumns:
-    """Output columns of one metric in the statistics query, in the order of its statistics class.
+    """Output columns of one metric in the statistics query, one per field of its statistics class.
 
     Attributes:
         metric: the metric they belong to.
         cuped: whether pre-period columns are present (mean and proportion metrics only).
-        names: column names, `n` first; they match the fields of `MeanStats`, `RatioStats` or
-            `CupedStats` (experiments.sufficient) in order.
+        prefix: the start of the metric's sum columns (`m<index>_`).
+        fields: the fields of the metric's statistics class (`experiments.sufficient`), `n` first.
     """
 
     metric: MetricSpec
     cuped: bool
-    names: tuple[str, ...]
+    prefix: str
+    fields: tuple[str, ...]
+
+    def column(self, field: str) -> str:
+        """The output column holding statistics field `field`: `n` (the cell's units, shared by
+        every metric) or the prefixed sum."""
+        return field if field == "n" else self.prefix + field
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The output column names, `n` first, in the order of `fields`."""
+        return tuple(self.column(field) for field in self.fields)
 
 
 def uses_cuped(spec: ExperimentSpec, metric: MetricSpec) -> bool:
@@ -66,18 +94,9 @@ def metric_columns(spec: ExperimentSpec) -> tuple[MetricColumns, ...]:
     """The statistics query's columns for each metric of `spec`, in spec order."""
     columns = []
     for index, metric in enumerate(spec.metrics):
-        prefix = f"m{index}_"
         cuped = uses_cuped(spec, metric)
-        suffixes: tuple[str, ...]
-        if metric.kind == "ratio":
-            suffixes = ("num_sum", "num_sum_sq", "den_sum", "den_sum_sq", "num_den_sum")
-        elif cuped:
-            suffixes = ("sum", "sum_sq", "pre_sum", "pre_sum_sq", "cross_sum")
-        else:
-            suffixes = ("sum", "sum_sq")
-        columns.append(
-            MetricColumns(metric, cuped, ("n", *(prefix + suffix for suffix in suffixes)))
-        )
+        stats_fields = tuple(f.name for f in fields(statistics_class(metric.kind, cuped)))
+        columns.append(MetricColumns(metric, cuped, f"m{index}_", stats_fields))
     return tuple(columns)
 
 
@@ -413,21 +432,20 @@ def _sum(expression: exp.Expr) -> exp.Expr:
 
 
 def _metric_aggregates(spec: ExperimentSpec) -> list[tuple[str, exp.Expr]]:
-    """(output column, sum over per-unit values) in `metric_columns` order, `n` left out."""
+    """(output column, sum over per-unit values) in `metric_columns` order, `n` left out.
+
+    Each sum is built from its statistics field's name (`_SUMMED_TERMS`), never its position.
+    """
     aggregates: list[tuple[str, exp.Expr]] = []
-    for index, columns in enumerate(metric_columns(spec)):
-        prefix = f"m{index}_"
-        if columns.metric.kind == "ratio":
-            pairs = [("num", None), ("num", "num"), ("den", None), ("den", "den"), ("num", "den")]
-        else:
-            pairs = [("value", None), ("value", "value")]
-            if columns.cuped:
-                pairs += [("pre", None), ("pre", "pre"), ("value", "pre")]
-        for name, (left, right) in zip(columns.names[1:], pairs, strict=True):
-            term: exp.Expr = exp.column(prefix + left)
+    for columns in metric_columns(spec):
+        for field in columns.fields:
+            if field == "n":
+                continue
+            left, right = _SUMMED_TERMS[field]
+            term: exp.Expr = exp.column(columns.prefix + left)
             if right is not None:
-                term = exp.Mul(this=term, expression=exp.column(prefix + right))
-            aggregates.append((name, _sum(term)))
+                term = exp.Mul(this=term, expression=exp.column(columns.prefix + right))
+            aggregates.append((columns.column(field), _sum(term)))
     return aggregates
 
 

@@ -35,13 +35,14 @@ experiments at once; `compare` is the scalar entry point that validates its inpu
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal, NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
 from scipy import stats as distributions
 
 from core.errors import YardstickError
+from core.vocab import DIRECTIONS, METHODS, Correction, Direction, Method, MetricKind
 from experiments import sequential
 from experiments.sufficient import (
     CupedStats,
@@ -53,11 +54,6 @@ from experiments.sufficient import (
 )
 
 FloatLike = float | npt.NDArray[np.float64]
-Direction = Literal["increase", "decrease"]
-Method = Literal["fixed", "sequential"]
-
-DIRECTIONS: tuple[str, ...] = ("increase", "decrease")
-METHODS: tuple[str, ...] = ("fixed", "sequential")
 CUPED_NO_PRE_VARIANCE = "no_pre_period_variance"
 # Why a comparison has no relative interval or chance to win (`experiments.note_<code>`).
 ZERO_EVENT_ARM = "zero_event_arm"
@@ -223,7 +219,7 @@ class Comparison:
     """
 
     metric: str
-    kind: str
+    kind: MetricKind
     variant: str
     control: str
     n_control: int
@@ -233,9 +229,9 @@ class Comparison:
     cuped: bool
     cuped_fallback: str | None
     cuped_theta: float | None
-    method: str
+    method: Method
     alpha: float
-    direction: str
+    direction: Direction
     sequential_tuning: float | None
     absolute_effect: float
     absolute_std_error: float
@@ -251,7 +247,7 @@ class Comparison:
     chance_to_win: float
     expected_loss: float
     adjusted_p_value: float | None = None
-    correction: str | None = None
+    correction: Correction | None = None
     uncapped_relative_effect: float | None = None
     capping_changes_sign: bool | None = None
 
@@ -369,7 +365,7 @@ def cuped_moments(control: CupedStats, variant: CupedStats) -> CupedMoments:
 def bayesian_view(
     relative_effect: FloatLike,
     relative_std_error: FloatLike,
-    direction: str,
+    direction: Direction,
     prior: GaussianPrior | None = None,
 ) -> BayesianView:
     """Chance to win and expected loss of the relative effect, flat prior unless one is given.
@@ -410,7 +406,7 @@ def flat_prior_view(
     dof: FloatLike,
     relative_effect: FloatLike,
     relative_std_error: FloatLike,
-    direction: str,
+    direction: Direction,
 ) -> BayesianView:
     """Chance to win and expected loss under a flat prior, consistent with Welch's test.
 
@@ -451,7 +447,7 @@ def _has_no_events(stats: Stats) -> bool:
     return bool(stats.sum_sq == 0)
 
 
-def metric_kind(stats: Stats) -> str:
+def metric_kind(stats: Stats) -> MetricKind:
     """`proportion`, `ratio` or `mean` for a statistics object."""
     if isinstance(stats, ProportionStats | ProportionCupedStats):
         return "proportion"
@@ -510,7 +506,9 @@ def _has_pre_variance(control: CupedStats, variant: CupedStats) -> bool:
     return bool(pooled.pre_variance > _PRE_VARIANCE_TOLERANCE * scale)
 
 
-def _validate(control: Stats, variant: Stats, alpha: float, direction: str, method: str) -> None:
+def _validate(
+    control: Stats, variant: Stats, alpha: float, direction: Direction, method: Method
+) -> None:
     if type(control) is not type(variant):
         raise TypeError(
             f"control has {type(control).__name__} and variant {type(variant).__name__}; "
@@ -545,8 +543,8 @@ def compare(
     control_name: str,
     variant_name: str,
     alpha: float = 0.05,
-    direction: str = "increase",
-    method: str = "fixed",
+    direction: Direction = "increase",
+    method: Method = "fixed",
     sequential_tuning: float = sequential.DEFAULT_TUNING,
     prior: GaussianPrior | None = None,
 ) -> Comparison:

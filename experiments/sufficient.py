@@ -21,6 +21,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from core.vocab import MetricKind
+
 
 def _check_same_kind(left: object, right: object) -> None:
     if type(left) is not type(right):
@@ -213,3 +215,13 @@ class ProportionCupedStats(CupedStats):
 
 
 Stats = MeanStats | RatioStats | CupedStats
+
+
+def statistics_class(kind: MetricKind, cuped: bool) -> type[Stats]:
+    """The statistics class of a metric of `kind`, with pre-period sums when `cuped` (CUPED
+    applies to mean and proportion metrics only; a ratio metric's class has none)."""
+    if kind == "ratio":
+        return RatioStats
+    if cuped:
+        return ProportionCupedStats if kind == "proportion" else CupedStats
+    return ProportionStats if kind == "proportion" else MeanStats

@@ -33,7 +33,7 @@ import numpy as np
 from scipy import stats
 
 from core.errors import YardstickError
-from core.vocab import Direction, RetrainOption
+from core.vocab import Direction, OptionDayBasis, RetrainOption
 from core.vocab import Recommendation as RecommendationCode
 from kpi.checks import raise_first, retraining_input_problems
 from kpi.value import relative_improvement, value_of_improvement
@@ -181,7 +181,7 @@ class OptionValue:
     option: RetrainOption
     npv: Distribution | None
     at_day: int | None = None
-    basis: str | None = None
+    basis: OptionDayBasis | None = None
     probability_better_than_now: float | None = None
 
     @property

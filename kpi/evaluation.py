@@ -35,7 +35,7 @@ WEEK_DAYS = 7
 
 
 def line_order_problem(
-    direction: str, target: float, warning: float, exit_line: float
+    direction: Direction, target: float, warning: float, exit_line: float
 ) -> tuple[str, str] | None:
     """The one rule for agreed lines: warning strictly between target and exit, exit past target.
 

@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal, get_args
 
 from core.errors import YardstickError
-from core.vocab import KpiDecision, Recommendation
+from core.vocab import DECISION_CHOICES, DecisionChoice, KpiDecision, Recommendation
 from kpi.checks import raise_first, retraining_input_problems
 from kpi.economics import DEFAULT_DISCOUNT_RATE, DEFAULT_HORIZON_DAYS
 from kpi.retraining import CaseRequest, RetrainingCase
 
-# What the page and the command line offer the business owner.
-DecisionChoice = Literal["retrain", "wait", "withdraw"]
-DECISION_CHOICES: tuple[DecisionChoice, ...] = get_args(DecisionChoice)
-
 # The page and the command line speak of waiting; the KPI's decision record calls it continuing.
-DECISION_FOR_CHOICE: dict[str, KpiDecision] = {
+DECISION_FOR_CHOICE: dict[DecisionChoice, KpiDecision] = {
     "retrain": "retrain",
     "wait": "continue",
     "withdraw": "withdraw",
@@ -132,15 +127,17 @@ def request_from_plan(plan: RetrainingPlan, as_of: dt.date | None = None) -> Cas
 
 
 def decision_for(choice: str) -> KpiDecision:
-    """The KPI decision a retrain / wait / withdraw choice is recorded as."""
-    if choice not in DECISION_FOR_CHOICE:
-        raise YardstickError(
-            "retrain.unknown_choice",
-            field="choice",
-            choice=choice,
-            choices=", ".join(DECISION_CHOICES),
-        )
-    return DECISION_FOR_CHOICE[choice]
+    """The KPI decision a retrain / wait / withdraw choice is recorded as; refuses any other
+    text (`retrain.unknown_choice`), so a caller that holds a plain string is checked too."""
+    for known in DECISION_CHOICES:
+        if choice == known:
+            return DECISION_FOR_CHOICE[known]
+    raise YardstickError(
+        "retrain.unknown_choice",
+        field="choice",
+        choice=choice,
+        choices=", ".join(DECISION_CHOICES),
+    )
 
 
 @dataclass(frozen=True)

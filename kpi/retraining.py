@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.errors import YardstickError
-from core.vocab import Direction, FallbackSource, UpliftOrigin
+from core.vocab import Direction, FallbackSource, KpiStatusCode, UpliftOrigin
 from kpi import economics
 from kpi.checks import raise_first, retraining_input_problems
 from kpi.degradation import TrendFit
@@ -48,7 +48,7 @@ class KpiFacts:
     rationale: str
     owner: str
     as_of: dt.date
-    status: str
+    status: KpiStatusCode
     model_id: str | None
     currency: str
     value_per_day: float
@@ -114,14 +114,14 @@ class RetrainingCase:
 
 
 # The order in which KPIs need a retraining decision: past the exit line, then past the warning.
-STATUS_URGENCY = {"exit": 0, "warning": 1, "healthy": 2, "no_data": 3}
+STATUS_URGENCY: dict[KpiStatusCode, int] = {"exit": 0, "warning": 1, "healthy": 2, "no_data": 3}
 
 
-def decision_urgency(status: str, decay_per_day: float | None) -> tuple[int, float]:
+def decision_urgency(status: KpiStatusCode, decay_per_day: float | None) -> tuple[int, float]:
     """A sort key putting the KPI that most needs a decision first: at exit, then at warning,
     then the largest value lost per day (an unknown decay last within its status)."""
     lost = decay_per_day if decay_per_day is not None and math.isfinite(decay_per_day) else None
-    return STATUS_URGENCY.get(status, len(STATUS_URGENCY)), -lost if lost is not None else math.inf
+    return STATUS_URGENCY[status], -lost if lost is not None else math.inf
 
 
 def assumed_uplift(relative: float, standard_error: float) -> UpliftEvidence:
@@ -160,7 +160,7 @@ def kpi_facts(
     rationale: str,
     owner: str,
     as_of: dt.date,
-    status: str,
+    status: KpiStatusCode,
     model_id: str | None,
     currency: str,
     direction: Direction,

@@ -12,13 +12,24 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar
 
 from core import toml
 from core.errors import YardstickError
-from core.vocab import COST_CELLS, DIRECTIONS, SOURCES, VALUE_KINDS, Direction, Source, ValueKind
+from core.vocab import (
+    COST_CELLS,
+    DIRECTIONS,
+    SOURCES,
+    VALUE_KINDS,
+    Direction,
+    Source,
+    ThresholdLine,
+    ValueKind,
+)
 from kpi.evaluation import line_order_problem
 from kpi.value import CostMatrix
+
+_Choice = TypeVar("_Choice", bound=str)
 
 DEFAULT_CONFIDENCE = 0.95
 # Days a KPI's last data day may lag today before `kpi check` calls it stale (exit status 30).
@@ -147,7 +158,7 @@ class MetricAvailability:
     """
 
     family: str
-    source: str
+    source: Source
     metric: str
     days: int
 
@@ -212,12 +223,14 @@ class _Reader:
         return value
 
     def choice(
-        self, table: Mapping[str, Any], key: str, options: tuple[str, ...], dotted: str = ""
-    ) -> str:
+        self, table: Mapping[str, Any], key: str, options: tuple[_Choice, ...], dotted: str = ""
+    ) -> _Choice:
+        """The text under `key` as one of `options`, typed as their vocabulary."""
         value = self.text_value(table, key, dotted or None)
-        if value not in options:
-            raise self.fail("not_choice", dotted or key, value=value, options=", ".join(options))
-        return value
+        for option in options:
+            if value == option:
+                return option
+        raise self.fail("not_choice", dotted or key, value=value, options=", ".join(options))
 
 
 def parse_spec(text: str, origin: str = "<spec>") -> KpiSpec:
@@ -253,7 +266,7 @@ def spec_from_mapping(
     kpi_id = reader.text_value(mapping, "id")
     if not _ID_PATTERN.fullmatch(kpi_id):
         raise reader.fail("bad_id", "id", value=kpi_id)
-    direction = cast(Direction, reader.choice(mapping, "direction", DIRECTIONS))
+    direction = reader.choice(mapping, "direction", DIRECTIONS)
     target = reader.number(mapping, "target")
     warning = reader.number(mapping, "warning")
     exit_threshold = reader.number(mapping, "exit")
@@ -263,7 +276,7 @@ def spec_from_mapping(
     )
     if not 0.5 <= confidence < 1:
         raise reader.fail("bad_confidence", "confidence", value=confidence)
-    source = cast(Source, reader.choice(mapping, "source", SOURCES))
+    source = reader.choice(mapping, "source", SOURCES)
     value_table = mapping.get("value")
     if not isinstance(value_table, Mapping):
         raise reader.fail("missing_value_table", "value")
@@ -292,7 +305,7 @@ def spec_from_mapping(
 
 
 def _check_lines(
-    reader: _Reader, direction: str, target: float, warning: float, exit_threshold: float
+    reader: _Reader, direction: Direction, target: float, warning: float, exit_threshold: float
 ) -> None:
     """Refuse lines out of order (the rule is `kpi.evaluation.line_order_problem`)."""
     problem = line_order_problem(direction, target, warning, exit_threshold)
@@ -308,9 +321,9 @@ def _check_lines(
 
 
 def _value_model(
-    reader: _Reader, table: Mapping[str, Any], source: str, direction: str
+    reader: _Reader, table: Mapping[str, Any], source: Source, direction: Direction
 ) -> ValueModel:
-    kind = cast(ValueKind, reader.choice(table, "kind", VALUE_KINDS, "value.kind"))
+    kind = reader.choice(table, "kind", VALUE_KINDS, "value.kind")
     if "unit_value" in table:
         _check_unit_value_sign(reader, table["unit_value"], direction)
     allowed = _VALUE_KEYS_BY_KIND[kind]
@@ -347,7 +360,7 @@ def _value_model(
     )
 
 
-def _check_unit_value_sign(reader: _Reader, unit_value: object, direction: str) -> None:
+def _check_unit_value_sign(reader: _Reader, unit_value: object, direction: Direction) -> None:
     """More of a higher-is-better metric is worth money, more of a lower-is-better one costs it.
 
     Value lost and value per day are read with that sign, so a unit value of the other sign
@@ -376,10 +389,10 @@ def check_against_store(
             "unknown_family", "family", value=spec.family, known=", ".join(families) or "–"
         )
 
-    def metrics_of(source: str) -> list[str]:
+    def metrics_of(source: Source) -> list[str]:
         return sorted(m for f, s, m in days if f == spec.family and s == source)
 
-    def require(source: str, metric: str, key: str) -> int:
+    def require(source: Source, metric: str, key: str) -> int:
         if (spec.family, source, metric) not in days:
             raise reader.fail(
                 "unknown_metric",
@@ -445,9 +458,9 @@ def spec_to_toml(spec: KpiSpec) -> str:
     return toml.dumps(spec_to_mapping(spec))
 
 
-def changed_lines(previous: KpiSpec, current: KpiSpec) -> tuple[str, ...]:
+def changed_lines(previous: KpiSpec, current: KpiSpec) -> tuple[ThresholdLine, ...]:
     """The agreed lines (target, warning, exit) that differ between two versions."""
-    pairs = (
+    pairs: tuple[tuple[ThresholdLine, float, float], ...] = (
         ("target", previous.target, current.target),
         ("warning", previous.warning, current.warning),
         ("exit", previous.exit_threshold, current.exit_threshold),

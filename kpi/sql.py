@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from core.live_versions import newest_deployment_first, serving_condition
 from core.tables import STORE_TABLES, Table, TableMapping
+from core.vocab import Source
 
 # The store's own table of KPI definitions (not a warehouse table: it is never mapped).
 KPI_VERSIONS = "kpi_versions"
@@ -155,7 +156,7 @@ def metric_availability_query(tables: TableMapping = STORE_TABLES) -> exp.Select
     """
     online, offline, models = tables.online_metrics, tables.offline_metrics, tables.models
 
-    def per_metric(table: Table, alias: str, source: str, day: exp.Expression) -> exp.Select:
+    def per_metric(table: Table, alias: str, source: Source, day: exp.Expression) -> exp.Select:
         family = _col(models, "family", "m")
         metric = _col(table, "metric", alias)
         return (

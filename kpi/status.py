@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.vocab import COST_CELLS, KpiStatusCode
+from core.vocab import COST_CELLS, Direction, KpiStatusCode
 from kpi.bridge import Bridge, BridgeEffect, describe_bridge, fit_bridge, weekly_bridge_pairs
 from kpi.degradation import (
     MIN_TREND_DAYS,
@@ -110,7 +110,7 @@ class KpiStatus:
     name: str
     family: str
     metric: str
-    direction: str
+    direction: Direction
     owner: str
     as_of: dt.date
     status: KpiStatusCode

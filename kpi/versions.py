@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.errors import YardstickError
-from core.vocab import KPI_DECISIONS
+from core.vocab import KPI_DECISIONS, KpiDecision, ThresholdLine
 from kpi.spec import KpiSpec, SpecError, changed_lines
 
 
@@ -56,7 +56,7 @@ class DefineOutcome:
     kpi_id: str
     version: int
     created: bool
-    changed_lines: tuple[str, ...]
+    changed_lines: tuple[ThresholdLine, ...]
 
 
 def next_version(previous: KpiVersion | None, spec: KpiSpec, origin: str) -> DefineOutcome:
@@ -87,7 +87,7 @@ def version_in_force(versions: Sequence[KpiVersion], as_of: dt.date) -> tuple[Kp
     return min(versions, key=lambda v: v.version), True
 
 
-def checked_decision(decision: str, reason: str) -> str:
+def checked_decision(decision: KpiDecision, reason: str) -> str:
     """The reason to record (stripped); refuses an unknown decision or an empty reason.
 
     Codes: `kpi.decision.unknown` (values decision, options), `kpi.decision.reason_required`.

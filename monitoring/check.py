@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from core.vocab import DriftMethod, FeatureType, MonitorStatus
+from core.vocab import DriftMethod, FeatureType, MonitorStatus, ServingObjective
 from monitoring.budget import ErrorBudget
 from monitoring.drift import (
     FeatureDrift,
@@ -28,7 +28,7 @@ from monitoring.drift import (
 from monitoring.spec import MonitorSpec
 
 Days = tuple[dt.date, dt.date]
-FALLBACK_RATE = "fallback_rate"
+FALLBACK_RATE: ServingObjective = "fallback_rate"
 
 
 def window_days(spec: MonitorSpec, as_of: dt.date) -> Days:
@@ -277,10 +277,11 @@ def serving_checks(readings: ServingReadings, spec: MonitorSpec) -> list[Serving
     """
     serving, enough = spec.serving, readings.n >= spec.min_rows
     checks = []
-    for objective, value, limit in (
+    latencies: tuple[tuple[ServingObjective, float | None, float | None], ...] = (
         ("latency_p95_ms", readings.latency_p95_ms, serving.latency_p95_ms),
         ("latency_p99_ms", readings.latency_p99_ms, serving.latency_p99_ms),
-    ):
+    )
+    for objective, value, limit in latencies:
         if limit is not None:
             checks.append(
                 ServingCheck(objective, None, value, limit, judge_limit(value, limit, enough))

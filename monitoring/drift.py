@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from core.vocab import DriftMethod, FeatureType, MonitorStatus
+from core.vocab import DriftMethod, FeatureType, MonitorStatus, ServingObjective
 
 EPSILON = 1e-4
 """Floor of a bin's share in PSI: an empty bin counts as 0.01% of its window."""
@@ -162,7 +162,7 @@ class ServingCheck:
         status: ok, alert or insufficient_data.
     """
 
-    objective: str
+    objective: ServingObjective
     level: str | None
     value: float | None
     limit: float | None

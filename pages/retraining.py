@@ -12,7 +12,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from core.clock import system_clock, today
 from core.errors import YardstickError
-from core.vocab import REPORT_FORMATS, UPLIFT_SOURCES
+from core.vocab import DECISION_CHOICES, REPORT_FORMATS, UPLIFT_SOURCES
 from experiments.spec import belongs_to_family
 from i18n.catalogue import LANGUAGES, translate
 from i18n.format import format_money, format_number, format_percent
@@ -425,7 +425,7 @@ st.subheader(ctx.t("retrain.decision_title"))
 with st.form("retrain_decision", clear_on_submit=True):
     choice = st.radio(
         ctx.t("retrain.decision"),
-        plans_lib.DECISION_CHOICES,
+        DECISION_CHOICES,
         format_func=lambda c: ctx.t(f"retrain.choice.{c}"),
         horizontal=True,
     )

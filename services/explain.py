@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from core.clock import Clock, system_clock
 from core.errors import YardstickError
-from core.vocab import ThresholdLine
+from core.vocab import Direction, ThresholdLine
 from data import explain_store, kpi_store, monitor_store
 from data.kpi_store import Connection
 from data.store import StoreSettings, connect
@@ -64,7 +64,7 @@ class KpiExplanation:
     name: str
     metric: str
     family: str
-    direction: str
+    direction: Direction
     as_of: dt.date
     radius_days: int
     monitors: tuple[str, ...]

@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from core.clock import Clock, system_clock, today
+from core.vocab import KpiDecision
 from data import kpi_store
 from data.kpi_store import Connection, Decision, Deployment, RecordedEvaluation
 from data.store import StoreSettings, connect, current_actor, settings_for, transaction
@@ -263,7 +264,7 @@ def record_evaluations(
 def record_decision(
     settings: StoreSettings,
     kpi_id: str,
-    decision: str,
+    decision: KpiDecision,
     reason: str,
     decided_by: str | None = None,
     *,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from core.clock import Clock, system_clock
 from core.errors import YardstickError
-from core.vocab import FallbackSource
+from core.vocab import DecisionChoice, FallbackSource, KpiDecision
 from data import kpi_store, retrain_store
 from data.kpi_store import Connection
 from data.retrain_store import StoredFallback, StoredPlan
@@ -95,8 +95,8 @@ class RecordedDecision:
 
     decision_id: int
     kpi_id: str
-    choice: str
-    decision: str
+    choice: DecisionChoice
+    decision: KpiDecision
     decided_by: str
     decided_at: dt.datetime
     plan_version: int | None
@@ -374,7 +374,7 @@ def _uplift_metric_on(
 def record_decision(
     settings: StoreSettings,
     kpi_id: str,
-    choice: str,
+    choice: DecisionChoice,
     rationale: str,
     evidence: DecisionEvidence,
     *,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core.errors import YardstickError
+from core.vocab import DECISION_CHOICES
 from kpi.checks import retraining_input_problems
 from kpi.plan import (
-    DECISION_CHOICES,
     check_plan,
     decision_for,
     plan_problems,
