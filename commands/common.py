@@ -35,8 +35,7 @@ EARLIEST_AS_OF = dt.date(1970, 1, 1)
 LATEST_AS_OF = dt.date(2100, 12, 31)
 # Money and amounts on the command line: finite and within what a double keeps to the cent.
 MAX_AMOUNT = 1e15
-# `--horizon-days` is at most a century; `demo --seed` is what numpy's generators accept.
-MAX_HORIZON_DAYS = 36_500
+# `demo --seed` is what numpy's generators accept.
 MAX_SEED = 2**32 - 1
 
 

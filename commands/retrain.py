@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from commands.common import (
-    MAX_HORIZON_DAYS,
     add_store_arguments,
     amount_arg,
     as_of_date_arg,
@@ -23,7 +22,7 @@ from commands.common import (
 )
 from core.errors import YardstickError
 from i18n.errors import describe
-from kpi.checks import retraining_input_problems
+from kpi.checks import MAX_HORIZON_DAYS, retraining_input_problems
 
 # The economics, the case and the store (numpy, scipy, pandas, statsmodels, DuckDB) are imported
 # inside the functions that run a command, so that `--help` stays fast (tests/test_startup.py).
@@ -160,19 +159,7 @@ def fill_economics_defaults(args: argparse.Namespace) -> None:
 def flag_problems(args: argparse.Namespace) -> list[YardstickError]:
     """What is wrong with the case flags, each naming its field (`kpi.checks`)."""
     fill_economics_defaults(args)
-    too_long = (
-        [
-            YardstickError(
-                "retrain.at_most",
-                field="horizon_days",
-                value=args.horizon_days,
-                most=MAX_HORIZON_DAYS,
-            )
-        ]
-        if args.horizon_days > MAX_HORIZON_DAYS
-        else []
-    )
-    return too_long + list(
+    return list(
         retraining_input_problems(
             cost=args.cost,
             uplift_experiment=args.uplift_experiment,

@@ -20,6 +20,7 @@ from i18n.report import best_day_text, origin_text
 from i18n.retraining import case_to_json, reason_text
 from kpi import economics
 from kpi import plan as plans_lib
+from kpi.checks import MAX_HORIZON_DAYS
 from kpi.retraining import CaseRequest, decision_urgency
 from reports.blocks import options_table
 from reports.charts import options_figure
@@ -232,7 +233,7 @@ with st.expander(ctx.t("retrain.assumptions")):
     horizon_days = st.number_input(
         ctx.t("retrain.horizon_days"),
         min_value=1,
-        max_value=3650,
+        max_value=MAX_HORIZON_DAYS,
         value=int(plan.horizon_days if plan else economics.DEFAULT_HORIZON_DAYS),
         step=30,
         key=f"retrain_horizon_{scope}",
