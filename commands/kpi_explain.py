@@ -7,11 +7,10 @@ an unknown KPI or bad input.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 
-from commands.common import add_store_arguments, store_settings
+from commands.common import add_as_of_day, add_store_arguments, store_settings
 from core.clock import system_clock
 from core.errors import YardstickError
 from i18n.errors import describe
@@ -32,11 +31,8 @@ def register_explain(commands: argparse._SubParsersAction[argparse.ArgumentParse
     )
     add_store_arguments(explain)
     explain.add_argument("--id", required=True, dest="kpi_id", help="the KPI id")
-    explain.add_argument(
-        "--as-of",
-        type=_iso_date,
-        metavar="DATE",
-        help="evaluate as of this day (YYYY-MM-DD; default: the last day with online data)",
+    add_as_of_day(
+        explain, "evaluate as of this day (YYYY-MM-DD; default: the last day with online data)"
     )
     explain.add_argument(
         "--radius-days",
@@ -46,13 +42,6 @@ def register_explain(commands: argparse._SubParsersAction[argparse.ArgumentParse
     )
     explain.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
     explain.set_defaults(handler=_explain)
-
-
-def _iso_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-27") from error
 
 
 def _explain(args: argparse.Namespace) -> int:

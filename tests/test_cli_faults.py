@@ -147,6 +147,14 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], Case]] = {
             "give a date from 1970-01-01 to 2100-12-31",
         ),
     ),
+    "as_of_year_9999_kpi_explain": (
+        _demo_copy,
+        Case(
+            ("kpi", "explain", "--db", "{db}", "--id", "rec-ctr", "--as-of", "9999-12-31"),
+            2,
+            "give a date from 1970-01-01 to 2100-12-31",
+        ),
+    ),
     "as_of_year_9999_kpi": (
         _demo_copy,
         Case(
