@@ -29,7 +29,7 @@ from services import retraining as retraining_service
 from ui import cached
 from ui.context import page_context
 from ui.tables import show_table
-from ui.text import describe_plain, plain
+from ui.text import describe_plain
 
 NO_PLAN = ""
 # The widget each input field is entered in (its label's catalogue key), to name it in errors.
@@ -325,9 +325,7 @@ request = CaseRequest(
 # With what changed around the KPI: the same cached build then serves both report downloads.
 built = cached.retraining_case(ctx.path, ctx.fingerprint, request, explain=True)
 if isinstance(built, cached.CaseNotBuilt):
-    error = built.error()
-    problem = explain(error, currency) if error is not None else plain(built.message)
-    st.warning(ctx.t("retrain.cannot_evaluate", problem=problem))
+    st.warning(ctx.t("retrain.cannot_evaluate", problem=explain(built.error(), currency)))
     st.stop()
 case = built.case
 result = case.economics
