@@ -8,7 +8,6 @@ A `YardstickError` is printed in English, naming the flag at fault, and exits 1.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ from commands.common import (
     add_store_arguments,
     amount_arg,
     as_of_date_arg,
+    finite_arg,
     print_json,
     store_settings,
 )
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from kpi.retraining import CaseRequest, RetrainingCase
 
 ERROR_EXIT = 1
-# An unknown KPI or experiment is the store's LookupError (its message names the id).
-LOOKUP_ERRORS = (LookupError,)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -59,21 +57,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_store_arguments(fallback)
     fallback.add_argument("--kpi", required=True, help="the KPI id")
     fallback.add_argument(
-        "--value-per-day", type=_finite, required=True, metavar="V", help="the fallback's value"
+        "--value-per-day", type=finite_arg, required=True, metavar="V", help="the fallback's value"
     )
     fallback.add_argument("--note", metavar="TEXT", help="what the fallback is")
     fallback.add_argument("--by", metavar="NAME", help="who states it (default: the OS user)")
     fallback.set_defaults(handler=_fallback)
-
-
-def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from error
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"'{text}' is not a finite number")
-    return value
 
 
 def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> None:
@@ -95,10 +83,16 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
         "--uplift-metric", metavar="NAME", help="its metric whose relative effect is the gain"
     )
     parser.add_argument(
-        "--uplift", type=_finite, metavar="REL", help="or an assumed relative uplift (0.03 = +3%%)"
+        "--uplift",
+        type=finite_arg,
+        metavar="REL",
+        help="or an assumed relative uplift (0.03 = +3%%)",
     )
     parser.add_argument(
-        "--uplift-se", type=_finite, metavar="SE", help="with its standard error (0.01 = 1 point)"
+        "--uplift-se",
+        type=finite_arg,
+        metavar="SE",
+        help="with its standard error (0.01 = 1 point)",
     )
     parser.add_argument(
         "--horizon-days",
@@ -108,7 +102,7 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
     )
     parser.add_argument(
         "--discount-rate",
-        type=_finite,
+        type=finite_arg,
         metavar="RATE",
         help="annual discount rate (default 0.05)",
     )
@@ -192,20 +186,11 @@ def request_from_args(args: argparse.Namespace, cost: float) -> CaseRequest:
     )
 
 
-def print_error(message: str) -> int:
-    """Report an error on stderr; returns the error exit status."""
-    print(f"error: {message}", file=sys.stderr)
-    return ERROR_EXIT
-
-
 def print_problems(problems: Iterable[YardstickError]) -> int:
     """Report input problems in English, each naming its flag; returns the error exit status."""
-    return print_error("; ".join(describe(flag_error(problem), "en") for problem in problems))
-
-
-def print_lookup_error(error: LookupError) -> int:
-    """Report an unknown KPI or experiment (the store's message names the id)."""
-    return print_error(str(error.args[0]) if error.args else str(error))
+    text = "; ".join(describe(flag_error(problem), "en") for problem in problems)
+    print(f"error: {text}", file=sys.stderr)
+    return ERROR_EXIT
 
 
 def _summary_lines(case: RetrainingCase) -> list[str]:
@@ -255,8 +240,6 @@ def _fallback(args: argparse.Namespace) -> int:
         )
     except YardstickError as error:
         return print_problems([error])
-    except LOOKUP_ERRORS as error:
-        return print_lookup_error(error)
     print(
         f"{stored.kpi_id}: fallback value per day {stored.value_per_day:,.0f} "
         f"stored as version {stored.version}"
@@ -275,8 +258,6 @@ def _evaluate(args: argparse.Namespace) -> int:
         case = evaluate_request(store_settings(args), request_from_args(args, args.cost)).case
     except YardstickError as error:
         return print_problems([error])
-    except LOOKUP_ERRORS as error:
-        return print_lookup_error(error)
     if args.json:
         print_json(case_to_json(case))
     else:
