@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from commands.common import add_as_of_day, add_store_arguments, store_settings
+from commands.common import add_as_of_day, add_store_arguments, print_error, store_settings
 from core.clock import system_clock
 from core.errors import YardstickError
-from i18n.errors import describe
-
-ERROR_EXIT = 1
 
 
 def register_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,12 +50,7 @@ def _explain(args: argparse.Namespace) -> int:
         radius = {} if args.radius_days is None else {"radius_days": args.radius_days}
         explanation = explain_kpi(settings, args.kpi_id, args.as_of, clock=system_clock, **radius)
     except YardstickError as error:
-        print(f"error: {describe(error, 'en')}", file=sys.stderr)
-        return ERROR_EXIT
-    except ValueError as error:
-        # A stored series the evaluation cannot use (as in `kpi check`): say which.
-        print(f"error: {error}", file=sys.stderr)
-        return ERROR_EXIT
+        return print_error(error)
     if args.json:
         print(json.dumps(explanation_to_json(explanation), ensure_ascii=False, indent=2))
         return 0
