@@ -35,8 +35,7 @@ EARLIEST_AS_OF = dt.date(1970, 1, 1)
 LATEST_AS_OF = dt.date(2100, 12, 31)
 # Money and amounts on the command line: finite and within what a double keeps to the cent.
 MAX_AMOUNT = 1e15
-# `--horizon-days` is at most a century; `demo --seed` is what numpy's generators accept.
-MAX_HORIZON_DAYS = 36_500
+# `demo --seed` is what numpy's generators accept.
 MAX_SEED = 2**32 - 1
 
 
@@ -87,6 +86,17 @@ def amount_arg(text: str) -> float:
     return value
 
 
+def finite_arg(text: str) -> float:
+    """A finite number of any size (`--uplift`, `--discount-rate`, a value per day)."""
+    try:
+        value = float(text)
+    except ValueError as error:
+        raise _type_error(YardstickError("cli.not_a_number", value=text)) from error
+    if not math.isfinite(value):
+        raise _type_error(YardstickError("cli.not_finite", value=text))
+    return value
+
+
 def _as_of_range_error(text: str) -> argparse.ArgumentTypeError:
     return _type_error(
         YardstickError(
@@ -103,7 +113,7 @@ def as_of_date_arg(text: str) -> dt.date:
     try:
         day = dt.date.fromisoformat(text)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-27") from error
+        raise _type_error(YardstickError("cli.not_a_date", value=text)) from error
     if not EARLIEST_AS_OF <= day <= LATEST_AS_OF:
         raise _as_of_range_error(text)
     return day
@@ -116,9 +126,7 @@ def as_of_instant_arg(text: str) -> dt.datetime:
     try:
         instant = parse_instant(text)
     except (ValueError, OverflowError) as error:
-        raise argparse.ArgumentTypeError(
-            f"--as-of {text!r} is not an ISO timestamp such as 2026-10-29T00:00:00Z"
-        ) from error
+        raise _type_error(YardstickError("cli.not_a_timestamp", value=text)) from error
     if not EARLIEST_AS_OF <= instant.date() <= LATEST_AS_OF:
         raise _as_of_range_error(text)
     return instant

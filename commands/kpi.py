@@ -32,7 +32,6 @@ from i18n.errors import describe
 if TYPE_CHECKING:  # scipy loads only when `kpi check` runs, not for --help
     from services.estimated import KpiEstimate
 
-ERROR_EXIT = 1
 LANGUAGE = "en"
 
 
@@ -156,10 +155,6 @@ def _check(args: argparse.Namespace) -> int:
         )
     except YardstickError as error:
         return print_error(error)
-    except ValueError as error:
-        # A stored series the evaluation cannot use (e.g. a rate outside [0, 1]): say which.
-        print(f"error: {error}", file=sys.stderr)
-        return ERROR_EXIT
     statuses, estimates = check.statuses, check.estimates
     as_of = args.as_of or max((s.as_of for s in statuses), default=None)
     for s in statuses:

@@ -7,16 +7,11 @@ an unknown KPI or bad input.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import sys
 
-from commands.common import add_store_arguments, store_settings
+from commands.common import add_as_of_day, add_store_arguments, print_error, store_settings
 from core.clock import system_clock
 from core.errors import YardstickError
-from i18n.errors import describe
-
-ERROR_EXIT = 1
 
 
 def register_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,11 +27,8 @@ def register_explain(commands: argparse._SubParsersAction[argparse.ArgumentParse
     )
     add_store_arguments(explain)
     explain.add_argument("--id", required=True, dest="kpi_id", help="the KPI id")
-    explain.add_argument(
-        "--as-of",
-        type=_iso_date,
-        metavar="DATE",
-        help="evaluate as of this day (YYYY-MM-DD; default: the last day with online data)",
+    add_as_of_day(
+        explain, "evaluate as of this day (YYYY-MM-DD; default: the last day with online data)"
     )
     explain.add_argument(
         "--radius-days",
@@ -46,13 +38,6 @@ def register_explain(commands: argparse._SubParsersAction[argparse.ArgumentParse
     )
     explain.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
     explain.set_defaults(handler=_explain)
-
-
-def _iso_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-27") from error
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -65,12 +50,7 @@ def _explain(args: argparse.Namespace) -> int:
         radius = {} if args.radius_days is None else {"radius_days": args.radius_days}
         explanation = explain_kpi(settings, args.kpi_id, args.as_of, clock=system_clock, **radius)
     except YardstickError as error:
-        print(f"error: {describe(error, 'en')}", file=sys.stderr)
-        return ERROR_EXIT
-    except ValueError as error:
-        # A stored series the evaluation cannot use (as in `kpi check`): say which.
-        print(f"error: {error}", file=sys.stderr)
-        return ERROR_EXIT
+        return print_error(error)
     if args.json:
         print(json.dumps(explanation_to_json(explanation), ensure_ascii=False, indent=2))
         return 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from commands.common import (
@@ -19,6 +18,7 @@ from commands.common import (
     add_json_flag,
     add_store_arguments,
     print_error,
+    read_spec_text,
     store_settings,
 )
 from commands.monitor_estimate import register_estimate
@@ -27,7 +27,6 @@ from core.clock import system_clock
 from core.errors import YardstickError
 from i18n.catalogue import translate
 
-ERROR_EXIT = 1
 LANGUAGE = "en"
 
 
@@ -72,10 +71,9 @@ def _define(args: argparse.Namespace) -> int:
 
     path = Path(args.spec)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        print(f"error: cannot read spec {path}: {error}", file=sys.stderr)
-        return ERROR_EXIT
+        text = read_spec_text(path)
+    except YardstickError as error:
+        return print_error(error)
     try:
         spec = parse_spec(text, path.name)
         outcome = monitoring.define_monitor(

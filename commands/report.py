@@ -13,13 +13,10 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from commands.common import store_settings
+from commands.common import print_error, store_settings
 from commands.retrain import (
-    LOOKUP_ERRORS,
     add_case_arguments,
     flag_problems,
-    print_error,
-    print_lookup_error,
     print_problems,
     request_from_args,
 )
@@ -127,8 +124,6 @@ def _report(args: argparse.Namespace) -> int:
         )
     except YardstickError as error:
         return print_problems([error])
-    except LOOKUP_ERRORS as error:
-        return print_lookup_error(error)
     text = render_report(
         built.case,
         built.detail,
@@ -143,6 +138,10 @@ def _report(args: argparse.Namespace) -> int:
     try:
         Path(args.out).write_text(text, encoding="utf-8")
     except OSError as error:
-        return print_error(f"cannot write {args.out}: {error}")
+        return print_error(
+            YardstickError(
+                "cli.out_unwritable", origin=args.out, detail=error.strerror or str(error)
+            )
+        )
     print(f"report written to {args.out}")
     return 0

@@ -8,22 +8,21 @@ A `YardstickError` is printed in English, naming the flag at fault, and exits 1.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from commands.common import (
-    MAX_HORIZON_DAYS,
     add_store_arguments,
     amount_arg,
     as_of_date_arg,
+    finite_arg,
     print_json,
     store_settings,
 )
 from core.errors import YardstickError
 from i18n.errors import describe
-from kpi.checks import retraining_input_problems
+from kpi.checks import MAX_HORIZON_DAYS, retraining_input_problems
 
 # The economics, the case and the store (numpy, scipy, pandas, statsmodels, DuckDB) are imported
 # inside the functions that run a command, so that `--help` stays fast (tests/test_startup.py).
@@ -31,8 +30,6 @@ if TYPE_CHECKING:
     from kpi.retraining import CaseRequest, RetrainingCase
 
 ERROR_EXIT = 1
-# An unknown KPI or experiment is the store's LookupError (its message names the id).
-LOOKUP_ERRORS = (LookupError,)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,21 +57,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_store_arguments(fallback)
     fallback.add_argument("--kpi", required=True, help="the KPI id")
     fallback.add_argument(
-        "--value-per-day", type=_finite, required=True, metavar="V", help="the fallback's value"
+        "--value-per-day", type=finite_arg, required=True, metavar="V", help="the fallback's value"
     )
     fallback.add_argument("--note", metavar="TEXT", help="what the fallback is")
     fallback.add_argument("--by", metavar="NAME", help="who states it (default: the OS user)")
     fallback.set_defaults(handler=_fallback)
-
-
-def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from error
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"'{text}' is not a finite number")
-    return value
 
 
 def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> None:
@@ -96,10 +83,16 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
         "--uplift-metric", metavar="NAME", help="its metric whose relative effect is the gain"
     )
     parser.add_argument(
-        "--uplift", type=_finite, metavar="REL", help="or an assumed relative uplift (0.03 = +3%%)"
+        "--uplift",
+        type=finite_arg,
+        metavar="REL",
+        help="or an assumed relative uplift (0.03 = +3%%)",
     )
     parser.add_argument(
-        "--uplift-se", type=_finite, metavar="SE", help="with its standard error (0.01 = 1 point)"
+        "--uplift-se",
+        type=finite_arg,
+        metavar="SE",
+        help="with its standard error (0.01 = 1 point)",
     )
     parser.add_argument(
         "--horizon-days",
@@ -109,7 +102,7 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
     )
     parser.add_argument(
         "--discount-rate",
-        type=_finite,
+        type=finite_arg,
         metavar="RATE",
         help="annual discount rate (default 0.05)",
     )
@@ -160,19 +153,7 @@ def fill_economics_defaults(args: argparse.Namespace) -> None:
 def flag_problems(args: argparse.Namespace) -> list[YardstickError]:
     """What is wrong with the case flags, each naming its field (`kpi.checks`)."""
     fill_economics_defaults(args)
-    too_long = (
-        [
-            YardstickError(
-                "retrain.at_most",
-                field="horizon_days",
-                value=args.horizon_days,
-                most=MAX_HORIZON_DAYS,
-            )
-        ]
-        if args.horizon_days > MAX_HORIZON_DAYS
-        else []
-    )
-    return too_long + list(
+    return list(
         retraining_input_problems(
             cost=args.cost,
             uplift_experiment=args.uplift_experiment,
@@ -205,20 +186,11 @@ def request_from_args(args: argparse.Namespace, cost: float) -> CaseRequest:
     )
 
 
-def print_error(message: str) -> int:
-    """Report an error on stderr; returns the error exit status."""
-    print(f"error: {message}", file=sys.stderr)
-    return ERROR_EXIT
-
-
 def print_problems(problems: Iterable[YardstickError]) -> int:
     """Report input problems in English, each naming its flag; returns the error exit status."""
-    return print_error("; ".join(describe(flag_error(problem), "en") for problem in problems))
-
-
-def print_lookup_error(error: LookupError) -> int:
-    """Report an unknown KPI or experiment (the store's message names the id)."""
-    return print_error(str(error.args[0]) if error.args else str(error))
+    text = "; ".join(describe(flag_error(problem), "en") for problem in problems)
+    print(f"error: {text}", file=sys.stderr)
+    return ERROR_EXIT
 
 
 def _summary_lines(case: RetrainingCase) -> list[str]:
@@ -268,8 +240,6 @@ def _fallback(args: argparse.Namespace) -> int:
         )
     except YardstickError as error:
         return print_problems([error])
-    except LOOKUP_ERRORS as error:
-        return print_lookup_error(error)
     print(
         f"{stored.kpi_id}: fallback value per day {stored.value_per_day:,.0f} "
         f"stored as version {stored.version}"
@@ -288,8 +258,6 @@ def _evaluate(args: argparse.Namespace) -> int:
         case = evaluate_request(store_settings(args), request_from_args(args, args.cost)).case
     except YardstickError as error:
         return print_problems([error])
-    except LOOKUP_ERRORS as error:
-        return print_lookup_error(error)
     if args.json:
         print_json(case_to_json(case))
     else:

@@ -112,6 +112,7 @@ def fit_bridge(pairs: pd.DataFrame, confidence: float = 0.9) -> Bridge:
         raise ValueError(f"a bridge needs at least 3 (model, week) pairs, got {len(clean)}")
     offline = clean["offline_value"].to_numpy(dtype=float)
     online = clean["online_value"].to_numpy(dtype=float)
+    # A caller's bug: `kpi.status.bridge_view` refuses stored pairs like these with a code first.
     if np.ptp(offline) == 0:
         raise ValueError(
             "the offline metric does not vary across the pairs (column 'offline_value'); "
@@ -220,7 +221,7 @@ def describe_bridge(
             average online value.
     """
     reference = bridge.mean_online if reference_online is None else reference_online
-    if reference == 0:
+    if reference == 0:  # `kpi.status.bridge_view` refuses a zero stored level with a code first
         raise ValueError("the reference online level must not be zero")
     low, high = (slope * delta_offline for slope in bridge.slope_ci)
     delta_online = bridge.slope * delta_offline

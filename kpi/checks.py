@@ -13,6 +13,10 @@ from collections.abc import Mapping
 
 from core.errors import YardstickError
 
+# The longest horizon a retraining case is priced over: a century, far beyond any model's life,
+# and the same for the command line, the page and a stored plan.
+MAX_HORIZON_DAYS = 36_500
+
 
 def _amount_problems(amounts: Mapping[str, float | None]) -> list[YardstickError]:
     """Amounts (costs) must be finite and zero or more."""
@@ -90,6 +94,12 @@ def retraining_input_problems(
     if horizon_days is not None and horizon_days < 1:
         found.append(
             YardstickError("retrain.at_least_one", field="horizon_days", value=horizon_days)
+        )
+    elif horizon_days is not None and horizon_days > MAX_HORIZON_DAYS:
+        found.append(
+            YardstickError(
+                "retrain.at_most", field="horizon_days", value=horizon_days, most=MAX_HORIZON_DAYS
+            )
         )
     if discount_rate is not None and not (math.isfinite(discount_rate) and discount_rate > -1):
         found.append(

@@ -20,6 +20,7 @@ from scipy import stats
 from statsmodels.robust.norms import HuberT
 from statsmodels.robust.robust_linear_model import RLM
 
+from core.errors import YardstickError
 from core.vocab import Direction
 
 MIN_TREND_DAYS = 14
@@ -538,7 +539,12 @@ def value_lost_to_date(
     baseline_frame = frame[in_baseline]
     baseline_units = float(baseline_frame["n"].sum())
     if baseline_units <= 0:
-        raise ValueError("the baseline days carry no units (column 'n')")
+        # Stored rows can say n = 0 (ingest takes counts of zero or more).
+        raise YardstickError(
+            "kpi.value.baseline_no_units",
+            start=first.date().isoformat(),
+            end=baseline_frame["date"].iloc[-1].date().isoformat(),
+        )
     baseline = float((baseline_frame["value"] * baseline_frame["n"]).sum()) / baseline_units
     shortfall = (baseline - frame["value"].to_numpy(dtype=float)) * frame["n"].to_numpy(dtype=float)
     return ValueLost(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.errors import YardstickError
 from core.vocab import COST_CELLS, Direction, KpiStatusCode
 from kpi.bridge import Bridge, BridgeEffect, describe_bridge, fit_bridge, weekly_bridge_pairs
 from kpi.degradation import (
@@ -178,7 +179,17 @@ def per_unit_value_per_day(window: pd.DataFrame, unit_value: float) -> float | N
 
 
 def _cost_matrix_days(counts: pd.DataFrame, cells: CostMatrix) -> list[CostMatrixValue]:
+    """Each day's value under the cost matrix; `kpi.value.no_predictions` for a stored day whose
+    four counts are all zero (loaded that way, it cannot be priced per prediction)."""
     rows = counts[["tp", "fp", "tn", "fn"]].to_numpy(dtype=np.int64)
+    empty = rows.sum(axis=1) == 0
+    if empty.any():
+        first = counts[empty].iloc[0]
+        raise YardstickError(
+            "kpi.value.no_predictions",
+            model=str(first["model_id"]),
+            day=pd.Timestamp(first["date"]).date().isoformat(),
+        )
     return [
         value_cost_matrix(ConfusionCounts(int(tp), int(fp), int(tn), int(fn)), cells)
         for tp, fp, tn, fn in rows
@@ -481,9 +492,16 @@ def bridge_view(spec: KpiSpec, readings: KpiReadings) -> BridgeView | None:
     pairs = weekly_bridge_pairs(offline, online)
     if len(pairs) < 3:
         return BridgeView(offline_metric, online_metric, pairs, None, None)
+    # The stored rows meet the bridge's own preconditions here, where they can be named.
+    if pairs["offline_value"].nunique() < 2:
+        raise YardstickError(
+            "kpi.bridge.flat_offline", offline=offline_metric, family=spec.family, pairs=len(pairs)
+        )
     bridge = fit_bridge(pairs, BRIDGE_CONFIDENCE)
     effect = None
     if spec.value.unit_value is not None and not online.empty and online["n"].notna().all():
+        if bridge.mean_online == 0:
+            raise YardstickError("kpi.bridge.zero_online", online=online_metric, family=spec.family)
         units_per_month = float(online["n"].tail(28).mean()) * 30
         effect = describe_bridge(bridge, BRIDGE_STEP, spec.value.unit_value, units_per_month)
     return BridgeView(offline_metric, online_metric, pairs, bridge, effect)

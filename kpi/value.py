@@ -100,7 +100,7 @@ class CostMatrixValue:
 
 def value_cost_matrix(counts: ConfusionCounts, cell_values: CostMatrix) -> CostMatrixValue:
     """Money a day's predictions are worth: each count times its cell value, summed."""
-    if counts.predictions == 0:
+    if counts.predictions == 0:  # stored days are checked with a code first (kpi.status)
         raise ValueError("no predictions: tp + fp + tn + fn is zero")
     total = (
         counts.tp * cell_values.tp

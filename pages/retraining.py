@@ -20,6 +20,7 @@ from i18n.report import best_day_text, origin_text
 from i18n.retraining import case_to_json, reason_text
 from kpi import economics
 from kpi import plan as plans_lib
+from kpi.checks import MAX_HORIZON_DAYS
 from kpi.retraining import CaseRequest, decision_urgency
 from reports.blocks import options_table
 from reports.charts import options_figure
@@ -28,7 +29,7 @@ from services import retraining as retraining_service
 from ui import cached
 from ui.context import page_context
 from ui.tables import show_table
-from ui.text import describe_plain, plain
+from ui.text import describe_plain
 
 NO_PLAN = ""
 # The widget each input field is entered in (its label's catalogue key), to name it in errors.
@@ -232,7 +233,7 @@ with st.expander(ctx.t("retrain.assumptions")):
     horizon_days = st.number_input(
         ctx.t("retrain.horizon_days"),
         min_value=1,
-        max_value=3650,
+        max_value=MAX_HORIZON_DAYS,
         value=int(plan.horizon_days if plan else economics.DEFAULT_HORIZON_DAYS),
         step=30,
         key=f"retrain_horizon_{scope}",
@@ -324,9 +325,7 @@ request = CaseRequest(
 # With what changed around the KPI: the same cached build then serves both report downloads.
 built = cached.retraining_case(ctx.path, ctx.fingerprint, request, explain=True)
 if isinstance(built, cached.CaseNotBuilt):
-    error = built.error()
-    problem = explain(error, currency) if error is not None else plain(built.message)
-    st.warning(ctx.t("retrain.cannot_evaluate", problem=problem))
+    st.warning(ctx.t("retrain.cannot_evaluate", problem=explain(built.error(), currency)))
     st.stop()
 case = built.case
 result = case.economics

@@ -193,8 +193,8 @@ def evaluate_request(
     """The retraining case a request asks for, and the KPI detail it was built on; with `explain`
     (the report), also what changed around the KPI's steps and crossings, from the same snapshot.
 
-    Raises `YardstickError` for inputs the case cannot use (naming the field), and the store's
-    `LookupError`s for an unknown KPI or experiment.
+    Raises `YardstickError` for inputs the case cannot use (naming the field), an unknown KPI
+    (`UnknownKpiError`) or experiment (`UnknownExperimentError`).
     """
     raise_first(request_problems(request))
     with connect(settings, read_only=True) as con:
@@ -313,8 +313,8 @@ def save_fallback(
 ) -> StoredFallback:
     """Store the value per day of a KPI's fallback (a new version, with its audit row).
 
-    Raises `YardstickError` for a value that is not finite and the store's `LookupError` for an
-    unknown KPI.
+    Raises `YardstickError` for a value that is not finite and `UnknownKpiError` for an unknown
+    KPI.
     """
     with transaction(settings) as con:
         history_on(con, kpi_id)

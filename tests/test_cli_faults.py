@@ -147,6 +147,14 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], Case]] = {
             "give a date from 1970-01-01 to 2100-12-31",
         ),
     ),
+    "as_of_year_9999_kpi_explain": (
+        _demo_copy,
+        Case(
+            ("kpi", "explain", "--db", "{db}", "--id", "rec-ctr", "--as-of", "9999-12-31"),
+            2,
+            "give a date from 1970-01-01 to 2100-12-31",
+        ),
+    ),
     "as_of_year_9999_kpi": (
         _demo_copy,
         Case(
@@ -173,6 +181,92 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], Case]] = {
             ),
             2,
             "give a date from 1970-01-01 to 2100-12-31",
+        ),
+    ),
+    "as_of_not_a_date": (
+        _demo_copy,
+        Case(
+            ("kpi", "check", "--db", "{db}", "--as-of", "2026-13-01"),
+            2,
+            "'2026-13-01' is not a date like 2026-11-27",
+        ),
+    ),
+    "as_of_not_a_timestamp": (
+        _demo_copy,
+        Case(
+            ("experiment", "analyze", "--db", "{db}", "--id", "rec-v3-vs-v2", "--as-of", "soon"),
+            2,
+            "--as-of 'soon' is not an ISO timestamp such as 2026-10-29T00:00:00Z",
+        ),
+    ),
+    "uplift_not_a_number": (
+        _demo_copy,
+        Case(
+            (
+                "retrain",
+                "evaluate",
+                "--db",
+                "{db}",
+                "--kpi",
+                "rec-ctr",
+                "--cost",
+                "1000",
+                "--uplift",
+                "three",
+                "--uplift-se",
+                "0.01",
+            ),
+            2,
+            "'three' is not a number",
+        ),
+    ),
+    "uplift_nan": (
+        _demo_copy,
+        Case(
+            (
+                "retrain",
+                "evaluate",
+                "--db",
+                "{db}",
+                "--kpi",
+                "rec-ctr",
+                "--cost",
+                "1000",
+                "--uplift",
+                "nan",
+                "--uplift-se",
+                "0.01",
+            ),
+            2,
+            "'nan' is not a finite number",
+        ),
+    ),
+    "report_out_unwritable": (
+        _demo_copy,
+        Case(
+            (
+                "report",
+                "--db",
+                "{db}",
+                "--kpi",
+                "rec-ctr",
+                "--lang",
+                "en",
+                "--format",
+                "md",
+                "--out",
+                "{tmp}/no-such-folder/report.md",
+            ),
+            1,
+            "{tmp}/no-such-folder/report.md: cannot write the report (No such file or directory)",
+        ),
+    ),
+    "monitor_spec_missing": (
+        _demo_copy,
+        Case(
+            ("monitor", "define", "--db", "{db}", "--spec", "{tmp}/missing.toml"),
+            1,
+            "{tmp}/missing.toml: not a spec file",
         ),
     ),
     "cost_1e308": (

@@ -274,17 +274,14 @@ def latest_event_time(path: str, fingerprint: str) -> dt.datetime | None:
 @dataclass(frozen=True)
 class CaseNotBuilt:
     """Why a retraining case cannot be built, in a form the cache can keep (errors do not pickle
-    with their values): a `YardstickError`'s code, field and values, or a lookup's message."""
+    with their values): the `YardstickError`'s code, field and values."""
 
-    code: str | None
+    code: str
     field: str | None
     values: dict[str, object]
-    message: str
 
-    def error(self) -> YardstickError | None:
-        """The `YardstickError` again, for wording in the reader's language; None for a lookup."""
-        if self.code is None:
-            return None
+    def error(self) -> YardstickError:
+        """The `YardstickError` again, for wording in the reader's language."""
         return YardstickError.from_values(self.code, self.values, field=self.field)
 
 
@@ -324,9 +321,7 @@ def retraining_case(
             settings_from(path), request, clock=system_clock, explain=explain
         )
     except YardstickError as error:
-        return CaseNotBuilt(error.code, error.field, dict(error.values), str(error))
-    except LookupError as error:
-        return CaseNotBuilt(None, None, {}, str(error.args[0]) if error.args else str(error))
+        return CaseNotBuilt(error.code, error.field, dict(error.values))
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=HEAVY_ENTRIES, show_spinner=False)

@@ -182,8 +182,7 @@ def plan_action(
 ) -> ActionView:
     """A stored plan's recommendation (or why it cannot be evaluated), linked to the case."""
     if isinstance(built, cached.CaseNotBuilt):
-        error = built.error()
-        reason = describe(error, ctx.lang) if error is not None else built.message
+        reason = describe(built.error(), ctx.lang)
         sentence = ctx.t("kpi.card.plan_not_built", plan=plan_id, reason=reason)
     else:
         action = built.case.economics.recommendation.action

@@ -83,6 +83,21 @@ def test_overview_keeps_working_on_a_store_with_rows_dated_in_the_far_future(app
     assert "As of " in text
 
 
+def test_stored_counts_the_evaluation_cannot_use_are_said_in_japanese(app_env) -> None:
+    with transaction(app_env) as con:
+        # A fraud day loaded with all four counts zero (ingest accepts counts of zero or more).
+        con.execute(
+            "UPDATE online_metrics SET value = 0, n = 0 WHERE metric IN ('tp', 'fp', 'tn', 'fn') "
+            "AND date = (SELECT max(date) FROM online_metrics WHERE metric = 'tp')"
+        )
+    at = dashboard("ja")
+    at.run()
+    assert not at.exception, at.exception
+    [error] = at.error
+    assert "件数（tp + fp + tn + fn）がすべて 0 です" in error.value
+    assert "stored counts" not in error.value
+
+
 def test_latency_card_states_its_daily_cost_not_a_negative_worth() -> None:
     text = all_text(run_page("pages/overview.py"))
     assert "Costs ¥" in text

@@ -4,6 +4,7 @@ agree, report downloads and the decision landing in the KPI's decision record an
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import duckdb
@@ -11,7 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.clock import fixed_clock
-from data.store import StoreSettings
+from data.retrain_store import DEMO_PLAN, save_plan
+from data.store import StoreSettings, transaction
 from services import kpis, retraining
 from tests.factories import TEST_NOW, dashboard
 from ui import cached
@@ -223,6 +225,18 @@ def test_a_decision_without_rationale_is_refused_and_writes_nothing(
     at.run()
     assert any("Write the rationale" in e.value for e in at.error)
     assert kpis.decisions(app_env, "rec-ctr") == before
+
+
+def test_a_stored_plan_with_a_horizon_beyond_ten_years_opens_with_it(
+    app_env: StoreSettings,
+) -> None:
+    # The page once stopped its horizon at 3,650 days while the command line and a plan allowed
+    # more: such a plan made the page's widget raise.
+    with transaction(app_env) as con:
+        save_plan(con, replace(DEMO_PLAN, horizon_days=5_000), "sato", TEST_NOW)
+    at = retraining_page("en")
+    assert at.number_input(key="retrain_horizon_rec-ctr_rec-ctr-retrain").value == 5_000
+    assert len(at.metric) == 6
 
 
 def test_report_downloads_are_offered_in_the_chosen_language() -> None:

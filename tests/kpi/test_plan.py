@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import YardstickError
 from core.vocab import DECISION_CHOICES
-from kpi.checks import retraining_input_problems
+from kpi.checks import MAX_HORIZON_DAYS, retraining_input_problems
 from kpi.plan import (
     check_plan,
     decision_for,
@@ -31,6 +31,7 @@ def test_plan_cost_is_person_days_times_rate_plus_compute_and_release() -> None:
         ({"uplift_experiment": None, "uplift_metric": None}, "retrain.gain_missing", None),
         ({"uplift_metric": None}, "retrain.gain_partner_missing", "uplift_metric"),
         ({"horizon_days": 0}, "retrain.at_least_one", "horizon_days"),
+        ({"horizon_days": 36_501}, "retrain.at_most", "horizon_days"),
         ({"discount_rate": -1.0}, "retrain.discount_too_low", "discount_rate"),
         ({"plan_id": " "}, "retrain.empty", "plan_id"),
     ],
@@ -59,6 +60,15 @@ def test_an_assumed_uplift_needs_its_standard_error_of_zero_or_more() -> None:
     [negative] = retraining_input_problems(uplift=0.02, uplift_se=-0.1)
     assert (negative.code, negative.field) == ("retrain.negative", "uplift_se")
     assert retraining_input_problems(uplift=0.02, uplift_se=0.0, cost=0.0) == ()
+
+
+def test_the_horizon_runs_from_one_day_to_a_century_for_every_face() -> None:
+    assert MAX_HORIZON_DAYS == 36_500
+    assert retraining_input_problems(horizon_days=1) == ()
+    assert retraining_input_problems(horizon_days=MAX_HORIZON_DAYS) == ()
+    [too_long] = retraining_input_problems(horizon_days=MAX_HORIZON_DAYS + 1)
+    assert (too_long.code, too_long.field) == ("retrain.at_most", "horizon_days")
+    assert dict(too_long.values) == {"value": MAX_HORIZON_DAYS + 1, "most": MAX_HORIZON_DAYS}
 
 
 def test_waiting_is_recorded_as_continuing_and_an_unknown_choice_is_refused() -> None:

@@ -112,7 +112,10 @@ def test_a_recorded_decision_is_shown_with_a_link_to_the_decision_record() -> No
 
 
 def test_a_plan_that_cannot_be_evaluated_says_why_instead_of_recommending() -> None:
-    failed = CaseNotBuilt(None, None, {}, "no experiment 'x'")
+    failed = CaseNotBuilt("retrain.plan_needed", "cost", {"kpi": "rec-latency", "found": "–"})
     views = action_views(context("ja"), "rec-latency", None, [("plan-a", failed)])
-    assert views[0].sentence == "計画 plan-a は評価できません: no experiment 'x'"
+    assert views[0].sentence == (
+        "計画 plan-a は評価できません: cost を指定してください：KPI「rec-latency」の費用を取るには"
+        "保存済みの再学習計画がちょうど1つ必要です（見つかったもの：–）"
+    )
     assert views[0].page == RETRAINING_PAGE
