@@ -27,6 +27,7 @@ from commands.kpi_explain import register_explain
 from core.clock import system_clock
 from core.errors import YardstickError
 from core.vocab import KPI_DECISIONS
+from i18n.catalogue import translate
 from i18n.errors import describe
 
 if TYPE_CHECKING:  # scipy loads only when `kpi check` runs, not for --help
@@ -159,11 +160,8 @@ def _check(args: argparse.Namespace) -> int:
     as_of = args.as_of or max((s.as_of for s in statuses), default=None)
     for s in statuses:
         if s.ignored_future_rows:
-            print(
-                f"note: {s.kpi_id}: {s.ignored_future_rows} row(s) dated after tomorrow are "
-                "ignored; remove them from the store",
-                file=sys.stderr,
-            )
+            note = translate("en", "kpi.card.future_rows", rows=s.ignored_future_rows)
+            print(f"note: {s.kpi_id}: {note}", file=sys.stderr)
     if args.json:
         payload = {
             "as_of": as_of.isoformat() if as_of else None,

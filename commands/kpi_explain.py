@@ -7,9 +7,14 @@ an unknown KPI or bad input.
 from __future__ import annotations
 
 import argparse
-import json
 
-from commands.common import add_as_of_day, add_store_arguments, print_error, store_settings
+from commands.common import (
+    add_as_of_day,
+    add_store_arguments,
+    print_error,
+    print_json,
+    store_settings,
+)
 from core.clock import system_clock
 from core.errors import YardstickError
 
@@ -52,7 +57,7 @@ def _explain(args: argparse.Namespace) -> int:
     except YardstickError as error:
         return print_error(error)
     if args.json:
-        print(json.dumps(explanation_to_json(explanation), ensure_ascii=False, indent=2))
+        print_json(explanation_to_json(explanation))
         return 0
     for line in explanation_lines(explanation, "en"):
         print(line)

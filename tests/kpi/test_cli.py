@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import cli
+from data.store import transaction
 from tests.kpi.factories import END, FRAUD_SPEC, build_store, ctr_spec
 
 
@@ -130,3 +131,22 @@ def test_check_exits_30_when_every_kpi_has_no_data(tmp_path: Path) -> None:
     assert run("kpi", "define", "--db", db, "--spec", write_spec(tmp_path, "c.toml", spec)) == 0
     before_data = (END - dt.timedelta(days=400)).isoformat()
     assert run("kpi", "check", "--db", db, "--as-of", before_data, "--no-record") == 30
+
+
+def test_check_says_rows_dated_after_tomorrow_are_left_out(tmp_path: Path, capsys) -> None:
+    settings = build_store(tmp_path, decaying_ctr)
+    db = str(settings.path)
+    run("kpi", "define", "--db", db, "--spec", write_spec(tmp_path, "c.toml", ctr_spec()))
+    with transaction(settings) as con:
+        # Straight into the table, as an older store may hold them (ingest refuses them now).
+        con.execute(
+            "INSERT INTO online_metrics (date, model_id, metric, value, n, std) "
+            "SELECT DATE '9999-12-31', model_id, metric, value, n, std FROM online_metrics "
+            "WHERE metric = 'ctr' LIMIT 2"
+        )
+    capsys.readouterr()
+    run("kpi", "check", "--db", db, "--no-record")
+    assert (
+        "note: rec-ctr: 2 rows dated after tomorrow are ignored; remove them from the store."
+        in capsys.readouterr().err
+    )
