@@ -40,6 +40,21 @@ def serving_condition(models: Table, day: exp.Expression, alias: str = "m") -> e
     )
 
 
+def newest_deployment_rank(
+    models: Table, partition_by: list[exp.Expression], alias: str = "m"
+) -> exp.Window:
+    """DENSE_RANK() over `partition_by`, the newest deployment first: every row of the live
+    version ranks 1 (a version has a row per dataset of an offline evaluation, where
+    `newest_deployment_first` would keep only one of them)."""
+    return exp.Window(
+        this=exp.DenseRank(),
+        partition_by=partition_by,
+        order=exp.Order(
+            expressions=[exp.Ordered(this=_models_col(models, "deployed_at", alias), desc=True)]
+        ),
+    )
+
+
 def newest_deployment_first(
     models: Table, partition_by: list[exp.Expression], alias: str = "m"
 ) -> exp.Window:

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from core.tables import STORE_TABLES, TableMapping
-from core.vocab import COST_CELLS, KpiDecision, KpiStatusCode
+from core.vocab import COST_CELLS, KpiDecision, KpiStatusCode, ModelStage
 from data.store import write_audit
 from kpi import sql
 from kpi.spec import KpiSpec, MetricAvailability, ValueModel
@@ -97,7 +97,7 @@ class Deployment:
 
     model_id: str
     version: str
-    stage: str
+    stage: ModelStage  # ingest takes only these (data.kinds.MODEL_STAGES)
     deployed_at: dt.datetime
     retired_at: dt.datetime | None
 
@@ -377,7 +377,7 @@ def offline_series(
     tables: TableMapping = STORE_TABLES,
 ) -> pd.DataFrame:
     """Offline evaluations of every model of the family (columns: evaluated_at, model_id, metric,
-    value, n, dataset), oldest first, up to `end`."""
+    value, n, dataset, live), oldest first, up to `end` (`live`: `kpi.sql.offline_series_query`)."""
     query = sql.offline_series_query(family, metrics, end, tables).sql(dialect="duckdb")
     return con.execute(query).df()
 

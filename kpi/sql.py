@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
-from core.live_versions import newest_deployment_first, serving_condition
+from core.live_versions import newest_deployment_first, newest_deployment_rank, serving_condition
 from core.tables import STORE_TABLES, Table, TableMapping
 from core.vocab import Source
 
@@ -106,10 +106,21 @@ def offline_series_query(
 ) -> exp.Select:
     """Offline evaluations of `metrics` for every model of the family, up to the day `end`.
 
-    Columns: evaluated_at, model_id, metric, value, n, dataset; ordered by metric, evaluated_at,
-    model_id, dataset (so the order is the same on every engine).
+    Columns: evaluated_at, model_id, metric, value, n, dataset, live; ordered by metric,
+    evaluated_at, model_id, dataset (so the order is the same on every engine). `live` says the
+    evaluation is of the production version live on its day, by `core.live_versions`' rule as for
+    the online series: serving that day, and on a hand-over day with both versions evaluated, the
+    newer deployment.
     """
     offline, models = tables.offline_metrics, tables.models
+    day = _as_date(_col(offline, "evaluated_at", "f"))
+    serving = exp.Paren(this=serving_condition(models, day))
+    newest = newest_deployment_rank(
+        models, [day.copy(), _col(offline, "metric", "f"), serving.copy()]
+    )
+    live = exp.and_(
+        serving.copy(), exp.EQ(this=newest, expression=exp.Literal.number(1)), copy=False
+    )
     conditions: list[exp.Expression] = [
         exp.EQ(this=_col(models, "family", "m"), expression=exp.Literal.string(family)),
         _in_list(_col(offline, "metric", "f"), metrics),
@@ -123,7 +134,8 @@ def offline_series_query(
             *(
                 _col(offline, role, "f").as_(role)
                 for role in ("evaluated_at", "model_id", "metric", "value", "n", "dataset")
-            )
+            ),
+            exp.Paren(this=live).as_("live"),
         )
         .from_(_table(offline, "f"), copy=False)
         .join(_table(models, "m"), on=_models_join(offline, models, "f"), copy=False)

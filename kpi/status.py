@@ -269,7 +269,8 @@ class KpiReadings:
         online: daily values of `online_metrics_needed(spec)` for the version live each day
             (date, model_id, metric, value, n, std), ordered by metric then date.
         offline: offline evaluations of every offline metric of the family (evaluated_at,
-            model_id, metric, value, n, dataset), ordered by metric, evaluated_at, model_id.
+            model_id, metric, value, n, dataset, live: of the version live that day), ordered by
+            metric, evaluated_at, model_id.
         offline_metrics: the family's offline metric names, in name order.
     """
 
@@ -310,9 +311,11 @@ def _series(spec: KpiSpec, readings: KpiReadings) -> pd.DataFrame:
     if spec.source == "online":
         return readings.online_of([spec.metric]).drop(columns="metric")
     offline = readings.offline_of([spec.metric])
-    live = readings.online_of([spec.online_value_metric])
+    # The evaluations of the version live on their day (`live`, the same rule as the online
+    # series): an older version evaluated beside it, or a version evaluated before its launch,
+    # is not the production model's value that day.
+    offline = offline[offline["live"].astype(bool)]
     offline = offline.assign(date=pd.to_datetime(offline["evaluated_at"]).dt.normalize())
-    offline = offline[offline["model_id"].isin(set(live["model_id"]))]
     # One row per evaluation day of the production model (the day's mean over datasets).
     return (
         offline.groupby(["date", "model_id"], as_index=False)

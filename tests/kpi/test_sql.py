@@ -106,3 +106,59 @@ def test_on_a_hand_over_day_the_newer_deployment_wins(tmp_path: Path) -> None:
         series = kpi_store.live_daily_series(con, "rec", ["ctr"], tables=STORE_TABLES)
     assert list(series["model_id"]) == ["old", "new", "new"]
     assert list(series["value"]) == [0.01, 0.03, 0.04]
+
+
+def test_an_offline_evaluation_is_live_by_the_same_rule(tmp_path: Path) -> None:
+    day = dt.date(2026, 3, 1)
+    models = pd.DataFrame(
+        {
+            "model_id": ["old", "new", "shadow"],
+            "family": ["rec", "rec", "rec"],
+            "version": ["v1", "v2", "v3"],
+            "stage": ["production", "production", "challenger"],
+            "deployed_at": pd.to_datetime(
+                ["2026-02-01 00:00", "2026-03-01 12:00", "2026-02-01 00:00"]
+            ),
+            "retired_at": pd.to_datetime(["2026-03-01 12:00", None, None]),
+        }
+    )
+    before, after = day - dt.timedelta(days=3), day + dt.timedelta(days=1)
+    evaluations = [  # (model, day, dataset, live by the rule)
+        ("old", before, "a", True),  # the only version serving
+        ("new", before, "a", False),  # evaluated before its launch
+        ("shadow", before, "a", False),  # a challenger never serves
+        ("old", day, "a", False),  # hand-over day: the newer deployment wins
+        ("new", day, "a", True),
+        ("new", day, "b", True),  # every dataset of the live version
+        ("old", after, "a", False),  # retired
+        ("new", after, "a", True),
+    ]
+    offline = pd.DataFrame(
+        {
+            "model_id": [e[0] for e in evaluations],
+            "metric": "auc",
+            "value": np.linspace(0.7, 0.8, len(evaluations)),
+            "evaluated_at": pd.to_datetime([e[1] for e in evaluations]),
+            "dataset": [e[2] for e in evaluations],
+            "n": 100,
+        }
+    )
+    settings = StoreSettings(tmp_path / "store.duckdb")
+    with connect(settings) as con:
+        con.register("new_models", models)
+        con.execute(
+            "INSERT INTO models (model_id, family, version, stage, deployed_at, retired_at) "
+            "SELECT model_id, family, version, stage, deployed_at, retired_at FROM new_models"
+        )
+        con.register("new_offline", offline)
+        con.execute(
+            "INSERT INTO offline_metrics (model_id, metric, value, evaluated_at, dataset, n) "
+            "SELECT model_id, metric, value, evaluated_at, dataset, n FROM new_offline"
+        )
+    with connect(settings, read_only=True) as con:
+        series = kpi_store.offline_series(con, "rec", ["auc"])
+    read = {
+        (row.model_id, row.evaluated_at.date(), row.dataset): bool(row.live)
+        for row in series.itertuples()
+    }
+    assert read == {(m, d, ds): live for m, d, ds, live in evaluations}

@@ -6,8 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from data.store import connect, transaction
 from i18n.kpi import status_to_json, version_note
 from kpi.spec import parse_spec
 from services import kpis as service
@@ -230,6 +232,42 @@ def test_offline_kpi_is_evaluated_on_the_live_models_offline_series(tmp_path: Pa
     assert status.model_id == "recommender-v2"
     assert status.value == pytest.approx(0.7805, abs=0.001)
     assert status.status == "warning"
+
+
+def test_offline_kpi_reads_the_live_version_when_others_are_evaluated_the_same_day(
+    tmp_path: Path,
+) -> None:
+    settings = build_store(tmp_path)
+    service.define_kpi(settings, parse_spec(OFFLINE_SPEC))
+    before = service.kpi_status(settings, "rec-auc", END)
+    with connect(settings, read_only=True) as con:
+        [last_day] = con.execute(
+            "SELECT max(evaluated_at) FROM offline_metrics WHERE model_id = 'recommender-v2'"
+        ).fetchone()
+    # The retired v1 evaluated again beside v2 on v2's last evaluation day, far better: not the
+    # production model's value that day (once two rows for one day, which stopped the check).
+    beside = pd.DataFrame(
+        {
+            "model_id": ["recommender-v1"],
+            "metric": ["auc"],
+            "value": [0.95],
+            "evaluated_at": [last_day],
+            "dataset": ["fresh-labels"],
+            "n": [10_000],
+        }
+    )
+    with transaction(settings) as con:
+        con.register("beside", beside)
+        con.execute(
+            "INSERT INTO offline_metrics (model_id, metric, value, evaluated_at, dataset, n) "
+            "SELECT model_id, metric, value, evaluated_at, dataset, n FROM beside"
+        )
+    after = service.kpi_status(settings, "rec-auc", END)
+    assert (after.model_id, after.value, after.status) == (
+        before.model_id,
+        before.value,
+        before.status,
+    )
 
 
 def ctr_with_dips(day: int) -> float:
