@@ -11,6 +11,7 @@ from core.errors import YardstickError
 from core.vocab import DIRECTIONS, KPI_DECISIONS, SOURCES, VALUE_KINDS
 from i18n.format import format_date, format_timestamp
 from kpi.spec import (
+    DEFAULT_CONFIDENCE,
     DEFAULT_MAX_STALENESS_DAYS,
     spec_from_mapping,
     spec_to_mapping,
@@ -180,11 +181,13 @@ with st.form(f"kpi_editor_{chosen}"):
             min_value=1,
             value=int(current.persistence) if current else 3,
         )
+        # No bounds on the widget: kpi.spec holds the rule (0.5 <= confidence < 1) and words a
+        # refusal; a bound here would also break the page on a value the rule accepts.
         confidence = st.number_input(
             ctx.t("kpi.field.confidence"),
-            min_value=0.5,
-            max_value=0.999,
-            value=float(current.confidence) if current else 0.95,
+            value=float(current.confidence) if current else DEFAULT_CONFIDENCE,
+            step=0.01,
+            format="%.4g",
         )
         max_staleness_days = st.number_input(
             ctx.t("kpi.field.max_staleness_days"),

@@ -238,9 +238,9 @@ with st.expander(ctx.t("retrain.assumptions")):
         step=30,
         key=f"retrain_horizon_{scope}",
     )
+    # No lower bound on the widget: kpi.checks holds the rule (above -100%) and words a refusal.
     discount_percent = st.number_input(
         ctx.t("retrain.discount_rate"),
-        min_value=-99.0,
         value=100 * (plan.discount_rate if plan else economics.DEFAULT_DISCOUNT_RATE),
         step=0.5,
         key=f"retrain_discount_{scope}",

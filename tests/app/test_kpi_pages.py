@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -189,3 +191,19 @@ def test_a_multi_line_rationale_saved_from_the_editor_reads_back(app_env) -> Non
     stored = kpis.kpi_history(app_env, "rec-ctr")[-1].spec
     assert stored.rationale == rationale
     assert parse_spec(spec_to_toml(stored)) == stored
+
+
+def test_editor_opens_a_kpi_whose_confidence_only_the_spec_rule_bounds(app_env) -> None:
+    # The widget once stopped at 0.999 while kpi.spec allows up to 1 (excluded): a KPI defined
+    # from a file with 0.9995 made the editor raise.
+    [current] = kpis.kpi_history(app_env, "rec-ctr")
+    kpis.define_kpi(app_env, replace(current.spec, confidence=0.9995))
+    at = run_page("pages/kpis.py")
+    at.selectbox(key="kpi_chosen").set_value("rec-ctr").run()
+    assert not at.exception, at.exception
+    assert at.number_input[5].value == 0.9995
+    at.number_input[5].set_value(1.0)
+    at.text_area[0].input("Certainty")
+    at.button[0].click().run()
+    assert at.error and "confidence" in at.error[0].value
+    assert len(kpis.kpi_history(app_env, "rec-ctr")) == 2

@@ -239,6 +239,17 @@ def test_a_stored_plan_with_a_horizon_beyond_ten_years_opens_with_it(
     assert len(at.metric) == 6
 
 
+def test_a_stored_plan_with_a_discount_rate_near_minus_one_opens_with_it(
+    app_env: StoreSettings,
+) -> None:
+    # The widget once stopped at -99 % while the rule (kpi.checks) takes any rate above -100 %.
+    with transaction(app_env) as con:
+        save_plan(con, replace(DEMO_PLAN, discount_rate=-0.995), "sato", TEST_NOW)
+    at = retraining_page("en")
+    assert not at.exception, at.exception
+    assert at.number_input(key="retrain_discount_rec-ctr_rec-ctr-retrain").value == -99.5
+
+
 def test_report_downloads_are_offered_in_the_chosen_language() -> None:
     at = retraining_page("ja")
     buttons = at.get("download_button")
