@@ -19,6 +19,7 @@ from core.clock import parse_instant
 from core.errors import YardstickError
 from i18n.catalogue import translate
 from i18n.errors import describe
+from kpi.checks import MAX_AMOUNT
 from services.store import (
     MAX_THREADS,
     StoreMissingError,
@@ -33,8 +34,6 @@ from services.store import (
 # every date library in the stack (Python, pandas, DuckDB) computes with.
 EARLIEST_AS_OF = dt.date(1970, 1, 1)
 LATEST_AS_OF = dt.date(2100, 12, 31)
-# Money and amounts on the command line: finite and within what a double keeps to the cent.
-MAX_AMOUNT = 1e15
 # `demo --seed` is what numpy's generators accept.
 MAX_SEED = 2**32 - 1
 
@@ -76,7 +75,8 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
 
 
 def amount_arg(text: str) -> float:
-    """An amount (`--cost`, a value per day): a finite number of at most `MAX_AMOUNT`."""
+    """An amount (`--cost`, a value per day): a finite number of at most `kpi.checks.MAX_AMOUNT`
+    (refused here as a flag, exit 2, before the case's own check)."""
     try:
         value = float(text)
     except ValueError:

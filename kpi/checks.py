@@ -16,10 +16,16 @@ from core.errors import YardstickError
 # The longest horizon a retraining case is priced over: a century, far beyond any model's life,
 # and the same for the command line, the page and a stored plan.
 MAX_HORIZON_DAYS = 36_500
+# The largest amount of money (either sign) a case takes: what a double still keeps to the cent.
+MAX_AMOUNT = 1e15
+
+
+def _too_large(name: str, amount: float) -> YardstickError:
+    return YardstickError("retrain.at_most", field=name, value=amount, most=f"{MAX_AMOUNT:.0e}")
 
 
 def _amount_problems(amounts: Mapping[str, float | None]) -> list[YardstickError]:
-    """Amounts (costs) must be finite and zero or more."""
+    """Amounts (costs) must be finite, zero or more, and at most `MAX_AMOUNT`."""
     found = []
     for name, amount in amounts.items():
         if amount is None:
@@ -28,6 +34,8 @@ def _amount_problems(amounts: Mapping[str, float | None]) -> list[YardstickError
             found.append(YardstickError("retrain.not_finite", field=name, value=amount))
         elif amount < 0:
             found.append(YardstickError("retrain.negative", field=name, value=amount))
+        elif amount > MAX_AMOUNT:
+            found.append(_too_large(name, amount))
     return found
 
 
@@ -111,6 +119,8 @@ def retraining_input_problems(
                 "retrain.not_finite", field="fallback_value_per_day", value=fallback_value_per_day
             )
         )
+    elif fallback_value_per_day is not None and abs(fallback_value_per_day) > MAX_AMOUNT:
+        found.append(_too_large("fallback_value_per_day", fallback_value_per_day))
     return tuple(found)
 
 

@@ -71,6 +71,18 @@ def test_the_horizon_runs_from_one_day_to_a_century_for_every_face() -> None:
     assert dict(too_long.values) == {"value": MAX_HORIZON_DAYS + 1, "most": MAX_HORIZON_DAYS}
 
 
+def test_amounts_are_capped_at_1e15_for_every_face() -> None:
+    assert retraining_input_problems(cost=1e15, fallback_value_per_day=-1e15) == ()
+    too_large = retraining_input_problems(
+        cost=2e15, cost_parts={"day_rate": 1e16}, fallback_value_per_day=-3e15
+    )
+    assert [(p.code, p.field) for p in too_large] == [
+        ("retrain.at_most", "cost"),
+        ("retrain.at_most", "day_rate"),
+        ("retrain.at_most", "fallback_value_per_day"),
+    ]
+
+
 def test_waiting_is_recorded_as_continuing_and_an_unknown_choice_is_refused() -> None:
     assert DECISION_CHOICES == ("retrain", "wait", "withdraw")
     assert [decision_for(c) for c in DECISION_CHOICES] == ["retrain", "continue", "withdraw"]
