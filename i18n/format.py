@@ -55,6 +55,14 @@ def format_money(amount: float | None, currency: str, lang: str) -> str:
     return f"{sign}{symbol}{magnitude:,.0f}"
 
 
+def money_axis(currency: str, lang: str) -> tuple[float, str]:
+    """The divisor and unit of a money axis in the reader's convention: Japanese readers count
+    yen in man (`(1e4, "万円")`); otherwise the amounts as they are, in the currency's code."""
+    if lang == "ja" and currency == "JPY":
+        return 1e4, "万円"
+    return 1.0, currency
+
+
 def format_date(day: dt.date | dt.datetime | None, lang: str) -> str:
     """A calendar date: `2027年2月10日` in Japanese, `10 Feb 2027` in English."""
     if day is None:

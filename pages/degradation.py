@@ -100,8 +100,8 @@ def offline_figure() -> go.Figure:
         )
     figure.update_layout(
         xaxis={
-            "tickformat": ctx.t("kpi.chart.date_ticks"),
-            "hoverformat": ctx.t("kpi.chart.date_hover"),
+            "tickformat": ctx.t("chart.month_ticks"),
+            "hoverformat": ctx.t("chart.day_hover"),
         },
         yaxis_title=ctx.t("kpi.chart.offline_value"),
         height=360,

@@ -135,7 +135,7 @@ def cumulative_chart(points: list[CumulativePoint]) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 10, "b": 40},
         xaxis={
             "title": ctx.t("experiments.axis_day"),
-            "tickformat": ctx.t("experiments.date_ticks"),
+            "tickformat": ctx.t("chart.day_ticks"),
         },
         yaxis={
             "title": ctx.t(
@@ -163,7 +163,7 @@ def daily_units_chart(exposure: Exposure) -> go.Figure:
         barmode="stack",
         height=220,
         margin={"l": 10, "r": 10, "t": 10, "b": 30},
-        xaxis={"tickformat": ctx.t("experiments.date_ticks")},
+        xaxis={"tickformat": ctx.t("chart.day_ticks")},
         yaxis={"title": ctx.t("experiments.axis_units_per_day")},
     )
     return figure

@@ -9,14 +9,15 @@ Plotly.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.markup import escape_chart_text
 from core.vocab import ThresholdLine
 from i18n.catalogue import translate
+from i18n.format import money_axis
 from kpi.economics import cumulative_values
 from kpi.retraining import RetrainingCase
 from services.retraining import KpiDetail
@@ -35,8 +36,6 @@ LINE_COLOURS: dict[ThresholdLine, str] = {
 DAILY_COLOUR = "#9e9e9e"
 TREND_COLOUR = "#3949ab"
 CONE_FILL = "rgba(120,120,200,0.2)"
-# Plotly's own date ticks are English; Japanese readers get 2027年1月.
-DATE_TICK_FORMAT = {"ja": "%Y年%-m月", "en": "%b %Y"}
 FONT_FAMILY = '"Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", "Meiryo", sans-serif'
 
 
@@ -129,7 +128,7 @@ def draw_degradation(detail: KpiDetail, wording: DegradationWording) -> go.Figur
 def degradation_figure(detail: KpiDetail, lang: str) -> go.Figure:
     """The report's degradation figure: `draw_degradation` with the report's wording, a title and
     axis titles, laid out for print."""
-    metric = html.escape(detail.status.metric)
+    metric = escape_chart_text(detail.status.metric)
     wording = DegradationWording(
         daily=translate(lang, "report.legend_daily"),
         trend=translate(lang, "report.legend_trend"),
@@ -142,7 +141,7 @@ def degradation_figure(detail: KpiDetail, lang: str) -> go.Figure:
     figure.update_layout(
         title=translate(lang, "report.chart_degradation_title", metric=metric),
         xaxis_title=translate(lang, "report.axis_date"),
-        xaxis_tickformat=DATE_TICK_FORMAT[lang],
+        xaxis_tickformat=translate(lang, "chart.month_ticks"),
         yaxis_title=metric,
         font={"family": FONT_FAMILY},
         template="plotly_white",
@@ -156,8 +155,7 @@ def options_figure(case: RetrainingCase, lang: str) -> go.Figure:
     """Cumulative discounted value of each option over the horizon."""
     paths = cumulative_values(case.economics.inputs, case.economics.options)
     currency = case.kpi.currency
-    # Japanese readers count yen in man (10,000): the axis is in 万円 rather than millions.
-    scale, unit = (1e4, "万円") if lang == "ja" and currency == "JPY" else (1.0, currency)
+    scale, unit = money_axis(currency, lang)
     figure = go.Figure()
     for option, path in paths.items():
         dates = [case.day(day) for day in range(len(path))]
@@ -173,7 +171,7 @@ def options_figure(case: RetrainingCase, lang: str) -> go.Figure:
     figure.update_layout(
         title=translate(lang, "retrain.options_chart_title"),
         xaxis_title=translate(lang, "retrain.axis_date"),
-        xaxis_tickformat=DATE_TICK_FORMAT[lang],
+        xaxis_tickformat=translate(lang, "chart.month_ticks"),
         yaxis_title=translate(lang, "retrain.axis_cumulative", currency=unit),
         yaxis_tickformat=",.0f" if scale != 1.0 else None,
         font={"family": FONT_FAMILY},

@@ -16,10 +16,9 @@ from core.markup import escape_chart_text
 from i18n.catalogue import translate
 from i18n.format import format_number
 from monitoring.cbpe import DailyPerformance
+from reports.charts import FONT_FAMILY
 from services.monitoring_views import DriftMap, FeatureDistribution, ServingHistory
 
-FONT_FAMILY = '"Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", "Meiryo", sans-serif'
-DATE_TICK_FORMAT = {"ja": "%-m月%-d日", "en": "%b %-d"}
 LEVEL_COLOURS = {"model": "#2ca02c", "popular": "#ff7f0e", "random": "#d62728"}
 QUANTILE_DASH = {"latency_p50_ms": "dot", "latency_p95_ms": "solid", "latency_p99_ms": "dash"}
 
@@ -67,7 +66,7 @@ def drift_heatmap(drift: DriftMap, lang: str) -> go.Figure:
             hovertemplate="%{y} · %{x}<br>PSI %{text}<extra></extra>",
         )
     )
-    figure.update_xaxes(tickformat=DATE_TICK_FORMAT.get(lang, "%b %-d"))
+    figure.update_xaxes(tickformat=translate(lang, "chart.day_ticks"))
     title = translate(
         lang,
         "monitoring_page.heatmap_title",
@@ -146,7 +145,7 @@ def latency_figure(history: ServingHistory, lang: str) -> go.Figure:
                 ),
                 annotation_position="top left",
             )
-    figure.update_xaxes(tickformat=DATE_TICK_FORMAT.get(lang, "%b %-d"))
+    figure.update_xaxes(tickformat=translate(lang, "chart.day_ticks"))
     figure.update_yaxes(title=translate(lang, "monitoring_page.latency_axis"))
     return _layout(figure, lang, translate(lang, "monitoring_page.latency_title"), height=420)
 
@@ -184,7 +183,7 @@ def fallback_figure(history: ServingHistory, lang: str) -> go.Figure:
             ),
             annotation_position="top left",
         )
-    figure.update_xaxes(tickformat=DATE_TICK_FORMAT.get(lang, "%b %-d"))
+    figure.update_xaxes(tickformat=translate(lang, "chart.day_ticks"))
     figure.update_yaxes(tickformat=".0%", title=translate(lang, "monitoring_page.share"))
     return _layout(figure, lang, translate(lang, "monitoring_page.fallback_title"))
 
@@ -228,7 +227,7 @@ def performance_figure(days: tuple[DailyPerformance, ...], metric: str, lang: st
             name=translate(lang, "monitor_estimate.realised_mark"),
         )
     )
-    figure.update_xaxes(tickformat=DATE_TICK_FORMAT.get(lang, "%b %-d"))
+    figure.update_xaxes(tickformat=translate(lang, "chart.day_ticks"))
     figure.update_yaxes(tickformat=".0%")
     title = translate(lang, f"monitoring_page.performance_{metric}")
     return _layout(figure, lang, title)

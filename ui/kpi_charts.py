@@ -84,8 +84,8 @@ def series_figure(
         )
     figure.update_layout(
         xaxis={
-            "tickformat": ctx.t("kpi.chart.date_ticks"),
-            "hoverformat": ctx.t("kpi.chart.date_hover"),
+            "tickformat": ctx.t("chart.month_ticks"),
+            "hoverformat": ctx.t("chart.day_hover"),
         },
         yaxis_title=chart_text(detail.status.metric),
         height=480,

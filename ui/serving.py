@@ -20,11 +20,9 @@ from i18n.format import format_money, format_number, format_percent
 from kpi.fallback_value import Z_95, pooled_levels
 from monitoring.arm_health import ArmComparison
 from monitoring.budget import ErrorBudget
+from reports.charts import FONT_FAMILY
+from reports.monitoring_charts import LEVEL_COLOURS
 from services.serving import ArmHealthReport, FallbackValueReport
-
-FONT_FAMILY = '"Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", "Meiryo", sans-serif'
-DATE_TICK_FORMAT = {"ja": "%-m月%-d日", "en": "%b %-d"}
-LEVEL_COLOURS = {"model": "#2ca02c", "popular": "#ff7f0e", "random": "#d62728"}
 
 
 def _objective(budget: ErrorBudget) -> str:
@@ -151,7 +149,7 @@ def cost_figure(report: FallbackValueReport, lang: str) -> go.Figure:
             hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>",
         )
     )
-    figure.update_xaxes(tickformat=DATE_TICK_FORMAT.get(lang, "%b %-d"))
+    figure.update_xaxes(tickformat=translate(lang, "chart.day_ticks"))
     figure.update_yaxes(title=translate(lang, "serving.cost_axis", currency=currency))
     figure.update_layout(
         barmode="relative",
