@@ -79,11 +79,6 @@ class MetricColumns:
         every metric) or the prefixed sum."""
         return field if field == "n" else self.prefix + field
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The output column names, `n` first, in the order of `fields`."""
-        return tuple(self.column(field) for field in self.fields)
-
 
 def uses_cuped(spec: ExperimentSpec, metric: MetricSpec) -> bool:
     """CUPED applies to per-unit (mean and proportion) metrics when a pre-period is set."""

@@ -13,7 +13,7 @@ from core.errors import YardstickError
 from data.store import StoreSettings
 from i18n.errors import describe
 from services import kpis
-from tests.conftest import TEST_NOW
+from tests.factories import TEST_NOW
 
 CLOCK = fixed_clock(TEST_NOW)
 LIVE_FRAUD_LAST_DAY = (
