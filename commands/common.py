@@ -11,12 +11,13 @@ import datetime as dt
 import json
 import math
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.clock import parse_instant
 from core.errors import YardstickError
+from core.strict_json import json_safe
 from i18n.catalogue import translate
 from i18n.errors import describe
 from services.store import (
@@ -267,20 +268,7 @@ def store_settings(args: argparse.Namespace, *, create: bool = False) -> StoreSe
     return settings
 
 
-def json_safe(value: Any) -> Any:
-    """`value` with every NaN or infinity replaced by None (JSON null), in nested dicts and lists.
-
-    JSON has no NaN or Infinity; Python's writer would print them anyway and break every reader.
-    """
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {key: json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(item) for item in value]
-    return value
-
-
 def print_json(payload: Any) -> None:
-    """The one JSON writer of the command line: strict JSON (no NaN), UTF-8 text, indented."""
+    """The one JSON writer of the command line: strict JSON (NaN and infinity as null,
+    `core.strict_json`), UTF-8 text, indented."""
     print(json.dumps(json_safe(payload), ensure_ascii=False, indent=2, allow_nan=False))

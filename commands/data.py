@@ -8,7 +8,6 @@ parser and `--help` stay fast.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from commands.common import (
     add_store_arguments,
     bounded_int,
     new_store_settings,
+    print_json,
     store_settings,
 )
 from core.clock import system_clock
@@ -112,19 +112,16 @@ def _run_delete(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
     )
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "kind": deletion.kind,
-                    "table": deletion.table,
-                    "rows": deletion.rows,
-                    "batch_id": deletion.batch_id,
-                    "key": dict(deletion.key),
-                    "dry_run": deletion.dry_run,
-                    "reason": args.reason,
-                },
-                ensure_ascii=False,
-            )
+        print_json(
+            {
+                "kind": deletion.kind,
+                "table": deletion.table,
+                "rows": deletion.rows,
+                "batch_id": deletion.batch_id,
+                "key": dict(deletion.key),
+                "dry_run": deletion.dry_run,
+                "reason": args.reason,
+            }
         )
         return 0
     what = (
@@ -149,22 +146,19 @@ def _run_batches(args: argparse.Namespace) -> int:
 
     batches = recent_batches(settings, args.limit)
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "batch_id": b.batch_id,
-                        "kind": b.kind,
-                        "file": b.file_name,
-                        "rows": b.rows,
-                        "actor": b.actor,
-                        "loaded_at": b.loaded_at.isoformat() if b.loaded_at else None,
-                        "deleted_at": b.deleted_at.isoformat() if b.deleted_at else None,
-                    }
-                    for b in batches
-                ],
-                ensure_ascii=False,
-            )
+        print_json(
+            [
+                {
+                    "batch_id": b.batch_id,
+                    "kind": b.kind,
+                    "file": b.file_name,
+                    "rows": b.rows,
+                    "actor": b.actor,
+                    "loaded_at": b.loaded_at.isoformat() if b.loaded_at else None,
+                    "deleted_at": b.deleted_at.isoformat() if b.deleted_at else None,
+                }
+                for b in batches
+            ]
         )
         return 0
     for b in batches:

@@ -18,6 +18,7 @@ from commands.common import (
     add_json_flag,
     add_store_arguments,
     print_error,
+    print_json,
     read_spec_text,
     store_settings,
 )
@@ -107,7 +108,7 @@ def _history(args: argparse.Namespace) -> int:
             }
             for v in versions
         ]
-        print(json.dumps({"id": args.monitor_id, "versions": rows}, ensure_ascii=False, indent=2))
+        print_json({"id": args.monitor_id, "versions": rows})
         return 0
     for v in versions:
         print(f"v{v.version}  {v.defined_at:%Y-%m-%d %H:%M}  {v.author}  {v.spec.rationale}")
@@ -135,7 +136,7 @@ def _check(args: argparse.Namespace) -> int:
             "as_of": report.as_of.isoformat() if report.as_of else None,
             "monitors": [check_to_json(check) for check in report.checks],
         }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print_json(payload)
         return report.exit_code
     if not report.checks:
         print(translate(LANGUAGE, "monitor.none_defined"))

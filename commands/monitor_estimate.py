@@ -9,7 +9,6 @@ scores are not calibrated on the reference (no estimate is given, realised value
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING
 
 from commands.common import (
@@ -17,6 +16,7 @@ from commands.common import (
     add_json_flag,
     add_store_arguments,
     print_error,
+    print_json,
     store_settings,
 )
 from core.clock import system_clock
@@ -95,7 +95,7 @@ def _estimate(args: argparse.Namespace) -> int:
     except YardstickError as error:
         return print_error(error)
     if args.json:
-        print(json.dumps(report_to_json(report, LANGUAGE), ensure_ascii=False, indent=2))
+        print_json(report_to_json(report, LANGUAGE))
         return report.exit_code
     check = report.calibration
     print(

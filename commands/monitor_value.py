@@ -9,7 +9,6 @@ conversion rate) or its labels are not 0/1; 1 error (a bad flag, an unknown KPI)
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING
 
 from commands.common import (
@@ -17,6 +16,7 @@ from commands.common import (
     add_json_flag,
     add_store_arguments,
     print_error,
+    print_json,
     store_settings,
 )
 from core.clock import system_clock
@@ -72,7 +72,7 @@ def _value(args: argparse.Namespace) -> int:
     except YardstickError as error:
         return print_error(error)
     if args.json:
-        print(json.dumps(value_to_json(report, LANGUAGE), ensure_ascii=False, indent=2))
+        print_json(value_to_json(report, LANGUAGE))
         return report.exit_code
     start, end = report.window
     refusal = refusal_error(report)
