@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from commands.common import (
     add_store_arguments,
     as_of_instant_arg,
+    print_error,
     print_json,
     read_spec_text,
     store_settings,
@@ -20,7 +20,6 @@ from commands.experiment_health import register_health
 from core.clock import system_clock
 from core.errors import YardstickError
 from experiments.spec import parse_spec_text
-from i18n.errors import describe
 
 # The analysis and the store (scipy, sqlglot, DuckDB) are imported inside the handlers, so that
 # `--help` stays fast (tests/test_startup.py).
@@ -34,17 +33,11 @@ def parse_as_of(text: str) -> dt.datetime:
     return as_of_instant_arg(text)
 
 
-def _refused(error: YardstickError) -> int:
-    """Print the error in English on stderr; the exit status of a refused command."""
-    print(f"error: {describe(error, 'en')}", file=sys.stderr)
-    return 1
-
-
 def _define(args: argparse.Namespace) -> int:
     try:
         spec = parse_spec_text(read_spec_text(Path(args.spec)), origin=args.spec)
     except YardstickError as error:
-        return _refused(error)
+        return print_error(error)
     settings = store_settings(args, create=args.create)
     from services import experiments as service
 
@@ -61,7 +54,7 @@ def _history(args: argparse.Namespace) -> int:
     try:
         versions = service.history(settings, args.experiment_id)
     except YardstickError as error:
-        return _refused(error)
+        return print_error(error)
     for entry in versions:
         spec = entry.spec
         print(
@@ -177,7 +170,7 @@ def _analyze(args: argparse.Namespace) -> int:
             settings, args.experiment_id, args.as_of, args.version, system_clock
         )
     except YardstickError as error:
-        return _refused(error)
+        return print_error(error)
     if args.json:
         print_json(analysis_to_json(analysis))
     else:

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 from collections.abc import Callable
 
-from commands.common import add_store_arguments, print_json, store_settings
+from commands.common import add_store_arguments, print_error, print_json, store_settings
 from core.clock import system_clock
 from core.errors import YardstickError
-from i18n.errors import describe
 
 HEALTH_EXIT = {"ok": 0, "flagged": 10, "insufficient_data": 30}
 
@@ -62,8 +60,7 @@ def _health(args: argparse.Namespace) -> int:
             settings, args.experiment_id, as_of=args.as_of, clock=system_clock
         )
     except YardstickError as error:
-        print(f"error: {describe(error, 'en')}", file=sys.stderr)
-        return 1
+        return print_error(error)
     code = HEALTH_EXIT[report.status]
     if args.json:
         print_json(health_to_json(report))
