@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,9 @@ from services.store import (
     threads_problem,
 )
 
+# The command line speaks English (README.md, "Architecture"): every sentence it prints is the
+# catalogue's message in this language.
+LANGUAGE = "en"
 # The days `--as-of` may name: a wide window around any data a store holds, and inside the range
 # every date library in the stack (Python, pandas, DuckDB) computes with.
 EARLIEST_AS_OF = dt.date(1970, 1, 1)
@@ -42,7 +45,7 @@ MAX_SEED = 2**32 - 1
 
 def _type_error(error: YardstickError) -> argparse.ArgumentTypeError:
     """The English wording of a refused flag value, for argparse's usage message (exit 2)."""
-    return argparse.ArgumentTypeError(describe(error, "en"))
+    return argparse.ArgumentTypeError(describe(error, LANGUAGE))
 
 
 def memory_limit_arg(text: str) -> str:
@@ -227,9 +230,21 @@ def add_history_action(
     return history
 
 
+def stored_line(spec_id: str, version: int, created: bool, moved: Sequence[str] = ()) -> str:
+    """What `define` (a KPI, a monitor) says: the version stored, with the agreed lines a new
+    version moved, or that an identical spec left the version in force."""
+    if not created:
+        return translate(LANGUAGE, "cli.unchanged", id=spec_id, version=version)
+    if moved:
+        return translate(
+            LANGUAGE, "cli.stored_moved", id=spec_id, version=version, moved=", ".join(moved)
+        )
+    return translate(LANGUAGE, "cli.stored", id=spec_id, version=version)
+
+
 def print_error(error: YardstickError) -> int:
     """The error's English sentence on stderr (the command line speaks English); exit status 1."""
-    print(f"error: {describe(error, 'en')}", file=sys.stderr)
+    print(f"error: {describe(error, LANGUAGE)}", file=sys.stderr)
     return 1
 
 
@@ -258,7 +273,7 @@ def store_settings(args: argparse.Namespace, *, create: bool = False) -> StoreSe
     check = check_and_upgrade(settings)
     if check.newer:
         warning = translate(
-            "en",
+            LANGUAGE,
             "error.store.newer_schema_read",
             path=settings.path,
             found=check.found,

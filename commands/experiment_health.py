@@ -11,9 +11,10 @@ import argparse
 import datetime as dt
 from collections.abc import Callable
 
-from commands.common import add_store_arguments, print_error, print_json, store_settings
+from commands.common import LANGUAGE, add_store_arguments, print_error, print_json, store_settings
 from core.clock import system_clock
 from core.errors import YardstickError
+from i18n.catalogue import translate
 
 HEALTH_EXIT = {"ok": 0, "flagged": 10, "insufficient_data": 30}
 
@@ -65,7 +66,16 @@ def _health(args: argparse.Namespace) -> int:
     if args.json:
         print_json(health_to_json(report))
         return code
-    print(f"{report.experiment_id} {report.days[0]} to {report.days[1]}: {report.status}")
+    print(
+        translate(
+            LANGUAGE,
+            "cli.experiment.health_summary",
+            experiment_id=report.experiment_id,
+            start=report.days[0],
+            end=report.days[1],
+            status=report.status,
+        )
+    )
     print("arm        model                 requests  p50     p95     p99     fallback  score p50")
     for a in report.arms:
         print(
@@ -75,8 +85,15 @@ def _health(args: argparse.Namespace) -> int:
         )
     for c in report.comparisons:
         print(
-            f"{c.variant}: p95 ratio {_number(c.latency_p95_ratio, '.2f')}, KS "
-            f"{_number(c.ks, '.3f')} (p {_number(c.ks_p_value, '.2g')}), score PSI "
-            f"{_number(c.score_psi, '.3f')}: {c.status}"
+            translate(
+                LANGUAGE,
+                "cli.experiment.health_comparison",
+                variant=c.variant,
+                ratio=_number(c.latency_p95_ratio, ".2f"),
+                ks=_number(c.ks, ".3f"),
+                p_value=_number(c.ks_p_value, ".2g"),
+                psi=_number(c.score_psi, ".3f"),
+                status=c.status,
+            )
         )
     return code

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from commands.common import (
+    LANGUAGE,
     add_as_of_day,
     add_define_action,
     add_history_action,
@@ -21,14 +22,13 @@ from commands.common import (
     print_json,
     read_spec_text,
     store_settings,
+    stored_line,
 )
 from commands.monitor_estimate import register_estimate
 from commands.monitor_value import register_value
 from core.clock import system_clock
 from core.errors import YardstickError
 from i18n.catalogue import translate
-
-LANGUAGE = "en"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -82,8 +82,7 @@ def _define(args: argparse.Namespace) -> int:
         )
     except YardstickError as error:
         return print_error(error)
-    key = "monitor.defined" if outcome.created else "monitor.unchanged"
-    print(translate(LANGUAGE, key, monitor_id=outcome.monitor_id, version=outcome.version))
+    print(stored_line(outcome.monitor_id, outcome.version, outcome.created))
     return 0
 
 

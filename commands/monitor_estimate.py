@@ -12,6 +12,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from commands.common import (
+    LANGUAGE,
     add_as_of_day,
     add_json_flag,
     add_store_arguments,
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
         SubParsers,  # numpy and scipy load only when the command runs, not for --help
     )
     from monitoring.cbpe import Estimate
-
-LANGUAGE = "en"
 
 
 def register_estimate(commands: SubParsers) -> None:
