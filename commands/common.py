@@ -11,12 +11,13 @@ import datetime as dt
 import json
 import math
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.clock import parse_instant
 from core.errors import YardstickError
+from core.strict_json import json_safe
 from i18n.catalogue import translate
 from i18n.errors import describe
 from kpi.checks import MAX_AMOUNT
@@ -30,6 +31,9 @@ from services.store import (
     threads_problem,
 )
 
+# The command line speaks English (README.md, "Architecture"): every sentence it prints is the
+# catalogue's message in this language.
+LANGUAGE = "en"
 # The days `--as-of` may name: a wide window around any data a store holds, and inside the range
 # every date library in the stack (Python, pandas, DuckDB) computes with.
 EARLIEST_AS_OF = dt.date(1970, 1, 1)
@@ -40,7 +44,7 @@ MAX_SEED = 2**32 - 1
 
 def _type_error(error: YardstickError) -> argparse.ArgumentTypeError:
     """The English wording of a refused flag value, for argparse's usage message (exit 2)."""
-    return argparse.ArgumentTypeError(describe(error, "en"))
+    return argparse.ArgumentTypeError(describe(error, LANGUAGE))
 
 
 def memory_limit_arg(text: str) -> str:
@@ -226,9 +230,21 @@ def add_history_action(
     return history
 
 
+def stored_line(spec_id: str, version: int, created: bool, moved: Sequence[str] = ()) -> str:
+    """What `define` (a KPI, a monitor) says: the version stored, with the agreed lines a new
+    version moved, or that an identical spec left the version in force."""
+    if not created:
+        return translate(LANGUAGE, "cli.unchanged", id=spec_id, version=version)
+    if moved:
+        return translate(
+            LANGUAGE, "cli.stored_moved", id=spec_id, version=version, moved=", ".join(moved)
+        )
+    return translate(LANGUAGE, "cli.stored", id=spec_id, version=version)
+
+
 def print_error(error: YardstickError) -> int:
     """The error's English sentence on stderr (the command line speaks English); exit status 1."""
-    print(f"error: {describe(error, 'en')}", file=sys.stderr)
+    print(f"error: {describe(error, LANGUAGE)}", file=sys.stderr)
     return 1
 
 
@@ -257,7 +273,7 @@ def store_settings(args: argparse.Namespace, *, create: bool = False) -> StoreSe
     check = check_and_upgrade(settings)
     if check.newer:
         warning = translate(
-            "en",
+            LANGUAGE,
             "error.store.newer_schema_read",
             path=settings.path,
             found=check.found,
@@ -267,20 +283,7 @@ def store_settings(args: argparse.Namespace, *, create: bool = False) -> StoreSe
     return settings
 
 
-def json_safe(value: Any) -> Any:
-    """`value` with every NaN or infinity replaced by None (JSON null), in nested dicts and lists.
-
-    JSON has no NaN or Infinity; Python's writer would print them anyway and break every reader.
-    """
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {key: json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(item) for item in value]
-    return value
-
-
 def print_json(payload: Any) -> None:
-    """The one JSON writer of the command line: strict JSON (no NaN), UTF-8 text, indented."""
+    """The one JSON writer of the command line: strict JSON (NaN and infinity as null,
+    `core.strict_json`), UTF-8 text, indented."""
     print(json.dumps(json_safe(payload), ensure_ascii=False, indent=2, allow_nan=False))

@@ -8,16 +8,17 @@ parser and `--help` stay fast.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import TYPE_CHECKING
 
 from commands.common import (
+    LANGUAGE,
     MAX_SEED,
     add_store_arguments,
     bounded_int,
     new_store_settings,
+    print_json,
     store_settings,
 )
 from core.clock import system_clock
@@ -42,7 +43,8 @@ class _ProgressPrinter:
         if time.monotonic() - self.started < 1.0:
             return
         share = f" {progress.fraction:4.0%}" if progress.fraction is not None else ""
-        line = f"{progress.step} {progress.file}{share}"
+        step = translate(LANGUAGE, f"cli.data.progress_{progress.step}", file=progress.file)
+        line = f"{step}{share}"
         if line != self.last:
             print(f"\r{line:<78}", end="", file=sys.stderr, flush=True)
             self.last = line
@@ -71,18 +73,36 @@ def _run_ingest(args: argparse.Namespace) -> int:
         )
     except IngestError as error:
         printer.finish()
-        print(f"error: {refusal_text(error, 'en')}", file=sys.stderr)
+        print(f"error: {refusal_text(error, LANGUAGE)}", file=sys.stderr)
         return 1
     printer.finish()
     print(
-        f"{result.kind}: {result.summary()} ({result.rows_read:,} rows read from "
-        f"{len(result.files)} file(s) in {result.seconds:.1f} s)"
+        translate(
+            LANGUAGE,
+            "cli.data.ingested",
+            kind=result.kind,
+            new=result.new_rows,
+            present=result.already_present,
+            rows=result.rows_read,
+            files=len(result.files),
+            seconds=result.seconds,
+        )
     )
     for batch in result.batches:
-        print(f"  batch {batch.batch_id}: {batch.file} ({batch.rows:,} rows added)")
+        added = translate(
+            LANGUAGE, "cli.data.batch_added", batch=batch.batch_id, file=batch.file, rows=batch.rows
+        )
+        print(f"  {added}")
     for skipped in result.already_loaded:
-        earlier = f"batch {skipped.batch_id}" if skipped.batch_id is not None else skipped.same_as
-        print(f"  {skipped.file}: the same file was already loaded ({earlier}); nothing added")
+        if skipped.batch_id is not None:
+            text = translate(
+                LANGUAGE, "cli.data.already_loaded", file=skipped.file, batch=skipped.batch_id
+            )
+        else:
+            text = translate(
+                LANGUAGE, "cli.data.already_loaded_as", file=skipped.file, same_as=skipped.same_as
+            )
+        print(f"  {text}")
     return 0
 
 
@@ -112,33 +132,25 @@ def _run_delete(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
     )
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "kind": deletion.kind,
-                    "table": deletion.table,
-                    "rows": deletion.rows,
-                    "batch_id": deletion.batch_id,
-                    "key": dict(deletion.key),
-                    "dry_run": deletion.dry_run,
-                    "reason": args.reason,
-                },
-                ensure_ascii=False,
-            )
+        print_json(
+            {
+                "kind": deletion.kind,
+                "table": deletion.table,
+                "rows": deletion.rows,
+                "batch_id": deletion.batch_id,
+                "key": dict(deletion.key),
+                "dry_run": deletion.dry_run,
+                "reason": args.reason,
+            }
         )
         return 0
     what = (
-        f"batch {deletion.batch_id}"
+        translate(LANGUAGE, "cli.data.by_batch", batch=deletion.batch_id)
         if deletion.batch_id is not None
         else ", ".join(f"{c}={v}" for c, v in deletion.key.items())
     )
-    if deletion.dry_run:
-        print(
-            f"{deletion.table}: {deletion.rows:,} row(s) match {what}; "
-            "nothing was deleted (dry run)"
-        )
-    else:
-        print(f"{deletion.table}: deleted {deletion.rows:,} row(s) of {what}; reason audited")
+    said = "cli.data.dry_run" if deletion.dry_run else "cli.data.deleted"
+    print(translate(LANGUAGE, said, table=deletion.table, rows=deletion.rows, what=what))
     return 0
 
 
@@ -149,27 +161,28 @@ def _run_batches(args: argparse.Namespace) -> int:
 
     batches = recent_batches(settings, args.limit)
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "batch_id": b.batch_id,
-                        "kind": b.kind,
-                        "file": b.file_name,
-                        "rows": b.rows,
-                        "actor": b.actor,
-                        "loaded_at": b.loaded_at.isoformat() if b.loaded_at else None,
-                        "deleted_at": b.deleted_at.isoformat() if b.deleted_at else None,
-                    }
-                    for b in batches
-                ],
-                ensure_ascii=False,
-            )
+        print_json(
+            [
+                {
+                    "batch_id": b.batch_id,
+                    "kind": b.kind,
+                    "file": b.file_name,
+                    "rows": b.rows,
+                    "actor": b.actor,
+                    "loaded_at": b.loaded_at.isoformat() if b.loaded_at else None,
+                    "deleted_at": b.deleted_at.isoformat() if b.deleted_at else None,
+                }
+                for b in batches
+            ]
         )
         return 0
     for b in batches:
         when = b.loaded_at.strftime("%Y-%m-%d %H:%M") if b.loaded_at else "-"
-        gone = f"  (deleted {b.deleted_at:%Y-%m-%d})" if b.deleted_at else ""
+        gone = (
+            "  " + translate(LANGUAGE, "cli.data.batch_deleted", date=f"{b.deleted_at:%Y-%m-%d}")
+            if b.deleted_at
+            else ""
+        )
         print(f"{b.batch_id:>6}  {b.kind or '*':<16} {b.rows:>12,}  {when}  {b.file_name}{gone}")
     return 0
 
@@ -181,7 +194,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
 
     def report(step: str, fraction: float) -> None:
-        label = translate("en", f"app.demo_step.{step}")
+        label = translate(LANGUAGE, f"app.demo_step.{step}")
         print(f"\r[{fraction:4.0%}] {label:<60}", end="", file=sys.stderr, flush=True)
 
     # A store that exists without --force is a YardstickError (`demo.exists`): cli.py words it.
@@ -196,8 +209,15 @@ def _run_demo(args: argparse.Namespace) -> int:
     print(file=sys.stderr)
     counts = ", ".join(f"{table} {rows:,}" for table, rows in summary.row_counts.items())
     print(
-        f"Demo store ({args.size}, seed {args.seed}) written to {settings.path} in "
-        f"{time.monotonic() - started:.1f} s: {counts}"
+        translate(
+            LANGUAGE,
+            "cli.data.demo_written",
+            size=args.size,
+            seed=args.seed,
+            path=settings.path,
+            seconds=time.monotonic() - started,
+            counts=counts,
+        )
     )
     return 0
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from commands.common import (
+    LANGUAGE,
     add_store_arguments,
     as_of_instant_arg,
+    print_error,
     print_json,
     read_spec_text,
     store_settings,
@@ -20,7 +21,7 @@ from commands.experiment_health import register_health
 from core.clock import system_clock
 from core.errors import YardstickError
 from experiments.spec import parse_spec_text
-from i18n.errors import describe
+from i18n.catalogue import translate
 
 # The analysis and the store (scipy, sqlglot, DuckDB) are imported inside the handlers, so that
 # `--help` stays fast (tests/test_startup.py).
@@ -34,22 +35,16 @@ def parse_as_of(text: str) -> dt.datetime:
     return as_of_instant_arg(text)
 
 
-def _refused(error: YardstickError) -> int:
-    """Print the error in English on stderr; the exit status of a refused command."""
-    print(f"error: {describe(error, 'en')}", file=sys.stderr)
-    return 1
-
-
 def _define(args: argparse.Namespace) -> int:
     try:
         spec = parse_spec_text(read_spec_text(Path(args.spec)), origin=args.spec)
     except YardstickError as error:
-        return _refused(error)
+        return print_error(error)
     settings = store_settings(args, create=args.create)
     from services import experiments as service
 
     version = service.define(settings, spec, args.reason, system_clock)
-    print(f"Experiment {spec.id} stored as version {version}.")
+    print(translate(LANGUAGE, "cli.experiment.defined", id=spec.id, version=version))
     return 0
 
 
@@ -61,7 +56,7 @@ def _history(args: argparse.Namespace) -> int:
     try:
         versions = service.history(settings, args.experiment_id)
     except YardstickError as error:
-        return _refused(error)
+        return print_error(error)
     for entry in versions:
         spec = entry.spec
         print(
@@ -101,7 +96,7 @@ def _results_lines(analysis: ExperimentAnalysis) -> list[str]:
         family_text = (
             f"{family} ({analysis.family_size(family)}, {c.correction})"
             if family
-            else "none (guardrail: one-sided vs margin)"
+            else translate(LANGUAGE, "cli.experiment.no_family")
         )
         lines.append(
             f"{c.metric:<14}{roles[c.metric]:<10}{c.variant:<12}{c.control_mean:>12.5g}"
@@ -114,18 +109,21 @@ def _results_lines(analysis: ExperimentAnalysis) -> list[str]:
 
 def _invalid_lines(analysis: ExperimentAnalysis) -> list[str]:
     """In place of the effects: why they are hidden and what to check (English)."""
-    from i18n.catalogue import translate
     from i18n.experiments import reason_message
 
     plan = " / ".join(f"{name} {share:.0%}" for name, share in analysis.spec.variants)
-    lines = [translate("en", "experiments.invalid_title"), "", "decision: invalid"]
-    lines += [
-        f"  - {reason_message('en', reason.code, reason.values)}" for reason in analysis.reasons
+    lines = [
+        translate(LANGUAGE, "experiments.invalid_title"),
+        "",
+        translate(LANGUAGE, "cli.experiment.decision", decision="invalid"),
     ]
-    lines += ["", translate("en", "experiments.invalid_intro")]
+    lines += [
+        f"  - {reason_message(LANGUAGE, reason.code, reason.values)}" for reason in analysis.reasons
+    ]
+    lines += ["", translate(LANGUAGE, "experiments.invalid_intro")]
     for check in ("config", "logging", "filters", "ramp", "restart"):
-        lines.append(f"  - {translate('en', f'experiments.invalid_check_{check}', plan=plan)}")
-    lines.append(translate("en", "experiments.invalid_json_hint", id=analysis.spec.id))
+        lines.append(f"  - {translate(LANGUAGE, f'experiments.invalid_check_{check}', plan=plan)}")
+    lines.append(translate(LANGUAGE, "experiments.invalid_json_hint", id=analysis.spec.id))
     return lines
 
 
@@ -137,13 +135,25 @@ def render_table(analysis: ExperimentAnalysis) -> str:
     spec = analysis.spec
     lines = [
         f"{spec.id} (v{analysis.version}): {spec.name}",
-        f"as of {analysis.as_of:%Y-%m-%d %H:%M} UTC, {spec.method} method, alpha {spec.alpha:g}, "
-        f"{spec.correction} correction",
-        "units: "
-        + ", ".join(f"{name} {count:,}" for name, count in analysis.units.items())
-        + f"; excluded (several variants): {analysis.excluded_multiple_variants:,}",
-        f"sample ratio: raw p = {analysis.srm.p_value:.3g}"
-        + (" MISMATCH" if analysis.srm.mismatch else " ok"),
+        translate(
+            LANGUAGE,
+            "cli.experiment.as_of",
+            as_of=f"{analysis.as_of:%Y-%m-%d %H:%M}",
+            method=spec.method,
+            alpha=spec.alpha,
+            correction=spec.correction,
+        ),
+        translate(
+            LANGUAGE,
+            "cli.experiment.units",
+            counts=", ".join(f"{name} {count:,}" for name, count in analysis.units.items()),
+            excluded=analysis.excluded_multiple_variants,
+        ),
+        translate(
+            LANGUAGE,
+            "cli.experiment.srm_mismatch" if analysis.srm.mismatch else "cli.experiment.srm_ok",
+            p_value=analysis.srm.p_value,
+        ),
         "",
     ]
     if not analysis.valid:
@@ -152,17 +162,26 @@ def render_table(analysis: ExperimentAnalysis) -> str:
     lines += _results_lines(analysis)
     for g in analysis.guardrails:
         lines.append(
-            f"guardrail {g.metric} ({g.variant}): {g.status}, worst case "
-            f"{_percent(g.worst_case_relative_effect)} against a {g.margin:.1%} margin"
+            translate(
+                LANGUAGE,
+                "cli.experiment.guardrail",
+                metric=g.metric,
+                variant=g.variant,
+                status=g.status,
+                worst=_percent(g.worst_case_relative_effect),
+                margin=g.margin,
+            )
         )
-    lines += ["", f"decision: {analysis.recommendation}"]
+    lines += ["", translate(LANGUAGE, "cli.experiment.decision", decision=analysis.recommendation)]
     several = len(spec.treatments) > 1
     for reason in analysis.reasons:
-        text = reason_message("en", reason.code, reason.values)
+        text = reason_message(LANGUAGE, reason.code, reason.values)
         lines.append(f"  - {reason.variant}: {text}" if several else f"  - {text}")
-    lines += [f"warning: {note_message('en', note)}" for note in analysis.notes]
+    lines += [f"warning: {note_message(LANGUAGE, note)}" for note in analysis.notes]
     if analysis.segments:
-        lines.append(f"({len(analysis.segments)} segment rows; see --json)")
+        lines.append(
+            translate(LANGUAGE, "cli.experiment.segment_rows", rows=len(analysis.segments))
+        )
     return "\n".join(lines)
 
 
@@ -177,7 +196,7 @@ def _analyze(args: argparse.Namespace) -> int:
             settings, args.experiment_id, args.as_of, args.version, system_clock
         )
     except YardstickError as error:
-        return _refused(error)
+        return print_error(error)
     if args.json:
         print_json(analysis_to_json(analysis))
     else:

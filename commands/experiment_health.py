@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 from collections.abc import Callable
 
-from commands.common import add_store_arguments, print_json, store_settings
+from commands.common import LANGUAGE, add_store_arguments, print_error, print_json, store_settings
 from core.clock import system_clock
 from core.errors import YardstickError
-from i18n.errors import describe
+from i18n.catalogue import translate
 
 HEALTH_EXIT = {"ok": 0, "flagged": 10, "insufficient_data": 30}
 
@@ -62,13 +61,21 @@ def _health(args: argparse.Namespace) -> int:
             settings, args.experiment_id, as_of=args.as_of, clock=system_clock
         )
     except YardstickError as error:
-        print(f"error: {describe(error, 'en')}", file=sys.stderr)
-        return 1
+        return print_error(error)
     code = HEALTH_EXIT[report.status]
     if args.json:
         print_json(health_to_json(report))
         return code
-    print(f"{report.experiment_id} {report.days[0]} to {report.days[1]}: {report.status}")
+    print(
+        translate(
+            LANGUAGE,
+            "cli.experiment.health_summary",
+            experiment_id=report.experiment_id,
+            start=report.days[0],
+            end=report.days[1],
+            status=report.status,
+        )
+    )
     print("arm        model                 requests  p50     p95     p99     fallback  score p50")
     for a in report.arms:
         print(
@@ -78,8 +85,15 @@ def _health(args: argparse.Namespace) -> int:
         )
     for c in report.comparisons:
         print(
-            f"{c.variant}: p95 ratio {_number(c.latency_p95_ratio, '.2f')}, KS "
-            f"{_number(c.ks, '.3f')} (p {_number(c.ks_p_value, '.2g')}), score PSI "
-            f"{_number(c.score_psi, '.3f')}: {c.status}"
+            translate(
+                LANGUAGE,
+                "cli.experiment.health_comparison",
+                variant=c.variant,
+                ratio=_number(c.latency_p95_ratio, ".2f"),
+                ks=_number(c.ks, ".3f"),
+                p_value=_number(c.ks_p_value, ".2g"),
+                psi=_number(c.score_psi, ".3f"),
+                status=c.status,
+            )
         )
     return code

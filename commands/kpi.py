@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from commands.common import (
+    LANGUAGE,
     add_as_of_day,
     add_define_action,
     add_history_action,
@@ -22,6 +23,7 @@ from commands.common import (
     print_json,
     read_spec_text,
     store_settings,
+    stored_line,
 )
 from commands.kpi_explain import register_explain
 from core.clock import system_clock
@@ -32,8 +34,6 @@ from i18n.errors import describe
 
 if TYPE_CHECKING:  # scipy loads only when `kpi check` runs, not for --help
     from services.estimated import KpiEstimate
-
-LANGUAGE = "en"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -99,11 +99,7 @@ def _define(args: argparse.Namespace) -> int:
         outcome = kpis.define_kpi(settings, spec, args.author, path.name, text, clock=system_clock)
     except YardstickError as error:
         return print_error(error)
-    if outcome.created:
-        moved = f" (moved: {', '.join(outcome.changed_lines)})" if outcome.changed_lines else ""
-        print(f"{outcome.kpi_id}: stored version {outcome.version}{moved}")
-    else:
-        print(f"{outcome.kpi_id}: unchanged, version {outcome.version} stays in force")
+    print(stored_line(outcome.kpi_id, outcome.version, outcome.created, outcome.changed_lines))
     return 0
 
 
@@ -160,7 +156,7 @@ def _check(args: argparse.Namespace) -> int:
     as_of = args.as_of or max((s.as_of for s in statuses), default=None)
     for s in statuses:
         if s.ignored_future_rows:
-            note = translate("en", "kpi.card.future_rows", rows=s.ignored_future_rows)
+            note = translate(LANGUAGE, "kpi.card.future_rows", rows=s.ignored_future_rows)
             print(f"note: {s.kpi_id}: {note}", file=sys.stderr)
     if args.json:
         payload = {
@@ -176,8 +172,14 @@ def _check(args: argparse.Namespace) -> int:
             value = f"{s.value:.6g}" if s.value is not None else "–"
             stale = ""
             if s.is_stale:
-                age = "no data" if s.stale_days is None else f"{s.stale_days} days old"
-                stale = f"  STALE ({age}; allowed {s.max_staleness_days})"
+                age = (
+                    translate(LANGUAGE, "cli.kpi.stale_no_data")
+                    if s.stale_days is None
+                    else translate(LANGUAGE, "cli.kpi.stale_days", days=s.stale_days)
+                )
+                stale = "  " + translate(
+                    LANGUAGE, "cli.kpi.stale", age=age, allowed=s.max_staleness_days
+                )
             print(
                 f"{s.kpi_id:<28} v{s.version:<3} {s.status:<8} value={value} "
                 f"warning={s.warning:g} exit={s.exit:g} model={s.model_id or '–'} "
@@ -194,17 +196,22 @@ def _estimated_line(estimate: KpiEstimate) -> str:
 
     refusal = estimate_refusal(estimate)
     if refusal is not None:
-        return f"estimated: none ({describe(refusal, LANGUAGE)})"
+        return translate(LANGUAGE, "cli.kpi.estimated_none", reason=describe(refusal, LANGUAGE))
     if estimate.value is None or estimate.estimated_from is None:
-        return "estimated: no unlabelled day to estimate"
+        return translate(LANGUAGE, "cli.kpi.estimated_nothing")
     value = estimate.value
-    return (
-        f"estimated {estimate.status} from {estimate.estimated_from} to "
-        f"{estimate.estimated_through}: value={value.value:.6g} "
-        f"[{value.low:.6g}, {value.high:.6g}] (scores of {estimate.monitor_id} at threshold "
-        f"{estimate.threshold:g}; the exit status stays on realised days)"
-        + _handover_note(estimate)
-    )
+    return translate(
+        LANGUAGE,
+        "cli.kpi.estimated",
+        status=estimate.status,
+        start=estimate.estimated_from,
+        end=estimate.estimated_through,
+        value=value.value,
+        low=value.low,
+        high=value.high,
+        monitor=estimate.monitor_id,
+        threshold=estimate.threshold,
+    ) + _handover_note(estimate)
 
 
 def _handover_note(estimate: KpiEstimate) -> str:
@@ -212,8 +219,11 @@ def _handover_note(estimate: KpiEstimate) -> str:
     versions = estimate.versions
     if len(versions) < 2:
         return ""
-    runs = ", ".join(f"{v.model_id} {v.first} to {v.last}" for v in versions)
-    return f"; versions: {runs} (the status restarts at each new version)"
+    runs = ", ".join(
+        translate(LANGUAGE, "cli.kpi.version_run", model_id=v.model_id, start=v.first, end=v.last)
+        for v in versions
+    )
+    return translate(LANGUAGE, "cli.kpi.estimated_versions", runs=runs)
 
 
 def _decide(args: argparse.Namespace) -> int:
@@ -232,5 +242,13 @@ def _decide(args: argparse.Namespace) -> int:
         )
     except YardstickError as error:
         return print_error(error)
-    print(f"{decision.kpi_id}: recorded '{decision.decision}' under version {decision.version}")
+    print(
+        translate(
+            LANGUAGE,
+            "cli.kpi.decided",
+            kpi_id=decision.kpi_id,
+            decision=decision.decision,
+            version=decision.version,
+        )
+    )
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from commands.common import (
+    LANGUAGE,
     add_as_of_day,
     add_store_arguments,
     print_error,
@@ -59,9 +60,9 @@ def _explain(args: argparse.Namespace) -> int:
     if args.json:
         print_json(explanation_to_json(explanation))
         return 0
-    for line in explanation_lines(explanation, "en"):
+    for line in explanation_lines(explanation, LANGUAGE):
         print(line)
-    note = monitor_note(explanation, "en")
+    note = monitor_note(explanation, LANGUAGE)
     if note:
         print(note)
     return 0

@@ -12,22 +12,23 @@ import json
 from pathlib import Path
 
 from commands.common import (
+    LANGUAGE,
     add_as_of_day,
     add_define_action,
     add_history_action,
     add_json_flag,
     add_store_arguments,
     print_error,
+    print_json,
     read_spec_text,
     store_settings,
+    stored_line,
 )
 from commands.monitor_estimate import register_estimate
 from commands.monitor_value import register_value
 from core.clock import system_clock
 from core.errors import YardstickError
 from i18n.catalogue import translate
-
-LANGUAGE = "en"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -81,8 +82,7 @@ def _define(args: argparse.Namespace) -> int:
         )
     except YardstickError as error:
         return print_error(error)
-    key = "monitor.defined" if outcome.created else "monitor.unchanged"
-    print(translate(LANGUAGE, key, monitor_id=outcome.monitor_id, version=outcome.version))
+    print(stored_line(outcome.monitor_id, outcome.version, outcome.created))
     return 0
 
 
@@ -107,7 +107,7 @@ def _history(args: argparse.Namespace) -> int:
             }
             for v in versions
         ]
-        print(json.dumps({"id": args.monitor_id, "versions": rows}, ensure_ascii=False, indent=2))
+        print_json({"id": args.monitor_id, "versions": rows})
         return 0
     for v in versions:
         print(f"v{v.version}  {v.defined_at:%Y-%m-%d %H:%M}  {v.author}  {v.spec.rationale}")
@@ -135,7 +135,7 @@ def _check(args: argparse.Namespace) -> int:
             "as_of": report.as_of.isoformat() if report.as_of else None,
             "monitors": [check_to_json(check) for check in report.checks],
         }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print_json(payload)
         return report.exit_code
     if not report.checks:
         print(translate(LANGUAGE, "monitor.none_defined"))

@@ -9,14 +9,15 @@ scores are not calibrated on the reference (no estimate is given, realised value
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING
 
 from commands.common import (
+    LANGUAGE,
     add_as_of_day,
     add_json_flag,
     add_store_arguments,
     print_error,
+    print_json,
     store_settings,
 )
 from core.clock import system_clock
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
         SubParsers,  # numpy and scipy load only when the command runs, not for --help
     )
     from monitoring.cbpe import Estimate
-
-LANGUAGE = "en"
 
 
 def register_estimate(commands: SubParsers) -> None:
@@ -95,7 +94,7 @@ def _estimate(args: argparse.Namespace) -> int:
     except YardstickError as error:
         return print_error(error)
     if args.json:
-        print(json.dumps(report_to_json(report, LANGUAGE), ensure_ascii=False, indent=2))
+        print_json(report_to_json(report, LANGUAGE))
         return report.exit_code
     check = report.calibration
     print(

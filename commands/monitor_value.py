@@ -9,24 +9,24 @@ conversion rate) or its labels are not 0/1; 1 error (a bad flag, an unknown KPI)
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING
 
 from commands.common import (
+    LANGUAGE,
     add_as_of_day,
     add_json_flag,
     add_store_arguments,
     print_error,
+    print_json,
     store_settings,
 )
 from core.clock import system_clock
 from core.errors import YardstickError
+from i18n.catalogue import translate
 from i18n.errors import describe
 
 if TYPE_CHECKING:
     from commands.common import SubParsers
-
-LANGUAGE = "en"
 
 
 def register_value(commands: SubParsers) -> None:
@@ -72,28 +72,54 @@ def _value(args: argparse.Namespace) -> int:
     except YardstickError as error:
         return print_error(error)
     if args.json:
-        print(json.dumps(value_to_json(report, LANGUAGE), ensure_ascii=False, indent=2))
+        print_json(value_to_json(report, LANGUAGE))
         return report.exit_code
     start, end = report.window
     refusal = refusal_error(report)
     if refusal is not None or report.cost is None:
-        print(f"{report.kpi_id} ({report.family}) {start} to {end}: no cost")
+        print(
+            translate(
+                LANGUAGE,
+                "cli.monitor.value_no_cost",
+                kpi_id=report.kpi_id,
+                family=report.family,
+                start=start,
+                end=end,
+            )
+        )
         if refusal is not None:
             print(describe(refusal, LANGUAGE))
         return report.exit_code
     cost = report.cost
     print(
-        f"{report.kpi_id} ({report.family}) {start} to {end}: fallbacks cost "
-        f"{_money(cost.per_day)} {report.currency} a day (95% interval {_money(cost.low)} to "
-        f"{_money(cost.high)}); {cost.fallback_requests} fallback requests, "
-        f"{cost.priced_days} of {cost.days} days priced"
+        translate(
+            LANGUAGE,
+            "cli.monitor.value_cost",
+            kpi_id=report.kpi_id,
+            family=report.family,
+            start=start,
+            end=end,
+            per_day=_money(cost.per_day),
+            currency=report.currency,
+            low=_money(cost.low),
+            high=_money(cost.high),
+            requests=cost.fallback_requests,
+            priced=cost.priced_days,
+            days=cost.days,
+        )
     )
     coverage = report.coverage
     if coverage is not None and coverage.basis == "scaled" and coverage.ratio:
         print(
-            f"scaled to all traffic: the predictions are {coverage.ratio:.3%} of the "
-            f"{coverage.transactions:,} units {report.metric} was measured on over "
-            f"{coverage.days} days; the sample's cost (and interval) x {coverage.factor:,.1f}"
+            translate(
+                LANGUAGE,
+                "cli.monitor.value_scaled",
+                ratio=coverage.ratio,
+                transactions=coverage.transactions,
+                metric=report.metric,
+                days=coverage.days,
+                factor=coverage.factor,
+            )
         )
     print(f"date        served_by  n       labelled  {report.metric}     se")
     for r in report.levels:

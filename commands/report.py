@@ -13,7 +13,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from commands.common import print_error, store_settings
+from commands.common import LANGUAGE, print_error, store_settings
 from commands.retrain import (
     add_case_arguments,
     flag_problems,
@@ -23,7 +23,7 @@ from commands.retrain import (
 from core.clock import system_clock, today
 from core.errors import YardstickError
 from core.vocab import REPORT_FORMATS
-from i18n.catalogue import LANGUAGES
+from i18n.catalogue import LANGUAGES, translate
 
 # The case, the store and the renderer (pandas, statsmodels, plotly, DuckDB) are imported inside
 # the functions that run the command, so that `--help` stays fast (tests/test_startup.py).
@@ -143,5 +143,5 @@ def _report(args: argparse.Namespace) -> int:
                 "cli.out_unwritable", origin=args.out, detail=error.strerror or str(error)
             )
         )
-    print(f"report written to {args.out}")
+    print(translate(LANGUAGE, "cli.report.written", path=args.out))
     return 0

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from commands.common import (
+    LANGUAGE,
     add_store_arguments,
     amount_arg,
     as_of_date_arg,
@@ -21,6 +22,7 @@ from commands.common import (
     store_settings,
 )
 from core.errors import YardstickError
+from i18n.catalogue import translate
 from i18n.errors import describe
 from kpi.checks import MAX_HORIZON_DAYS, retraining_input_problems
 
@@ -188,7 +190,7 @@ def request_from_args(args: argparse.Namespace, cost: float) -> CaseRequest:
 
 def print_problems(problems: Iterable[YardstickError]) -> int:
     """Report input problems in English, each naming its flag; returns the error exit status."""
-    text = "; ".join(describe(flag_error(problem), "en") for problem in problems)
+    text = "; ".join(describe(flag_error(problem), LANGUAGE) for problem in problems)
     print(f"error: {text}", file=sys.stderr)
     return ERROR_EXIT
 
@@ -199,29 +201,58 @@ def _summary_lines(case: RetrainingCase) -> list[str]:
     result = case.economics
     currency = case.kpi.currency
     lines = [
-        f"{case.kpi.kpi_id} as of {case.kpi.as_of}: value {result.inputs.value_per_day:,.0f} "
-        f"{currency}/day, decay {result.inputs.decay_per_day.estimate:,.1f} {currency}/day/day",
-        f"uplift {result.inputs.uplift.estimate:+.2%} ({case.evidence.source}, "
-        f"from {case.uplift_origin}), "
-        f"cost {result.inputs.cost:,.0f} {currency}",
-        f"NPV of retraining now: {result.npv.expected:,.0f} {currency} "
-        f"(p10 {result.npv.p10:,.0f}, p90 {result.npv.p90:,.0f}), "
-        f"P(positive) {result.npv.probability_positive:.0%}",
+        translate(
+            LANGUAGE,
+            "cli.retrain.value",
+            kpi_id=case.kpi.kpi_id,
+            as_of=case.kpi.as_of,
+            value=result.inputs.value_per_day,
+            decay=result.inputs.decay_per_day.estimate,
+            currency=currency,
+        ),
+        translate(
+            LANGUAGE,
+            "cli.retrain.uplift",
+            uplift=result.inputs.uplift.estimate,
+            source=case.evidence.source,
+            origin=case.uplift_origin,
+            cost=result.inputs.cost,
+            currency=currency,
+        ),
+        translate(
+            LANGUAGE,
+            "cli.retrain.npv",
+            npv=result.npv.expected,
+            p10=result.npv.p10,
+            p90=result.npv.p90,
+            probability=result.npv.probability_positive,
+            currency=currency,
+        ),
     ]
     for option in result.options:
         when = ""
         if option.option == "retrain_later" and option.at_day is not None:
-            when = f" on {case.day(option.at_day)}"
+            when = " " + translate(LANGUAGE, "cli.retrain.on_day", day=case.day(option.at_day))
         if option.expected is None:
-            lines.append(f"  {option.option:<14} {'not priced':>18} (no --fallback-value-per-day)")
+            not_priced = translate(LANGUAGE, "retrain.not_priced")
+            lines.append(
+                f"  {option.option:<14} {not_priced:>18} "
+                + translate(LANGUAGE, "cli.retrain.no_fallback")
+            )
         else:
             lines.append(f"  {option.option:<14} {option.expected:>18,.0f} {currency}{when}")
     best_day = result.best_retrain_day
     lines.append(
-        f"best day to retrain: {case.day(best_day)}" + (" (today)" if best_day == 0 else "")
+        translate(
+            LANGUAGE,
+            "cli.retrain.best_day_today" if best_day == 0 else "cli.retrain.best_day",
+            day=case.day(best_day),
+        )
     )
-    lines.append(f"recommendation: {result.recommendation.action}")
-    lines += [f"  - {reason_text(r, case, 'en')}" for r in result.recommendation.reasons]
+    lines.append(
+        translate(LANGUAGE, "cli.retrain.recommendation", action=result.recommendation.action)
+    )
+    lines += [f"  - {reason_text(r, case, LANGUAGE)}" for r in result.recommendation.reasons]
     return lines
 
 
@@ -241,8 +272,13 @@ def _fallback(args: argparse.Namespace) -> int:
     except YardstickError as error:
         return print_problems([error])
     print(
-        f"{stored.kpi_id}: fallback value per day {stored.value_per_day:,.0f} "
-        f"stored as version {stored.version}"
+        translate(
+            LANGUAGE,
+            "cli.retrain.fallback_stored",
+            kpi_id=stored.kpi_id,
+            value=stored.value_per_day,
+            version=stored.version,
+        )
     )
     return 0
 

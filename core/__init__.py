@@ -1,1 +1,1 @@
-"""The vocabularies, the one error type and the clock every layer shares."""
+"""The vocabularies, the one error type, the clock and the strict-JSON rule every layer shares."""

@@ -291,9 +291,6 @@ class IngestResult:
     batches: tuple[LoadedBatch, ...] = ()
     already_loaded: tuple[AlreadyLoaded, ...] = ()
 
-    def summary(self) -> str:
-        return f"{self.new_rows:,} new, {self.already_present:,} already present"
-
 
 @dataclass(frozen=True)
 class LoadedBatch:

@@ -9,11 +9,11 @@ document, whose `reasons` and `warnings` are the English wording of those codes.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from core.errors import YardstickError
+from core.strict_json import json_safe
 from core.vocab import CorrectionFamily
 from experiments.analysis import ExperimentAnalysis, Note, ReasonLine, Unavailable
 from experiments.corrections import p_value_kind
@@ -84,17 +84,6 @@ def unavailable_message(lang: str, unavailable: Unavailable) -> str:
 
 def _utc(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _json_safe(value: Any) -> Any:
-    """Non-finite floats become null, which JSON (unlike Python's json module) requires."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
-    return value
 
 
 def _result_row(
@@ -204,4 +193,4 @@ def analysis_to_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
         "warning_codes": [note.code for note in analysis.notes],
         "warning_values": [note.values for note in analysis.notes],
     }
-    return {key: _json_safe(item) for key, item in document.items()}
+    return {key: json_safe(item) for key, item in document.items()}

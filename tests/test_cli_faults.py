@@ -3,6 +3,7 @@ the store (or the file given as one) exactly as it was."""
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import hashlib
 import json
@@ -14,13 +15,15 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 import duckdb
 import pytest
 
 import cli
-from commands.common import json_safe, print_json
+from commands.common import print_json
+from core.strict_json import json_safe
 from data.store import StoreSettings
 from tests.data.factories import (
     BAD,
@@ -536,6 +539,23 @@ def test_json_never_holds_nan_or_infinity(capsys: pytest.CaptureFixture[str]) ->
         "d": "x",
     }
     assert json_safe((1.0, float("nan"))) == [1.0, None]
+    assert json_safe(MappingProxyType({"a": float("-inf")})) == {"a": None}
+
+
+def test_every_command_prints_its_json_through_print_json() -> None:
+    # `print(json.dumps(...))` outside `print_json` (commands/common.py) would skip the strict
+    # rule (NaN as null, no `NaN` token).
+    printed_dumps = []
+    for path in sorted(set((ROOT / "commands").glob("*.py")) - {ROOT / "commands/common.py"}):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print"):
+                continue
+            printed_dumps += [
+                f"{path.name}:{node.lineno}"
+                for inner in ast.walk(node)
+                if isinstance(inner, ast.Call) and getattr(inner.func, "attr", None) == "dumps"
+            ]
+    assert printed_dumps == []
 
 
 def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(

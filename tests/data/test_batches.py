@@ -15,6 +15,7 @@ from core.errors import YardstickError
 from data.batches import delete_rows
 from data.ingest import IngestError, content_hash, ingest_files
 from data.store import StoreSettings, connect, migrate
+from i18n.catalogue import translate
 from i18n.errors import describe
 from i18n.ingest import refusal_text
 from tests.data.factories import GOOD, cli_in_process, query, table_checksums, write_text
@@ -241,6 +242,33 @@ def test_the_delete_command_counts_in_a_dry_run_and_prints_json(
     assert (done.returncode, json.loads(done.stdout)["rows"]) == (0, 1)
     assert usage.returncode == 2 and "--reason" in usage.stderr
     assert query(empty_settings.path, "SELECT count(*) FROM models") == [(2,)]
+
+
+def test_the_load_commands_print_the_catalogues_sentences(
+    empty_settings: StoreSettings, tmp_path: Path
+) -> None:
+    path = write_text(tmp_path / "events.csv", HEADER + "u1,impression,1,2026-11-27 09:00:00\n")
+    db = str(empty_settings.path)
+
+    loaded = cli_in_process("ingest", "--db", db, "--kind", "events", "--create", str(path))
+    again = cli_in_process("ingest", "--db", db, "--kind", "events", str(path))
+    dry = cli_in_process("delete", "--db", db, "--batch", "1", "--reason", "r", "--dry-run")
+
+    assert loaded.stdout.splitlines()[1:] == [
+        "  " + translate("en", "cli.data.batch_added", batch=1, file=str(path), rows=1)
+    ]
+    seconds = float(loaded.stdout.split(" file(s) in ")[1].split(" s)")[0])
+    assert loaded.stdout.splitlines()[0] == translate(
+        "en", "cli.data.ingested", kind="events", new=1, present=0, rows=1, files=1, seconds=seconds
+    )
+    assert again.stdout.splitlines()[1:] == [
+        "  " + translate("en", "cli.data.already_loaded", file=str(path), batch=1)
+    ]
+    what = translate("en", "cli.data.by_batch", batch=1)
+    assert dry.stdout == (
+        translate("en", "cli.data.dry_run", table="events", rows=1, what=what) + "\n"
+    )
+    assert dry.stdout == "events: 1 row(s) match batch 1; nothing was deleted (dry run)\n"
 
 
 def test_the_batches_command_lists_the_loads(empty_settings: StoreSettings) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from cli import main
 from data.store import connect
+from i18n.catalogue import translate
 from i18n.experiments import reason_message
 from services import experiments as service
 from tests.experiments.factories import GOOD_TOML
@@ -34,7 +35,11 @@ def test_defining_an_id_again_stores_a_new_version_and_keeps_the_history(
     assert main(["experiment", "define", "--db", db, "--spec", str(spec), "--create"]) == 0
     spec.write_text(GOOD_TOML.replace("planned_mde = 0.02", "planned_mde = 0.03"), "utf-8")
     assert main(["experiment", "define", "--db", db, "--spec", str(spec), "--reason", "wider"]) == 0
-    assert "version 2" in capsys.readouterr().out
+    said = capsys.readouterr().out.splitlines()
+    assert said == [
+        translate("en", "cli.experiment.defined", id="rec-v3-vs-v2", version=version)
+        for version in (1, 2)
+    ]
     assert main(["experiment", "history", "--db", db, "--id", "rec-v3-vs-v2"]) == 0
     history = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in history] == ["v1", "v2"]
@@ -103,6 +108,18 @@ def test_the_table_shows_each_metric_and_the_decision(demo_settings, capsys):
     )
     out = capsys.readouterr().out
     assert "decision: " in out and "converted" in out and "sample ratio" in out
+
+
+def test_the_table_words_its_lines_from_the_english_catalogue(demo_settings, capsys):
+    document = _analyze_json(demo_settings, capsys, "--id", "aa-homepage")
+    main(["experiment", "analyze", "--db", str(demo_settings.path), "--id", "aa-homepage"])
+    lines = capsys.readouterr().out.splitlines()
+    srm = "cli.experiment.srm_mismatch" if document["srm"]["mismatch"] else "cli.experiment.srm_ok"
+    assert lines[3] == translate("en", srm, p_value=document["srm"]["p_value"])
+    decision = document["decision"]["recommendation"]
+    assert translate("en", "cli.experiment.decision", decision=decision) in lines
+    segments = sum(1 for row in document["results"] if row["segment"])
+    assert lines[-1] == translate("en", "cli.experiment.segment_rows", rows=segments)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 
 import cli
 from data.store import transaction
+from i18n.catalogue import translate
 from tests.kpi.factories import END, FRAUD_SPEC, build_store, ctr_spec
 
 
@@ -81,6 +82,23 @@ def test_history_json_lists_versions_with_rationale(db: str, tmp_path: Path, cap
     assert versions[1]["rationale"] == "Owner agreed a lower floor" and versions[1]["exit"] == 0.041
 
 
+def test_define_says_the_version_stored_and_the_lines_it_moved(
+    db: str, tmp_path: Path, capsys
+) -> None:
+    first = write_spec(tmp_path, "s1.toml", ctr_spec("rec-s"))
+    moved = write_spec(tmp_path, "s2.toml", ctr_spec("rec-s", exit=0.041, rationale="Lower floor"))
+    said = []
+    for spec in (first, first, moved):
+        assert run("kpi", "define", "--db", db, "--spec", spec) == 0
+        said.append(capsys.readouterr().out)
+    assert said == [
+        translate("en", "cli.stored", id="rec-s", version=1) + "\n",
+        translate("en", "cli.unchanged", id="rec-s", version=1) + "\n",
+        translate("en", "cli.stored_moved", id="rec-s", version=2, moved="exit") + "\n",
+    ]
+    assert said[2] == "rec-s: stored version 2 (moved: exit)\n"
+
+
 def test_unknown_kpi_history_exits_1(db: str, capsys) -> None:
     assert run("kpi", "history", "--db", db, "--id", "nope") == 1
     assert "nope" in capsys.readouterr().err
@@ -88,9 +106,13 @@ def test_unknown_kpi_history_exits_1(db: str, capsys) -> None:
 
 def test_decide_records_a_decision(db: str, tmp_path: Path, capsys) -> None:
     run("kpi", "define", "--db", db, "--spec", write_spec(tmp_path, "d.toml", ctr_spec("rec-d")))
+    capsys.readouterr()
     code = run("kpi", "decide", "--db", db, "--id", "rec-d", "--decision", "retrain",
                "--reason", "CTR below warning for a month", "--by", "sato")  # fmt: skip
-    assert code == 0 and "version 1" in capsys.readouterr().out
+    assert code == 0
+    assert capsys.readouterr().out == (
+        translate("en", "cli.kpi.decided", kpi_id="rec-d", decision="retrain", version=1) + "\n"
+    )
 
 
 def test_check_on_a_missing_store_exits_1(tmp_path: Path) -> None:
@@ -122,7 +144,10 @@ def test_check_exits_30_when_data_stopped_and_says_how_stale(
     assert kpi["max_staleness_days"] == 3 and kpi["ignored_future_rows"] == 0
     assert kpi["status_since"] is not None
     assert run("kpi", "check", "--db", db, "--no-record") == 30
-    assert "STALE (5 days old; allowed 3)" in capsys.readouterr().out
+    stale = translate(
+        "en", "cli.kpi.stale", age=translate("en", "cli.kpi.stale_days", days=5), allowed=3
+    )
+    assert stale == "STALE (5 days old; allowed 3)" and stale in capsys.readouterr().out
 
 
 def test_check_exits_30_when_every_kpi_has_no_data(tmp_path: Path) -> None:

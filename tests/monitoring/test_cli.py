@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from i18n.catalogue import translate
 from tests.monitoring.factories import (
     REFERENCE,
     WINDOW,
@@ -66,6 +67,7 @@ def test_no_drift_exits_0_with_every_documented_key(capsys, tmp_path: Path) -> N
     settings = _store(tmp_path, shift=0.0)
     status, out, _ = _define(capsys, tmp_path, settings)
     assert (status, out.strip()) == (0, "rec-inputs: stored version 1")
+    assert out == translate("en", "cli.stored", id="rec-inputs", version=1) + "\n"
     status, payload = _check(capsys, settings)
     assert status == 0
     assert payload["as_of"] == WINDOW[1].isoformat()

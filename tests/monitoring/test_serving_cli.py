@@ -9,6 +9,7 @@ import json
 import pytest
 
 from data.store import StoreSettings
+from i18n.catalogue import translate
 from tests.monitoring.factories import run_cli
 
 
@@ -66,6 +67,15 @@ def test_monitor_value_says_why_a_kpi_does_not_qualify(
     assert payload["reason"]["code"] == code and payload["cost_per_day"] is None
     exit_status, out, _ = run_cli(capsys, "monitor", "value", "--db", db, "--kpi", kpi)
     assert exit_status == status and f"KPI '{kpi}'" in out
+    window = payload["window"]
+    assert out.splitlines()[0] == translate(
+        "en",
+        "cli.monitor.value_no_cost",
+        kpi_id=kpi,
+        family=payload["family"],
+        start=window["start"],
+        end=window["end"],
+    )
 
 
 def test_monitor_value_without_predictions_exits_30(
@@ -127,6 +137,18 @@ def test_experiment_health_without_models_exits_30(
     db = str(demo_settings.path)
     status, out, _ = run_cli(capsys, "experiment", "health", "--db", db, "--id", "aa-homepage")
     assert status == 30 and "insufficient_data" in out
+    _, document, _ = run_cli(
+        capsys, "experiment", "health", "--db", db, "--id", "aa-homepage", "--json"
+    )
+    days = json.loads(document)["days"]
+    assert out.splitlines()[0] == translate(
+        "en",
+        "cli.experiment.health_summary",
+        experiment_id="aa-homepage",
+        start=days["start"],
+        end=days["end"],
+        status="insufficient_data",
+    )
 
 
 def test_monitor_check_json_has_the_error_budget(

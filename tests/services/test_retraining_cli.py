@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from data.store import StoreSettings
+from i18n.catalogue import translate
 from services import retraining
 from tests.factories import markdown_unescaped
 from tests.services.factories import count_store_opens, run_cli
@@ -176,7 +177,7 @@ def test_report_command_writes_a_report_from_the_stored_demo_plan(
         "report", "--db", str(demo_store_template), "--kpi", "rec-ctr",
         "--lang", "ja", "--format", "html", "--out", str(out_file),
     )  # fmt: skip
-    assert status == 0 and str(out_file) in out
+    assert (status, out) == (0, translate("en", "cli.report.written", path=out_file) + "\n")
     document = out_file.read_text(encoding="utf-8")
     assert "再学習の検討" in document and "rec-v3-vs-v2" in document
 
@@ -232,6 +233,10 @@ def test_retrain_fallback_stores_the_value_withdrawal_is_weighed_against(
     )  # fmt: skip
     assert status == 0
     assert "rec-latency: fallback value per day -60,000 stored as version 1" in out
+    stored = translate(
+        "en", "cli.retrain.fallback_stored", kpi_id="rec-latency", value=-60_000, version=1
+    )
+    assert out == stored + "\n"
     status, out, _ = run_cli(
         capsys,
         "retrain", "evaluate", "--db", db, "--kpi", "rec-latency", "--cost", "5000000",
