@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.factories import RunningApp, screenshot, wait_for_app
 
@@ -18,7 +19,9 @@ def test_the_list_shows_the_demo_experiments_and_opens_one_with_its_forest_plot(
     wait_for_app(page)
     assert page.get_by_role("heading", name="Experiments", exact=True).count() >= 1
     page.wait_for_selector("[data-testid='stDataFrame']", timeout=90_000)
-    assert page.get_by_role("button", name="Open the details").count() == 1
+    # The page draws its table before the button under it: wait for the button, do not count
+    # the moment the table shows (a slow run once counted none).
+    expect(page.get_by_role("button", name="Open the details")).to_have_count(1, timeout=30_000)
     screenshot(page, "experiments-list")
 
     page.get_by_role("button", name="Open the details").click()
