@@ -121,7 +121,11 @@ def draw_degradation(detail: KpiDetail, wording: DegradationWording) -> go.Figur
         (status.warning, wording.warning, LINE_COLOURS["warning"]),
         (status.exit, wording.exit, LINE_COLOURS["exit"]),
     ):
-        figure.add_hline(y=value, line={"color": colour, "dash": "dash"}, annotation_text=name)
+        line = {"color": colour, "dash": "dash"}
+        figure.add_hline(y=value, line=line)
+        # Named in the legend, not beside the line: the three lines often lie close together
+        # (a warning a few points above the exit), where their labels would overprint.
+        figure.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=line, name=name))
     return figure
 
 
