@@ -21,6 +21,7 @@ from commands import kpi as kpi_commands
 from commands import monitor as monitor_commands
 from commands import report as report_commands
 from commands import retrain as retrain_commands
+from commands.common import help_words
 from core.errors import YardstickError
 from i18n.catalogue import translate
 from i18n.errors import describe
@@ -47,26 +48,13 @@ EXIT_BROKEN_PIPE = 141
 # Set to show the traceback of an unexpected failure (for a bug report).
 DEBUG_ENV_VAR = "YARDSTICK_DEBUG"
 
-EPILOG = """\
-The store is chosen by --db PATH, else the YARDSTICK_DB environment variable, else
-data/yardstick.duckdb. Run `python cli.py COMMAND --help` for each command's flags.
-Exit status: 0 success, 1 error (bad input, unknown id, missing, damaged or locked store),
-2 usage error (a flag missing or out of range), 130 interrupted (Ctrl-C; the message says
-whether nothing was written or the changes were already stored in full),
-141 standard output closed early (e.g. piped into head); `kpi check` also returns 10 (a KPI
-at warning), 20 (an exit criterion met) and 30 (a KPI stale or without data); `monitor check`
-returns 10 (warning), 20 (alert) and 30 (a monitor without enough data).
-"""
-
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command group."""
     parser = argparse.ArgumentParser(
         prog="python cli.py",
-        description=(
-            "Yardstick: what an ML model in production is worth, and whether the next move pays."
-        ),
-        epilog=EPILOG,
+        description=help_words("description"),
+        epilog=help_words("epilog"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -165,37 +165,42 @@ def read_spec_text(path: Path) -> str:
         raise YardstickError("cli.spec_not_utf8", origin=origin, line=line) from error
 
 
+def help_words(key: str, **values: object) -> str:
+    """The command line's help text `cli.help.<key>` (an argparse help, description or epilog)
+    in `LANGUAGE`, with `values` filled in.
+
+    Every help text is a `str.format` template filled exactly once, with or without values (a
+    literal brace is written doubled in the catalogue); a percent sign is left as written, for
+    argparse (`%%` in a flag's help, `%` in a description or an epilog).
+    """
+    return translate(LANGUAGE, f"cli.help.{key}").format(**values)
+
+
 def add_store_arguments(parser: argparse.ArgumentParser) -> None:
     """--db, --memory-limit and --threads, shared by every command that touches the store."""
-    parser.add_argument(
-        "--db",
-        metavar="PATH",
-        help="store file (default: $YARDSTICK_DB, else data/yardstick.duckdb)",
-    )
+    parser.add_argument("--db", metavar="PATH", help=help_words("common.db"))
     parser.add_argument(
         "--memory-limit",
         type=memory_limit_arg,
         metavar="SIZE",
-        help="DuckDB memory limit, e.g. 2GB (default: $YARDSTICK_MEMORY_LIMIT, else 1GB)",
+        help=help_words("common.memory_limit"),
     )
     parser.add_argument(
         "--threads",
         type=threads_arg,
         metavar="N",
-        help=f"DuckDB worker threads, 1 to {MAX_THREADS} "
-        "(default: $YARDSTICK_THREADS, else one per core)",
+        help=help_words("common.threads", most=MAX_THREADS),
     )
 
 
 Handler = Callable[[argparse.Namespace], int]
 if TYPE_CHECKING:  # argparse's action is generic only to the type checker
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
-AUTHOR_HELP = "who agreed this version (default: $YARDSTICK_USER, else the operating-system user)"
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     """--json, the same words in every command that prints JSON."""
-    parser.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+    parser.add_argument("--json", action="store_true", help=help_words("common.json"))
 
 
 def add_as_of_day(parser: argparse.ArgumentParser, help_text: str) -> None:
@@ -204,27 +209,32 @@ def add_as_of_day(parser: argparse.ArgumentParser, help_text: str) -> None:
 
 
 def add_define_action(
-    commands: SubParsers, thing: str, description: str, handler: Handler
+    commands: SubParsers, group: str, handler: Handler
 ) -> argparse.ArgumentParser:
-    """`THING define --spec FILE.toml [--author NAME]`: store a versioned spec (a KPI, a
-    monitor), the same flags and words for each."""
+    """`GROUP define --spec FILE.toml [--author NAME]`: store a versioned spec (a KPI, a
+    monitor), the same flags for each, worded by `cli.help.<group>.define*`."""
     define = commands.add_parser(
-        "define", help=f"store a {thing} spec (TOML) as a new version", description=description
+        "define",
+        help=help_words(f"{group}.define"),
+        description=help_words(f"{group}.define_description"),
     )
     add_store_arguments(define)
-    define.add_argument("--spec", required=True, metavar="FILE.toml", help=f"the {thing} spec")
-    define.add_argument("--author", help=AUTHOR_HELP)
+    define.add_argument(
+        "--spec", required=True, metavar="FILE.toml", help=help_words(f"{group}.define_spec")
+    )
+    define.add_argument("--author", help=help_words("common.author"))
     define.set_defaults(handler=handler)
     return define
 
 
 def add_history_action(
-    commands: SubParsers, thing: str, dest: str, handler: Handler
+    commands: SubParsers, group: str, dest: str, handler: Handler
 ) -> argparse.ArgumentParser:
-    """`THING history --id ID [--json]`: every stored version of one spec."""
-    history = commands.add_parser("history", help=f"every version of one {thing}")
+    """`GROUP history --id ID [--json]`: every stored version of one spec, worded by
+    `cli.help.<group>.history*`."""
+    history = commands.add_parser("history", help=help_words(f"{group}.history"))
     add_store_arguments(history)
-    history.add_argument("--id", required=True, dest=dest, help=f"the {thing} id")
+    history.add_argument("--id", required=True, dest=dest, help=help_words(f"{group}.history_id"))
     add_json_flag(history)
     history.set_defaults(handler=handler)
     return history

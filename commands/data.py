@@ -17,6 +17,7 @@ from commands.common import (
     MAX_SEED,
     add_store_arguments,
     bounded_int,
+    help_words,
     new_store_settings,
     print_json,
     store_settings,
@@ -226,97 +227,81 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add `demo`, `ingest`, `delete` and `batches`."""
     demo = subparsers.add_parser(
         "demo",
-        help="build the demo store (an online retailer's recommender and a fraud model)",
-        description="Build a deterministic demo store: ~18 months of a product recommender "
-        "(v1, v2 live, challenger v3 in an A/B test) and a fraud classifier, ending "
-        "yesterday. small builds in seconds (tests), medium in under a minute (the "
-        "dashboard's first start), large has 100M+ events for benchmarks.",
+        help=help_words("demo.help"),
+        description=help_words("demo.description"),
     )
     add_store_arguments(demo)
     demo.add_argument(
         "--seed",
         type=bounded_int(0, MAX_SEED),
         default=7,
-        help=f"random seed, 0 to {MAX_SEED} (default 7)",
+        help=help_words("demo.seed", most=MAX_SEED),
     )
-    demo.add_argument("--size", choices=DEMO_SIZES, default="medium", help="default medium")
-    demo.add_argument("--force", action="store_true", help="replace an existing store file")
+    demo.add_argument("--size", choices=DEMO_SIZES, default="medium", help=help_words("demo.size"))
+    demo.add_argument("--force", action="store_true", help=help_words("demo.force"))
     demo.set_defaults(handler=_run_demo)
 
     ingest = subparsers.add_parser(
         "ingest",
-        help="load CSV or Parquet files into the store (validated, all or nothing)",
-        description="Load files of one kind. CSV (UTF-8, UTF-8 with BOM, or CP932 as Japanese "
-        "Excel writes it, detected) and Parquet. Every file is checked before anything "
-        "is written; one bad row refuses the whole command and names file, line and "
-        "column. Loading the same rows again adds nothing; the same key with different "
-        "values is an error. Events have no key: identical rows are repeated events, and a "
-        "file loaded before (same bytes) is skipped; an event_id column keys them. Each file "
-        "is recorded as a batch (python cli.py batches).",
-        epilog="Columns by kind (* = required, [k] = part of the natural key):\n"
-        + "\n".join(
-            f"  {name}: "
-            + ", ".join(
-                f"{c.name}{'*' if c.required else ''}{' [k]' if c.key else ''}"
-                for c in spec.columns
-            )
-            + ("; other columns are kept as segment attributes" if spec.extra_columns_as else "")
-            + ("; other columns are input features" if spec.feature_columns else "")
-            for name, spec in KINDS.items()
-        ),
+        help=help_words("ingest.help"),
+        description=help_words("ingest.description"),
+        epilog=help_words("ingest.epilog", columns=_columns_by_kind()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_store_arguments(ingest)
-    ingest.add_argument("--kind", required=True, choices=list(KINDS), help="what the files hold")
     ingest.add_argument(
-        "--encoding",
-        help="CSV encoding, e.g. cp932 (default: detect UTF-8, UTF-8 with BOM or CP932)",
+        "--kind", required=True, choices=list(KINDS), help=help_words("ingest.kind")
     )
-    ingest.add_argument("--reason", help="why, for the audit log")
+    ingest.add_argument("--encoding", help=help_words("ingest.encoding"))
+    ingest.add_argument("--reason", help=help_words("common.reason"))
     ingest.add_argument(
-        "--allow-future",
-        action="store_true",
-        help="accept dates after tomorrow (UTC) and outside 1970-2100 (still not infinity, "
-        "years after 9999 or BC dates)",
+        "--allow-future", action="store_true", help=help_words("ingest.allow_future")
     )
-    ingest.add_argument(
-        "--create",
-        action="store_true",
-        help="create the store if it does not exist (without it a missing store is an error)",
-    )
-    ingest.add_argument("files", nargs="+", metavar="FILE", help="CSV or Parquet files")
+    ingest.add_argument("--create", action="store_true", help=help_words("common.create"))
+    ingest.add_argument("files", nargs="+", metavar="FILE", help=help_words("ingest.files"))
     ingest.set_defaults(handler=_run_ingest)
 
     delete = subparsers.add_parser(
         "delete",
-        help="remove stored rows by key or by load, with a reason in the audit log",
-        description="Remove rows of one kind by key (--kind KIND --key COLUMN=VALUE ..., any "
-        "of the kind's key columns: the rows matching all given values) or the rows one load "
-        "added (--batch N; `python cli.py batches` lists the loads). One transaction, audited "
-        "with --reason; --dry-run only counts. Events have no key but event_id: remove them "
-        "by batch.",
+        help=help_words("delete.help"),
+        description=help_words("delete.description"),
     )
     add_store_arguments(delete)
-    delete.add_argument("--kind", choices=list(KINDS), help="the kind (table) to delete from")
+    delete.add_argument("--kind", choices=list(KINDS), help=help_words("delete.kind"))
     delete.add_argument(
         "--key",
         action="append",
         metavar="COLUMN=VALUE",
-        help="a key column and its value (repeatable), e.g. --key date=2026-11-30",
+        help=help_words("delete.key"),
     )
-    delete.add_argument("--batch", type=int, metavar="N", help="the batch id of a load")
-    delete.add_argument("--reason", required=True, help="why, for the audit log (required)")
-    delete.add_argument("--dry-run", action="store_true", help="count the rows; delete nothing")
-    delete.add_argument("--json", action="store_true", help="print the result as JSON")
+    delete.add_argument("--batch", type=int, metavar="N", help=help_words("delete.batch"))
+    delete.add_argument("--reason", required=True, help=help_words("delete.reason"))
+    delete.add_argument("--dry-run", action="store_true", help=help_words("delete.dry_run"))
+    delete.add_argument("--json", action="store_true", help=help_words("delete.json"))
     delete.set_defaults(handler=_run_delete)
 
     batches = subparsers.add_parser(
         "batches",
-        help="list the recorded loads (batch id, kind, rows added, when, file)",
-        description="List the most recent loads, newest first; batch 0 holds the rows stored "
-        "before loads were recorded (and the demo's).",
+        help=help_words("batches.help"),
+        description=help_words("batches.description"),
     )
     add_store_arguments(batches)
-    batches.add_argument("--limit", type=int, default=50, help="how many (default 50)")
-    batches.add_argument("--json", action="store_true", help="print the list as JSON")
+    batches.add_argument("--limit", type=int, default=50, help=help_words("batches.limit"))
+    batches.add_argument("--json", action="store_true", help=help_words("batches.json"))
     batches.set_defaults(handler=_run_batches)
+
+
+def _columns_by_kind() -> str:
+    """The columns of each kind, one line a kind, for `ingest --help` (`*` required, `[k]` part
+    of the natural key); the column names are the stored ones, in every language."""
+    lines = []
+    for name, spec in KINDS.items():
+        columns = ", ".join(
+            f"{c.name}{'*' if c.required else ''}{' [k]' if c.key else ''}" for c in spec.columns
+        )
+        if spec.extra_columns_as:
+            columns += help_words("ingest.segment_columns")
+        if spec.feature_columns:
+            columns += help_words("ingest.feature_columns")
+        lines.append(f"  {name}: {columns}")
+    return "\n".join(lines)

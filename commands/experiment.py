@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 
 from commands.common import (
     LANGUAGE,
+    add_json_flag,
     add_store_arguments,
     as_of_instant_arg,
+    help_words,
     print_error,
     print_json,
     read_spec_text,
@@ -206,53 +208,49 @@ def _analyze(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `experiment define`, `experiment history` and `experiment analyze`."""
-    experiment = subparsers.add_parser("experiment", help="A/B tests: define and analyse")
+    experiment = subparsers.add_parser("experiment", help=help_words("experiment.help"))
     actions = experiment.add_subparsers(dest="experiment_command", metavar="ACTION", required=True)
 
     define = actions.add_parser(
         "define",
-        help="store an experiment spec (TOML) as a new version",
-        description="Validate a TOML spec and store it; an existing id gets a new version, and "
-        "earlier versions stay in the history (and the audit log).",
+        help=help_words("experiment.define"),
+        description=help_words("experiment.define_description"),
     )
     add_store_arguments(define)
-    define.add_argument("--spec", required=True, metavar="FILE.toml", help="the experiment spec")
-    define.add_argument("--reason", help="why, for the audit log")
     define.add_argument(
-        "--create",
-        action="store_true",
-        help="create the store if it does not exist (without it a missing store is an error)",
+        "--spec", required=True, metavar="FILE.toml", help=help_words("experiment.define_spec")
     )
+    define.add_argument("--reason", help=help_words("common.reason"))
+    define.add_argument("--create", action="store_true", help=help_words("common.create"))
     define.set_defaults(handler=_define)
 
     history = actions.add_parser(
         "history",
-        help="every stored version of one experiment",
-        description="One line per stored version: when, by whom, window, method, primary metric.",
+        help=help_words("experiment.history"),
+        description=help_words("experiment.history_description"),
     )
     add_store_arguments(history)
-    history.add_argument("--id", required=True, dest="experiment_id", help="the experiment id")
+    history.add_argument(
+        "--id", required=True, dest="experiment_id", help=help_words("common.experiment_id")
+    )
     history.set_defaults(handler=_history)
 
     analyze_parser = actions.add_parser(
         "analyze",
-        help="analyse an experiment: effects, intervals, SRM, guardrails, decision",
-        description="Everything is computed inside the store; only sums per variant come back. "
-        "Exit status 1 for an unknown experiment or no data in the window.",
+        help=help_words("experiment.analyze"),
+        description=help_words("experiment.analyze_description"),
     )
     add_store_arguments(analyze_parser)
     analyze_parser.add_argument(
-        "--id", required=True, dest="experiment_id", help="the experiment id"
+        "--id", required=True, dest="experiment_id", help=help_words("common.experiment_id")
     )
     analyze_parser.add_argument(
         "--as-of",
         type=parse_as_of,
         metavar="TIMESTAMP",
-        help="read the experiment as it was at this time (ISO, UTC; default: now, at most its end)",
+        help=help_words("experiment.analyze_as_of"),
     )
-    analyze_parser.add_argument(
-        "--version", type=int, help="analyse this stored version of the definition (default latest)"
-    )
-    analyze_parser.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+    analyze_parser.add_argument("--version", type=int, help=help_words("experiment.version"))
+    add_json_flag(analyze_parser)
     analyze_parser.set_defaults(handler=_analyze)
     register_health(actions, parse_as_of)

@@ -11,7 +11,15 @@ import argparse
 import datetime as dt
 from collections.abc import Callable
 
-from commands.common import LANGUAGE, add_store_arguments, print_error, print_json, store_settings
+from commands.common import (
+    LANGUAGE,
+    add_json_flag,
+    add_store_arguments,
+    help_words,
+    print_error,
+    print_json,
+    store_settings,
+)
 from core.clock import system_clock
 from core.errors import YardstickError
 from i18n.catalogue import translate
@@ -26,23 +34,20 @@ def register_health(
     """Add `experiment health` beside the other experiment actions."""
     health = actions.add_parser(
         "health",
-        help="serving health per arm; exit 0 alike / 10 flagged / 30 no predictions",
-        description="For the arms served by a model (variant_models), over the experiment's "
-        "days: requests, latency p50/p95/p99, fallback rate per level and the model-served "
-        "score distribution, all from the store; a treatment arm is flagged when its latency "
-        "p95 is over 1.2x the control's (or over the family monitor's objective), or its scores "
-        "differ clearly (KS p < 0.001, with KS >= 0.05 or score PSI >= 0.1). Exit status: 0 "
-        "alike, 10 flagged, 30 too few predictions, 1 error.",
+        help=help_words("experiment.health"),
+        description=help_words("experiment.health_description"),
     )
     add_store_arguments(health)
-    health.add_argument("--id", required=True, dest="experiment_id", help="the experiment id")
+    health.add_argument(
+        "--id", required=True, dest="experiment_id", help=help_words("common.experiment_id")
+    )
     health.add_argument(
         "--as-of",
         type=parse_as_of,
         metavar="TIMESTAMP",
-        help="read up to this time (ISO, UTC; default: now, at most the experiment's end)",
+        help=help_words("experiment.health_as_of"),
     )
-    health.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+    add_json_flag(health)
     health.set_defaults(handler=_health)
 
 

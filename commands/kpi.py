@@ -19,6 +19,7 @@ from commands.common import (
     add_history_action,
     add_json_flag,
     add_store_arguments,
+    help_words,
     print_error,
     print_json,
     read_spec_text,
@@ -38,47 +39,31 @@ if TYPE_CHECKING:  # scipy loads only when `kpi check` runs, not for --help
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `kpi define`, `kpi history`, `kpi check` and `kpi decide`."""
-    kpi = subparsers.add_parser("kpi", help="KPIs with exit criteria agreed up front")
+    kpi = subparsers.add_parser("kpi", help=help_words("kpi.help"))
     commands = kpi.add_subparsers(dest="kpi_command", metavar="ACTION", required=True)
 
-    add_define_action(
-        commands,
-        "KPI",
-        "Validate a TOML spec against the store and keep it as the KPI's next version; a spec "
-        "identical to the latest stores nothing, and moving target, warning or exit needs a new "
-        "rationale. Earlier versions stay in the history.",
-        _define,
-    )
-    add_history_action(commands, "KPI", "kpi_id", _history)
+    add_define_action(commands, "kpi", _define)
+    add_history_action(commands, "kpi", "kpi_id", _history)
 
     check = commands.add_parser(
         "check",
-        help="evaluate every KPI; exit 0 / 10 warning / 20 exit / 30 stale or no data",
-        description="Evaluate every defined KPI, each on the last day its own metric has data, "
-        "and record the evaluations (unless --no-record). Exit status: 0 every KPI healthy, 10 "
-        "at least one at warning and none at exit, 20 an exit criterion met, 30 a KPI without "
-        "data or staler than its max_staleness_days (outranks 20 and 10), 1 error.",
+        help=help_words("kpi.check"),
+        description=help_words("kpi.check_description"),
     )
     add_store_arguments(check)
-    add_as_of_day(
-        check,
-        "evaluate as of this day (YYYY-MM-DD; default: each KPI on the last day its own metric "
-        "has data)",
-    )
+    add_as_of_day(check, help_words("kpi.check_as_of"))
     add_json_flag(check)
-    check.add_argument(
-        "--no-record", action="store_true", help="only print; do not record the evaluations"
-    )
+    check.add_argument("--no-record", action="store_true", help=help_words("kpi.no_record"))
     check.set_defaults(handler=_check)
 
-    decide = commands.add_parser("decide", help="record a decision: continue, retrain, withdraw")
+    decide = commands.add_parser("decide", help=help_words("kpi.decide"))
     add_store_arguments(decide)
-    decide.add_argument("--id", required=True, dest="kpi_id", help="the KPI id")
-    decide.add_argument("--decision", required=True, choices=KPI_DECISIONS, help="what was decided")
-    decide.add_argument("--reason", required=True, help="why, in words for the audit log")
+    decide.add_argument("--id", required=True, dest="kpi_id", help=help_words("common.kpi_id"))
     decide.add_argument(
-        "--by", help="who decided (default: $YARDSTICK_USER, else the operating-system user)"
+        "--decision", required=True, choices=KPI_DECISIONS, help=help_words("kpi.decision")
     )
+    decide.add_argument("--reason", required=True, help=help_words("kpi.reason"))
+    decide.add_argument("--by", help=help_words("kpi.by"))
     decide.set_defaults(handler=_decide)
 
     register_explain(commands)

@@ -11,7 +11,9 @@ import argparse
 from commands.common import (
     LANGUAGE,
     add_as_of_day,
+    add_json_flag,
     add_store_arguments,
+    help_words,
     print_error,
     print_json,
     store_settings,
@@ -24,25 +26,19 @@ def register_explain(commands: argparse._SubParsersAction[argparse.ArgumentParse
     """Add `kpi explain` to the `kpi` group's subcommands."""
     explain = commands.add_parser(
         "explain",
-        help="what changed around each step and forecast crossing of a KPI",
-        description="List, next to each detected step and forecast crossing of the KPI, the "
-        "annotations, deployments, drift alerts and serving incidents of its family within "
-        "--radius-days days, nearest first (then declared before measured, then the larger). "
-        "Drift and serving come from the family's monitors (python cli.py monitor define). "
-        "Exit status: 0, or 1 on an unknown KPI or bad input.",
+        help=help_words("kpi.explain"),
+        description=help_words("kpi.explain_description"),
     )
     add_store_arguments(explain)
-    explain.add_argument("--id", required=True, dest="kpi_id", help="the KPI id")
-    add_as_of_day(
-        explain, "evaluate as of this day (YYYY-MM-DD; default: the last day with online data)"
-    )
+    explain.add_argument("--id", required=True, dest="kpi_id", help=help_words("common.kpi_id"))
+    add_as_of_day(explain, help_words("kpi.explain_as_of"))
     explain.add_argument(
         "--radius-days",
         type=int,
         metavar="N",
-        help="list changes within N days of each event (default 7, at most 90)",
+        help=help_words("kpi.radius_days"),
     )
-    explain.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+    add_json_flag(explain)
     explain.set_defaults(handler=_explain)
 
 

@@ -18,6 +18,7 @@ from commands.common import (
     add_history_action,
     add_json_flag,
     add_store_arguments,
+    help_words,
     print_error,
     print_json,
     read_spec_text,
@@ -33,33 +34,20 @@ from i18n.catalogue import translate
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `monitor define`, `monitor history` and `monitor check`."""
-    monitor = subparsers.add_parser(
-        "monitor", help="input drift and serving health, with lines agreed up front"
-    )
+    monitor = subparsers.add_parser("monitor", help=help_words("monitor.help"))
     commands = monitor.add_subparsers(dest="monitor_command", metavar="ACTION", required=True)
 
-    add_define_action(
-        commands,
-        "monitor",
-        "Validate a TOML monitor spec against the store and keep it as the monitor's next "
-        "version; a spec identical to the latest stores nothing, and a change needs a new "
-        "rationale. Earlier versions stay in the history.",
-        _define,
-    )
+    add_define_action(commands, "monitor", _define)
     add_history_action(commands, "monitor", "monitor_id", _history)
 
     check = commands.add_parser(
         "check",
-        help="check monitors; exit 0 / 10 warning / 20 alert / 30 no data",
-        description="Compare each monitor's current window with its reference inside the "
-        "store. Exit status: 0 every monitor ok, 10 a warning and no alert, 20 an alert, 30 "
-        "no warning or alert but a monitor without enough data (or none defined), 1 error.",
+        help=help_words("monitor.check"),
+        description=help_words("monitor.check_description"),
     )
     add_store_arguments(check)
-    check.add_argument("--id", dest="monitor_id", help="check only this monitor")
-    add_as_of_day(
-        check, "the window's last day (YYYY-MM-DD; default: the last day with any prediction)"
-    )
+    check.add_argument("--id", dest="monitor_id", help=help_words("monitor.check_id"))
+    add_as_of_day(check, help_words("monitor.check_as_of"))
     add_json_flag(check)
     check.set_defaults(handler=_check)
     register_estimate(commands)

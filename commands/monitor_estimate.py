@@ -16,6 +16,7 @@ from commands.common import (
     add_as_of_day,
     add_json_flag,
     add_store_arguments,
+    help_words,
     print_error,
     print_json,
     store_settings,
@@ -35,32 +36,22 @@ def register_estimate(commands: SubParsers) -> None:
     """Add `monitor estimate` beside the other monitor actions."""
     estimate = commands.add_parser(
         "estimate",
-        help="precision, recall and cost per day from scores alone; exit 0 / 30 / 40 uncalibrated",
-        description="Check that a binary classifier's scores are calibrated on the monitor's "
-        "reference (reliability bins on the score's deciles, expected calibration error and a "
-        "Hosmer-Lemeshow-style test), then estimate each day's precision, recall and, with "
-        "--kpi, money under the KPI's cost matrix from the scores alone, with 95% intervals, "
-        "beside the realised values of days whose labels are all in. Exit status: 0 estimated, "
-        "30 too few labelled reference predictions, 40 scores not calibrated (no estimate), "
-        "1 error.",
+        help=help_words("monitor.estimate"),
+        description=help_words("monitor.estimate_description"),
     )
     add_store_arguments(estimate)
-    estimate.add_argument("--id", required=True, dest="monitor_id", help="the monitor")
+    estimate.add_argument(
+        "--id", required=True, dest="monitor_id", help=help_words("monitor.estimate_id")
+    )
     estimate.add_argument(
         "--threshold",
         required=True,
         type=float,
-        help="decision threshold in (0, 1]: a prediction is flagged when its score is at or above",
+        help=help_words("monitor.threshold"),
     )
-    estimate.add_argument(
-        "--kpi", dest="kpi_id", help="a cost-matrix KPI of the same family that prices each day"
-    )
-    add_as_of_day(
-        estimate, "the last day estimated (YYYY-MM-DD; default: the last day with any prediction)"
-    )
-    estimate.add_argument(
-        "--days", type=int, help="days estimated, ending on --as-of (default: window_days)"
-    )
+    estimate.add_argument("--kpi", dest="kpi_id", help=help_words("monitor.estimate_kpi"))
+    add_as_of_day(estimate, help_words("monitor.estimate_as_of"))
+    estimate.add_argument("--days", type=int, help=help_words("monitor.estimate_days"))
     add_json_flag(estimate)
     estimate.set_defaults(handler=_estimate)
 

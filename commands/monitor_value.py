@@ -16,6 +16,7 @@ from commands.common import (
     add_as_of_day,
     add_json_flag,
     add_store_arguments,
+    help_words,
     print_error,
     print_json,
     store_settings,
@@ -33,20 +34,13 @@ def register_value(commands: SubParsers) -> None:
     """Add `monitor value` beside the other monitor actions."""
     value = commands.add_parser(
         "value",
-        help="what fallbacks cost a click-type KPI a day; exit 0 / 30 no labels / 40 not eligible",
-        description="Split a KPI's metric by the level that served each request (served_by), "
-        "per day, from its family's labelled predictions (a click is a label of 1), and price "
-        "each fallback request at the model's rate of the day minus its own, with a 95% "
-        "interval. Only an online KPI priced per unit whose metric is a click or conversion "
-        "rate qualifies. Exit status: 0 priced, 30 no predictions or labels, 40 the KPI does "
-        "not qualify or its labels are not 0/1, 1 error.",
+        help=help_words("monitor.value"),
+        description=help_words("monitor.value_description"),
     )
     add_store_arguments(value)
-    value.add_argument("--kpi", required=True, dest="kpi_id", help="the KPI to split and price")
-    add_as_of_day(
-        value, "the last day read (YYYY-MM-DD; default: the last day with any prediction)"
-    )
-    value.add_argument("--days", type=int, default=7, help="days read, ending on --as-of (7)")
+    value.add_argument("--kpi", required=True, dest="kpi_id", help=help_words("monitor.value_kpi"))
+    add_as_of_day(value, help_words("monitor.value_as_of"))
+    value.add_argument("--days", type=int, default=7, help=help_words("monitor.value_days"))
     add_json_flag(value)
     value.set_defaults(handler=_value)
 

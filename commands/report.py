@@ -13,7 +13,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from commands.common import LANGUAGE, print_error, store_settings
+from commands.common import LANGUAGE, help_words, print_error, store_settings
 from commands.retrain import (
     add_case_arguments,
     flag_problems,
@@ -36,26 +36,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add `report`."""
     report = subparsers.add_parser(
         "report",
-        help="the retraining report for stakeholders, in Japanese or English",
-        description="Write the retraining case of one KPI as a report for its business owner. "
-        "Without --cost the case comes from the KPI's one stored retraining plan; with --cost, "
-        "from the same flags as `retrain evaluate`.",
+        help=help_words("report.help"),
+        description=help_words("report.description"),
     )
     add_case_arguments(report, cost_required=False)
     report.add_argument(
         "--experiment",
         metavar="EXP",
-        help="the A/B test to show as evidence; its effect becomes the expected gain",
+        help=help_words("report.experiment"),
     )
-    report.add_argument("--lang", choices=LANGUAGES, required=True, help="report language")
+    report.add_argument("--lang", choices=LANGUAGES, required=True, help=help_words("report.lang"))
     report.add_argument(
         "--format",
         choices=REPORT_FORMATS,
         required=True,
         dest="report_format",
-        help="HTML or Markdown",
+        help=help_words("report.format"),
     )
-    report.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
+    report.add_argument("--out", metavar="FILE", help=help_words("report.out"))
     report.set_defaults(handler=_report)
 
 

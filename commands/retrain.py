@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 from commands.common import (
     LANGUAGE,
+    add_json_flag,
     add_store_arguments,
     amount_arg,
     as_of_date_arg,
     finite_arg,
+    help_words,
     print_json,
     store_settings,
 )
@@ -36,91 +38,85 @@ ERROR_EXIT = 1
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `retrain evaluate`."""
-    retrain = subparsers.add_parser("retrain", help="the economics of retraining a model")
+    retrain = subparsers.add_parser("retrain", help=help_words("retrain.help"))
     commands = retrain.add_subparsers(dest="retrain_command", metavar="ACTION", required=True)
     evaluate = commands.add_parser(
         "evaluate",
-        help="NPV, payback, optimal interval, options and a recommendation for one KPI",
-        description="Price retraining the model behind one KPI: the value the KPI carries, how "
-        "fast it decays, the expected gain (measured by an experiment or assumed) and the cost "
-        "give the NPV of each option and a recommendation. Amounts are in the KPI's currency.",
+        help=help_words("retrain.evaluate"),
+        description=help_words("retrain.evaluate_description"),
     )
     add_case_arguments(evaluate, cost_required=True)
-    evaluate.add_argument("--json", action="store_true", help="print JSON (shape: README.md)")
+    add_json_flag(evaluate)
     evaluate.set_defaults(handler=_evaluate)
     fallback = commands.add_parser(
         "fallback",
-        help="store the value per day of a KPI's fallback, which withdrawal is weighed against",
-        description="Store what the KPI is worth per day when its model is withdrawn (rules, or "
-        "no model), in the KPI's currency with the sign of its value per day (negative for a "
-        "cost). `retrain evaluate`, `report` and the Retraining page weigh withdrawal against it "
-        "when no other fallback value is given; without one, withdrawal is not priced.",
+        help=help_words("retrain.fallback"),
+        description=help_words("retrain.fallback_description"),
     )
     add_store_arguments(fallback)
-    fallback.add_argument("--kpi", required=True, help="the KPI id")
+    fallback.add_argument("--kpi", required=True, help=help_words("common.kpi_id"))
     fallback.add_argument(
-        "--value-per-day", type=finite_arg, required=True, metavar="V", help="the fallback's value"
+        "--value-per-day",
+        type=finite_arg,
+        required=True,
+        metavar="V",
+        help=help_words("retrain.value_per_day"),
     )
-    fallback.add_argument("--note", metavar="TEXT", help="what the fallback is")
-    fallback.add_argument("--by", metavar="NAME", help="who states it (default: the OS user)")
+    fallback.add_argument("--note", metavar="TEXT", help=help_words("retrain.note"))
+    fallback.add_argument("--by", metavar="NAME", help=help_words("retrain.by"))
     fallback.set_defaults(handler=_fallback)
 
 
 def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> None:
     """The flags that describe a retraining case (shared with `report`)."""
     add_store_arguments(parser)
-    parser.add_argument("--kpi", required=True, help="the KPI id")
+    parser.add_argument("--kpi", required=True, help=help_words("common.kpi_id"))
     parser.add_argument(
         "--cost",
         type=amount_arg,
         required=cost_required,
         metavar="AMOUNT",
-        help="full cost of one retraining in the KPI's currency "
-        "(person-days x day rate + compute + release)",
+        help=help_words("retrain.cost"),
     )
     parser.add_argument(
-        "--uplift-experiment", metavar="EXP", help="experiment that measured the gain"
+        "--uplift-experiment", metavar="EXP", help=help_words("retrain.uplift_experiment")
     )
-    parser.add_argument(
-        "--uplift-metric", metavar="NAME", help="its metric whose relative effect is the gain"
-    )
+    parser.add_argument("--uplift-metric", metavar="NAME", help=help_words("retrain.uplift_metric"))
     parser.add_argument(
         "--uplift",
         type=finite_arg,
         metavar="REL",
-        help="or an assumed relative uplift (0.03 = +3%%)",
+        help=help_words("retrain.uplift"),
     )
     parser.add_argument(
         "--uplift-se",
         type=finite_arg,
         metavar="SE",
-        help="with its standard error (0.01 = 1 point)",
+        help=help_words("retrain.uplift_se"),
     )
     parser.add_argument(
         "--horizon-days",
         type=int,
         metavar="DAYS",
-        help=f"days the options are compared over, 1 to {MAX_HORIZON_DAYS} (default 365)",
+        help=help_words("retrain.horizon_days", most=MAX_HORIZON_DAYS),
     )
     parser.add_argument(
         "--discount-rate",
         type=finite_arg,
         metavar="RATE",
-        help="annual discount rate (default 0.05)",
+        help=help_words("retrain.discount_rate"),
     )
     parser.add_argument(
         "--fallback-value-per-day",
         type=amount_arg,
         metavar="V",
-        help="value per day of what replaces the model if withdrawn, with the sign of the KPI's "
-        "value per day (default: the KPI's stored fallback value, `retrain fallback`; without "
-        "one, withdrawal is not priced nor recommended)",
+        help=help_words("retrain.fallback_value_per_day"),
     )
     parser.add_argument(
         "--as-of",
         type=as_of_date_arg,
         metavar="DATE",
-        help="use data up to this day (YYYY-MM-DD; default: the last day in the store)",
+        help=help_words("retrain.as_of"),
     )
 
 
