@@ -26,7 +26,7 @@ from commands.common import (
 from core.errors import YardstickError
 from i18n.catalogue import translate
 from i18n.errors import describe
-from kpi.checks import MAX_HORIZON_DAYS, retraining_input_problems
+from kpi.checks import MAX_HORIZON_DAYS, MIN_DISCOUNT_RATE, retraining_input_problems
 
 # The economics, the case and the store (numpy, scipy, pandas, statsmodels, DuckDB) are imported
 # inside the functions that run a command, so that `--help` stays fast (tests/test_startup.py).
@@ -104,7 +104,7 @@ def add_case_arguments(parser: argparse.ArgumentParser, cost_required: bool) -> 
         "--discount-rate",
         type=finite_arg,
         metavar="RATE",
-        help=help_words("retrain.discount_rate"),
+        help=help_words("retrain.discount_rate", least=MIN_DISCOUNT_RATE),
     )
     parser.add_argument(
         "--fallback-value-per-day",

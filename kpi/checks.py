@@ -18,6 +18,10 @@ from core.errors import YardstickError
 MAX_HORIZON_DAYS = 36_500
 # The largest amount of money (either sign) a case takes: what a double still keeps to the cent.
 MAX_AMOUNT = 1e15
+# The lowest annual discount rate: a negative rate weighs later days more, and near -100% the
+# weights over a long horizon overflow (-99.99% over a century gave NaN values and a silent
+# "do nothing"); at -50% a century's last day weighs 2**100 times today's, still finite.
+MIN_DISCOUNT_RATE = -0.5
 
 
 def _too_large(name: str, amount: float) -> YardstickError:
@@ -109,7 +113,9 @@ def retraining_input_problems(
                 "retrain.at_most", field="horizon_days", value=horizon_days, most=MAX_HORIZON_DAYS
             )
         )
-    if discount_rate is not None and not (math.isfinite(discount_rate) and discount_rate > -1):
+    if discount_rate is not None and not (
+        math.isfinite(discount_rate) and discount_rate >= MIN_DISCOUNT_RATE
+    ):
         found.append(
             YardstickError("retrain.discount_too_low", field="discount_rate", value=discount_rate)
         )

@@ -238,7 +238,8 @@ with st.expander(ctx.t("retrain.assumptions")):
         step=30,
         key=f"retrain_horizon_{scope}",
     )
-    # No lower bound on the widget: kpi.checks holds the rule (above -100%) and words a refusal.
+    # No lower bound on the widget: kpi.checks holds the rule (MIN_DISCOUNT_RATE) and words a
+    # refusal.
     discount_percent = st.number_input(
         ctx.t("retrain.discount_rate"),
         value=100 * (plan.discount_rate if plan else economics.DEFAULT_DISCOUNT_RATE),

@@ -239,15 +239,13 @@ def test_a_stored_plan_with_a_horizon_beyond_ten_years_opens_with_it(
     assert len(at.metric) == 6
 
 
-def test_a_stored_plan_with_a_discount_rate_near_minus_one_opens_with_it(
-    app_env: StoreSettings,
-) -> None:
-    # The widget once stopped at -99 % while the rule (kpi.checks) takes any rate above -100 %.
-    with transaction(app_env) as con:
-        save_plan(con, replace(DEMO_PLAN, discount_rate=-0.995), "sato", TEST_NOW)
+def test_a_discount_rate_below_the_rule_is_refused_in_words_on_the_page() -> None:
+    # The widget has no bound of its own (kpi.checks holds the rule): -60 % is said, not clamped.
     at = retraining_page("en")
+    at.number_input(key="retrain_discount_rec-ctr_rec-ctr-retrain").set_value(-60.0)
+    at.run()
     assert not at.exception, at.exception
-    assert at.number_input(key="retrain_discount_rec-ctr_rec-ctr-retrain").value == -99.5
+    assert any("must be at least -0.5 (-50%)" in w.value for w in at.warning)
 
 
 def test_report_downloads_are_offered_in_the_chosen_language() -> None:

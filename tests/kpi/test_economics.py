@@ -11,6 +11,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from core.errors import YardstickError
+from kpi.checks import MAX_AMOUNT, MAX_HORIZON_DAYS, MIN_DISCOUNT_RATE
 from kpi.economics import (
     EconomicsInputs,
     Estimate,
@@ -428,3 +429,25 @@ def test_decay_is_priced_as_the_relative_trend_times_the_value_per_day() -> None
     assert decay_value_per_day(-0.0001, 0.05, 1_000_000.0, "increase") == pytest.approx(2_000.0)
     # A latency rising 0.5% a day on a KPI costing ¥1M a day (negative value) loses ¥5,000.
     assert decay_value_per_day(0.5, 100.0, -1_000_000.0, "decrease") == pytest.approx(5_000.0)
+
+
+def test_at_the_lowest_discount_rate_over_the_longest_horizon_every_value_is_finite() -> None:
+    # Near -100% the weights overflowed into NaN values and a silent "do nothing"; the input
+    # check's floor keeps them finite over the longest horizon it allows.
+    result = evaluate(
+        inputs(
+            discount_rate=MIN_DISCOUNT_RATE,
+            horizon_days=MAX_HORIZON_DAYS,
+            value_per_day=MAX_AMOUNT,
+            cost=MAX_AMOUNT,
+        )
+    )
+    values = [result.npv_point, result.npv.expected, result.npv.p10, result.npv.p90]
+    values += [o.npv.expected for o in result.options if o.npv is not None]
+    assert all(math.isfinite(value) for value in values)
+    # Just above -100% (what the rule allowed before) the weights overflow; it is refused now.
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(discount_weights(MAX_HORIZON_DAYS, -0.9999)).all()
+    with pytest.raises(YardstickError) as refused:
+        evaluate(inputs(discount_rate=-0.9999, horizon_days=MAX_HORIZON_DAYS))
+    assert refused.value.code == "retrain.discount_too_low"

@@ -135,7 +135,7 @@ def test_an_experiment_of_another_family_is_refused_with_exit_1(
         (
             ["--kpi", "rec-ctr", "--cost", "5", "--uplift", "0.1", "--uplift-se", "0",
              "--discount-rate", "-1"],
-            "--discount-rate must be above -1",
+            "--discount-rate must be at least -0.5",
         ),
         (
             ["--kpi", "rec-ctr", "--cost", "5", "--uplift-experiment", "rec-v3-vs-v2",
