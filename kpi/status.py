@@ -224,8 +224,13 @@ class BridgeView:
         offline_metric: offline metric on the x axis.
         online_metric: online metric on the y axis.
         pairs: (model_id, week, offline_value, online_value) pairs behind the fit.
-        bridge: the fitted relation; None with too few pairs.
-        effect: what +0.01 of the offline metric is worth, per month; None without a unit value.
+        bridge: the fitted relation; None with too few pairs, or pairs it cannot be fitted to.
+        effect: what +0.01 of the offline metric is worth, per month; None without a unit value
+            (or when `unfitted` says why not).
+        unfitted: why the stored pairs carry no bridge, or no effect: a code under `error.`
+            (`kpi.bridge.flat_offline`, `kpi.bridge.zero_online`) and its values, for the faces
+            to word; None otherwise. The bridge is context beside the KPI, so such pairs do not
+            stop its evaluation.
     """
 
     offline_metric: str
@@ -233,6 +238,7 @@ class BridgeView:
     pairs: pd.DataFrame
     bridge: Bridge | None
     effect: BridgeEffect | None
+    unfitted: tuple[str, dict[str, object]] | None = None
 
 
 @dataclass(frozen=True)
@@ -495,18 +501,26 @@ def bridge_view(spec: KpiSpec, readings: KpiReadings) -> BridgeView | None:
     pairs = weekly_bridge_pairs(offline, online)
     if len(pairs) < 3:
         return BridgeView(offline_metric, online_metric, pairs, None, None)
-    # The stored rows meet the bridge's own preconditions here, where they can be named.
+    # The stored pairs meet the bridge's own preconditions here, where they can be named.
     if pairs["offline_value"].nunique() < 2:
-        raise YardstickError(
-            "kpi.bridge.flat_offline", offline=offline_metric, family=spec.family, pairs=len(pairs)
+        flat: dict[str, object] = {
+            "offline": offline_metric,
+            "family": spec.family,
+            "pairs": len(pairs),
+        }
+        return BridgeView(
+            offline_metric, online_metric, pairs, None, None, ("kpi.bridge.flat_offline", flat)
         )
     bridge = fit_bridge(pairs, BRIDGE_CONFIDENCE)
-    effect = None
-    if spec.value.unit_value is not None and not online.empty and online["n"].notna().all():
-        if bridge.mean_online == 0:
-            raise YardstickError("kpi.bridge.zero_online", online=online_metric, family=spec.family)
-        units_per_month = float(online["n"].tail(28).mean()) * 30
-        effect = describe_bridge(bridge, BRIDGE_STEP, spec.value.unit_value, units_per_month)
+    if spec.value.unit_value is None or online.empty or online["n"].isna().any():
+        return BridgeView(offline_metric, online_metric, pairs, bridge, None)
+    if bridge.mean_online == 0:
+        zero: dict[str, object] = {"online": online_metric, "family": spec.family}
+        return BridgeView(
+            offline_metric, online_metric, pairs, bridge, None, ("kpi.bridge.zero_online", zero)
+        )
+    units_per_month = float(online["n"].tail(28).mean()) * 30
+    effect = describe_bridge(bridge, BRIDGE_STEP, spec.value.unit_value, units_per_month)
     return BridgeView(offline_metric, online_metric, pairs, bridge, effect)
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.errors import YardstickError
 from i18n.format import format_date, format_money, format_percent
 from kpi.status import BridgeView
 from ui import cached
@@ -24,7 +25,7 @@ from ui.kpi_cards import (
     trend_arrow,
 )
 from ui.kpi_charts import LEGEND_BELOW, series_figure
-from ui.text import chart_text, plain
+from ui.text import chart_text, describe_plain, plain
 
 ctx = page_context()
 st.title(ctx.t("kpi.degradation_title"))
@@ -178,6 +179,9 @@ with side:
         chart_title("kpi.chart.bridge_title")
         st.plotly_chart(bridge_figure(detail.bridge), width="stretch", key="degradation-bridge")
         effect = detail.bridge.effect
+        if detail.bridge.unfitted is not None:
+            code, values = detail.bridge.unfitted
+            st.caption(describe_plain(YardstickError.from_values(code, values), ctx.lang))
         if effect is not None:
             st.caption(
                 ctx.t(

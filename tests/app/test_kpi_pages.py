@@ -150,6 +150,19 @@ def test_editor_keeps_and_changes_max_staleness_days(app_env) -> None:
     assert kpis.kpi_history(app_env, "rec-latency")[-1].spec.max_staleness_days == 8
 
 
+def test_a_flat_offline_metric_leaves_the_degradation_page_with_its_reason_in_japanese(
+    app_env,
+) -> None:
+    with transaction(app_env) as con:
+        con.execute("UPDATE offline_metrics SET value = 0.75 WHERE metric = 'auc'")
+    at = dashboard("ja", "pages/degradation.py", state={"degradation_kpi": "rec-ctr"})
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error
+    captions = [c.value for c in at.caption]
+    assert any("オフライン指標 auc は、週ごとの" in c for c in captions), captions
+
+
 def test_degradation_page_shows_series_offline_and_bridge() -> None:
     at = run_page("pages/degradation.py")
     at.selectbox(key="degradation_kpi").set_value("rec-ctr").run()
