@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     fallback.add_argument("--kpi", required=True, help=help_words("common.kpi_id"))
     fallback.add_argument(
         "--value-per-day",
-        type=finite_arg,
+        type=amount_arg,
         required=True,
         metavar="V",
         help=help_words("retrain.value_per_day"),

@@ -249,6 +249,14 @@ def test_retrain_fallback_stores_the_value_withdrawal_is_weighed_against(
         capsys, "retrain", "fallback", "--db", db, "--kpi", "nope", "--value-per-day", "1"
     )
     assert status == 1 and "nope" in err
+    # An amount beyond the cap is refused as this command's flag (exit 2), not another's.
+    with pytest.raises(SystemExit) as refused:
+        run_cli(
+            capsys, "retrain", "fallback", "--db", db, "--kpi", "rec-latency",
+            "--value-per-day", "2e15",
+        )  # fmt: skip
+    assert refused.value.code == 2
+    assert "argument --value-per-day: '2e15' is not a finite amount" in capsys.readouterr().err
 
 
 def test_report_reads_the_plan_the_metric_and_the_evidence_in_one_snapshot(
