@@ -10,6 +10,7 @@ sentence. A code is a dotted catalogue key under `error.` (`kpi.unknown`,
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -72,3 +73,18 @@ class YardstickError(Exception):
 
 def _plain(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Why something cannot be shown yet (an experiment analysed, a KPI's bridge fitted): an
+    error's code and values, in a form a page can cache (an exception is not) and word in its
+    reader's language (`YardstickError.from_values`)."""
+
+    code: str
+    values: dict[str, str]
+
+    @classmethod
+    def of(cls, error: YardstickError) -> Unavailable:
+        """The cacheable form of `error`."""
+        return cls(error.code, {key: str(value) for key, value in error.values.items()})

@@ -59,20 +59,6 @@ class NoDataError(YardstickError):
 
 
 @dataclass(frozen=True)
-class Unavailable:
-    """Why an experiment cannot be analysed yet: the error's code and values, in a form a page can
-    cache (an exception is not) and word in its reader's language (`i18n.experiments`)."""
-
-    code: str
-    values: dict[str, str]
-
-    @classmethod
-    def of(cls, error: YardstickError) -> Unavailable:
-        """The cacheable form of `error`."""
-        return cls(error.code, {key: str(value) for key, value in error.values.items()})
-
-
-@dataclass(frozen=True)
 class OfflineMetric:
     """The latest offline evaluation of one model on one metric.
 

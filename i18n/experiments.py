@@ -12,10 +12,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from core.errors import YardstickError
+from core.errors import Unavailable, YardstickError
 from core.strict_json import json_safe
 from core.vocab import CorrectionFamily
-from experiments.analysis import ExperimentAnalysis, Note, ReasonLine, Unavailable
+from experiments.analysis import ExperimentAnalysis, Note, ReasonLine
 from experiments.corrections import p_value_kind
 from experiments.decision import Decision
 from experiments.spec import ExperimentSpec

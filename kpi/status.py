@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.errors import YardstickError
+from core.errors import Unavailable, YardstickError
 from core.vocab import COST_CELLS, Direction, KpiStatusCode
 from kpi.bridge import Bridge, BridgeEffect, describe_bridge, fit_bridge, weekly_bridge_pairs
 from kpi.degradation import (
@@ -227,10 +227,9 @@ class BridgeView:
         bridge: the fitted relation; None with too few pairs, or pairs it cannot be fitted to.
         effect: what +0.01 of the offline metric is worth, per month; None without a unit value
             (or when `unfitted` says why not).
-        unfitted: why the stored pairs carry no bridge, or no effect: a code under `error.`
-            (`kpi.bridge.flat_offline`, `kpi.bridge.zero_online`) and its values, for the faces
-            to word; None otherwise. The bridge is context beside the KPI, so such pairs do not
-            stop its evaluation.
+        unfitted: why the stored pairs carry no bridge, or no effect (`kpi.bridge.flat_offline`,
+            `kpi.bridge.zero_online`), for the faces to word; None otherwise. The bridge is
+            context beside the KPI, so such pairs do not stop its evaluation.
     """
 
     offline_metric: str
@@ -238,7 +237,7 @@ class BridgeView:
     pairs: pd.DataFrame
     bridge: Bridge | None
     effect: BridgeEffect | None
-    unfitted: tuple[str, dict[str, object]] | None = None
+    unfitted: Unavailable | None = None
 
 
 @dataclass(frozen=True)
@@ -503,22 +502,16 @@ def bridge_view(spec: KpiSpec, readings: KpiReadings) -> BridgeView | None:
         return BridgeView(offline_metric, online_metric, pairs, None, None)
     # The stored pairs meet the bridge's own preconditions here, where they can be named.
     if pairs["offline_value"].nunique() < 2:
-        flat: dict[str, object] = {
-            "offline": offline_metric,
-            "family": spec.family,
-            "pairs": len(pairs),
-        }
-        return BridgeView(
-            offline_metric, online_metric, pairs, None, None, ("kpi.bridge.flat_offline", flat)
+        flat = YardstickError(
+            "kpi.bridge.flat_offline", offline=offline_metric, family=spec.family, pairs=len(pairs)
         )
+        return BridgeView(offline_metric, online_metric, pairs, None, None, Unavailable.of(flat))
     bridge = fit_bridge(pairs, BRIDGE_CONFIDENCE)
     if spec.value.unit_value is None or online.empty or online["n"].isna().any():
         return BridgeView(offline_metric, online_metric, pairs, bridge, None)
     if bridge.mean_online == 0:
-        zero: dict[str, object] = {"online": online_metric, "family": spec.family}
-        return BridgeView(
-            offline_metric, online_metric, pairs, bridge, None, ("kpi.bridge.zero_online", zero)
-        )
+        zero = YardstickError("kpi.bridge.zero_online", online=online_metric, family=spec.family)
+        return BridgeView(offline_metric, online_metric, pairs, bridge, None, Unavailable.of(zero))
     units_per_month = float(online["n"].tail(28).mean()) * 30
     effect = describe_bridge(bridge, BRIDGE_STEP, spec.value.unit_value, units_per_month)
     return BridgeView(offline_metric, online_metric, pairs, bridge, effect)

@@ -7,7 +7,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.errors import YardstickError
 from i18n.format import format_date, format_money, format_percent
 from kpi.status import BridgeView
 from ui import cached
@@ -25,7 +24,7 @@ from ui.kpi_cards import (
     trend_arrow,
 )
 from ui.kpi_charts import LEGEND_BELOW, series_figure
-from ui.text import chart_text, describe_plain, plain
+from ui.text import chart_text, plain, unavailable_plain
 
 ctx = page_context()
 st.title(ctx.t("kpi.degradation_title"))
@@ -180,8 +179,7 @@ with side:
         st.plotly_chart(bridge_figure(detail.bridge), width="stretch", key="degradation-bridge")
         effect = detail.bridge.effect
         if detail.bridge.unfitted is not None:
-            code, values = detail.bridge.unfitted
-            st.caption(describe_plain(YardstickError.from_values(code, values), ctx.lang))
+            st.caption(unavailable_plain(ctx.lang, detail.bridge.unfitted))
         if effect is not None:
             st.caption(
                 ctx.t(

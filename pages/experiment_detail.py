@@ -12,11 +12,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.errors import Unavailable
 from core.vocab import CorrectionFamily
 from experiments.analysis import (
     CumulativePoint,
     ExperimentAnalysis,
-    Unavailable,
 )
 from experiments.cells import Exposure
 from experiments.corrections import p_value_kind

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from core.clock import system_clock
-from core.errors import YardstickError
-from experiments.analysis import ExperimentAnalysis, Unavailable, status_of
+from core.errors import Unavailable, YardstickError
+from experiments.analysis import ExperimentAnalysis, status_of
 from experiments.spec import ExperimentSpec, belongs_to_family, parse_spec_text, spec_to_toml
 from i18n.format import format_number, format_percent
 from services import experiments as experiment_service

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from core.clock import Clock, system_clock
+from core.errors import Unavailable
 from core.tables import STORE_TABLES, TableMapping
 from data import experiment_store as store
 from data.experiment_store import DefinitionVersion
@@ -23,7 +24,6 @@ from experiments.analysis import (
     ModelLink,
     NoDataError,
     OfflineOnlinePoint,
-    Unavailable,
     analyze_cells,
     cumulative_effects,
     look_times,

@@ -21,14 +21,13 @@ import pandas as pd
 import streamlit as st
 
 from core.clock import system_clock
-from core.errors import YardstickError
+from core.errors import Unavailable, YardstickError
 from core.vocab import MonitorStatus
 from experiments.analysis import (
     CumulativePoint,
     ExperimentAnalysis,
     ModelLink,
     OfflineOnlinePoint,
-    Unavailable,
 )
 from kpi.retraining import CaseRequest
 from reports.retraining import render_report

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from core.errors import YardstickError
+from core.errors import Unavailable, YardstickError
 from core.markup import escape_chart_text, escape_markdown
-from experiments.analysis import Unavailable
 from i18n.errors import describe
 
 

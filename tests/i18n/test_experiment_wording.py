@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from core.errors import YardstickError
-from experiments.analysis import Note, Unavailable, analyze_cells
+from core.errors import Unavailable, YardstickError
+from experiments.analysis import Note, analyze_cells
 from experiments.cells import CellStatistics
 from experiments.decision import REASON_CODES, decide
 from experiments.spec import SpecError, parse_spec

@@ -77,8 +77,8 @@ def test_an_offline_metric_that_never_varies_leaves_the_kpi_without_a_bridge_and
     detail = kpis.kpi_detail(demo_settings, "rec-ctr", clock=CLOCK)
     assert detail.bridge is not None and detail.bridge.bridge is None
     assert detail.bridge.unfitted is not None
-    code, values = detail.bridge.unfitted
-    assert (code, values["offline"], values["family"]) == (
+    unfitted = detail.bridge.unfitted
+    assert (unfitted.code, unfitted.values["offline"], unfitted.values["family"]) == (
         "kpi.bridge.flat_offline",
         "auc",
         "recommender",
@@ -95,5 +95,5 @@ def test_an_online_level_of_zero_leaves_the_bridge_without_a_relative_effect(
     detail = kpis.kpi_detail(demo_settings, "rec-ctr", clock=CLOCK)
     assert detail.bridge is not None and detail.bridge.effect is None
     assert detail.bridge.unfitted is not None
-    code, values = detail.bridge.unfitted
-    assert (code, values["online"]) == ("kpi.bridge.zero_online", "ctr")
+    unfitted = detail.bridge.unfitted
+    assert (unfitted.code, unfitted.values["online"]) == ("kpi.bridge.zero_online", "ctr")

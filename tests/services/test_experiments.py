@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 from core.clock import fixed_clock
-from experiments.analysis import NoDataError, Unavailable
+from core.errors import Unavailable
+from experiments.analysis import NoDataError
 from experiments.spec import UnknownExperimentError
 from services import experiments as service
 from tests.experiments.factories import END, START, make_spec, random_experiment

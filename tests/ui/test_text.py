@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import YardstickError
-from experiments.analysis import Unavailable
+from core.errors import Unavailable, YardstickError
 from i18n.experiments import reason_message
 from ui.text import chart_text, describe_plain, plain, plain_values, unavailable_plain
 
