@@ -17,7 +17,10 @@ def test_the_list_shows_the_demo_experiments_and_opens_one_with_its_forest_plot(
     # test_markup.py), then the detail from its button, in the same tab as a reader goes.
     page.goto(f"{served_app.url}/experiments")
     wait_for_app(page)
-    assert page.get_by_role("heading", name="Experiments", exact=True).count() >= 1
+    # The page's script may still be drawing after the app is idle once: wait for what is read.
+    expect(page.get_by_role("heading", name="Experiments", exact=True).first).to_be_visible(
+        timeout=30_000
+    )
     page.wait_for_selector("[data-testid='stDataFrame']", timeout=90_000)
     # The page draws its table before the button under it: wait for the button, do not count
     # the moment the table shows (a slow run once counted none).
