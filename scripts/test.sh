@@ -15,6 +15,12 @@ if [ -z "${VIRTUAL_ENV:-}" ]; then
 fi
 python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 
+# The suite starts two test workers and hundreds of `python cli.py` processes. Let Python keep
+# the modules it compiles (`__pycache__/`, ignored by git) so that each process reads them instead
+# of compiling the product and the tests again: a host that sets PYTHONDONTWRITEBYTECODE made every
+# process compile them anew (pytest's assertion rewriting too), about 6 s of each worker's start.
+unset PYTHONDONTWRITEBYTECODE
+
 # A real browser for the end-to-end tests (Debian's chromium where apt exists, else Playwright's
 # own), and Japanese fonts so screenshots of Japanese pages can be read.
 have_browser() { command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; }

@@ -38,6 +38,18 @@ def demo_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def large_events_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """4 million distinct events (`unit_id` crash0..crash49999) as CSV, written once per worker
+    for the tests that stop an ingest midway: a load this size is still reading, checking and
+    writing for seconds. Only read; nothing may write to it."""
+    from tests.data.factories import LARGE_EVENTS, write_large_events_csv
+
+    path = tmp_path_factory.mktemp("large") / "events.csv"
+    write_large_events_csv(path, LARGE_EVENTS)
+    return path
+
+
+@pytest.fixture(scope="session")
 def empty_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty store with every migration applied, made once; copy it before writing to it
     (a file copy is much cheaper than running the migrations again)."""

@@ -34,7 +34,6 @@ from tests.data.factories import (
     start_ingest,
     table_checksums,
     wait_for_stderr,
-    write_large_events_csv,
 )
 from tests.experiments.factories import GOOD_TOML
 
@@ -588,11 +587,10 @@ def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(
 
 
 def test_ctrl_c_during_an_ingest_exits_130_with_one_line_and_writes_nothing(
-    demo_settings: StoreSettings, tmp_path: Path
+    demo_settings: StoreSettings, large_events_csv: Path
 ) -> None:
-    big = tmp_path / "events.csv"
     # Large enough that the load is still checking the file when the signal comes.
-    write_large_events_csv(big, 6_000_000)
+    big = large_events_csv
     before = table_checksums(demo_settings.path)
     process = start_ingest(demo_settings, "events", big)
     # The first progress line ("reading", then "checking" the staged rows).

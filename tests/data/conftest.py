@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from data.store import StoreSettings
-from tests.data.factories import table_checksums
+from tests.data.factories import LARGE_PREDICTIONS, table_checksums, write_large_predictions_csv
+from tests.monitoring.factories import MODEL
 
 
 @pytest.fixture
@@ -26,3 +27,12 @@ def empty_store_checksums(empty_store_template: Path) -> dict[str, tuple[int, in
 def demo_store_checksums(demo_store_template: Path) -> dict[str, tuple[int, int | None]]:
     """`table_checksums` of the small demo store: those of every unchanged copy (`store`), too."""
     return table_checksums(demo_store_template)
+
+
+@pytest.fixture(scope="session")
+def large_predictions_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3 million distinct predictions of the monitoring tests' model as CSV, written once per
+    worker for the tests that stop a predictions load while it writes its part. Only read."""
+    path = tmp_path_factory.mktemp("large") / "predictions.csv"
+    write_large_predictions_csv(path, LARGE_PREDICTIONS, MODEL)
+    return path

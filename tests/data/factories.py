@@ -134,6 +134,12 @@ def write_parquet(path: Path, columns: dict[str, object]) -> Path:
     return path
 
 
+# Rows of the large files that tests stopping a load midway share (tests/conftest.py,
+# tests/data/conftest.py): enough that each step of the load lasts long enough to be stopped in.
+LARGE_EVENTS = 4_000_000
+LARGE_PREDICTIONS = 3_000_000
+
+
 def write_large_events_csv(path: Path, rows: int) -> None:
     """`rows` distinct events as CSV, written by DuckDB itself (no Python loop)."""
     con = duckdb.connect()

@@ -25,13 +25,13 @@ from data.store import (
 )
 from i18n.errors import describe
 from tests.data.factories import (
+    LARGE_EVENTS,
     ROOT,
     ingest_process,
     query,
     start_ingest,
     table_checksums,
     wait_for_stderr,
-    write_large_events_csv,
     write_large_predictions_csv,
 )
 from tests.factories import dashboard
@@ -167,11 +167,10 @@ def wait_for_wal(wal: Path, process: subprocess.Popen[bytes], timeout: float) ->
 @pytest.mark.slow
 @pytest.mark.parametrize("kill_point", ["while inserting", "once the log is written"])
 def test_an_ingest_killed_midway_leaves_all_of_the_file_or_none(
-    kill_point: str, demo_settings: StoreSettings, tmp_path: Path
+    kill_point: str, demo_settings: StoreSettings, large_events_csv: Path
 ) -> None:
-    rows = 4_000_000
-    big = tmp_path / "events.csv"
-    write_large_events_csv(big, rows)
+    rows = LARGE_EVENTS
+    big = large_events_csv
     (before,) = query(demo_settings.path, "SELECT count(*) FROM events")[0]
     wal = demo_settings.path.with_name(demo_settings.path.name + ".wal")
     wal.unlink(missing_ok=True)
@@ -203,12 +202,10 @@ def test_an_ingest_killed_midway_leaves_all_of_the_file_or_none(
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
 def test_a_predictions_load_stopped_while_writing_its_part_lists_no_part(
-    stop: signal.Signals, tmp_path: Path
+    stop: signal.Signals, tmp_path: Path, large_predictions_csv: Path
 ) -> None:
     settings = store(tmp_path / "store.duckdb")
-    rows = 3_000_000
-    big = tmp_path / "predictions.csv"
-    write_large_predictions_csv(big, rows, MODEL)
+    big = large_predictions_csv
     before = table_checksums(settings.path)
     process = start_ingest(settings, "predictions", big)
     # "writing": every check has passed and the part is being written.
@@ -320,11 +317,10 @@ def test_ctrl_c_during_a_commit_surfaces_after_it_is_stored_and_counted(
 
 @pytest.mark.slow
 def test_ctrl_c_as_an_ingest_commits_says_whether_the_load_is_stored(
-    demo_settings: StoreSettings, tmp_path: Path
+    demo_settings: StoreSettings, large_events_csv: Path
 ) -> None:
-    rows = 4_000_000
-    big = tmp_path / "events.csv"
-    write_large_events_csv(big, rows)
+    rows = LARGE_EVENTS
+    big = large_events_csv
     (before,) = query(demo_settings.path, "SELECT count(*) FROM events")[0]
     wal = demo_settings.path.with_name(demo_settings.path.name + ".wal")
     wal.unlink(missing_ok=True)
