@@ -12,7 +12,7 @@ import os
 import shutil
 import signal
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -38,15 +38,21 @@ def demo_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def large_events_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """4 million distinct events (`unit_id` crash0..crash49999) as CSV, written once per worker
-    for the tests that stop an ingest midway: a load this size is still reading, checking and
-    writing for seconds. Only read; nothing may write to it."""
-    from tests.data.factories import LARGE_EVENTS, write_large_events_csv
+def large_events_csv(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Path]:
+    """`large_events_csv(rows)`: that many distinct events (`unit_id` crash0..crash49999) as CSV,
+    written once per worker and size, for the tests that stop an ingest midway. Only read."""
+    from tests.data.factories import write_large_events_csv
 
-    path = tmp_path_factory.mktemp("large") / "events.csv"
-    write_large_events_csv(path, LARGE_EVENTS)
-    return path
+    folder = tmp_path_factory.mktemp("large")
+    written: dict[int, Path] = {}
+
+    def events(rows: int) -> Path:
+        if rows not in written:
+            written[rows] = folder / f"events-{rows}.csv"
+            write_large_events_csv(written[rows], rows)
+        return written[rows]
+
+    return events
 
 
 @pytest.fixture(scope="session")

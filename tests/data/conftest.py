@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from data.store import StoreSettings
-from tests.data.factories import LARGE_PREDICTIONS, table_checksums, write_large_predictions_csv
+from tests.data.factories import table_checksums, write_large_predictions_csv
 from tests.monitoring.factories import MODEL
 
 
@@ -30,9 +31,17 @@ def demo_store_checksums(demo_store_template: Path) -> dict[str, tuple[int, int 
 
 
 @pytest.fixture(scope="session")
-def large_predictions_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """3 million distinct predictions of the monitoring tests' model as CSV, written once per
-    worker for the tests that stop a predictions load while it writes its part. Only read."""
-    path = tmp_path_factory.mktemp("large") / "predictions.csv"
-    write_large_predictions_csv(path, LARGE_PREDICTIONS, MODEL)
-    return path
+def large_predictions_csv(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Path]:
+    """`large_predictions_csv(rows)`: that many distinct predictions of the monitoring tests'
+    model as CSV, written once per worker and size, for the tests that stop a predictions load
+    while it writes its part. Only read."""
+    folder = tmp_path_factory.mktemp("large")
+    written: dict[int, Path] = {}
+
+    def predictions(rows: int) -> Path:
+        if rows not in written:
+            written[rows] = folder / f"predictions-{rows}.csv"
+            write_large_predictions_csv(written[rows], rows, MODEL)
+        return written[rows]
+
+    return predictions

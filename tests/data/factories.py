@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
@@ -134,10 +135,13 @@ def write_parquet(path: Path, columns: dict[str, object]) -> Path:
     return path
 
 
-# Rows of the large files that tests stopping a load midway share (tests/conftest.py,
-# tests/data/conftest.py): enough that each step of the load lasts long enough to be stopped in.
-LARGE_EVENTS = 4_000_000
-LARGE_PREDICTIONS = 3_000_000
+# Rows of the large files that tests stopping a load midway load, smaller first (the files are
+# written once per worker: tests/conftest.py, tests/data/conftest.py). A load must last long
+# enough that the step to stop it in is reached (its progress line shows only after a second) and
+# still runs when the signal comes. The smallest file does when this machine is slow; when its
+# load finished first, the test tries the next one (`stop_midway`), written only then.
+LARGE_EVENTS = (2_000_000, 4_000_000, 8_000_000)
+LARGE_PREDICTIONS = (1_500_000, 3_000_000, 6_000_000)
 
 
 def write_large_events_csv(path: Path, rows: int) -> None:
@@ -180,3 +184,20 @@ def write_large_predictions_csv(path: Path, rows: int, model_id: str) -> None:
         )
     finally:
         con.close()
+
+
+def stop_midway(
+    sizes: Sequence[int],
+    start: Callable[[int], subprocess.Popen[bytes]],
+    reached: Callable[[subprocess.Popen[bytes]], bool],
+) -> tuple[subprocess.Popen[bytes], int]:
+    """A load started by `start(rows)` that is at the point to stop it (`reached`) and still
+    running, with its rows: each size is tried in turn until one is. A load that finished first
+    (or never said it got there) is waited for, and the next size tried on a fresh store."""
+    for rows in sizes:
+        process = start(rows)
+        if reached(process) and process.poll() is None:
+            return process, rows
+        process.kill()
+        process.communicate()
+    raise AssertionError(f"every load ({', '.join(map(str, sizes))} rows) ended before its stop")

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -26,10 +27,13 @@ from data.store import (
 from i18n.errors import describe
 from tests.data.factories import (
     LARGE_EVENTS,
+    LARGE_PREDICTIONS,
     ROOT,
+    copy_store,
     ingest_process,
     query,
     start_ingest,
+    stop_midway,
     table_checksums,
     wait_for_stderr,
     write_large_predictions_csv,
@@ -154,6 +158,11 @@ def test_a_lock_released_within_the_timeout_lets_the_write_through(
     assert query(empty_settings.path, "SELECT count(*) FROM events") == [(1,)]
 
 
+def wal_of(settings: StoreSettings) -> Path:
+    """The store's write-ahead log file (DuckDB's FILE.wal beside it)."""
+    return settings.path.with_name(settings.path.name + ".wal")
+
+
 def wait_for_wal(wal: Path, process: subprocess.Popen[bytes], timeout: float) -> bool:
     """Wait until the store's write-ahead log has content (DuckDB logs a large insert at commit)."""
     deadline = time.monotonic() + timeout
@@ -167,27 +176,34 @@ def wait_for_wal(wal: Path, process: subprocess.Popen[bytes], timeout: float) ->
 @pytest.mark.slow
 @pytest.mark.parametrize("kill_point", ["while inserting", "once the log is written"])
 def test_an_ingest_killed_midway_leaves_all_of_the_file_or_none(
-    kill_point: str, demo_settings: StoreSettings, large_events_csv: Path
+    kill_point: str,
+    demo_store_template: Path,
+    large_events_csv: Callable[[int], Path],
+    tmp_path: Path,
 ) -> None:
-    rows = LARGE_EVENTS
-    big = large_events_csv
-    (before,) = query(demo_settings.path, "SELECT count(*) FROM events")[0]
-    wal = demo_settings.path.with_name(demo_settings.path.name + ".wal")
-    wal.unlink(missing_ok=True)
+    (before,) = query(demo_store_template, "SELECT count(*) FROM events")[0]
+    stores: dict[int, StoreSettings] = {}
 
-    process = start_ingest(demo_settings, "events", big)
-    if kill_point == "while inserting":
-        # The progress line says "writing" once every check has passed and the insert begins.
-        reached = wait_for_stderr(process, b"writing", timeout=300)
-        time.sleep(0.3)
-    else:
-        reached = wait_for_wal(wal, process, timeout=300)
-    assert reached and process.poll() is None, "the ingest finished before it could be killed"
+    def start(rows: int) -> subprocess.Popen[bytes]:
+        stores[rows] = StoreSettings(copy_store(demo_store_template, tmp_path / f"{rows}.duckdb"))
+        return start_ingest(stores[rows], "events", large_events_csv(rows))
+
+    def reached(process: subprocess.Popen[bytes]) -> bool:
+        if kill_point == "while inserting":
+            # The progress line says "writing" once every check has passed and the insert begins.
+            if not wait_for_stderr(process, b"writing", timeout=300):
+                return False
+            time.sleep(0.3)
+            return True
+        return wait_for_wal(wal_of(stores[max(stores)]), process, timeout=300)
+
+    process, rows = stop_midway(LARGE_EVENTS, start, reached)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL
 
-    with connect(StoreSettings(demo_settings.path), read_only=True) as con:
+    settings = stores[rows]
+    with connect(StoreSettings(settings.path), read_only=True) as con:
         (after,) = con.execute("SELECT count(*) FROM events").fetchone()
         (crash_rows,) = con.execute(
             "SELECT count(*) FROM events WHERE unit_id LIKE 'crash%'"
@@ -195,27 +211,36 @@ def test_an_ingest_killed_midway_leaves_all_of_the_file_or_none(
     assert after in (before, before + rows)
     assert crash_rows in (0, rows)
     assert after - before == crash_rows
-    with connect(StoreSettings(demo_settings.path)) as writable:
+    with connect(settings) as writable:
         assert writable.execute("SELECT count(*) FROM events").fetchone()[0] == after
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
 def test_a_predictions_load_stopped_while_writing_its_part_lists_no_part(
-    stop: signal.Signals, tmp_path: Path, large_predictions_csv: Path
+    stop: signal.Signals, tmp_path: Path, large_predictions_csv: Callable[[int], Path]
 ) -> None:
-    settings = store(tmp_path / "store.duckdb")
-    big = large_predictions_csv
-    before = table_checksums(settings.path)
-    process = start_ingest(settings, "predictions", big)
-    # "writing": every check has passed and the part is being written.
-    reached = wait_for_stderr(process, b"writing", timeout=300)
-    time.sleep(0.3)
-    assert reached and process.poll() is None, "the ingest finished before it could be stopped"
+    stores: dict[int, StoreSettings] = {}
+    checksums: dict[int, dict[str, tuple[int, int | None]]] = {}
+
+    def start(rows: int) -> subprocess.Popen[bytes]:
+        stores[rows] = store(tmp_path / f"{rows}" / "store.duckdb")
+        checksums[rows] = table_checksums(stores[rows].path)
+        return start_ingest(stores[rows], "predictions", large_predictions_csv(rows))
+
+    def reached(process: subprocess.Popen[bytes]) -> bool:
+        # "writing": every check has passed and the part is being written.
+        if not wait_for_stderr(process, b"writing", timeout=300):
+            return False
+        time.sleep(0.3)
+        return True
+
+    process, rows = stop_midway(LARGE_PREDICTIONS, start, reached)
     process.send_signal(stop)
     process.wait()
 
-    assert table_checksums(settings.path) == before
+    settings = stores[rows]
+    assert table_checksums(settings.path) == checksums[rows]
     assert query(settings.path, "SELECT count(*) FROM prediction_parts") == [(0,)]
     folder = parts_folder(settings.path)
     if stop == signal.SIGINT:  # a rolled-back load removes what it wrote
@@ -317,22 +342,25 @@ def test_ctrl_c_during_a_commit_surfaces_after_it_is_stored_and_counted(
 
 @pytest.mark.slow
 def test_ctrl_c_as_an_ingest_commits_says_whether_the_load_is_stored(
-    demo_settings: StoreSettings, large_events_csv: Path
+    demo_store_template: Path, large_events_csv: Callable[[int], Path], tmp_path: Path
 ) -> None:
-    rows = LARGE_EVENTS
-    big = large_events_csv
-    (before,) = query(demo_settings.path, "SELECT count(*) FROM events")[0]
-    wal = demo_settings.path.with_name(demo_settings.path.name + ".wal")
-    wal.unlink(missing_ok=True)
-    process = start_ingest(demo_settings, "events", big, stdout=subprocess.PIPE)
+    (before,) = query(demo_store_template, "SELECT count(*) FROM events")[0]
+    stores: dict[int, StoreSettings] = {}
+
+    def start(rows: int) -> subprocess.Popen[bytes]:
+        stores[rows] = StoreSettings(copy_store(demo_store_template, tmp_path / f"{rows}.duckdb"))
+        return start_ingest(stores[rows], "events", large_events_csv(rows), stdout=subprocess.PIPE)
 
     # DuckDB writes a large insert to the log as it commits: Ctrl-C then lands inside COMMIT.
-    reached = wait_for_wal(wal, process, timeout=300)
-    assert reached and process.poll() is None, "the ingest finished before it could be stopped"
+    process, rows = stop_midway(
+        LARGE_EVENTS,
+        start,
+        lambda process: wait_for_wal(wal_of(stores[max(stores)]), process, timeout=300),
+    )
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=300)
 
-    (after,) = query(demo_settings.path, "SELECT count(*) FROM events")[0]
+    (after,) = query(stores[rows].path, "SELECT count(*) FROM events")[0]
     assert process.returncode == 130, stderr
     assert b"Traceback" not in stderr
     assert after in (before, before + rows)
