@@ -31,9 +31,8 @@ from tests.data.factories import (
     LARGE_EVENTS,
     ROOT,
     cli_in_process,
-    copy_store,
+    load_on_copy,
     run_cli,
-    start_ingest,
     stop_midway,
     table_checksums,
     wait_for_stderr,
@@ -593,27 +592,24 @@ def test_ctrl_c_during_an_ingest_exits_130_with_one_line_and_writes_nothing(
     demo_store_template: Path, large_events_csv: Callable[[int], Path], tmp_path: Path
 ) -> None:
     before = table_checksums(demo_store_template)
-    stores: dict[int, StoreSettings] = {}
-
-    def start(rows: int) -> subprocess.Popen[bytes]:
-        stores[rows] = StoreSettings(copy_store(demo_store_template, tmp_path / f"{rows}.duckdb"))
-        return start_ingest(stores[rows], "events", large_events_csv(rows))
+    start = load_on_copy(demo_store_template, tmp_path, "events", large_events_csv)
 
     # The first progress line ("reading", then "checking" the staged rows): the load is still
     # checking the file when the signal comes. Checking starts a second into a load of the
     # smallest file at the earliest, too near the progress line's first second: from the next.
-    process, rows = stop_midway(
+    load = stop_midway(
         LARGE_EVENTS[1:],
         start,
-        lambda process: wait_for_stderr(process, b"checking", timeout=120),
+        lambda load: wait_for_stderr(load.process, b"checking", timeout=120),
     )
+    process = load.process
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
 
     assert process.returncode == 130
     assert b"interrupted: nothing was written by the unfinished command" in stderr
     assert b"Traceback" not in stderr
-    assert table_checksums(stores[rows].path) == before
+    assert table_checksums(load.settings.path) == before
     assert not list(Path(tempfile.gettempdir()).glob(f"yardstick-{process.pid}-*"))
 
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -186,18 +187,55 @@ def write_large_predictions_csv(path: Path, rows: int, model_id: str) -> None:
         con.close()
 
 
+@dataclass(frozen=True)
+class StartedLoad:
+    """An ingest started as the real `python cli.py` process, into its own store, of `rows` rows."""
+
+    process: subprocess.Popen[bytes]
+    settings: StoreSettings
+    rows: int
+
+
+def load_on_copy(
+    template: Path,
+    folder: Path,
+    kind: str,
+    file_of: Callable[[int], Path],
+    stdout: int = subprocess.DEVNULL,
+) -> Callable[[int], StartedLoad]:
+    """`start(rows)` for `stop_midway`: the ingest of `file_of(rows)` into a fresh copy of the
+    store `template` (in `folder`, one per size)."""
+
+    def start(rows: int) -> StartedLoad:
+        settings = StoreSettings(copy_store(template, folder / f"{rows}.duckdb"))
+        return StartedLoad(
+            start_ingest(settings, kind, file_of(rows), stdout=stdout), settings, rows
+        )
+
+    return start
+
+
+def writing_for_a_moment(load: StartedLoad) -> bool:
+    """Whether the load said "writing" (every check has passed and the write begins); then 0.3 s
+    more, so that a stop lands inside the write rather than at its start."""
+    if not wait_for_stderr(load.process, b"writing", timeout=300):
+        return False
+    time.sleep(0.3)
+    return True
+
+
 def stop_midway(
     sizes: Sequence[int],
-    start: Callable[[int], subprocess.Popen[bytes]],
-    reached: Callable[[subprocess.Popen[bytes]], bool],
-) -> tuple[subprocess.Popen[bytes], int]:
+    start: Callable[[int], StartedLoad],
+    reached: Callable[[StartedLoad], bool],
+) -> StartedLoad:
     """A load started by `start(rows)` that is at the point to stop it (`reached`) and still
-    running, with its rows: each size is tried in turn until one is. A load that finished first
-    (or never said it got there) is waited for, and the next size tried on a fresh store."""
+    running: each size is tried in turn until one is. A load that finished first (or never said
+    it got there) is waited for, and the next size tried on a fresh store."""
     for rows in sizes:
-        process = start(rows)
-        if reached(process) and process.poll() is None:
-            return process, rows
-        process.kill()
-        process.communicate()
+        load = start(rows)
+        if reached(load) and load.process.poll() is None:
+            return load
+        load.process.kill()
+        load.process.communicate()
     raise AssertionError(f"every load ({', '.join(map(str, sizes))} rows) ended before its stop")

@@ -29,14 +29,15 @@ from tests.data.factories import (
     LARGE_EVENTS,
     LARGE_PREDICTIONS,
     ROOT,
-    copy_store,
+    StartedLoad,
     ingest_process,
+    load_on_copy,
     query,
     start_ingest,
     stop_midway,
     table_checksums,
-    wait_for_stderr,
     write_large_predictions_csv,
+    writing_for_a_moment,
 )
 from tests.factories import dashboard
 from tests.monitoring.factories import MODEL, store
@@ -158,13 +159,11 @@ def test_a_lock_released_within_the_timeout_lets_the_write_through(
     assert query(empty_settings.path, "SELECT count(*) FROM events") == [(1,)]
 
 
-def wal_of(settings: StoreSettings) -> Path:
-    """The store's write-ahead log file (DuckDB's FILE.wal beside it)."""
-    return settings.path.with_name(settings.path.name + ".wal")
-
-
-def wait_for_wal(wal: Path, process: subprocess.Popen[bytes], timeout: float) -> bool:
-    """Wait until the store's write-ahead log has content (DuckDB logs a large insert at commit)."""
+def wal_written(load: StartedLoad, timeout: float = 300) -> bool:
+    """Wait until the load's store has content in its write-ahead log (DuckDB's FILE.wal beside
+    it): DuckDB logs a large insert as it commits."""
+    wal = load.settings.path.with_name(load.settings.path.name + ".wal")
+    process = load.process
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         if wal.exists() and wal.stat().st_size > 0:
@@ -182,28 +181,15 @@ def test_an_ingest_killed_midway_leaves_all_of_the_file_or_none(
     tmp_path: Path,
 ) -> None:
     (before,) = query(demo_store_template, "SELECT count(*) FROM events")[0]
-    stores: dict[int, StoreSettings] = {}
+    start = load_on_copy(demo_store_template, tmp_path, "events", large_events_csv)
+    reached = writing_for_a_moment if kill_point == "while inserting" else wal_written
+    load = stop_midway(LARGE_EVENTS, start, reached)
+    os.kill(load.process.pid, signal.SIGKILL)
+    load.process.wait()
+    assert load.process.returncode == -signal.SIGKILL
 
-    def start(rows: int) -> subprocess.Popen[bytes]:
-        stores[rows] = StoreSettings(copy_store(demo_store_template, tmp_path / f"{rows}.duckdb"))
-        return start_ingest(stores[rows], "events", large_events_csv(rows))
-
-    def reached(process: subprocess.Popen[bytes]) -> bool:
-        if kill_point == "while inserting":
-            # The progress line says "writing" once every check has passed and the insert begins.
-            if not wait_for_stderr(process, b"writing", timeout=300):
-                return False
-            time.sleep(0.3)
-            return True
-        return wait_for_wal(wal_of(stores[max(stores)]), process, timeout=300)
-
-    process, rows = stop_midway(LARGE_EVENTS, start, reached)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL
-
-    settings = stores[rows]
-    with connect(StoreSettings(settings.path), read_only=True) as con:
+    settings, rows = load.settings, load.rows
+    with connect(settings, read_only=True) as con:
         (after,) = con.execute("SELECT count(*) FROM events").fetchone()
         (crash_rows,) = con.execute(
             "SELECT count(*) FROM events WHERE unit_id LIKE 'crash%'"
@@ -220,27 +206,20 @@ def test_an_ingest_killed_midway_leaves_all_of_the_file_or_none(
 def test_a_predictions_load_stopped_while_writing_its_part_lists_no_part(
     stop: signal.Signals, tmp_path: Path, large_predictions_csv: Callable[[int], Path]
 ) -> None:
-    stores: dict[int, StoreSettings] = {}
     checksums: dict[int, dict[str, tuple[int, int | None]]] = {}
 
-    def start(rows: int) -> subprocess.Popen[bytes]:
-        stores[rows] = store(tmp_path / f"{rows}" / "store.duckdb")
-        checksums[rows] = table_checksums(stores[rows].path)
-        return start_ingest(stores[rows], "predictions", large_predictions_csv(rows))
+    def start(rows: int) -> StartedLoad:
+        settings = store(tmp_path / f"{rows}" / "store.duckdb")
+        checksums[rows] = table_checksums(settings.path)
+        process = start_ingest(settings, "predictions", large_predictions_csv(rows))
+        return StartedLoad(process, settings, rows)
 
-    def reached(process: subprocess.Popen[bytes]) -> bool:
-        # "writing": every check has passed and the part is being written.
-        if not wait_for_stderr(process, b"writing", timeout=300):
-            return False
-        time.sleep(0.3)
-        return True
+    load = stop_midway(LARGE_PREDICTIONS, start, writing_for_a_moment)
+    load.process.send_signal(stop)
+    load.process.wait()
 
-    process, rows = stop_midway(LARGE_PREDICTIONS, start, reached)
-    process.send_signal(stop)
-    process.wait()
-
-    settings = stores[rows]
-    assert table_checksums(settings.path) == checksums[rows]
+    settings = load.settings
+    assert table_checksums(settings.path) == checksums[load.rows]
     assert query(settings.path, "SELECT count(*) FROM prediction_parts") == [(0,)]
     folder = parts_folder(settings.path)
     if stop == signal.SIGINT:  # a rolled-back load removes what it wrote
@@ -345,22 +324,17 @@ def test_ctrl_c_as_an_ingest_commits_says_whether_the_load_is_stored(
     demo_store_template: Path, large_events_csv: Callable[[int], Path], tmp_path: Path
 ) -> None:
     (before,) = query(demo_store_template, "SELECT count(*) FROM events")[0]
-    stores: dict[int, StoreSettings] = {}
-
-    def start(rows: int) -> subprocess.Popen[bytes]:
-        stores[rows] = StoreSettings(copy_store(demo_store_template, tmp_path / f"{rows}.duckdb"))
-        return start_ingest(stores[rows], "events", large_events_csv(rows), stdout=subprocess.PIPE)
+    start = load_on_copy(
+        demo_store_template, tmp_path, "events", large_events_csv, stdout=subprocess.PIPE
+    )
 
     # DuckDB writes a large insert to the log as it commits: Ctrl-C then lands inside COMMIT.
-    process, rows = stop_midway(
-        LARGE_EVENTS,
-        start,
-        lambda process: wait_for_wal(wal_of(stores[max(stores)]), process, timeout=300),
-    )
+    load = stop_midway(LARGE_EVENTS, start, wal_written)
+    process, rows = load.process, load.rows
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=300)
 
-    (after,) = query(stores[rows].path, "SELECT count(*) FROM events")[0]
+    (after,) = query(load.settings.path, "SELECT count(*) FROM events")[0]
     assert process.returncode == 130, stderr
     assert b"Traceback" not in stderr
     assert after in (before, before + rows)
